@@ -1,0 +1,102 @@
+/**
+ * Softmax and its relatives along one axis, computed stably (the maximum is subtracted first), in
+ * double precision and rounded once to the input's float dtype.
+ *
+ * @module
+ */
+
+import { allocate, floatOf } from "./dtype.ts";
+import { normalizeAxis, sizeOf, Tensor } from "./tensor.ts";
+import { permute } from "./view.ts";
+
+/**
+ * `exp(x) / sum(exp(x))` along `axis`.
+ *
+ * @example
+ * ```ts
+ * import { softmax } from "./softmax.ts";
+ * import { tensor } from "./tensor.ts";
+ * softmax(tensor([0, Math.log(3)])).toArray(); // Float64Array [0.25, 0.75]
+ * ```
+ */
+export function softmax(t: Tensor, axis = -1): Tensor {
+  return alongAxis(t, axis, (v, out) => {
+    const lse = logSumExpOf(v);
+    for (let i = 0; i < v.length; i++) out[i] = Math.exp(v[i]! - lse);
+  });
+}
+
+/**
+ * `x - logSumExp(x)` along `axis`: log-probabilities from logits.
+ *
+ * @example
+ * ```ts
+ * import { logSoftmax } from "./softmax.ts";
+ * import { tensor } from "./tensor.ts";
+ * logSoftmax(tensor([0, 0])).toArray(); // Float64Array [-0.693..., -0.693...]
+ * ```
+ */
+export function logSoftmax(t: Tensor, axis = -1): Tensor {
+  return alongAxis(t, axis, (v, out) => {
+    const lse = logSumExpOf(v);
+    for (let i = 0; i < v.length; i++) out[i] = v[i]! - lse;
+  });
+}
+
+/**
+ * `log(sum(exp(x)))` along `axis`, without overflow.
+ *
+ * @example
+ * ```ts
+ * import { logSumExp } from "./softmax.ts";
+ * import { tensor } from "./tensor.ts";
+ * logSumExp(tensor([1000, 1000])).toArray(); // Float64Array [1000.693...]
+ * logSumExp(tensor([1, 2, 3, 4], [2, 2]), 0, { keepdims: true }).shape; // [1, 2]
+ * ```
+ */
+export function logSumExp(t: Tensor, axis = -1, options: { keepdims?: boolean } = {}): Tensor {
+  const a = normalizeAxis(axis, t.ndim);
+  const withOne = alongAxis(t, a, (v, out) => {
+    out[0] = logSumExpOf(v);
+  }, 1);
+  return options.keepdims ? withOne : withOne.reshape(t.shape.filter((_, i) => i !== a));
+}
+
+/** `log(sum(exp(v)))` of one row. */
+function logSumExpOf(v: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < v.length; i++) if (v[i]! > m) m = v[i]!;
+  if (m === -Infinity || m === Infinity) return m;
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += Math.exp(v[i]! - m);
+  return m + Math.log(s);
+}
+
+/**
+ * Runs `fn` on each row along `axis` (moved last and made contiguous), writing `width` outputs per
+ * row (by default as many as the row has), then moves the axis back.
+ */
+function alongAxis(
+  t: Tensor,
+  axis: number,
+  fn: (row: Float64Array, out: Float64Array) => void,
+  width?: number,
+): Tensor {
+  const a = normalizeAxis(axis, t.ndim);
+  const order = [...t.shape.keys()].filter((d) => d !== a).concat(a);
+  const moved = permute(t, order);
+  const n = t.shape[a]!;
+  const w = width ?? n;
+  const rows = sizeOf(moved.shape) / (n || 1);
+  const result = allocate(floatOf(t.dtype), rows * w);
+  const row = new Float64Array(n);
+  const out = new Float64Array(w);
+  for (let r = 0; r < rows; r++) {
+    row.set(moved.data.subarray(r * n, (r + 1) * n));
+    fn(row, out);
+    result.set(out, r * w);
+  }
+  const movedShape = [...moved.shape.slice(0, -1), w];
+  const back = order.map((_, i) => order.indexOf(i));
+  return permute(new Tensor(result, movedShape), back);
+}

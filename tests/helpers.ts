@@ -1,0 +1,50 @@
+/**
+ * What the tests share: closeness against a stated tolerance with the max difference reported,
+ * and fixtures made by the committed numpy scripts in `fixtures/`.
+ *
+ * @module
+ */
+
+import { AssertionError } from "node:assert/strict";
+import { maxAbsDiff, Tensor, tensor } from "../engine/tensor/mod.ts";
+
+/**
+ * Asserts `max |actual - expected| <= tol`, and that the shapes agree when both are tensors. The
+ * message names what was compared, the max difference and the tolerance.
+ */
+export function assertClose(
+  actual: Tensor | ArrayLike<number>,
+  expected: Tensor | ArrayLike<number>,
+  tol: number,
+  what = "value",
+): void {
+  if (actual instanceof Tensor && expected instanceof Tensor) {
+    if (actual.shape.join() !== expected.shape.join()) {
+      throw new AssertionError({
+        message: `${what}: shape [${actual.shape}] differs from expected [${expected.shape}]`,
+      });
+    }
+  }
+  const diff = maxAbsDiff(actual, expected);
+  if (!(diff <= tol)) {
+    throw new AssertionError({ message: `${what}: max |diff| ${diff} > tolerance ${tol}` });
+  }
+}
+
+/** A fixture array as written by the numpy scripts: `{ "shape": [...], "data": [...] }`. */
+export interface FixtureArray {
+  shape: number[];
+  data: number[];
+  dtype?: "f32" | "f64" | "i32";
+}
+
+/** Reads `fixtures/NAME.json`. */
+export async function loadFixture<T = unknown>(name: string): Promise<T> {
+  const url = new URL(`../fixtures/${name}.json`, import.meta.url);
+  return JSON.parse(await Deno.readTextFile(url)) as T;
+}
+
+/** A fixture array as a tensor (f64 unless the fixture says otherwise). */
+export function fromFixture(a: FixtureArray): Tensor {
+  return tensor(a.data, a.shape, a.dtype ?? "f64");
+}
