@@ -21,8 +21,8 @@ import { permute } from "./view.ts";
  */
 export function softmax(t: Tensor, axis = -1): Tensor {
   return alongAxis(t, axis, (v, out) => {
-    const lse = logSumExpOf(v);
-    for (let i = 0; i < v.length; i++) out[i] = Math.exp(v[i]! - lse);
+    const total = expShifted(v, out).total;
+    for (let i = 0; i < v.length; i++) out[i] = out[i]! / total;
   });
 }
 
@@ -37,8 +37,9 @@ export function softmax(t: Tensor, axis = -1): Tensor {
  * ```
  */
 export function logSoftmax(t: Tensor, axis = -1): Tensor {
+  const scratch = new Float64Array(t.shape[normalizeAxis(axis, t.ndim)]!);
   return alongAxis(t, axis, (v, out) => {
-    const lse = logSumExpOf(v);
+    const lse = logSumExpOf(v, scratch);
     for (let i = 0; i < v.length; i++) out[i] = v[i]! - lse;
   });
 }
@@ -56,20 +57,34 @@ export function logSoftmax(t: Tensor, axis = -1): Tensor {
  */
 export function logSumExp(t: Tensor, axis = -1, options: { keepdims?: boolean } = {}): Tensor {
   const a = normalizeAxis(axis, t.ndim);
+  const scratch = new Float64Array(t.shape[a]!);
   const withOne = alongAxis(t, a, (v, out) => {
-    out[0] = logSumExpOf(v);
+    out[0] = logSumExpOf(v, scratch);
   }, 1);
   return options.keepdims ? withOne : withOne.reshape(t.shape.filter((_, i) => i !== a));
 }
 
-/** `log(sum(exp(v)))` of one row. */
-function logSumExpOf(v: ArrayLike<number>): number {
-  let m = -Infinity;
-  for (let i = 0; i < v.length; i++) if (v[i]! > m) m = v[i]!;
-  if (m === -Infinity || m === Infinity) return m;
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += Math.exp(v[i]! - m);
-  return m + Math.log(s);
+/**
+ * Writes `exp(v - max(v))` into `out` and returns the max and the total. Subtracting the max keeps
+ * every exponent at most 0, so nothing overflows, and the largest entry is exactly 1.
+ */
+function expShifted(v: Float64Array, out: Float64Array): { max: number; total: number } {
+  let max = -Infinity;
+  for (let i = 0; i < v.length; i++) if (v[i]! > max) max = v[i]!;
+  // All -Infinity (or +Infinity present): exp of the shifted values is undefined; keep NaN-free.
+  const shift = Number.isFinite(max) ? max : 0;
+  let total = 0;
+  for (let i = 0; i < v.length; i++) {
+    out[i] = Math.exp(v[i]! - shift);
+    total += out[i]!;
+  }
+  return { max: shift, total };
+}
+
+/** `log(sum(exp(v)))` of one row, using `scratch` (as long as `v`) for the exponentials. */
+function logSumExpOf(v: Float64Array, scratch: Float64Array): number {
+  const { max, total } = expShifted(v, scratch);
+  return max + Math.log(total);
 }
 
 /**

@@ -1,0 +1,12 @@
+/**
+ * `deno task bench`: mechlab's benchmarks. Each part prints what it ran on and its figures as
+ * ratios against a peer measured in the same run. Record measured figures in `bench/RESULTS.md`.
+ *
+ * @module
+ */
+
+import { benchTensor } from "./tensor_bench.ts";
+
+console.log(`mechlab bench, ${new Date().toISOString()}\n`);
+console.log("== tensor library (CPU) ==");
+await benchTensor();

@@ -1,0 +1,46 @@
+/**
+ * Timing for the benchmarks: the median of several runs after a warm-up, and a plain table printer.
+ *
+ * @module
+ */
+
+/**
+ * The median wall time of `fn` in milliseconds over `runs` runs, after one warm-up run. Runs stop
+ * early once `budgetMs` is spent (at least three are kept), so slow peers stay affordable.
+ *
+ * @example
+ * ```ts
+ * import { medianMs } from "./timing.ts";
+ * const ms = medianMs(() => Math.sqrt(2), { runs: 5 });
+ * ```
+ */
+export function medianMs(fn: () => unknown, options: { runs?: number; budgetMs?: number } = {}): number {
+  const { runs = 7, budgetMs = 5000 } = options;
+  fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < runs && (times.length < 3 || performance.now() - start < budgetMs)) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+/**
+ * Prints rows as an aligned text table, the first row being the header.
+ *
+ * @example
+ * ```ts
+ * import { printTable } from "./timing.ts";
+ * printTable([["op", "ms"], ["matmul", "1.0"]]);
+ * ```
+ */
+export function printTable(rows: string[][]): void {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  for (const [i, row] of rows.entries()) {
+    console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "));
+    if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * mechlab's command line: `mechlab <command> [flags]`. Each command lives in `cli/`; this file
+ * only dispatches and prints the help.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import meta from "./deno.json" with { type: "json" };
+import { runCli, UsageError } from "./cli/errors.ts";
+import { tour } from "./cli/tour.ts";
+
+interface Command {
+  /** One line for `--help`. */
+  summary: string;
+  run: (args: string[]) => Promise<void> | void;
+}
+
+const COMMANDS: Record<string, Command> = {
+  tour: {
+    summary: "walk through the maths mechlab is built on: einops, einsum, sampling, SVD, Fourier",
+    run: tour,
+  },
+  train: {
+    summary: "train a toy transformer headless (not built yet: the training engine comes next)",
+    run: notYet("train"),
+  },
+  serve: {
+    summary: "serve the local UI on 127.0.0.1 (not built yet)",
+    run: notYet("serve"),
+  },
+};
+
+/** What runs with no command: the most useful thing this version can do. */
+const DEFAULT_COMMAND = "tour";
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    `mechlab ${meta.version}: a mechanistic-interpretability lab in one program`,
+    "",
+    "usage: mechlab <command> [flags]      (no command runs `" + DEFAULT_COMMAND + "`)",
+    "",
+    "commands:",
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    "",
+    "flags:",
+    "  -h, --help     this help; `mechlab <command> --help` for a command's flags",
+    "  -V, --version  the version",
+  ].join("\n");
+}
+
+function notYet(name: string): Command["run"] {
+  return () => {
+    throw new UsageError(`'${name}' is not available in mechlab ${meta.version} yet`);
+  };
+}
+
+await runCli(async () => {
+  const [first, ...rest] = Deno.args;
+  if (first === undefined || first.startsWith("-")) {
+    const { values } = parseArgs({
+      args: Deno.args,
+      options: { help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "V" } },
+      strict: false,
+    });
+    if (values.help) return console.log(help());
+    if (values.version) return console.log(meta.version);
+    if (first !== undefined) throw new UsageError(`unknown flag '${first}'; see --help`);
+  }
+  const name = first ?? DEFAULT_COMMAND;
+  const command = COMMANDS[name];
+  if (command === undefined) throw new UsageError(`unknown command '${name}'; see --help`);
+  await command.run(first === undefined ? [] : rest);
+});
