@@ -35,7 +35,8 @@ for _ in range(7):
     t0 = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t0)
 print(2 * ${n}**3 / sorted(ts)[3] / 1e9)`;
   try {
-    const out = await new Deno.Command("python3", { args: ["-c", script], stderr: "null" }).output();
+    const out = await new Deno.Command("python3", { args: ["-c", script], stderr: "null" })
+      .output();
     return out.success ? Number(new TextDecoder().decode(out.stdout)) : undefined;
   } catch {
     return undefined;
@@ -44,8 +45,18 @@ print(2 * ${n}**3 / sorted(ts)[3] / 1e9)`;
 
 /** Runs the CPU benchmark and prints its table. */
 export async function benchTensor(): Promise<void> {
-  console.log(`CPU: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ${navigator.hardwareConcurrency} cores`);
-  const rows = [["f64, n x n x n", "naive GFLOP/s", "matmul GFLOP/s", "x naive", "einsum GFLOP/s", "x naive", "numpy GFLOP/s"]];
+  console.log(
+    `CPU: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ${navigator.hardwareConcurrency} cores`,
+  );
+  const rows = [[
+    "f64, n x n x n",
+    "naive GFLOP/s",
+    "matmul GFLOP/s",
+    "x naive",
+    "einsum GFLOP/s",
+    "x naive",
+    "numpy GFLOP/s",
+  ]];
   for (const n of [256, 512]) {
     const a = rand([n, n], { seed: 1 });
     const b = rand([n, n], { seed: 2 });

@@ -14,7 +14,10 @@
  * const ms = medianMs(() => Math.sqrt(2), { runs: 5 });
  * ```
  */
-export function medianMs(fn: () => unknown, options: { runs?: number; budgetMs?: number } = {}): number {
+export function medianMs(
+  fn: () => unknown,
+  options: { runs?: number; budgetMs?: number } = {},
+): number {
   const { runs = 7, budgetMs = 5000 } = options;
   fn();
   const times: number[] = [];
@@ -40,7 +43,11 @@ export function medianMs(fn: () => unknown, options: { runs?: number; budgetMs?:
 export function printTable(rows: string[][]): void {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
   for (const [i, row] of rows.entries()) {
-    console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "));
+    console.log(
+      row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(
+        "  ",
+      ),
+    );
     if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
   }
 }

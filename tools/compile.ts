@@ -40,6 +40,7 @@ const { code, stderr } = await new Deno.Command(Deno.execPath(), {
   cwd: root,
   stdout: "inherit",
   stderr: "piped",
+  env: { NO_COLOR: "1" },
 }).output();
 const text = new TextDecoder().decode(stderr);
 if (code !== 0) {
@@ -50,7 +51,7 @@ if (code !== 0) {
     );
   }
   const first = text.split("\n").find((l) => /error/i.test(l)) ?? `deno compile exited ${code}`;
-  fail(first.replace(/\x1b\[[0-9;]*m/g, "").trim());
+  fail(first.trim());
 }
 console.log(`compiled ${values.output}`);
 

@@ -48,9 +48,14 @@ export function binary(
     const s = x[0]!;
     for (let i = 0; i < n; i++) res[i] = fn(s, y[i]!);
   } else {
-    broadcastLoop(shape, broadcastStrides(ta.shape, shape), broadcastStrides(tb.shape, shape), (o, i, j) => {
-      res[o] = fn(x[i]!, y[j]!);
-    });
+    broadcastLoop(
+      shape,
+      broadcastStrides(ta.shape, shape),
+      broadcastStrides(tb.shape, shape),
+      (o, i, j) => {
+        res[o] = fn(x[i]!, y[j]!);
+      },
+    );
   }
   return new Tensor(res, shape);
 }
@@ -125,7 +130,12 @@ export function mul(a: Operand, b: Operand): Tensor {
  * ```
  */
 export function div(a: Operand, b: Operand): Tensor {
-  return binary(a, b, (x, y) => x / y, floatOf(promote(dtypeOfOperand(a, b), dtypeOfOperand(b, a))));
+  return binary(
+    a,
+    b,
+    (x, y) => x / y,
+    floatOf(promote(dtypeOfOperand(a, b), dtypeOfOperand(b, a))),
+  );
 }
 
 /**

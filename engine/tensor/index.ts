@@ -39,7 +39,7 @@ export function slice(t: Tensor, spec: string | readonly SliceEntry[]): Tensor {
   }
   const full: Exclude<SliceEntry, "...">[] = [];
   for (const e of entries) {
-    if (e === "...") for (let i = 0; i < t.ndim - named; i++) full.push(null);
+    if (e === "...") { for (let i = 0; i < t.ndim - named; i++) full.push(null); }
     else full.push(e);
   }
   while (full.length < t.ndim) full.push(null);
@@ -106,8 +106,12 @@ function resolveRange(r: Range, n: number, dim: number): [number, number, number
   }
   const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
   const norm = (v: number, lo: number, hi: number) => clamp(v < 0 ? v + n : v, lo, hi);
-  const start = r[0] == null ? (step > 0 ? 0 : n - 1) : norm(r[0], step > 0 ? 0 : -1, step > 0 ? n : n - 1);
-  const stop = r[1] == null ? (step > 0 ? n : -1) : norm(r[1], step > 0 ? 0 : -1, step > 0 ? n : n - 1);
+  const start = r[0] == null
+    ? (step > 0 ? 0 : n - 1)
+    : norm(r[0], step > 0 ? 0 : -1, step > 0 ? n : n - 1);
+  const stop = r[1] == null
+    ? (step > 0 ? n : -1)
+    : norm(r[1], step > 0 ? 0 : -1, step > 0 ? n : n - 1);
   const count = Math.max(0, Math.ceil((stop - start) / step));
   return [start, count, step];
 }

@@ -74,8 +74,11 @@ export class Tensor {
   /** The elements converted to `dtype` (a copy; to `i32` truncates toward zero). */
   astype(dtype: DType): Tensor {
     const out = allocate(dtype, this.size);
-    if (dtype === "i32") for (let i = 0; i < out.length; i++) out[i] = Math.trunc(this.data[i]!);
-    else out.set(this.data);
+    if (dtype === "i32") {
+      for (let i = 0; i < out.length; i++) {
+        out[i] = Math.trunc(this.data[i]!);
+      }
+    } else out.set(this.data);
     return new Tensor(out, this.shape);
   }
 
@@ -97,7 +100,11 @@ export class Tensor {
  * t.get(1, 0); // 4
  * ```
  */
-export function tensor(data: TensorData | number, shape?: readonly number[], dtype?: DType): Tensor {
+export function tensor(
+  data: TensorData | number,
+  shape?: readonly number[],
+  dtype?: DType,
+): Tensor {
   const flat = typeof data === "number" ? [data] : data;
   const target = dtype ?? (isTypedArray(flat) ? dtypeOf(flat) : "f64");
   const out = allocate(target, flat.length);

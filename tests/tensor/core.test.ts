@@ -38,10 +38,13 @@ import { assertClose, type FixtureArray, fromFixture, loadFixture } from "../hel
 
 interface CoreFixture {
   broadcast: Record<"a" | "b" | "add" | "sub" | "mul" | "div" | "b_shifted", FixtureArray>[];
-  reduce: ({ axes: number | number[] | null } & Record<
-    "x" | "sum" | "mean" | "max" | "min" | "prod",
-    FixtureArray
-  >)[];
+  reduce: (
+    & { axes: number | number[] | null }
+    & Record<
+      "x" | "sum" | "mean" | "max" | "min" | "prod",
+      FixtureArray
+    >
+  )[];
   argmax: Record<"x" | "axis1" | "axis_last", FixtureArray>;
   matmul: Record<"a" | "b" | "out", FixtureArray>[];
   softmax: ({ axis: number } & Record<"x" | "softmax" | "logsumexp", FixtureArray>)[];
@@ -64,7 +67,10 @@ Deno.test("tensor: construction, dtypes, get and toArray copy", () => {
   assert.deepEqual(tensor([1, 2, 3, 4], [2, 2]).toNested(), [[1, 2], [3, 4]]);
   assert.equal(tensor(7).ndim, 0);
   assert.deepEqual([...tensor([1.9, -1.9]).astype("i32").data], [1, -1]);
-  assert.throws(() => tensor([1, 2, 3], [2, 2]), /shape \[2,2\] holds 4 elements but the data has 3/);
+  assert.throws(
+    () => tensor([1, 2, 3], [2, 2]),
+    /shape \[2,2\] holds 4 elements but the data has 3/,
+  );
   assert.throws(() => tensor([1.5], [1], "i32"), /non-integer value 1.5/);
   assert.throws(() => t.get(2, 0), /index 2 is out of range for dim 0 of size 2/);
   assert.deepEqual(t.reshape([3, -1]).shape, [3, 2]);
@@ -192,7 +198,9 @@ Deno.test("take, permute, transpose, squeeze, concat and stack by hand", () => {
   const p = permute(x, [2, 0, 1]);
   assert.deepEqual(p.shape, [4, 2, 3]);
   for (let i = 0; i < 2; i++) {
-    for (let j = 0; j < 3; j++) for (let k = 0; k < 4; k++) assert.equal(p.get(k, i, j), x.get(i, j, k));
+    for (let j = 0; j < 3; j++) {
+      for (let k = 0; k < 4; k++) assert.equal(p.get(k, i, j), x.get(i, j, k));
+    }
   }
   assert.deepEqual([...transpose(tensor([1, 2, 3, 4, 5, 6], [2, 3])).data], [1, 4, 2, 5, 3, 6]);
   assert.deepEqual(transpose(x, 0, -1).shape, [4, 3, 2]);
