@@ -5,7 +5,8 @@ const main = new URL("../main.ts", import.meta.url).pathname;
 
 async function mechlab(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main, ...args],
+    // --check: the command line is type-checked here too, since `deno run` alone does not.
+    args: ["run", "--check", "-A", main, ...args],
     env: { NO_COLOR: "1" },
   }).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
