@@ -23,6 +23,7 @@ export * from "./reduce.ts";
 export * from "./matmul.ts";
 export * from "./softmax.ts";
 export * from "./compare.ts";
+export * from "./format.ts";
 export * from "./einops.ts";
 export * from "./einsum.ts";
 export * from "./random.ts";

@@ -7,6 +7,7 @@
  */
 
 import { allocate, type DType, dtypeOf, type TypedArray } from "./dtype.ts";
+import { formatTensor } from "./format.ts";
 
 /** Anything a tensor can be built from: a flat array of numbers or a typed array. */
 export type TensorData = ArrayLike<number> | TypedArray;
@@ -82,9 +83,14 @@ export class Tensor {
     return new Tensor(out, this.shape);
   }
 
-  /** A short description: `Tensor(f32, [2, 3])`. */
+  /** The values as PyTorch prints them (`formatTensor`), the middle elided when large. */
   toString(): string {
-    return `Tensor(${this.dtype}, [${this.shape.join(", ")}])`;
+    return formatTensor(this);
+  }
+
+  /** What `console.log(t)` prints in Deno: the values, not the fields. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return formatTensor(this);
   }
 }
 
