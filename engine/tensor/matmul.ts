@@ -2,12 +2,14 @@
  * Matrix products with numpy's `matmul` semantics: the last two dimensions multiply
  * (`[..., m, k] @ [..., k, n] -> [..., m, n]`), the batch dimensions before them broadcast, and a
  * 1-D operand is a row (left) or column (right) vector whose dimension is dropped from the result.
- * Accumulation is in double precision; the result is rounded once to its dtype.
+ * Accumulation is in double precision; the result is rounded once to its dtype. Each product of
+ * two matrices runs in the WebAssembly SIMD kernel of `gemm_wasm.ts`.
  *
  * @module
  */
 
-import { allocate, promote, type TypedArray } from "./dtype.ts";
+import { allocate, promote } from "./dtype.ts";
+import { gemm } from "./gemm_wasm.ts";
 import { sizeOf, Tensor } from "./tensor.ts";
 import { broadcastShapes, broadcastStrides } from "./view.ts";
 import { broadcastLoop } from "./elementwise.ts";
@@ -46,49 +48,19 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     batch,
     broadcastStrides(batchA, batch),
     broadcastStrides(batchB, batch),
-    (o, ia, ib) => gemm(A.data, ia * m * k, B.data, ib * k * n, out, o * m * n, m, k, n),
+    (o, ia, ib) =>
+      gemm({
+        A: A.data,
+        offA: ia * m * k,
+        B: B.data,
+        offB: ib * k * n,
+        C: out,
+        offC: o * m * n,
+        m,
+        k,
+        n,
+      }),
   );
   const shape = [...batch, ...(a.ndim === 1 ? [] : [m]), ...(b.ndim === 1 ? [] : [n])];
   return new Tensor(out, shape);
-}
-
-/**
- * `C[m, n] = A[m, k] @ B[k, n]` on row-major blocks at the given offsets. The i-p-j loop order
- * walks B and C along rows, and four rows of C are accumulated together so each element of B read
- * serves four multiply-adds: about twice the speed of one row at a time, four times the textbook
- * i-j-p. A last group of fewer than four rows runs the same loop with zeros for the missing rows.
- */
-function gemm(
-  A: TypedArray,
-  offA: number,
-  B: TypedArray,
-  offB: number,
-  C: TypedArray,
-  offC: number,
-  m: number,
-  k: number,
-  n: number,
-): void {
-  const rows = [new Float64Array(n), new Float64Array(n), new Float64Array(n), new Float64Array(n)];
-  const [r0, r1, r2, r3] = rows as [Float64Array, Float64Array, Float64Array, Float64Array];
-  for (let i = 0; i < m; i += 4) {
-    for (const r of rows) r.fill(0);
-    const live = Math.min(4, m - i);
-    const a = offA + i * k;
-    for (let p = 0; p < k; p++) {
-      const a0 = A[a + p]!;
-      const a1 = live > 1 ? A[a + k + p]! : 0;
-      const a2 = live > 2 ? A[a + 2 * k + p]! : 0;
-      const a3 = live > 3 ? A[a + 3 * k + p]! : 0;
-      const bp = offB + p * n;
-      for (let j = 0; j < n; j++) {
-        const b = B[bp + j]!;
-        r0[j] = r0[j]! + a0 * b;
-        r1[j] = r1[j]! + a1 * b;
-        r2[j] = r2[j]! + a2 * b;
-        r3[j] = r3[j]! + a3 * b;
-      }
-    }
-    for (let r = 0; r < live; r++) C.set(rows[r]!, offC + (i + r) * n);
-  }
 }
