@@ -50,8 +50,8 @@ export function tour(args: string[]): void {
   });
   if (values.help) return console.log(HELP);
   const seed = Number(values.seed);
-  if (!Number.isInteger(seed)) {
-    throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
+  if (values.seed.trim() === "" || !Number.isSafeInteger(seed)) {
+    throw new UsageError(`--seed must be an integer below 2^53, got '${values.seed}'`);
   }
 
   section("broadcasting: size-1 and missing dims stretch to match");

@@ -24,7 +24,12 @@ Deno.test("cli: bad input gets one line naming the problem and exit code 2", asy
     const [args, message] of [
       [["trian"], "mechlab: unknown command 'trian'; see --help"],
       [["--frobnicate"], "mechlab: unknown flag '--frobnicate'; see --help"],
-      [["tour", "--seed", "x"], "mechlab: --seed must be an integer, got 'x'"],
+      [["tour", "--seed", "x"], "mechlab: --seed must be an integer below 2^53, got 'x'"],
+      [["tour", "--seed", ""], "mechlab: --seed must be an integer below 2^53, got ''"],
+      [
+        ["tour", "--seed", "99999999999999999999"],
+        "mechlab: --seed must be an integer below 2^53, got '99999999999999999999'",
+      ],
       [["tour", "--sed", "1"], "mechlab: unknown flag '--sed'; see --help"],
       [["tour", "extra"], "mechlab: unexpected argument 'extra'; see --help"],
     ] as const

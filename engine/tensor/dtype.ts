@@ -12,11 +12,6 @@ export type DType = "f32" | "f64" | "i32";
 /** The typed array behind a tensor of each dtype. */
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
-/** A typed array of the given dtype. */
-export type ArrayOf<D extends DType> = D extends "f32" ? Float32Array
-  : D extends "f64" ? Float64Array
-  : Int32Array;
-
 /**
  * Allocates a zeroed typed array for `dtype`.
  *

@@ -28,17 +28,20 @@ export class PatternError extends Error {}
 const NAME = /^[\p{L}_][\p{L}\p{N}_]*$/u;
 
 /**
- * Whether `name` can name an axis: letters, digits and underscores, not starting with a digit.
+ * Whether `name` can name an axis: letters, digits and underscores, not starting with a digit,
+ * and, as in einops, neither starting nor ending with an underscore (`h_w` is a name, `_h` and
+ * `h_` are not).
  *
  * @example
  * ```ts
  * import { isAxisName } from "./einops_pattern.ts";
  * isAxisName("h2"); // true
  * isAxisName("2h"); // false
+ * isAxisName("h_"); // false
  * ```
  */
 export function isAxisName(name: string): boolean {
-  return NAME.test(name);
+  return nameProblem(name) === undefined;
 }
 
 /**
@@ -75,11 +78,9 @@ export function parseExpression(text: string, side: "left" | "right"): Expressio
       if (size === 0) throw new PatternError("Anonymous axis should have positive length, not 0");
       key = `${size}-axis#${side}${anonymous.size}`;
       anonymous.set(key, size);
-    } else if (!isAxisName(token)) {
-      throw new PatternError(
-        `Invalid axis identifier: ${token} (names are letters, digits and underscores, ` +
-          `not starting with a digit)`,
-      );
+    } else {
+      const problem = nameProblem(token);
+      if (problem) throw new PatternError(`Invalid axis identifier: ${token} (${problem})`);
     }
     if (identifiers.has(key)) {
       throw new PatternError(`Indexing expression contains duplicate dimension "${token}"`);
@@ -136,6 +137,20 @@ export function formatAxes(keys: Iterable<string>): string {
  */
 export function displayAxis(key: string): string {
   return key.startsWith(ELLIPSIS) ? "..." : key.replace(/#.*$/, "");
+}
+
+/**
+ * Why `name` cannot name an axis, or `undefined` if it can. The underscore rule and its wording
+ * are einops' (`ParsedExpression.check_axis_name_return_reason`, which doubles the "should").
+ */
+function nameProblem(name: string): string | undefined {
+  if (!NAME.test(name)) {
+    return "names are letters, digits and underscores, not starting with a digit";
+  }
+  if (name.startsWith("_") || name.endsWith("_")) {
+    return "axis name should not start or end with underscore";
+  }
+  return undefined;
 }
 
 /** Dots may only form one `...` per side (checked on the raw text, as einops does). */

@@ -13,6 +13,7 @@
  */
 
 import { promote } from "./dtype.ts";
+import { isAxisName } from "./einops_pattern.ts";
 import { matmul } from "./matmul.ts";
 import { sum } from "./reduce.ts";
 import { sizeOf, stridesOf, type Tensor } from "./tensor.ts";
@@ -121,11 +122,11 @@ function letterTokens(term: string): string[] {
   return out;
 }
 
-/** einops' form: whitespace-separated identifiers and `...`. */
+/** einops' form: whitespace-separated axis names (einops' own rule) and `...`. */
 function namedTokens(term: string): string[] {
   const out = term === "" ? [] : term.split(/\s+/);
   for (const name of out) {
-    if (name !== ELLIPSIS && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    if (name !== ELLIPSIS && !isAxisName(name)) {
       throw new Error(
         `einsum: invalid axis name '${name}' in term "${term}" (names are identifiers or "...")`,
       );

@@ -2,14 +2,15 @@
  * Elementwise maths with numpy broadcasting. Binary operations accept tensors or plain numbers; a
  * number takes the dtype of the tensor beside it (as numpy's and PyTorch's "weak" scalars), so
  * `mul(x, 2)` of an f32 `x` stays f32. Results follow `promote` in `dtype.ts`; true division and
- * the transcendental functions of integers give f64.
+ * the transcendental functions of integers give f64. Integer arithmetic wraps modulo 2³², as in C,
+ * WGSL and numpy's int32 (products through `Math.imul`, so no bits are lost to f64 rounding).
  *
  * @module
  */
 
 import { allocate, type DType, floatOf, promote } from "./dtype.ts";
 import { sizeOf, Tensor } from "./tensor.ts";
-import { broadcastShapes, broadcastStrides } from "./view.ts";
+import { broadcastLoop, broadcastShapes, broadcastStrides } from "./view.ts";
 
 /** A tensor or a scalar. */
 export type Operand = Tensor | number;
@@ -116,7 +117,7 @@ export function sub(a: Operand, b: Operand): Tensor {
  * ```
  */
 export function mul(a: Operand, b: Operand): Tensor {
-  return binary(a, b, (x, y) => x * y);
+  return binary(a, b, resultDtype(a, b) === "i32" ? Math.imul : (x, y) => x * y);
 }
 
 /**
@@ -134,7 +135,7 @@ export function div(a: Operand, b: Operand): Tensor {
     a,
     b,
     (x, y) => x / y,
-    floatOf(promote(dtypeOfOperand(a, b), dtypeOfOperand(b, a))),
+    floatOf(resultDtype(a, b)),
   );
 }
 
@@ -149,7 +150,7 @@ export function div(a: Operand, b: Operand): Tensor {
  * ```
  */
 export function pow(a: Operand, b: Operand): Tensor {
-  return binary(a, b, (x, y) => x ** y);
+  return binary(a, b, resultDtype(a, b) === "i32" ? intPow : (x, y) => x ** y);
 }
 
 /**
@@ -187,19 +188,17 @@ const UNARY = {
   exp: Math.exp,
   log: Math.log,
   sqrt: Math.sqrt,
-  square: (x: number) => x * x,
   sin: Math.sin,
   cos: Math.cos,
   tanh: Math.tanh,
   sign: Math.sign,
-  relu: (x: number) => (x > 0 ? x : 0),
+  relu: (x: number) => Math.max(x, 0), // NaN stays NaN, as in PyTorch
   sigmoid: (x: number) => 1 / (1 + Math.exp(-x)),
 } as const;
 
 function unary(name: keyof typeof UNARY): (t: Tensor) => Tensor {
   const fn = UNARY[name];
-  const keepsInt = name === "neg" || name === "abs" || name === "square" || name === "sign" ||
-    name === "relu";
+  const keepsInt = name === "neg" || name === "abs" || name === "sign" || name === "relu";
   return (t) => map(t, fn, keepsInt ? t.dtype : floatOf(t.dtype));
 }
 
@@ -268,7 +267,9 @@ export const sqrt: (t: Tensor) => Tensor = unary("sqrt");
  * square(tensor([3])).toArray(); // Float64Array [9]
  * ```
  */
-export const square: (t: Tensor) => Tensor = unary("square");
+export function square(t: Tensor): Tensor {
+  return mul(t, t);
+}
 /**
  * The sine.
  *
@@ -336,36 +337,19 @@ export const relu: (t: Tensor) => Tensor = unary("relu");
  */
 export const sigmoid: (t: Tensor) => Tensor = unary("sigmoid");
 
-/**
- * Visits every element of a broadcast result with its offsets into the two operands.
- * `stridesA` and `stridesB` come from `broadcastStrides` (0 where an operand is broadcast).
- */
-export function broadcastLoop(
-  shape: readonly number[],
-  stridesA: readonly number[],
-  stridesB: readonly number[],
-  visit: (out: number, a: number, b: number) => void,
-): void {
-  const n = sizeOf(shape);
-  const nd = shape.length;
-  const index = new Array<number>(nd).fill(0);
-  let ia = 0;
-  let ib = 0;
-  for (let o = 0; o < n; o++) {
-    visit(o, ia, ib);
-    for (let d = nd - 1; d >= 0; d--) {
-      ia += stridesA[d]!;
-      ib += stridesB[d]!;
-      if (++index[d]! < shape[d]!) break;
-      ia -= stridesA[d]! * shape[d]!;
-      ib -= stridesB[d]! * shape[d]!;
-      index[d] = 0;
-    }
-  }
+/** The dtype `binary` gives two operands by default. */
+function resultDtype(a: Operand, b: Operand): DType {
+  return promote(asTensor(a, b).dtype, asTensor(b, a).dtype);
 }
 
-function dtypeOfOperand(x: Operand, other: Operand): DType {
-  return asTensor(x, other).dtype;
+/** `x ** y` for integers, by repeated squaring with wrapping products (numpy's int32 power). */
+function intPow(x: number, y: number): number {
+  if (y < 0) throw new Error("pow: integers to negative integer powers are not allowed");
+  let result = 1;
+  for (let base = x, e = y; e > 0; e >>>= 1, base = Math.imul(base, base)) {
+    if (e & 1) result = Math.imul(result, base);
+  }
+  return result;
 }
 
 /** A number becomes a 0-d tensor of its partner's dtype (f64 if the partner is also a number). */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Tensor } from "./tensor.ts";
+import { stridesOf, type Tensor } from "./tensor.ts";
 
 /** Options of `formatTensor`. */
 export interface FormatOptions {
@@ -39,7 +39,7 @@ export function formatTensor(t: Tensor, options: FormatOptions = {}): string {
       ? [...range(0, edgeItems), -1, ...range(n - edgeItems, n)]
       : range(0, n)
   );
-  const strides = t.shape.map((_, d) => t.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  const strides = stridesOf(t.shape);
   const visible: number[] = [];
   const collect = (dim: number, offset: number): void => {
     if (dim === t.ndim) visible.push(t.data[offset]!);
@@ -56,7 +56,8 @@ export function formatTensor(t: Tensor, options: FormatOptions = {}): string {
       : scientific
       ? v.toExponential(precision)
       : v.toFixed(precision);
-  const width = Math.max(0, ...visible.map((v) => text(v).length));
+  let width = 0;
+  for (const v of visible) width = Math.max(width, text(v).length);
   const prefix = "tensor(";
   const render = (dim: number, offset: number, indent: string): string => {
     if (dim === t.ndim) return text(t.data[offset]!).padStart(width);
@@ -75,9 +76,13 @@ function range(start: number, stop: number): number[] {
 
 /** PyTorch's rule: scientific when the finite magnitudes span more than 1e3 or leave [1e-4, 1e8). */
 function needsScientific(values: number[]): boolean {
-  const mags = values.filter((v) => Number.isFinite(v) && v !== 0).map(Math.abs);
-  if (mags.length === 0) return false;
-  const lo = Math.min(...mags);
-  const hi = Math.max(...mags);
-  return hi >= 1e8 || lo < 1e-4 || hi / lo > 1e3;
+  let lo = Infinity;
+  let hi = 0;
+  for (const v of values) {
+    const m = Math.abs(v);
+    if (m === 0 || m === Infinity || Number.isNaN(m)) continue;
+    lo = Math.min(lo, m);
+    hi = Math.max(hi, m);
+  }
+  return hi > 0 && (hi >= 1e8 || lo < 1e-4 || hi / lo > 1e3);
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { normalizeAxis, sizeOf, stridesOf, Tensor } from "./tensor.ts";
+import { normalizeAxis, normalizeIndex, sizeOf, stridesOf, Tensor } from "./tensor.ts";
 import { materialize } from "./view.ts";
 import { allocate } from "./dtype.ts";
 
@@ -51,10 +51,7 @@ export function slice(t: Tensor, spec: string | readonly SliceEntry[]): Tensor {
   full.forEach((e, d) => {
     const n = t.shape[d]!;
     if (typeof e === "number") {
-      if (!Number.isInteger(e) || e < -n || e >= n) {
-        throw new Error(`slice: index ${e} is out of range for dim ${d} of size ${n}`);
-      }
-      offset += (e < 0 ? e + n : e) * strides[d]!;
+      offset += normalizeIndex(e, n, { dim: d, caller: "slice" }) * strides[d]!;
       return;
     }
     const [start, count, step] = resolveRange(e ?? [], n, d);
@@ -87,11 +84,7 @@ export function take(t: Tensor, indices: Tensor | readonly number[], axis = 0): 
   const out = allocate(t.dtype, outer * idx.length * inner);
   for (let o = 0; o < outer; o++) {
     for (let k = 0; k < idx.length; k++) {
-      const i = idx[k]!;
-      if (!Number.isInteger(i) || i < -n || i >= n) {
-        throw new Error(`take: index ${i} is out of range for dim ${a} of size ${n}`);
-      }
-      const src = (o * n + (i < 0 ? i + n : i)) * inner;
+      const src = (o * n + normalizeIndex(idx[k]!, n, { dim: a, caller: "take" })) * inner;
       out.set(t.data.subarray(src, src + inner), (o * idx.length + k) * inner);
     }
   }
@@ -103,6 +96,11 @@ function resolveRange(r: Range, n: number, dim: number): [number, number, number
   const step = r[2] ?? 1;
   if (!Number.isInteger(step) || step === 0) {
     throw new Error(`slice: step ${step} on dim ${dim} must be a non-zero integer`);
+  }
+  for (const bound of [r[0], r[1]]) {
+    if (bound != null && !Number.isInteger(bound)) {
+      throw new Error(`slice: bound ${bound} on dim ${dim} must be an integer`);
+    }
   }
   const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
   const norm = (v: number, lo: number, hi: number) => clamp(v < 0 ? v + n : v, lo, hi);

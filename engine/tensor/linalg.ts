@@ -15,6 +15,17 @@ import { slice } from "./index.ts";
 import { div, square, sub } from "./elementwise.ts";
 import { mean, sum } from "./reduce.ts";
 import { matmul } from "./matmul.ts";
+import {
+  assertFinite,
+  dot,
+  jacobiRotation,
+  negate,
+  norm,
+  rotate,
+  rowsOf,
+  scaledCopy,
+  signOf,
+} from "./linalg_kernels.ts";
 
 /** The thin singular value decomposition `A = U · diag(S) · Vh`, with `r = min(m, n)`. */
 export interface Svd {
@@ -61,7 +72,9 @@ const SYMMETRY_TOL = 1e-10;
  * the first of them if several tie within 1e-9 (scikit-learn's `svd_flip` convention for PCA).
  * Singular values below `S[0]·2⁻⁵²` are rounding noise whose vectors carry no direction; those
  * on the long side are replaced by a Gram–Schmidt completion of the others, so `U` and `Vh` are
- * orthonormal even for rank-deficient and zero matrices.
+ * orthonormal even for rank-deficient and zero matrices. Each matrix is first divided by a power
+ * of two near its largest entry (and `S` multiplied back), so any finite magnitude works;
+ * a NaN or infinite entry is an error.
  *
  * @example
  * ```ts
@@ -82,10 +95,12 @@ export function svd(t: Tensor): Svd {
   const U = new Float64Array(count * m * r);
   const S = new Float64Array(count * r);
   const Vh = new Float64Array(count * r * n);
+  assertFinite(t, "svd");
   for (let b = 0; b < count; b++) {
-    const one = svdMatrix(new Tensor(t.data.subarray(b * m * n, (b + 1) * m * n), [m, n]));
+    const { values, scale } = scaledCopy(t.data.subarray(b * m * n, (b + 1) * m * n));
+    const one = svdMatrix(new Tensor(values, [m, n]));
     U.set(one.U.data, b * m * r);
-    S.set(one.S.data, b * r);
+    S.set(one.S.data.map((s) => s * scale), b * r);
     Vh.set(one.Vh.data, b * r * n);
   }
   return {
@@ -99,7 +114,8 @@ export function svd(t: Tensor): Svd {
  * The eigenvalues (ascending, as numpy's `eigh`) and unit eigenvectors (columns) of a symmetric
  * matrix, by the cyclic Jacobi method. The matrix must be symmetric within 1e-10 of its largest
  * entry; it is then symmetrised. Eigenvector signs follow `svd`'s convention (largest-magnitude
- * entry positive, the first of near-ties).
+ * entry positive, the first of near-ties). As in `svd`, the matrix is scaled by a power of two
+ * near its largest entry (the eigenvalues scaled back) and non-finite entries are rejected.
  *
  * @example
  * ```ts
@@ -114,9 +130,11 @@ export function eigh(t: Tensor): Eigh {
   if (t.ndim !== 2 || t.shape[0] !== t.shape[1]) {
     throw new Error(`eigh: expected a square [n, n] matrix, got shape [${t.shape}]`);
   }
+  assertFinite(t, "eigh");
   const n = t.shape[0]!;
-  const A = rowsOf(t.astype("f64").data as Float64Array, n, n);
-  symmetrize(A);
+  const { values: scaled, scale } = scaledCopy(t.data);
+  const A = rowsOf(scaled, n, n);
+  symmetrize(A, scale);
   const V = rowsOf(eye(n).data as Float64Array, n, n); // eigenvectors as rows
   for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
     let rotated = false;
@@ -128,12 +146,10 @@ export function eigh(t: Tensor): Eigh {
         // Relative to the diagonal rather than the norm, so small eigenvalues stay accurate too.
         if (Math.abs(apq) <= EPS * Math.sqrt(Math.abs(app)) * Math.sqrt(Math.abs(aqq))) continue;
         rotated = true;
-        const theta = (aqq - app) / (2 * apq);
-        const tan = Math.sign(theta || 1) / (Math.abs(theta) + Math.hypot(1, theta));
-        const c = 1 / Math.sqrt(1 + tan * tan);
+        const { c, s, tan } = jacobiRotation(app, aqq, apq);
         // Rows p and q of Jᵀ A; by symmetry the columns of Jᵀ A J mirror them, except the 2×2
         // block, which takes the closed form that zeroes a_pq exactly.
-        rotate(A[p]!, A[q]!, c, tan * c);
+        rotate(A[p]!, A[q]!, c, s);
         for (let k = 0; k < n; k++) {
           A[k]![p] = A[p]![k]!;
           A[k]![q] = A[q]![k]!;
@@ -141,7 +157,7 @@ export function eigh(t: Tensor): Eigh {
         A[p]![p] = app - tan * apq;
         A[q]![q] = aqq + tan * apq;
         A[p]![q] = A[q]![p] = 0;
-        rotate(V[p]!, V[q]!, c, tan * c);
+        rotate(V[p]!, V[q]!, c, s);
       }
     }
     if (!rotated) break;
@@ -155,7 +171,7 @@ export function eigh(t: Tensor): Eigh {
     if (signOf(sorted[k]!) < 0) negate(sorted[k]!);
   });
   return {
-    values: new Tensor(Float64Array.from(order, (i) => diagonal[i]!), [n]),
+    values: new Tensor(Float64Array.from(order, (i) => diagonal[i]! * scale), [n]),
     vectors: transpose(new Tensor(rows, [n, n])),
   };
 }
@@ -164,7 +180,8 @@ export function eigh(t: Tensor): Eigh {
  * Principal component analysis of the rows of a `[n, d]` matrix with scikit-learn's conventions:
  * columns centred, variances divided by `n - 1`, components the top `k` right singular vectors of
  * the centred data with `svd`'s signs (those of scikit-learn ≥ 1.5). `k` runs from 1 to
- * `min(n, d)`. If all rows are equal the ratios are 0/0 = NaN, as in scikit-learn.
+ * `min(n, d)`. If all rows are equal the ratios are 0/0 = NaN, as in scikit-learn. NaN or
+ * infinite entries are rejected.
  *
  * @example
  * ```ts
@@ -184,6 +201,7 @@ export function pca(t: Tensor, k: number): Pca {
   if (!Number.isInteger(k) || k < 1 || k > r) {
     throw new Error(`pca: k = ${k} is out of range 1..${r} for a [${n}, ${d}] matrix`);
   }
+  assertFinite(t, "pca");
   const x = t.dtype === "f64" ? t : t.astype("f64");
   const mu = mean(x, 0);
   const centered = sub(x, mu);
@@ -200,7 +218,7 @@ export function pca(t: Tensor, k: number): Pca {
   };
 }
 
-/** The SVD of one `[m, n]` matrix; see `svd`. */
+/** The SVD of one `[m, n]` f64 matrix, which it overwrites; see `svd`. */
 function svdMatrix(a: Tensor): Svd {
   const [m, n] = a.shape as [number, number];
   const tall = m >= n;
@@ -210,9 +228,7 @@ function svdMatrix(a: Tensor): Svd {
   // columns of R in their QR factorisation, are rotated until orthogonal; the rotations,
   // accumulated from the identity, are the other side's vectors. Factoring first makes each
   // rotation cost r instead of len, several times less work for all but square matrices.
-  const work = tall
-    ? materialize(a, { offset: 0, shape: [n, m], strides: [1, n] }, "f64")
-    : a.astype("f64");
+  const work = tall ? materialize(a, { offset: 0, shape: [n, m], strides: [1, n] }) : a;
   const { R, applyQ } = qr(rowsOf(work.data as Float64Array, r, len));
   const short = rowsOf(eye(r).data as Float64Array, r, r);
   hestenes(R, short);
@@ -300,11 +316,10 @@ function hestenes(rows: Float64Array[], basis: Float64Array[]): void {
         const gamma = dot(x, y);
         if (Math.abs(gamma) <= tol * Math.sqrt(alpha) * Math.sqrt(beta)) continue;
         rotated = true;
-        const zeta = (beta - alpha) / (2 * gamma);
-        const tan = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.hypot(1, zeta));
-        const c = 1 / Math.sqrt(1 + tan * tan);
-        rotate(x, y, c, tan * c);
-        rotate(basis[i]!, basis[j]!, c, tan * c);
+        // The rotation that diagonalises the Gram matrix of x and y makes them orthogonal.
+        const { c, s } = jacobiRotation(alpha, beta, gamma);
+        rotate(x, y, c, s);
+        rotate(basis[i]!, basis[j]!, c, s);
       }
     }
     if (!rotated) return;
@@ -337,8 +352,11 @@ function completeBasis(rows: Float64Array[], k: number): void {
   }
 }
 
-/** Throws unless `A` is symmetric within `SYMMETRY_TOL` of its largest entry, then averages. */
-function symmetrize(A: Float64Array[]): void {
+/**
+ * Throws unless `A` is symmetric within `SYMMETRY_TOL` of its largest entry, then averages. `A`
+ * is the input divided by `scale`, which the message multiplies back (exactly, a power of two).
+ */
+function symmetrize(A: Float64Array[], scale: number): void {
   let [big, worst, where] = [0, 0, [0, 0]];
   A.forEach((row, i) =>
     row.forEach((v, j) => {
@@ -349,51 +367,11 @@ function symmetrize(A: Float64Array[]): void {
   );
   if (!(worst <= SYMMETRY_TOL * big)) {
     throw new Error(
-      `eigh: matrix is not symmetric: |a[${where}] - a[${where.toReversed()}]| = ${worst} ` +
-        `exceeds ${SYMMETRY_TOL} × max |a| = ${big}`,
+      `eigh: matrix is not symmetric: |a[${where}] - a[${where.toReversed()}]| = ` +
+        `${worst * scale} exceeds ${SYMMETRY_TOL} × max |a| = ${big * scale}`,
     );
   }
   A.forEach((row, i) => {
     for (let j = i + 1; j < row.length; j++) row[j] = A[j]![i] = (row[j]! + A[j]![i]!) / 2;
   });
-}
-
-/** Views of `count` consecutive rows of length `len` in `data` (writes go through). */
-function rowsOf(data: Float64Array, count: number, len: number): Float64Array[] {
-  return Array.from({ length: count }, (_, i) => data.subarray(i * len, (i + 1) * len));
-}
-
-/** The Givens rotation `x ← c·x − s·y, y ← s·x + c·y`, in place. */
-function rotate(x: Float64Array, y: Float64Array, c: number, s: number): void {
-  for (let i = 0; i < x.length; i++) {
-    const a = x[i]!;
-    const b = y[i]!;
-    x[i] = c * a - s * b;
-    y[i] = s * a + c * b;
-  }
-}
-
-function dot(x: Float64Array, y: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i]! * y[i]!;
-  return s;
-}
-
-function norm(x: Float64Array): number {
-  return Math.sqrt(dot(x, x));
-}
-
-function negate(x: Float64Array): void {
-  for (let i = 0; i < x.length; i++) x[i] = -x[i]!;
-}
-
-/**
- * The sign that makes the vector's largest-magnitude entry positive. Among entries within 1e-9
- * of the largest the first decides, so rounding cannot flip the choice between tied entries.
- */
-function signOf(x: Float64Array): 1 | -1 {
-  let big = 0;
-  for (const v of x) big = Math.max(big, Math.abs(v));
-  for (const v of x) if (Math.abs(v) >= big * (1 - 1e-9)) return v < 0 ? -1 : 1;
-  return 1;
 }

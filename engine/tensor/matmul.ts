@@ -11,8 +11,7 @@
 import { allocate, promote } from "./dtype.ts";
 import { gemm } from "./gemm_wasm.ts";
 import { sizeOf, Tensor } from "./tensor.ts";
-import { broadcastShapes, broadcastStrides } from "./view.ts";
-import { broadcastLoop } from "./elementwise.ts";
+import { broadcastLoop, broadcastShapes, broadcastStrides } from "./view.ts";
 
 /**
  * The matrix product `a @ b`.

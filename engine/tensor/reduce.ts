@@ -1,6 +1,8 @@
 /**
  * Reductions over one or more axes (all of them when none are given). Sums accumulate in double
- * precision whatever the dtype, so an f32 sum is the f32 rounding of the exact-ish f64 sum.
+ * precision whatever the dtype, so an f32 sum is the f32 rounding of the exact-ish f64 sum; i32
+ * sums and products wrap modulo 2³² as i32 arithmetic does (numpy would widen to int64; mechlab has
+ * no 64-bit integers). `max`, `min`, `argmax` and `argmin` of an empty axis are errors, as numpy's.
  *
  * @module
  */
@@ -91,9 +93,10 @@ export function mean(t: Tensor, axes?: Axes, options: ReduceOptions = {}): Tenso
  * ```
  */
 export function prod(t: Tensor, axes?: Axes, options: ReduceOptions = {}): Tensor {
+  const times = t.dtype === "i32" ? Math.imul : (x: number, y: number) => x * y;
   return reduceAxes(t, axes, (v) => {
     let p = 1;
-    for (let i = 0; i < v.length; i++) p *= v[i]!;
+    for (let i = 0; i < v.length; i++) p = times(p, v[i]!);
     return p;
   }, options);
 }
@@ -109,7 +112,7 @@ export function prod(t: Tensor, axes?: Axes, options: ReduceOptions = {}): Tenso
  * ```
  */
 export function max(t: Tensor, axes?: Axes, options: ReduceOptions = {}): Tensor {
-  return reduceAxes(t, axes, (v) => v[argBest(v, 1)] ?? -Infinity, options);
+  return reduceAxes(t, axes, (v) => v[argBest(v, 1, "max")]!, options);
 }
 
 /**
@@ -123,7 +126,7 @@ export function max(t: Tensor, axes?: Axes, options: ReduceOptions = {}): Tensor
  * ```
  */
 export function min(t: Tensor, axes?: Axes, options: ReduceOptions = {}): Tensor {
-  return reduceAxes(t, axes, (v) => v[argBest(v, -1)] ?? Infinity, options);
+  return reduceAxes(t, axes, (v) => v[argBest(v, -1, "min")]!, options);
 }
 
 /**
@@ -137,7 +140,7 @@ export function min(t: Tensor, axes?: Axes, options: ReduceOptions = {}): Tensor
  * ```
  */
 export function argmax(t: Tensor, axis = -1, options: ReduceOptions = {}): Tensor {
-  return reduceAxes(t, axis, (v) => argBest(v, 1), { ...options, dtype: "i32" });
+  return reduceAxes(t, axis, (v) => argBest(v, 1, "argmax"), { ...options, dtype: "i32" });
 }
 
 /**
@@ -151,7 +154,7 @@ export function argmax(t: Tensor, axis = -1, options: ReduceOptions = {}): Tenso
  * ```
  */
 export function argmin(t: Tensor, axis = -1, options: ReduceOptions = {}): Tensor {
-  return reduceAxes(t, axis, (v) => argBest(v, -1), { ...options, dtype: "i32" });
+  return reduceAxes(t, axis, (v) => argBest(v, -1, "argmin"), { ...options, dtype: "i32" });
 }
 
 /**
@@ -178,7 +181,8 @@ function sumOf(v: ArrayLike<number>): number {
 }
 
 /** The index of the largest (`direction` 1) or smallest (-1) value; NaN wins, as in numpy. */
-function argBest(v: ArrayLike<number>, direction: 1 | -1): number {
+function argBest(v: ArrayLike<number>, direction: 1 | -1, caller: string): number {
+  if (v.length === 0) throw new Error(`${caller}: cannot reduce over an empty axis`);
   let best = 0;
   for (let i = 1; i < v.length; i++) {
     const x = v[i]!;

@@ -26,7 +26,9 @@ const TOP_P_SLACK = 1e-9;
  * is never drawn.
  *
  * `probs` are weights: they are normalised by their total (`[1, 3]` means `[0.25, 0.75]`), so
- * they need not sum exactly to 1. A 2-D `[batch, vocab]` tensor holds one distribution per row;
+ * they need not sum exactly to 1. Each row is divided by its largest weight before the sums are
+ * formed, so that any finite weights work: `[1e308, 1e308]` would otherwise total Infinity and
+ * always draw the last index. A 2-D `[batch, vocab]` tensor holds one distribution per row;
  * the result then has `batch * n` indices, row by row: entry `r * n + j` is draw `j` of row `r`.
  * Rows are drawn in order from one stream, each draw taking one `Rng.uniform()`.
  *
@@ -58,7 +60,7 @@ export function sampleCategorical(
   const out = new Int32Array(rows * n);
   const cdf = new Float64Array(width);
   for (let r = 0; r < rows; r++) {
-    let total = 0;
+    let largest = 0;
     let last = -1;
     for (let i = 0; i < width; i++) {
       const p = data[r * width + i]!;
@@ -68,14 +70,19 @@ export function sampleCategorical(
           `sampleCategorical: probs[${where}] is ${p}; probabilities must be finite and >= 0`,
         );
       }
-      total += p;
-      cdf[i] = total;
+      largest = Math.max(largest, p);
       if (p > 0) last = i;
     }
     if (last < 0) {
       throw new Error(
         `sampleCategorical: all probabilities are zero${batched ? ` in row ${r}` : ""}`,
       );
+    }
+    // Scaled to at most 1 each, the total is at most the width: no overflow.
+    let total = 0;
+    for (let i = 0; i < width; i++) {
+      total += data[r * width + i]! / largest;
+      cdf[i] = total;
     }
     for (let j = 0; j < n; j++) out[r * n + j] = firstAbove(cdf, rng.uniform() * total, last);
   }
@@ -118,8 +125,8 @@ export function topK(logits: Tensor, k: number): Tensor {
 
 /**
  * Nucleus filtering: keeps, per row (last axis), the smallest set of most probable tokens whose
- * softmax probabilities add up to at least `p` (within 1e-9, for rounding), always at least one,
- * and sets the rest to `-Infinity`. Ties are ranked by index; `p = 1` keeps every token.
+ * softmax probabilities, computed in f64 for every dtype, add up to at least `p` (within 1e-9,
+ * for rounding), always at least one, and sets the rest to `-Infinity`. Ties are ranked by index; `p = 1` keeps every token.
  *
  * @example
  * ```ts
@@ -130,7 +137,9 @@ export function topK(logits: Tensor, k: number): Tensor {
  */
 export function topP(logits: Tensor, p: number): Tensor {
   if (!(p > 0 && p <= 1)) throw new Error(`topP: p must be in (0, 1], got ${p}`);
-  return keepLargest(logits, softmax(logits), "topP", (sorted) => {
+  // Ranked and summed in f64 whatever the dtype: an f32 softmax is off by ~1e-8, far beyond the
+  // slack, and would tip the nucleus by a token.
+  return keepLargest(logits, softmax(logits.astype("f64")), "topP", (sorted) => {
     if (p === 1) return sorted.length;
     let mass = 0;
     for (let i = 0; i < sorted.length; i++) {

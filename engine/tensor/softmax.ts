@@ -102,7 +102,7 @@ function alongAxis(
   const moved = permute(t, order);
   const n = t.shape[a]!;
   const w = width ?? n;
-  const rows = sizeOf(moved.shape) / (n || 1);
+  const rows = sizeOf(moved.shape.slice(0, -1));
   const result = allocate(floatOf(t.dtype), rows * w);
   const row = new Float64Array(n);
   const out = new Float64Array(w);

@@ -1,7 +1,9 @@
 /**
- * The `Tensor`: a shape, a dtype and one contiguous row-major typed array. Operations never alias:
- * each returns a new tensor, so a tensor's data can be handed to the GPU or written to a
- * safetensors file as it is.
+ * The `Tensor`: a shape, a dtype and one contiguous row-major typed array, so a tensor's data can
+ * be handed to the GPU or written to a safetensors file as it is. Operations return new tensors;
+ * only those that change nothing but the shape (`reshape`, `squeeze`, `unsqueeze`, a permute or
+ * rearrange that keeps the order) share the input's data. Nothing writes into a tensor's data, so
+ * sharing is safe as long as callers treat `data` as read-only.
  *
  * @module
  */
@@ -12,7 +14,19 @@ import { formatTensor } from "./format.ts";
 /** Anything a tensor can be built from: a flat array of numbers or a typed array. */
 export type TensorData = ArrayLike<number> | TypedArray;
 
-/** An n-dimensional array of numbers, stored flat in row-major order. */
+/**
+ * An n-dimensional array of numbers, stored flat in row-major order.
+ *
+ * @example
+ * ```ts
+ * import { Tensor } from "./tensor.ts";
+ * const t = new Tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+ * t.get(1, -1); // 6
+ * t.reshape([3, -1]).shape; // [3, 2]
+ * t.astype("i32").dtype; // "i32"
+ * t.toNested(); // [[1, 2, 3], [4, 5, 6]]
+ * ```
+ */
 export class Tensor {
   /** The element type. */
   readonly dtype: DType;
@@ -23,12 +37,7 @@ export class Tensor {
 
   /** Wraps `data` (not copied) as a tensor of `shape`; the sizes must agree. */
   constructor(data: TypedArray, shape: readonly number[]) {
-    for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) {
-        throw new Error(`invalid shape [${shape}]: sizes must be non-negative integers`);
-      }
-    }
-    const n = sizeOf(shape);
+    const n = checkedSize(shape);
     if (n !== data.length) {
       throw new Error(`shape [${shape}] holds ${n} elements but the data has ${data.length}`);
     }
@@ -137,7 +146,7 @@ export function tensor(
  * ```
  */
 export function full(shape: readonly number[], value: number, dtype: DType = "f64"): Tensor {
-  const data = allocate(dtype, sizeOf(shape));
+  const data = allocate(dtype, checkedSize(shape));
   data.fill(value);
   return new Tensor(data, shape);
 }
@@ -152,7 +161,7 @@ export function full(shape: readonly number[], value: number, dtype: DType = "f6
  * ```
  */
 export function zeros(shape: readonly number[], dtype: DType = "f64"): Tensor {
-  return new Tensor(allocate(dtype, sizeOf(shape)), shape);
+  return new Tensor(allocate(dtype, checkedSize(shape)), shape);
 }
 
 /**
@@ -169,20 +178,26 @@ export function ones(shape: readonly number[], dtype: DType = "f64"): Tensor {
 }
 
 /**
- * The integers `start, start + step, ...` below `stop`, as numpy's `arange`.
+ * The numbers `start, start + step, ...` below `stop`, as numpy's `arange`: i32 when every
+ * argument is an integer, else f64 (numpy's choice too), unless `dtype` says otherwise.
  *
  * @example
  * ```ts
  * import { arange } from "./tensor.ts";
  * arange(4).toArray(); // Int32Array [0, 1, 2, 3]
  * arange(1, 7, 2).toArray(); // Int32Array [1, 3, 5]
+ * arange(0, 1, 0.25).toArray(); // Float64Array [0, 0.25, 0.5, 0.75]
  * ```
  */
-export function arange(start: number, stop?: number, step = 1, dtype: DType = "i32"): Tensor {
+export function arange(start: number, stop?: number, step = 1, dtype?: DType): Tensor {
   const [lo, hi] = stop === undefined ? [0, start] : [start, stop];
   if (step === 0) throw new Error("arange: step must not be 0");
+  const integral = [lo, hi, step].every(Number.isInteger);
+  if (dtype === "i32" && !integral) {
+    throw new Error(`arange: i32 needs integer start, stop and step, got ${lo}, ${hi}, ${step}`);
+  }
   const n = Math.max(0, Math.ceil((hi - lo) / step));
-  const data = allocate(dtype, n);
+  const data = allocate(dtype ?? (integral ? "i32" : "f64"), n);
   for (let i = 0; i < n; i++) data[i] = lo + i * step;
   return new Tensor(data, [n]);
 }
@@ -197,7 +212,7 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "i
  * ```
  */
 export function eye(n: number, dtype: DType = "f64"): Tensor {
-  const data = allocate(dtype, n * n);
+  const data = allocate(dtype, checkedSize([n, n]));
   for (let i = 0; i < n; i++) data[i * n + i] = 1;
   return new Tensor(data, [n, n]);
 }
@@ -258,14 +273,44 @@ function offsetOf(shape: readonly number[], index: readonly number[]): number {
   }
   let offset = 0;
   for (let d = 0; d < shape.length; d++) {
-    const n = shape[d]!;
-    const i = index[d]!;
-    if (!Number.isInteger(i) || i < -n || i >= n) {
-      throw new Error(`index ${i} is out of range for dim ${d} of size ${n}`);
-    }
-    offset = offset * n + (i < 0 ? i + n : i);
+    offset = offset * shape[d]! + normalizeIndex(index[d]!, shape[d]!, { dim: d });
   }
   return offset;
+}
+
+/**
+ * An index into a dim of size `n`, negative counting from the end, as a position in `[0, n)`;
+ * otherwise an error naming the index, the dim and its size (prefixed with `caller`, if given).
+ *
+ * @example
+ * ```ts
+ * import { normalizeIndex } from "./tensor.ts";
+ * normalizeIndex(-1, 5, { dim: 0 }); // 4
+ * // normalizeIndex(5, 5, { dim: 0, caller: "take" }) throws
+ * //   "take: index 5 is out of range for dim 0 of size 5"
+ * ```
+ */
+export function normalizeIndex(
+  i: number,
+  n: number,
+  where: { dim: number; caller?: string },
+): number {
+  const prefix = where.caller ? `${where.caller}: ` : "";
+  if (!Number.isInteger(i)) throw new Error(`${prefix}index ${i} is not an integer`);
+  if (i < -n || i >= n) {
+    throw new Error(`${prefix}index ${i} is out of range for dim ${where.dim} of size ${n}`);
+  }
+  return i < 0 ? i + n : i;
+}
+
+/** The number of elements of `shape`, after checking every size is a non-negative integer. */
+function checkedSize(shape: readonly number[]): number {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new Error(`invalid shape [${shape}]: sizes must be non-negative integers`);
+    }
+  }
+  return sizeOf(shape);
 }
 
 function resolveShape(shape: readonly number[], size: number): number[] {

@@ -60,20 +60,6 @@ export function materialize(t: Tensor, view: View, dtype: DType = t.dtype): Tens
 }
 
 /**
- * The view that reads a tensor as it is (contiguous strides).
- *
- * @example
- * ```ts
- * import { viewOf } from "./view.ts";
- * import { zeros } from "./tensor.ts";
- * viewOf(zeros([2, 3])).strides; // [3, 1]
- * ```
- */
-export function viewOf(t: Tensor): View {
-  return { offset: 0, shape: t.shape, strides: stridesOf(t.shape) };
-}
-
-/**
  * Reorders the dimensions: result dim `i` is input dim `axes[i]` (numpy's `transpose(axes)`).
  *
  * @example
@@ -111,7 +97,10 @@ export function permute(t: Tensor, axes: readonly number[]): Tensor {
  */
 export function transpose(t: Tensor, dim0?: number, dim1?: number): Tensor {
   const axes = [...t.shape.keys()];
-  if (dim0 === undefined || dim1 === undefined) return permute(t, axes.reverse());
+  if (dim0 === undefined && dim1 === undefined) return permute(t, axes.reverse());
+  if (dim0 === undefined || dim1 === undefined) {
+    throw new Error("transpose: give both dims to swap, or neither to reverse them all");
+  }
   const a = normalizeAxis(dim0, t.ndim);
   const b = normalizeAxis(dim1, t.ndim);
   [axes[a], axes[b]] = [b, a];
@@ -264,4 +253,41 @@ export function stack(ts: readonly Tensor[], axis = 0): Tensor {
     }
   }
   return concat(ts.map((t) => unsqueeze(t, axis)), axis);
+}
+
+/**
+ * Visits every element of a broadcast result with its offsets into the two operands.
+ * `stridesA` and `stridesB` come from `broadcastStrides` (0 where an operand is broadcast). The
+ * loop behind every broadcasting binary operation and behind `matmul`'s batch dimensions.
+ *
+ * @example
+ * ```ts
+ * import { broadcastLoop } from "./view.ts";
+ * const pairs: number[][] = [];
+ * broadcastLoop([2, 2], [1, 0], [0, 1], (o, a, b) => pairs.push([o, a, b]));
+ * pairs; // [[0, 0, 0], [1, 0, 1], [2, 1, 0], [3, 1, 1]]
+ * ```
+ */
+export function broadcastLoop(
+  shape: readonly number[],
+  stridesA: readonly number[],
+  stridesB: readonly number[],
+  visit: (out: number, a: number, b: number) => void,
+): void {
+  const n = sizeOf(shape);
+  const nd = shape.length;
+  const index = new Array<number>(nd).fill(0);
+  let ia = 0;
+  let ib = 0;
+  for (let o = 0; o < n; o++) {
+    visit(o, ia, ib);
+    for (let d = nd - 1; d >= 0; d--) {
+      ia += stridesA[d]!;
+      ib += stridesB[d]!;
+      if (++index[d]! < shape[d]!) break;
+      ia -= stridesA[d]! * shape[d]!;
+      ib -= stridesB[d]! * shape[d]!;
+      index[d] = 0;
+    }
+  }
 }

@@ -19,16 +19,17 @@ import {
   min,
   mul,
   permute,
+  pow,
   prod,
   relu,
   slice,
   softmax,
+  square,
   squeeze,
   stack,
   sub,
   sum,
   take,
-  Tensor,
   tensor,
   transpose,
   unsqueeze,
@@ -215,5 +216,42 @@ Deno.test("take, permute, transpose, squeeze, concat and stack by hand", () => {
   assert.deepEqual(s.shape, [2, 2]);
   assert.deepEqual([...s.data], [1, 3, 2, 4]);
   assert.throws(() => concat([zeros([2, 2]), zeros([3, 3])], 1), /does not match/);
-  assert.ok(s instanceof Tensor);
+});
+
+Deno.test("i32 arithmetic wraps modulo 2^32 as numpy's int32, without f64 rounding", () => {
+  const big = tensor([2147483647], [1], "i32");
+  assert.deepEqual([...mul(big, big).data], [1]); // (2^31 - 1)^2 = 2^62 - 2^32 + 1
+  assert.deepEqual([...square(big).data], [1]);
+  assert.deepEqual([...pow(tensor([3, 2], [2], "i32"), 40).data], [689956897, 0]); // numpy's
+  assert.deepEqual([...prod(tensor([65536, 65536, 3], [3], "i32")).data], [0]);
+  assert.deepEqual([...sum(tensor([2147483647, 1], [2], "i32")).data], [-2147483648]);
+  assert.throws(() => pow(big, -1), /pow: integers to negative integer powers are not allowed/);
+});
+
+Deno.test("edge cases: empty axes, NaN, non-integer indices and sizes", () => {
+  assert.deepEqual([...logSumExp(zeros([3, 0])).data], [-Infinity, -Infinity, -Infinity]);
+  assert.deepEqual(softmax(zeros([2, 0])).shape, [2, 0]);
+  assert.throws(() => max(zeros([2, 0]), 1), /max: cannot reduce over an empty axis/);
+  assert.throws(() => argmax(zeros([0])), /argmax: cannot reduce over an empty axis/);
+  assert.deepEqual(max(zeros([0, 2]), 1).shape, [0]); // nothing to reduce: an empty result
+  assert.ok(Number.isNaN(relu(tensor([NaN])).get(0)));
+  assert.throws(() => tensor([1, 2]).get(0.5), /index 0.5 is not an integer/);
+  assert.throws(
+    () => slice(tensor([10, 20, 30]), [[0.5, 2]]),
+    /bound 0.5 on dim 0 must be an integer/,
+  );
+  assert.throws(() => zeros([2, -1]), {
+    message: "invalid shape [2,-1]: sizes must be non-negative integers",
+  });
+  assert.throws(() => transpose(zeros([2, 3]), 0), /give both dims to swap, or neither/);
+});
+
+Deno.test("arange: i32 for integer arguments, f64 otherwise, as numpy", () => {
+  const quarter = arange(0, 1, 0.25);
+  assert.equal(quarter.dtype, "f64");
+  assert.deepEqual([...quarter.data], [0, 0.25, 0.5, 0.75]);
+  assert.deepEqual([...arange(0.5, 3).data], [0.5, 1.5, 2.5]);
+  assert.deepEqual([...arange(5, 0, -2).data], [5, 3, 1]);
+  assert.equal(arange(3, undefined, 1, "f32").dtype, "f32");
+  assert.throws(() => arange(0, 1, 0.5, "i32"), /arange: i32 needs integer start, stop and step/);
 });

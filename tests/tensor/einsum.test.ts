@@ -7,25 +7,16 @@
  */
 
 import assert from "node:assert/strict";
-import { einsum, matmul, type Tensor, tensor } from "../../engine/tensor/mod.ts";
+import {
+  einsum,
+  matmul,
+  permutation,
+  randn,
+  Rng,
+  type Tensor,
+  tensor,
+} from "../../engine/tensor/mod.ts";
 import { assertClose, type FixtureArray, fromFixture, loadFixture } from "../helpers.ts";
-
-/** mulberry32: a small seeded generator, so every random case is reproducible. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomTensor(shape: readonly number[], next: () => number): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tensor(Array.from({ length: n }, () => next() * 2 - 1), shape);
-}
 
 /**
  * One random einsum: the equation and shapes, plus what the naive reference needs, stated
@@ -79,40 +70,33 @@ function naiveEinsum(c: Case, operands: readonly Tensor[]): Float64Array {
  * A random equation: 1 to 4 operands, letters drawn with replacement (so some repeat in a term),
  * sizes 1 to 6, sometimes a broadcast ellipsis, sometimes an implicit output.
  */
-function randomCase(next: () => number): Case {
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
-  const shuffle = <T>(xs: T[]): T[] => {
-    for (let i = xs.length - 1; i > 0; i--) {
-      const j = Math.floor(next() * (i + 1));
-      [xs[i], xs[j]] = [xs[j]!, xs[i]!];
-    }
-    return xs;
-  };
+function randomCase(rng: Rng): Case {
+  const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)]!;
+  const shuffle = <T>(xs: T[]): T[] =>
+    Array.from(permutation(xs.length, { rng }).data, (i) => xs[i]!);
   for (;;) {
-    const letters = "abcdef".slice(0, 2 + Math.floor(next() * 4));
+    const letters = "abcdef".slice(0, 2 + rng.int(4));
     const sizes = new Map<string, number>();
     for (const l of letters) sizes.set(l, pick([1, 2, 3, 3, 5, 6]));
     const nOps = pick([1, 2, 2, 3, 3, 4, 4]);
-    const batch = next() < 0.35
-      ? Array.from({ length: 1 + Math.floor(next() * 2) }, () => pick([2, 3, 5]))
+    const batch = rng.uniform() < 0.35
+      ? Array.from({ length: 1 + rng.int(2) }, () => pick([2, 3, 5]))
       : [];
     const terms: string[][] = [];
     const shapes: number[][] = [];
     const axes: string[][] = [];
     for (let i = 0; i < nOps; i++) {
-      const own = Array.from({ length: Math.floor(next() * 4) }, () => pick([...letters]));
-      const useEllipsis = batch.length > 0 && (i === 0 || next() < 0.6);
-      const span = useEllipsis
-        ? (i === 0 ? batch.length : Math.floor(next() * (batch.length + 1)))
-        : 0;
+      const own = Array.from({ length: rng.int(4) }, () => pick([...letters]));
+      const useEllipsis = batch.length > 0 && (i === 0 || rng.uniform() < 0.6);
+      const span = useEllipsis ? (i === 0 ? batch.length : rng.int(batch.length + 1)) : 0;
       const ids = [...own];
       const shape = own.map((l) => sizes.get(l)!);
-      const pos = Math.floor(next() * (own.length + 1));
+      const pos = rng.int(own.length + 1);
       const term = [...own];
       if (useEllipsis) {
         term.splice(pos, 0, "...");
         const bIds = batch.slice(batch.length - span).map((_, d) => `#${batch.length - span + d}`);
-        const bShape = batch.slice(batch.length - span).map((s) => (next() < 0.25 ? 1 : s));
+        const bShape = batch.slice(batch.length - span).map((s) => (rng.uniform() < 0.25 ? 1 : s));
         ids.splice(pos, 0, ...bIds);
         shape.splice(pos, 0, ...bShape);
       }
@@ -132,12 +116,12 @@ function randomCase(next: () => number): Case {
     const hasEllipsis = terms.some((t) => t.includes("..."));
     let outTerm: string[] | undefined;
     let output: string[];
-    if (next() < 0.3) {
+    if (rng.uniform() < 0.3) {
       const all = terms.flat();
       output = [...batchIds, ...used.filter((l) => all.indexOf(l) === all.lastIndexOf(l)).sort()];
     } else {
-      outTerm = shuffle(used.filter(() => next() < 0.5));
-      if (hasEllipsis) outTerm.splice(Math.floor(next() * (outTerm.length + 1)), 0, "...");
+      outTerm = shuffle(used.filter(() => rng.uniform() < 0.5));
+      if (hasEllipsis) outTerm.splice(rng.int(outTerm.length + 1), 0, "...");
       output = outTerm.flatMap((l) => (l === "..." ? batchIds : [l]));
     }
     const total = [...sizes.values()].reduce((a, b) => a * b, 1);
@@ -189,11 +173,11 @@ Deno.test("einsum: hand-worked cases", () => {
 });
 
 Deno.test("einsum: matches a naive loop on 60 random equations", () => {
-  const next = rng(1234);
+  const rng = new Rng(1234);
   const seen = { repeated: 0, three: 0, four: 0, ellipsis: 0, implicit: 0, broadcast1: 0 };
   for (let n = 0; n < 60; n++) {
-    const c = randomCase(next);
-    const operands = c.shapes.map((s) => randomTensor(s, next));
+    const c = randomCase(rng);
+    const operands = c.shapes.map((s) => randn(s, { rng }));
     const got = einsum(c.equation, ...operands);
     const shape = c.output.map((id) => c.sizes.get(id)!);
     assertClose(
@@ -222,21 +206,21 @@ Deno.test("einsum: matches a naive loop on 60 random equations", () => {
 });
 
 Deno.test("einsum: named axes give the same result as letters", () => {
-  const next = rng(99);
-  const q = randomTensor([2, 3, 4], next);
-  const k = randomTensor([2, 5, 4], next);
+  const rng = new Rng(99);
+  const q = randn([2, 3, 4], { rng });
+  const k = randn([2, 5, 4], { rng });
   assert.deepEqual(
     einsum("batch i d, batch j d -> batch i j", q, k).data,
     einsum("bid,bjd->bij", q, k).data,
   );
-  const v = randomTensor([4], next);
+  const v = randn([4], { rng });
   assert.deepEqual(einsum("batch i d, d -> batch i", q, v).data, einsum("bid,d->bi", q, v).data);
   assert.deepEqual(einsum("b ... d, d -> ... b", q, v).data, einsum("b...d,d->...b", q, v).data);
   let compared = 0;
   for (let n = 0; n < 60; n++) {
-    const c = randomCase(next);
+    const c = randomCase(rng);
     if (c.named === undefined) continue;
-    const operands = c.shapes.map((s) => randomTensor(s, next));
+    const operands = c.shapes.map((s) => randn(s, { rng }));
     assert.deepEqual(
       einsum(c.named, ...operands).data,
       einsum(c.equation, ...operands).data,
@@ -264,9 +248,9 @@ Deno.test("einsum: matches numpy's fixtures", async () => {
 });
 
 Deno.test("einsum: the result has the promoted dtype of the operands", () => {
-  const next = rng(7);
-  const a = randomTensor([3, 4], next);
-  const b = randomTensor([4, 5], next);
+  const rng = new Rng(7);
+  const a = randn([3, 4], { rng });
+  const b = randn([4, 5], { rng });
   const a32 = a.astype("f32");
   const b32 = b.astype("f32");
   const r32 = einsum("ij,jk->ik", a32, b32);
@@ -284,8 +268,8 @@ Deno.test("einsum: the result has the promoted dtype of the operands", () => {
 });
 
 Deno.test("einsum: chains of 200x200 matrices contract pairwise", () => {
-  const next = rng(3);
-  const [a, b, c] = [0, 1, 2].map(() => randomTensor([200, 200], next)) as [Tensor, Tensor, Tensor];
+  const rng = new Rng(3);
+  const [a, b, c] = [0, 1, 2].map(() => randn([200, 200], { rng })) as [Tensor, Tensor, Tensor];
   const expected = matmul(matmul(a, b), c);
   assertClose(einsum("ij,jk,kl->il", a, b, c), expected, 1e-9, "ij,jk,kl->il");
   // Left to right this would first build the 200^4 outer product of a and c.
@@ -321,6 +305,7 @@ Deno.test("einsum: errors name what is wrong", () => {
     [() => einsum("i.j->i", m), /invalid character '.' in term "i.j"/],
     [() => einsum("ij->i;", m), /invalid character ';' in term "i;"/],
     [() => einsum("b 2d -> b", m), /invalid axis name '2d' in term "b 2d"/],
+    [() => einsum("b d_ -> b", m), /invalid axis name 'd_' in term "b d_"/],
     [() => einsum("...i...->i", m), /term "...i..." has more than one "..."/],
     [() => einsum("ij->ij->ij", m), /"ij->ij->ij" has more than one "->"/],
     [

@@ -42,3 +42,9 @@ Deno.test("format: past the threshold the middle of each long dim is elided", ()
     "tensor([[ 0, ...,  3],\n        ...,\n        [ 8, ..., 11]], i32)",
   );
 });
+
+Deno.test("format: a large tensor printed whole does not overflow the stack", () => {
+  const text = formatTensor(arange(200_000), { threshold: Infinity });
+  assert.ok(text.startsWith("tensor([     0,      1,"));
+  assert.ok(text.endsWith("199999], i32)"));
+});

@@ -8,6 +8,7 @@ import {
   fourierBasis,
   fourierBasisNames,
   matmul,
+  randn,
   Tensor,
   tensor,
   transpose,
@@ -16,11 +17,6 @@ import { assertClose, type FixtureArray, fromFixture, loadFixture } from "../hel
 
 type FourierFixture = Record<"p7" | "p8", FixtureArray & { names: string[] }>;
 const fixture = await loadFixture<FourierFixture>("fourier");
-
-/** Deterministic values in [-1, 1) that are not round numbers. */
-function values(n: number, seed: number): number[] {
-  return Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) % 1);
-}
 
 Deno.test("the basis is orthonormal for odd and even p", () => {
   for (const p of [113, 7, 8, 1, 2]) {
@@ -66,7 +62,7 @@ Deno.test("the basis rejects p that is not a positive integer", () => {
 Deno.test("fourier2d equals the naive four-loop sum F[a,x] F[b,y] t[x,y,...]", () => {
   for (const [p, rest] of [[5, [2, 3]], [6, []], [4, [1]]] as [number, number[]][]) {
     const r = rest.reduce((a, b) => a * b, 1);
-    const t = tensor(values(p * p * r, p), [p, p, ...rest]);
+    const t = randn([p, p, ...rest], { seed: p });
     const F = fourierBasis(p);
     const expected = new Float64Array(p * p * r);
     for (let a = 0; a < p; a++) {
@@ -84,7 +80,7 @@ Deno.test("fourier2d equals the naive four-loop sum F[a,x] F[b,y] t[x,y,...]", (
     assertClose(fourier2d(t), new Tensor(expected, [p, p, ...rest]), 1e-13, `p = ${p}`);
   }
   assert.throws(
-    () => fourier2d(tensor(values(12, 1), [3, 4])),
+    () => fourier2d(randn([3, 4], { seed: 1 })),
     /^Error: fourier2d: expected a \[p, p, \.\.\.\] tensor, got shape \[3,4\]$/,
   );
   assert.throws(
@@ -95,7 +91,7 @@ Deno.test("fourier2d equals the naive four-loop sum F[a,x] F[b,y] t[x,y,...]", (
 
 Deno.test("fourier1d on a middle axis equals the loop over that axis", () => {
   const [m, p, n] = [2, 5, 3];
-  const t = tensor(values(m * p * n, 2), [m, p, n], "f32");
+  const t = randn([m, p, n], { seed: 2, dtype: "f32" });
   const F = fourierBasis(p);
   const expected = new Float64Array(m * p * n);
   for (let i = 0; i < m; i++) {

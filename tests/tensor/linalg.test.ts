@@ -1,6 +1,7 @@
 // SVD, eigh and PCA against numpy (fixtures/make_linalg.py) and hand-worked cases.
 import * as assert from "node:assert/strict";
 import {
+  div,
   eigh,
   eye,
   matmul,
@@ -19,6 +20,7 @@ import { assertClose, type FixtureArray, fromFixture, loadFixture } from "../hel
 interface LinalgFixture {
   svd: { name: string; a: FixtureArray; u: FixtureArray; s: FixtureArray; vh: FixtureArray }[];
   eigh: { name: string; a: FixtureArray; values: FixtureArray; vectors: FixtureArray }[];
+  svd_f32: { a: FixtureArray; s: FixtureArray };
   pca: {
     x: FixtureArray;
     k: number;
@@ -137,16 +139,55 @@ Deno.test("svd of a zero matrix still gives orthonormal U and Vh", () => {
 });
 
 Deno.test("svd computes in f64 from f32 and i32 input", () => {
-  const A = fromFixture(fixture.svd[0]!.a).astype("f32");
-  const fromF32 = svd(A);
+  // numpy's f64 SVD of the same f32 values. Its condition number is 1e6, so f64 leaves ~1e-11
+  // relative error in the smallest value; f32 arithmetic would leave ~1e-7 in every one.
+  const fromF32 = svd(fromFixture(fixture.svd_f32.a).astype("f32"));
   assert.equal(fromF32.S.dtype, "f64");
-  assertClose(fromF32.S, svd(A.astype("f64")).S, 0, "f32 input computed in f64");
+  const expected = fromFixture(fixture.svd_f32.s);
+  assertClose(div(fromF32.S, expected), [1, 1, 1], 1e-9, "f32 input S / numpy f64 S");
   const ints = svd(tensor([2, 0, 1, 3, -1, 4], [3, 2], "i32"));
   assert.equal(ints.U.dtype, "f64");
   assertClose(reconstruct(ints.U, ints.S, ints.Vh), [2, 0, 1, 3, -1, 4], 1e-14, "i32 input");
   assert.throws(
     () => svd(tensor([1, 2, 3])),
     /^Error: svd: expected a matrix \[\.\.\., m, n\], got shape \[3\]$/,
+  );
+});
+
+Deno.test("svd scales the matrix, so huge and tiny magnitudes give numpy's values", () => {
+  const c = fixture.svd[0]!;
+  const expected = fromFixture(c.s);
+  // Unscaled, entries near 1e154 overflow when squared (S was NaN) and near 1e-165 underflow
+  // (S was 0); numpy's values at those scales are the unit ones times the scale.
+  for (const scale of [1e154, 1e300, 1e-165, 1e-300]) {
+    const A = mul(fromFixture(c.a), scale);
+    const { U, S, Vh } = svd(A);
+    assertClose(div(S, scale), expected, TOL, `S at scale ${scale}`);
+    assertClose(div(reconstruct(U, S, Vh), scale), div(A, scale), TOL, `U S Vh at scale ${scale}`);
+  }
+  // A power-of-two scale divides exactly, so the values are the unit ones' bits times it.
+  const unit = svd(fromFixture(c.a)).S;
+  assertClose(svd(mul(fromFixture(c.a), 2 ** 600)).S, mul(unit, 2 ** 600), 0, "S at 2^600");
+});
+
+Deno.test("svd, eigh and pca name the first non-finite entry", () => {
+  assert.throws(
+    () => svd(tensor([1, NaN, 2, Infinity], [2, 2])),
+    /^Error: svd: matrix has a non-finite entry NaN at \[0, 1\]$/,
+  );
+  const batch = zeros([2, 3, 2]).toArray();
+  batch[9] = -Infinity;
+  assert.throws(
+    () => svd(tensor(batch, [2, 3, 2])),
+    /^Error: svd: matrix has a non-finite entry -Infinity at \[1, 1, 1\]$/,
+  );
+  assert.throws(
+    () => eigh(tensor([1, NaN, NaN, 1], [2, 2])),
+    /^Error: eigh: matrix has a non-finite entry NaN at \[0, 1\]$/,
+  );
+  assert.throws(
+    () => pca(tensor([1, 2, 3, 4, 5, Infinity], [3, 2]), 1),
+    /^Error: pca: matrix has a non-finite entry Infinity at \[2, 1\]$/,
   );
 });
 
@@ -194,6 +235,17 @@ Deno.test("eigh of [[2, 1], [1, 2]] is 1 and 3 with (1, -1)/√2 and (1, 1)/√2
   const h = Math.SQRT1_2;
   // Columns; in (1, -1)/√2 the entries tie in magnitude, so the first is made positive.
   assertClose(vectors, tensor([h, h, -h, h], [2, 2]), 1e-15, "vectors");
+});
+
+Deno.test("eigh scales the matrix, so entries near the largest double still work", () => {
+  // [[1, 1], [1, -1]] has eigenvalues ±√2 with vectors (−sin π/8, cos π/8) and
+  // (cos π/8, sin π/8), the first's sign set by its larger entry; unscaled, a_qq - a_pp overflowed to -Infinity at this
+  // scale and the rotation came out NaN.
+  const big = 1e308;
+  const { values, vectors } = eigh(tensor([big, big, big, -big], [2, 2]));
+  assertClose(div(values, big), [-Math.SQRT2, Math.SQRT2], 1e-15, "values / 1e308");
+  const [c, s] = [Math.cos(Math.PI / 8), Math.sin(Math.PI / 8)];
+  assertClose(vectors, tensor([-s, c, c, s], [2, 2]), 1e-15, "vectors");
 });
 
 Deno.test("eigh rejects non-square and non-symmetric matrices", () => {

@@ -62,6 +62,16 @@ Deno.test("sampleCategorical: frequencies over 1e5 draws within 5 binomial SDs",
   assert.ok(drawn.every((i) => w[i]! > 0));
 });
 
+Deno.test("sampleCategorical: weights near the largest double draw as their ratios", () => {
+  // Unscaled, the total 3e308 overflowed to Infinity and every draw was the last index. Counts
+  // are held to the file's bound, 5 binomial SDs (±791 of 50000 here).
+  const big = 1.5e308;
+  assertFrequencies(sampleCategorical([big, big], N, { seed: 13 }), [1, 1]);
+  const rows = sampleCategorical(tensor([0, big, big / 3, 1, 1, 1], [2, 3]), N, { seed: 14 });
+  assertFrequencies(rows.subarray(0, N), [0, 3, 1]);
+  assertFrequencies(rows.subarray(N), [1, 1, 1]);
+});
+
 Deno.test("sampleCategorical: same seed same indices, different seed different", () => {
   const p = [0.25, 0.25, 0.25, 0.25];
   const a = sampleCategorical(p, 200, { seed: 5 });
@@ -185,6 +195,11 @@ Deno.test("topP keeps the smallest nucleus reaching p", () => {
   assert.deepEqual(m, [false, true, false, true, true, true, true, true]);
   // ties ranked by index: p = 0.5 of four equal tokens keeps the first two
   assert.deepEqual([...topP(tensor([0, 0, 0, 0]), 0.5).data], [0, 0, I, I]);
+  // f32 logits are ranked by f64 probabilities: an f32 softmax rounds these to
+  // [0.09999999, 0.19999999, 0.7 - 1.2e-8], short of 0.7 by more than the slack, which kept index
+  // 1 too; the f64 softmax of the same f32 logits is 0.7 + 7.4e-9 for index 2 (numpy), enough.
+  const f32 = tensor([0.1, 0.2, 0.7].map(Math.log), [3], "f32");
+  assert.deepEqual([...topP(f32, 0.7).data].map((v) => v !== I), [false, false, true]);
   for (const q of [0, -0.5, 1.5, NaN]) {
     assert.throws(
       () => topP(logits, q),
