@@ -126,7 +126,8 @@ export function topK(logits: Tensor, k: number): Tensor {
 /**
  * Nucleus filtering: keeps, per row (last axis), the smallest set of most probable tokens whose
  * softmax probabilities, computed in f64 for every dtype, add up to at least `p` (within 1e-9,
- * for rounding), always at least one, and sets the rest to `-Infinity`. Ties are ranked by index; `p = 1` keeps every token.
+ * for rounding), always at least one, and sets the rest to `-Infinity`. Ties are ranked by
+ * index; `p = 1` keeps every token.
  *
  * @example
  * ```ts
