@@ -7,23 +7,9 @@
  * @module
  */
 
-import { einsum, fourier2d, matmul, rand, type Tensor } from "../engine/tensor/mod.ts";
+import { einsum, fourier2d, matmul, rand } from "../engine/tensor/mod.ts";
+import { naiveGemm } from "../engine/tensor/gemm_wasm.ts";
 import { medianMs, printTable } from "./timing.ts";
-
-/** The textbook i-j-p loop on the same typed arrays: the floor the library must leave behind. */
-function naiveMatmul(a: Tensor, b: Tensor, n: number): Float64Array {
-  const A = a.data;
-  const B = b.data;
-  const C = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < n; p++) s += A[i * n + p]! * B[p * n + j]!;
-      C[i * n + j] = s;
-    }
-  }
-  return C;
-}
 
 /** numpy's f64 matmul GFLOP/s at n³ (median of 7), or undefined where python3 or numpy is missing. */
 async function numpyGflops(n: number): Promise<number | undefined> {
@@ -62,7 +48,7 @@ export async function benchTensor(): Promise<void> {
     const b = rand([n, n], { seed: 2 });
     const flops = 2 * n ** 3;
     const gf = (ms: number) => flops / ms / 1e6;
-    const naive = gf(medianMs(() => naiveMatmul(a, b, n), { runs: 3 }));
+    const naive = gf(medianMs(() => naiveGemm(a.data, b.data, { m: n, k: n, n }), { runs: 3 }));
     const mm = gf(medianMs(() => matmul(a, b)));
     const es = gf(medianMs(() => einsum("i k, k j -> i j", a, b)));
     const np = await numpyGflops(n);
