@@ -48,3 +48,25 @@ export async function loadFixture<T = unknown>(name: string): Promise<T> {
 export function fromFixture(a: FixtureArray): Tensor {
   return tensor(a.data, a.shape, a.dtype ?? "f64");
 }
+
+/**
+ * Central finite differences in float64: the gradient of the scalar `f` at `x`, one coordinate at
+ * a time (`x` is restored after each). The independent check of every backward pass.
+ */
+export function numericGrad(
+  f: (x: Float64Array) => number,
+  x: Float64Array,
+  eps = 1e-6,
+): Float64Array {
+  const grad = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const saved = x[i]!;
+    x[i] = saved + eps;
+    const up = f(x);
+    x[i] = saved - eps;
+    const down = f(x);
+    x[i] = saved;
+    grad[i] = (up - down) / (2 * eps);
+  }
+  return grad;
+}

@@ -1,0 +1,49 @@
+// add.wgsl and reduce.wgsl against the tensor library in float64, on shapes off every tile.
+import * as assert from "node:assert/strict";
+import { add, Rng, sum } from "../../engine/tensor/mod.ts";
+import { addForward, addInplace, sumRows } from "../../kernels/mod.ts";
+import { bits, expectClose, gpuTest, randomTensor } from "./gpu_helpers.ts";
+
+gpuTest("add_forward / add_inplace: same shape and bias broadcast", async (gpu) => {
+  const rng = new Rng(11);
+  for (const [rows, cols] of [[1, 1], [3, 7], [257, 5], [1031, 129]] as const) {
+    const a = randomTensor([rows, cols], rng);
+    const bias = randomTensor([cols], rng);
+    const other = randomTensor([rows, cols], rng);
+    const [ga, gb, go] = [gpu.upload(a), gpu.upload(bias), gpu.upload(other)];
+    const out = gpu.empty([rows, cols]);
+    gpu.run(await addForward(gpu, ga, gb, out));
+    gpu.run(await addInplace(gpu, go, ga)); // other += a
+    const [sumBias, acc] = await gpu.read([out, go]);
+    expectClose(sumBias!, add(a, bias), 1e-6, `a + bias [${rows},${cols}]`);
+    expectClose(acc!, add(other, a), 1e-6, `other += a [${rows},${cols}]`);
+    for (const t of [ga, gb, go, out]) t.release();
+  }
+});
+
+gpuTest("add: shapes that do not broadcast are refused", async (gpu) => {
+  const a = gpu.empty([3, 4]);
+  const b = gpu.empty([3]);
+  await assert.rejects(addForward(gpu, a, b, a), /\[3\] does not broadcast over \[3,4\]/);
+  a.release();
+  b.release();
+});
+
+gpuTest("sum_rows: one and two launches, against float64 sums", async (gpu) => {
+  const rng = new Rng(12);
+  for (const [rows, cols] of [[1, 3], [5, 1], [17, 33], [11490, 1], [3001, 130], [40, 5000]]) {
+    const x = randomTensor([rows!, cols!], rng);
+    const gx = gpu.upload(x);
+    const out = gpu.empty([cols!]);
+    const ds = await sumRows(gpu, gx, out);
+    gpu.run(ds);
+    const [got] = await gpu.read([out]);
+    // f32 inputs summed in f32: error grows like sqrt(rows) * eps * |x|.
+    expectClose(got!, sum(x, 0), 1e-6 * rows! ** 0.5 * 8, `sum_rows [${rows},${cols}]`);
+    const first = await bits(gpu, [out]);
+    gpu.run(ds);
+    assert.deepEqual(await bits(gpu, [out]), first, "bitwise the same on a second run");
+    gx.release();
+    out.release();
+  }
+});
