@@ -5,8 +5,12 @@
  * @module
  */
 
+import { benchGpu } from "./gpu_bench.ts";
 import { benchTensor } from "./tensor_bench.ts";
 
 console.log(`mechlab bench, ${new Date().toISOString()}\n`);
 console.log("== tensor library (CPU) ==");
 await benchTensor();
+
+console.log("\n== GPU engine ==");
+await benchGpu();

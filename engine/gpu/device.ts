@@ -167,6 +167,7 @@ export class Gpu {
       pipeline,
       bindGroup,
       workgroups: [x, y, z],
+      ...(launch.scratch ? { scratch: launch.scratch } : {}),
     };
   }
 

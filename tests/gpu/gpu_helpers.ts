@@ -7,7 +7,7 @@
  */
 
 import { type Gpu, type GpuTensor, sharedGpu } from "../../engine/gpu/mod.ts";
-import { Rng, Tensor } from "../../engine/tensor/mod.ts";
+import { type Rng, Tensor } from "../../engine/tensor/mod.ts";
 import { assertClose } from "../helpers.ts";
 
 const gpuOrReason = await sharedGpu();

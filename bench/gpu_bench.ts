@@ -1,0 +1,135 @@
+/**
+ * The GPU engine's benchmark: matmul GFLOP/s at 1024³, 4096³ and the grokking step's two largest
+ * shapes, and the cost of one dispatch, on the adapter at hand. Peers measured in the same run:
+ * PyTorch's fp32 matmul (on CUDA where python3 has it, else on the CPU), and the CPU tensor
+ * library's matmul.
+ *
+ * GPU time is taken as the difference between `2r` and `r` repetitions encoded in one submit, so
+ * the fixed cost of a submit and its wait (about 10 ms in Deno) cancels out.
+ *
+ * @module
+ */
+
+import { type Dispatch, type Gpu, type GpuTensor, requestGpu } from "../engine/gpu/mod.ts";
+import { matmul as cpuMatmul, rand } from "../engine/tensor/mod.ts";
+import { addInplace } from "../kernels/add.ts";
+import { matmul } from "../kernels/matmul.ts";
+import { printTable } from "./timing.ts";
+
+/** Milliseconds the GPU spends on one run of `dispatches`, the submit's fixed cost cancelled. */
+async function gpuMs(gpu: Gpu, dispatches: readonly Dispatch[], budgetMs: number): Promise<number> {
+  const time = async (repeat: number) => {
+    const t0 = performance.now();
+    gpu.run(dispatches, { repeat });
+    await gpu.sync();
+    return performance.now() - t0;
+  };
+  await time(1); // warm-up: pipelines, caches, clocks
+  let r = 1;
+  let once = await time(1);
+  while (once * 2 < budgetMs / 4 && r < 1 << 14) {
+    r *= 2;
+    once = await time(r);
+  }
+  const samples: number[] = [];
+  for (let i = 0; i < 3; i++) samples.push((await time(2 * r) - await time(r)) / r);
+  samples.sort((a, b) => a - b);
+  return Math.max(samples[1]!, 1e-6);
+}
+
+/** PyTorch's fp32 matmul time in ms for each shape, on CUDA if it has one; undefined without torch. */
+async function torchMs(
+  shapes: [number, number, number, boolean][],
+): Promise<{ device: string; ms: number[] } | undefined> {
+  const script = `
+import json, sys, time, torch
+torch.backends.cuda.matmul.allow_tf32 = False
+dev = "cuda" if torch.cuda.is_available() else "cpu"
+out = []
+for m, k, n, ta in json.loads(sys.argv[1]):
+    a = torch.randn((k, m) if ta else (m, k), device=dev)
+    b = torch.randn(k, n, device=dev)
+    f = (lambda: a.t() @ b) if ta else (lambda: a @ b)
+    def run(reps):
+        if dev == "cuda": torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(reps): f()
+        if dev == "cuda": torch.cuda.synchronize()
+        return time.perf_counter() - t0
+    run(2); reps = 1
+    while run(reps) < 0.2 and reps < 4096: reps *= 2
+    out.append(sorted(run(reps) / reps for _ in range(3))[1] * 1e3)
+name = torch.cuda.get_device_name() if dev == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+print(json.dumps({"device": f"torch {torch.__version__} on {name}", "ms": out}))`;
+  try {
+    const cmd = new Deno.Command("python3", {
+      args: ["-c", script, JSON.stringify(shapes)],
+      stderr: "null",
+    });
+    const out = await cmd.output();
+    return out.success ? JSON.parse(new TextDecoder().decode(out.stdout)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs the GPU benchmark and prints its tables. */
+export async function benchGpu(): Promise<void> {
+  let gpu: Gpu;
+  try {
+    gpu = await requestGpu();
+  } catch (e) {
+    console.log(`skipped: ${(e as Error).message}`);
+    return;
+  }
+  console.log(`adapter: ${gpu.describe()}`);
+  // [m, k, n, A stored transposed]: the two largest products of a grokking step (3,830 examples ×
+  // 3 positions = 11,490 rows): the MLP's input projection, and its weight gradient xᵀ·dy.
+  const shapes: [number, number, number, boolean][] = [
+    [1024, 1024, 1024, false],
+    [4096, 4096, 4096, false],
+    [11490, 128, 512, false],
+    [128, 11490, 512, true],
+  ];
+  const peer = await torchMs(shapes);
+  console.log(`peer: ${peer?.device ?? "none (python3 with torch not found)"}`);
+  const rows = [["fp32 product", "mechlab ms", "GFLOP/s", "peer ms", "peer GFLOP/s", "x peer"]];
+  for (const [i, [m, k, n, transA]] of shapes.entries()) {
+    const flops = 2 * m * n * k;
+    const a = gpu.upload(rand(transA ? [k, m] : [m, k], { seed: 1, dtype: "f32" }));
+    const b = gpu.upload(rand([k, n], { seed: 2, dtype: "f32" }));
+    const c = gpu.empty([m, n]);
+    const ds = await matmul(gpu, a, b, c, { transA });
+    // A software adapter takes tens of seconds for one 4096³ product: time it once.
+    const ms = await gpuMs(gpu, ds, gpu.adapter.isFallback && m > 2048 ? 0 : 2000);
+    const p = peer?.ms[i];
+    rows.push([
+      `[${transA ? `${k},${m}]ᵀ` : `${m},${k}]`}x[${k},${n}]`,
+      ms.toFixed(3),
+      (flops / ms / 1e6).toFixed(1),
+      p === undefined ? "n/a" : p.toFixed(3),
+      p === undefined ? "n/a" : (flops / p / 1e6).toFixed(1),
+      p === undefined ? "n/a" : (p / ms).toFixed(2),
+    ]);
+    for (const t of [a, b, c]) t.release();
+  }
+  printTable(rows);
+
+  const x = rand([512, 512], { seed: 3 });
+  const t0 = performance.now();
+  cpuMatmul(x, x);
+  const cpuMs = performance.now() - t0;
+  console.log(
+    `CPU tensor library matmul 512³ (f64): ${(2 * 512 ** 3 / cpuMs / 1e6).toFixed(1)} GFLOP/s`,
+  );
+
+  // The cost of one small dispatch inside a pass: what a training step of ~50 kernels pays.
+  const tiny: GpuTensor = gpu.zeros([256]);
+  const bias = gpu.zeros([256]);
+  const one = await addInplace(gpu, tiny, bias);
+  const dispatches = Array.from({ length: 1000 }, () => one[0]!);
+  const per = (await gpuMs(gpu, dispatches, 1000)) / 1000;
+  console.log(`one small dispatch (256 elements) within a pass: ${(per * 1000).toFixed(1)} us`);
+  tiny.release();
+  bias.release();
+}

@@ -1,0 +1,151 @@
+// matmul.wgsl against the tensor library's float64 matmul: every transpose, batches, broadcast,
+// strided views of heads, split-K, every tile configuration, on shapes off every tile size.
+import * as assert from "node:assert/strict";
+import {
+  matmul as cpuMatmul,
+  rearrange,
+  Rng,
+  slice,
+  type Tensor,
+} from "../../engine/tensor/mod.ts";
+import { matmul, type MatmulTiles } from "../../kernels/matmul.ts";
+import { bits, expectClose, gpuTest, randomTensor } from "./gpu_helpers.ts";
+
+// f32 products of unit normals summed over K in f32: the error grows like sqrt(K)·2⁻²⁴·|a||b|.
+function tolerance(k: number): number {
+  return 2e-6 * Math.sqrt(k) * 4;
+}
+
+const TILES: MatmulTiles[] = [
+  { BM: 32, BN: 32, BK: 16, TM: 4, TN: 4 },
+  { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4 },
+  { BM: 128, BN: 128, BK: 16, TM: 8, TN: 8 },
+  { BM: 64, BN: 32, BK: 8, TM: 8, TN: 4 },
+];
+
+const t2 = (x: Tensor) => rearrange(x, "... a b -> ... b a");
+
+gpuTest("matmul: all four transposes on ragged shapes, every tile configuration", async (gpu) => {
+  const rng = new Rng(21);
+  const shapes = [[1, 1, 1], [3, 5, 7], [17, 33, 9], [65, 4, 130], [33, 129, 67]];
+  for (const tiles of TILES) {
+    for (const [m, k, n] of shapes as [number, number, number][]) {
+      const a = randomTensor([m, k], rng);
+      const b = randomTensor([k, n], rng);
+      const expected = cpuMatmul(a, b);
+      for (
+        const [transA, transB] of [[false, false], [true, false], [false, true], [
+          true,
+          true,
+        ]] as const
+      ) {
+        const ga = gpu.upload(transA ? t2(a) : a);
+        const gb = gpu.upload(transB ? t2(b) : b);
+        const gc = gpu.empty([m, n]);
+        gpu.run(await matmul(gpu, ga, gb, gc, { transA, transB, tiles }));
+        const [got] = await gpu.read([gc]);
+        expectClose(
+          got!,
+          expected,
+          tolerance(k),
+          `${m}x${k}x${n} tA=${transA} tB=${transB} ${tiles.BM}x${tiles.BN}`,
+        );
+        for (const t of [ga, gb, gc]) t.release();
+      }
+    }
+  }
+});
+
+gpuTest("matmul: batched, and a 2D weight broadcast over the batch", async (gpu) => {
+  const rng = new Rng(22);
+  const a = randomTensor([3, 2, 13, 21], rng);
+  const b = randomTensor([3, 2, 21, 6], rng);
+  const w = randomTensor([21, 6], rng);
+  const [ga, gb, gw] = [gpu.upload(a), gpu.upload(b), gpu.upload(w)];
+  const [c1, c2] = [gpu.empty([3, 2, 13, 6]), gpu.empty([3, 2, 13, 6])];
+  gpu.run([...await matmul(gpu, ga, gb, c1), ...await matmul(gpu, ga, gw, c2)]);
+  const [got1, got2] = await gpu.read([c1, c2]);
+  expectClose(got1!, cpuMatmul(a, b), tolerance(21), "batched");
+  expectClose(got2!, cpuMatmul(a, w), tolerance(21), "broadcast weight");
+  for (const t of [ga, gb, gw, c1, c2]) t.release();
+});
+
+gpuTest(
+  "matmul: per-head q = x·W_Q[h] written straight into [batch, pos, head, d_head]",
+  async (gpu) => {
+    const rng = new Rng(23);
+    const [rows, D, H, E] = [37, 24, 3, 10]; // rows = batch·pos
+    const x = randomTensor([rows, D], rng);
+    const W = randomTensor([H, D, E], rng); // TransformerLens' W_Q layout
+    const gx = gpu.upload(x);
+    const gw = gpu.upload(W);
+    const q = gpu.empty([rows, H, E]);
+    // Batch over heads: A broadcast, B the head's [D, E], C every H·E-th row from offset h·E.
+    gpu.run(
+      await matmul(gpu, { tensor: gx, batchStride: 0 }, gw, {
+        tensor: q,
+        ld: H * E,
+        batchStride: E,
+      }, {
+        m: rows,
+        n: E,
+        k: D,
+        batch: H,
+      }),
+    );
+    const [got] = await gpu.read([q]);
+    const expected = rearrange(cpuMatmul(x, W), "h r e -> r h e");
+    expectClose(got!, expected, tolerance(D), "heads into [rows, head, d_head]");
+    // And the last position's rows only (offset and stride), as the unembed of a scored position.
+    const last = gpu.empty([5, E]);
+    const T = 7; // 35 rows = 5 sequences of 7
+    gpu.run(
+      await matmul(gpu, { tensor: gx, offset: (T - 1) * D, ld: T * D }, gw, last, {
+        m: 5,
+        n: E,
+        k: D,
+      }),
+    );
+    const [lastGot] = await gpu.read([last]);
+    const xs = slice(rearrange(slice(x, "0:35"), "(b t) d -> b t d", { t: T }), ":, -1");
+    expectClose(
+      lastGot!,
+      cpuMatmul(xs, slice(W, "0")),
+      tolerance(D),
+      "strided rows with an offset",
+    );
+    for (const t of [gx, gw, q, last]) t.release();
+  },
+);
+
+gpuTest("matmul: split-K partials summed in a fixed order, bitwise repeatable", async (gpu) => {
+  const rng = new Rng(24);
+  const [m, k, n] = [19, 1001, 35];
+  const a = randomTensor([k, m], rng); // a weight gradient's xᵀ·dy: A stored [K, M]
+  const b = randomTensor([k, n], rng);
+  const [ga, gb, gc, g1] = [gpu.upload(a), gpu.upload(b), gpu.empty([m, n]), gpu.empty([m, n])];
+  const split = await matmul(gpu, ga, gb, gc, { transA: true, splitK: 7 });
+  assert.equal(split.length, 2, "a product and one reduction launch");
+  gpu.run(split);
+  gpu.run(await matmul(gpu, ga, gb, g1, { transA: true, splitK: 1 }));
+  const [got, one] = await gpu.read([gc, g1]);
+  const expected = cpuMatmul(t2(a), b);
+  expectClose(got!, expected, tolerance(k), "split-K 7");
+  expectClose(one!, expected, tolerance(k), "no split");
+  const first = await bits(gpu, [gc]);
+  gpu.run(split);
+  assert.deepEqual(await bits(gpu, [gc]), first, "the same bits on a second run");
+  for (const t of [ga, gb, gc, g1]) t.release();
+});
+
+gpuTest("matmul: mismatched shapes and out-of-range views are refused", async (gpu) => {
+  const a = gpu.empty([4, 5]);
+  const b = gpu.empty([6, 3]);
+  const c = gpu.empty([4, 3]);
+  await assert.rejects(matmul(gpu, a, b, c), /b is \[6,3\], expected 5×3/);
+  await assert.rejects(
+    matmul(gpu, { tensor: a, offset: 2 }, b, c, { m: 4, n: 3, k: 5 }),
+    /a is read up to element 22 of its 20/,
+  );
+  for (const t of [a, b, c]) t.release();
+});
