@@ -14,10 +14,15 @@ import { type Dispatch, type Gpu, type GpuTensor, requestGpu } from "../engine/g
 import { matmul as cpuMatmul, rand } from "../engine/tensor/mod.ts";
 import { addInplace } from "../kernels/add.ts";
 import { matmul } from "../kernels/matmul.ts";
-import { printTable } from "./timing.ts";
+import { medianMs, printTable } from "./timing.ts";
 
 /** Milliseconds the GPU spends on one run of `dispatches`, the submit's fixed cost cancelled. */
-async function gpuMs(gpu: Gpu, dispatches: readonly Dispatch[], budgetMs: number): Promise<number> {
+async function gpuMs(
+  gpu: Gpu,
+  dispatches: readonly Dispatch[],
+  budgetMs: number,
+  samples = 5,
+): Promise<number> {
   const time = async (repeat: number) => {
     const t0 = performance.now();
     gpu.run(dispatches, { repeat });
@@ -31,10 +36,10 @@ async function gpuMs(gpu: Gpu, dispatches: readonly Dispatch[], budgetMs: number
     r *= 2;
     once = await time(r);
   }
-  const samples: number[] = [];
-  for (let i = 0; i < 3; i++) samples.push((await time(2 * r) - await time(r)) / r);
-  samples.sort((a, b) => a - b);
-  return Math.max(samples[1]!, 1e-6);
+  const ms: number[] = [];
+  for (let i = 0; i < samples; i++) ms.push((await time(2 * r) - await time(r)) / r);
+  ms.sort((a, b) => a - b);
+  return Math.max(ms[Math.floor(samples / 2)]!, 1e-6);
 }
 
 /** PyTorch's fp32 matmul time in ms for each shape, on CUDA if it has one; undefined without torch. */
@@ -42,9 +47,10 @@ async function torchMs(
   shapes: [number, number, number, boolean][],
 ): Promise<{ device: string; ms: number[] } | undefined> {
   const script = `
-import json, sys, time, torch
+import json, os, sys, time, torch
 torch.backends.cuda.matmul.allow_tf32 = False
 dev = "cuda" if torch.cuda.is_available() else "cpu"
+torch.set_num_threads(os.cpu_count())
 out = []
 for m, k, n, ta in json.loads(sys.argv[1]):
     a = torch.randn((k, m) if ta else (m, k), device=dev)
@@ -61,16 +67,20 @@ for m, k, n, ta in json.loads(sys.argv[1]):
     out.append(sorted(run(reps) / reps for _ in range(3))[1] * 1e3)
 name = torch.cuda.get_device_name() if dev == "cuda" else f"CPU, {torch.get_num_threads()} threads"
 print(json.dumps({"device": f"torch {torch.__version__} on {name}", "ms": out}))`;
-  try {
-    const cmd = new Deno.Command("python3", {
-      args: ["-c", script, JSON.stringify(shapes)],
-      stderr: "null",
-    });
-    const out = await cmd.output();
-    return out.success ? JSON.parse(new TextDecoder().decode(out.stdout)) : undefined;
-  } catch {
-    return undefined;
+  // The first python3 on PATH, then Debian's, which is where `apt-get install python3-torch` puts it.
+  for (const python of ["python3", "/usr/bin/python3"]) {
+    try {
+      const cmd = new Deno.Command(python, {
+        args: ["-c", script, JSON.stringify(shapes)],
+        stderr: "null",
+      });
+      const out = await cmd.output();
+      if (out.success) return JSON.parse(new TextDecoder().decode(out.stdout));
+    } catch {
+      // not there: try the next
+    }
   }
+  return undefined;
 }
 
 /** Runs the GPU benchmark and prints its tables. */
@@ -100,8 +110,8 @@ export async function benchGpu(): Promise<void> {
     const b = gpu.upload(rand([k, n], { seed: 2, dtype: "f32" }));
     const c = gpu.empty([m, n]);
     const ds = await matmul(gpu, a, b, c, { transA });
-    // A software adapter takes tens of seconds for one 4096³ product: time it once.
-    const ms = await gpuMs(gpu, ds, gpu.adapter.isFallback && m > 2048 ? 0 : 2000);
+    // A software adapter takes about 20 s for one 4096³ product: time it fewer times.
+    const ms = await gpuMs(gpu, ds, 2000, gpu.adapter.isFallback && m > 2048 ? 1 : 5);
     const p = peer?.ms[i];
     rows.push([
       `[${transA ? `${k},${m}]ᵀ` : `${m},${k}]`}x[${k},${n}]`,
@@ -116,9 +126,7 @@ export async function benchGpu(): Promise<void> {
   printTable(rows);
 
   const x = rand([512, 512], { seed: 3 });
-  const t0 = performance.now();
-  cpuMatmul(x, x);
-  const cpuMs = performance.now() - t0;
+  const cpuMs = medianMs(() => cpuMatmul(x, x), { runs: 5 });
   console.log(
     `CPU tensor library matmul 512³ (f64): ${(2 * 512 ** 3 / cpuMs / 1e6).toFixed(1)} GFLOP/s`,
   );

@@ -9,6 +9,7 @@
 import source from "./add.wgsl" with { type: "text" };
 import {
   type Dispatch,
+  expectShape,
   fillTemplate,
   type Gpu,
   type GpuTensor,
@@ -23,32 +24,42 @@ function checkBroadcast(kernel: string, a: GpuTensor, b: GpuTensor): void {
   }
 }
 
+/** One launch of `entryPoint` over the elements of `x`, with `b` broadcast over them. */
+async function launch(
+  gpu: Gpu,
+  entryPoint: "add_forward" | "add_inplace",
+  buffers: GpuTensor[],
+  x: GpuTensor,
+  b: GpuTensor,
+): Promise<Dispatch[]> {
+  checkBroadcast(entryPoint, x, b);
+  return [
+    await gpu.kernel({
+      label: "add.wgsl",
+      source: fillTemplate(source, { N: x.size, B: b.size }),
+      entryPoint,
+      buffers,
+      workgroups: grid1d(x.size, 256),
+    }),
+  ];
+}
+
 /**
- * `out = a + b`, `b`'s shape a suffix of `a`'s.
+ * `out = a + b`, `b`'s shape a suffix of `a`'s, `out` shaped as `a`.
  *
  * @example
  * ```ts ignore
  * gpu.run(await addForward(gpu, x, bias, out)); // [rows, C] + [C]
  * ```
  */
-export async function addForward(
+export function addForward(
   gpu: Gpu,
   a: GpuTensor,
   b: GpuTensor,
   out: GpuTensor,
 ): Promise<Dispatch[]> {
-  checkBroadcast("add_forward", a, b);
-  checkBroadcast("add_forward", out, a);
-  const filled = fillTemplate(source, { N: a.size, B: b.size });
-  return [
-    await gpu.kernel({
-      label: "add.wgsl",
-      source: filled,
-      entryPoint: "add_forward",
-      buffers: [a, b, out],
-      workgroups: grid1d(a.size, 256),
-    }),
-  ];
+  expectShape("add_forward", "out", out.shape, a.shape);
+  return launch(gpu, "add_forward", [a, b, out], a, b);
 }
 
 /**
@@ -59,16 +70,6 @@ export async function addForward(
  * gpu.run(await addInplace(gpu, dResid, dFromMlp));
  * ```
  */
-export async function addInplace(gpu: Gpu, x: GpuTensor, b: GpuTensor): Promise<Dispatch[]> {
-  checkBroadcast("add_inplace", x, b);
-  const filled = fillTemplate(source, { N: x.size, B: b.size });
-  return [
-    await gpu.kernel({
-      label: "add.wgsl",
-      source: filled,
-      entryPoint: "add_inplace",
-      buffers: [x, b],
-      workgroups: grid1d(x.size, 256),
-    }),
-  ];
+export function addInplace(gpu: Gpu, x: GpuTensor, b: GpuTensor): Promise<Dispatch[]> {
+  return launch(gpu, "add_inplace", [x, b], x, b);
 }

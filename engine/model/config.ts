@@ -1,0 +1,110 @@
+/**
+ * The model's configuration: TransformerLens' `HookedTransformerConfig` field names, so a config
+ * saved with a run reads as a TransformerLens user expects and a checkpoint loads into
+ * `HookedTransformer(cfg)`. Defaults are the grokking paper's model; each says why.
+ *
+ * @module
+ */
+
+/** The MLP's activation, as TransformerLens names it. */
+export type ActFn = "relu" | "gelu" | "gelu_new";
+
+/** A transformer's shape and initialisation, in TransformerLens' field names. */
+export interface ModelConfig {
+  /** 1: one layer is enough for modular addition, and keeps the circuit readable. */
+  n_layers: number;
+  /** 128: the grokking paper's width. */
+  d_model: number;
+  /** 32: d_model / n_heads, as usual. */
+  d_head: number;
+  /** 4: the grokking paper's heads. */
+  n_heads: number;
+  /** 512: 4 · d_model, as usual. Unused when `attn_only`. */
+  d_mlp: number;
+  /** 114: p + 1 for modular tasks (the numbers and `=`); set by the task. */
+  d_vocab: number;
+  /** 113: p; the model only ever predicts a number. Set by the task. */
+  d_vocab_out: number;
+  /** 3: `[x, y, =]`; set by the task. */
+  n_ctx: number;
+  /** "relu": the grokking paper's; "gelu" is exact, "gelu_new" the tanh form. */
+  act_fn: ActFn;
+  /** null: the grokking model has no LayerNorm; "LN" before attention, MLP and unembed. */
+  normalization_type: "LN" | null;
+  /** false: with an MLP. The out-of-context model is attention-only. */
+  attn_only: boolean;
+  /** "standard": learned absolute positions, the only kind mechlab has. */
+  positional_embedding_type: "standard";
+  /** Standard deviation of every `W_*` at initialisation (TransformerLens' "gpt2" init mode);
+   * TransformerLens' default is 0.8 / sqrt(d_model). Biases start at 0, LayerNorm weights at 1. */
+  initializer_range: number;
+  /** 0: the seed of the initial weights. */
+  seed: number;
+  /**
+   * mechlab's own field (TransformerLens has none): which biases train. "all" as TransformerLens;
+   * "mlp" as the grokking paper's model, which has only `b_in` and `b_out`: the other biases stay
+   * exactly 0 (they get no gradient), and are still saved so that `HookedTransformer` loads the
+   * checkpoint.
+   */
+  trainable_biases: "all" | "mlp";
+}
+
+/** The grokking paper's model for p = 113 (Nanda et al. 2023). */
+export const DEFAULT_MODEL: ModelConfig = {
+  n_layers: 1,
+  d_model: 128,
+  d_head: 32,
+  n_heads: 4,
+  d_mlp: 512,
+  d_vocab: 114,
+  d_vocab_out: 113,
+  n_ctx: 3,
+  act_fn: "relu",
+  normalization_type: null,
+  attn_only: false,
+  positional_embedding_type: "standard",
+  initializer_range: 0.8 / Math.sqrt(128),
+  seed: 0,
+  trainable_biases: "mlp",
+};
+
+/**
+ * Checks a config, throwing a `RangeError` whose one-line message names the field and the problem.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL, validateModelConfig } from "./config.ts";
+ * validateModelConfig(DEFAULT_MODEL); // passes
+ * ```
+ */
+export function validateModelConfig(cfg: ModelConfig): void {
+  const positive = [
+    "n_layers",
+    "d_model",
+    "d_head",
+    "n_heads",
+    "d_vocab",
+    "d_vocab_out",
+    "n_ctx",
+  ] as const;
+  for (const key of positive) {
+    if (!Number.isInteger(cfg[key]) || cfg[key] < 1) {
+      throw new RangeError(`${key} must be a positive integer, got ${cfg[key]}`);
+    }
+  }
+  if (!cfg.attn_only && (!Number.isInteger(cfg.d_mlp) || cfg.d_mlp < 1)) {
+    throw new RangeError(`d_mlp must be a positive integer, got ${cfg.d_mlp}`);
+  }
+  if (!["relu", "gelu", "gelu_new"].includes(cfg.act_fn)) {
+    throw new RangeError(`act_fn must be relu, gelu or gelu_new, got ${cfg.act_fn}`);
+  }
+  if (cfg.normalization_type !== null && cfg.normalization_type !== "LN") {
+    throw new RangeError(`normalization_type must be LN or null, got ${cfg.normalization_type}`);
+  }
+  if (!(cfg.initializer_range > 0)) {
+    throw new RangeError(`initializer_range must be positive, got ${cfg.initializer_range}`);
+  }
+  if (cfg.d_vocab_out > cfg.d_vocab) {
+    throw new RangeError(`d_vocab_out ${cfg.d_vocab_out} exceeds d_vocab ${cfg.d_vocab}`);
+  }
+}
