@@ -27,7 +27,7 @@ function checkBroadcast(kernel: string, a: GpuTensor, b: GpuTensor): void {
 /** One launch of `entryPoint` over the elements of `x`, with `b` broadcast over them. */
 async function launch(
   gpu: Gpu,
-  entryPoint: "add_forward" | "add_inplace",
+  entryPoint: "add_forward" | "add_inplace" | "fill",
   buffers: GpuTensor[],
   x: GpuTensor,
   b: GpuTensor,
@@ -72,4 +72,16 @@ export function addForward(
  */
 export function addInplace(gpu: Gpu, x: GpuTensor, b: GpuTensor): Promise<Dispatch[]> {
   return launch(gpu, "add_inplace", [x, b], x, b);
+}
+
+/**
+ * `x = 0`, as a dispatch, so it can sit inside a training step's pass.
+ *
+ * @example
+ * ```ts ignore
+ * gpu.run(await zeroFill(gpu, dResidFinal));
+ * ```
+ */
+export function zeroFill(gpu: Gpu, x: GpuTensor): Promise<Dispatch[]> {
+  return launch(gpu, "fill", [x], x, x);
 }

@@ -5,7 +5,8 @@
 // Backward: out = a + b passes its gradient unchanged to `a`, and to `b` summed over the broadcast
 // rows (reduce.wgsl's sum_rows). Where two gradient paths meet, add_inplace accumulates them: WebGPU
 // forbids binding one buffer as both read and read_write, so in-place addition is its own entry
-// point, with its own bindings (an entry point's bindings are those it uses).
+// point, with its own bindings (an entry point's bindings are those it uses). `fill` sets every
+// element to zero: a gradient that only some rows receive starts from it, inside the step's pass.
 
 const N: u32 = {{N}}u;
 const B: u32 = {{B}}u;
@@ -29,4 +30,11 @@ fn add_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= N) { return; }
   x[i] = x[i] + b[i % B];
+}
+
+@compute @workgroup_size(WG)
+fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= N) { return; }
+  x[i] = 0.0;
 }

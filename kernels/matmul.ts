@@ -26,13 +26,15 @@ export interface MatmulOptions {
   m?: number;
   n?: number;
   k?: number;
-  /** How many products. Default: the product of C's leading dimensions. */
+  /** How many products. Default: the product of C's leading dimensions, or 1 when `m` or `n`
+   * is given (explicit sizes describe one product). */
   batch?: number;
   /** A is stored `[K, M]` and read transposed. */
   transA?: boolean;
   /** B is stored `[N, K]` and read transposed. */
   transB?: boolean;
-  /** K split into this many chunks (batch 1 only); default chosen by `chooseTiles`. */
+  /** K split into this many chunks; default chosen by `chooseTiles`. A split product writes a
+   * whole contiguous `c`. */
   splitK?: number;
   /** The tile configuration; default chosen for the adapter by `chooseTiles`. */
   tiles?: MatmulTiles;
@@ -81,7 +83,7 @@ export function chooseTiles(
     (LARGE.BM + LARGE.BN) * LARGE.BK * 4 <= gpu.device.limits.maxComputeWorkgroupStorageSize;
   const tiles = fits && count(LARGE) >= enough ? LARGE : MEDIUM;
   let splitK = 1;
-  if (batch === 1 && !software && count(tiles) < BUSY_WORKGROUPS / 2) {
+  if (!software && count(tiles) < BUSY_WORKGROUPS / 2) {
     // Each chunk keeps at least 16 BK-slices, so the partials' extra traffic stays small.
     splitK = Math.max(
       1,
@@ -132,7 +134,8 @@ export async function matmul(
   const m = options.m ?? rc;
   const n = options.n ?? cc;
   const k = options.k ?? (transA ? ra : ca);
-  const batch = options.batch ?? zc;
+  // Explicit sizes describe one product unless a batch is named too.
+  const batch = options.batch ?? (options.m !== undefined || options.n !== undefined ? 1 : zc);
   if (options.m === undefined && options.k === undefined && a instanceof GpuTensor) {
     const [am, ak] = transA ? [ca, ra] : [ra, ca];
     if (am !== m || ak !== k) {
@@ -168,10 +171,12 @@ export async function matmul(
 
   const chosen = chooseTiles(gpu, { m, n, k, batch });
   const tiles = options.tiles ?? chosen.tiles;
-  let splitK = batch === 1 ? options.splitK ?? chosen.splitK : 1;
+  // Partials are summed into a contiguous [batch, m, n]: a strided c is written without a split.
+  const contiguousC = c instanceof GpuTensor && c.size === batch * m * n;
+  let splitK = contiguousC ? options.splitK ?? chosen.splitK : 1;
   const kChunk = Math.ceil(Math.ceil(k / splitK) / tiles.BK) * tiles.BK;
   splitK = Math.max(1, Math.ceil(k / kChunk));
-  const partial = splitK > 1 ? gpu.empty([splitK, m, n]) : undefined;
+  const partial = splitK > 1 ? gpu.empty([splitK, batch, m, n]) : undefined;
   const out = partial === undefined ? lc : { ld: n, stride: m * n, offset: 0, align: n % 4 === 0 };
   const filled = fillTemplate(source, {
     M: m,
@@ -191,6 +196,7 @@ export async function matmul(
     ALIGN_A: la.align,
     ALIGN_B: lb.align,
     ALIGN_C: out.align,
+    Z: batch,
     SPLIT: splitK,
     K_CHUNK: kChunk,
     ...tiles,
@@ -204,10 +210,5 @@ export async function matmul(
     ...(partial ? { scratch: [partial] } : {}),
   });
   if (partial === undefined) return [product];
-  if (!(c instanceof GpuTensor) || c.size !== m * n) {
-    throw new RangeError(
-      "matmul: split-K writes a whole contiguous c; pass splitK: 1 for a strided c",
-    );
-  }
-  return [product, ...await sumRows(gpu, partial, c)];
+  return [product, ...await sumRows(gpu, partial, C.tensor)];
 }

@@ -14,8 +14,8 @@
 // on a 16-byte boundary; otherwise, and at ragged edges, scalar loads with bounds checks. All
 // bounds tests compare constants, so a shape that divides the tiles compiles them away.
 //
-// Split-K (SPLIT > 1): workgroup z = batch·SPLIT + s sums only its K chunk and writes a partial
-// product to C[s] ([SPLIT, M, N]); reduce.wgsl's sum_rows adds the partials in a fixed order.
+// Split-K (SPLIT > 1): workgroup z = s·Z + batch sums only its K chunk and writes a partial product
+// to C[s, batch] ([SPLIT, Z, M, N]); reduce.wgsl's sum_rows adds the partials in a fixed order.
 
 const M: u32 = {{M}}u;
 const N: u32 = {{N}}u;
@@ -34,6 +34,7 @@ const STRIDE_C: u32 = {{STRIDE_C}}u;
 const ALIGN_A: bool = {{ALIGN_A}};
 const ALIGN_B: bool = {{ALIGN_B}};
 const ALIGN_C: bool = {{ALIGN_C}};
+const Z: u32 = {{Z}}u;
 const SPLIT: u32 = {{SPLIT}}u;
 const K_CHUNK: u32 = {{K_CHUNK}}u; // a multiple of BK
 
@@ -119,8 +120,8 @@ fn stageB(z: u32, n0: u32, k0: u32, kEnd: u32, lid: u32) {
 fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n0 = wid.x * BN;
   let m0 = wid.y * BM;
-  let z = wid.z / SPLIT;
-  let s = wid.z % SPLIT;
+  let z = wid.z % Z;
+  let s = wid.z / Z;
   let kBegin = s * K_CHUNK;
   let kEnd = min(K, kBegin + K_CHUNK);
   let tx = lid % TX;

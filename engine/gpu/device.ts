@@ -238,7 +238,16 @@ export class Gpu {
    * Reads tensors back in one copy and one map: the cost of a wait is paid once however many
    * tensors come back. Throws the first GPU error seen since the last check.
    */
-  async read(tensors: readonly GpuTensor[]): Promise<Tensor[]> {
+  read(tensors: readonly GpuTensor[]): Promise<Tensor[]> {
+    return this.copyOut(tensors).done();
+  }
+
+  /**
+   * Submits the copy of `tensors` now and leaves the wait for later: work submitted between this
+   * call and `done()` keeps the GPU busy while the JS thread waits (in Deno a wait blocks it).
+   * Queue order makes the copy see the tensors as they are now, whatever runs after it.
+   */
+  copyOut(tensors: readonly GpuTensor[]): { done(): Promise<Tensor[]> } {
     const offsets: number[] = [];
     let total = 0;
     for (const t of tensors) {
@@ -256,19 +265,22 @@ export class Gpu {
       }
     });
     this.device.queue.submit([encoder.finish()]);
-    try {
-      await staging.mapAsync(GPUMapMode.READ);
-      this.check();
-      const bytes = staging.getMappedRange().slice(0);
-      return tensors.map((t, i) => {
-        const data = t.dtype === "i32"
-          ? new Int32Array(bytes, offsets[i]!, t.size)
-          : new Float32Array(bytes, offsets[i]!, t.size);
-        return new Tensor(data, t.shape);
-      });
-    } finally {
-      staging.destroy();
-    }
+    const done = async () => {
+      try {
+        await staging.mapAsync(GPUMapMode.READ);
+        this.check();
+        const bytes = staging.getMappedRange().slice(0);
+        return tensors.map((t, i) => {
+          const data = t.dtype === "i32"
+            ? new Int32Array(bytes, offsets[i]!, t.size)
+            : new Float32Array(bytes, offsets[i]!, t.size);
+          return new Tensor(data, t.shape);
+        });
+      } finally {
+        staging.destroy();
+      }
+    };
+    return { done };
   }
 
   /** Waits until the GPU has finished everything submitted, then throws any GPU error seen. */

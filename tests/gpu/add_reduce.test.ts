@@ -1,7 +1,7 @@
 // add.wgsl and reduce.wgsl against the tensor library in float64, on shapes off every tile.
 import * as assert from "node:assert/strict";
 import { add, Rng, sum } from "../../engine/tensor/mod.ts";
-import { addForward, addInplace, sumRows } from "../../kernels/mod.ts";
+import { addForward, addInplace, sumRows, zeroFill } from "../../kernels/mod.ts";
 import { bits, expectClose, gpuTest, randomTensor } from "./gpu_helpers.ts";
 
 gpuTest("add_forward / add_inplace: same shape and bias broadcast", async (gpu) => {
@@ -19,6 +19,14 @@ gpuTest("add_forward / add_inplace: same shape and bias broadcast", async (gpu) 
     expectClose(acc!, add(other, a), 1e-6, `other += a [${rows},${cols}]`);
     for (const t of [ga, gb, go, out]) t.release();
   }
+});
+
+gpuTest("fill: every element zero, however many workgroups", async (gpu) => {
+  const x = gpu.upload(new Float32Array(1031).fill(3.5));
+  gpu.run(await zeroFill(gpu, x));
+  const [got] = await gpu.read([x]);
+  assert.deepEqual([...got!.data], new Array(1031).fill(0));
+  x.release();
 });
 
 gpuTest("add: shapes that do not broadcast are refused", async (gpu) => {

@@ -138,6 +138,27 @@ gpuTest("matmul: split-K partials summed in a fixed order, bitwise repeatable", 
   for (const t of [ga, gb, gc, g1]) t.release();
 });
 
+gpuTest("matmul: split-K over a batch, as per-head weight gradients xᵀ·dq[h]", async (gpu) => {
+  const rng = new Rng(25);
+  const [rows, D, H, E] = [523, 12, 3, 5];
+  const x = randomTensor([rows, D], rng);
+  const dq = randomTensor([rows, H, E], rng);
+  const [gx, gdq, dW] = [gpu.upload(x), gpu.upload(dq), gpu.empty([H, D, E])];
+  const ds = await matmul(
+    gpu,
+    { tensor: gx, batchStride: 0 },
+    { tensor: gdq, ld: H * E, batchStride: E },
+    dW,
+    { m: D, n: E, k: rows, batch: H, transA: true, splitK: 4 },
+  );
+  assert.equal(ds.length, 2, "a split product and its reduction");
+  gpu.run(ds);
+  const [got] = await gpu.read([dW]);
+  const expected = cpuMatmul(t2(x), rearrange(dq, "r h e -> h r e"));
+  expectClose(got!, expected, tolerance(rows), "dW_Q[h] = xᵀ·dq[h], K split in 4");
+  for (const t of [gx, gdq, dW]) t.release();
+});
+
 gpuTest("matmul: mismatched shapes and out-of-range views are refused", async (gpu) => {
   const a = gpu.empty([4, 5]);
   const b = gpu.empty([6, 3]);

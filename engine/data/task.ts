@@ -1,0 +1,137 @@
+/**
+ * The shape every training task produces, whatever it computes: a vocabulary, every example as a
+ * row of token ids with the answer the model must predict at the last position, and named groups
+ * of example indices split into train and test, each with its weight in the loss.
+ *
+ * A task holds *all* its examples at once (the tasks here are small: p² or 2p² + 2p rows), so
+ * training is full-batch or samples indices from a group, evaluation runs a group's test indices,
+ * and an analysis can run the whole table. Splits are indices, not copies, so `split.json` records
+ * exactly which examples trained and a Python user can rebuild the same sets.
+ *
+ * N = number of examples, n_ctx = tokens per example.
+ *
+ * @module
+ */
+
+import { permutation, type Rng } from "../tensor/mod.ts";
+
+/** The token ids a task uses and how each is shown. */
+export interface Vocab {
+  /** Number of input token ids: TransformerLens' `d_vocab`, the rows of `W_E`. */
+  d_vocab: number;
+  /** Number of ids the model predicts: TransformerLens' `d_vocab_out`, the columns of `W_U`. */
+  d_vocab_out: number;
+  /** `labels[id]`: how token `id` is displayed ("0".."112", "=", "x'3" for an alias, "true"). */
+  labels: string[];
+}
+
+/** A named set of examples with its own train/test split and loss weight. */
+export interface Group {
+  /** "all" for a modular task; "table1", "table2" or "links" for the out-of-context task. */
+  name: string;
+  /** Indices into the task's examples that train, ascending. */
+  train: Int32Array;
+  /** Indices that are held out for evaluation, ascending (may be empty, e.g. "links"). */
+  test: Int32Array;
+  /** The loss coefficient k: the training loss is Σ weight · (mean loss over the group's train). */
+  weight: number;
+}
+
+/** A task's complete data: vocabulary, every example, and its groups. */
+export interface TaskData {
+  /** Which constructor made it. */
+  task: "modular" | "oocl";
+  /** The token ids and their labels. */
+  vocab: Vocab;
+  /** Tokens per example: TransformerLens' `n_ctx`. */
+  n_ctx: number;
+  /** Every example, row-major. */
+  tokens: Int32Array; // [N, n_ctx]
+  /** The answer to predict at the last position of each example, in `[0, d_vocab_out)`. */
+  targets: Int32Array; // [N]
+  /** The groups the loss is made of; an example is in at most one group. */
+  groups: Group[];
+  /** The default run name, e.g. "modular_add_113" or "oocl_ssq_113_0.6_0.6_1_1_1". */
+  runName: string;
+  /** What `split.json` holds: each split's indices as plain arrays, ready for `JSON.stringify`. */
+  split(): Record<string, unknown>;
+}
+
+/**
+ * Splits examples by shuffling *units* (sets of examples that must stay together, such as the two
+ * orders of a pair): `unitOf[i]` is example `i`'s unit in `[0, nUnits)`, or -1 for an example in
+ * neither side. The units are put in the order of `permutation(nUnits, { rng })`; the examples of
+ * the first `nChosen` units form `chosen`, the rest `rest`. Both come out ascending, since the
+ * examples are read in index order.
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../tensor/mod.ts";
+ * import { shuffleSplit } from "./task.ts";
+ * // examples 0 and 3 form unit 0, 1 is unit 1, 2 is excluded
+ * const { chosen, rest } = shuffleSplit(Int32Array.of(0, 1, -1, 0), 2, 1, new Rng(0));
+ * chosen.length + rest.length; // 3: [0, 3] on one side and [1] on the other
+ * ```
+ */
+export function shuffleSplit(
+  unitOf: Int32Array,
+  nUnits: number,
+  nChosen: number,
+  rng: Rng,
+): { chosen: Int32Array; rest: Int32Array } {
+  if (!Number.isInteger(nChosen) || nChosen < 0 || nChosen > nUnits) {
+    throw new RangeError(
+      `shuffleSplit: nChosen must be an integer in [0, ${nUnits}], got ${nChosen}`,
+    );
+  }
+  const order = permutation(nUnits, { rng }).data as Int32Array;
+  const isChosen = new Uint8Array(nUnits);
+  for (let k = 0; k < nChosen; k++) isChosen[order[k]!] = 1;
+  let nChosenExamples = 0;
+  let nRestExamples = 0;
+  for (const u of unitOf) {
+    if (u < 0) continue;
+    if (isChosen[u]) nChosenExamples++;
+    else nRestExamples++;
+  }
+  const chosen = new Int32Array(nChosenExamples);
+  const rest = new Int32Array(nRestExamples);
+  let c = 0;
+  let r = 0;
+  for (let i = 0; i < unitOf.length; i++) {
+    const u = unitOf[i]!;
+    if (u < 0) continue;
+    if (isChosen[u]) chosen[c++] = i;
+    else rest[r++] = i;
+  }
+  return { chosen, rest };
+}
+
+/**
+ * A group's split as plain arrays, the form `split.json` stores.
+ *
+ * @example
+ * ```ts
+ * import { splitOf } from "./task.ts";
+ * const g = { name: "all", train: Int32Array.of(0, 2), test: Int32Array.of(1), weight: 1 };
+ * splitOf(g); // { train: [0, 2], test: [1] }
+ * ```
+ */
+export function splitOf(group: Group): { train: number[]; test: number[] } {
+  return { train: Array.from(group.train), test: Array.from(group.test) };
+}
+
+/**
+ * Checks a data seed (it seeds the `Rng` that draws the splits), naming the flag on failure.
+ *
+ * @example
+ * ```ts
+ * import { checkDataSeed } from "./task.ts";
+ * checkDataSeed(0); // passes; checkDataSeed(1.5) throws "--data-seed 1.5: must be a safe integer"
+ * ```
+ */
+export function checkDataSeed(dataSeed: number): void {
+  if (!Number.isSafeInteger(dataSeed)) {
+    throw new RangeError(`--data-seed ${dataSeed}: must be a safe integer`);
+  }
+}

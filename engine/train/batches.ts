@@ -1,0 +1,135 @@
+/**
+ * How a task's examples are laid out for the GPU: the training batch (every group's train
+ * examples, each weighted k / count so the loss is Σ k · mean), and the evaluation batch (every
+ * group's train then test examples, in segments whose sums give each metric).
+ *
+ * @module
+ */
+
+import type { TaskData } from "../data/mod.ts";
+
+/** Rows of examples, ready to upload: tokens `[B, n_ctx]`, targets `[B]`, loss weights `[B]`. */
+export interface Batch {
+  size: number;
+  tokens: Int32Array;
+  targets: Int32Array;
+  weights: Float32Array;
+}
+
+/** One evaluation segment: a group's split, rows `[start, end)` of the evaluation batch. */
+export interface Segment {
+  group: string;
+  split: "train" | "test";
+  /** The group's loss coefficient k. */
+  weight: number;
+  start: number;
+  end: number;
+}
+
+function gather(task: TaskData, indices: Int32Array[], weights: number[]): Batch {
+  const size = indices.reduce((n, ix) => n + ix.length, 0);
+  const T = task.n_ctx;
+  const batch: Batch = {
+    size,
+    tokens: new Int32Array(size * T),
+    targets: new Int32Array(size),
+    weights: new Float32Array(size),
+  };
+  let row = 0;
+  indices.forEach((ix, g) => {
+    for (const i of ix) {
+      batch.tokens.set(task.tokens.subarray(i * T, (i + 1) * T), row * T);
+      batch.targets[row] = task.targets[i]!;
+      batch.weights[row] = weights[g]! / ix.length;
+      row++;
+    }
+  });
+  return batch;
+}
+
+/**
+ * The full training batch: every group's train examples, weighted k / count.
+ *
+ * @example
+ * ```ts
+ * import { modularTask } from "../data/mod.ts";
+ * import { trainBatch } from "./batches.ts";
+ * const task = modularTask({ op: "add", p: 5, fracTrain: 0.4, dataSeed: 0 });
+ * trainBatch(task).size; // 10: ⌊0.4 · 25⌋
+ * ```
+ */
+export function trainBatch(task: TaskData): Batch {
+  const groups = task.groups.filter((g) => g.train.length > 0);
+  return gather(task, groups.map((g) => g.train), groups.map((g) => g.weight));
+}
+
+/**
+ * The evaluation batch and its segments: for each group, its train rows then its test rows.
+ *
+ * @example
+ * ```ts
+ * import { modularTask } from "../data/mod.ts";
+ * import { evalBatch } from "./batches.ts";
+ * const task = modularTask({ op: "add", p: 5, fracTrain: 0.4, dataSeed: 0 });
+ * evalBatch(task).segments.map((s) => [s.split, s.start, s.end]); // [["train", 0, 10], ["test", 10, 25]]
+ * ```
+ */
+export function evalBatch(task: TaskData): { batch: Batch; segments: Segment[] } {
+  const indices: Int32Array[] = [];
+  const segments: Segment[] = [];
+  let start = 0;
+  for (const g of task.groups) {
+    for (const split of ["train", "test"] as const) {
+      const ix = g[split];
+      if (ix.length === 0) continue;
+      indices.push(ix);
+      segments.push({ group: g.name, split, weight: g.weight, start, end: start + ix.length });
+      start += ix.length;
+    }
+  }
+  return { batch: gather(task, indices, indices.map(() => 1)), segments };
+}
+
+/**
+ * Metrics from per-segment sums of loss and correct (`[G, 2]`, as `segment_sums` writes them).
+ * One group ("all"): `train/loss`, `train/acc`, `test/loss`, `test/acc`. Several: per group
+ * `train/loss_NAME`, `test/acc_NAME`, ..., with `train/loss` the training objective Σ k · mean
+ * and the pooled `train/acc`, `test/loss`, `test/acc`.
+ *
+ * @example
+ * ```ts
+ * import { segmentMetrics } from "./batches.ts";
+ * const segments = [{ group: "all", split: "train" as const, weight: 1, start: 0, end: 2 }];
+ * segmentMetrics(segments, [0.5, 1]); // { "train/loss": 0.25, "train/acc": 0.5 }
+ * ```
+ */
+export function segmentMetrics(
+  segments: Segment[],
+  sums: ArrayLike<number>,
+): Record<string, number> {
+  const single = new Set(segments.map((s) => s.group)).size === 1;
+  const out: Record<string, number> = {};
+  const pooled = { train: [0, 0, 0], test: [0, 0, 0] }; // loss sum, correct sum, count
+  let objective = 0;
+  segments.forEach((s, i) => {
+    const n = s.end - s.start;
+    const loss = sums[2 * i]!;
+    const correct = sums[2 * i + 1]!;
+    const p = pooled[s.split];
+    p[0]! += loss;
+    p[1]! += correct;
+    p[2]! += n;
+    if (s.split === "train") objective += s.weight * loss / n;
+    if (!single) {
+      out[`${s.split}/loss_${s.group}`] = loss / n;
+      out[`${s.split}/acc_${s.group}`] = correct / n;
+    }
+  });
+  for (const split of ["train", "test"] as const) {
+    const [loss, correct, n] = pooled[split];
+    if (n! === 0) continue;
+    out[`${split}/loss`] = split === "train" ? objective : loss! / n!;
+    out[`${split}/acc`] = correct! / n!;
+  }
+  return out;
+}

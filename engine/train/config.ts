@@ -1,0 +1,90 @@
+/**
+ * How a model trains: optimiser, schedule, evaluation and checkpoint cadence, as one typed object
+ * saved verbatim with the run. Defaults are the grokking paper's (Nanda et al. 2023); each says why.
+ *
+ * @module
+ */
+
+/** Training settings. Field names are snake_case as they appear in `config.json` and flags. */
+export interface TrainConfig {
+  /** 25,000: the grokking run reaches test accuracy 0.99 near step 11,500 and cleans up after. */
+  steps: number;
+  /** 1e-3: the paper's AdamW learning rate. */
+  lr: number;
+  /** 1.0: the strong weight decay that makes the model grok rather than memorise. */
+  weight_decay: number;
+  /** 0.9: AdamW's β1, the paper's. */
+  beta1: number;
+  /** 0.98: AdamW's β2, the paper's (faster than the usual 0.999 to follow the loss spikes). */
+  beta2: number;
+  /** 1e-8: PyTorch's default. */
+  eps: number;
+  /** 10: the paper's linear warmup (PyTorch LambdaLR: the first update has lr 0). */
+  warmup_steps: number;
+  /** "constant" after warmup, as the paper; "cosine" decays to `min_lr` at `steps`. */
+  schedule: "constant" | "cosine";
+  /** 0: where a cosine schedule ends. */
+  min_lr: number;
+  /** 0: no clipping, as the paper; else the max global gradient norm. */
+  grad_clip: number;
+  /** 0: full batch, as the paper (every training example every step). */
+  batch_size: number;
+  /** 100: evaluate every 100 steps, as the reference runs, to see the phases of grokking. */
+  eval_every: number;
+  /** 1,000: a checkpoint every 1,000 steps, enough for progress measures across training. */
+  checkpoint_every: number;
+}
+
+/** The grokking paper's training. */
+export const DEFAULT_TRAIN: TrainConfig = {
+  steps: 25000,
+  lr: 1e-3,
+  weight_decay: 1.0,
+  beta1: 0.9,
+  beta2: 0.98,
+  eps: 1e-8,
+  warmup_steps: 10,
+  schedule: "constant",
+  min_lr: 0,
+  grad_clip: 0,
+  batch_size: 0,
+  eval_every: 100,
+  checkpoint_every: 1000,
+};
+
+/**
+ * Checks a training config; a `RangeError` with one line naming the field otherwise.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_TRAIN, validateTrainConfig } from "./config.ts";
+ * validateTrainConfig(DEFAULT_TRAIN); // passes
+ * ```
+ */
+export function validateTrainConfig(t: TrainConfig): void {
+  const integer = (key: keyof TrainConfig, min: number) => {
+    const v = t[key] as number;
+    if (!Number.isInteger(v) || v < min) {
+      throw new RangeError(`${key} must be an integer >= ${min}, got ${v}`);
+    }
+  };
+  integer("steps", 1);
+  integer("warmup_steps", 0);
+  integer("batch_size", 0);
+  integer("eval_every", 1);
+  integer("checkpoint_every", 1);
+  const finite = (key: keyof TrainConfig, ok: (v: number) => boolean, what: string) => {
+    const v = t[key] as number;
+    if (!Number.isFinite(v) || !ok(v)) throw new RangeError(`${key} must be ${what}, got ${v}`);
+  };
+  finite("lr", (v) => v > 0, "positive");
+  finite("weight_decay", (v) => v >= 0, "non-negative");
+  finite("beta1", (v) => v >= 0 && v < 1, "in [0, 1)");
+  finite("beta2", (v) => v >= 0 && v < 1, "in [0, 1)");
+  finite("eps", (v) => v > 0, "positive");
+  finite("min_lr", (v) => v >= 0, "non-negative");
+  finite("grad_clip", (v) => v >= 0, "non-negative (0: no clipping)");
+  if (t.schedule !== "constant" && t.schedule !== "cosine") {
+    throw new RangeError(`schedule must be constant or cosine, got ${t.schedule}`);
+  }
+}

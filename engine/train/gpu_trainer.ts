@@ -1,0 +1,159 @@
+/**
+ * Training on the GPU without waiting on it per step: a step (forward, backward, AdamW, whose step
+ * counter lives on the GPU) is encoded `eval_every` times in one submit, followed by an evaluation
+ * whose per-segment sums are copied out at once and read while the next chunk of steps runs.
+ * Checkpoints read the weights and the optimizer state back in one bulk read.
+ *
+ * @module
+ */
+
+import { type Gpu, type GpuTensor, releaseDispatches } from "../gpu/mod.ts";
+import { adamw, readAdamWState, segmentSums } from "../../kernels/mod.ts";
+import type { TaskData } from "../data/mod.ts";
+import type { ModelConfig } from "../model/config.ts";
+import { buildGpuModel } from "../model/gpu_model.ts";
+import type { ParamLayout } from "../model/params.ts";
+import type { TrainConfig } from "./config.ts";
+import { evalBatch, segmentMetrics, trainBatch } from "./batches.ts";
+
+/** Everything a run resumes from: the weights, AdamW's moments and its step state. */
+export interface TrainState {
+  step: number;
+  /** `[P]` flat weights. */
+  params: Float32Array;
+  /** `[P]` AdamW's first and second moments; zeros at the start. */
+  m: Float32Array;
+  v: Float32Array;
+  /** AdamW's state words (`ADAMW_STATE_SIZE`: the step count and the last update's scalars). */
+  optimizer: Int32Array;
+}
+
+/** What the loop tells its caller, and asks it. */
+export interface TrainHooks {
+  /** Each evaluation: `step`, `lr`, and the task's metrics (`train/loss`, `test/acc`, ...). */
+  onMetrics(step: number, metrics: Record<string, number>): Promise<void> | void;
+  /** Each checkpoint step, and the last step (also on a stop). */
+  onCheckpoint(state: TrainState, final: boolean): Promise<void> | void;
+  /** Asked between chunks of steps: true ends the run early (Ctrl-C), with a final checkpoint. */
+  shouldStop(): boolean;
+}
+
+/** The AdamW settings of a training config, in the kernel's names. */
+function adamwOptions(train: TrainConfig) {
+  return {
+    lr: train.lr,
+    beta1: train.beta1,
+    beta2: train.beta2,
+    eps: train.eps,
+    weightDecay: train.weight_decay,
+    warmup: train.warmup_steps,
+    schedule: train.schedule,
+    total: train.steps,
+    minLr: train.min_lr,
+    maxNorm: train.grad_clip > 0 ? train.grad_clip : undefined,
+  } as const;
+}
+
+/**
+ * Trains `model` on `task` from `start` to `train.steps`, evaluating every `eval_every` steps (and
+ * at step 0 of a fresh run) and checkpointing every `checkpoint_every` steps and at the end.
+ *
+ * @example
+ * ```ts ignore
+ * await trainOnGpu(gpu, { model, layout, train, task }, initialState, {
+ *   onMetrics: (step, m) => console.log(step, m["test/acc"]),
+ *   onCheckpoint: (state) => save(state),
+ *   shouldStop: () => false,
+ * });
+ * ```
+ */
+export async function trainOnGpu(
+  gpu: Gpu,
+  setup: { model: ModelConfig; layout: ParamLayout; train: TrainConfig; task: TaskData },
+  start: TrainState,
+  hooks: TrainHooks,
+): Promise<void> {
+  const { model, layout, train, task } = setup;
+  if (train.batch_size !== 0) {
+    throw new RangeError(
+      "batch_size: minibatches are not built yet on the GPU; use 0 (full batch)",
+    );
+  }
+  const owned: GpuTensor[] = [];
+  const keep = (t: GpuTensor) => (owned.push(t), t);
+  const params = keep(gpu.upload(start.params, [layout.size]));
+  const grads = keep(gpu.zeros([layout.size]));
+  const m = keep(gpu.upload(start.m, [layout.size]));
+  const v = keep(gpu.upload(start.v, [layout.size]));
+  const state = keep(gpu.upload(start.optimizer));
+
+  const tb = trainBatch(task);
+  const fit = await buildGpuModel(gpu, model, layout, { batch: tb.size, params, grads });
+  gpu.write(fit.tokens, tb.tokens);
+  gpu.write(fit.targets, tb.targets);
+  gpu.write(fit.rowWeights!, tb.weights);
+  const optimizer = await adamw(gpu, { params, grads, m, v, state }, adamwOptions(train));
+  const step = [...fit.forward, ...fit.backward, ...optimizer];
+
+  const { batch: eb, segments } = evalBatch(task);
+  const probe = await buildGpuModel(gpu, model, layout, { batch: eb.size, params });
+  gpu.write(probe.tokens, eb.tokens);
+  gpu.write(probe.targets, eb.targets);
+  const sums = keep(gpu.empty([segments.length, 2]));
+  const bounds = [0, ...segments.map((s) => s.end)];
+  const evaluate = [
+    ...probe.forward,
+    ...await segmentSums(gpu, { loss: probe.loss, correct: probe.correct! }, sums, bounds),
+  ];
+
+  /** Submits an evaluation and the copy of its sums; the returned function waits and records. */
+  const evaluateAt = (at: number) => {
+    gpu.run(evaluate);
+    const copy = gpu.copyOut([sums, state]);
+    return async () => {
+      const [s, st] = await copy.done();
+      const lr = at === 0 ? 0 : readAdamWState(st!).lr;
+      await hooks.onMetrics(at, { lr, ...segmentMetrics(segments, s!.data) });
+    };
+  };
+  const checkpoint = async (at: number, final: boolean) => {
+    const [p, mm, vv, st] = await gpu.read([params, m, v, state]);
+    await hooks.onCheckpoint({
+      step: at,
+      params: p!.data as Float32Array,
+      m: mm!.data as Float32Array,
+      v: vv!.data as Float32Array,
+      optimizer: new Int32Array((st!.data as Float32Array).buffer.slice(0)),
+    }, final);
+  };
+
+  try {
+    let at = start.step;
+    let pending = at === 0 ? evaluateAt(0) : undefined;
+    while (at < train.steps && !hooks.shouldStop()) {
+      const next = Math.min(
+        train.steps,
+        (Math.floor(at / train.eval_every) + 1) * train.eval_every,
+      );
+      gpu.run(step, { repeat: next - at });
+      at = next;
+      const record = evaluateAt(at);
+      // The GPU runs these steps while the previous evaluation's sums are read.
+      await pending?.();
+      pending = record;
+      if (at % train.checkpoint_every === 0 && at < train.steps) {
+        await pending();
+        pending = undefined;
+        await checkpoint(at, false);
+      }
+    }
+    // Undefined only right after a checkpoint, whose evaluation is already recorded.
+    await pending?.();
+    if (at > start.step || at === 0) await checkpoint(at, true);
+  } finally {
+    releaseDispatches(optimizer);
+    fit.release();
+    probe.release();
+    owned.forEach((t) => t.release());
+  }
+}
