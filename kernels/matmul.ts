@@ -49,26 +49,34 @@ export interface MatmulTiles {
   TN: number;
 }
 
-/**
- * 256 invocations of 8×8 outputs in 128×128 tiles: the most arithmetic per word loaded. Fastest of
- * the shapes tried on lavapipe too (7.1 to 7.5 GFLOP/s at 1024³ against 4.7 for 32×32 tiles of 4×4).
- */
+/** 256 invocations of 8×8 outputs in 128×128 tiles: the most arithmetic per word loaded. */
 const LARGE: MatmulTiles = { BM: 128, BN: 128, BK: 16, TM: 8, TN: 8 };
 /** 64 invocations of 8×8 in 64×64 tiles: four times the workgroups, for smaller products. */
 const MEDIUM: MatmulTiles = { BM: 64, BN: 64, BK: 16, TM: 8, TN: 8 };
+/** 64 invocations of 4×4 in 32×32 tiles: little padding on small products. */
+const SMALL: MatmulTiles = { BM: 32, BN: 32, BK: 16, TM: 4, TN: 4 };
+/** 64 invocations of 4×4 in 64×16 tiles: a head's d_head columns (16 to 32) without padding. */
+const NARROW: MatmulTiles = { BM: 64, BN: 16, BK: 16, TM: 4, TN: 4 };
+
+/**
+ * Each configuration's speed relative to LARGE on the same (large) work, measured on lavapipe at
+ * 1024³ (LARGE 7.5, MEDIUM 6.9, SMALL 5.5 GFLOP/s; NARROW as SMALL, estimated).
+ */
+const TILES: [MatmulTiles, number][] = [[LARGE, 1], [MEDIUM, 0.92], [SMALL, 0.73], [NARROW, 0.7]];
 
 /** Workgroups that keep a large GPU busy (an H100 has 132 multiprocessors). */
 const BUSY_WORKGROUPS = 256;
 
 /**
- * The tiles and K split for an `m×k·k×n` product (`batch` of them) on `gpu`: 128×128 tiles where
- * there are enough of them to go round (half of `BUSY_WORKGROUPS` on a hardware GPU, one per core
- * on a software adapter), else 64×64; and on a hardware GPU, K split so that a long, narrow product
- * (a weight gradient over many rows) still fills it.
+ * The tiles and K split for an `m×k·k×n` product (`batch` of them) on `gpu`, by a small cost
+ * model: the work including each tile's padding, over the tile's relative speed, stretched where
+ * there are fewer workgroups than the GPU can run at once (one per core on a software adapter,
+ * `BUSY_WORKGROUPS` on a hardware GPU). On a hardware GPU, K is then split so that a long, narrow
+ * product (a weight gradient over many rows) still fills it.
  *
  * @example
  * ```ts ignore
- * chooseTiles(gpu, { m: 128, n: 512, k: 11490, batch: 1 }); // 128×128 tiles, K split in 32 on an H100
+ * chooseTiles(gpu, { m: 128, n: 512, k: 11490, batch: 1 }); // K split so ~256 workgroups run
  * ```
  */
 export function chooseTiles(
@@ -76,12 +84,14 @@ export function chooseTiles(
   shape: { m: number; n: number; k: number; batch: number },
 ): { tiles: MatmulTiles; splitK: number } {
   const { m, n, k, batch } = shape;
-  const count = (t: MatmulTiles) => Math.ceil(m / t.BM) * Math.ceil(n / t.BN) * batch;
   const software = gpu.adapter.isFallback;
-  const enough = software ? navigator.hardwareConcurrency : BUSY_WORKGROUPS / 2;
-  const fits =
-    (LARGE.BM + LARGE.BN) * LARGE.BK * 4 <= gpu.device.limits.maxComputeWorkgroupStorageSize;
-  const tiles = fits && count(LARGE) >= enough ? LARGE : MEDIUM;
+  const parallel = software ? navigator.hardwareConcurrency : BUSY_WORKGROUPS;
+  const count = (t: MatmulTiles) => Math.ceil(m / t.BM) * Math.ceil(n / t.BN) * batch;
+  const cost = ([t, speed]: [MatmulTiles, number]) =>
+    count(t) * t.BM * t.BN / speed / Math.min(1, count(t) / parallel);
+  const fits = ([t]: [MatmulTiles, number]) =>
+    (t.BM + t.BN) * t.BK * 4 <= gpu.device.limits.maxComputeWorkgroupStorageSize;
+  const tiles = TILES.filter(fits).reduce((best, c) => cost(c) < cost(best) ? c : best)[0];
   let splitK = 1;
   if (!software && count(tiles) < BUSY_WORKGROUPS / 2) {
     // Each chunk keeps at least 16 BK-slices, so the partials' extra traffic stays small.

@@ -1,0 +1,436 @@
+/**
+ * The whole transformer in float64 on the CPU, forward and backward: TransformerLens'
+ * `HookedTransformer` with its weight names, shapes and hook points, assembled from the per-layer
+ * references in `engine/reference/`. It is the CPU training path and the reference the GPU model
+ * is held to, so it favours one readable line per step over speed.
+ *
+ * Shape letters: B batch, T pos (<= n_ctx), D d_model, H n_heads, E d_head, M d_mlp,
+ * U d_vocab_out. The loss scores only the last position of each row (the answer token of the
+ * algorithmic tasks) and is the weighted sum `Σ_r w_r · loss_r`: `w_r = 1/B` for a plain mean, the
+ * out-of-context experiment's `k1/k2/k3` spread over each group's rows for its mix.
+ *
+ * @module
+ */
+
+import {
+  activationBackward,
+  activationForward,
+  attentionBackward,
+  attentionForward,
+  crossEntropy,
+  crossEntropyEval,
+  embedBackward,
+  embedForward,
+  layernormBackward,
+  layernormForward,
+  type LayerNormSaved,
+} from "../reference/mod.ts";
+import { add, einsum, reduce, repeat, slice, take, Tensor } from "../tensor/mod.ts";
+import { type ModelConfig, validateModelConfig } from "./config.ts";
+import { paramLayout } from "./params.ts";
+
+/** What `cpuForward` may keep besides the logits. */
+export interface CpuForwardOptions {
+  /** Return every hook point's activation (TransformerLens' `run_with_cache`); default false. */
+  cache?: boolean;
+}
+
+/** What `cpuForward` returns. */
+export interface CpuForwardResult {
+  /** `[B, T, U]` */
+  logits: Tensor;
+  /** TransformerLens hook name → activation in TransformerLens' shape; only when asked for. */
+  cache?: Map<string, Tensor>;
+}
+
+/** What `cpuLossAndGrads` returns. */
+export interface CpuLossAndGradsResult {
+  /** `Σ_r rowWeights[r] · loss_r`, the loss of row r scored at its last position. */
+  loss: number;
+  /** Weight name → gradient of `loss`, the weight's shape, in layout order; 0 where not trainable. */
+  grads: Map<string, Tensor>;
+  /** `[B, T, U]` */
+  logits: Tensor;
+}
+
+/** What `cpuEval` returns: per row, scored at its last position. */
+export interface CpuEvalResult {
+  /** `[B]`: the unweighted cross-entropy of each row. */
+  loss: Float64Array;
+  /** `[B]`: 1 where the argmax (lowest index on ties) is the target, else 0. */
+  correct: Float64Array;
+}
+
+/** What the forward pass records: every hook, and what LayerNorm's backward needs besides. */
+interface Recorded {
+  hooks: Map<string, Tensor>;
+  /** LayerNorm prefix (`blocks.0.ln1`, `ln_final`) → its per-row mean and scale. */
+  ln: Map<string, LayerNormSaved>;
+}
+
+/** One forward pass, all that the backward reads. */
+interface Trace extends Recorded {
+  /** `[B, T]` of the token ids. */
+  tokens: Tensor;
+  /** `[B, T, D]`: what the unembedding reads (`ln_final.hook_normalized` or the last resid). */
+  final: Tensor;
+  logits: Tensor;
+}
+
+/** A weight by name, or an error naming it (the layout check makes this unreachable). */
+type Weights = (name: string) => Tensor;
+
+/**
+ * The logits of `batch` rows of `tokens` (row-major `[batch, pos]`, pos <= n_ctx), and with
+ * `{ cache: true }` every TransformerLens hook: `hook_embed`, `hook_pos_embed`,
+ * `blocks.L.hook_resid_pre`, `blocks.L.ln1.hook_scale|hook_normalized` (with LN),
+ * `blocks.L.attn.hook_q|hook_k|hook_v|hook_z` `[B, T, H, E]`,
+ * `blocks.L.attn.hook_attn_scores|hook_pattern` `[B, H, T, T]`, `blocks.L.hook_attn_out`, then
+ * unless `attn_only` `blocks.L.hook_resid_mid`, `blocks.L.ln2.*`, `blocks.L.mlp.hook_pre|hook_post`
+ * `[B, T, M]`, `blocks.L.hook_mlp_out`; `blocks.L.hook_resid_post`; `ln_final.*`. As in
+ * TransformerLens, `hook_scale` is `[B, T, 1]` and `hook_normalized` is the LayerNorm's output
+ * (after `w` and `b`), and an attention-only block has no `hook_resid_mid`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "./config.ts";
+ * import { initParams, paramLayout, unflatten } from "./params.ts";
+ * import { cpuForward } from "./cpu_model.ts";
+ * const cfg = { ...DEFAULT_MODEL, d_model: 8, d_head: 4, n_heads: 2, d_mlp: 16 };
+ * const weights = unflatten(paramLayout(cfg), initParams(cfg, paramLayout(cfg)));
+ * const tokens = new Int32Array([3, 5, 113, 7, 1, 113]); // two rows [x, y, =]
+ * const { logits, cache } = cpuForward(cfg, weights, tokens, 2, { cache: true });
+ * logits.shape; // [2, 3, 113]
+ * cache?.get("blocks.0.attn.hook_pattern")?.shape; // [2, 2, 3, 3]
+ * ```
+ */
+export function cpuForward(
+  cfg: ModelConfig,
+  weights: Map<string, Tensor>,
+  tokens: Int32Array,
+  batch: number,
+  options: CpuForwardOptions = {},
+): CpuForwardResult {
+  const trace = forward(cfg, checkedWeights(cfg, weights), tokens, batch);
+  return options.cache ? { logits: trace.logits, cache: trace.hooks } : { logits: trace.logits };
+}
+
+/**
+ * The weighted last-position cross-entropy `Σ_r rowWeights[r] · loss_r` and its gradient with
+ * respect to every weight (same names and shapes, layout order). Biases that `trainable_biases`
+ * holds fixed get a zero gradient; their values still enter the forward pass.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "./config.ts";
+ * import { initParams, paramLayout, unflatten } from "./params.ts";
+ * import { cpuLossAndGrads } from "./cpu_model.ts";
+ * const cfg = { ...DEFAULT_MODEL, d_model: 8, d_head: 4, n_heads: 2, d_mlp: 16 };
+ * const weights = unflatten(paramLayout(cfg), initParams(cfg, paramLayout(cfg)));
+ * const tokens = new Int32Array([3, 5, 113, 7, 1, 113]);
+ * const targets = new Int32Array([8, 8]); // (3 + 5) and (7 + 1) mod 113
+ * const rowWeights = new Float64Array([0.5, 0.5]); // the plain mean over 2 rows
+ * const { loss, grads } = cpuLossAndGrads(cfg, weights, tokens, targets, rowWeights, 2);
+ * loss; // about ln 113 = 4.73 at initialisation
+ * grads.get("blocks.0.attn.b_Q")?.toArray(); // all 0: the grokking model trains only MLP biases
+ * ```
+ */
+export function cpuLossAndGrads(
+  cfg: ModelConfig,
+  weights: Map<string, Tensor>,
+  tokens: Int32Array,
+  targets: Int32Array,
+  rowWeights: Float64Array,
+  batch: number,
+): CpuLossAndGradsResult {
+  const W = checkedWeights(cfg, weights);
+  checkTargets(cfg, targets, batch);
+  if (rowWeights.length !== batch) {
+    throw new RangeError(`rowWeights: length ${rowWeights.length}, expected batch ${batch}`);
+  }
+  const trace = forward(cfg, W, tokens, batch);
+  const { loss, dlogits: dlast } = crossEntropy(
+    lastPosition(trace.logits),
+    new Tensor(targets, [batch]),
+    new Tensor(rowWeights, [batch]),
+  );
+  let total = 0;
+  for (let r = 0; r < batch; r++) total += rowWeights[r]! * loss.data[r]!;
+  const grads = backward(cfg, W, trace, toLastPosition(dlast, trace.logits.shape));
+  const ordered = new Map<string, Tensor>();
+  for (const spec of paramLayout(cfg).specs) {
+    const g = grads.get(spec.name)!;
+    ordered.set(
+      spec.name,
+      spec.trainable ? g : new Tensor(new Float64Array(spec.size), spec.shape),
+    );
+  }
+  return { loss: total, grads: ordered, logits: trace.logits };
+}
+
+/**
+ * Each row's last-position cross-entropy and whether its argmax is the target, without gradients.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "./config.ts";
+ * import { initParams, paramLayout, unflatten } from "./params.ts";
+ * import { cpuEval } from "./cpu_model.ts";
+ * const cfg = { ...DEFAULT_MODEL, d_model: 8, d_head: 4, n_heads: 2, d_mlp: 16 };
+ * const weights = unflatten(paramLayout(cfg), initParams(cfg, paramLayout(cfg)));
+ * const tokens = new Int32Array([3, 5, 113, 7, 1, 113]);
+ * const { loss, correct } = cpuEval(cfg, weights, tokens, new Int32Array([8, 8]), 2);
+ * loss.length; // 2
+ * ```
+ */
+export function cpuEval(
+  cfg: ModelConfig,
+  weights: Map<string, Tensor>,
+  tokens: Int32Array,
+  targets: Int32Array,
+  batch: number,
+): CpuEvalResult {
+  checkTargets(cfg, targets, batch);
+  const { logits } = cpuForward(cfg, weights, tokens, batch);
+  const { loss, correct } = crossEntropyEval(lastPosition(logits), new Tensor(targets, [batch]));
+  return { loss: loss.data as Float64Array, correct: correct.data as Float64Array };
+}
+
+/**
+ * The model's linear maps in einops' notation, `x, W -> y`. Each one's bias has the axes of `W`
+ * that `x` lacks (`b_Q [head, d_head]`, `b_O [d_model]`, ...), so one pattern gives the forward
+ * pass and all three gradients (`linearBackward`).
+ */
+const QKV = "batch pos d_model, head d_model d_head -> batch pos head d_head";
+const ATTN_OUT = "batch pos head d_head, head d_head d_model -> batch pos d_model";
+const MLP_IN = "batch pos d_model, d_model d_mlp -> batch pos d_mlp";
+const MLP_OUT = "batch pos d_mlp, d_mlp d_model -> batch pos d_model";
+const UNEMBED = "batch pos d_model, d_model d_vocab_out -> batch pos d_vocab_out";
+
+/** The forward pass, keeping every hook. */
+function forward(cfg: ModelConfig, W: Weights, ids: Int32Array, batch: number): Trace {
+  const tokens = checkedTokens(cfg, ids, batch);
+  const [B, T] = tokens.shape as [number, number];
+  const rec: Recorded = { hooks: new Map(), ln: new Map() };
+  const W_E = W("embed.W_E");
+  const W_pos = W("pos_embed.W_pos");
+  rec.hooks.set("hook_embed", take(W_E, new Tensor(ids, [B * T])).reshape([B, T, cfg.d_model]));
+  rec.hooks.set(
+    "hook_pos_embed",
+    repeat(slice(W_pos, `:${T}`), "pos d_model -> batch pos d_model", { batch: B }),
+  );
+  let resid = embedForward(tokens, W_E, W_pos); // [B, T, D]
+  for (let l = 0; l < cfg.n_layers; l++) resid = blockForward(cfg, W, rec, l, resid);
+  const final = layerNorm(cfg, W, rec, "ln_final", resid);
+  const logits = linearForward(UNEMBED, final, W("unembed.W_U"), W("unembed.b_U")); // [B, T, U]
+  return { ...rec, tokens, final, logits };
+}
+
+/** One block's forward: `resid_pre` in, `resid_post` out, hooks recorded on the way. */
+function blockForward(cfg: ModelConfig, W: Weights, rec: Recorded, l: number, resid: Tensor) {
+  const b = `blocks.${l}`;
+  const hooks = rec.hooks;
+  hooks.set(`${b}.hook_resid_pre`, resid);
+  const x = layerNorm(cfg, W, rec, `${b}.ln1`, resid); // [B, T, D]
+  const [q, k, v] = (["Q", "K", "V"] as const).map((n) =>
+    linearForward(QKV, x, W(`${b}.attn.W_${n}`), W(`${b}.attn.b_${n}`))
+  ) as [Tensor, Tensor, Tensor]; // [B, T, H, E]
+  const { scores, pattern, z } = attentionForward(q, k, v); // [B, H, T, T], z [B, T, H, E]
+  const attnOut = linearForward(ATTN_OUT, z, W(`${b}.attn.W_O`), W(`${b}.attn.b_O`)); // [B, T, D]
+  hooks.set(`${b}.attn.hook_q`, q).set(`${b}.attn.hook_k`, k).set(`${b}.attn.hook_v`, v);
+  hooks.set(`${b}.attn.hook_attn_scores`, scores).set(`${b}.attn.hook_pattern`, pattern);
+  hooks.set(`${b}.attn.hook_z`, z).set(`${b}.hook_attn_out`, attnOut);
+  const mid = add(resid, attnOut);
+  if (cfg.attn_only) {
+    hooks.set(`${b}.hook_resid_post`, mid); // TransformerLens has no resid_mid here either
+    return mid;
+  }
+  hooks.set(`${b}.hook_resid_mid`, mid);
+  const x2 = layerNorm(cfg, W, rec, `${b}.ln2`, mid);
+  const pre = linearForward(MLP_IN, x2, W(`${b}.mlp.W_in`), W(`${b}.mlp.b_in`)); // [B, T, M]
+  const post = activationForward(pre, { act: cfg.act_fn });
+  const mlpOut = linearForward(MLP_OUT, post, W(`${b}.mlp.W_out`), W(`${b}.mlp.b_out`)); // [B, T, D]
+  const out = add(mid, mlpOut);
+  hooks.set(`${b}.mlp.hook_pre`, pre).set(`${b}.mlp.hook_post`, post);
+  hooks.set(`${b}.hook_mlp_out`, mlpOut).set(`${b}.hook_resid_post`, out);
+  return out;
+}
+
+/** LayerNorm `prefix` of `x` when the model has LayerNorm (hooks recorded), else `x` itself. */
+function layerNorm(cfg: ModelConfig, W: Weights, rec: Recorded, prefix: string, x: Tensor) {
+  if (cfg.normalization_type !== "LN") return x;
+  const { y, mean, scale } = layernormForward(x, W(`${prefix}.w`), W(`${prefix}.b`));
+  rec.ln.set(prefix, { mean, scale });
+  rec.hooks.set(`${prefix}.hook_scale`, scale.reshape([...scale.shape, 1])); // [B, T, 1]
+  rec.hooks.set(`${prefix}.hook_normalized`, y);
+  return y;
+}
+
+/** `einsum(pattern, x, W) + b`. */
+function linearForward(pattern: string, x: Tensor, W: Tensor, b: Tensor): Tensor {
+  return add(einsum(pattern, x, W), b);
+}
+
+/** What the backward pass reads and where it puts the weight gradients. */
+interface Backward {
+  cfg: ModelConfig;
+  W: Weights;
+  trace: Trace;
+  grads: Map<string, Tensor>;
+  hook: (name: string) => Tensor;
+}
+
+/** The backward pass from `dlogits [B, T, U]`: the gradient of every weight, trainable or not. */
+function backward(cfg: ModelConfig, W: Weights, trace: Trace, dlogits: Tensor) {
+  const bw: Backward = { cfg, W, trace, grads: new Map(), hook: hookOf(trace) };
+  const dfinal = linearBackward(
+    bw,
+    ["unembed.W_U", "unembed.b_U"],
+    [UNEMBED, trace.final],
+    dlogits,
+  );
+  const last = bw.hook(`blocks.${cfg.n_layers - 1}.hook_resid_post`);
+  let dresid = layerNormBackward(bw, ["ln_final", last], dfinal); // [B, T, D]
+  for (let l = cfg.n_layers - 1; l >= 0; l--) dresid = blockBackward(bw, l, dresid);
+  const { dW_E, dW_pos } = embedBackward(trace.tokens, dresid, {
+    dVocab: cfg.d_vocab,
+    nCtx: cfg.n_ctx,
+  });
+  return bw.grads.set("embed.W_E", dW_E).set("pos_embed.W_pos", dW_pos);
+}
+
+/** One block's backward: `dresid_post` in, `dresid_pre` out, weight gradients into `bw.grads`. */
+function blockBackward(bw: Backward, l: number, dout: Tensor): Tensor {
+  const b = `blocks.${l}`;
+  const hook = bw.hook;
+  let dmid = dout; // the residual path carries dresid_post straight through
+  if (!bw.cfg.attn_only) {
+    const post = hook(`${b}.mlp.hook_post`);
+    const dpost = linearBackward(bw, [`${b}.mlp.W_out`, `${b}.mlp.b_out`], [MLP_OUT, post], dout);
+    const dpre = activationBackward(hook(`${b}.mlp.hook_pre`), dpost, { act: bw.cfg.act_fn });
+    const x2 = lnOutput(bw, `${b}.ln2`, `${b}.hook_resid_mid`);
+    const dx2 = linearBackward(bw, [`${b}.mlp.W_in`, `${b}.mlp.b_in`], [MLP_IN, x2], dpre);
+    const mid = hook(`${b}.hook_resid_mid`);
+    dmid = add(dout, layerNormBackward(bw, [`${b}.ln2`, mid], dx2));
+  }
+  const z = hook(`${b}.attn.hook_z`);
+  const dz = linearBackward(bw, [`${b}.attn.W_O`, `${b}.attn.b_O`], [ATTN_OUT, z], dmid);
+  const [q, k, v] = ["q", "k", "v"].map((n) => hook(`${b}.attn.hook_${n}`));
+  const pattern = hook(`${b}.attn.hook_pattern`);
+  const { dq, dk, dv } = attentionBackward({ q: q!, k: k!, v: v!, pattern, dz });
+  const x = lnOutput(bw, `${b}.ln1`, `${b}.hook_resid_pre`);
+  // x feeds q, k and v: its gradient is the sum of the three.
+  const dx = [["Q", dq], ["K", dk], ["V", dv]].map(([n, d]) =>
+    linearBackward(bw, [`${b}.attn.W_${n}`, `${b}.attn.b_${n}`], [QKV, x], d as Tensor)
+  ).reduce((acc, d) => add(acc, d));
+  const pre = hook(`${b}.hook_resid_pre`);
+  return add(dmid, layerNormBackward(bw, [`${b}.ln1`, pre], dx));
+}
+
+/**
+ * The backward of `y = einsum(pattern, x, W) + b`: `dW` and `db` (dy summed over every axis but
+ * the bias') into `bw.grads` under `names`, and `dx` returned.
+ */
+function linearBackward(
+  bw: Backward,
+  names: [W: string, b: string],
+  [pattern, x]: [string, Tensor],
+  dy: Tensor,
+): Tensor {
+  const [inputs, ys] = pattern.split("->") as [string, string];
+  const [xs, ws] = inputs.split(",").map((s) => s.trim()) as [string, string];
+  const bs = ws.split(" ").filter((axis) => !xs.split(" ").includes(axis)).join(" ");
+  bw.grads.set(names[0], einsum(`${xs}, ${ys} -> ${ws}`, x, dy));
+  bw.grads.set(names[1], reduce(dy, `${ys} -> ${bs}`, "sum"));
+  return einsum(`${ys}, ${ws} -> ${xs}`, dy, bw.W(names[0]));
+}
+
+/** LayerNorm `prefix`'s backward from `dy` to its input `x` (gradients of w, b into `grads`). */
+function layerNormBackward(bw: Backward, [prefix, x]: [string, Tensor], dy: Tensor): Tensor {
+  if (bw.cfg.normalization_type !== "LN") return dy;
+  const saved = bw.trace.ln.get(prefix)!;
+  const { dx, dw, db } = layernormBackward(x, bw.W(`${prefix}.w`), saved, dy);
+  bw.grads.set(`${prefix}.w`, dw).set(`${prefix}.b`, db);
+  return dx;
+}
+
+/** What the layer after LayerNorm `prefix` read: its output, or the residual it would normalise. */
+function lnOutput(bw: Backward, prefix: string, resid: string): Tensor {
+  return bw.hook(bw.cfg.normalization_type === "LN" ? `${prefix}.hook_normalized` : resid);
+}
+
+/** A hook of the trace by name. */
+function hookOf(trace: Trace): (name: string) => Tensor {
+  return (name) => {
+    const t = trace.hooks.get(name);
+    if (t === undefined) throw new Error(`cpu_model: no hook ${name} recorded`);
+    return t;
+  };
+}
+
+/** `[B, U]`: the logits of each row's last position, the only one scored. */
+function lastPosition(logits: Tensor): Tensor {
+  return slice(logits, [null, -1]);
+}
+
+/** `[B, T, U]` zeros but for `dlast [B, U]` at the last position. */
+function toLastPosition(dlast: Tensor, shape: readonly number[]): Tensor {
+  const [B, T, U] = shape as [number, number, number];
+  const out = new Float64Array(B * T * U);
+  for (let r = 0; r < B; r++) {
+    out.set(dlast.data.subarray(r * U, (r + 1) * U), ((r + 1) * T - 1) * U);
+  }
+  return new Tensor(out, shape);
+}
+
+/** Every weight of the layout present with its shape, as f64 (a float64 reference throughout). */
+function checkedWeights(cfg: ModelConfig, weights: Map<string, Tensor>): Weights {
+  validateModelConfig(cfg);
+  const out = new Map<string, Tensor>();
+  for (const spec of paramLayout(cfg).specs) {
+    const t = weights.get(spec.name);
+    if (t === undefined) throw new RangeError(`weights: missing ${spec.name}`);
+    if (t.shape.join() !== spec.shape.join()) {
+      throw new RangeError(
+        `weights: ${spec.name} has shape [${t.shape}], expected [${spec.shape}]`,
+      );
+    }
+    out.set(spec.name, t.dtype === "f64" ? t : t.astype("f64"));
+  }
+  return (name) => {
+    const t = out.get(name);
+    if (t === undefined) throw new Error(`cpu_model: no weight ${name} in the layout`);
+    return t;
+  };
+}
+
+/** `[B, T]` of `ids`, with 1 <= T <= n_ctx and every id in the vocabulary. */
+function checkedTokens(cfg: ModelConfig, ids: Int32Array, batch: number): Tensor {
+  if (!Number.isInteger(batch) || batch < 1) {
+    throw new RangeError(`batch must be a positive integer, got ${batch}`);
+  }
+  const T = ids.length / batch;
+  if (!Number.isInteger(T) || T < 1 || T > cfg.n_ctx) {
+    throw new RangeError(
+      `tokens: length ${ids.length} is not batch ${batch} × pos with 1 <= pos <= n_ctx ${cfg.n_ctx}`,
+    );
+  }
+  const bad = ids.findIndex((t) => t < 0 || t >= cfg.d_vocab);
+  if (bad >= 0) {
+    throw new RangeError(`tokens[${bad}] = ${ids[bad]} is outside [0, d_vocab ${cfg.d_vocab})`);
+  }
+  return new Tensor(ids, [batch, T]);
+}
+
+/** Throws unless `targets` holds one id in [0, d_vocab_out) per row. */
+function checkTargets(cfg: ModelConfig, targets: Int32Array, batch: number): void {
+  if (targets.length !== batch) {
+    throw new RangeError(`targets: length ${targets.length}, expected batch ${batch}`);
+  }
+  const bad = targets.findIndex((t) => t < 0 || t >= cfg.d_vocab_out);
+  if (bad >= 0) {
+    throw new RangeError(
+      `targets[${bad}] = ${targets[bad]} is outside [0, d_vocab_out ${cfg.d_vocab_out})`,
+    );
+  }
+}

@@ -1,0 +1,396 @@
+/**
+ * Checkpoints in the safetensors format, byte for byte as Hugging Face's `safetensors` library
+ * writes and reads it, so a Python user can `safetensors.numpy.load_file` a mechlab checkpoint:
+ *
+ * - 8 bytes: N, the header's length, a little-endian u64;
+ * - N bytes: a UTF-8 JSON object, `"name": {"dtype", "shape", "data_offsets": [begin, end]}` per
+ *   tensor plus an optional `"__metadata__": {string: string}`, padded with spaces so that the
+ *   data starts at a multiple of 8 (the library's own alignment rule);
+ * - the data: each tensor row-major and little-endian, packed with no gaps, offsets relative to
+ *   the start of the data.
+ *
+ * Only F32, F64 and I32 are read and written: the dtypes a `Tensor` holds.
+ *
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+import type { TypedArray } from "../tensor/mod.ts";
+import { Tensor } from "../tensor/mod.ts";
+
+/** A dtype name as written in a safetensors header, of those mechlab reads and writes. */
+export type SafetensorsDType = "F32" | "F64" | "I32";
+
+/** Tensors to save: a `Map` keeps its order; a record's order is JavaScript's key order. */
+export type NamedTensors = Map<string, Tensor> | Record<string, Tensor>;
+
+/** What `decodeSafetensors` returns: the tensors in file order and the `__metadata__` strings. */
+export interface DecodedSafetensors {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+/** Options of `encodeSafetensors`. */
+export interface EncodeOptions {
+  /** The dtype floats are stored in. Default F32: what the GPU trains in, so nothing is lost. */
+  dtype?: "F32" | "F64";
+}
+
+const ITEM_BYTES: Record<SafetensorsDType, number> = { F32: 4, F64: 8, I32: 4 };
+// The other dtypes the Python library knows: named as unsupported rather than as corrupt.
+const OTHER_DTYPES = new Set([
+  "BOOL",
+  "U8",
+  "I8",
+  "F8_E5M2",
+  "F8_E4M3",
+  "F8_E8M0",
+  "F4",
+  "F6_E2M3",
+  "F6_E3M2",
+  "I16",
+  "U16",
+  "F16",
+  "BF16",
+  "U32",
+  "I64",
+  "U64",
+  "C64",
+]);
+// The library refuses headers over 100 MB (MAX_HEADER_SIZE); so do we, before allocating.
+const MAX_HEADER_BYTES = 100_000_000;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Encodes tensors and string metadata as a safetensors file. Floats are stored as
+ * `options.dtype` (F32 by default; an f64 tensor is rounded to nearest), i32 tensors as I32.
+ * `metadata`, when given, is written as `__metadata__` even if empty, as the Python library does.
+ *
+ * @example
+ * ```ts
+ * import { encodeSafetensors } from "./safetensors.ts";
+ * import { tensor } from "../tensor/mod.ts";
+ * const bytes = encodeSafetensors({ w: tensor([1, 2], [2], "f32") });
+ * bytes.length; // 72: 8 (length) + 56 (header padded to 8) + 8 (two f32)
+ * ```
+ */
+export function encodeSafetensors(
+  tensors: NamedTensors,
+  metadata?: Record<string, string>,
+  options: EncodeOptions = {},
+): Uint8Array {
+  const floatType = options.dtype ?? "F32";
+  if (floatType !== "F32" && floatType !== "F64") {
+    throw new RangeError(`safetensors dtype ${JSON.stringify(floatType)}: use "F32" or "F64"`);
+  }
+  const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
+  // Entries, not assignments: a tensor named "__proto__" must stay a key, not set a prototype.
+  const header: [string, unknown][] = [];
+  if (metadata !== undefined) header.push(["__metadata__", checkedMetadata(metadata)]);
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, t] of entries) {
+    if (name === "__metadata__") {
+      throw new RangeError(`safetensors: "__metadata__" is reserved and cannot name a tensor`);
+    }
+    if (!(t instanceof Tensor)) throw new RangeError(`safetensors: ${quote(name)} is not a Tensor`);
+    const dtype: SafetensorsDType = t.dtype === "i32" ? "I32" : floatType;
+    const bytes = littleEndianBytes(convert(t.data, dtype), dtype);
+    header.push([name, {
+      dtype,
+      shape: [...t.shape],
+      data_offsets: [offset, offset + bytes.length],
+    }]);
+    parts.push(bytes);
+    offset += bytes.length;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(Object.fromEntries(header)));
+  const n = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + n + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + n); // spaces: still valid JSON whitespace
+  let at = 8 + n;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * Decodes a safetensors file, checking everything the Python library checks: the header length,
+ * UTF-8, JSON, each dtype, shape and offset, that the tensors tile the data exactly (no overlap,
+ * no gap, nothing after the last) and that each shape's size matches its bytes. A bad file is a
+ * one-line `RangeError` starting `corrupt safetensors:`.
+ *
+ * @example
+ * ```ts
+ * import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
+ * import { tensor } from "../tensor/mod.ts";
+ * const bytes = encodeSafetensors({ b: tensor([1, -2], [2], "i32") }, { config: "{}" });
+ * const { tensors, metadata } = decodeSafetensors(bytes);
+ * tensors.get("b")?.toArray(); // Int32Array [1, -2]
+ * metadata.config; // "{}"
+ * ```
+ */
+export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
+  if (bytes.length < 8) {
+    corrupt(`${bytes.length} bytes, too short for the 8-byte header length`);
+  }
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) corrupt(`header length ${n} is over the 100 MB limit`);
+  const headerEnd = 8 + Number(n);
+  if (headerEnd > bytes.length) {
+    corrupt(`header length ${n} runs past the end of the ${bytes.length}-byte file`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, headerEnd));
+  } catch {
+    corrupt("header is not valid UTF-8");
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    corrupt(`header is not valid JSON (${oneLine(e instanceof Error ? e.message : String(e))})`);
+  }
+  if (!isPlainObject(header)) corrupt("header is not a JSON object");
+  const data = bytes.subarray(headerEnd);
+  let metadata: Record<string, string> = {};
+  const infos: TensorInfo[] = [];
+  for (const [name, value] of Object.entries(header)) {
+    if (name === "__metadata__") metadata = parseMetadata(value);
+    else infos.push(parseInfo(name, value, data.length));
+  }
+  // The library sorts by offsets before checking the tiling, so the header's order is free.
+  infos.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let expected = 0;
+  for (const info of infos) {
+    if (info.begin < expected) corrupt(`tensor ${quote(info.name)} overlaps the one before it`);
+    if (info.begin > expected) {
+      corrupt(`gap of ${info.begin - expected} bytes before tensor ${quote(info.name)}`);
+    }
+    expected = info.end;
+  }
+  if (expected !== data.length) {
+    corrupt(`${data.length - expected} bytes after the last tensor's data`);
+  }
+  const tensors = new Map<string, Tensor>();
+  for (const info of infos) {
+    const array = fromLittleEndian(data.subarray(info.begin, info.end), info.dtype);
+    tensors.set(info.name, new Tensor(array, info.shape));
+  }
+  return { tensors, metadata };
+}
+
+/**
+ * Writes a safetensors file atomically: to a temporary file in the same folder, flushed to disk,
+ * then renamed over `path`. A reader (or a crash) sees the old file or the new one, never half of
+ * one; on failure the temporary file is removed and the old file is left as it was.
+ *
+ * @example
+ * ```ts
+ * import { readSafetensors, writeSafetensorsAtomic } from "./safetensors.ts";
+ * import { tensor } from "../tensor/mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeSafetensorsAtomic(`${dir}/final.safetensors`, { w: tensor([0.5], [1], "f32") });
+ * (await readSafetensors(`${dir}/final.safetensors`)).tensors.get("w")?.get(0); // 0.5
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeSafetensorsAtomic(
+  path: string,
+  tensors: NamedTensors,
+  metadata?: Record<string, string>,
+  options: EncodeOptions = {},
+): Promise<void> {
+  await writeFileAtomic(path, encodeSafetensors(tensors, metadata, options));
+}
+
+/**
+ * Reads and decodes a safetensors file. A missing file, an unreadable one or a corrupt one is a
+ * one-line error that names the path.
+ *
+ * @example
+ * ```ts
+ * import { readSafetensors } from "./safetensors.ts";
+ * await readSafetensors("runs/nope/final.safetensors").catch((e) => e.message);
+ * // "safetensors file runs/nope/final.safetensors not found"
+ * ```
+ */
+export async function readSafetensors(path: string): Promise<DecodedSafetensors> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new Error(`safetensors file ${path} not found`);
+    throw new Error(`cannot read ${path}: ${errorLine(e)}`, { cause: e });
+  }
+  try {
+    return decodeSafetensors(bytes);
+  } catch (e) {
+    throw new RangeError(`${path}: ${errorLine(e)}`, { cause: e });
+  }
+}
+
+/**
+ * Writes `bytes` to `path` atomically (temporary file in the same folder, `fdatasync`, rename),
+ * the one way mechlab replaces a file: checkpoints, `config.json`, a truncated `metrics.jsonl`.
+ *
+ * @example
+ * ```ts
+ * import { writeFileAtomic } from "./safetensors.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeFileAtomic(`${dir}/a.txt`, new TextEncoder().encode("hello\n"));
+ * await Deno.readTextFile(`${dir}/a.txt`); // "hello\n"
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  // Same folder, so the rename never crosses file systems; dot-named so listings skip it.
+  const suffix = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16);
+  const temp = join(dirname(path), `.${basename(path)}.tmp-${Deno.pid}-${suffix}`);
+  try {
+    const file = await Deno.open(temp, { write: true, createNew: true });
+    try {
+      await writeAll(file, bytes);
+      await file.syncData(); // the data is on disk before the name points at it
+    } finally {
+      file.close();
+    }
+    await Deno.rename(temp, path);
+  } catch (e) {
+    await Deno.remove(temp).catch(() => {});
+    throw new Error(`cannot write ${path}: ${errorLine(e)}`, { cause: e });
+  }
+}
+
+/** Writes every byte: `write` may write fewer than asked. */
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let at = 0;
+  while (at < bytes.length) at += await file.write(bytes.subarray(at));
+}
+
+interface TensorInfo {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+function parseInfo(name: string, value: unknown, dataBytes: number): TensorInfo {
+  const what = `tensor ${quote(name)}`;
+  if (!isPlainObject(value)) corrupt(`${what}: entry is not an object`);
+  const { dtype, shape, data_offsets: offsets } = value;
+  if (typeof dtype !== "string") corrupt(`${what}: dtype is missing or not a string`);
+  if (OTHER_DTYPES.has(dtype)) {
+    throw new RangeError(`safetensors ${what} has dtype ${dtype}; mechlab reads F32, F64 and I32`);
+  }
+  if (!(dtype in ITEM_BYTES)) corrupt(`${what}: unknown dtype ${quote(dtype)}`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) {
+    corrupt(`${what}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
+    corrupt(`${what}: data_offsets ${JSON.stringify(offsets)} is not [begin, end]`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (end < begin) corrupt(`${what}: data_offsets [${begin}, ${end}] end before they begin`);
+  if (end > dataBytes) {
+    corrupt(`${what}: data_offsets [${begin}, ${end}] run past the ${dataBytes}-byte data`);
+  }
+  const t = dtype as SafetensorsDType;
+  const size = shape.reduce((a: number, b: number) => a * b, 1);
+  if (size * ITEM_BYTES[t] !== end - begin) {
+    corrupt(
+      `${what}: shape [${shape}] of ${t} needs ${size * ITEM_BYTES[t]} bytes, ` +
+        `data_offsets span ${end - begin}`,
+    );
+  }
+  return { name, dtype: t, shape, begin, end };
+}
+
+function parseMetadata(value: unknown): Record<string, string> {
+  if (!isPlainObject(value)) corrupt("__metadata__ is not an object");
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== "string") corrupt(`__metadata__ ${quote(k)} is not a string`);
+  }
+  return Object.fromEntries(Object.entries(value)) as Record<string, string>;
+}
+
+function checkedMetadata(metadata: Record<string, string>): Record<string, string> {
+  for (const [k, v] of Object.entries(metadata)) {
+    if (typeof v !== "string") {
+      // The format allows only strings here: structured values go in as JSON text.
+      throw new RangeError(
+        `safetensors metadata ${quote(k)}: value must be a string, got ${typeof v}`,
+      );
+    }
+  }
+  return { ...metadata };
+}
+
+function convert(data: TypedArray, dtype: SafetensorsDType): TypedArray {
+  if (dtype === "F32") return data instanceof Float32Array ? data : Float32Array.from(data);
+  if (dtype === "F64") return data instanceof Float64Array ? data : Float64Array.from(data);
+  return data;
+}
+
+function littleEndianBytes(data: TypedArray, dtype: SafetensorsDType): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint8Array(data.length * ITEM_BYTES[dtype]);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (dtype === "F32") view.setFloat32(i * 4, v, true);
+    else if (dtype === "F64") view.setFloat64(i * 8, v, true);
+    else view.setInt32(i * 4, v, true);
+  }
+  return out;
+}
+
+function fromLittleEndian(bytes: Uint8Array, dtype: SafetensorsDType): TypedArray {
+  // A copy: aligned for the typed array whatever the offset, and not tied to the file's buffer.
+  const copy = bytes.slice().buffer;
+  const n = bytes.length / ITEM_BYTES[dtype];
+  if (LITTLE_ENDIAN) {
+    if (dtype === "F32") return new Float32Array(copy);
+    if (dtype === "F64") return new Float64Array(copy);
+    return new Int32Array(copy);
+  }
+  const view = new DataView(copy);
+  if (dtype === "F32") {
+    return Float32Array.from({ length: n }, (_, i) => view.getFloat32(i * 4, true));
+  }
+  if (dtype === "F64") {
+    return Float64Array.from({ length: n }, (_, i) => view.getFloat64(i * 8, true));
+  }
+  return Int32Array.from({ length: n }, (_, i) => view.getInt32(i * 4, true));
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
+
+function corrupt(detail: string): never {
+  throw new RangeError(`corrupt safetensors: ${detail}`);
+}
+
+/** A name as JSON writes it: quoted, with control characters escaped, so it stays on one line. */
+function quote(s: string): string {
+  return JSON.stringify(s);
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, " ").trim();
+}
+
+function errorLine(e: unknown): string {
+  return oneLine(e instanceof Error ? e.message : String(e));
+}
