@@ -123,8 +123,9 @@ export async function buildGpuModel(
     const out = {
       y: hook(`${name}.hook_normalized`, [...x.shape]),
       mean: fresh(x.shape.slice(0, -1)),
-      scale: hook(`${name}.hook_scale`, x.shape.slice(0, -1)),
+      scale: fresh(x.shape.slice(0, -1)),
     };
+    hooks.set(`${name}.hook_scale`, out.scale.view(0, [...x.shape.slice(0, -1), 1])); // as TL
     await add(fwd, layernormForward(gpu, x, W(`${name}.w`), W(`${name}.b`), out));
     return { y: out.y, saved: out };
   };
@@ -167,7 +168,8 @@ export async function buildGpuModel(
     // Σ_h z[h]·W_O[h] is one product: W_O [H, E, D] is [(H E), D].
     await add(fwd, matmul(gpu, rows(z, H * E), W(`${b}.attn.W_O`, [H * E, D]), rows(attnOut, D)));
     if (biases) await add(fwd, addInplace(gpu, attnOut, W(`${b}.attn.b_O`)));
-    const mid = hook(`${b}.hook_resid_mid`, [B, T, D]);
+    // An attention-only block has no resid_mid in TransformerLens: its sum is resid_post.
+    const mid = hook(`${b}.hook_resid_${cfg.attn_only ? "post" : "mid"}`, [B, T, D]);
     await add(fwd, addForward(gpu, resid, attnOut, mid));
     const layer: Layer = { resid, ln1, qkv, pattern, z, mid };
     resid = mid;
@@ -184,8 +186,6 @@ export async function buildGpuModel(
       resid = hook(`${b}.hook_resid_post`, [B, T, D]);
       await add(fwd, addForward(gpu, mid, mlpOut, resid));
       layer.mlp = { ln2, pre, post };
-    } else {
-      hooks.set(`${b}.hook_resid_post`, mid);
     }
     layers.push(layer);
   }

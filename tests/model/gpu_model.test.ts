@@ -1,0 +1,114 @@
+// The transformer on the GPU against the float64 CPU model (itself held to PyTorch and to finite
+// differences): logits, per-example loss, every hook, and every weight's gradient, on tiny configs
+// covering LayerNorm on and off, each act_fn, attention-only, two layers and both bias settings.
+import * as assert from "node:assert/strict";
+import { cpuEval, cpuForward, cpuLossAndGrads } from "../../engine/model/cpu_model.ts";
+import { DEFAULT_MODEL, type ModelConfig } from "../../engine/model/config.ts";
+import { buildGpuModel } from "../../engine/model/gpu_model.ts";
+import { flatten, paramLayout, unflatten } from "../../engine/model/params.ts";
+import { Rng, slice, Tensor } from "../../engine/tensor/mod.ts";
+import { expectClose, gpuTest } from "../gpu/gpu_helpers.ts";
+
+const TINY: ModelConfig = {
+  ...DEFAULT_MODEL,
+  n_layers: 1,
+  d_model: 12,
+  d_head: 5,
+  n_heads: 3,
+  d_mlp: 19,
+  d_vocab: 11,
+  d_vocab_out: 9,
+  n_ctx: 3,
+  initializer_range: 0.5,
+};
+
+const CONFIGS: [string, Partial<ModelConfig>][] = [
+  ["relu, no LN, mlp biases", {}],
+  ["gelu, LN, all biases", { act_fn: "gelu", normalization_type: "LN", trainable_biases: "all" }],
+  ["gelu_new, 2 layers, LN", { act_fn: "gelu_new", n_layers: 2, normalization_type: "LN" }],
+  ["attention-only, 2 layers", { attn_only: true, n_layers: 2, trainable_biases: "all" }],
+];
+
+/** Random weights, biases and LayerNorm parameters included, so every path carries signal. */
+function randomWeights(cfg: ModelConfig, rng: Rng): Map<string, Tensor> {
+  const layout = paramLayout(cfg);
+  const weights = new Map<string, Tensor>();
+  for (const s of layout.specs) {
+    const scale = s.init === "normal" ? 0.5 : 0.2;
+    const data = Float64Array.from({ length: s.size }, () => {
+      const x = Math.fround(scale * rng.normal() + (s.init === "ones" ? 1 : 0));
+      return s.trainable || s.init !== "zeros" ? x : 0; // held biases stay 0, as in training
+    });
+    weights.set(s.name, new Tensor(data, s.shape));
+  }
+  return weights;
+}
+
+for (const [name, overrides] of CONFIGS) {
+  gpuTest(`gpu model vs cpu model (${name}): logits, loss, hooks, every gradient`, async (gpu) => {
+    const cfg = { ...TINY, ...overrides };
+    const layout = paramLayout(cfg);
+    const rng = new Rng(31);
+    const weights = randomWeights(cfg, rng);
+    const B = 37;
+    const tokens = Int32Array.from({ length: B * cfg.n_ctx }, () => rng.int(cfg.d_vocab));
+    const targets = Int32Array.from({ length: B }, () => rng.int(cfg.d_vocab_out));
+    const rowWeights = Float64Array.from({ length: B }, (_, i) => (i % 3 + 1) / (2 * B));
+
+    const params = gpu.upload(flatten(layout, weights), [layout.size]);
+    const grads = gpu.zeros([layout.size]);
+    const fit = await buildGpuModel(gpu, cfg, layout, { batch: B, params, grads });
+    const probe = await buildGpuModel(gpu, cfg, layout, { batch: B, params });
+    for (const m of [fit, probe]) {
+      gpu.write(m.tokens, tokens);
+      gpu.write(m.targets, targets);
+    }
+    gpu.write(fit.rowWeights!, Float32Array.from(rowWeights));
+    gpu.run([...fit.forward, ...fit.backward, ...probe.forward]);
+    const hookNames = [...probe.hooks.keys()].filter((h) => h !== "logits");
+    const [g, loss, correct, logits, ...hooks] = await gpu.read([
+      grads,
+      fit.loss,
+      probe.correct!,
+      probe.logits,
+      ...hookNames.map((h) => probe.hooks.get(h)!),
+    ]);
+
+    // f32 against f64 through a few layers of width ≤ 19: a few ulps of the largest activation
+    // (random weights of scale 0.5 with random biases make it 10 to 100), which every later
+    // value inherits (a pattern's error is its scores' error times a probability). A wrong
+    // kernel is off by far more: O(0.1) of the value.
+    const { logits: want, cache } = cpuForward(cfg, weights, tokens, B, { cache: true });
+    let largest = 1;
+    for (const t of cache!.values()) {
+      for (const x of t.data) if (Number.isFinite(x)) largest = Math.max(largest, Math.abs(x));
+    }
+    const rel = (_: Tensor) => 2e-6 * largest;
+    const lastPos = slice(want, `:, ${cfg.n_ctx - 1}`);
+    expectClose(logits!, lastPos, rel(lastPos), "logits at the last position");
+    const evalRef = cpuEval(cfg, weights, tokens, targets, B);
+    const lossRef = new Tensor(evalRef.loss, [B]);
+    expectClose(loss!, lossRef, rel(lastPos), "per-example loss");
+    assert.deepEqual([...correct!.data], [...evalRef.correct], "correct");
+    hookNames.forEach((h, i) => {
+      const ref = cache!.get(h);
+      assert.ok(ref !== undefined, `the CPU model has hook ${h}`);
+      expectClose(hooks[i]!, ref!.reshape(hooks[i]!.shape), rel(ref!), h);
+    });
+    const ref = cpuLossAndGrads(cfg, weights, tokens, targets, rowWeights, B);
+    const got = unflatten(layout, g!.data);
+    // Gradients are sums over up to 111 rows: tolerance relative to their size, with a floor at
+    // 3% of the largest gradient, since a gradient that is exactly 0 (b_K's: a shift of every
+    // key leaves the softmax as it is) comes out of f32 as a cancellation of terms that size.
+    const size = (t: Tensor) => Math.max(...Array.from(t.data, Math.abs));
+    const largestGrad = Math.max(...[...ref.grads.values()].map(size));
+    for (const s of layout.specs) {
+      const want = ref.grads.get(s.name)!;
+      const scale = Math.max(size(want), 0.03 * largestGrad, 1e-3);
+      expectClose(got.get(s.name)!, want, 3e-5 * scale, `grad ${s.name}`);
+    }
+    for (const t of [params, grads]) t.release();
+    fit.release();
+    probe.release();
+  });
+}
