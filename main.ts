@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import meta from "./deno.json" with { type: "json" };
 import { runCli, UsageError } from "./cli/errors.ts";
 import { tour } from "./cli/tour.ts";
+import { train } from "./cli/train.ts";
 
 interface Command {
   /** One line for `--help`. */
@@ -22,8 +23,8 @@ const COMMANDS: Record<string, Command> = {
     run: tour,
   },
   train: {
-    summary: "train a toy transformer headless (not built yet: the training engine comes next)",
-    run: notYet("train"),
+    summary: "train a toy transformer headless into runs/NAME (see `mechlab train --help`)",
+    run: train,
   },
   serve: {
     summary: "serve the local UI on 127.0.0.1 (not built yet)",

@@ -88,3 +88,27 @@ export function validateTrainConfig(t: TrainConfig): void {
     throw new RangeError(`schedule must be constant or cosine, got ${t.schedule}`);
   }
 }
+
+/**
+ * A training config's AdamW settings, in the names the AdamW kernel and its reference take.
+ *
+ * @example
+ * ```ts
+ * import { adamwSettings, DEFAULT_TRAIN } from "./config.ts";
+ * adamwSettings(DEFAULT_TRAIN).weightDecay; // 1
+ * ```
+ */
+export function adamwSettings(train: TrainConfig) {
+  return {
+    lr: train.lr,
+    beta1: train.beta1,
+    beta2: train.beta2,
+    eps: train.eps,
+    weightDecay: train.weight_decay,
+    warmup: train.warmup_steps,
+    schedule: train.schedule,
+    total: train.steps,
+    minLr: train.min_lr,
+    maxNorm: train.grad_clip > 0 ? train.grad_clip : undefined,
+  } as const;
+}

@@ -13,46 +13,9 @@ import type { TaskData } from "../data/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { buildGpuModel } from "../model/gpu_model.ts";
 import type { ParamLayout } from "../model/params.ts";
-import type { TrainConfig } from "./config.ts";
+import { adamwSettings, type TrainConfig } from "./config.ts";
 import { evalBatch, segmentMetrics, trainBatch } from "./batches.ts";
-
-/** Everything a run resumes from: the weights, AdamW's moments and its step state. */
-export interface TrainState {
-  step: number;
-  /** `[P]` flat weights. */
-  params: Float32Array;
-  /** `[P]` AdamW's first and second moments; zeros at the start. */
-  m: Float32Array;
-  v: Float32Array;
-  /** AdamW's state words (`ADAMW_STATE_SIZE`: the step count and the last update's scalars). */
-  optimizer: Int32Array;
-}
-
-/** What the loop tells its caller, and asks it. */
-export interface TrainHooks {
-  /** Each evaluation: `step`, `lr`, and the task's metrics (`train/loss`, `test/acc`, ...). */
-  onMetrics(step: number, metrics: Record<string, number>): Promise<void> | void;
-  /** Each checkpoint step, and the last step (also on a stop). */
-  onCheckpoint(state: TrainState, final: boolean): Promise<void> | void;
-  /** Asked between chunks of steps: true ends the run early (Ctrl-C), with a final checkpoint. */
-  shouldStop(): boolean;
-}
-
-/** The AdamW settings of a training config, in the kernel's names. */
-function adamwOptions(train: TrainConfig) {
-  return {
-    lr: train.lr,
-    beta1: train.beta1,
-    beta2: train.beta2,
-    eps: train.eps,
-    weightDecay: train.weight_decay,
-    warmup: train.warmup_steps,
-    schedule: train.schedule,
-    total: train.steps,
-    minLr: train.min_lr,
-    maxNorm: train.grad_clip > 0 ? train.grad_clip : undefined,
-  } as const;
-}
+import type { TrainHooks, TrainState } from "./state.ts";
 
 /**
  * Trains `model` on `task` from `start` to `train.steps`, evaluating every `eval_every` steps (and
@@ -92,7 +55,7 @@ export async function trainOnGpu(
   gpu.write(fit.tokens, tb.tokens);
   gpu.write(fit.targets, tb.targets);
   gpu.write(fit.rowWeights!, tb.weights);
-  const optimizer = await adamw(gpu, { params, grads, m, v, state }, adamwOptions(train));
+  const optimizer = await adamw(gpu, { params, grads, m, v, state }, adamwSettings(train));
   const step = [...fit.forward, ...fit.backward, ...optimizer];
 
   const { batch: eb, segments } = evalBatch(task);

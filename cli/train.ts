@@ -1,0 +1,336 @@
+/**
+ * `mechlab train`: trains a toy transformer headless from flags into a run folder. A preset gives
+ * every setting; flags override it; the resolved configuration is printed first. A progress line
+ * is redrawn on a terminal and printed as plain lines otherwise. Ctrl-C or SIGTERM stops with a
+ * final checkpoint; `--resume runs/NAME` continues a run to the same result.
+ *
+ * @module
+ */
+
+import meta from "../deno.json" with { type: "json" };
+import { requestGpu } from "../engine/gpu/mod.ts";
+import type { ModelConfig } from "../engine/model/config.ts";
+import {
+  DEFAULT_TASKS,
+  defaultPreset,
+  type Overrides,
+  PRESETS,
+  resolveConfig,
+  type RunConfig,
+} from "../engine/train/presets.ts";
+import { type Device, resumeRun, startRun } from "../engine/train/run.ts";
+import { parseFlags } from "./args.ts";
+import { UsageError } from "./errors.ts";
+
+/** One flag: where its value goes in the config, its kind, and its help line. */
+interface Flag {
+  section: "task" | "model" | "train" | "run";
+  key: string;
+  kind: "int" | "number" | "string" | "bool";
+  help: string;
+}
+
+/** Every flag of `train`, in the order `--help` lists them; defaults are the grokking preset's. */
+const FLAGS: Record<string, Flag> = {
+  preset: { section: "run", key: "preset", kind: "string", help: "grokking | oocl | smoke" },
+  task: { section: "task", key: "task", kind: "string", help: "modular | oocl" },
+  op: { section: "task", key: "op", kind: "string", help: "add sub mul div ssq x2xyy2 x3xy" },
+  p: { section: "task", key: "p", kind: "int", help: "the modulus (prime for div)" },
+  "frac-train": {
+    section: "task",
+    key: "frac_train",
+    kind: "number",
+    help: "modular: train fraction",
+  },
+  "data-seed": { section: "task", key: "data_seed", kind: "int", help: "seed of the split" },
+  holdout1: { section: "task", key: "holdout1", kind: "number", help: "oocl: table 1 held out" },
+  holdout2: { section: "task", key: "holdout2", kind: "number", help: "oocl: table 2 held out" },
+  k1: { section: "task", key: "k1", kind: "number", help: "oocl: loss weight of table 1" },
+  k2: { section: "task", key: "k2", kind: "number", help: "oocl: loss weight of table 2" },
+  k3: { section: "task", key: "k3", kind: "number", help: "oocl: loss weight of the links" },
+  "symmetric-holdout": {
+    section: "task",
+    key: "symmetric_holdout",
+    kind: "bool",
+    help: "oocl: hold out both orders of a pair",
+  },
+  "n-layers": { section: "model", key: "n_layers", kind: "int", help: "layers" },
+  "d-model": { section: "model", key: "d_model", kind: "int", help: "residual width" },
+  "n-heads": { section: "model", key: "n_heads", kind: "int", help: "heads per layer" },
+  "d-head": {
+    section: "model",
+    key: "d_head",
+    kind: "int",
+    help: "head width (d_model / n_heads)",
+  },
+  "d-mlp": { section: "model", key: "d_mlp", kind: "int", help: "MLP width" },
+  "act-fn": { section: "model", key: "act_fn", kind: "string", help: "relu | gelu | gelu_new" },
+  "normalization-type": {
+    section: "model",
+    key: "normalization_type",
+    kind: "string",
+    help: "LN | none",
+  },
+  "attn-only": { section: "model", key: "attn_only", kind: "bool", help: "no MLPs" },
+  "initializer-range": {
+    section: "model",
+    key: "initializer_range",
+    kind: "number",
+    help: "std of initial W_*",
+  },
+  "trainable-biases": {
+    section: "model",
+    key: "trainable_biases",
+    kind: "string",
+    help: "all | mlp (the paper's: only b_in, b_out)",
+  },
+  seed: { section: "model", key: "seed", kind: "int", help: "seed of the initial weights" },
+  steps: { section: "train", key: "steps", kind: "int", help: "training steps" },
+  lr: { section: "train", key: "lr", kind: "number", help: "AdamW learning rate" },
+  "weight-decay": { section: "train", key: "weight_decay", kind: "number", help: "AdamW decay" },
+  beta1: { section: "train", key: "beta1", kind: "number", help: "AdamW beta1" },
+  beta2: { section: "train", key: "beta2", kind: "number", help: "AdamW beta2" },
+  "warmup-steps": { section: "train", key: "warmup_steps", kind: "int", help: "linear warmup" },
+  schedule: { section: "train", key: "schedule", kind: "string", help: "constant | cosine" },
+  "min-lr": { section: "train", key: "min_lr", kind: "number", help: "where cosine ends" },
+  "grad-clip": {
+    section: "train",
+    key: "grad_clip",
+    kind: "number",
+    help: "max grad norm (0: off)",
+  },
+  "batch-size": { section: "train", key: "batch_size", kind: "int", help: "0: full batch" },
+  "eval-every": { section: "train", key: "eval_every", kind: "int", help: "steps between evals" },
+  "checkpoint-every": {
+    section: "train",
+    key: "checkpoint_every",
+    kind: "int",
+    help: "steps between checkpoints",
+  },
+  out: { section: "run", key: "out", kind: "string", help: "parent of run folders" },
+  name: { section: "run", key: "name", kind: "string", help: "run name" },
+  force: { section: "run", key: "force", kind: "bool", help: "overwrite an existing run folder" },
+  resume: { section: "run", key: "resume", kind: "string", help: "continue runs/NAME" },
+  device: { section: "run", key: "device", kind: "string", help: "auto | gpu | cpu" },
+};
+
+/** The values `--help` shows: the grokking preset's, and the run flags' defaults. */
+function defaults(): Record<string, string> {
+  const g = resolveConfig("grokking", {}, meta.version);
+  const all: Record<string, unknown> = {
+    ...DEFAULT_TASKS.oocl,
+    ...g.task,
+    ...g.model,
+    normalization_type: g.model.normalization_type ?? "none",
+    ...g.train,
+    preset: "(grokking on a GPU, smoke otherwise)",
+    out: "runs",
+    name: "(from the task)",
+    device: "auto",
+    force: false,
+    resume: "",
+  };
+  return Object.fromEntries(
+    Object.entries(FLAGS).map(([flag, f]) => [flag, String(all[f.key] ?? "")]),
+  );
+}
+
+function help(): string {
+  const d = defaults();
+  const width = Math.max(...Object.keys(FLAGS).map((f) => f.length)) + 2;
+  const lines = Object.entries(FLAGS).map(([flag, f]) =>
+    `  --${flag.padEnd(width)}${f.help}${d[flag] ? ` (default ${d[flag]})` : ""}`
+  );
+  return [
+    "mechlab train [flags]",
+    "",
+    "Trains a toy transformer into runs/NAME: config.json, split.json, metrics.jsonl and",
+    "TransformerLens-named safetensors checkpoints. A preset sets everything; flags override it.",
+    `Presets: ${Object.entries(PRESETS).map(([n, p]) => `${n} (${p.why})`).join("; ")}.`,
+    "",
+    "flags (defaults are the grokking preset's, and the oocl task's for its own flags):",
+    ...lines,
+    `  ${"-h, --help".padEnd(width + 2)}this help`,
+  ].join("\n");
+}
+
+/** A flag's value as its kind, or a UsageError naming it. */
+function parseValue(flag: string, f: Flag, raw: string | boolean): unknown {
+  if (f.kind === "bool" || f.kind === "string") {
+    if (f.key === "normalization_type") return raw === "none" || raw === "null" ? null : raw;
+    return raw;
+  }
+  const n = Number(raw);
+  if (raw === "" || !Number.isFinite(n) || (f.kind === "int" && !Number.isInteger(n))) {
+    throw new UsageError(`--${flag} ${raw}: not ${f.kind === "int" ? "an integer" : "a number"}`);
+  }
+  return n;
+}
+
+/** Flags into config overrides and run settings. */
+function readFlags(args: string[]) {
+  const options = Object.fromEntries(
+    Object.entries(FLAGS).map((
+      [flag, f],
+    ) => [flag, { type: f.kind === "bool" ? "boolean" : "string" }]),
+  ) as Record<string, { type: "string" | "boolean" }>;
+  const { values } = parseFlags(args, { ...options, help: { type: "boolean", short: "h" } });
+  const overrides: Required<Overrides> = { task: {}, model: {}, train: {} };
+  const run: Record<string, unknown> = {};
+  for (const [flag, raw] of Object.entries(values)) {
+    const f = FLAGS[flag];
+    if (f === undefined || raw === undefined) continue;
+    const value = parseValue(flag, f, raw as string | boolean);
+    const target = f.section === "run" ? run : overrides[f.section] as Record<string, unknown>;
+    target[f.key] = value;
+  }
+  // d_head follows d_model / n_heads unless it is given.
+  const m = overrides.model;
+  if (m.d_head === undefined && (m.d_model !== undefined || m.n_heads !== undefined)) {
+    const preset: Partial<ModelConfig> =
+      PRESETS[(run.preset as keyof typeof PRESETS) ?? "grokking"]?.model ?? {};
+    const dModel = m.d_model ?? preset.d_model ?? 128;
+    const nHeads = m.n_heads ?? preset.n_heads ?? 4;
+    if (dModel % nHeads !== 0) {
+      throw new UsageError(
+        `--d-model ${dModel} is not divisible by --n-heads ${nHeads}; give --d-head too`,
+      );
+    }
+    m.d_head = dModel / nHeads;
+  }
+  return { help: values.help === true, overrides, run };
+}
+
+/** The resolved configuration, a section a line, as the run starts. */
+function describe(config: RunConfig): string {
+  const line = (name: string, o: object) =>
+    `  ${name.padEnd(6)}${
+      Object.entries(o).map(([k, v]) => `${k}=${typeof v === "number" ? +v.toPrecision(6) : v}`)
+        .join(" ")
+    }`;
+  return [
+    `mechlab ${config.mechlab_version}, preset ${config.preset}`,
+    line("task", config.task),
+    line("model", config.model),
+    line("train", config.train),
+  ].join("\n");
+}
+
+/** Prints a progress line: redrawn in place on a terminal, a line per evaluation otherwise. */
+function progress(config: RunConfig) {
+  const tty = Deno.stdout.isTerminal();
+  const t0 = performance.now();
+  let first: { step: number; time: number } | undefined;
+  const encoder = new TextEncoder();
+  return (step: number, m: Record<string, number>) => {
+    const now = performance.now();
+    first ??= { step, time: now };
+    const rate = (step - first.step) / Math.max(1e-9, (now - first.time) / 1000);
+    const eta = rate > 0 ? (config.train.steps - step) / rate : NaN;
+    const text =
+      `step ${step}/${config.train.steps} | train loss ${m["train/loss"]?.toExponential(2)}` +
+      ` acc ${m["train/acc"]?.toFixed(3)} | test loss ${m["test/loss"]?.toExponential(2)}` +
+      ` acc ${m["test/acc"]?.toFixed(3)} | ${rate > 0 ? rate.toFixed(1) : "-"} steps/s` +
+      ` | ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)}s` : "-"} | ${
+        ((now - t0) / 1000).toFixed(1)
+      }s`;
+    if (tty) Deno.stdout.writeSync(encoder.encode(`\r\x1b[K${text}`));
+    else console.log(text);
+  };
+}
+
+/**
+ * Runs `mechlab train` with command-line `args`.
+ *
+ * @example
+ * ```ts ignore
+ * await train(["--preset", "smoke", "--steps", "100"]);
+ * ```
+ */
+export async function train(args: string[]): Promise<void> {
+  const { help: wantHelp, overrides, run } = readFlags(args);
+  if (wantHelp) return console.log(help());
+  const device = (run.device as string | undefined) ?? "auto";
+  if (!["auto", "gpu", "cpu"].includes(device)) {
+    throw new UsageError(`--device ${device}: expected auto, gpu or cpu`);
+  }
+  let stop = false;
+  const onSignal = () => {
+    if (stop) Deno.exit(130); // a second Ctrl-C does not wait for the checkpoint
+    stop = true;
+    console.error(
+      "\nstopping at the next evaluation, with a final checkpoint (Ctrl-C again to quit now)",
+    );
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const options = {
+    device: device as Device,
+    shouldStop: () => stop,
+    log: (l: string) => console.log(l),
+  };
+  try {
+    let folder;
+    if (typeof run.resume === "string") {
+      const extra = Object.keys({ ...overrides.task, ...overrides.model, ...overrides.train });
+      if (extra.length > 0 || run.preset !== undefined) {
+        throw new UsageError("--resume takes its configuration from the run; drop the other flags");
+      }
+      folder = await resumeRun(run.resume, { ...options, onMetrics: () => {} }).catch(
+        rethrowAsUsage,
+      );
+    } else {
+      let preset = run.preset as string | undefined;
+      if (preset === undefined) {
+        const gpu = device === "cpu" ? undefined : await requestGpu().catch(() => undefined);
+        const chosen = defaultPreset(gpu !== undefined && !gpu.adapter.isFallback);
+        gpu?.destroy();
+        preset = chosen.name;
+        console.log(`no --preset: running '${preset}', ${chosen.why}`);
+      }
+      let config: RunConfig;
+      try {
+        config = resolveConfig(preset, overrides, meta.version);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      console.log(describe(config));
+      const name = (run.name as string | undefined) ?? defaultName(config);
+      const where = {
+        parent: (run.out as string | undefined) ?? "runs",
+        name,
+        force: run.force === true,
+      };
+      const report = progress(config);
+      folder = await startRun(config, where, { ...options, onMetrics: report }).catch(
+        rethrowAsUsage,
+      );
+    }
+    if (Deno.stdout.isTerminal()) console.log();
+    console.log(
+      `run folder: ${folder.path}${stop ? " (stopped early; --resume continues it)" : ""}`,
+    );
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}
+
+/** The task's run name (oocl's carries its settings, as the experiment's own runs). */
+function defaultName(config: RunConfig): string {
+  const t = config.task;
+  return t.task === "oocl"
+    ? `oocl_${t.op}_${t.p}_${t.holdout1}_${t.holdout2}_${t.k1}_${t.k2}_${t.k3}`
+    : `modular_${t.op}_${t.p}`;
+}
+
+/** Run-folder and checkpoint errors are the user's to fix: exit 2, one line. */
+function rethrowAsUsage(e: unknown): never {
+  const err = e as Error;
+  if (
+    err instanceof RangeError || /run folder|checkpoint|safetensors|not found/.test(err.message)
+  ) {
+    throw new UsageError(err.message.split("\n")[0]!);
+  }
+  throw err;
+}

@@ -1,0 +1,91 @@
+/**
+ * Training on the CPU: the float64 reference model and AdamW reference, one step at a time. It is
+ * the path for machines with no WebGPU adapter at all, and it keeps the weights and moments in f32
+ * between steps, as the GPU does, so its checkpoints resume exactly.
+ *
+ * @module
+ */
+
+import { adamwStep } from "../reference/adamw.ts";
+import { cpuEval, cpuLossAndGrads } from "../model/cpu_model.ts";
+import type { ModelConfig } from "../model/config.ts";
+import { flatten, type ParamLayout, unflatten } from "../model/params.ts";
+import type { TaskData } from "../data/mod.ts";
+import { Tensor } from "../tensor/mod.ts";
+import { adamwSettings, type TrainConfig } from "./config.ts";
+import { evalBatch, segmentMetrics, trainBatch } from "./batches.ts";
+import type { TrainHooks, TrainState } from "./state.ts";
+
+/**
+ * Trains on the CPU from `start` to `train.steps`, evaluating and checkpointing as `trainOnGpu`.
+ *
+ * @example
+ * ```ts ignore
+ * await trainOnCpu({ model, layout, train, task }, freshState(params), hooks);
+ * ```
+ */
+export async function trainOnCpu(
+  setup: { model: ModelConfig; layout: ParamLayout; train: TrainConfig; task: TaskData },
+  start: TrainState,
+  hooks: TrainHooks,
+): Promise<void> {
+  const { model, layout, train, task } = setup;
+  if (train.batch_size !== 0) {
+    throw new RangeError(
+      "batch_size: minibatches are not built yet on the CPU; use 0 (full batch)",
+    );
+  }
+  const tb = trainBatch(task);
+  const rowWeights = Float64Array.from(tb.weights);
+  const { batch: eb, segments } = evalBatch(task);
+  const P = layout.size;
+  let params = new Tensor(Float32Array.from(start.params), [P]);
+  let m = new Tensor(Float32Array.from(start.m), [P]);
+  let v = new Tensor(Float32Array.from(start.v), [P]);
+  let t = start.optimizer[0]!;
+  let lr = new Float32Array(start.optimizer.buffer, 4, 1)[0]!;
+  const settings = adamwSettings(train);
+
+  const evaluate = async (at: number) => {
+    const r = cpuEval(model, unflatten(layout, params.data), eb.tokens, eb.targets, eb.size);
+    const sums = segments.flatMap((s) => {
+      let loss = 0;
+      let correct = 0;
+      for (let i = s.start; i < s.end; i++) (loss += r.loss[i]!, correct += r.correct[i]!);
+      return [loss, correct];
+    });
+    await hooks.onMetrics(at, { lr: at === 0 ? 0 : lr, ...segmentMetrics(segments, sums) });
+  };
+  const checkpoint = async (at: number, final: boolean) => {
+    const optimizer = new Int32Array(8);
+    optimizer[0] = t;
+    new Float32Array(optimizer.buffer, 4, 1)[0] = lr;
+    await hooks.onCheckpoint({
+      step: at,
+      params: params.data as Float32Array,
+      m: m.data as Float32Array,
+      v: v.data as Float32Array,
+      optimizer,
+    }, final);
+  };
+
+  let at = start.step;
+  if (at === 0) await evaluate(0);
+  while (at < train.steps && !hooks.shouldStop()) {
+    const weights = unflatten(layout, params.data);
+    const { grads } = cpuLossAndGrads(model, weights, tb.tokens, tb.targets, rowWeights, tb.size);
+    const flatGrads = new Tensor(Float64Array.from(flatten(layout, grads)), [P]);
+    t += 1;
+    const next = adamwStep(params, flatGrads, m, v, t, settings);
+    // Kept in f32 between steps, as on the GPU: a checkpoint holds the state exactly.
+    params = next.params.astype("f32");
+    m = next.m.astype("f32");
+    v = next.v.astype("f32");
+    lr = Math.fround(next.lr);
+    at += 1;
+    if (at % train.eval_every === 0 || at === train.steps) await evaluate(at);
+    if (at % train.checkpoint_every === 0 && at < train.steps) await checkpoint(at, false);
+  }
+  if (at % train.eval_every !== 0 && at !== train.steps) await evaluate(at);
+  if (at > start.step || at === 0) await checkpoint(at, true);
+}

@@ -1,0 +1,218 @@
+/**
+ * A run's whole configuration (task, model, training), the presets it starts from, and how flags
+ * override a preset. Saved verbatim as the run's `config.json`.
+ *
+ * @module
+ */
+
+import {
+  DEFAULT_MODULAR,
+  DEFAULT_OOCL,
+  modularTask,
+  ooclTask,
+  type TaskData,
+} from "../data/mod.ts";
+import { DEFAULT_MODEL, type ModelConfig, validateModelConfig } from "../model/config.ts";
+import { DEFAULT_TRAIN, type TrainConfig, validateTrainConfig } from "./config.ts";
+
+/** The modular-arithmetic task's settings. */
+export interface ModularTaskConfig {
+  task: "modular";
+  op: string;
+  p: number;
+  frac_train: number;
+  data_seed: number;
+}
+
+/** The out-of-context task's settings. */
+export interface OoclTaskConfig {
+  task: "oocl";
+  op: string;
+  p: number;
+  holdout1: number;
+  holdout2: number;
+  k1: number;
+  k2: number;
+  k3: number;
+  data_seed: number;
+  symmetric_holdout: boolean;
+}
+
+/** Which task, and its settings. */
+export type TaskConfig = ModularTaskConfig | OoclTaskConfig;
+
+/** Everything a run is: saved as `config.json`, read back by `--resume`. */
+export interface RunConfig {
+  mechlab_version: string;
+  preset: PresetName;
+  task: TaskConfig;
+  model: ModelConfig;
+  train: TrainConfig;
+}
+
+/** What flags can change: any field of each part. */
+export interface Overrides {
+  task?: Partial<ModularTaskConfig> | Partial<OoclTaskConfig>;
+  model?: Partial<ModelConfig>;
+  train?: Partial<TrainConfig>;
+}
+
+/** The tasks' defaults, in config names. */
+export const DEFAULT_TASKS = {
+  modular: {
+    task: "modular",
+    op: DEFAULT_MODULAR.op,
+    p: DEFAULT_MODULAR.p,
+    frac_train: DEFAULT_MODULAR.fracTrain,
+    data_seed: DEFAULT_MODULAR.dataSeed,
+  } as ModularTaskConfig,
+  oocl: {
+    task: "oocl",
+    op: DEFAULT_OOCL.op,
+    p: DEFAULT_OOCL.p,
+    holdout1: DEFAULT_OOCL.holdout1,
+    holdout2: DEFAULT_OOCL.holdout2,
+    k1: DEFAULT_OOCL.k1,
+    k2: DEFAULT_OOCL.k2,
+    k3: DEFAULT_OOCL.k3,
+    data_seed: DEFAULT_OOCL.dataSeed,
+    symmetric_holdout: DEFAULT_OOCL.symmetricHoldout,
+  } as OoclTaskConfig,
+};
+
+/** A named starting point; `why` is printed when the preset is chosen for the user. */
+interface Preset {
+  why: string;
+  task: TaskConfig;
+  model: Partial<ModelConfig>;
+  train: Partial<TrainConfig>;
+}
+
+/** The presets `--preset` names. */
+export const PRESETS = {
+  /** Nanda et al. 2023: (x + y) mod 113, 30% train, one layer, full batch, 10-step warmup. */
+  grokking: {
+    why: "the canonical grokking run (Nanda et al. 2023), minutes on a GPU",
+    task: { ...DEFAULT_TASKS.modular, data_seed: 598 },
+    model: { initializer_range: 1 / Math.sqrt(128) }, // the paper code's randn / sqrt(d_model)
+    train: {},
+  },
+  /** ancri/mechinterp's reference configuration of the out-of-context experiment. */
+  oocl: {
+    why: "the out-of-context experiment's reference configuration (2-layer attention-only)",
+    task: DEFAULT_TASKS.oocl,
+    model: {
+      n_layers: 2,
+      attn_only: true,
+      d_model: 128,
+      n_heads: 4,
+      d_head: 128,
+      normalization_type: "LN",
+      act_fn: "gelu",
+      trainable_biases: "all",
+    },
+    train: {
+      steps: 50000,
+      lr: 1.4e-3,
+      weight_decay: 0.1,
+      grad_clip: 1.0,
+      warmup_steps: 1000,
+      batch_size: 256,
+      eval_every: 500,
+      checkpoint_every: 5000,
+    },
+  },
+  /** Small enough to grok in about 3 minutes on a 2-core CPU (p = 23, as torch_small.py). */
+  smoke: {
+    why: "small enough to grok within minutes on a CPU or a software GPU adapter",
+    task: { ...DEFAULT_TASKS.modular, p: 23, frac_train: 0.5, data_seed: 598 },
+    model: { d_model: 64, n_heads: 4, d_head: 16, d_mlp: 256, initializer_range: 1 / 8 },
+    train: { steps: 2000, lr: 3e-3, warmup_steps: 0, eval_every: 50, checkpoint_every: 500 },
+  },
+} satisfies Record<string, Preset>;
+
+/** A preset's name. */
+export type PresetName = keyof typeof PRESETS;
+
+/** The preset a bare `train` runs: the grokking run on a GPU, `smoke` on a CPU or software one. */
+export function defaultPreset(hardwareGpu: boolean): { name: PresetName; why: string } {
+  const name = hardwareGpu ? "grokking" : "smoke";
+  return {
+    name,
+    why: `${PRESETS[name].why}; chosen because this machine ${
+      hardwareGpu ? "has a GPU" : "has no hardware GPU"
+    }`,
+  };
+}
+
+/**
+ * A preset with flags applied: the task's fields over the preset's (or, if the flags name another
+ * task, over that task's defaults), then the model's sizes from the task, then checks.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from "./presets.ts";
+ * const cfg = resolveConfig("smoke", { train: { steps: 100 } }, "0.1.0");
+ * cfg.model.d_vocab; // 24: p + 1 for p = 23
+ * ```
+ */
+export function resolveConfig(
+  preset: string,
+  overrides: Overrides,
+  version: string,
+): RunConfig {
+  if (!(preset in PRESETS)) {
+    throw new RangeError(`unknown preset '${preset}' (${Object.keys(PRESETS).join(", ")})`);
+  }
+  const base: Preset = PRESETS[preset as PresetName];
+  const taskName = overrides.task?.task ?? base.task.task;
+  if (taskName !== "modular" && taskName !== "oocl") {
+    throw new RangeError(`unknown task '${taskName}' (modular, oocl)`);
+  }
+  const taskBase = taskName === base.task.task ? base.task : DEFAULT_TASKS[taskName];
+  const task = { ...taskBase, ...overrides.task, task: taskName } as TaskConfig;
+  const data = buildTask(task);
+  const model: ModelConfig = {
+    ...DEFAULT_MODEL,
+    ...base.model,
+    ...overrides.model,
+    d_vocab: data.vocab.d_vocab,
+    d_vocab_out: data.vocab.d_vocab_out,
+    n_ctx: data.n_ctx,
+  };
+  validateModelConfig(model);
+  const train: TrainConfig = { ...DEFAULT_TRAIN, ...base.train, ...overrides.train };
+  validateTrainConfig(train);
+  return { mechlab_version: version, preset: preset as PresetName, task, model, train };
+}
+
+/**
+ * The task's data from its config (one-line `RangeError`s on bad settings).
+ *
+ * @example
+ * ```ts
+ * import { buildTask, DEFAULT_TASKS } from "./presets.ts";
+ * buildTask({ ...DEFAULT_TASKS.modular, p: 7 }).vocab.d_vocab; // 8
+ * ```
+ */
+export function buildTask(task: TaskConfig): TaskData {
+  if (task.task === "modular") {
+    return modularTask({
+      op: task.op,
+      p: task.p,
+      fracTrain: task.frac_train,
+      dataSeed: task.data_seed,
+    });
+  }
+  return ooclTask({
+    op: task.op,
+    p: task.p,
+    holdout1: task.holdout1,
+    holdout2: task.holdout2,
+    k1: task.k1,
+    k2: task.k2,
+    k3: task.k3,
+    dataSeed: task.data_seed,
+    symmetricHoldout: task.symmetric_holdout,
+  });
+}

@@ -1,0 +1,186 @@
+/**
+ * A training run from start to end: its folder (`config.json`, `split.json`, `metrics.jsonl`,
+ * safetensors checkpoints named and shaped as TransformerLens'), its device, and resuming. The
+ * command line and the server both start runs through here.
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+import { type Gpu, requestGpu } from "../gpu/mod.ts";
+import { initParams, type ParamLayout, paramLayout, unflatten } from "../model/params.ts";
+import {
+  createRunFolder,
+  openRunFolder,
+  readSafetensors,
+  type RunFolder,
+  writeSafetensorsAtomic,
+} from "../runs/mod.ts";
+import { Tensor } from "../tensor/mod.ts";
+import { trainOnCpu } from "./cpu_trainer.ts";
+import { trainOnGpu } from "./gpu_trainer.ts";
+import { buildTask, type RunConfig } from "./presets.ts";
+import { freshState, type TrainState } from "./state.ts";
+
+/** Where a run trains: `auto` takes a WebGPU adapter if there is one, else the CPU. */
+export type Device = "auto" | "gpu" | "cpu";
+
+/** How a run is started and watched. */
+export interface RunOptions {
+  device: Device;
+  /** Each evaluation, after its line is in `metrics.jsonl`. */
+  onMetrics?: (step: number, metrics: Record<string, number>) => void;
+  /** Asked between chunks of steps: true ends the run with a final checkpoint. */
+  shouldStop?: () => boolean;
+  /** One line for the person watching: the device chosen, resuming, checkpoints. */
+  log?: (line: string) => void;
+}
+
+/** The optimizer state beside the checkpoints: what `--resume` needs besides the weights. */
+const OPTIMIZER_FILE = "optimizer.safetensors";
+
+/** Where the optimizer state lives: beside the checkpoints. */
+function optimizerPath(folder: RunFolder): string {
+  return join(dirname(folder.finalPath()), OPTIMIZER_FILE);
+}
+
+/** The GPU to train on, or undefined for the CPU, as `device` asks. */
+async function pickDevice(device: Device): Promise<Gpu | undefined> {
+  if (device === "cpu") return undefined;
+  try {
+    return await requestGpu();
+  } catch (e) {
+    if (device === "gpu") throw e;
+    return undefined;
+  }
+}
+
+/** Writes a checkpoint: TransformerLens-named weights, the config in `__metadata__`, atomically. */
+async function saveCheckpoint(
+  folder: RunFolder,
+  config: RunConfig,
+  layout: ParamLayout,
+  state: TrainState,
+  final: boolean,
+): Promise<void> {
+  const metadata = {
+    config: JSON.stringify(config.model),
+    mechlab: JSON.stringify(config),
+    step: String(state.step),
+  };
+  const weights = unflatten(layout, state.params);
+  if (!final || state.step % config.train.checkpoint_every === 0) {
+    await writeSafetensorsAtomic(folder.checkpointPath(state.step), weights, metadata);
+  }
+  if (final) await writeSafetensorsAtomic(folder.finalPath(), weights, metadata);
+  const P = layout.size;
+  await writeSafetensorsAtomic(optimizerPath(folder), {
+    m: new Tensor(state.m, [P]),
+    v: new Tensor(state.v, [P]),
+    state: new Tensor(state.optimizer, [state.optimizer.length]),
+  }, { step: String(state.step) });
+}
+
+/** The state saved at the optimizer file's step, read back for `--resume`. */
+async function loadState(folder: RunFolder, layout: ParamLayout): Promise<TrainState> {
+  const opt = await readSafetensors(optimizerPath(folder));
+  const step = Number(opt.metadata.step);
+  const final = await readSafetensors(folder.finalPath()).catch(() => undefined);
+  const weights = final?.metadata.step === String(step)
+    ? final
+    : await readSafetensors(folder.checkpointPath(step));
+  const params = new Float32Array(layout.size);
+  for (const spec of layout.specs) {
+    const t = weights.tensors.get(spec.name);
+    if (t === undefined || t.shape.join() !== spec.shape.join()) {
+      throw new Error(`checkpoint of step ${step} lacks ${spec.name} [${spec.shape}]`);
+    }
+    params.set(t.data, spec.offset);
+  }
+  const tensor = (name: string) => {
+    const t = opt.tensors.get(name);
+    if (t === undefined) throw new Error(`${OPTIMIZER_FILE} lacks ${name}`);
+    return t.data;
+  };
+  return {
+    step,
+    params,
+    m: Float32Array.from(tensor("m")),
+    v: Float32Array.from(tensor("v")),
+    optimizer: Int32Array.from(tensor("state")),
+  };
+}
+
+/** Trains `config` in `folder` from `state`, appending metrics and writing checkpoints. */
+async function train(
+  folder: RunFolder,
+  config: RunConfig,
+  state: TrainState,
+  options: RunOptions,
+): Promise<void> {
+  const layout = paramLayout(config.model);
+  const task = buildTask(config.task);
+  const gpu = await pickDevice(options.device);
+  options.log?.(`device: ${gpu ? `GPU, ${gpu.describe()}` : "CPU (float64 reference)"}`);
+  const setup = { model: config.model, layout, train: config.train, task };
+  const hooks = {
+    onMetrics: async (step: number, metrics: Record<string, number>) => {
+      await folder.appendMetrics({ step, ...metrics, time_s: (performance.now() - t0) / 1000 });
+      options.onMetrics?.(step, metrics);
+    },
+    onCheckpoint: (s: TrainState, final: boolean) =>
+      saveCheckpoint(folder, config, layout, s, final),
+    shouldStop: options.shouldStop ?? (() => false),
+  };
+  const t0 = performance.now();
+  if (gpu) {
+    try {
+      await trainOnGpu(gpu, setup, state, hooks);
+    } finally {
+      gpu.destroy();
+    }
+  } else {
+    await trainOnCpu(setup, state, hooks);
+  }
+}
+
+/**
+ * Starts a run in `parent/name`: writes its config and split, then trains from fresh weights.
+ *
+ * @example
+ * ```ts ignore
+ * const cfg = resolveConfig("smoke", {}, "0.1.0");
+ * await startRun(cfg, { parent: "runs", name: "smoke", force: false }, { device: "auto" });
+ * ```
+ */
+export async function startRun(
+  config: RunConfig,
+  where: { parent: string; name: string; force: boolean },
+  options: RunOptions,
+): Promise<RunFolder> {
+  const folder = await createRunFolder(where.parent, where.name, { force: where.force });
+  await folder.writeJson("config.json", config);
+  await folder.writeJson("split.json", buildTask(config.task).split());
+  const layout = paramLayout(config.model);
+  await train(folder, config, freshState(initParams(config.model, layout)), options);
+  return folder;
+}
+
+/**
+ * Continues the run in `path` from its last checkpoint to its configured steps: metrics after that
+ * checkpoint are dropped and recomputed, so the result is the uninterrupted run's.
+ *
+ * @example
+ * ```ts ignore
+ * await resumeRun("runs/smoke", { device: "auto" });
+ * ```
+ */
+export async function resumeRun(path: string, options: RunOptions): Promise<RunFolder> {
+  const folder = await openRunFolder(path);
+  const config = await folder.readJson<RunConfig>("config.json");
+  const state = await loadState(folder, paramLayout(config.model));
+  options.log?.(`resuming ${path} at step ${state.step} of ${config.train.steps}`);
+  await folder.truncateMetricsAfter(state.step);
+  await train(folder, config, state, options);
+  return folder;
+}

@@ -1,0 +1,47 @@
+/**
+ * What both training loops (GPU and CPU) share with their caller: the state a run resumes from,
+ * and the hooks through which it reports metrics and checkpoints and is asked to stop.
+ *
+ * @module
+ */
+
+/** Everything a run resumes from: the weights, AdamW's moments and its step state. */
+export interface TrainState {
+  step: number;
+  /** `[P]` flat weights. */
+  params: Float32Array;
+  /** `[P]` AdamW's first and second moments; zeros at the start. */
+  m: Float32Array;
+  v: Float32Array;
+  /** AdamW's state words (`ADAMW_STATE_SIZE`): word 0 the step count t, word 1 the last lr. */
+  optimizer: Int32Array;
+}
+
+/** What a loop tells its caller, and asks it. */
+export interface TrainHooks {
+  /** Each evaluation: `step`, `lr`, and the task's metrics (`train/loss`, `test/acc`, ...). */
+  onMetrics(step: number, metrics: Record<string, number>): Promise<void> | void;
+  /** Each checkpoint step, and the last step (also on a stop). */
+  onCheckpoint(state: TrainState, final: boolean): Promise<void> | void;
+  /** Asked between chunks of steps: true ends the run early (Ctrl-C), with a final checkpoint. */
+  shouldStop(): boolean;
+}
+
+/**
+ * A fresh run's state: the given weights, zero moments, step 0.
+ *
+ * @example
+ * ```ts
+ * import { freshState } from "./state.ts";
+ * freshState(new Float32Array(4)).step; // 0
+ * ```
+ */
+export function freshState(params: Float32Array): TrainState {
+  return {
+    step: 0,
+    params,
+    m: new Float32Array(params.length),
+    v: new Float32Array(params.length),
+    optimizer: new Int32Array(8),
+  };
+}
