@@ -1,17 +1,6 @@
 // The command line as a person uses it: help, bad input (one line, non-zero exit), the tour.
 import * as assert from "node:assert/strict";
-
-const main = new URL("../main.ts", import.meta.url).pathname;
-
-async function mechlab(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    // --check: the command line is type-checked here too, since `deno run` alone does not.
-    args: ["run", "--check", "-A", main, ...args],
-    env: { NO_COLOR: "1" },
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code, out: text(stdout), err: text(stderr) };
-}
+import { mechlab } from "./helpers.ts";
 
 Deno.test("cli: --help lists every command", async () => {
   const { code, out } = await mechlab("--help");

@@ -70,3 +70,20 @@ export function numericGrad(
   }
   return grad;
 }
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/**
+ * Runs `mechlab ARGS` as a person would, in a subprocess: its exit code, stdout and stderr.
+ * `--check`: the command line is type-checked here too, since `deno run` alone does not.
+ */
+export async function mechlab(
+  ...args: string[]
+): Promise<{ code: number; out: string; err: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--check", "-A", MAIN, ...args],
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code, out: text(stdout), err: text(stderr) };
+}

@@ -86,7 +86,8 @@ export async function trainOnGpu(
       params: p!.data as Float32Array,
       m: mm!.data as Float32Array,
       v: vv!.data as Float32Array,
-      optimizer: new Int32Array((st!.data as Float32Array).buffer.slice(0)),
+      // The state's words, bit for bit (read back as f32 from one shared staging buffer).
+      optimizer: new Int32Array(st!.data.buffer, st!.data.byteOffset, st!.size).slice(),
     }, final);
   };
 

@@ -1,0 +1,123 @@
+// A training run end to end on a tiny task: the run folder's contents against the task and the
+// layout, an interrupted-then-resumed run bitwise equal to an uninterrupted one (on the GPU and on
+// the CPU), and the CPU and GPU paths agreeing to f32 rounding.
+import * as assert from "node:assert/strict";
+import { sharedGpu } from "../../engine/gpu/mod.ts";
+import { paramLayout } from "../../engine/model/params.ts";
+import { openRunFolder, readSafetensors } from "../../engine/runs/mod.ts";
+import { buildTask, resolveConfig, type RunConfig } from "../../engine/train/presets.ts";
+import { type Device, resumeRun, startRun } from "../../engine/train/run.ts";
+
+const gpu = await sharedGpu();
+const devices: Device[] = gpu instanceof Error ? ["cpu"] : ["gpu", "cpu"];
+if (gpu instanceof Error) console.log(`GPU runs skipped: ${gpu.message}`);
+
+/** p = 7 addition, a model of width 8: a few seconds on any device. */
+function tiny(): RunConfig {
+  return resolveConfig("smoke", {
+    task: { p: 7, frac_train: 0.5 },
+    model: { d_model: 8, n_heads: 2, d_head: 4, d_mlp: 16 },
+    train: { steps: 20, eval_every: 5, checkpoint_every: 10, lr: 1e-2 },
+  }, "test");
+}
+
+async function metrics(path: string) {
+  return (await (await openRunFolder(path)).readMetrics()).map(({ time_s: _, ...m }) => m);
+}
+
+for (const device of devices) {
+  Deno.test({
+    name: `run (${device}): folder, metrics and checkpoints as the task and layout say`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      const parent = await Deno.makeTempDir();
+      try {
+        const cfg = tiny();
+        const folder = await startRun(cfg, { parent, name: "a", force: false }, { device });
+        const saved = await folder.readJson<RunConfig>("config.json");
+        assert.deepEqual(saved, cfg);
+        assert.deepEqual(await folder.readJson("split.json"), buildTask(cfg.task).split());
+        const lines = await metrics(folder.path);
+        assert.deepEqual(lines.map((m) => m.step), [0, 5, 10, 15, 20]);
+        for (const key of ["lr", "train/loss", "train/acc", "test/loss", "test/acc"]) {
+          assert.ok(lines.every((m) => Number.isFinite(m[key])), key);
+        }
+        assert.ok(lines.at(-1)!["train/loss"]! < lines[0]!["train/loss"]!, "the loss falls");
+        const final = await readSafetensors(folder.finalPath());
+        assert.equal(final.metadata.step, "20");
+        assert.deepEqual(JSON.parse(final.metadata.config!), cfg.model);
+        const specs = paramLayout(cfg.model).specs;
+        assert.deepEqual([...final.tensors.keys()], specs.map((s) => s.name));
+        for (const s of specs) assert.deepEqual(final.tensors.get(s.name)!.shape, s.shape);
+        assert.deepEqual((await folder.listCheckpoints()).map((c) => c.step), [10, 20]);
+        await assert.rejects(
+          startRun(cfg, { parent, name: "a", force: false }, { device }),
+          /exists; pass --force/,
+        );
+      } finally {
+        await Deno.remove(parent, { recursive: true });
+      }
+    },
+  });
+
+  Deno.test({
+    name: `run (${device}): stopped at step 10 and resumed, bitwise the uninterrupted run`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      const parent = await Deno.makeTempDir();
+      try {
+        const cfg = tiny();
+        const whole = await startRun(cfg, { parent, name: "whole", force: false }, { device });
+        let at = 0;
+        const cut = await startRun(cfg, { parent, name: "cut", force: false }, {
+          device,
+          onMetrics: (step) => (at = step),
+          shouldStop: () => at >= 10,
+        });
+        const stopped = await readSafetensors(cut.finalPath());
+        assert.equal(stopped.metadata.step, "10");
+        await resumeRun(cut.path, { device });
+        const [a, b] = await Promise.all([whole, cut].map((f) => readSafetensors(f.finalPath())));
+        for (const [name, t] of a!.tensors) {
+          assert.deepEqual(b!.tensors.get(name)!.data, t.data, name);
+        }
+        assert.deepEqual(await metrics(cut.path), await metrics(whole.path));
+      } finally {
+        await Deno.remove(parent, { recursive: true });
+      }
+    },
+  });
+}
+
+if (!(gpu instanceof Error)) {
+  Deno.test({
+    name: "run: the CPU (float64 maths) and GPU (f32) paths agree on the curve",
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      const parent = await Deno.makeTempDir();
+      try {
+        const cfg = tiny();
+        const [g, c] = [
+          await startRun(cfg, { parent, name: "g", force: false }, { device: "gpu" }),
+          await startRun(cfg, { parent, name: "c", force: false }, { device: "cpu" }),
+        ];
+        const [mg, mc] = [await metrics(g.path), await metrics(c.path)];
+        for (let i = 0; i < mg.length; i++) {
+          for (const key of ["train/loss", "test/loss"]) {
+            // f32 against f64 arithmetic, 20 steps of Adam apart: agreement to 1e-3 relative.
+            const [x, y] = [mg[i]![key]!, mc[i]![key]!];
+            assert.ok(
+              Math.abs(x - y) <= 1e-3 * Math.abs(y),
+              `${key} at ${mg[i]!.step}: ${x} vs ${y}`,
+            );
+          }
+        }
+      } finally {
+        await Deno.remove(parent, { recursive: true });
+      }
+    },
+  });
+}

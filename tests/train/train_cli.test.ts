@@ -1,0 +1,85 @@
+// `mechlab train` as a person uses it: --help lists every flag with its default; bad input is one
+// line naming the problem and a non-zero exit, and leaves existing runs alone.
+import * as assert from "node:assert/strict";
+import { mechlab } from "../helpers.ts";
+
+Deno.test("train --help: every flag with its default", async () => {
+  const { code, out } = await mechlab("train", "--help");
+  assert.equal(code, 0);
+  for (
+    const flag of [
+      "preset",
+      "task",
+      "op",
+      "p",
+      "frac-train",
+      "data-seed",
+      "holdout1",
+      "k3",
+      "d-model",
+    ]
+  ) {
+    assert.match(out, new RegExp(`^  --${flag} `, "m"), flag);
+  }
+  assert.match(out, /--lr +AdamW learning rate \(default 0\.001\)/);
+  assert.match(out, /--weight-decay +AdamW decay \(default 1\)/);
+  assert.match(out, /--p +the modulus \(prime for div\) \(default 113\)/);
+});
+
+Deno.test("train: bad input gets one line naming the problem and a non-zero exit", async () => {
+  const parent = await Deno.makeTempDir();
+  const file = `${parent}/a_file`;
+  await Deno.writeTextFile(file, "");
+  try {
+    const cases: [string[], RegExp][] = [
+      [["--preset", "fast"], /^mechlab: unknown preset 'fast' \(grokking, oocl, smoke\)$/],
+      [["--task", "sorting"], /^mechlab: unknown task 'sorting' \(modular, oocl\)$/],
+      [["--op", "pow"], /^mechlab: --op pow: unknown op; known ops: add, sub, mul, div, ssq/],
+      [["--op", "div", "--p", "12"], /^mechlab: --p 12: op div needs a prime p$/],
+      [["--frac-train", "1.5"], /^mechlab: --frac-train 1\.5: must be strictly between 0 and 1$/],
+      [["--frac-train", "x"], /^mechlab: --frac-train x: not a number$/],
+      [["--d-model", "130"], /^mechlab: --d-model 130 is not divisible by --n-heads 4/],
+      [["--steps", "2.5"], /^mechlab: --steps 2\.5: not an integer$/],
+      [["--device", "tpu"], /^mechlab: --device tpu: expected auto, gpu or cpu$/],
+      [
+        ["--preset", "smoke", "--out", `${file}/runs`],
+        /^mechlab: cannot create runs folder .*a_file\/runs: Not a directory/,
+      ],
+      [["--resume", `${parent}/nothing`], /^mechlab: run folder .*\/nothing not found$/],
+      [["--resume", parent, "--lr", "1"], /^mechlab: --resume takes its configuration/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, err } = await mechlab("train", ...args);
+      assert.notEqual(code, 0, args.join(" "));
+      const lines = err.split("\n").filter((l) => l.trim() !== "" && !l.includes("XDG_RUNTIME"));
+      assert.equal(lines.length, 1, `${args.join(" ")}: ${err}`);
+      assert.match(lines[0]!, message, args.join(" "));
+    }
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("train: an existing run is kept without --force; a corrupt checkpoint is named", async () => {
+  const parent = await Deno.makeTempDir();
+  try {
+    const run = `${parent}/modular_add_7`;
+    await Deno.mkdir(`${run}/checkpoints`, { recursive: true });
+    await Deno.writeTextFile(`${run}/metrics.jsonl`, '{"step":0}\n');
+    const tinyRun = ["--preset", "smoke", "--p", "7", "--steps", "2", "--out", parent];
+    const exists = await mechlab("train", ...tinyRun, "--device", "cpu");
+    assert.notEqual(exists.code, 0);
+    assert.match(exists.err, /exists; pass --force to overwrite/);
+    assert.equal(await Deno.readTextFile(`${run}/metrics.jsonl`), '{"step":0}\n', "untouched");
+
+    const ok = await mechlab("train", ...tinyRun, "--device", "cpu", "--force");
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /run folder: .*modular_add_7/);
+    await Deno.writeTextFile(`${run}/checkpoints/optimizer.safetensors`, "not a checkpoint");
+    const corrupt = await mechlab("train", "--resume", run, "--device", "cpu");
+    assert.notEqual(corrupt.code, 0);
+    assert.match(corrupt.err, /^mechlab: .*optimizer\.safetensors.*corrupt safetensors/m);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
