@@ -32,8 +32,8 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-/** What runs with no command: the most useful thing this version can do. */
-const DEFAULT_COMMAND = "tour";
+/** What runs with no command: headless training of the default task, as the README promises. */
+const DEFAULT_COMMAND = "train";
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

@@ -2,15 +2,42 @@
  * `deno task bench`: mechlab's benchmarks. Each part prints what it ran on and its figures as
  * ratios against a peer measured in the same run. Record measured figures in `bench/RESULTS.md`.
  *
+ * `--part tensor|gpu|train` runs one part (default: all); `--full` trains the grokking preset to
+ * the end; `--smoke` races the smoke preset against torch_small.py; `--torch-grok PATH` runs the
+ * PyTorch grokking reference in the same command (on the GPU host).
+ *
  * @module
  */
 
+import { parseArgs } from "node:util";
 import { benchGpu } from "./gpu_bench.ts";
 import { benchTensor } from "./tensor_bench.ts";
+import { benchTrain } from "./train_bench.ts";
 
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    part: { type: "string" },
+    full: { type: "boolean" },
+    smoke: { type: "boolean" },
+    "torch-grok": { type: "string" },
+  },
+});
+const part = values.part;
 console.log(`mechlab bench, ${new Date().toISOString()}\n`);
-console.log("== tensor library (CPU) ==");
-await benchTensor();
-
-console.log("\n== GPU engine ==");
-await benchGpu();
+if (part === undefined || part === "tensor") {
+  console.log("== tensor library (CPU) ==");
+  await benchTensor();
+}
+if (part === undefined || part === "gpu") {
+  console.log("\n== GPU engine ==");
+  await benchGpu();
+}
+if (part === undefined || part === "train") {
+  console.log("\n== training ==");
+  await benchTrain({
+    full: values.full === true,
+    smoke: values.smoke === true,
+    ...(values["torch-grok"] ? { torchGrok: values["torch-grok"] } : {}),
+  });
+}

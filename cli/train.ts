@@ -18,6 +18,7 @@ import {
   resolveConfig,
   type RunConfig,
 } from "../engine/train/presets.ts";
+import { freeRunName } from "../engine/runs/mod.ts";
 import { type Device, resumeRun, startRun } from "../engine/train/run.ts";
 import { parseFlags } from "./args.ts";
 import { UsageError } from "./errors.ts";
@@ -295,12 +296,12 @@ export async function train(args: string[]): Promise<void> {
         throw new UsageError((e as Error).message);
       }
       console.log(describe(config));
-      const name = (run.name as string | undefined) ?? defaultName(config);
-      const where = {
-        parent: (run.out as string | undefined) ?? "runs",
-        name,
-        force: run.force === true,
-      };
+      const parent = (run.out as string | undefined) ?? "runs";
+      const force = run.force === true;
+      // A default name takes a free suffix (-2, -3, ...); a given one is kept, or refused.
+      const name = (run.name as string | undefined) ??
+        (force ? defaultName(config) : await freeRunName(parent, defaultName(config)));
+      const where = { parent, name, force };
       const report = progress(config);
       folder = await startRun(config, where, { ...options, onMetrics: report }).catch(
         rethrowAsUsage,

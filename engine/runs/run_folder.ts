@@ -374,3 +374,30 @@ function quoteShort(name: unknown): string {
 function errorLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim();
 }
+
+/**
+ * `base`, or else `base-2`, `base-3`, ...: the first run name not taken under `parent`. A default
+ * name is made free this way (as wandb names runs), so running the same command twice keeps both
+ * runs; a name the user gives is never changed (an existing one needs `--force`).
+ *
+ * @example
+ * ```ts
+ * import { freeRunName } from "./run_folder.ts";
+ * const dir = await Deno.makeTempDir();
+ * await freeRunName(dir, "demo"); // "demo"
+ * await Deno.mkdir(`${dir}/demo`);
+ * await freeRunName(dir, "demo"); // "demo-2"
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function freeRunName(parent: string, base: string): Promise<string> {
+  for (let i = 1;; i++) {
+    const name = i === 1 ? base : `${base}-${i}`;
+    try {
+      await Deno.lstat(join(parent, name));
+    } catch {
+      // Not there, or the parent is unusable: createRunFolder says which, in one line.
+      return name;
+    }
+  }
+}

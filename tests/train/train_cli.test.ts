@@ -67,9 +67,15 @@ Deno.test("train: an existing run is kept without --force; a corrupt checkpoint 
     await Deno.mkdir(`${run}/checkpoints`, { recursive: true });
     await Deno.writeTextFile(`${run}/metrics.jsonl`, '{"step":0}\n');
     const tinyRun = ["--preset", "smoke", "--p", "7", "--steps", "2", "--out", parent];
-    const exists = await mechlab("train", ...tinyRun, "--device", "cpu");
+    const named = ["--name", "modular_add_7", "--device", "cpu"];
+    const exists = await mechlab("train", ...tinyRun, ...named);
     assert.notEqual(exists.code, 0);
     assert.match(exists.err, /exists; pass --force to overwrite/);
+    assert.equal(await Deno.readTextFile(`${run}/metrics.jsonl`), '{"step":0}\n', "untouched");
+    // Without --name, the default name takes the next free suffix and both runs are kept.
+    const second = await mechlab("train", ...tinyRun, "--device", "cpu");
+    assert.equal(second.code, 0, second.err);
+    assert.match(second.out, /run folder: .*modular_add_7-2$/m);
     assert.equal(await Deno.readTextFile(`${run}/metrics.jsonl`), '{"step":0}\n', "untouched");
 
     const ok = await mechlab("train", ...tinyRun, "--device", "cpu", "--force");
