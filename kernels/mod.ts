@@ -30,3 +30,4 @@ export * from "./layernorm.ts";
 export * from "./activation.ts";
 export * from "./cross_entropy.ts";
 export * from "./adamw.ts";
+export * from "./gather.ts";

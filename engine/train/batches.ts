@@ -7,6 +7,7 @@
  */
 
 import type { TaskData } from "../data/mod.ts";
+import { Rng } from "../tensor/mod.ts";
 
 /** Rows of examples, ready to upload: tokens `[B, n_ctx]`, targets `[B]`, loss weights `[B]`. */
 export interface Batch {
@@ -132,4 +133,83 @@ export function segmentMetrics(
     out[`${split}/acc`] = correct! / n!;
   }
   return out;
+}
+
+/** A table of minibatches, one row per step: example indices and each example's loss weight. */
+export interface BatchTable {
+  /** `[steps, size]` example indices. */
+  rows: Int32Array;
+  /** `[steps, size]` loss weights: k / (the group's examples in that batch). */
+  weights: Float32Array;
+}
+
+/**
+ * The minibatches of steps `from .. from + steps - 1`: `size` examples each, drawn with
+ * replacement from every group's train examples (as the out-of-context reference samples), from a
+ * generator seeded by `seed` and the step alone, so a resumed run draws what an uninterrupted one
+ * would. An example of group g weighs k_g / (g's examples in the batch): the loss stays
+ * Σ k · mean over each group present.
+ *
+ * @example
+ * ```ts
+ * import { modularTask } from "../data/mod.ts";
+ * import { sampleBatches } from "./batches.ts";
+ * const task = modularTask({ op: "add", p: 5, fracTrain: 0.4, dataSeed: 0 });
+ * sampleBatches(task, { size: 4, seed: 1, from: 0, steps: 2 }).rows.length; // 8
+ * ```
+ */
+export function sampleBatches(
+  task: TaskData,
+  draw: { size: number; seed: number; from: number; steps: number },
+): BatchTable {
+  const pool: number[] = [];
+  const groupOf: number[] = [];
+  task.groups.forEach((g, gi) => {
+    for (const i of g.train) (pool.push(i), groupOf.push(gi));
+  });
+  const { size, seed, from, steps } = draw;
+  const rows = new Int32Array(steps * size);
+  const weights = new Float32Array(steps * size);
+  for (let s = 0; s < steps; s++) {
+    // One generator per step, from (seed, step): 53 bits of a multiplicative hash.
+    const stepSeed = BigInt.asUintN(53, BigInt(seed) * 0x9e3779b97f4a7c15n + BigInt(from + s));
+    const rng = new Rng(Number(stepSeed));
+    const picks = Array.from({ length: size }, () => rng.int(pool.length));
+    const counts = new Map<number, number>();
+    for (const k of picks) counts.set(groupOf[k]!, (counts.get(groupOf[k]!) ?? 0) + 1);
+    picks.forEach((k, b) => {
+      const g = groupOf[k]!;
+      rows[s * size + b] = pool[k]!;
+      weights[s * size + b] = task.groups[g]!.weight / counts.get(g)!;
+    });
+  }
+  return { rows, weights };
+}
+
+/**
+ * The rows of a table as a batch: tokens, targets and weights of step `s` (for the CPU path).
+ *
+ * @example
+ * ```ts
+ * import { modularTask } from "../data/mod.ts";
+ * import { sampleBatches, tableBatch } from "./batches.ts";
+ * const task = modularTask({ op: "add", p: 5, fracTrain: 0.4, dataSeed: 0 });
+ * const table = sampleBatches(task, { size: 4, seed: 1, from: 0, steps: 2 });
+ * tableBatch(task, table, 1, 4).tokens.length; // 12: 4 rows of [x, y, =]
+ * ```
+ */
+export function tableBatch(task: TaskData, table: BatchTable, s: number, size: number): Batch {
+  const T = task.n_ctx;
+  const batch: Batch = {
+    size,
+    tokens: new Int32Array(size * T),
+    targets: new Int32Array(size),
+    weights: table.weights.slice(s * size, (s + 1) * size),
+  };
+  for (let b = 0; b < size; b++) {
+    const i = table.rows[s * size + b]!;
+    batch.tokens.set(task.tokens.subarray(i * T, (i + 1) * T), b * T);
+    batch.targets[b] = task.targets[i]!;
+  }
+  return batch;
 }

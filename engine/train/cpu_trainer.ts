@@ -13,7 +13,7 @@ import { flatten, type ParamLayout, unflatten } from "../model/params.ts";
 import type { TaskData } from "../data/mod.ts";
 import { Tensor } from "../tensor/mod.ts";
 import { adamwSettings, type TrainConfig } from "./config.ts";
-import { evalBatch, segmentMetrics, trainBatch } from "./batches.ts";
+import { evalBatch, sampleBatches, segmentMetrics, tableBatch, trainBatch } from "./batches.ts";
 import type { TrainHooks, TrainState } from "./state.ts";
 
 /**
@@ -30,13 +30,14 @@ export async function trainOnCpu(
   hooks: TrainHooks,
 ): Promise<void> {
   const { model, layout, train, task } = setup;
-  if (train.batch_size !== 0) {
-    throw new RangeError(
-      "batch_size: minibatches are not built yet on the CPU; use 0 (full batch)",
-    );
-  }
-  const tb = trainBatch(task);
-  const rowWeights = Float64Array.from(tb.weights);
+  const full = train.batch_size > 0 ? undefined : trainBatch(task);
+  /** Step s's batch: the whole training set, or the minibatch the GPU path would draw. */
+  const batchAt = (s: number) => {
+    if (full !== undefined) return full;
+    const size = train.batch_size;
+    const table = sampleBatches(task, { size, seed: model.seed, from: s, steps: 1 });
+    return tableBatch(task, table, 0, size);
+  };
   const { batch: eb, segments } = evalBatch(task);
   const P = layout.size;
   let params = new Tensor(Float32Array.from(start.params), [P]);
@@ -73,6 +74,8 @@ export async function trainOnCpu(
   if (at === 0) await evaluate(0);
   while (at < train.steps && !hooks.shouldStop()) {
     const weights = unflatten(layout, params.data);
+    const tb = batchAt(at);
+    const rowWeights = Float64Array.from(tb.weights);
     const { grads } = cpuLossAndGrads(model, weights, tb.tokens, tb.targets, rowWeights, tb.size);
     const flatGrads = new Tensor(Float64Array.from(flatten(layout, grads)), [P]);
     t += 1;

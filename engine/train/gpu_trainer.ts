@@ -7,14 +7,14 @@
  * @module
  */
 
-import { type Gpu, type GpuTensor, releaseDispatches } from "../gpu/mod.ts";
-import { adamw, readAdamWState, segmentSums } from "../../kernels/mod.ts";
+import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../gpu/mod.ts";
+import { adamw, gatherRows, readAdamWState, segmentSums } from "../../kernels/mod.ts";
 import type { TaskData } from "../data/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { buildGpuModel } from "../model/gpu_model.ts";
 import type { ParamLayout } from "../model/params.ts";
 import { adamwSettings, type TrainConfig } from "./config.ts";
-import { evalBatch, segmentMetrics, trainBatch } from "./batches.ts";
+import { evalBatch, sampleBatches, segmentMetrics, trainBatch } from "./batches.ts";
 import type { TrainHooks, TrainState } from "./state.ts";
 
 /**
@@ -37,11 +37,6 @@ export async function trainOnGpu(
   hooks: TrainHooks,
 ): Promise<void> {
   const { model, layout, train, task } = setup;
-  if (train.batch_size !== 0) {
-    throw new RangeError(
-      "batch_size: minibatches are not built yet on the GPU; use 0 (full batch)",
-    );
-  }
   const owned: GpuTensor[] = [];
   const keep = (t: GpuTensor) => (owned.push(t), t);
   const params = keep(gpu.upload(start.params, [layout.size]));
@@ -50,13 +45,44 @@ export async function trainOnGpu(
   const v = keep(gpu.upload(start.v, [layout.size]));
   const state = keep(gpu.upload(start.optimizer));
 
-  const tb = trainBatch(task);
-  const fit = await buildGpuModel(gpu, model, layout, { batch: tb.size, params, grads });
-  gpu.write(fit.tokens, tb.tokens);
-  gpu.write(fit.targets, tb.targets);
-  gpu.write(fit.rowWeights!, tb.weights);
+  // Full batch: the training rows are written once. Minibatches: every example is on the GPU and
+  // each step gathers its rows from a table of eval_every steps, refilled between submits.
+  const B = train.batch_size > 0 ? train.batch_size : trainBatch(task).size;
+  const fit = await buildGpuModel(gpu, model, layout, { batch: B, params, grads });
+  let pick: Dispatch[] = [];
+  let table: { rows: GpuTensor; weights: GpuTensor } | undefined;
+  if (train.batch_size > 0) {
+    const N = task.targets.length;
+    const all = {
+      tokens: keep(gpu.upload(task.tokens, [N, task.n_ctx])),
+      targets: keep(gpu.upload(task.targets, [N])),
+    };
+    const E = train.eval_every;
+    table = { rows: keep(gpu.zeros([E, B], "i32")), weights: keep(gpu.zeros([E, B])) };
+    const batch = { tokens: fit.tokens, targets: fit.targets, weights: fit.rowWeights! };
+    pick = await gatherRows(gpu, all, table, state, batch);
+  } else {
+    const tb = trainBatch(task);
+    gpu.write(fit.tokens, tb.tokens);
+    gpu.write(fit.targets, tb.targets);
+    gpu.write(fit.rowWeights!, tb.weights);
+  }
+  /** Fills the table for steps `from .. to - 1`: step s in slot s mod eval_every. */
+  const fillTable = (from: number, to: number) => {
+    if (table === undefined) return;
+    const E = train.eval_every;
+    const drawn = sampleBatches(task, { size: B, seed: model.seed, from, steps: to - from });
+    const rows = new Int32Array(E * B);
+    const weights = new Float32Array(E * B);
+    for (let s = from; s < to; s++) {
+      rows.set(drawn.rows.subarray((s - from) * B, (s - from + 1) * B), (s % E) * B);
+      weights.set(drawn.weights.subarray((s - from) * B, (s - from + 1) * B), (s % E) * B);
+    }
+    gpu.write(table.rows, rows);
+    gpu.write(table.weights, weights);
+  };
   const optimizer = await adamw(gpu, { params, grads, m, v, state }, adamwSettings(train));
-  const step = [...fit.forward, ...fit.backward, ...optimizer];
+  const step = [...pick, ...fit.forward, ...fit.backward, ...optimizer];
 
   const { batch: eb, segments } = evalBatch(task);
   const probe = await buildGpuModel(gpu, model, layout, { batch: eb.size, params });
@@ -99,6 +125,7 @@ export async function trainOnGpu(
         train.steps,
         (Math.floor(at / train.eval_every) + 1) * train.eval_every,
       );
+      fillTable(at, next);
       gpu.run(step, { repeat: next - at });
       at = next;
       const record = evaluateAt(at);

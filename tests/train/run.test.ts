@@ -13,11 +13,11 @@ const devices: Device[] = gpu instanceof Error ? ["cpu"] : ["gpu", "cpu"];
 if (gpu instanceof Error) console.log(`GPU runs skipped: ${gpu.message}`);
 
 /** p = 7 addition, a model of width 8: a few seconds on any device. */
-function tiny(): RunConfig {
+function tiny(batchSize = 0): RunConfig {
   return resolveConfig("smoke", {
     task: { p: 7, frac_train: 0.5 },
     model: { d_model: 8, n_heads: 2, d_head: 4, d_mlp: 16 },
-    train: { steps: 20, eval_every: 5, checkpoint_every: 10, lr: 1e-2 },
+    train: { steps: 20, eval_every: 5, checkpoint_every: 10, lr: 1e-2, batch_size: batchSize },
   }, "test");
 }
 
@@ -61,63 +61,68 @@ for (const device of devices) {
     },
   });
 
-  Deno.test({
-    name: `run (${device}): stopped at step 10 and resumed, bitwise the uninterrupted run`,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      const parent = await Deno.makeTempDir();
-      try {
-        const cfg = tiny();
-        const whole = await startRun(cfg, { parent, name: "whole", force: false }, { device });
-        let at = 0;
-        const cut = await startRun(cfg, { parent, name: "cut", force: false }, {
-          device,
-          onMetrics: (step) => (at = step),
-          shouldStop: () => at >= 10,
-        });
-        const stopped = await readSafetensors(cut.finalPath());
-        assert.equal(stopped.metadata.step, "10");
-        await resumeRun(cut.path, { device });
-        const [a, b] = await Promise.all([whole, cut].map((f) => readSafetensors(f.finalPath())));
-        for (const [name, t] of a!.tensors) {
-          assert.deepEqual(b!.tensors.get(name)!.data, t.data, name);
+  for (const batchSize of [0, 6]) {
+    const batch = batchSize === 0 ? "full batch" : `minibatches of ${batchSize}`;
+    Deno.test({
+      name: `run (${device}, ${batch}): stopped at step 10 and resumed, bitwise uninterrupted`,
+      sanitizeOps: false,
+      sanitizeResources: false,
+      fn: async () => {
+        const parent = await Deno.makeTempDir();
+        try {
+          const cfg = tiny(batchSize);
+          const whole = await startRun(cfg, { parent, name: "whole", force: false }, { device });
+          let at = 0;
+          const cut = await startRun(cfg, { parent, name: "cut", force: false }, {
+            device,
+            onMetrics: (step) => (at = step),
+            shouldStop: () => at >= 10,
+          });
+          const stopped = await readSafetensors(cut.finalPath());
+          assert.equal(stopped.metadata.step, "10");
+          await resumeRun(cut.path, { device });
+          const [a, b] = await Promise.all([whole, cut].map((f) => readSafetensors(f.finalPath())));
+          for (const [name, t] of a!.tensors) {
+            assert.deepEqual(b!.tensors.get(name)!.data, t.data, name);
+          }
+          assert.deepEqual(await metrics(cut.path), await metrics(whole.path));
+        } finally {
+          await Deno.remove(parent, { recursive: true });
         }
-        assert.deepEqual(await metrics(cut.path), await metrics(whole.path));
-      } finally {
-        await Deno.remove(parent, { recursive: true });
-      }
-    },
-  });
+      },
+    });
+  }
 }
 
 if (!(gpu instanceof Error)) {
-  Deno.test({
-    name: "run: the CPU (float64 maths) and GPU (f32) paths agree on the curve",
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      const parent = await Deno.makeTempDir();
-      try {
-        const cfg = tiny();
-        const [g, c] = [
-          await startRun(cfg, { parent, name: "g", force: false }, { device: "gpu" }),
-          await startRun(cfg, { parent, name: "c", force: false }, { device: "cpu" }),
-        ];
-        const [mg, mc] = [await metrics(g.path), await metrics(c.path)];
-        for (let i = 0; i < mg.length; i++) {
-          for (const key of ["train/loss", "test/loss"]) {
-            // f32 against f64 arithmetic, 20 steps of Adam apart: agreement to 1e-3 relative.
-            const [x, y] = [mg[i]![key]!, mc[i]![key]!];
-            assert.ok(
-              Math.abs(x - y) <= 1e-3 * Math.abs(y),
-              `${key} at ${mg[i]!.step}: ${x} vs ${y}`,
-            );
+  for (const batchSize of [0, 6]) {
+    Deno.test({
+      name: `run: the CPU (float64 maths) and GPU (f32) paths agree (batch size ${batchSize})`,
+      sanitizeOps: false,
+      sanitizeResources: false,
+      fn: async () => {
+        const parent = await Deno.makeTempDir();
+        try {
+          const cfg = tiny(batchSize);
+          const [g, c] = [
+            await startRun(cfg, { parent, name: "g", force: false }, { device: "gpu" }),
+            await startRun(cfg, { parent, name: "c", force: false }, { device: "cpu" }),
+          ];
+          const [mg, mc] = [await metrics(g.path), await metrics(c.path)];
+          for (let i = 0; i < mg.length; i++) {
+            for (const key of ["train/loss", "test/loss"]) {
+              // f32 against f64 arithmetic, 20 steps of Adam apart: agreement to 1e-3 relative.
+              const [x, y] = [mg[i]![key]!, mc[i]![key]!];
+              assert.ok(
+                Math.abs(x - y) <= 1e-3 * Math.abs(y),
+                `${key} at ${mg[i]!.step}: ${x} vs ${y}`,
+              );
+            }
           }
+        } finally {
+          await Deno.remove(parent, { recursive: true });
         }
-      } finally {
-        await Deno.remove(parent, { recursive: true });
-      }
-    },
-  });
+      },
+    });
+  }
 }
