@@ -47,11 +47,12 @@ export async function trainOnGpu(
 
   // Full batch: the training rows are written once. Minibatches: every example is on the GPU and
   // each step gathers its rows from a table of eval_every steps, refilled between submits.
-  const B = train.batch_size > 0 ? train.batch_size : trainBatch(task).size;
+  const full = train.batch_size > 0 ? undefined : trainBatch(task);
+  const B = full?.size ?? train.batch_size;
   const fit = await buildGpuModel(gpu, model, layout, { batch: B, params, grads });
   let pick: Dispatch[] = [];
   let table: { rows: GpuTensor; weights: GpuTensor } | undefined;
-  if (train.batch_size > 0) {
+  if (full === undefined) {
     const N = task.targets.length;
     const all = {
       tokens: keep(gpu.upload(task.tokens, [N, task.n_ctx])),
@@ -62,10 +63,9 @@ export async function trainOnGpu(
     const batch = { tokens: fit.tokens, targets: fit.targets, weights: fit.rowWeights! };
     pick = await gatherRows(gpu, all, table, state, batch);
   } else {
-    const tb = trainBatch(task);
-    gpu.write(fit.tokens, tb.tokens);
-    gpu.write(fit.targets, tb.targets);
-    gpu.write(fit.rowWeights!, tb.weights);
+    gpu.write(fit.tokens, full.tokens);
+    gpu.write(fit.targets, full.targets);
+    gpu.write(fit.rowWeights!, full.weights);
   }
   /** Fills the table for steps `from .. to - 1`: step s in slot s mod eval_every. */
   const fillTable = (from: number, to: number) => {

@@ -122,12 +122,18 @@ export const PRESETS = {
       checkpoint_every: 5000,
     },
   },
-  /** Small enough to grok in about 3 minutes on a 2-core CPU (p = 23, as torch_small.py). */
+  /**
+   * Small enough to grok in under a minute on a 2-core CPU: torch_small.py's model (p = 23, half
+   * the pairs, d_model 64, d_mlp 256) at lr 1e-2. At its lr 3e-3, grokking at p = 23 hangs on
+   * the split: PyTorch's seed-598 split groks by step 1,600, its seed-1 split not in 3,000, and
+   * ours (same seeds, another generator) not in 2,500. At 1e-2 this split and initialisation,
+   * identical on every machine, reach test accuracy 0.95 at step 350.
+   */
   smoke: {
     why: "small enough to grok within minutes on a CPU or a software GPU adapter",
     task: { ...DEFAULT_TASKS.modular, p: 23, frac_train: 0.5, data_seed: 598 },
     model: { d_model: 64, n_heads: 4, d_head: 16, d_mlp: 256, initializer_range: 1 / 8 },
-    train: { steps: 2000, lr: 3e-3, warmup_steps: 0, eval_every: 50, checkpoint_every: 500 },
+    train: { steps: 1500, lr: 1e-2, warmup_steps: 0, eval_every: 50, checkpoint_every: 500 },
   },
 } satisfies Record<string, Preset>;
 
