@@ -89,3 +89,40 @@ Deno.test("train: an existing run is kept without --force; a corrupt checkpoint 
     await Deno.remove(parent, { recursive: true });
   }
 });
+
+Deno.test("train: SIGTERM stops at the next evaluation with a final checkpoint", async () => {
+  const parent = await Deno.makeTempDir();
+  try {
+    const main = new URL("../../main.ts", import.meta.url).pathname;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", main, "train", "--preset", "smoke", "--p", "7", "--steps", "1000000"]
+        .concat(["--eval-every", "20", "--device", "cpu", "--out", parent, "--name", "long"]),
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    // Wait for a few evaluations, then ask it to stop as a service manager would.
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!/step [1-9]\d*0\/1000000/.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    child.kill("SIGTERM");
+    for (let r = await reader.read(); !r.done; r = await reader.read()) out += r.value;
+    const status = await child.status;
+    await child.stderr.cancel();
+    assert.equal(status.code, 0, out);
+    assert.match(out, /stopped early; --resume continues it/);
+    const lines = (await Deno.readTextFile(`${parent}/long/metrics.jsonl`)).trim().split("\n");
+    const last = JSON.parse(lines.at(-1)!).step;
+    assert.ok(last > 0 && last < 1000000, `stopped at step ${last}`);
+    const header = await Deno.readFile(`${parent}/long/checkpoints/final.safetensors`);
+    const n = Number(new DataView(header.buffer).getBigUint64(0, true));
+    const meta = JSON.parse(new TextDecoder().decode(header.subarray(8, 8 + n))).__metadata__;
+    assert.equal(meta.step, String(last), "the final checkpoint is the last metrics line's step");
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
