@@ -23,12 +23,27 @@ import {
 
 export type { Activation, ActivationOptions };
 
-/** The filled source for one activation over `n` elements; throws on an unknown activation. */
-function activationSource(kernel: string, n: number, act: Activation): string {
+/** One elementwise launch of `entryPoint` over `pre`'s elements; throws on an unknown activation. */
+async function launch(
+  gpu: Gpu,
+  entryPoint: "activation_forward" | "activation_backward",
+  buffers: GpuTensor[],
+  act: Activation,
+): Promise<Dispatch[]> {
   if (!ACTIVATIONS.includes(act)) {
-    throw new RangeError(`${kernel}: unknown activation "${act}" (${ACTIVATIONS.join(", ")})`);
+    throw new RangeError(`${entryPoint}: unknown activation "${act}" (${ACTIVATIONS.join(", ")})`);
   }
-  return fillTemplate(source, { N: n, ACT: act });
+  const n = buffers[0]!.size;
+  const filled = fillTemplate(source, { N: n, ACT: act });
+  return [
+    await gpu.kernel({
+      label: "activation.wgsl",
+      source: filled,
+      entryPoint,
+      buffers,
+      workgroups: grid1d(n, 256),
+    }),
+  ];
 }
 
 /**
@@ -46,15 +61,7 @@ export async function activationForward(
   options: ActivationOptions,
 ): Promise<Dispatch[]> {
   expectShape("activation_forward", "post", post.shape, pre.shape);
-  return [
-    await gpu.kernel({
-      label: "activation.wgsl",
-      source: activationSource("activation_forward", pre.size, options.act),
-      entryPoint: "activation_forward",
-      buffers: [pre, post],
-      workgroups: grid1d(pre.size, 256),
-    }),
-  ];
+  return await launch(gpu, "activation_forward", [pre, post], options.act);
 }
 
 /**
@@ -75,13 +82,5 @@ export async function activationBackward(
 ): Promise<Dispatch[]> {
   expectShape("activation_backward", "dpost", dpost.shape, pre.shape);
   expectShape("activation_backward", "dpre", dpre.shape, pre.shape);
-  return [
-    await gpu.kernel({
-      label: "activation.wgsl",
-      source: activationSource("activation_backward", pre.size, options.act),
-      entryPoint: "activation_backward",
-      buffers: [pre, dpost, dpre],
-      workgroups: grid1d(pre.size, 256),
-    }),
-  ];
+  return await launch(gpu, "activation_backward", [pre, dpost, dpre], options.act);
 }

@@ -52,14 +52,14 @@ async function launch(
  * gpu.run(await addForward(gpu, x, bias, out)); // [rows, C] + [C]
  * ```
  */
-export function addForward(
+export async function addForward(
   gpu: Gpu,
   a: GpuTensor,
   b: GpuTensor,
   out: GpuTensor,
 ): Promise<Dispatch[]> {
   expectShape("add_forward", "out", out.shape, a.shape);
-  return launch(gpu, "add_forward", [a, b, out], a, b);
+  return await launch(gpu, "add_forward", [a, b, out], a, b);
 }
 
 /**
@@ -70,8 +70,8 @@ export function addForward(
  * gpu.run(await addInplace(gpu, dResid, dFromMlp));
  * ```
  */
-export function addInplace(gpu: Gpu, x: GpuTensor, b: GpuTensor): Promise<Dispatch[]> {
-  return launch(gpu, "add_inplace", [x, b], x, b);
+export async function addInplace(gpu: Gpu, x: GpuTensor, b: GpuTensor): Promise<Dispatch[]> {
+  return await launch(gpu, "add_inplace", [x, b], x, b);
 }
 
 /**
@@ -82,6 +82,6 @@ export function addInplace(gpu: Gpu, x: GpuTensor, b: GpuTensor): Promise<Dispat
  * gpu.run(await zeroFill(gpu, dResidFinal));
  * ```
  */
-export function zeroFill(gpu: Gpu, x: GpuTensor): Promise<Dispatch[]> {
-  return launch(gpu, "fill", [x], x, x);
+export async function zeroFill(gpu: Gpu, x: GpuTensor): Promise<Dispatch[]> {
+  return await launch(gpu, "fill", [x], x, x);
 }
