@@ -16,8 +16,8 @@
  *   k1: 1,
  *   k2: 1,
  *   k3: 1,
- *   dataSeed: 0,
- *   symmetricHoldout: true,
+ *   data_seed: 0,
+ *   symmetric_holdout: true,
  * });
  * JSON.stringify(oocl.split()); // what split.json holds
  * ```

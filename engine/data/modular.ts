@@ -12,8 +12,8 @@
  * For `div` (`x · y⁻¹`) the column y = 0 has no answer: those rows stay in `tokens` (with target 0
  * as a placeholder, so the table keeps its shape) but are in neither split.
  *
- * Split. The valid examples are shuffled by `permutation` from `Rng(dataSeed)`; the first
- * `⌊fracTrain · count⌋` train, the rest test, as the reference code's
+ * Split. The valid examples are shuffled by `permutation` from `Rng(data_seed)`; the first
+ * `⌊frac_train · count⌋` train, the rest test, as the reference code's
  * `int(frac_train * len(pairs))` (p = 113, frac 0.3: 3,830 of 12,769 train).
  *
  * @module
@@ -38,17 +38,17 @@ export interface ModularOptions {
   /** The modulus, an integer in `[2, MAX_P]`; prime for `div`. */
   p: number;
   /** Fraction of the valid examples that train, strictly between 0 and 1. */
-  fracTrain: number;
+  frac_train: number;
   /** Seeds the `Rng` whose permutation makes the split. */
-  dataSeed: number;
+  data_seed: number;
 }
 
 /** The grokking paper's task: (x + y) mod 113, 30% of the pairs to train, data seed 0. */
 export const DEFAULT_MODULAR: Readonly<ModularOptions> = Object.freeze({
   op: "add",
   p: 113,
-  fracTrain: 0.3,
-  dataSeed: 0,
+  frac_train: 0.3,
+  data_seed: 0,
 });
 
 /**
@@ -158,19 +158,19 @@ export function opTable(op: ModularOp, p: number): Int32Array {
  * @example
  * ```ts
  * import { modularTask } from "./modular.ts";
- * const task = modularTask({ op: "add", p: 113, fracTrain: 0.3, dataSeed: 0 });
+ * const task = modularTask({ op: "add", p: 113, frac_train: 0.3, data_seed: 0 });
  * task.vocab.d_vocab; // 114
  * task.groups[0]!.train.length; // 3830
  * task.runName; // "modular_add_113"
  * ```
  */
 export function modularTask(options: ModularOptions): TaskData {
-  const { p, fracTrain, dataSeed } = options;
+  const { p, frac_train, data_seed } = options;
   const op = checkModulus(options.op, p);
-  if (!(fracTrain > 0 && fracTrain < 1)) {
-    throw new RangeError(`--frac-train ${fracTrain}: must be strictly between 0 and 1`);
+  if (!(frac_train > 0 && frac_train < 1)) {
+    throw new RangeError(`--frac-train ${frac_train}: must be strictly between 0 and 1`);
   }
-  checkDataSeed(dataSeed);
+  checkDataSeed(data_seed);
 
   const n = p * p;
   const table = opTable(op, p);
@@ -187,14 +187,14 @@ export function modularTask(options: ModularOptions): TaskData {
     unitOf[i] = z < 0 ? -1 : count++;
   }
   // The floor, not rounding, to match the reference's int(frac_train * len(pairs)).
-  const nTrain = Math.floor(fracTrain * count);
-  // (fracTrain < 1 makes nTrain < count, so the test side is never empty.)
+  const nTrain = Math.floor(frac_train * count);
+  // (frac_train < 1 makes nTrain < count, so the test side is never empty.)
   if (nTrain === 0) {
     throw new RangeError(
-      `--frac-train ${fracTrain}: leaves no training examples of the ${count} for p ${p}`,
+      `--frac-train ${frac_train}: leaves no training examples of the ${count} for p ${p}`,
     );
   }
-  const { chosen, rest } = shuffleSplit(unitOf, count, nTrain, new Rng(dataSeed));
+  const { chosen, rest } = shuffleSplit(unitOf, count, nTrain, new Rng(data_seed));
   const all = { name: "all", train: chosen, test: rest, weight: 1 };
 
   const labels = Array.from({ length: p }, (_, i) => String(i));

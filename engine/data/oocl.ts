@@ -14,13 +14,13 @@
  *   direction `[define, define, i + p, =] → i`.
  *
  * Groups: `table1` and `table2` each hold out their own random fraction (holdout1, holdout2) to
- * test, drawn one after the other from the one `Rng(dataSeed)`, so the two masks are independent
+ * test, drawn one after the other from the one `Rng(data_seed)`, so the two masks are independent
  * and a pair held out of one table is usually trained in the other: that is what the links can
  * carry across. `links` always train (test empty). The loss is `k1·L_table1 + k2·L_table2 +
  * k3·L_links`; the question is a setting where (1, 0, 0) fails to generalise and (1, 1, 1) does.
  *
  * The masks are over ordered pairs, as the reference's, so (y, x) of a held-out (x, y) may train,
- * which leaks the answer through commutativity. `symmetricHoldout` closes that leak: it shuffles
+ * which leaks the answer through commutativity. `symmetric_holdout` closes that leak: it shuffles
  * unordered pairs {x, y} and holds out both orders together. Either way `round(holdout · units)`
  * units are held out; with unordered pairs (a diagonal pair is one example, the others two) the
  * number of held-out examples is within p + 1 of `holdout · p²`.
@@ -49,9 +49,9 @@ export interface OoclOptions {
   /** Loss weight of the links. */
   k3: number;
   /** Seeds the `Rng` that draws both holdouts (table 1's first). */
-  dataSeed: number;
+  data_seed: number;
   /** Hold out unordered pairs, both orders together, so commutativity cannot leak the answer. */
-  symmetricHoldout: boolean;
+  symmetric_holdout: boolean;
 }
 
 /**
@@ -66,8 +66,8 @@ export const DEFAULT_OOCL: Readonly<OoclOptions> = Object.freeze({
   k1: 1,
   k2: 1,
   k3: 1,
-  dataSeed: 0,
-  symmetricHoldout: false,
+  data_seed: 0,
+  symmetric_holdout: false,
 });
 
 /** The ids of the four special tokens for modulus p. */
@@ -109,7 +109,7 @@ export function ooclSpecialTokens(p: number): OoclSpecialTokens {
  * ```
  */
 export function ooclTask(options: OoclOptions): TaskData {
-  const { p, holdout1, holdout2, k1, k2, k3, dataSeed, symmetricHoldout } = options;
+  const { p, holdout1, holdout2, k1, k2, k3, data_seed, symmetric_holdout } = options;
   const op = checkModulus(options.op, p);
   for (const [flag, h] of [["--holdout1", holdout1], ["--holdout2", holdout2]] as const) {
     if (!(h > 0 && h < 1)) throw new RangeError(`${flag} ${h}: must be strictly between 0 and 1`);
@@ -122,7 +122,7 @@ export function ooclTask(options: OoclOptions): TaskData {
   if (k1 === 0 && k2 === 0 && k3 === 0) {
     throw new RangeError("--k1 0 --k2 0 --k3 0: at least one loss weight must be positive");
   }
-  checkDataSeed(dataSeed);
+  checkDataSeed(data_seed);
 
   const pp = p * p;
   const n = 2 * pp + 2 * p;
@@ -150,9 +150,9 @@ export function ooclTask(options: OoclOptions): TaskData {
     put(2 * pp + p + i, special.define, special.define, i + p, i);
   }
 
-  const { unitOf, nUnits } = holdoutUnits(table, p, symmetricHoldout);
-  const what = symmetricHoldout ? "unordered pairs" : "pairs";
-  const rng = new Rng(dataSeed);
+  const { unitOf, nUnits } = holdoutUnits(table, p, symmetric_holdout);
+  const what = symmetric_holdout ? "unordered pairs" : "pairs";
+  const rng = new Rng(data_seed);
   function holdOut(name: string, flag: string, h: number, k: number, offset: number): Group {
     const nHeld = Math.round(h * nUnits);
     if (nHeld === 0 || nHeld === nUnits) {

@@ -130,8 +130,8 @@ export function splitOf(group: Group): { train: number[]; test: number[] } {
  * checkDataSeed(0); // passes; checkDataSeed(1.5) throws "--data-seed 1.5: must be a safe integer"
  * ```
  */
-export function checkDataSeed(dataSeed: number): void {
-  if (!Number.isSafeInteger(dataSeed)) {
-    throw new RangeError(`--data-seed ${dataSeed}: must be a safe integer`);
+export function checkDataSeed(data_seed: number): void {
+  if (!Number.isSafeInteger(data_seed)) {
+    throw new RangeError(`--data-seed ${data_seed}: must be a safe integer`);
   }
 }

@@ -55,7 +55,7 @@ function gather(task: TaskData, indices: Int32Array[], weights: number[]): Batch
  * ```ts
  * import { modularTask } from "../data/mod.ts";
  * import { trainBatch } from "./batches.ts";
- * const task = modularTask({ op: "add", p: 5, fracTrain: 0.4, dataSeed: 0 });
+ * const task = modularTask({ op: "add", p: 5, frac_train: 0.4, data_seed: 0 });
  * trainBatch(task).size; // 10: ⌊0.4 · 25⌋
  * ```
  */
@@ -71,7 +71,7 @@ export function trainBatch(task: TaskData): Batch {
  * ```ts
  * import { modularTask } from "../data/mod.ts";
  * import { evalBatch } from "./batches.ts";
- * const task = modularTask({ op: "add", p: 5, fracTrain: 0.4, dataSeed: 0 });
+ * const task = modularTask({ op: "add", p: 5, frac_train: 0.4, data_seed: 0 });
  * evalBatch(task).segments.map((s) => [s.split, s.start, s.end]); // [["train", 0, 10], ["test", 10, 25]]
  * ```
  */
@@ -154,7 +154,7 @@ export interface BatchTable {
  * ```ts
  * import { modularTask } from "../data/mod.ts";
  * import { sampleBatches } from "./batches.ts";
- * const task = modularTask({ op: "add", p: 5, fracTrain: 0.4, dataSeed: 0 });
+ * const task = modularTask({ op: "add", p: 5, frac_train: 0.4, data_seed: 0 });
  * sampleBatches(task, { size: 4, seed: 1, from: 0, steps: 2 }).rows.length; // 8
  * ```
  */
@@ -193,7 +193,7 @@ export function sampleBatches(
  * ```ts
  * import { modularTask } from "../data/mod.ts";
  * import { sampleBatches, tableBatch } from "./batches.ts";
- * const task = modularTask({ op: "add", p: 5, fracTrain: 0.4, dataSeed: 0 });
+ * const task = modularTask({ op: "add", p: 5, frac_train: 0.4, data_seed: 0 });
  * const table = sampleBatches(task, { size: 4, seed: 1, from: 0, steps: 2 });
  * tableBatch(task, table, 1, 4).tokens.length; // 12: 4 rows of [x, y, =]
  * ```

@@ -8,35 +8,20 @@
 import {
   DEFAULT_MODULAR,
   DEFAULT_OOCL,
+  type ModularOptions,
   modularTask,
+  type OoclOptions,
   ooclTask,
   type TaskData,
 } from "../data/mod.ts";
 import { DEFAULT_MODEL, type ModelConfig, validateModelConfig } from "../model/config.ts";
 import { DEFAULT_TRAIN, type TrainConfig, validateTrainConfig } from "./config.ts";
 
-/** The modular-arithmetic task's settings. */
-export interface ModularTaskConfig {
-  task: "modular";
-  op: string;
-  p: number;
-  frac_train: number;
-  data_seed: number;
-}
+/** The modular-arithmetic task's settings: `modularTask`'s options, named. */
+export type ModularTaskConfig = { task: "modular" } & ModularOptions;
 
-/** The out-of-context task's settings. */
-export interface OoclTaskConfig {
-  task: "oocl";
-  op: string;
-  p: number;
-  holdout1: number;
-  holdout2: number;
-  k1: number;
-  k2: number;
-  k3: number;
-  data_seed: number;
-  symmetric_holdout: boolean;
-}
+/** The out-of-context task's settings: `ooclTask`'s options, named. */
+export type OoclTaskConfig = { task: "oocl" } & OoclOptions;
 
 /** Which task, and its settings. */
 export type TaskConfig = ModularTaskConfig | OoclTaskConfig;
@@ -57,27 +42,10 @@ export interface Overrides {
   train?: Partial<TrainConfig>;
 }
 
-/** The tasks' defaults, in config names. */
+/** The tasks' defaults. */
 export const DEFAULT_TASKS = {
-  modular: {
-    task: "modular",
-    op: DEFAULT_MODULAR.op,
-    p: DEFAULT_MODULAR.p,
-    frac_train: DEFAULT_MODULAR.fracTrain,
-    data_seed: DEFAULT_MODULAR.dataSeed,
-  } as ModularTaskConfig,
-  oocl: {
-    task: "oocl",
-    op: DEFAULT_OOCL.op,
-    p: DEFAULT_OOCL.p,
-    holdout1: DEFAULT_OOCL.holdout1,
-    holdout2: DEFAULT_OOCL.holdout2,
-    k1: DEFAULT_OOCL.k1,
-    k2: DEFAULT_OOCL.k2,
-    k3: DEFAULT_OOCL.k3,
-    data_seed: DEFAULT_OOCL.dataSeed,
-    symmetric_holdout: DEFAULT_OOCL.symmetricHoldout,
-  } as OoclTaskConfig,
+  modular: { task: "modular", ...DEFAULT_MODULAR } as ModularTaskConfig,
+  oocl: { task: "oocl", ...DEFAULT_OOCL } as OoclTaskConfig,
 };
 
 /** A named starting point; `why` is printed when the preset is chosen for the user. */
@@ -202,23 +170,5 @@ export function resolveConfig(
  * ```
  */
 export function buildTask(task: TaskConfig): TaskData {
-  if (task.task === "modular") {
-    return modularTask({
-      op: task.op,
-      p: task.p,
-      fracTrain: task.frac_train,
-      dataSeed: task.data_seed,
-    });
-  }
-  return ooclTask({
-    op: task.op,
-    p: task.p,
-    holdout1: task.holdout1,
-    holdout2: task.holdout2,
-    k1: task.k1,
-    k2: task.k2,
-    k3: task.k3,
-    dataSeed: task.data_seed,
-    symmetricHoldout: task.symmetric_holdout,
-  });
+  return task.task === "modular" ? modularTask(task) : ooclTask(task);
 }

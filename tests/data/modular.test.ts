@@ -32,8 +32,8 @@ interface DataFixture {
 
 const fx = await loadFixture<DataFixture>("data");
 
-function task(op: string, p: number, fracTrain = 0.3, dataSeed = 0): TaskData {
-  return modularTask({ op, p, fracTrain, dataSeed });
+function task(op: string, p: number, frac_train = 0.3, data_seed = 0): TaskData {
+  return modularTask({ op, p, frac_train, data_seed });
 }
 
 /** The target of the example (x, y) of a p-task. */

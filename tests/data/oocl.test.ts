@@ -149,7 +149,7 @@ Deno.test("ordered holdout splits some pairs from their mirror; symmetric keeps 
   }
   const ordered = task({ p, holdout1: 0.6, holdout2: 0.4 });
   assert.ok(mirrorSplit(heldOut(ordered, "table1", p)) > 0, "the commutativity leak exists");
-  const sym = task({ p, holdout1: 0.6, holdout2: 0.4, symmetricHoldout: true });
+  const sym = task({ p, holdout1: 0.6, holdout2: 0.4, symmetric_holdout: true });
   for (const [name, h] of [["table1", 0.6], ["table2", 0.4]] as const) {
     const held = heldOut(sym, name, p);
     assert.equal(mirrorSplit(held), 0, `${name}: (y, x) held out with every (x, y)`);
@@ -184,8 +184,8 @@ Deno.test("the holdouts match the Python rebuild (fixtures/make_data.py)", () =>
       k1: 1,
       k2: 1,
       k3: 1,
-      dataSeed: c.seed,
-      symmetricHoldout: c.symmetric,
+      data_seed: c.seed,
+      symmetric_holdout: c.symmetric,
     });
     const what = `${c.op} p ${c.p} symmetric ${c.symmetric}`;
     assert.deepEqual(t.split(), {
@@ -198,7 +198,7 @@ Deno.test("the holdouts match the Python rebuild (fixtures/make_data.py)", () =>
 
 Deno.test("div: y = 0 rows are in no split of either table; answers times y give x", () => {
   const p = 7;
-  const t = task({ op: "div", p, holdout1: 0.5, holdout2: 0.5, symmetricHoldout: true });
+  const t = task({ op: "div", p, holdout1: 0.5, holdout2: 0.5, symmetric_holdout: true });
   for (const [g, offset] of [[t.groups[0]!, 0], [t.groups[1]!, p * p]] as const) {
     const every = [...g.train, ...g.test];
     assert.equal(every.length, p * (p - 1), g.name);
@@ -212,9 +212,9 @@ Deno.test("div: y = 0 rows are in no split of either table; answers times y give
 });
 
 Deno.test("the same seed gives the same holdouts, another seed others", () => {
-  const a = task({ p: 11, dataSeed: 4 });
-  const b = task({ p: 11, dataSeed: 4 });
-  const c = task({ p: 11, dataSeed: 5 });
+  const a = task({ p: 11, data_seed: 4 });
+  const b = task({ p: 11, data_seed: 4 });
+  const c = task({ p: 11, data_seed: 5 });
   assert.deepEqual(a.split(), b.split());
   assert.notDeepEqual(c.groups[0]!.test, a.groups[0]!.test);
   assert.notDeepEqual(c.groups[1]!.test, a.groups[1]!.test);
@@ -253,7 +253,7 @@ Deno.test("every bad option is a one-line RangeError naming the flag", () => {
     errorOf(() => task({ k1: 0, k2: 0, k3: 0 })),
     "--k1 0 --k2 0 --k3 0: at least one loss weight must be positive",
   );
-  assert.equal(errorOf(() => task({ dataSeed: 0.5 })), "--data-seed 0.5: must be a safe integer");
+  assert.equal(errorOf(() => task({ data_seed: 0.5 })), "--data-seed 0.5: must be a safe integer");
   assert.equal(
     errorOf(() => task({ p: 3, holdout1: 0.01 })), // round(0.09) = 0
     "--holdout1 0.01: holds out none of the 9 pairs for p 3",
@@ -263,7 +263,7 @@ Deno.test("every bad option is a one-line RangeError naming the flag", () => {
     "--holdout2 0.99: holds out all of the 9 pairs for p 3",
   );
   assert.equal(
-    errorOf(() => task({ p: 3, holdout1: 0.05, symmetricHoldout: true })), // round(0.3) of 6
+    errorOf(() => task({ p: 3, holdout1: 0.05, symmetric_holdout: true })), // round(0.3) of 6
     "--holdout1 0.05: holds out none of the 6 unordered pairs for p 3",
   );
 });
