@@ -314,7 +314,7 @@ export async function buildGpuModel(
       bwd,
       attentionBackward(
         gpu,
-        { ...layer.qkv, pattern: layer.pattern, z: layer.z, dz } as never,
+        { ...layer.qkv, pattern: layer.pattern, dz },
         dqkv,
       ),
     );
