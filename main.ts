@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import meta from "./deno.json" with { type: "json" };
 import { runCli, UsageError } from "./cli/errors.ts";
+import { serve } from "./cli/serve.ts";
 import { tour } from "./cli/tour.ts";
 import { train } from "./cli/train.ts";
 
@@ -27,8 +28,8 @@ const COMMANDS: Record<string, Command> = {
     run: train,
   },
   serve: {
-    summary: "serve the local UI on 127.0.0.1 (not built yet)",
-    run: notYet("serve"),
+    summary: "serve the local UI on 127.0.0.1: runs, curves, checkpoints, starting runs",
+    run: serve,
   },
 };
 
@@ -49,12 +50,6 @@ function help(): string {
     "  -h, --help     this help; `mechlab <command> --help` for a command's flags",
     "  -V, --version  the version",
   ].join("\n");
-}
-
-function notYet(name: string): Command["run"] {
-  return () => {
-    throw new UsageError(`'${name}' is not available in mechlab ${meta.version} yet`);
-  };
 }
 
 await runCli(async () => {

@@ -31,7 +31,8 @@ const args = [
   "--allow-all",
   "--output",
   values.output,
-  // Files read at run time (not imported) must be named here to be embedded; the UI bundle will be.
+  // Nothing to --include: all mechlab reads is imported (the WGSL as text, the page as
+  // ui/bundle.gen.ts), so the module graph embeds it in the executable.
   ...(values.target ? ["--target", values.target] : []),
   "main.ts",
 ];

@@ -1,0 +1,109 @@
+/**
+ * `mechlab serve`: the local page and its API on 127.0.0.1 (see `engine/server/mod.ts` for what
+ * it serves and how it keeps other pages and users out). Prints one line, the link to open with
+ * its token, and nothing per request. Ctrl-C stops the runs it started at their next evaluation,
+ * with final checkpoints, and then quits; a second Ctrl-C quits without waiting for them.
+ *
+ * @module
+ */
+
+import { startServer } from "../engine/server/mod.ts";
+import { parseFlags } from "./args.ts";
+import { UsageError } from "./errors.ts";
+
+/** The port a person can bookmark: fixed unless taken; `--port 0` takes any free one. */
+const DEFAULT_PORT = 7310;
+
+function help(): string {
+  return [
+    "mechlab serve [flags]",
+    "",
+    "Serves the local UI on 127.0.0.1: the runs under --runs, their curves and checkpoints, and",
+    "a form that starts runs (each a `mechlab train` process). Prints the link to open, with the",
+    "access token every request needs.",
+    "",
+    "flags:",
+    `  --port N      port on 127.0.0.1; 0 picks a free one (default ${DEFAULT_PORT})`,
+    "  --runs DIR    the runs folder (default runs)",
+    "  --open        open the link in the browser",
+    "  -h, --help    this help",
+  ].join("\n");
+}
+
+/**
+ * Runs `mechlab serve` with command-line `args`, until Ctrl-C or SIGTERM.
+ *
+ * @example
+ * ```ts ignore
+ * await serve(["--port", "0", "--runs", "runs"]);
+ * ```
+ */
+export async function serve(args: string[]): Promise<void> {
+  const { values } = parseFlags(args, {
+    port: { type: "string" },
+    runs: { type: "string" },
+    open: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) return console.log(help());
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || values.port?.trim() === "") {
+    throw new UsageError(`--port ${values.port}: expected an integer from 0 to 65535`);
+  }
+  let server;
+  try {
+    server = await startServer({ port, runs: values.runs ?? "runs" });
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) {
+      throw new UsageError(`--port ${port}: in use; choose another, or --port 0 for a free one`);
+    }
+    if (e instanceof Deno.errors.PermissionDenied) {
+      throw new UsageError(`--port ${port}: not allowed; choose a port above 1023`);
+    }
+    throw e;
+  }
+  console.log(server.url);
+  if (values.open) openBrowser(server.url);
+  const stopped = Promise.withResolvers<void>();
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) {
+      console.error(
+        "stopping: runs started here end at their next evaluation (Ctrl-C to quit now)",
+      );
+      server.close({ graceMs: Infinity }).then(stopped.resolve, stopped.reject);
+    } else {
+      server.close({ graceMs: 0 }); // each run gets its second SIGTERM and ends at once
+    }
+  };
+  // Windows has no SIGTERM to listen for.
+  const names: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const name of names) Deno.addSignalListener(name, onSignal);
+  try {
+    await stopped.promise;
+  } finally {
+    for (const name of names) Deno.removeSignalListener(name, onSignal);
+  }
+}
+
+/** Opens `url` in the default browser; a machine without one just has the printed link. */
+function openBrowser(url: string): void {
+  const [program, ...args] = Deno.build.os === "darwin"
+    ? ["open", url]
+    : Deno.build.os === "windows"
+    ? ["cmd", "/c", "start", "", url]
+    : ["xdg-open", url];
+  try {
+    const child = new Deno.Command(program!, {
+      args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    child.status.catch(() => {});
+    child.unref();
+  } catch {
+    // no opener: the link is printed
+  }
+}

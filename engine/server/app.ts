@@ -1,0 +1,183 @@
+/**
+ * The request handler: checks `Host` and `Origin` (403), serves the page's three static files, trades
+ * `/?token=` for a cookie, checks the token on every `/api/` request (401), and routes to the run
+ * endpoints. Whatever a handler throws becomes a JSON error answer, so no request can stop the
+ * server. Every answer carries headers that keep it out of caches, frames and other sites.
+ *
+ * @module
+ */
+
+import { hasToken, hostAllowed, originAllowed, tokenCookie, tokenMatches } from "./auth.ts";
+import { errorResponse, HttpError, requestTarget } from "./http.ts";
+import {
+  launchRun,
+  listRuns,
+  presets,
+  runCheckpoints,
+  runConfig,
+  runLog,
+  runMetrics,
+  type RunsApi,
+  stopRun,
+} from "./runs_api.ts";
+
+/** The endpoints under `/api/runs/NAME/`, by their last segment. */
+const RUN_ENDPOINTS: Record<string, {
+  method: "GET" | "POST";
+  handle: (api: RunsApi, name: string, query: URLSearchParams) => Promise<Response> | Response;
+}> = {
+  config: { method: "GET", handle: (api, name) => runConfig(api, name) },
+  metrics: { method: "GET", handle: (api, name, q) => runMetrics(api, name, q.get("from")) },
+  checkpoints: { method: "GET", handle: (api, name) => runCheckpoints(api, name) },
+  log: { method: "GET", handle: (api, name) => runLog(api, name) },
+  stop: { method: "POST", handle: (api, name) => stopRun(api, name) },
+};
+
+/** The page: its HTML, script and style sheet. */
+export interface Assets {
+  html: string;
+  js: string;
+  css: string;
+}
+
+/** What the handler needs. */
+export interface AppOptions {
+  token: string;
+  /** The port the server listens on (known only once it does). */
+  port: () => number;
+  assets: Assets;
+  api: RunsApi;
+}
+
+/** Scripts only from the server itself; styles may be set inline (chart libraries do). */
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join("; ");
+
+const SAFE_HEADERS: Record<string, string> = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-resource-policy": "same-origin",
+};
+
+/**
+ * The server's request handler.
+ *
+ * @example
+ * ```ts
+ * import { createHandler } from "./app.ts";
+ * import type { RunsApi } from "./runs_api.ts";
+ * const handle = createHandler({
+ *   token: "t",
+ *   port: () => 7310,
+ *   assets: { html: "<!doctype html>", js: "", css: "" },
+ *   api: {} as RunsApi, // not reached by these requests
+ * });
+ * (await handle(new Request("http://127.0.0.1:7310/", { headers: { host: "127.0.0.1:7310" } }))).status; // 200
+ * (await handle(new Request("http://evil.com:7310/", { headers: { host: "evil.com:7310" } }))).status; // 403
+ * (await handle(new Request("http://127.0.0.1:7310/api/runs", { headers: { host: "127.0.0.1:7310" } }))).status; // 401
+ * ```
+ */
+export function createHandler(options: AppOptions): (req: Request) => Promise<Response> {
+  return async (req) => {
+    let res: Response;
+    try {
+      res = await route(req, options);
+    } catch (e) {
+      res = e instanceof HttpError
+        ? errorResponse(e.status, e.message, e.headers)
+        : errorResponse(500, `internal error: ${(e as Error)?.message ?? String(e)}`);
+    }
+    for (const [k, v] of Object.entries(SAFE_HEADERS)) res.headers.set(k, v);
+    if (!res.headers.has("cache-control")) res.headers.set("cache-control", "no-store");
+    return res;
+  };
+}
+
+async function route(req: Request, options: AppOptions): Promise<Response> {
+  const port = options.port();
+  if (!hostAllowed(req.headers.get("host"), port)) {
+    throw new HttpError(403, `Host must be 127.0.0.1:${port} or localhost:${port}`);
+  }
+  if (!originAllowed(req.headers.get("origin"), port)) {
+    throw new HttpError(403, "cross-origin requests are refused");
+  }
+  const { segments, query } = requestTarget(req.url);
+  if (segments[0] !== "api") return page(req, segments, query, options);
+  if (!hasToken(req, options.token)) {
+    throw new HttpError(401, "missing or wrong token: open the link `mechlab serve` printed");
+  }
+  const api = options.api;
+  const [, resource, name, action, ...extra] = segments;
+  if (resource === "presets" && name === undefined) {
+    allow(req, "GET");
+    return presets();
+  }
+  if (resource === "events" && name === undefined) {
+    allow(req, "GET");
+    return api.hub.connect();
+  }
+  if (resource === "runs" && name === undefined) {
+    if (allow(req, "GET", "POST") === "POST") return await launchRun(api, req);
+    return await listRuns(api);
+  }
+  if (resource === "runs" && name !== undefined && action !== undefined && extra.length === 0) {
+    const endpoint = RUN_ENDPOINTS[action];
+    if (endpoint !== undefined) {
+      allow(req, endpoint.method);
+      return await endpoint.handle(api, name, query);
+    }
+  }
+  throw new HttpError(404, `no endpoint ${req.method} /${segments.join("/")}`);
+}
+
+/** `/`, `/app.js`, `/app.css`, and the token-for-cookie trade at `/?token=`. */
+function page(
+  req: Request,
+  segments: string[],
+  query: URLSearchParams,
+  options: AppOptions,
+): Response {
+  const path = segments.join("/");
+  const file = path === ""
+    ? { body: options.assets.html, type: "text/html; charset=utf-8" }
+    : path === "app.js"
+    ? { body: options.assets.js, type: "text/javascript; charset=utf-8" }
+    : path === "app.css"
+    ? { body: options.assets.css, type: "text/css; charset=utf-8" }
+    : undefined;
+  if (file === undefined) throw new HttpError(404, `not found: /${path}`);
+  allow(req, "GET");
+  const token = query.get("token");
+  if (path === "" && token !== null) {
+    if (!tokenMatches(token, options.token)) {
+      throw new HttpError(401, "wrong token in the address: open the link `mechlab serve` printed");
+    }
+    // The token leaves the address bar (and the history) for an HttpOnly cookie.
+    return new Response(null, {
+      status: 303,
+      headers: { location: "/", "set-cookie": tokenCookie(options.token) },
+    });
+  }
+  const headers: Record<string, string> = { "content-type": file.type };
+  if (path === "") headers["content-security-policy"] = CSP;
+  return new Response(file.body, { headers });
+}
+
+/** The request's method if it is one of `methods`, else a 405 naming them. */
+function allow(req: Request, ...methods: string[]): string {
+  if (!methods.includes(req.method)) {
+    throw new HttpError(405, `${req.method} is not allowed here (${methods.join(", ")})`, {
+      allow: methods.join(", "),
+    });
+  }
+  return req.method;
+}

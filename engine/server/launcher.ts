@@ -1,0 +1,278 @@
+/**
+ * Runs started from the page, each a child process running `mechlab train`. Never on the
+ * server's own thread: a GPU run waits on `mapAsync` and a CPU run computes for seconds at a time,
+ * and either would freeze every request until it let go. A child also stops the way a run from the
+ * command line does: one SIGTERM ends it at its next evaluation with a final checkpoint, a second
+ * one ends it at once.
+ *
+ * The child is the same program as the server: `deno run -A main.ts train ...` under `deno run`,
+ * or the executable itself (`mechlab train ...`) when built with `deno compile`. Its output is kept
+ * as its last 50 lines (for `GET /api/runs/NAME/log`); the run folder holds everything else. It is
+ * started detached, in its own process group, so a Ctrl-C at the server's terminal reaches the
+ * server alone, which then stops its runs with one SIGTERM each rather than two signals apiece.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+
+/** What `GET /api/runs/NAME/log` answers. */
+export interface RunLog {
+  /** Whether the process is alive. */
+  running: boolean;
+  /** Its exit code once it has ended (130 after a second SIGTERM), else null. */
+  code: number | null;
+  /** Its last lines of output, stdout and stderr together. */
+  lines: string[];
+}
+
+/** A program and its arguments. */
+export interface ProgramLine {
+  program: string;
+  args: string[];
+}
+
+/** Where the running program came from: what `trainCommand` needs to start itself again. */
+export interface Self {
+  /** `Deno.execPath()`: deno, or the compiled executable. */
+  execPath: string;
+  /** `Deno.build.standalone`: true in a `deno compile` executable. */
+  standalone: boolean;
+  /** `import.meta.url` of a module of this program (tells a compiled one apart). */
+  moduleUrl: string;
+  /** The path of `main.ts`, for `deno run`. */
+  mainPath: string;
+}
+
+interface Child {
+  process: Deno.ChildProcess;
+  lines: string[];
+  code: number | null;
+  stopping: boolean;
+  /** Resolves once the process has ended and its output is read. */
+  done: Promise<void>;
+}
+
+const KEEP_LINES = 50;
+const MAX_LINE = 1000;
+/** Kept after they end, for their logs; the oldest ended ones go first. */
+const MAX_REMEMBERED = 100;
+
+/**
+ * Whether this program runs as a `deno compile` executable: `Deno.build.standalone` says so, and
+ * as a second sign, its modules then live under a virtual folder `deno-compile-NAME` (in the
+ * temporary folder) rather than at their paths on disk.
+ *
+ * @example
+ * ```ts
+ * import { isCompiled } from "./launcher.ts";
+ * isCompiled(); // false under `deno run` and `deno test`
+ * isCompiled({ standalone: false, moduleUrl: "file:///tmp/deno-compile-mechlab/engine/server/launcher.ts" }); // true
+ * isCompiled({ standalone: false, moduleUrl: "file:///work/main/engine/server/launcher.ts" }); // false
+ * ```
+ */
+export function isCompiled(
+  self: Pick<Self, "standalone" | "moduleUrl"> = thisProgram(),
+): boolean {
+  return self.standalone ||
+    /[\\/]deno-compile-[^\\/]+[\\/]/.test(decodeURIComponent(self.moduleUrl));
+}
+
+/**
+ * The command line that runs `mechlab train ARGS` as this same program: the executable itself
+ * when compiled, else deno running `main.ts` with every permission (as `deno task train` does).
+ *
+ * @example
+ * ```ts
+ * import { trainCommand } from "./launcher.ts";
+ * const self = {
+ *   execPath: "/usr/bin/deno",
+ *   standalone: false,
+ *   moduleUrl: "file:///w/engine/server/launcher.ts",
+ *   mainPath: "/w/main.ts",
+ * };
+ * trainCommand(["--p=7"], self); // { program: "/usr/bin/deno", args: ["run", "-A", "/w/main.ts", "train", "--p=7"] }
+ * const compiled = { ...self, execPath: "/opt/mechlab", standalone: true };
+ * trainCommand(["--p=7"], compiled); // { program: "/opt/mechlab", args: ["train", "--p=7"] }
+ * ```
+ */
+export function trainCommand(args: string[], self: Self = thisProgram()): ProgramLine {
+  if (isCompiled(self)) return { program: self.execPath, args: ["train", ...args] };
+  return { program: self.execPath, args: ["run", "-A", self.mainPath, "train", ...args] };
+}
+
+/** This program, as `trainCommand` restarts it. */
+function thisProgram(): Self {
+  return {
+    execPath: Deno.execPath(),
+    standalone: Deno.build.standalone,
+    moduleUrl: import.meta.url,
+    mainPath: fileURLToPath(new URL("../../main.ts", import.meta.url)),
+  };
+}
+
+/**
+ * The training processes this server started, by run name.
+ *
+ * @example
+ * ```ts ignore
+ * import { Launcher } from "./launcher.ts";
+ * const launcher = new Launcher({ onExit: (name) => console.log(`${name} ended`) });
+ * launcher.launch("demo", ["--preset=smoke", "--out=runs", "--name=demo"]);
+ * launcher.stop("demo"); // true: SIGTERM sent, the run ends at its next evaluation
+ * await launcher.close(10_000);
+ * ```
+ */
+export class Launcher {
+  #children = new Map<string, Child>();
+  #onExit: (name: string) => void;
+  #command: (args: string[]) => ProgramLine;
+  #hurry: (() => void) | undefined;
+  #hurried = false;
+
+  /** `onExit` hears of each ended process; `command` makes the child's command line. */
+  constructor(
+    options: { onExit?: (name: string) => void; command?: (args: string[]) => ProgramLine } = {},
+  ) {
+    this.#onExit = options.onExit ?? (() => {});
+    this.#command = options.command ?? ((args) => trainCommand(args));
+  }
+
+  /** The names whose process is alive. */
+  running(): Set<string> {
+    const out = new Set<string>();
+    for (const [name, c] of this.#children) if (c.code === null) out.add(name);
+    return out;
+  }
+
+  /** Every name this server has launched (alive or not): taken, even before the folder exists. */
+  names(): Set<string> {
+    return new Set(this.#children.keys());
+  }
+
+  /** Starts `mechlab train ARGS` for the run `name`; throws if the program cannot start. */
+  launch(name: string, args: string[]): void {
+    const { program, args: argv } = this.#command(args);
+    const proc = new Deno.Command(program, {
+      args: argv,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      detached: true,
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const lines: string[] = [];
+    const child: Child = {
+      process: proc,
+      lines,
+      code: null,
+      stopping: false,
+      done: Promise.resolve(),
+    };
+    child.done = (async () => {
+      const [status] = await Promise.all([
+        proc.status,
+        keepLines(proc.stdout, lines),
+        keepLines(proc.stderr, lines),
+      ]);
+      child.code = status.code;
+      this.#onExit(name);
+    })();
+    this.#children.delete(name); // a name launched again moves to the end
+    this.#children.set(name, child);
+    this.#forgetOld();
+  }
+
+  /**
+   * Asks a running run to stop at its next evaluation: one SIGTERM, never a second (which would
+   * end it without its final checkpoint). False if this server has no such run alive.
+   */
+  stop(name: string): boolean {
+    const child = this.#children.get(name);
+    if (child === undefined || child.code !== null) return false;
+    if (!child.stopping) {
+      child.stopping = true;
+      signal(child, "SIGTERM");
+    }
+    return true;
+  }
+
+  /** A run's process state and last lines, if this server started it. */
+  log(name: string): RunLog | undefined {
+    const c = this.#children.get(name);
+    return c && { running: c.code === null, code: c.code, lines: [...c.lines] };
+  }
+
+  /**
+   * Stops every run and waits for them: a SIGTERM each (final checkpoints), then after `graceMs`
+   * (or at `hurry()`) a second SIGTERM (they end at once), then after 2 s more, SIGKILL.
+   */
+  async close(graceMs: number): Promise<void> {
+    const alive = [...this.#children.values()].filter((c) => c.code === null);
+    for (const c of alive) {
+      if (!c.stopping) signal(c, "SIGTERM");
+      c.stopping = true;
+    }
+    const all = Promise.all(alive.map((c) => c.done));
+    const hurried = new Promise<void>((resolve) => (this.#hurry = resolve));
+    await race(all, this.#hurried ? 0 : graceMs, hurried);
+    for (const c of alive) if (c.code === null) signal(c, "SIGTERM");
+    await race(all, 2000);
+    for (const c of alive) if (c.code === null) signal(c, "SIGKILL");
+    await all;
+    this.#hurry = undefined;
+  }
+
+  /** During `close`: stop waiting for final checkpoints. */
+  hurry(): void {
+    this.#hurried = true;
+    this.#hurry?.();
+  }
+
+  #forgetOld(): void {
+    for (const [name, c] of this.#children) {
+      if (this.#children.size <= MAX_REMEMBERED) break;
+      if (c.code !== null) this.#children.delete(name);
+    }
+  }
+}
+
+/** Reads a stream of output into `lines`, keeping the last 50 (each cut at 1000 characters). */
+async function keepLines(stream: ReadableStream<Uint8Array>, lines: string[]): Promise<void> {
+  let partial = "";
+  const push = (line: string) => {
+    lines.push(line.length > MAX_LINE ? line.slice(0, MAX_LINE) + "…" : line);
+    if (lines.length > KEEP_LINES) lines.splice(0, lines.length - KEEP_LINES);
+  };
+  try {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (partial + text).split(/\r?\n|\r/);
+      partial = parts.pop() ?? "";
+      if (partial.length > MAX_LINE) partial = partial.slice(-MAX_LINE);
+      parts.forEach(push);
+    }
+  } catch {
+    // the pipe broke: the lines so far are what there is
+  }
+  if (partial !== "") push(partial);
+}
+
+function signal(child: Child, sig: Deno.Signal): void {
+  try {
+    child.process.kill(sig);
+  } catch {
+    // it has just ended
+  }
+}
+
+/** Waits for `p`, at most `ms` (and no longer than `early`, if given). */
+async function race(p: Promise<unknown>, ms: number, early?: Promise<void>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waits = [p, early ?? new Promise(() => {})];
+  if (Number.isFinite(ms)) waits.push(new Promise((r) => (timer = setTimeout(r, ms))));
+  try {
+    await Promise.race(waits);
+  } finally {
+    clearTimeout(timer);
+  }
+}

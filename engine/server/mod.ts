@@ -1,0 +1,145 @@
+/**
+ * `mechlab serve`'s server: one local HTTP server for the page and its API.
+ *
+ * **What it serves.** The page (`/`, `/app.js`, `/app.css`, from `ui/bundle.gen.ts`, embedded in
+ * the program) and a JSON API over the runs folder: the runs with their status and last metrics,
+ * each run's config, metrics and checkpoints, the presets, a stream of server-sent events as runs
+ * grow, and starting and stopping runs. The contract, endpoint by endpoint, is in `runs_api.ts`,
+ * `events.ts` and `app.ts`.
+ *
+ * **Security model.** It listens on 127.0.0.1 only, yet everything on this machine can reach that
+ * address, browser pages included. So a request must name this server in `Host` (a rebound DNS
+ * name is refused), a browser request must come from this server's own origin, and every `/api/`
+ * request must carry the 32-hex-character token printed at start: as the HttpOnly, SameSite=Strict
+ * cookie that `GET /?token=T` sets, or as `Authorization: Bearer T`. A run name in a path is
+ * checked and looked up only as a plain folder directly under the runs folder, so nothing outside
+ * it is read. Bodies are limited to 64 KiB; each bad request gets a one-line JSON error and the
+ * server goes on. (See `auth.ts`.) A limit: cookies ignore ports, so two servers on one machine
+ * share the cookie name, and logging in to one logs the browser out of the other.
+ *
+ * **Why runs are child processes.** Training blocks the thread it runs on: a CPU run computes for
+ * seconds between awaits and a GPU run waits on the device, and on the server's thread either
+ * would freeze every request. A child process (`mechlab train`, the same program) keeps the
+ * server answering, dies alone if it fails, stops on SIGTERM exactly as from the command line
+ * (final checkpoint at the next evaluation), and writes the same run folder a command-line run
+ * does, so the server watches every run the same way: by polling its files. (See `launcher.ts`.)
+ *
+ * @example
+ * ```ts
+ * import { startServer } from "./mod.ts";
+ * const runs = await Deno.makeTempDir();
+ * const server = await startServer({ port: 0, runs });
+ * const origin = `http://127.0.0.1:${server.port}`;
+ * const res = await fetch(`${origin}/api/runs`, {
+ *   headers: { authorization: `Bearer ${server.token}` },
+ * });
+ * await res.json(); // []
+ * await server.close();
+ * await Deno.remove(runs);
+ * ```
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import meta from "../../deno.json" with { type: "json" };
+import * as bundle from "../../ui/bundle.gen.ts";
+import { type Assets, createHandler } from "./app.ts";
+import { newToken } from "./auth.ts";
+import { errorResponse } from "./http.ts";
+import { EventHub } from "./events.ts";
+import { Launcher } from "./launcher.ts";
+import { RunIndex } from "./run_index.ts";
+
+/** How to start the server. */
+export interface ServerOptions {
+  /** The port on 127.0.0.1; 0 picks a free one (7310). */
+  port?: number;
+  /** The runs folder (`runs`). */
+  runs?: string;
+  /** The token (a fresh random one). */
+  token?: string;
+  /** Milliseconds between looks at the runs folder for events (500). */
+  pollMs?: number;
+  /** The page (the embedded bundle). */
+  assets?: Assets;
+}
+
+/** A started server. */
+export interface ServerHandle {
+  /** The link to open: `http://127.0.0.1:PORT/?token=TOKEN`. */
+  url: string;
+  /** The token every `/api/` request needs. */
+  token: string;
+  /** The port it listens on. */
+  port: number;
+  /**
+   * Stops answering, ends the event streams and stops the runs it started: one SIGTERM each (a
+   * final checkpoint at the next evaluation), then after `graceMs` (60 000) a second SIGTERM and
+   * then SIGKILL. Calling it again with `graceMs: 0` stops waiting for the checkpoints.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/**
+ * Starts the server on 127.0.0.1. A port in use is a `Deno.errors.AddrInUse`.
+ *
+ * @example
+ * ```ts
+ * import { startServer } from "./mod.ts";
+ * const server = await startServer({ port: 0, runs: "runs", token: "0123456789abcdef0123456789abcdef" });
+ * server.url; // `http://127.0.0.1:${server.port}/?token=0123456789abcdef0123456789abcdef`
+ * await server.close();
+ * ```
+ */
+export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
+  const runs = resolve(options.runs ?? "runs");
+  const token = options.token ?? newToken();
+  if (!/^[0-9A-Za-z_-]{16,}$/.test(token)) {
+    throw new RangeError("token: at least 16 letters, digits, '_' or '-'");
+  }
+  const index = new RunIndex(runs);
+  const launcher = new Launcher({ onExit: () => hub.poke() });
+  const hub: EventHub = new EventHub(index, () => launcher.running(), {
+    ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+  });
+  await hub.start();
+  let port = 0;
+  const handler = createHandler({
+    token,
+    port: () => port,
+    assets: options.assets ?? bundle,
+    api: { runs, index, launcher, hub, version: meta.version },
+  });
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: "127.0.0.1",
+      port: options.port ?? 7310,
+      onListen: () => {}, // the caller prints the one start line
+      onError: (e) => errorResponse(500, `internal error: ${(e as Error)?.message ?? e}`),
+    }, handler);
+  } catch (e) {
+    hub.close();
+    throw e;
+  }
+  port = server.addr.port;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    token,
+    port,
+    close(closeOptions = {}) {
+      if (closing !== undefined) {
+        if (closeOptions.graceMs === 0) launcher.hurry();
+        return closing;
+      }
+      closing = (async () => {
+        hub.close(); // ends the event streams, which shutdown would otherwise wait for
+        await server.shutdown();
+        await launcher.close(closeOptions.graceMs ?? 60_000);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,263 @@
+/**
+ * The run endpoints: the list, one run's config, metrics and checkpoints, the presets, and
+ * starting and stopping runs. A run name in a path is checked with `validateRunName` (400) and
+ * then looked up as a plain folder directly under the runs folder (404 if there is none), so no
+ * path a request names can lead outside it.
+ *
+ * @module
+ */
+
+import { basename, join } from "node:path";
+import { RunFolder, validateRunName } from "../runs/mod.ts";
+import { PRESETS } from "../train/presets.ts";
+import type { EventHub } from "./events.ts";
+import { HttpError, json, readJsonBody } from "./http.ts";
+import { defaultRunName, launchFlags, parseLaunchBody } from "./launch_args.ts";
+import type { Launcher } from "./launcher.ts";
+import { type RunEntry, type RunIndex, summarize } from "./run_index.ts";
+
+/** What the run endpoints work with. */
+export interface RunsApi {
+  /** The runs folder, absolute. */
+  runs: string;
+  index: RunIndex;
+  launcher: Launcher;
+  hub: EventHub;
+  /** mechlab's version, written into each new run's config. */
+  version: string;
+}
+
+/** The most bytes a request body may have. */
+export const BODY_LIMIT = 64 * 1024;
+/** Runs this server trains at once, at most: a stuck button cannot start a hundred. */
+const MAX_RUNNING = 16;
+/** A safetensors header longer than this is not read for its step. */
+const MAX_HEADER = 16 * 1024 * 1024;
+
+/**
+ * `GET /api/runs`: every run, newest first.
+ *
+ * @example
+ * ```ts ignore
+ * const rows = await (await listRuns(api)).json(); // [{ name, task, preset, status, ... }]
+ * ```
+ */
+export async function listRuns(api: RunsApi): Promise<Response> {
+  const running = api.launcher.running();
+  return json(200, (await api.index.scan()).map((e) => summarize(e, running)));
+}
+
+/**
+ * `GET /api/runs/NAME/config`: the run's `config.json`.
+ *
+ * @example
+ * ```ts ignore
+ * const config = await (await runConfig(api, "modular_add_23")).json();
+ * ```
+ */
+export async function runConfig(api: RunsApi, name: string): Promise<Response> {
+  return json(200, (await findRun(api, name)).config);
+}
+
+/**
+ * `GET /api/runs/NAME/metrics?from=STEP`: the metrics lines with `step >= STEP` (default 0).
+ *
+ * @example
+ * ```ts ignore
+ * const lines = await (await runMetrics(api, "modular_add_23", "500")).json();
+ * ```
+ */
+export async function runMetrics(
+  api: RunsApi,
+  name: string,
+  from: string | null,
+): Promise<Response> {
+  const start = from === null ? 0 : Number(from);
+  if (from !== null && (from.trim() === "" || !Number.isFinite(start))) {
+    throw new HttpError(400, `from ${JSON.stringify(from)}: not a number`);
+  }
+  const run = await findRun(api, name);
+  return json(200, run.records.filter((r) => (r.step ?? -Infinity) >= start));
+}
+
+/**
+ * `GET /api/runs/NAME/checkpoints`: `[{ step, file }]`, the step files by step, then
+ * `final.safetensors` with the step in its metadata.
+ *
+ * @example
+ * ```ts ignore
+ * await (await runCheckpoints(api, "modular_add_23")).json();
+ * // [{ step: 500, file: "step_000500.safetensors" }, { step: 1500, file: "final.safetensors" }]
+ * ```
+ */
+export async function runCheckpoints(api: RunsApi, name: string): Promise<Response> {
+  const folder = new RunFolder((await findRun(api, name)).path);
+  const out = (await folder.listCheckpoints()).map((c) => ({
+    step: c.step,
+    file: basename(c.path),
+  }));
+  const finalStep = await checkpointStep(folder.finalPath());
+  if (finalStep !== undefined) out.push({ step: finalStep, file: "final.safetensors" });
+  return json(200, out);
+}
+
+/**
+ * `GET /api/presets`: each preset's `why`, task, model and train settings, for the launch form.
+ *
+ * @example
+ * ```ts
+ * import { presets } from "./runs_api.ts";
+ * Object.keys(await presets().json()); // ["grokking", "oocl", "smoke"]
+ * ```
+ */
+export function presets(): Response {
+  return json(
+    200,
+    Object.fromEntries(
+      Object.entries(PRESETS).map(([name, p]) => [name, {
+        why: p.why,
+        task: p.task,
+        model: p.model,
+        train: p.train,
+      }]),
+    ),
+  );
+}
+
+/**
+ * `POST /api/runs`: checks the body, resolves its config, and starts `mechlab train` for it as a
+ * child process; 201 `{ name }`. A bad body is a 400, a name in use a 409.
+ *
+ * @example
+ * ```ts ignore
+ * const req = new Request("http://127.0.0.1/api/runs", {
+ *   method: "POST",
+ *   body: JSON.stringify({ preset: "smoke", overrides: { train: { steps: 100 } } }),
+ * });
+ * await (await launchRun(api, req)).json(); // { name: "modular_add_23" }
+ * ```
+ */
+export async function launchRun(api: RunsApi, req: Request): Promise<Response> {
+  const body = await readJsonBody(req, BODY_LIMIT);
+  let request, launch;
+  try {
+    request = parseLaunchBody(body);
+    launch = launchFlags(request, api.version);
+  } catch (e) {
+    throw new HttpError(400, (e as Error).message);
+  }
+  const running = api.launcher.running();
+  if (running.size >= MAX_RUNNING) {
+    throw new HttpError(429, `${running.size} runs are training; stop one first`);
+  }
+  let name = request.name;
+  if (name === undefined) {
+    name = await freeName(api.runs, defaultRunName(launch.config), running);
+  } else if (running.has(name) || await taken(join(api.runs, name))) {
+    throw new HttpError(409, `run '${name}' exists; choose another name`);
+  }
+  const args = [...launch.flags, `--out=${api.runs}`, `--name=${name}`];
+  if (request.device !== undefined) args.push(`--device=${request.device}`);
+  try {
+    api.launcher.launch(name, args);
+  } catch (e) {
+    throw new HttpError(500, `cannot start mechlab train: ${(e as Error).message}`);
+  }
+  return json(201, { name });
+}
+
+/**
+ * `POST /api/runs/NAME/stop`: SIGTERM to the run's process, which ends at its next evaluation
+ * with a final checkpoint; 202 `{}`, or 404 if this server has no such run alive.
+ *
+ * @example
+ * ```ts ignore
+ * stopRun(api, "modular_add_23").status; // 202
+ * ```
+ */
+export function stopRun(api: RunsApi, name: string): Response {
+  checkName(name);
+  if (!api.launcher.stop(name)) throw new HttpError(404, `no running run '${name}' started here`);
+  return json(202, {});
+}
+
+/**
+ * `GET /api/runs/NAME/log` (beyond the contract, for a run that failed to start): whether its
+ * process is alive, its exit code, and its last 50 lines of output.
+ *
+ * @example
+ * ```ts ignore
+ * await runLog(api, "modular_add_23").json(); // { running: false, code: 0, lines: [...] }
+ * ```
+ */
+export function runLog(api: RunsApi, name: string): Response {
+  checkName(name);
+  const log = api.launcher.log(name);
+  if (log === undefined) throw new HttpError(404, `no run '${name}' started here`);
+  return json(200, log);
+}
+
+/** The run of that name, or a 400 (bad name) or 404 (none). */
+async function findRun(api: RunsApi, name: string): Promise<RunEntry> {
+  checkName(name);
+  const run = await api.index.get(name);
+  if (run === undefined) throw new HttpError(404, `run '${name}' not found`);
+  return run;
+}
+
+function checkName(name: string): void {
+  try {
+    validateRunName(name);
+  } catch (e) {
+    throw new HttpError(400, (e as Error).message);
+  }
+}
+
+/** `base`, `base-2`, ...: the first name neither on disk nor launched here (folder still coming). */
+async function freeName(parent: string, base: string, launched: Set<string>): Promise<string> {
+  for (let i = 1;; i++) {
+    const name = i === 1 ? base : `${base}-${i}`;
+    if (!launched.has(name) && !(await taken(join(parent, name)))) return name;
+  }
+}
+
+async function taken(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The `step` in a safetensors file's `__metadata__`, reading only its header. */
+async function checkpointStep(path: string): Promise<number | undefined> {
+  const info = await Deno.lstat(path).catch(() => undefined);
+  if (!info?.isFile) return undefined;
+  try {
+    const file = await Deno.open(path, { read: true });
+    try {
+      const head = await readExactly(file, 8);
+      const n = Number(new DataView(head.buffer).getBigUint64(0, true));
+      if (n > MAX_HEADER) return undefined;
+      const header = JSON.parse(new TextDecoder().decode(await readExactly(file, n)));
+      const step = Number(header?.__metadata__?.step);
+      return Number.isSafeInteger(step) ? step : undefined;
+    } finally {
+      file.close();
+    }
+  } catch {
+    return undefined; // torn or foreign: not listed
+  }
+}
+
+async function readExactly(file: Deno.FsFile, n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let at = 0;
+  while (at < n) {
+    const got = await file.read(out.subarray(at));
+    if (got === null) throw new Error("short file");
+    at += got;
+  }
+  return out;
+}

@@ -1,0 +1,216 @@
+// deno-lint-ignore-file no-explicit-any -- the API's JSON answers, read field by field
+// Runs started from the API as child processes: a tiny run streams its metrics as events and
+// finishes with the config the request resolved to; a long one stops on request with a final
+// checkpoint at its last metrics step; and while one trains, the server answers within 250 ms.
+import * as assert from "node:assert/strict";
+import meta from "../../deno.json" with { type: "json" };
+import { readSafetensors } from "../../engine/runs/mod.ts";
+import { startServer } from "../../engine/server/mod.ts";
+import { resolveConfig } from "../../engine/train/presets.ts";
+
+/** The smoke preset made tiny: p = 7 and a 8-wide model train 40 steps in well under a second. */
+const TINY = {
+  task: { p: 7 },
+  model: { d_model: 8, n_heads: 2, d_head: 4, d_mlp: 16 },
+  train: { steps: 40, eval_every: 10 },
+};
+
+interface Server {
+  origin: string;
+  runs: string;
+  call: (path: string, init?: RequestInit) => Promise<{ status: number; body: any }>;
+  events: () => Promise<Events>;
+}
+
+async function withServer(fn: (s: Server) => Promise<void>): Promise<void> {
+  const runs = await Deno.makeTempDir();
+  const server = await startServer({ port: 0, runs });
+  const origin = `http://127.0.0.1:${server.port}`;
+  const auth = { authorization: `Bearer ${server.token}` };
+  const streams: Events[] = [];
+  try {
+    await fn({
+      origin,
+      runs,
+      call: async (path, init = {}) => {
+        const res = await fetch(origin + path, { ...init, headers: { ...auth, ...init.headers } });
+        return { status: res.status, body: await res.json() };
+      },
+      events: async () => {
+        const res = await fetch(`${origin}/api/events`, { headers: auth });
+        const events = sse(res.body!);
+        streams.push(events);
+        return events;
+      },
+    });
+  } finally {
+    for (const s of streams) await s.cancel();
+    await server.close(); // stops any run still going, and waits for it
+    await Deno.remove(runs, { recursive: true });
+  }
+}
+
+Deno.test("serve: a run launched from the API streams metrics and finishes", async () => {
+  await withServer(async ({ runs, call, events }) => {
+    const stream = await events();
+    await stream.next((e) => e.event === "runs"); // connected
+    const body = { preset: "smoke", overrides: TINY, device: "cpu" };
+    const launched = await call("/api/runs", { method: "POST", body: JSON.stringify(body) });
+    assert.equal(launched.status, 201, JSON.stringify(launched.body));
+    assert.deepEqual(launched.body, { name: "modular_add_7" }); // the task's name, as train's
+    const first = await stream.next((e) =>
+      e.event === "metrics" && e.data.name === "modular_add_7"
+    );
+    assert.equal(first.data.records[0].step, 0);
+    const listed = (await call("/api/runs")).body.find((r: any) => r.name === "modular_add_7");
+    assert.ok(listed, "listed");
+    assert.equal(listed.steps, 40);
+    assert.ok(["running", "finished"].includes(listed.status), listed.status);
+
+    // The end: a runs event with it finished (its process gone, its last step 40).
+    await stream.next((e) =>
+      e.event === "runs" &&
+      e.data.some((r: any) => r.name === "modular_add_7" && r.status === "finished")
+    );
+    const metrics = (await call("/api/runs/modular_add_7/metrics")).body;
+    assert.deepEqual(metrics.map((m: any) => m.step), [0, 10, 20, 30, 40]);
+    // The child trained the config the request resolved to, flag for flag.
+    const config = JSON.parse(await Deno.readTextFile(`${runs}/modular_add_7/config.json`));
+    assert.deepEqual(
+      config,
+      JSON.parse(JSON.stringify(resolveConfig("smoke", TINY, meta.version))),
+    );
+    const log = (await call("/api/runs/modular_add_7/log")).body;
+    assert.equal(log.code, 0, log.lines.join("\n"));
+    assert.equal(log.running, false);
+    assert.match(log.lines.at(-1), /run folder: .*modular_add_7$/);
+    // The name is taken now: a second launch gets the next free one.
+    const again = await call("/api/runs", { method: "POST", body: JSON.stringify(body) });
+    assert.deepEqual(again.body, { name: "modular_add_7-2" });
+  });
+});
+
+Deno.test("serve: stop ends a run at its next evaluation with a final checkpoint", async () => {
+  await withServer(async ({ runs, call, events }) => {
+    const stream = await events();
+    const body = {
+      preset: "smoke",
+      name: "long",
+      device: "cpu",
+      overrides: { ...TINY, train: { steps: 1_000_000, eval_every: 20 } },
+    };
+    assert.equal(
+      (await call("/api/runs", { method: "POST", body: JSON.stringify(body) })).status,
+      201,
+    );
+    await stream.next((e) =>
+      e.event === "metrics" && e.data.name === "long" &&
+      e.data.records.some((r: any) => r.step >= 20)
+    );
+    assert.equal((await call("/api/runs")).body[0].status, "running");
+    const stop = await call("/api/runs/long/stop", { method: "POST" });
+    assert.deepEqual(stop, { status: 202, body: {} });
+    // A second press is not a second SIGTERM (which would quit without the checkpoint).
+    assert.equal((await call("/api/runs/long/stop", { method: "POST" })).status, 202);
+    await stream.next((e) =>
+      e.event === "runs" && e.data.some((r: any) => r.name === "long" && r.status === "stopped")
+    );
+    const metrics = (await call("/api/runs/long/metrics")).body;
+    const last = metrics.at(-1).step;
+    assert.ok(last >= 20 && last < 1_000_000, `stopped at ${last}`);
+    const final = await readSafetensors(`${runs}/long/checkpoints/final.safetensors`);
+    assert.equal(final.metadata.step, String(last), "final checkpoint at the last metrics step");
+    const checkpoints = (await call("/api/runs/long/checkpoints")).body;
+    assert.deepEqual(checkpoints.at(-1), { step: last, file: "final.safetensors" });
+    assert.equal((await call("/api/runs/long/log")).body.code, 0);
+    assert.equal((await call("/api/runs/long/stop", { method: "POST" })).status, 404);
+  });
+});
+
+const adapter = await navigator.gpu?.requestAdapter().catch(() => null);
+
+Deno.test({
+  name: "serve: answers within 250 ms while a run trains",
+  sanitizeResources: false, // the adapter probe above holds WebGPU resources
+  sanitizeOps: false,
+  fn: async () => {
+    await withServer(async ({ call, events }) => {
+      const stream = await events();
+      // The smoke preset at full size: real work for the child, on the GPU adapter if there is one.
+      const device = adapter ? "gpu" : "cpu";
+      const body = {
+        preset: "smoke",
+        name: "busy",
+        device,
+        overrides: { train: { steps: 100_000, eval_every: 50 } },
+      };
+      assert.equal(
+        (await call("/api/runs", { method: "POST", body: JSON.stringify(body) })).status,
+        201,
+      );
+      await stream.next((e) =>
+        e.event === "metrics" && e.data.name === "busy" &&
+        e.data.records.some((r: any) => r.step >= 50)
+      );
+      const times: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const t0 = performance.now();
+        const { status } = await call("/api/runs");
+        times.push(performance.now() - t0);
+        assert.equal(status, 200);
+      }
+      const max = Math.max(...times);
+      console.log(`  GET /api/runs while training on ${device}: max ${max.toFixed(1)} ms of 20`);
+      assert.ok(max < 250, `max ${max.toFixed(1)} ms`);
+      const log = (await call("/api/runs/busy/log")).body;
+      assert.equal(log.running, true, "still training when measured");
+      assert.equal((await call("/api/runs/busy/stop", { method: "POST" })).status, 202);
+    });
+  },
+});
+
+type Event = { event: string; data: any };
+
+interface Events {
+  /** The next event that `match`es (skipping others), within 30 s. */
+  next: (match: (e: Event) => boolean) => Promise<Event>;
+  cancel: () => Promise<void>;
+}
+
+function sse(body: ReadableStream<Uint8Array>): Events {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  return {
+    async next(match) {
+      const deadline = Date.now() + 30_000;
+      while (true) {
+        const end = buffer.indexOf("\n\n");
+        if (end >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (event === undefined || data === undefined) continue;
+          const e = { event, data: JSON.parse(data) };
+          if (match(e)) return e;
+          continue;
+        }
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error("no such event in 30 s")),
+            deadline - Date.now(),
+          );
+        });
+        try {
+          const r = await Promise.race([reader.read(), timeout]);
+          if (r.done) throw new Error("event stream ended");
+          buffer += r.value;
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+    },
+    cancel: () => reader.cancel(),
+  };
+}

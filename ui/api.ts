@@ -1,0 +1,183 @@
+/// <reference lib="dom" />
+/**
+ * The page's client of `mechlab serve`: same-origin `fetch` of `/api/...` and the `/api/events`
+ * stream. Authentication is the HttpOnly cookie the server set when the page was opened with its
+ * `?token=`: the page never sees the token, the browser sends the cookie.
+ *
+ * @module
+ */
+
+import type { Checkpoint, LaunchRequest, MetricsRecord, Preset, RunSummary } from "./types.ts";
+
+/**
+ * An error answer of the API: its status and its one-line `error`.
+ *
+ * @example
+ * ```ts
+ * import { ApiError } from "./api.ts";
+ * const e = new ApiError(400, "unknown preset 'x' (grokking, oocl, smoke)");
+ * e.status; // 400
+ * ```
+ */
+export class ApiError extends Error {
+  /** The HTTP status. */
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+  }
+}
+
+async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(path, { ...init, credentials: "same-origin" });
+  const body: unknown = await res.json().catch(() => null);
+  if (!res.ok) {
+    const error = (body as { error?: unknown } | null)?.error;
+    throw new ApiError(res.status, typeof error === "string" ? error : `HTTP ${res.status}`);
+  }
+  return body as T;
+}
+
+function runPath(name: string, rest: string): string {
+  return `/api/runs/${encodeURIComponent(name)}/${rest}`;
+}
+
+/**
+ * `GET /api/runs`: every run with its last metrics line.
+ *
+ * @example
+ * ```ts
+ * import { getRuns } from "./api.ts";
+ * const names = (await getRuns()).map((r) => r.name);
+ * ```
+ */
+export function getRuns(): Promise<RunSummary[]> {
+  return request("/api/runs");
+}
+
+/**
+ * `GET /api/runs/NAME/config`: the run's `config.json`.
+ *
+ * @example
+ * ```ts
+ * import { getConfig } from "./api.ts";
+ * const config = await getConfig("modular_add_23");
+ * ```
+ */
+export function getConfig(name: string): Promise<Record<string, unknown>> {
+  return request(runPath(name, "config"));
+}
+
+/**
+ * `GET /api/runs/NAME/metrics?from=STEP`: the metrics lines with `step >= from`.
+ *
+ * @example
+ * ```ts
+ * import { getMetrics } from "./api.ts";
+ * const lines = await getMetrics("modular_add_23", 500);
+ * ```
+ */
+export function getMetrics(name: string, from = 0): Promise<MetricsRecord[]> {
+  return request(runPath(name, `metrics?from=${from}`));
+}
+
+/**
+ * `GET /api/runs/NAME/checkpoints`: the checkpoints by step, `final.safetensors` last.
+ *
+ * @example
+ * ```ts
+ * import { getCheckpoints } from "./api.ts";
+ * const steps = (await getCheckpoints("modular_add_23")).map((c) => c.step);
+ * ```
+ */
+export function getCheckpoints(name: string): Promise<Checkpoint[]> {
+  return request(runPath(name, "checkpoints"));
+}
+
+/**
+ * `GET /api/presets`: the presets a run can start from, by name.
+ *
+ * @example
+ * ```ts
+ * import { getPresets } from "./api.ts";
+ * const names = Object.keys(await getPresets());
+ * ```
+ */
+export function getPresets(): Promise<Record<string, Preset>> {
+  return request("/api/presets");
+}
+
+/**
+ * `POST /api/runs`: starts a training run; its folder's name. A bad preset or override throws an
+ * `ApiError` with status 400 and the server's one-line reason.
+ *
+ * @example
+ * ```ts
+ * import { launchRun } from "./api.ts";
+ * const { name } = await launchRun({ preset: "smoke", overrides: { train: { steps: 200 } } });
+ * ```
+ */
+export function launchRun(body: LaunchRequest): Promise<{ name: string }> {
+  return request("/api/runs", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+/**
+ * `POST /api/runs/NAME/stop`: asks a run this server started to stop at its next evaluation.
+ *
+ * @example
+ * ```ts
+ * import { stopRun } from "./api.ts";
+ * await stopRun("modular_add_23");
+ * ```
+ */
+export async function stopRun(name: string): Promise<void> {
+  await request(runPath(name, "stop"), { method: "POST" });
+}
+
+/** What `subscribe` calls back with. */
+export interface EventHandlers {
+  /** New lines of a run's metrics (after a replaced file, again from its first line). */
+  metrics(name: string, records: MetricsRecord[]): void;
+  /** The whole runs list, when a run appears or goes or a status changes. */
+  runs(list: RunSummary[]): void;
+  /** The stream opened (`true`, also after a reconnect) or dropped (`false`). */
+  connected(open: boolean): void;
+}
+
+/**
+ * Listens to `GET /api/events`; the browser reconnects by itself after a drop. Returns the
+ * function that closes the stream.
+ *
+ * @example
+ * ```ts
+ * import { subscribe } from "./api.ts";
+ * const close = subscribe({
+ *   metrics: (name, records) => console.log(name, records.length),
+ *   runs: (list) => console.log(list.length),
+ *   connected: (open) => console.log(open ? "live" : "reconnecting"),
+ * });
+ * close();
+ * ```
+ */
+export function subscribe(handlers: EventHandlers): () => void {
+  const source = new EventSource("/api/events");
+  source.addEventListener("open", () => handlers.connected(true));
+  source.addEventListener("error", () => handlers.connected(false));
+  source.addEventListener("metrics", (e) => {
+    const { name, records } = JSON.parse((e as MessageEvent<string>).data) as {
+      name: string;
+      records: MetricsRecord[];
+    };
+    handlers.metrics(name, records);
+  });
+  source.addEventListener("runs", (e) => {
+    handlers.runs(JSON.parse((e as MessageEvent<string>).data) as RunSummary[]);
+  });
+  return () => source.close();
+}

@@ -1,0 +1,68 @@
+/// <reference lib="dom" />
+/**
+ * The page of `mechlab serve`: runs, curves, checkpoints, config diff and the launch form, each a
+ * small view over the signals of `state.ts`. Entry point of the bundle (`deno task build:ui`).
+ *
+ * @module
+ */
+
+import { render } from "preact";
+import { Checkpoints } from "./checkpoints.tsx";
+import { ConfigDiff } from "./config_diff.tsx";
+import { Curves } from "./curves.tsx";
+import { LaunchForm } from "./launch_form.tsx";
+import { RunsTable } from "./runs_table.tsx";
+import { connection, problem, start } from "./state.ts";
+
+const CONNECTION_TEXT = {
+  connecting: "connecting…",
+  live: "live",
+  reconnecting: "reconnecting…",
+  unauthorized: "not signed in",
+};
+
+/**
+ * The whole page.
+ *
+ * @example
+ * ```tsx
+ * import { App } from "./app.tsx";
+ * const page = <App />;
+ * ```
+ */
+export function App() {
+  return (
+    <>
+      <header>
+        <h1>mechlab</h1>
+        <span class={`connection ${connection.value}`} data-testid="connection">
+          {CONNECTION_TEXT[connection.value]}
+        </span>
+      </header>
+      {connection.value === "unauthorized" && (
+        <p class="error" role="alert">
+          This page needs the address <code>mechlab serve</code> printed, with its{" "}
+          <code>?token=</code>: open that once and the browser keeps the session.
+        </p>
+      )}
+      {problem.value !== "" && connection.value !== "unauthorized" && (
+        <p class="error" role="alert" data-testid="problem">{problem}</p>
+      )}
+      <main>
+        <RunsTable />
+        <Curves />
+        <div class="panels">
+          <Checkpoints />
+          <ConfigDiff />
+          <LaunchForm />
+        </div>
+      </main>
+    </>
+  );
+}
+
+const root = globalThis.document?.getElementById("app");
+if (root) {
+  render(<App />, root);
+  void start();
+}

@@ -1,0 +1,106 @@
+/// <reference lib="dom" />
+/**
+ * The checked runs' curves on one step axis: loss (log y) and accuracy, train solid and test
+ * dashed, one colour per run (per run and group for `oocl` runs' per-table keys). Redrawn as the
+ * stream appends lines.
+ *
+ * @module
+ */
+
+import { computed } from "@preact/signals";
+import type uPlot from "uplot";
+import { Chart } from "./chart.tsx";
+import { type ChartData, chartData } from "./series.ts";
+import { metrics, selected } from "./state.ts";
+
+// Tableau 10: distinct hues that stay apart on a white background.
+const PALETTE = [
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#bcbd22",
+  "#17becf",
+];
+
+const charted = computed(() =>
+  selected.value.flatMap((name) => {
+    const records = metrics.value[name];
+    return records === undefined ? [] : [{ name, records }];
+  })
+);
+const loss = computed(() => chartData(charted.value, "loss"));
+const acc = computed(() => chartData(charted.value, "acc"));
+
+// One colour per (run, group), in the order they appear, so the same run keeps its colour in
+// both charts while runs are only added at the end.
+const colours = computed(() => {
+  const out = new Map<string, string>();
+  for (const d of [loss.value, acc.value]) {
+    for (const l of d.lines) {
+      const id = `${l.run}\u0000${l.group ?? ""}`;
+      if (!out.has(id)) out.set(id, PALETTE[out.size % PALETTE.length]!);
+    }
+  }
+  return out;
+});
+
+function seriesOf(d: ChartData): uPlot.Series[] {
+  return d.lines.map((l) => ({
+    label: `${l.run} ${l.key}`,
+    stroke: colours.value.get(`${l.run}\u0000${l.group ?? ""}`)!,
+    width: 1.5,
+    ...(l.split === "train" ? {} : { dash: [6, 4] }),
+    spanGaps: true, // runs evaluated at other steps leave gaps on the shared axis
+    points: { show: false },
+    value: (_u: uPlot, v: number | null) => v === null ? "—" : v.toPrecision(4),
+  }));
+}
+
+function CurveChart(props: { data: ChartData; metric: "loss" | "acc" }) {
+  const testid = props.metric === "loss" ? "loss-chart" : "acc-chart";
+  const title = props.metric === "loss" ? "loss" : "accuracy";
+  if (props.data.lines.length === 0) {
+    return (
+      <div class="chart empty" data-testid={testid}>
+        <h3>{title}</h3>
+        <p class="hint">check runs in the table to see their {title} curves</p>
+      </div>
+    );
+  }
+  return (
+    <Chart
+      testid={testid}
+      title={title}
+      yLabel={props.metric === "loss" ? "loss (log)" : "accuracy"}
+      log={props.metric === "loss"}
+      series={seriesOf(props.data)}
+      data={[props.data.steps, ...props.data.values]}
+    />
+  );
+}
+
+/**
+ * The loss and accuracy charts of the checked runs.
+ *
+ * @example
+ * ```tsx
+ * import { Curves } from "./curves.tsx";
+ * const view = <Curves />;
+ * ```
+ */
+export function Curves() {
+  return (
+    <section class="curves">
+      <h2>curves</h2>
+      <div class="charts">
+        <CurveChart data={loss.value} metric="loss" />
+        <CurveChart data={acc.value} metric="acc" />
+      </div>
+    </section>
+  );
+}
