@@ -7,6 +7,7 @@ import { writeSafetensorsAtomic } from "../../engine/runs/mod.ts";
 import { startServer } from "../../engine/server/mod.ts";
 import { tensor } from "../../engine/tensor/mod.ts";
 import { PRESETS, resolveConfig } from "../../engine/train/presets.ts";
+import { sse } from "./sse.ts";
 
 const ALPHA_TIME = new Date("2026-01-02T03:04:05.000Z");
 const BETA_TIME = new Date("2026-01-01T00:00:00.000Z");
@@ -346,7 +347,7 @@ Deno.test("serve: events stream new metrics lines and new runs", async () => {
       headers: { authorization: `Bearer ${token}` },
     });
     assert.equal(res.headers.get("content-type"), "text/event-stream");
-    const events = sse(res.body!);
+    const events = sse(res.body!, 5000);
     try {
       const first = await events.next();
       assert.equal(first.event, "runs");
@@ -386,38 +387,3 @@ Deno.test("serve: events stream new metrics lines and new runs", async () => {
     }
   });
 });
-
-/** Server-sent events from a stream, one at a time (5 s each at most). */
-function sse(body: ReadableStream<Uint8Array>) {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  return {
-    // deno-lint-ignore no-explicit-any
-    async next(): Promise<{ event: string; data: any }> {
-      const deadline = Date.now() + 5000;
-      while (true) {
-        const end = buffer.indexOf("\n\n");
-        if (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event !== undefined && data !== undefined) return { event, data: JSON.parse(data) };
-          continue; // a comment or the retry line
-        }
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error("no event within 5 s")), deadline - Date.now());
-        });
-        try {
-          const r = await Promise.race([reader.read(), timeout]);
-          if (r.done) throw new Error("event stream ended");
-          buffer += r.value;
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-    },
-    cancel: () => reader.cancel(),
-  };
-}

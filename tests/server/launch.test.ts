@@ -7,6 +7,7 @@ import meta from "../../deno.json" with { type: "json" };
 import { readSafetensors } from "../../engine/runs/mod.ts";
 import { startServer } from "../../engine/server/mod.ts";
 import { resolveConfig } from "../../engine/train/presets.ts";
+import { type Events, sse } from "./sse.ts";
 
 /** The smoke preset made tiny: p = 7 and a 8-wide model train 40 steps in well under a second. */
 const TINY = {
@@ -38,7 +39,7 @@ async function withServer(fn: (s: Server) => Promise<void>): Promise<void> {
       },
       events: async () => {
         const res = await fetch(`${origin}/api/events`, { headers: auth });
-        const events = sse(res.body!);
+        const events = sse(res.body!, 30000);
         streams.push(events);
         return events;
       },
@@ -168,49 +169,3 @@ Deno.test({
     });
   },
 });
-
-type Event = { event: string; data: any };
-
-interface Events {
-  /** The next event that `match`es (skipping others), within 30 s. */
-  next: (match: (e: Event) => boolean) => Promise<Event>;
-  cancel: () => Promise<void>;
-}
-
-function sse(body: ReadableStream<Uint8Array>): Events {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  return {
-    async next(match) {
-      const deadline = Date.now() + 30_000;
-      while (true) {
-        const end = buffer.indexOf("\n\n");
-        if (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event === undefined || data === undefined) continue;
-          const e = { event, data: JSON.parse(data) };
-          if (match(e)) return e;
-          continue;
-        }
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error("no such event in 30 s")),
-            deadline - Date.now(),
-          );
-        });
-        try {
-          const r = await Promise.race([reader.read(), timeout]);
-          if (r.done) throw new Error("event stream ended");
-          buffer += r.value;
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-    },
-    cancel: () => reader.cancel(),
-  };
-}
