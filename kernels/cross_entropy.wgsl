@@ -28,7 +28,7 @@ const V: u32 = {{V}}u;
 const G: u32 = {{G}}u;
 const BOUNDS = array<u32, {{G}} + 1>({{BOUNDS}}); // [G + 1]: segment g is rows BOUNDS[g]..BOUNDS[g+1]-1
 const WG: u32 = {{WG}}u;
-const LOWEST: f32 = -3.40282347e+38f; // the lowest finite f32: a max that -inf logits cannot beat
+const NONE: u32 = 0xffffffffu; // the index of a partial that has seen no logit yet
 
 // cross_entropy_forward
 @group(0) @binding(0) var<storage, read> logits: array<f32>;         // [R, V]
@@ -57,9 +57,17 @@ struct Stats {
   i: u32,
 }
 
+/** exp(x - m) for x <= m, as 1 where x == m: -inf - -inf would make it NaN. */
+fn rescale(x: f32, m: f32) -> f32 {
+  return select(exp(x - m), 1.0, x == m);
+}
+
 fn merge(a: Stats, b: Stats) -> Stats {
+  // A partial that saw no logit (V < WG) adds nothing; its m is not a value to compare.
+  if (b.i == NONE) { return a; }
+  if (a.i == NONE) { return b; }
   let m = max(a.m, b.m);
-  let s = a.s * exp(a.m - m) + b.s * exp(b.m - m);
+  let s = a.s * rescale(a.m, m) + b.s * rescale(b.m, m);
   var i = a.i;
   if (b.m > a.m || (b.m == a.m && b.i < a.i)) { i = b.i; }
   return Stats(m, s, i);
@@ -68,15 +76,19 @@ fn merge(a: Stats, b: Stats) -> Stats {
 /** The statistics of row `r`, returned alike to every invocation of the workgroup. */
 fn row_stats(r: u32, lid: u32) -> Stats {
   let base = r * V;
-  var st = Stats(LOWEST, 0.0, 0xffffffffu);
+  var st = Stats(0.0, 0.0, NONE);
   for (var v = lid; v < V; v += WG) {
     let x = logits[base + v];
-    if (x > st.m) {
+    // The first logit seeds the max, whatever it is (-inf and the lowest float included), so a
+    // row's argmax is always one of its own indices.
+    if (st.i == NONE) {
+      st = Stats(x, 1.0, v);
+    } else if (x > st.m) {
       st.s = st.s * exp(st.m - x) + 1.0;
       st.m = x;
       st.i = v;
     } else {
-      st.s += exp(x - st.m);
+      st.s += rescale(x, st.m);
     }
   }
   wmax[lid] = st.m;

@@ -98,6 +98,9 @@ export interface AdamWStepResult {
   clip: number;
 }
 
+/** The most steps a schedule can name: the GPU's step counter is a u32. */
+export const MAX_STEPS = 2 ** 32 - 1;
+
 function check(ok: boolean, message: string): void {
   if (!ok) throw new RangeError(`adamw: ${message}`);
 }
@@ -129,15 +132,19 @@ export function resolveAdamWOptions(options: AdamWOptions, size?: number): Resol
     noDecay: options.noDecay ?? [],
   };
   check(Number.isFinite(o.lr) && o.lr >= 0, `lr ${o.lr} must be finite and >= 0`);
-  check(Number.isInteger(o.warmup) && o.warmup >= 0, `warmup ${o.warmup} must be an integer >= 0`);
+  // The GPU counts steps in a u32: warmup and total must fit in one.
+  check(
+    Number.isInteger(o.warmup) && o.warmup >= 0 && o.warmup <= MAX_STEPS,
+    `warmup ${o.warmup} must be an integer in [0, ${MAX_STEPS}]`,
+  );
   check(
     o.schedule === "constant" || o.schedule === "cosine",
     `schedule "${o.schedule}" is not "constant" or "cosine"`,
   );
   if (o.schedule === "cosine") {
     check(
-      Number.isInteger(o.total) && o.total > o.warmup,
-      `cosine total ${options.total} must be an integer > warmup ${o.warmup}`,
+      Number.isInteger(o.total) && o.total > o.warmup && o.total <= MAX_STEPS,
+      `cosine total ${options.total} must be an integer > warmup ${o.warmup} and <= ${MAX_STEPS}`,
     );
     check(Number.isFinite(o.minLr) && o.minLr >= 0, `minLr ${o.minLr} must be finite and >= 0`);
   }

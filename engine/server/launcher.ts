@@ -150,8 +150,13 @@ export class Launcher {
     return new Set(this.#children.keys());
   }
 
-  /** Starts `mechlab train ARGS` for the run `name`; throws if the program cannot start. */
+  /**
+   * Starts `mechlab train ARGS` for the run `name`; throws if the program cannot start, or if a
+   * run of that name is still alive (replacing it would leave a process no one can stop).
+   */
   launch(name: string, args: string[]): void {
+    const alive = this.#children.get(name);
+    if (alive !== undefined && alive.code === null) throw new Error(`run '${name}' is running`);
     const { program, args: argv } = this.#command(args);
     const proc = new Deno.Command(program, {
       args: argv,

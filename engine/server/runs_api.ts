@@ -7,7 +7,7 @@
  * @module
  */
 
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { RunFolder, validateRunName } from "../runs/mod.ts";
 import { PRESETS } from "../train/presets.ts";
 import type { EventHub } from "./events.ts";
@@ -92,6 +92,9 @@ export async function runMetrics(
  */
 export async function runCheckpoints(api: RunsApi, name: string): Promise<Response> {
   const folder = new RunFolder((await findRun(api, name)).path);
+  // A symbolic link in place of checkpoints/ would lead outside the runs folder: none is listed.
+  const dir = await Deno.lstat(dirname(folder.finalPath())).catch(() => undefined);
+  if (dir === undefined || !dir.isDirectory || dir.isSymlink) return json(200, []);
   const out = (await folder.listCheckpoints()).map((c) => ({
     step: c.step,
     file: basename(c.path),
@@ -151,11 +154,21 @@ export async function launchRun(api: RunsApi, req: Request): Promise<Response> {
     throw new HttpError(429, `${running.size} runs are training; stop one first`);
   }
   let name = request.name;
-  if (name === undefined) {
-    name = await freeName(api.runs, defaultRunName(launch.config), running);
-  } else if (running.has(name) || await taken(join(api.runs, name))) {
-    throw new HttpError(409, `run '${name}' exists; choose another name`);
+  while (true) {
+    const launched = api.launcher.running(); // afresh each pass: another launch may have won
+    if (request.name === undefined) {
+      name = await freeName(api.runs, defaultRunName(launch.config), launched);
+    } else if (launched.has(request.name) || await taken(join(api.runs, request.name))) {
+      throw new HttpError(409, `run '${request.name}' exists; choose another name`);
+    }
+    // Checked again with no await before the launch: a request that ran during the awaits may
+    // have launched this very name (its folder not made yet), and two runs must not share one.
+    if (!api.launcher.running().has(name!)) break;
+    if (request.name !== undefined) {
+      throw new HttpError(409, `run '${request.name}' exists; choose another name`);
+    }
   }
+  name = name!;
   const args = [...launch.flags, `--out=${api.runs}`, `--name=${name}`];
   if (request.device !== undefined) args.push(`--device=${request.device}`);
   try {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { MAX_STEPS } from "../reference/adamw.ts";
+
 /** Training settings. Field names are snake_case as they appear in `config.json` and flags. */
 export interface TrainConfig {
   /** 25,000: the grokking run reaches test accuracy 0.99 near step 11,500 and cleans up after. */
@@ -62,10 +64,11 @@ export const DEFAULT_TRAIN: TrainConfig = {
  * ```
  */
 export function validateTrainConfig(t: TrainConfig): void {
+  // Step counts live in the GPU's u32 step counter: at most 2³² - 1.
   const integer = (key: keyof TrainConfig, min: number) => {
     const v = t[key] as number;
-    if (!Number.isInteger(v) || v < min) {
-      throw new RangeError(`${key} must be an integer >= ${min}, got ${v}`);
+    if (!Number.isInteger(v) || v < min || v > MAX_STEPS) {
+      throw new RangeError(`${key} must be an integer in [${min}, ${MAX_STEPS}], got ${v}`);
     }
   };
   integer("steps", 1);

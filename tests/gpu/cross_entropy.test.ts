@@ -226,3 +226,28 @@ gpuTest("cross_entropy: wrong shapes, dtypes and bounds are refused", async (gpu
   );
   for (const t of [logits, targets, weights, loss, dlogits, floatTargets, out]) t.release();
 });
+
+gpuTest(
+  "cross_entropy_eval: a row whose max is -inf or the lowest float still has an argmax",
+  async (gpu) => {
+    // V = 3 < WG: most invocations see no logit and must not take part in the argmax.
+    const lowest = -3.4028234663852886e38;
+    const logits = tensor([-Infinity, -Infinity, -Infinity, lowest, lowest, -Infinity], [2, 3]);
+    const ts = tensor([0, 0], [2], "i32");
+    assert.deepEqual([...refEval(logits, ts).correct.data], [1, 1]); // torch.argmax: index 0
+    const [gl, gt, loss, correct] = [
+      gpu.upload(logits),
+      gpu.upload(ts),
+      gpu.empty([2]),
+      gpu.empty([2]),
+    ];
+    gpu.run(await crossEntropyEval(gpu, { logits: gl, targets: gt }, { loss, correct }));
+    const [l, c] = await gpu.read([loss, correct]);
+    assert.deepEqual([...c!.data], [1, 1]);
+    assert.ok(
+      Math.abs(l!.data[1]! - Math.LN2) < 1e-6,
+      `two lowest-float maxima: loss ln 2, got ${l!.data[1]}`,
+    );
+    for (const t of [gl, gt, loss, correct]) t.release();
+  },
+);

@@ -387,3 +387,22 @@ Deno.test("serve: events stream new metrics lines and new runs", async () => {
     }
   });
 });
+
+Deno.test("serve: a checkpoints/ that is a symbolic link lists nothing from where it leads", async () => {
+  await withServer(async ({ origin, token, runs }) => {
+    const outside = await Deno.makeTempDir();
+    try {
+      const tensors = { w: tensor([1], [1], "f32") };
+      await writeSafetensorsAtomic(`${outside}/step_000777.safetensors`, tensors, { step: "777" });
+      await Deno.remove(`${runs}/beta/checkpoints`, { recursive: true }).catch(() => {});
+      await Deno.symlink(outside, `${runs}/beta/checkpoints`);
+      const res = await fetch(`${origin}/api/runs/beta/checkpoints`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), []);
+    } finally {
+      await Deno.remove(outside, { recursive: true });
+    }
+  });
+});

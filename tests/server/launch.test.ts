@@ -6,6 +6,7 @@ import * as assert from "node:assert/strict";
 import meta from "../../deno.json" with { type: "json" };
 import { readSafetensors } from "../../engine/runs/mod.ts";
 import { startServer } from "../../engine/server/mod.ts";
+import { Launcher } from "../../engine/server/launcher.ts";
 import { resolveConfig } from "../../engine/train/presets.ts";
 import { type Events, sse } from "./sse.ts";
 
@@ -168,4 +169,29 @@ Deno.test({
       assert.equal((await call("/api/runs/busy/stop", { method: "POST" })).status, 202);
     });
   },
+});
+
+Deno.test("serve: two launches of one name at once start one run; the other gets 409", async () => {
+  await withServer(async ({ call }) => {
+    const body = JSON.stringify({
+      preset: "smoke",
+      name: "dup",
+      device: "cpu",
+      overrides: { task: { p: 7 }, train: { steps: 2000 } },
+    });
+    const post = () => call("/api/runs", { method: "POST", body });
+    const statuses = (await Promise.all([post(), post(), post()])).map((r) => r.status).sort();
+    assert.deepEqual(statuses, [201, 409, 409]);
+    assert.equal((await call("/api/runs/dup/stop", { method: "POST" })).status, 202);
+  });
+});
+
+Deno.test("launcher: a live run's name cannot be launched again (its process would be lost)", async () => {
+  const launcher = new Launcher({ command: () => ({ program: "sleep", args: ["30"] }) });
+  try {
+    launcher.launch("dup", []);
+    assert.throws(() => launcher.launch("dup", []), /run 'dup' is running/);
+  } finally {
+    await launcher.close(1000);
+  }
 });

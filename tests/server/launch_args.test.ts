@@ -84,7 +84,12 @@ Deno.test("launch flags: refused bodies name the field in one line", () => {
   }
   // Values resolveConfig refuses, and a false that only its absence could say.
   const refused: [LaunchRequest, RegExp][] = [
-    [{ preset: "smoke", overrides: { train: { steps: 0 } } }, /steps must be an integer >= 1/],
+    [{ preset: "smoke", overrides: { train: { steps: 0 } } }, /steps must be an integer in \[1, /],
+    // The GPU's step counter is a u32: more steps would fail only in the child's shader.
+    [
+      { preset: "smoke", overrides: { train: { steps: 5e9 } } },
+      /steps must be an integer in \[1, 4294967295\], got 5000000000/,
+    ],
     [{ preset: "smoke", overrides: { model: { act_fn: "tanh" as "relu" } } }, /act_fn must be/],
     [
       { preset: "oocl", overrides: { model: { attn_only: false } } },
