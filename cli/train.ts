@@ -9,7 +9,6 @@
 
 import meta from "../deno.json" with { type: "json" };
 import { requestGpu } from "../engine/gpu/mod.ts";
-import type { ModelConfig } from "../engine/model/config.ts";
 import {
   DEFAULT_TASKS,
   defaultPreset,
@@ -185,20 +184,6 @@ function readFlags(args: string[]) {
     const target = f.section === "run" ? run : overrides[f.section] as Record<string, unknown>;
     target[f.key] = value;
   }
-  // d_head follows d_model / n_heads unless it is given.
-  const m = overrides.model;
-  if (m.d_head === undefined && (m.d_model !== undefined || m.n_heads !== undefined)) {
-    const preset: Partial<ModelConfig> =
-      PRESETS[(run.preset as keyof typeof PRESETS) ?? "grokking"]?.model ?? {};
-    const dModel = m.d_model ?? preset.d_model ?? 128;
-    const nHeads = m.n_heads ?? preset.n_heads ?? 4;
-    if (dModel % nHeads !== 0) {
-      throw new UsageError(
-        `--d-model ${dModel} is not divisible by --n-heads ${nHeads}; give --d-head too`,
-      );
-    }
-    m.d_head = dModel / nHeads;
-  }
   return { help: values.help === true, overrides, run };
 }
 
@@ -274,7 +259,8 @@ export async function train(args: string[]): Promise<void> {
     let folder;
     if (typeof run.resume === "string") {
       const extra = Object.keys({ ...overrides.task, ...overrides.model, ...overrides.train });
-      if (extra.length > 0 || run.preset !== undefined) {
+      const where = ["preset", "name", "out", "force"].filter((k) => run[k] !== undefined);
+      if (extra.length > 0 || where.length > 0) {
         throw new UsageError("--resume takes its configuration from the run; drop the other flags");
       }
       folder = await resumeRun(run.resume, { ...options, onMetrics: () => {} }).catch(

@@ -89,6 +89,7 @@ export async function trainOnCpu(
     if (at % train.eval_every === 0 || at === train.steps) await evaluate(at);
     if (at % train.checkpoint_every === 0 && at < train.steps) await checkpoint(at, false);
   }
-  if (at % train.eval_every !== 0 && at !== train.steps) await evaluate(at);
+  // Stopped between evaluations (and after at least one step): the last metrics line is this one.
+  if (at > start.step && at % train.eval_every !== 0 && at !== train.steps) await evaluate(at);
   if (at > start.step || at === 0) await checkpoint(at, true);
 }

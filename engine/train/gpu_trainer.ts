@@ -15,7 +15,7 @@ import { buildGpuModel } from "../model/gpu_model.ts";
 import type { ParamLayout } from "../model/params.ts";
 import { adamwSettings, type TrainConfig } from "./config.ts";
 import { evalBatch, sampleBatches, segmentMetrics, trainBatch } from "./batches.ts";
-import type { TrainHooks, TrainState } from "./state.ts";
+import { nextBoundary, type TrainHooks, type TrainState } from "./state.ts";
 
 /**
  * Trains `model` on `task` from `start` to `train.steps`, evaluating every `eval_every` steps (and
@@ -95,6 +95,11 @@ export async function trainOnGpu(
     ...await segmentSums(gpu, { loss: probe.loss, correct: probe.correct! }, sums, bounds),
   ];
 
+  /** Records `a` then `b` (either may be absent). */
+  const chain = (a: (() => Promise<void>) | undefined, b: () => Promise<void>) => async () => {
+    await a?.();
+    await b();
+  };
   /** Submits an evaluation and the copy of its sums; the returned function waits and records. */
   const evaluateAt = (at: number) => {
     gpu.run(evaluate);
@@ -120,25 +125,27 @@ export async function trainOnGpu(
   try {
     let at = start.step;
     let pending = at === 0 ? evaluateAt(0) : undefined;
+    let evaluated = at;
     while (at < train.steps && !hooks.shouldStop()) {
-      const next = Math.min(
-        train.steps,
-        (Math.floor(at / train.eval_every) + 1) * train.eval_every,
-      );
+      const next = nextBoundary(at, train);
       fillTable(at, next);
       gpu.run(step, { repeat: next - at });
       at = next;
-      const record = evaluateAt(at);
-      // The GPU runs these steps while the previous evaluation's sums are read.
-      await pending?.();
-      pending = record;
+      if (at % train.eval_every === 0 || at === train.steps) {
+        const record = evaluateAt(at);
+        // The GPU runs these steps while the previous evaluation's sums are read.
+        await pending?.();
+        pending = record;
+        evaluated = at;
+      }
       if (at % train.checkpoint_every === 0 && at < train.steps) {
-        await pending();
+        await pending?.();
         pending = undefined;
         await checkpoint(at, false);
       }
     }
-    // Undefined only right after a checkpoint, whose evaluation is already recorded.
+    // Stopped between evaluations: the last line of metrics.jsonl must be the final checkpoint's.
+    if (evaluated !== at) pending = chain(pending, evaluateAt(at));
     await pending?.();
     if (at > start.step || at === 0) await checkpoint(at, true);
   } finally {

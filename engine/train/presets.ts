@@ -146,10 +146,20 @@ export function resolveConfig(
   const taskBase = taskName === base.task.task ? base.task : DEFAULT_TASKS[taskName];
   const task = { ...taskBase, ...overrides.task, task: taskName } as TaskConfig;
   const data = buildTask(task);
+  const m = overrides.model ?? {};
+  const shape: Partial<ModelConfig> = { ...DEFAULT_MODEL, ...base.model, ...m };
+  // d_head follows d_model / n_heads when either is given and d_head is not, as a user expects.
+  if (m.d_head === undefined && (m.d_model !== undefined || m.n_heads !== undefined)) {
+    const [dModel, nHeads] = [shape.d_model!, shape.n_heads!];
+    if (dModel % nHeads !== 0) {
+      throw new RangeError(
+        `d_model ${dModel} is not divisible by n_heads ${nHeads}; give d_head too`,
+      );
+    }
+    shape.d_head = dModel / nHeads;
+  }
   const model: ModelConfig = {
-    ...DEFAULT_MODEL,
-    ...base.model,
-    ...overrides.model,
+    ...(shape as ModelConfig),
     d_vocab: data.vocab.d_vocab,
     d_vocab_out: data.vocab.d_vocab_out,
     n_ctx: data.n_ctx,

@@ -125,7 +125,7 @@ async function train(
   folder: RunFolder,
   config: RunConfig,
   state: TrainState,
-  options: RunOptions,
+  options: RunOptions & { timeOffset?: number },
 ): Promise<void> {
   const layout = paramLayout(config.model);
   const task = buildTask(config.task);
@@ -134,7 +134,8 @@ async function train(
   const setup = { model: config.model, layout, train: config.train, task };
   const hooks = {
     onMetrics: async (step: number, metrics: Record<string, number>) => {
-      await folder.appendMetrics({ step, ...metrics, time_s: (performance.now() - t0) / 1000 });
+      const time_s = (options.timeOffset ?? 0) + (performance.now() - t0) / 1000;
+      await folder.appendMetrics({ step, ...metrics, time_s });
       options.onMetrics?.(step, metrics);
     },
     onCheckpoint: (s: TrainState, final: boolean) =>
@@ -189,7 +190,10 @@ export async function resumeRun(path: string, options: RunOptions): Promise<RunF
   const config = await folder.readJson<RunConfig>("config.json");
   const state = await loadState(folder, paramLayout(config.model));
   options.log?.(`resuming ${path} at step ${state.step} of ${config.train.steps}`);
-  await folder.truncateMetricsAfter(state.step);
-  await train(folder, config, state, options);
+  // Lines after the checkpoint are recomputed; a run resumed at step 0 evaluates step 0 afresh.
+  await folder.truncateMetricsAfter(state.step === 0 ? -1 : state.step);
+  // time_s goes on from the checkpoint's line, so curves against time stay in order.
+  const kept = (await folder.readMetrics()).at(-1);
+  await train(folder, config, state, { ...options, timeOffset: kept?.time_s ?? 0 });
   return folder;
 }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { TrainConfig } from "./config.ts";
+
 /** Everything a run resumes from: the weights, AdamW's moments and its step state. */
 export interface TrainState {
   step: number;
@@ -25,6 +27,24 @@ export interface TrainHooks {
   onCheckpoint(state: TrainState, final: boolean): Promise<void> | void;
   /** Asked between chunks of steps: true ends the run early (Ctrl-C), with a final checkpoint. */
   shouldStop(): boolean;
+}
+
+/**
+ * Where a loop stops next: the next evaluation (a multiple of `eval_every`), the next checkpoint
+ * (a multiple of `checkpoint_every`) or the last step, whichever comes first.
+ *
+ * @example
+ * ```ts
+ * import { nextBoundary } from "./state.ts";
+ * nextBoundary(3, { steps: 20, eval_every: 3, checkpoint_every: 5 }); // 5
+ * ```
+ */
+export function nextBoundary(
+  at: number,
+  train: Pick<TrainConfig, "steps" | "eval_every" | "checkpoint_every">,
+): number {
+  const after = (n: number) => (Math.floor(at / n) + 1) * n;
+  return Math.min(train.steps, after(train.eval_every), after(train.checkpoint_every));
 }
 
 /**

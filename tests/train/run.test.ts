@@ -61,6 +61,63 @@ for (const device of devices) {
     },
   });
 
+  Deno.test({
+    name: `run (${device}): checkpoints every checkpoint_every even where eval_every differs`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      const parent = await Deno.makeTempDir();
+      try {
+        const cfg = tiny();
+        cfg.train = { ...cfg.train, eval_every: 3, checkpoint_every: 5 };
+        const folder = await startRun(cfg, { parent, name: "c", force: false }, { device });
+        assert.deepEqual((await folder.listCheckpoints()).map((c) => c.step), [5, 10, 15, 20]);
+        assert.deepEqual((await metrics(folder.path)).map((m) => m.step), [
+          0,
+          3,
+          6,
+          9,
+          12,
+          15,
+          18,
+          20,
+        ]);
+      } finally {
+        await Deno.remove(parent, { recursive: true });
+      }
+    },
+  });
+
+  Deno.test({
+    name: `run (${device}): stopped at once, resumed twice: one line per step, time in order`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      const parent = await Deno.makeTempDir();
+      try {
+        const cfg = tiny();
+        const whole = await startRun(cfg, { parent, name: "whole", force: false }, { device });
+        const cut = await startRun(cfg, { parent, name: "cut", force: false }, {
+          device,
+          shouldStop: () => true, // before the first step
+        });
+        let at = 0;
+        await resumeRun(cut.path, {
+          device,
+          onMetrics: (step) => (at = step),
+          shouldStop: () => at >= 5, // at the first evaluation after step 0
+        });
+        await resumeRun(cut.path, { device });
+        const lines = await (await openRunFolder(cut.path)).readMetrics();
+        assert.deepEqual(lines.map((m) => m.step), (await metrics(whole.path)).map((m) => m.step));
+        const times = lines.map((m) => m.time_s!);
+        assert.deepEqual(times, [...times].sort((a, b) => a - b), `time_s in order: ${times}`);
+      } finally {
+        await Deno.remove(parent, { recursive: true });
+      }
+    },
+  });
+
   for (const batchSize of [0, 6]) {
     const batch = batchSize === 0 ? "full batch" : `minibatches of ${batchSize}`;
     Deno.test({

@@ -38,7 +38,7 @@ Deno.test("train: bad input gets one line naming the problem and a non-zero exit
       [["--op", "div", "--p", "12"], /^mechlab: --p 12: op div needs a prime p$/],
       [["--frac-train", "1.5"], /^mechlab: --frac-train 1\.5: must be strictly between 0 and 1$/],
       [["--frac-train", "x"], /^mechlab: --frac-train x: not a number$/],
-      [["--d-model", "130"], /^mechlab: --d-model 130 is not divisible by --n-heads 4/],
+      [["--d-model", "130"], /^mechlab: d_model 130 is not divisible by n_heads 4; give d_head/],
       [["--steps", "2.5"], /^mechlab: --steps 2\.5: not an integer$/],
       [["--device", "tpu"], /^mechlab: --device tpu: expected auto, gpu or cpu$/],
       [
@@ -47,6 +47,7 @@ Deno.test("train: bad input gets one line naming the problem and a non-zero exit
       ],
       [["--resume", `${parent}/nothing`], /^mechlab: run folder .*\/nothing not found$/],
       [["--resume", parent, "--lr", "1"], /^mechlab: --resume takes its configuration/],
+      [["--resume", parent, "--name", "x"], /^mechlab: --resume takes its configuration/],
     ];
     for (const [args, message] of cases) {
       const { code, err } = await mechlab("train", ...args);
