@@ -68,7 +68,13 @@ function CurveChart(props: { data: ChartData; metric: "loss" | "acc" }) {
     return (
       <div class="chart empty" data-testid={testid}>
         <h3>{title}</h3>
-        <p class="hint">check runs in the table to see their {title} curves</p>
+        <p class="hint">
+          {selected.value.length === 0
+            ? `check runs in the table to see their ${title} curves`
+            : props.metric === "loss"
+            ? "no positive loss values yet to plot on a log axis"
+            : "no accuracy values yet"}
+        </p>
       </div>
     );
   }

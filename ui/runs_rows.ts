@@ -147,3 +147,18 @@ export function nextSort(sort: SortState, column: ColumnId): SortState {
     column === "status";
   return { column, descending: !text };
 }
+
+/**
+ * The runs the page holds (checked, or with curves loaded) that the server no longer lists: their
+ * folder is gone, so they leave the charts and the caches.
+ *
+ * @example
+ * ```ts
+ * import { vanished } from "./runs_rows.ts";
+ * vanished([{ name: "a" }], ["a", "b", "b"]); // ["b"]
+ * ```
+ */
+export function vanished(listed: readonly { name: string }[], held: Iterable<string>): string[] {
+  const names = new Set(listed.map((r) => r.name));
+  return [...new Set([...held].filter((n) => !names.has(n)))];
+}

@@ -81,6 +81,29 @@ export function mergeRecords(
 }
 
 /**
+ * New lines of a run into the ones held. A metrics file that was rewritten (`--resume` cut it
+ * back, `--force` made it anew) is sent again from its first line: lines that start at or before
+ * the first held step replace what is held, so no point survives that the file no longer has.
+ * Otherwise they merge by step (`mergeRecords`).
+ *
+ * @example
+ * ```ts
+ * import { applyRecords } from "./series.ts";
+ * applyRecords([{ step: 0 }, { step: 500 }], [{ step: 0 }, { step: 100 }]).map((r) => r.step);
+ * // [0, 100]: the file was rewritten
+ * applyRecords([{ step: 0 }], [{ step: 50 }]).map((r) => r.step); // [0, 50]
+ * ```
+ */
+export function applyRecords(
+  old: readonly MetricsRecord[],
+  incoming: readonly MetricsRecord[],
+): MetricsRecord[] {
+  const first = incoming[0];
+  const rewritten = first !== undefined && old.length > 0 && first.step <= old[0]!.step;
+  return mergeRecords(rewritten ? [] : old, incoming);
+}
+
+/**
  * A value a log axis can show: positive and finite, else `null` (a gap rather than -Infinity).
  *
  * @example

@@ -18,8 +18,8 @@ import {
   subscribe,
 } from "./api.ts";
 import { checkpointSteps, chooseStep } from "./checkpoint_step.ts";
-import type { SortState } from "./runs_rows.ts";
-import { mergeRecords } from "./series.ts";
+import { type SortState, vanished } from "./runs_rows.ts";
+import { applyRecords, mergeRecords } from "./series.ts";
 import type { Checkpoint, MetricsRecord, Preset, RunSummary } from "./types.ts";
 
 /** Every run, as `/api/runs` and the stream last told, with the newest metrics line folded in. */
@@ -119,6 +119,8 @@ export function checkWhenListed(name: string): void {
 export function setRuns(list: RunSummary[]): void {
   batch(() => {
     runs.value = list;
+    // A run whose folder is gone leaves the charts too (its row, and so its checkbox, is gone).
+    forget(vanished(list, [...selected.value, ...Object.keys(metrics.value)]));
     for (const r of list) {
       if (toCheck.delete(r.name)) toggleRun(r.name, true);
     }
@@ -166,7 +168,7 @@ export function onMetrics(name: string, records: MetricsRecord[]): void {
     const waiting = pending.get(name);
     if (waiting !== undefined) waiting.push(...records);
     else if (name in metrics.value) {
-      metrics.value = { ...metrics.value, [name]: mergeRecords(metrics.value[name]!, records) };
+      metrics.value = { ...metrics.value, [name]: applyRecords(metrics.value[name]!, records) };
     }
   });
   if (name === focusedRun.value) scheduleCheckpoints();
@@ -222,15 +224,35 @@ async function refreshCheckpoints(name: string | null, fresh: boolean): Promise<
 async function resync(): Promise<void> {
   try {
     setRuns(await getRuns());
-    // Lines written while the stream was down: fetch each loaded run's from its last step.
-    for (const [name, records] of Object.entries(metrics.value)) {
-      const newer = await getMetrics(name, records.at(-1)?.step ?? 0);
-      metrics.value = { ...metrics.value, [name]: mergeRecords(metrics.value[name] ?? [], newer) };
-    }
-    problem.value = "";
   } catch (e) {
     report(e);
+    return;
   }
+  // While the stream was down, lines were written, and a file may have been rewritten: each loaded
+  // run's lines are fetched whole, each on its own, so one run gone does not stop the others.
+  let failed = false;
+  for (const name of Object.keys(metrics.value)) {
+    try {
+      const all = await getMetrics(name);
+      metrics.value = { ...metrics.value, [name]: all };
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) forget([name]);
+      else (report(e), failed = true);
+    }
+  }
+  if (!failed) problem.value = "";
+}
+
+/** Drops runs from the checked set and every cache (not those launched and about to be listed). */
+function forget(names: string[]): void {
+  const gone = new Set(names.filter((n) => !toCheck.has(n)));
+  if (gone.size === 0) return;
+  batch(() => {
+    selected.value = selected.value.filter((n) => !gone.has(n));
+    metrics.value = Object.fromEntries(Object.entries(metrics.value).filter(([n]) => !gone.has(n)));
+    configs.value = Object.fromEntries(Object.entries(configs.value).filter(([n]) => !gone.has(n)));
+  });
+  for (const n of gone) pending.delete(n);
 }
 
 /**

@@ -1,7 +1,14 @@
 // The runs table's rows: the text filter, header-click sorting (numbers as numbers, names with
 // numbers in natural order, runs without a value last either way, ties stable).
 import * as assert from "node:assert/strict";
-import { cellValue, filterRuns, formatNumber, nextSort, sortRuns } from "../../ui/runs_rows.ts";
+import {
+  cellValue,
+  filterRuns,
+  formatNumber,
+  nextSort,
+  sortRuns,
+  vanished,
+} from "../../ui/runs_rows.ts";
 import type { RunSummary } from "../../ui/types.ts";
 
 function run(name: string, extra: Partial<RunSummary> = {}): RunSummary {
@@ -144,4 +151,9 @@ Deno.test("formatNumber: three significant digits; an exponent below 0.001", () 
       "1.00e5",
     ],
   );
+});
+
+Deno.test("vanished: held runs the server no longer lists, once each", () => {
+  assert.deepEqual(vanished([{ name: "a" }, { name: "c" }], ["a", "b", "b", "d", "c"]), ["b", "d"]);
+  assert.deepEqual(vanished([], []), []);
 });

@@ -2,7 +2,14 @@
 // writes them), merging live records, and log-safe values on a shared step axis.
 import * as assert from "node:assert/strict";
 import { type Segment, segmentMetrics } from "../../engine/train/batches.ts";
-import { chartData, logSafe, mergeRecords, metricKeys, parseMetricKey } from "../../ui/series.ts";
+import {
+  applyRecords,
+  chartData,
+  logSafe,
+  mergeRecords,
+  metricKeys,
+  parseMetricKey,
+} from "../../ui/series.ts";
 import type { MetricsRecord } from "../../ui/types.ts";
 
 Deno.test("parseMetricKey: split/metric and split/metric_group; other keys are not curves", () => {
@@ -136,4 +143,18 @@ Deno.test("mergeRecords: live lines append; a resent step replaces; disorder is 
   ]);
   assert.deepEqual(mergeRecords([], [r(50, 2), r(0, 3), r(50, 1)]), [r(0, 3), r(50, 1)]);
   assert.deepEqual(mergeRecords([r(0, 3)], []), [r(0, 3)]);
+});
+
+Deno.test("applyRecords: a file sent again from its start replaces the lines held", () => {
+  const r = (step: number, loss: number) => ({ step, "train/loss": loss });
+  // --resume cut a 0..1000 file back to 0..500 and the server resent it whole.
+  const held = [0, 200, 400, 600, 800, 1000].map((s) => r(s, 1));
+  assert.deepEqual(applyRecords(held, [r(0, 2), r(250, 2), r(500, 2)]), [
+    r(0, 2),
+    r(250, 2),
+    r(500, 2),
+  ]);
+  // Live lines after the last held one are appended, as before.
+  assert.deepEqual(applyRecords([r(0, 1)], [r(50, 1)]), [r(0, 1), r(50, 1)]);
+  assert.deepEqual(applyRecords([], [r(0, 1)]), [r(0, 1)]);
 });
