@@ -87,3 +87,20 @@ export async function mechlab(
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code, out: text(stdout), err: text(stderr) };
 }
+
+/** Runs `fn` with a fresh temporary folder, removed afterwards whatever happens. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir();
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The names in a folder, sorted. */
+export async function listDir(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  return names.sort();
+}

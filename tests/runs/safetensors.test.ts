@@ -8,6 +8,7 @@ import {
   writeSafetensorsAtomic,
 } from "../../engine/runs/mod.ts";
 import { randn, type Tensor, tensor } from "../../engine/tensor/mod.ts";
+import { listDir } from "../helpers.ts";
 
 const text = new TextEncoder();
 
@@ -273,7 +274,7 @@ Deno.test("safetensors: atomic write replaces the file and leaves no temporary f
     const { tensors, metadata } = await readSafetensors(path);
     assert.deepEqual([...tensors.get("w")!.data], [3, 4, 5]);
     assert.deepEqual(metadata, { step: "2" });
-    assert.deepEqual(await list(dir), ["final.safetensors"]);
+    assert.deepEqual(await listDir(dir), ["final.safetensors"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -298,7 +299,7 @@ Deno.test("safetensors: a failed write leaves the old file intact and no tempora
       (e: Error) =>
         /^cannot write .*busy\.safetensors: /.test(e.message) && !e.message.includes("\n"),
     );
-    assert.deepEqual(await list(dir), ["busy.safetensors", "final.safetensors"]);
+    assert.deepEqual(await listDir(dir), ["busy.safetensors", "final.safetensors"]);
     assert.deepEqual(await Deno.readFile(path), before);
     // A missing folder: no temporary file can even be made.
     await assert.rejects(
@@ -327,9 +328,3 @@ Deno.test("safetensors: reading a missing or corrupt file names the path on one 
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-async function list(dir: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(dir)) names.push(e.name);
-  return names.sort();
-}

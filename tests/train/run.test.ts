@@ -7,10 +7,16 @@ import { paramLayout } from "../../engine/model/params.ts";
 import { openRunFolder, readSafetensors } from "../../engine/runs/mod.ts";
 import { buildTask, resolveConfig, type RunConfig } from "../../engine/train/presets.ts";
 import { type Device, resumeRun, startRun } from "../../engine/train/run.ts";
+import { withTempDir } from "../helpers.ts";
 
 const gpu = await sharedGpu();
 const devices: Device[] = gpu instanceof Error ? ["cpu"] : ["gpu", "cpu"];
 if (gpu instanceof Error) console.log(`GPU runs skipped: ${gpu.message}`);
+
+/** A test that trains in a temporary runs folder. WebGPU keeps async work alive: no sanitizers. */
+function runTest(name: string, fn: (parent: string) => Promise<void>): void {
+  Deno.test({ name, sanitizeOps: false, sanitizeResources: false, fn: () => withTempDir(fn) });
+}
 
 /** p = 7 addition, a model of width 8: a few seconds on any device. */
 function tiny(batchSize = 0): RunConfig {
@@ -26,160 +32,125 @@ async function metrics(path: string) {
 }
 
 for (const device of devices) {
-  Deno.test({
-    name: `run (${device}): folder, metrics and checkpoints as the task and layout say`,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      const parent = await Deno.makeTempDir();
-      try {
-        const cfg = tiny();
-        const folder = await startRun(cfg, { parent, name: "a", force: false }, { device });
-        const saved = await folder.readJson<RunConfig>("config.json");
-        assert.deepEqual(saved, cfg);
-        assert.deepEqual(await folder.readJson("split.json"), buildTask(cfg.task).split());
-        const lines = await metrics(folder.path);
-        assert.deepEqual(lines.map((m) => m.step), [0, 5, 10, 15, 20]);
-        for (const key of ["lr", "train/loss", "train/acc", "test/loss", "test/acc"]) {
-          assert.ok(lines.every((m) => Number.isFinite(m[key])), key);
-        }
-        assert.ok(lines.at(-1)!["train/loss"]! < lines[0]!["train/loss"]!, "the loss falls");
-        const final = await readSafetensors(folder.finalPath());
-        assert.equal(final.metadata.step, "20");
-        assert.deepEqual(JSON.parse(final.metadata.config!), cfg.model);
-        const specs = paramLayout(cfg.model).specs;
-        assert.deepEqual([...final.tensors.keys()], specs.map((s) => s.name));
-        for (const s of specs) assert.deepEqual(final.tensors.get(s.name)!.shape, s.shape);
-        assert.deepEqual((await folder.listCheckpoints()).map((c) => c.step), [10, 20]);
-        await assert.rejects(
-          startRun(cfg, { parent, name: "a", force: false }, { device }),
-          /exists; pass --force/,
-        );
-      } finally {
-        await Deno.remove(parent, { recursive: true });
+  runTest(
+    `run (${device}): folder, metrics and checkpoints as the task and layout say`,
+    async (parent) => {
+      const cfg = tiny();
+      const folder = await startRun(cfg, { parent, name: "a", force: false }, { device });
+      const saved = await folder.readJson<RunConfig>("config.json");
+      assert.deepEqual(saved, cfg);
+      assert.deepEqual(await folder.readJson("split.json"), buildTask(cfg.task).split());
+      const lines = await metrics(folder.path);
+      assert.deepEqual(lines.map((m) => m.step), [0, 5, 10, 15, 20]);
+      for (const key of ["lr", "train/loss", "train/acc", "test/loss", "test/acc"]) {
+        assert.ok(lines.every((m) => Number.isFinite(m[key])), key);
       }
+      assert.ok(lines.at(-1)!["train/loss"]! < lines[0]!["train/loss"]!, "the loss falls");
+      const final = await readSafetensors(folder.finalPath());
+      assert.equal(final.metadata.step, "20");
+      assert.deepEqual(JSON.parse(final.metadata.config!), cfg.model);
+      const specs = paramLayout(cfg.model).specs;
+      assert.deepEqual([...final.tensors.keys()], specs.map((s) => s.name));
+      for (const s of specs) assert.deepEqual(final.tensors.get(s.name)!.shape, s.shape);
+      assert.deepEqual((await folder.listCheckpoints()).map((c) => c.step), [10, 20]);
+      await assert.rejects(
+        startRun(cfg, { parent, name: "a", force: false }, { device }),
+        /exists; pass --force/,
+      );
     },
-  });
+  );
 
-  Deno.test({
-    name: `run (${device}): checkpoints every checkpoint_every even where eval_every differs`,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      const parent = await Deno.makeTempDir();
-      try {
-        const cfg = tiny();
-        cfg.train = { ...cfg.train, eval_every: 3, checkpoint_every: 5 };
-        const folder = await startRun(cfg, { parent, name: "c", force: false }, { device });
-        assert.deepEqual((await folder.listCheckpoints()).map((c) => c.step), [5, 10, 15, 20]);
-        assert.deepEqual((await metrics(folder.path)).map((m) => m.step), [
-          0,
-          3,
-          6,
-          9,
-          12,
-          15,
-          18,
-          20,
-        ]);
-      } finally {
-        await Deno.remove(parent, { recursive: true });
-      }
+  runTest(
+    `run (${device}): checkpoints every checkpoint_every even where eval_every differs`,
+    async (parent) => {
+      const cfg = tiny();
+      cfg.train = { ...cfg.train, eval_every: 3, checkpoint_every: 5 };
+      const folder = await startRun(cfg, { parent, name: "c", force: false }, { device });
+      assert.deepEqual((await folder.listCheckpoints()).map((c) => c.step), [5, 10, 15, 20]);
+      assert.deepEqual((await metrics(folder.path)).map((m) => m.step), [
+        0,
+        3,
+        6,
+        9,
+        12,
+        15,
+        18,
+        20,
+      ]);
     },
-  });
+  );
 
-  Deno.test({
-    name: `run (${device}): stopped at once, resumed twice: one line per step, time in order`,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      const parent = await Deno.makeTempDir();
-      try {
-        const cfg = tiny();
-        const whole = await startRun(cfg, { parent, name: "whole", force: false }, { device });
-        const cut = await startRun(cfg, { parent, name: "cut", force: false }, {
-          device,
-          shouldStop: () => true, // before the first step
-        });
-        let at = 0;
-        await resumeRun(cut.path, {
-          device,
-          onMetrics: (step) => (at = step),
-          shouldStop: () => at >= 5, // at the first evaluation after step 0
-        });
-        await resumeRun(cut.path, { device });
-        const lines = await (await openRunFolder(cut.path)).readMetrics();
-        assert.deepEqual(lines.map((m) => m.step), (await metrics(whole.path)).map((m) => m.step));
-        const times = lines.map((m) => m.time_s!);
-        assert.deepEqual(times, [...times].sort((a, b) => a - b), `time_s in order: ${times}`);
-      } finally {
-        await Deno.remove(parent, { recursive: true });
-      }
+  runTest(
+    `run (${device}): stopped at once, resumed twice: one line per step, time in order`,
+    async (parent) => {
+      const cfg = tiny();
+      const whole = await startRun(cfg, { parent, name: "whole", force: false }, { device });
+      const cut = await startRun(cfg, { parent, name: "cut", force: false }, {
+        device,
+        shouldStop: () => true, // before the first step
+      });
+      let at = 0;
+      await resumeRun(cut.path, {
+        device,
+        onMetrics: (step) => (at = step),
+        shouldStop: () => at >= 5, // at the first evaluation after step 0
+      });
+      await resumeRun(cut.path, { device });
+      const lines = await (await openRunFolder(cut.path)).readMetrics();
+      assert.deepEqual(lines.map((m) => m.step), (await metrics(whole.path)).map((m) => m.step));
+      const times = lines.map((m) => m.time_s!);
+      assert.deepEqual(times, [...times].sort((a, b) => a - b), `time_s in order: ${times}`);
     },
-  });
+  );
 
   for (const batchSize of [0, 6]) {
     const batch = batchSize === 0 ? "full batch" : `minibatches of ${batchSize}`;
-    Deno.test({
-      name: `run (${device}, ${batch}): stopped at step 10 and resumed, bitwise uninterrupted`,
-      sanitizeOps: false,
-      sanitizeResources: false,
-      fn: async () => {
-        const parent = await Deno.makeTempDir();
-        try {
-          const cfg = tiny(batchSize);
-          const whole = await startRun(cfg, { parent, name: "whole", force: false }, { device });
-          let at = 0;
-          const cut = await startRun(cfg, { parent, name: "cut", force: false }, {
-            device,
-            onMetrics: (step) => (at = step),
-            shouldStop: () => at >= 10,
-          });
-          const stopped = await readSafetensors(cut.finalPath());
-          assert.equal(stopped.metadata.step, "10");
-          await resumeRun(cut.path, { device });
-          const [a, b] = await Promise.all([whole, cut].map((f) => readSafetensors(f.finalPath())));
-          for (const [name, t] of a!.tensors) {
-            assert.deepEqual(b!.tensors.get(name)!.data, t.data, name);
-          }
-          assert.deepEqual(await metrics(cut.path), await metrics(whole.path));
-        } finally {
-          await Deno.remove(parent, { recursive: true });
+    runTest(
+      `run (${device}, ${batch}): stopped at step 10 and resumed, bitwise uninterrupted`,
+      async (parent) => {
+        const cfg = tiny(batchSize);
+        const whole = await startRun(cfg, { parent, name: "whole", force: false }, { device });
+        let at = 0;
+        const cut = await startRun(cfg, { parent, name: "cut", force: false }, {
+          device,
+          onMetrics: (step) => (at = step),
+          shouldStop: () => at >= 10,
+        });
+        const stopped = await readSafetensors(cut.finalPath());
+        assert.equal(stopped.metadata.step, "10");
+        await resumeRun(cut.path, { device });
+        const [a, b] = await Promise.all([whole, cut].map((f) => readSafetensors(f.finalPath())));
+        for (const [name, t] of a!.tensors) {
+          assert.deepEqual(b!.tensors.get(name)!.data, t.data, name);
         }
+        assert.deepEqual(await metrics(cut.path), await metrics(whole.path));
       },
-    });
+    );
   }
 }
 
 if (!(gpu instanceof Error)) {
   for (const batchSize of [0, 6]) {
-    Deno.test({
-      name: `run: the CPU (float64 maths) and GPU (f32) paths agree (batch size ${batchSize})`,
-      sanitizeOps: false,
-      sanitizeResources: false,
-      fn: async () => {
-        const parent = await Deno.makeTempDir();
-        try {
-          const cfg = tiny(batchSize);
-          const [g, c] = [
-            await startRun(cfg, { parent, name: "g", force: false }, { device: "gpu" }),
-            await startRun(cfg, { parent, name: "c", force: false }, { device: "cpu" }),
-          ];
-          const [mg, mc] = [await metrics(g.path), await metrics(c.path)];
-          for (let i = 0; i < mg.length; i++) {
-            for (const key of ["train/loss", "test/loss"]) {
-              // f32 against f64 arithmetic, 20 steps of Adam apart: agreement to 1e-3 relative.
-              const [x, y] = [mg[i]![key]!, mc[i]![key]!];
-              assert.ok(
-                Math.abs(x - y) <= 1e-3 * Math.abs(y),
-                `${key} at ${mg[i]!.step}: ${x} vs ${y}`,
-              );
-            }
+    runTest(
+      `run: the CPU (float64 maths) and GPU (f32) paths agree (batch size ${batchSize})`,
+      async (parent) => {
+        const cfg = tiny(batchSize);
+        const [g, c] = [
+          await startRun(cfg, { parent, name: "g", force: false }, { device: "gpu" }),
+          await startRun(cfg, { parent, name: "c", force: false }, { device: "cpu" }),
+        ];
+        const [mg, mc] = [await metrics(g.path), await metrics(c.path)];
+        for (let i = 0; i < mg.length; i++) {
+          for (const key of ["train/loss", "test/loss"]) {
+            // f32 against f64 arithmetic, 20 steps of Adam apart: agreement to 1e-3 relative.
+            const [x, y] = [mg[i]![key]!, mc[i]![key]!];
+            assert.ok(
+              Math.abs(x - y) <= 1e-3 * Math.abs(y),
+              `${key} at ${mg[i]!.step}: ${x} vs ${y}`,
+            );
           }
-        } finally {
-          await Deno.remove(parent, { recursive: true });
         }
       },
-    });
+    );
   }
 }
