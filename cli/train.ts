@@ -12,6 +12,7 @@ import { requestGpu } from "../engine/gpu/mod.ts";
 import {
   DEFAULT_TASKS,
   defaultPreset,
+  defaultRunName,
   type Overrides,
   PRESETS,
   resolveConfig,
@@ -286,7 +287,7 @@ export async function train(args: string[]): Promise<void> {
       const force = run.force === true;
       // A default name takes a free suffix (-2, -3, ...); a given one is kept, or refused.
       const name = (run.name as string | undefined) ??
-        (force ? defaultName(config) : await freeRunName(parent, defaultName(config)));
+        (force ? defaultRunName(config) : await freeRunName(parent, defaultRunName(config)));
       const where = { parent, name, force };
       const report = progress(config);
       folder = await startRun(config, where, { ...options, onMetrics: report }).catch(
@@ -301,14 +302,6 @@ export async function train(args: string[]): Promise<void> {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
   }
-}
-
-/** The task's run name (oocl's carries its settings, as the experiment's own runs). */
-function defaultName(config: RunConfig): string {
-  const t = config.task;
-  return t.task === "oocl"
-    ? `oocl_${t.op}_${t.p}_${t.holdout1}_${t.holdout2}_${t.k1}_${t.k2}_${t.k3}`
-    : `modular_${t.op}_${t.p}`;
 }
 
 /** Run-folder and checkpoint errors are the user's to fix: exit 2, one line. */

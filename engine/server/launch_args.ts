@@ -15,7 +15,7 @@
  */
 
 import type { Device } from "../train/run.ts";
-import { buildTask, DEFAULT_TASKS, PRESETS, resolveConfig } from "../train/presets.ts";
+import { DEFAULT_TASKS, PRESETS, resolveConfig } from "../train/presets.ts";
 import type { Overrides, RunConfig } from "../train/presets.ts";
 import { DEFAULT_MODEL } from "../model/config.ts";
 import { DEFAULT_TRAIN } from "../train/config.ts";
@@ -139,20 +139,6 @@ export function launchFlags(request: LaunchRequest, version: string): Launch {
     }
   }
   return { config, flags };
-}
-
-/**
- * The run name `mechlab train` would give this config: the task's (`modular_add_113`).
- *
- * @example
- * ```ts
- * import { defaultRunName } from "./launch_args.ts";
- * import { resolveConfig } from "../train/presets.ts";
- * defaultRunName(resolveConfig("smoke", {}, "0.1.0")); // "modular_add_23"
- * ```
- */
-export function defaultRunName(config: RunConfig): string {
-  return buildTask(config.task).runName;
 }
 
 /** The overrides object, each field known and of its default's type. */

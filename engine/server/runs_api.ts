@@ -12,7 +12,8 @@ import { RunFolder, validateRunName } from "../runs/mod.ts";
 import { PRESETS } from "../train/presets.ts";
 import type { EventHub } from "./events.ts";
 import { HttpError, json, readJsonBody } from "./http.ts";
-import { defaultRunName, launchFlags, parseLaunchBody } from "./launch_args.ts";
+import { defaultRunName } from "../train/presets.ts";
+import { launchFlags, parseLaunchBody } from "./launch_args.ts";
 import type { Launcher } from "./launcher.ts";
 import { type RunEntry, type RunIndex, summarize } from "./run_index.ts";
 

@@ -7,6 +7,8 @@
  */
 
 import { adamwStep } from "../reference/adamw.ts";
+import { segmentSums } from "../reference/cross_entropy.ts";
+import { readAdamWState } from "../../kernels/adamw.ts";
 import { cpuEval, cpuLossAndGrads } from "../model/cpu_model.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { flatten, type ParamLayout, unflatten } from "../model/params.ts";
@@ -43,19 +45,20 @@ export async function trainOnCpu(
   let params = new Tensor(Float32Array.from(start.params), [P]);
   let m = new Tensor(Float32Array.from(start.m), [P]);
   let v = new Tensor(Float32Array.from(start.v), [P]);
-  let t = start.optimizer[0]!;
-  let lr = new Float32Array(start.optimizer.buffer, 4, 1)[0]!;
+  const resumed = readAdamWState(new Tensor(start.optimizer, [start.optimizer.length]));
+  let t = resumed.t;
+  let lr = resumed.lr;
   const settings = adamwSettings(train);
 
+  const bounds = [0, ...segments.map((s) => s.end)];
   const evaluate = async (at: number) => {
     const r = cpuEval(model, unflatten(layout, params.data), eb.tokens, eb.targets, eb.size);
-    const sums = segments.flatMap((s) => {
-      let loss = 0;
-      let correct = 0;
-      for (let i = s.start; i < s.end; i++) (loss += r.loss[i]!, correct += r.correct[i]!);
-      return [loss, correct];
-    });
-    await hooks.onMetrics(at, { lr: at === 0 ? 0 : lr, ...segmentMetrics(segments, sums) });
+    const sums = segmentSums(
+      new Tensor(r.loss, [eb.size]),
+      new Tensor(r.correct, [eb.size]),
+      bounds,
+    );
+    await hooks.onMetrics(at, { lr: at === 0 ? 0 : lr, ...segmentMetrics(segments, sums.data) });
   };
   const checkpoint = async (at: number, final: boolean) => {
     const optimizer = new Int32Array(8);

@@ -182,3 +182,18 @@ export function resolveConfig(
 export function buildTask(task: TaskConfig): TaskData {
   return task.task === "modular" ? modularTask(task) : ooclTask(task);
 }
+
+/**
+ * The name a run of this config gets unless one is given: its task's (`modular_add_113`, or the
+ * out-of-context experiment's `oocl_{op}_{p}_{h1}_{h2}_{k1}_{k2}_{k3}`). The command line and the
+ * server both name runs by it.
+ *
+ * @example
+ * ```ts
+ * import { defaultRunName, resolveConfig } from "./presets.ts";
+ * defaultRunName(resolveConfig("smoke", {}, "0.1.0")); // "modular_add_23"
+ * ```
+ */
+export function defaultRunName(config: RunConfig): string {
+  return buildTask(config.task).runName;
+}

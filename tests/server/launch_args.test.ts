@@ -5,13 +5,12 @@
 import * as assert from "node:assert/strict";
 import { mechlab } from "../helpers.ts";
 import {
-  defaultRunName,
   launchFlags,
   type LaunchRequest,
   parseLaunchBody,
 } from "../../engine/server/launch_args.ts";
 import { isCompiled, trainCommand } from "../../engine/server/launcher.ts";
-import { resolveConfig } from "../../engine/train/presets.ts";
+import { defaultRunName, resolveConfig } from "../../engine/train/presets.ts";
 
 const REQUESTS: LaunchRequest[] = [
   { preset: "smoke", overrides: {} },
