@@ -14,7 +14,7 @@ import { type Dispatch, type Gpu, type GpuTensor, requestGpu } from "../engine/g
 import { matmul as cpuMatmul, rand } from "../engine/tensor/mod.ts";
 import { addInplace } from "../kernels/add.ts";
 import { matmul } from "../kernels/matmul.ts";
-import { medianMs, printTable } from "./timing.ts";
+import { medianMs, printTable, runPython } from "./timing.ts";
 
 /** Milliseconds the GPU spends on one run of `dispatches`, the submit's fixed cost cancelled. */
 async function gpuMs(
@@ -67,20 +67,8 @@ for m, k, n, ta in json.loads(sys.argv[1]):
     out.append(sorted(run(reps) / reps for _ in range(3))[1] * 1e3)
 name = torch.cuda.get_device_name() if dev == "cuda" else f"CPU, {torch.get_num_threads()} threads"
 print(json.dumps({"device": f"torch {torch.__version__} on {name}", "ms": out}))`;
-  // The first python3 on PATH, then Debian's, which is where `apt-get install python3-torch` puts it.
-  for (const python of ["python3", "/usr/bin/python3"]) {
-    try {
-      const cmd = new Deno.Command(python, {
-        args: ["-c", script, JSON.stringify(shapes)],
-        stderr: "null",
-      });
-      const out = await cmd.output();
-      if (out.success) return JSON.parse(new TextDecoder().decode(out.stdout));
-    } catch {
-      // not there: try the next
-    }
-  }
-  return undefined;
+  const out = await runPython(["-c", script, JSON.stringify(shapes)]);
+  return out === undefined ? undefined : JSON.parse(out);
 }
 
 /** Runs the GPU benchmark and prints its tables. */

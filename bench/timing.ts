@@ -51,3 +51,25 @@ export function printTable(rows: string[][]): void {
     if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
   }
 }
+
+/**
+ * Runs `python3 ARGS` with the first interpreter that succeeds, the one on PATH and then Debian's
+ * (where `apt-get install python3-torch` puts PyTorch); its stdout, or undefined if none did.
+ *
+ * @example
+ * ```ts
+ * import { runPython } from "./timing.ts";
+ * const out = await runPython(["-c", "print(1 + 1)"]); // "2\n", or undefined without python3
+ * ```
+ */
+export async function runPython(args: string[]): Promise<string | undefined> {
+  for (const python of ["python3", "/usr/bin/python3"]) {
+    try {
+      const out = await new Deno.Command(python, { args, stderr: "null" }).output();
+      if (out.success) return new TextDecoder().decode(out.stdout);
+    } catch {
+      // not there: try the next
+    }
+  }
+  return undefined;
+}

@@ -12,6 +12,7 @@ import meta from "../deno.json" with { type: "json" };
 import { requestGpu } from "../engine/gpu/mod.ts";
 import { type Overrides, resolveConfig } from "../engine/train/presets.ts";
 import { type Device, startRun } from "../engine/train/run.ts";
+import { runPython } from "./timing.ts";
 
 /** Trains `preset` in a temporary folder: its wall time, and when test accuracy first reached `target`. */
 async function timeRun(
@@ -56,19 +57,6 @@ async function msPerStep(preset: string, device: Device, short: number, long: nu
   return (b.ms - a.ms) / (long - short);
 }
 
-/** Runs a PyTorch reference script; its stdout, or undefined where python3 or torch is missing. */
-async function python(script: string, args: string[]): Promise<string | undefined> {
-  for (const py of ["/usr/bin/python3", "python3"]) {
-    try {
-      const out = await new Deno.Command(py, { args: [script, ...args], stderr: "piped" }).output();
-      if (out.success) return new TextDecoder().decode(out.stdout);
-    } catch {
-      // not there: try the next
-    }
-  }
-  return undefined;
-}
-
 /** Runs the training benchmark: `full` to the end of the grokking run; `smoke` against torch. */
 export async function benchTrain(options: { full: boolean; smoke: boolean; torchGrok?: string }) {
   const gpu = await requestGpu().catch(() => undefined);
@@ -96,7 +84,7 @@ export async function benchTrain(options: { full: boolean; smoke: boolean; torch
   }
   if (options.torchGrok) {
     for (const mode of ["eager", "graph"]) {
-      const out = await python(options.torchGrok, [String(options.full ? 25000 : 500), mode]);
+      const out = await runPython([options.torchGrok, String(options.full ? 25000 : 500), mode]);
       console.log(
         `  peer, torch_grok.py ${mode}: ${out?.trim().split("\n").at(-1) ?? "did not run"}`,
       );
@@ -121,7 +109,8 @@ export async function benchTrain(options: { full: boolean; smoke: boolean; torch
     const script = new URL("../../shared/reference/torch_small.py", import.meta.url).pathname;
     const { task, model, train } = cfg;
     const p = task.task === "modular" ? task : undefined;
-    const out = await python(script, [
+    const out = await runPython([
+      script,
       String(p?.p),
       String(p?.frac_train),
       String(model.d_model),
