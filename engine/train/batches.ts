@@ -27,25 +27,31 @@ export interface Segment {
   end: number;
 }
 
-function gather(task: TaskData, indices: Int32Array[], weights: number[]): Batch {
-  const size = indices.reduce((n, ix) => n + ix.length, 0);
+/** The examples `rows` of a task as a batch, with their loss weights. */
+function rowsOf(task: TaskData, rows: ArrayLike<number>, weights: Float32Array): Batch {
   const T = task.n_ctx;
+  const size = rows.length;
   const batch: Batch = {
     size,
     tokens: new Int32Array(size * T),
     targets: new Int32Array(size),
-    weights: new Float32Array(size),
+    weights,
   };
-  let row = 0;
-  indices.forEach((ix, g) => {
-    for (const i of ix) {
-      batch.tokens.set(task.tokens.subarray(i * T, (i + 1) * T), row * T);
-      batch.targets[row] = task.targets[i]!;
-      batch.weights[row] = weights[g]! / ix.length;
-      row++;
-    }
-  });
+  for (let b = 0; b < size; b++) {
+    const i = rows[b]!;
+    batch.tokens.set(task.tokens.subarray(i * T, (i + 1) * T), b * T);
+    batch.targets[b] = task.targets[i]!;
+  }
   return batch;
+}
+
+/** Groups' examples one after another, each example weighing its group's k / count. */
+function gather(task: TaskData, indices: Int32Array[], weights: number[]): Batch {
+  const rows = indices.flatMap((ix) => [...ix]);
+  const w = Float32Array.from(
+    indices.flatMap((ix, g) => [...ix].map(() => weights[g]! / ix.length)),
+  );
+  return rowsOf(task, rows, w);
 }
 
 /**
@@ -199,17 +205,6 @@ export function sampleBatches(
  * ```
  */
 export function tableBatch(task: TaskData, table: BatchTable, s: number, size: number): Batch {
-  const T = task.n_ctx;
-  const batch: Batch = {
-    size,
-    tokens: new Int32Array(size * T),
-    targets: new Int32Array(size),
-    weights: table.weights.slice(s * size, (s + 1) * size),
-  };
-  for (let b = 0; b < size; b++) {
-    const i = table.rows[s * size + b]!;
-    batch.tokens.set(task.tokens.subarray(i * T, (i + 1) * T), b * T);
-    batch.targets[b] = task.targets[i]!;
-  }
-  return batch;
+  const span = [s * size, (s + 1) * size] as const;
+  return rowsOf(task, table.rows.subarray(...span), table.weights.slice(...span));
 }
