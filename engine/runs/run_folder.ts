@@ -378,7 +378,8 @@ function errorLine(e: unknown): string {
 /**
  * `base`, or else `base-2`, `base-3`, ...: the first run name not taken under `parent`. A default
  * name is made free this way (as wandb names runs), so running the same command twice keeps both
- * runs; a name the user gives is never changed (an existing one needs `--force`).
+ * runs; a name the user gives is never changed (an existing one needs `--force`). Names in
+ * `reserved` count as taken too: runs just launched whose folders are not made yet.
  *
  * @example
  * ```ts
@@ -390,9 +391,14 @@ function errorLine(e: unknown): string {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function freeRunName(parent: string, base: string): Promise<string> {
+export async function freeRunName(
+  parent: string,
+  base: string,
+  reserved: ReadonlySet<string> = new Set(),
+): Promise<string> {
   for (let i = 1;; i++) {
     const name = i === 1 ? base : `${base}-${i}`;
+    if (reserved.has(name)) continue;
     try {
       await Deno.lstat(join(parent, name));
     } catch {

@@ -8,7 +8,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { RunFolder, validateRunName } from "../runs/mod.ts";
+import { freeRunName, RunFolder, validateRunName } from "../runs/mod.ts";
 import { PRESETS } from "../train/presets.ts";
 import type { EventHub } from "./events.ts";
 import { HttpError, json, readJsonBody } from "./http.ts";
@@ -158,7 +158,7 @@ export async function launchRun(api: RunsApi, req: Request): Promise<Response> {
   while (true) {
     const launched = api.launcher.running(); // afresh each pass: another launch may have won
     if (request.name === undefined) {
-      name = await freeName(api.runs, defaultRunName(launch.config), launched);
+      name = await freeRunName(api.runs, defaultRunName(launch.config), launched);
     } else if (launched.has(request.name) || await taken(join(api.runs, request.name))) {
       throw new HttpError(409, `run '${request.name}' exists; choose another name`);
     }
@@ -224,14 +224,6 @@ function checkName(name: string): void {
     validateRunName(name);
   } catch (e) {
     throw new HttpError(400, (e as Error).message);
-  }
-}
-
-/** `base`, `base-2`, ...: the first name neither on disk nor launched here (folder still coming). */
-async function freeName(parent: string, base: string, launched: Set<string>): Promise<string> {
-  for (let i = 1;; i++) {
-    const name = i === 1 ? base : `${base}-${i}`;
-    if (!launched.has(name) && !(await taken(join(parent, name)))) return name;
   }
 }
 
