@@ -19,6 +19,7 @@ import {
 import { Tensor } from "../tensor/mod.ts";
 import { trainOnCpu } from "./cpu_trainer.ts";
 import { trainOnGpu } from "./gpu_trainer.ts";
+import type { TaskData } from "../data/mod.ts";
 import { buildTask, type RunConfig } from "./presets.ts";
 import { freshState, type TrainState } from "./state.ts";
 
@@ -125,10 +126,10 @@ async function train(
   folder: RunFolder,
   config: RunConfig,
   state: TrainState,
-  options: RunOptions & { timeOffset?: number },
+  options: RunOptions & { timeOffset?: number; task?: TaskData },
 ): Promise<void> {
   const layout = paramLayout(config.model);
-  const task = buildTask(config.task);
+  const task = options.task ?? buildTask(config.task);
   const gpu = await pickDevice(options.device);
   options.log?.(`device: ${gpu ? `GPU, ${gpu.describe()}` : "CPU (the float64 reference model)"}`);
   const setup = { model: config.model, layout, train: config.train, task };
@@ -170,9 +171,10 @@ export async function startRun(
 ): Promise<RunFolder> {
   const folder = await createRunFolder(where.parent, where.name, { force: where.force });
   await folder.writeJson("config.json", config);
-  await folder.writeJson("split.json", buildTask(config.task).split());
+  const task = buildTask(config.task);
+  await folder.writeJson("split.json", task.split());
   const layout = paramLayout(config.model);
-  await train(folder, config, freshState(initParams(config.model, layout)), options);
+  await train(folder, config, freshState(initParams(config.model, layout)), { ...options, task });
   return folder;
 }
 
