@@ -7,6 +7,7 @@
 
 import { parseArgs } from "node:util";
 import meta from "./deno.json" with { type: "json" };
+import { analyze } from "./cli/analyze.ts";
 import { runCli, UsageError } from "./cli/errors.ts";
 import { serve } from "./cli/serve.ts";
 import { tour } from "./cli/tour.ts";
@@ -26,6 +27,11 @@ const COMMANDS: Record<string, Command> = {
   train: {
     summary: "train a toy transformer headless into runs/NAME (see `mechlab train --help`)",
     run: train,
+  },
+  analyze: {
+    summary:
+      "analyse every checkpoint of a run into runs/NAME/analysis/ (see `mechlab analyze --help`)",
+    run: analyze,
   },
   serve: {
     summary: "serve the local UI on 127.0.0.1: runs, curves, checkpoints, starting runs",

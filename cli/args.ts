@@ -6,6 +6,7 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { Device } from "../engine/train/run.ts";
 import { UsageError } from "./errors.ts";
 
 /**
@@ -37,4 +38,22 @@ export function parseFlags<O extends NonNullable<ParseArgsConfig["options"]>>(
     }
     throw new UsageError(err.message.split(". ")[0]!);
   }
+}
+
+/**
+ * The `--device` flag's value (default `auto`), or a `UsageError` naming it.
+ *
+ * @example
+ * ```ts
+ * import { parseDevice } from "./args.ts";
+ * parseDevice(undefined); // "auto"
+ * parseDevice("cpu"); // "cpu"
+ * ```
+ */
+export function parseDevice(value: string | undefined): Device {
+  const device = value ?? "auto";
+  if (!["auto", "gpu", "cpu"].includes(device)) {
+    throw new UsageError(`--device ${device}: expected auto, gpu or cpu`);
+  }
+  return device as Device;
 }

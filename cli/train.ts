@@ -19,8 +19,8 @@ import {
   type RunConfig,
 } from "../engine/train/presets.ts";
 import { freeRunName } from "../engine/runs/mod.ts";
-import { type Device, resumeRun, startRun } from "../engine/train/run.ts";
-import { parseFlags } from "./args.ts";
+import { resumeRun, startRun } from "../engine/train/run.ts";
+import { parseDevice, parseFlags } from "./args.ts";
 import { UsageError } from "./errors.ts";
 
 /** One flag: where its value goes in the config, its kind, and its help line. */
@@ -237,10 +237,7 @@ function progress(config: RunConfig) {
 export async function train(args: string[]): Promise<void> {
   const { help: wantHelp, overrides, run } = readFlags(args);
   if (wantHelp) return console.log(help());
-  const device = (run.device as string | undefined) ?? "auto";
-  if (!["auto", "gpu", "cpu"].includes(device)) {
-    throw new UsageError(`--device ${device}: expected auto, gpu or cpu`);
-  }
+  const device = parseDevice(run.device as string | undefined);
   let stop = false;
   const onSignal = () => {
     if (stop) Deno.exit(130); // a second Ctrl-C does not wait for the checkpoint
@@ -252,7 +249,7 @@ export async function train(args: string[]): Promise<void> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   const options = {
-    device: device as Device,
+    device,
     shouldStop: () => stop,
     log: (l: string) => console.log(l),
   };

@@ -31,3 +31,4 @@ export * from "./activation.ts";
 export * from "./cross_entropy.ts";
 export * from "./adamw.ts";
 export * from "./gather.ts";
+export * from "./hook_edit.ts";

@@ -20,19 +20,52 @@ import {
   crossEntropy,
   crossEntropyEval,
   embedBackward,
-  embedForward,
   layernormBackward,
   layernormForward,
   type LayerNormSaved,
 } from "../reference/mod.ts";
-import { add, einsum, reduce, repeat, slice, take, Tensor } from "../tensor/mod.ts";
+import {
+  add,
+  div,
+  einsum,
+  mul,
+  reduce,
+  repeat,
+  slice,
+  softmax,
+  sub,
+  take,
+  Tensor,
+} from "../tensor/mod.ts";
 import { type ModelConfig, validateModelConfig } from "./config.ts";
 import { paramLayout } from "./params.ts";
 
-/** What `cpuForward` may keep besides the logits. */
+/**
+ * Where a forward pass hands each hook's activation, in forward order: TransformerLens' hook
+ * functions as one object. The rest of the pass reads what `at` returns, so an edit of `hook_q`
+ * reaches the pattern, one of `hook_pattern` reaches `z`; returning `value` itself means "unedited",
+ * and the pass then goes on exactly as without hooks.
+ *
+ * @example
+ * ```ts
+ * import type { HookSite } from "./cpu_model.ts";
+ * const seen: string[] = [];
+ * const site: HookSite = { at: (name, value) => (seen.push(name), value), wants: () => false };
+ * ```
+ */
+export interface HookSite {
+  /** The activation of hook `name` as computed; returns what the rest of the pass reads. */
+  at(name: string, value: Tensor): Tensor;
+  /** Whether to compute a hook the pass otherwise skips: `attn.hook_result`, which is big. */
+  wants(name: string): boolean;
+}
+
+/** What `cpuForward` may keep besides the logits, and how it may be hooked. */
 export interface CpuForwardOptions {
   /** Return every hook point's activation (TransformerLens' `run_with_cache`); default false. */
   cache?: boolean;
+  /** Every hook's activation goes through `hooks` (`run_with_hooks`); `cache` records its edits. */
+  hooks?: HookSite;
 }
 
 /** What `cpuForward` returns. */
@@ -61,20 +94,25 @@ export interface CpuEvalResult {
   correct: Float64Array;
 }
 
-/** What the forward pass records: every hook, and what LayerNorm's backward needs besides. */
-interface Recorded {
+/** One forward pass, all that the backward reads. */
+interface Trace {
+  /** Every hook as the pass read it (filled by `recorder`; empty when hooked without a cache). */
   hooks: Map<string, Tensor>;
   /** LayerNorm prefix (`blocks.0.ln1`, `ln_final`) → its per-row mean and scale. */
   ln: Map<string, LayerNormSaved>;
-}
-
-/** One forward pass, all that the backward reads. */
-interface Trace extends Recorded {
   /** `[B, T]` of the token ids. */
   tokens: Tensor;
   /** `[B, T, D]`: what the unembedding reads (`ln_final.hook_normalized` or the last resid). */
   final: Tensor;
   logits: Tensor;
+}
+
+/** What each step of the forward pass reads: the config, weights, hook site and LayerNorm saves. */
+interface Pass {
+  cfg: ModelConfig;
+  W: Weights;
+  site: HookSite;
+  ln: Map<string, LayerNormSaved>;
 }
 
 /** A weight by name, or an error naming it (the layout check makes this unreachable). */
@@ -90,6 +128,10 @@ type Weights = (name: string) => Tensor;
  * `[B, T, M]`, `blocks.L.hook_mlp_out`; `blocks.L.hook_resid_post`; `ln_final.*`. As in
  * TransformerLens, `hook_scale` is `[B, T, 1]` and `hook_normalized` is the LayerNorm's output
  * (after `w` and `b`), and an attention-only block has no `hook_resid_mid`.
+ *
+ * With `hooks`, each activation goes through `hooks.at` before the rest of the pass reads it (the
+ * hooked runner's `run_with_hooks`, `engine/hooks/`), and where `hooks.wants` it, each head's
+ * output `blocks.L.attn.hook_result` `[B, T, H, D]` comes between `hook_z` and `hook_attn_out`.
  *
  * @example
  * ```ts
@@ -111,8 +153,10 @@ export function cpuForward(
   batch: number,
   options: CpuForwardOptions = {},
 ): CpuForwardResult {
-  const trace = forward(cfg, checkedWeights(cfg, weights), tokens, batch);
-  return options.cache ? { logits: trace.logits, cache: trace.hooks } : { logits: trace.logits };
+  const cache = options.cache ? new Map<string, Tensor>() : undefined;
+  const site = cache ? recorder(cache, options.hooks) : options.hooks ?? UNHOOKED;
+  const { logits } = forward(cfg, checkedWeights(cfg, weights), tokens, batch, site);
+  return cache ? { logits, cache } : { logits };
 }
 
 /**
@@ -148,7 +192,8 @@ export function cpuLossAndGrads(
   if (rowWeights.length !== batch) {
     throw new RangeError(`rowWeights: length ${rowWeights.length}, expected batch ${batch}`);
   }
-  const trace = forward(cfg, W, tokens, batch);
+  const hooks = new Map<string, Tensor>();
+  const trace = { ...forward(cfg, W, tokens, batch, recorder(hooks)), hooks };
   const { loss, dlogits: dlast } = crossEntropy(
     lastPosition(trace.logits),
     new Tensor(targets, [batch]),
@@ -207,63 +252,129 @@ const MLP_IN = "batch pos d_model, d_model d_mlp -> batch pos d_mlp";
 const MLP_OUT = "batch pos d_mlp, d_mlp d_model -> batch pos d_model";
 const UNEMBED = "batch pos d_model, d_model d_vocab_out -> batch pos d_vocab_out";
 
-/** The forward pass, keeping every hook. */
-function forward(cfg: ModelConfig, W: Weights, ids: Int32Array, batch: number): Trace {
+/** Z = "batch head q_pos k_pos, batch k_pos head d_head -> batch q_pos head d_head"; as TL's. */
+const Z = "b h i j, b j h e -> b i h e";
+/** Each head's share of `hook_attn_out` (TransformerLens' `use_attn_result`). */
+const RESULT = "batch pos head d_head, head d_head d_model -> batch pos head d_model";
+
+/** The site of a pass with no hooks: every activation as computed. */
+const UNHOOKED: HookSite = { at: (_name, value) => value, wants: () => false };
+
+/**
+ * A hook site that records what `inner` (default: nothing) returns into `hooks`: the cache of
+ * `run_with_cache`, and everything the backward pass reads.
+ */
+function recorder(hooks: Map<string, Tensor>, inner?: HookSite): HookSite {
+  return {
+    at(name, value) {
+      const out = inner === undefined ? value : inner.at(name, value);
+      hooks.set(name, out);
+      return out;
+    },
+    wants: (name) => inner?.wants(name) ?? false,
+  };
+}
+
+/** The forward pass, every hook through `site`. */
+function forward(
+  cfg: ModelConfig,
+  W: Weights,
+  ids: Int32Array,
+  batch: number,
+  site: HookSite,
+): Omit<Trace, "hooks"> {
   const tokens = checkedTokens(cfg, ids, batch);
   const [B, T] = tokens.shape as [number, number];
-  const rec: Recorded = { hooks: new Map(), ln: new Map() };
+  const pass: Pass = { cfg, W, site, ln: new Map() };
   const W_E = W("embed.W_E");
   const W_pos = W("pos_embed.W_pos");
-  rec.hooks.set("hook_embed", take(W_E, new Tensor(ids, [B * T])).reshape([B, T, cfg.d_model]));
-  rec.hooks.set(
+  const embed = site.at(
+    "hook_embed",
+    take(W_E, new Tensor(ids, [B * T])).reshape([B, T, cfg.d_model]),
+  );
+  const pos = site.at(
     "hook_pos_embed",
     repeat(slice(W_pos, `:${T}`), "pos d_model -> batch pos d_model", { batch: B }),
   );
-  let resid = embedForward(tokens, W_E, W_pos); // [B, T, D]
-  for (let l = 0; l < cfg.n_layers; l++) resid = blockForward(cfg, W, rec, l, resid);
-  const final = layerNorm(cfg, W, rec, "ln_final", resid);
+  let resid = add(embed, pos); // [B, T, D]: W_E[tok] + W_pos[t], the same sum as embedForward
+  for (let l = 0; l < cfg.n_layers; l++) resid = blockForward(pass, l, resid);
+  const final = layerNorm(pass, "ln_final", resid);
   const logits = linearForward(UNEMBED, final, W("unembed.W_U"), W("unembed.b_U")); // [B, T, U]
-  return { ...rec, tokens, final, logits };
+  return { ln: pass.ln, tokens, final, logits };
 }
 
-/** One block's forward: `resid_pre` in, `resid_post` out, hooks recorded on the way. */
-function blockForward(cfg: ModelConfig, W: Weights, rec: Recorded, l: number, resid: Tensor) {
+/** One block's forward: `resid_pre` in, `resid_post` out, every hook through the site. */
+function blockForward(pass: Pass, l: number, input: Tensor): Tensor {
+  const { cfg, W, site } = pass;
   const b = `blocks.${l}`;
-  const hooks = rec.hooks;
-  hooks.set(`${b}.hook_resid_pre`, resid);
-  const x = layerNorm(cfg, W, rec, `${b}.ln1`, resid); // [B, T, D]
+  const resid = site.at(`${b}.hook_resid_pre`, input);
+  const x = layerNorm(pass, `${b}.ln1`, resid); // [B, T, D]
   const [q, k, v] = (["Q", "K", "V"] as const).map((n) =>
-    linearForward(QKV, x, W(`${b}.attn.W_${n}`), W(`${b}.attn.b_${n}`))
+    site.at(
+      `${b}.attn.hook_${n.toLowerCase()}`,
+      linearForward(QKV, x, W(`${b}.attn.W_${n}`), W(`${b}.attn.b_${n}`)),
+    )
   ) as [Tensor, Tensor, Tensor]; // [B, T, H, E]
-  const { scores, pattern, z } = attentionForward(q, k, v); // [B, H, T, T], z [B, T, H, E]
-  const attnOut = linearForward(ATTN_OUT, z, W(`${b}.attn.W_O`), W(`${b}.attn.b_O`)); // [B, T, D]
-  hooks.set(`${b}.attn.hook_q`, q).set(`${b}.attn.hook_k`, k).set(`${b}.attn.hook_v`, v);
-  hooks.set(`${b}.attn.hook_attn_scores`, scores).set(`${b}.attn.hook_pattern`, pattern);
-  hooks.set(`${b}.attn.hook_z`, z).set(`${b}.hook_attn_out`, attnOut);
-  const mid = add(resid, attnOut);
+  const z = attention(pass, b, [q, k, v]); // [B, T, H, E]
+  const attnOut = site.at(`${b}.hook_attn_out`, attentionOutput(pass, b, z)); // [B, T, D]
   if (cfg.attn_only) {
-    hooks.set(`${b}.hook_resid_post`, mid); // TransformerLens has no resid_mid here either
-    return mid;
+    // TransformerLens has no resid_mid here either
+    return site.at(`${b}.hook_resid_post`, add(resid, attnOut));
   }
-  hooks.set(`${b}.hook_resid_mid`, mid);
-  const x2 = layerNorm(cfg, W, rec, `${b}.ln2`, mid);
-  const pre = linearForward(MLP_IN, x2, W(`${b}.mlp.W_in`), W(`${b}.mlp.b_in`)); // [B, T, M]
-  const post = activationForward(pre, { act: cfg.act_fn });
-  const mlpOut = linearForward(MLP_OUT, post, W(`${b}.mlp.W_out`), W(`${b}.mlp.b_out`)); // [B, T, D]
-  const out = add(mid, mlpOut);
-  hooks.set(`${b}.mlp.hook_pre`, pre).set(`${b}.mlp.hook_post`, post);
-  hooks.set(`${b}.hook_mlp_out`, mlpOut).set(`${b}.hook_resid_post`, out);
-  return out;
+  const mid = site.at(`${b}.hook_resid_mid`, add(resid, attnOut));
+  const x2 = layerNorm(pass, `${b}.ln2`, mid);
+  const pre = site.at(
+    `${b}.mlp.hook_pre`,
+    linearForward(MLP_IN, x2, W(`${b}.mlp.W_in`), W(`${b}.mlp.b_in`)),
+  ); // [B, T, M]
+  const post = site.at(`${b}.mlp.hook_post`, activationForward(pre, { act: cfg.act_fn }));
+  const mlpOut = site.at(
+    `${b}.hook_mlp_out`,
+    linearForward(MLP_OUT, post, W(`${b}.mlp.W_out`), W(`${b}.mlp.b_out`)),
+  ); // [B, T, D]
+  return site.at(`${b}.hook_resid_post`, add(mid, mlpOut));
 }
 
-/** LayerNorm `prefix` of `x` when the model has LayerNorm (hooks recorded), else `x` itself. */
-function layerNorm(cfg: ModelConfig, W: Weights, rec: Recorded, prefix: string, x: Tensor) {
+/**
+ * Scores, pattern and `z` of block `b` through the site; each is recomputed from the one before
+ * only when an edit replaced that one, so an unedited pass is the reference's, bit for bit.
+ */
+function attention(pass: Pass, b: string, [q, k, v]: [Tensor, Tensor, Tensor]): Tensor {
+  const { site } = pass;
+  const { scores, pattern, z } = attentionForward(q, k, v); // [B, H, T, T], z [B, T, H, E]
+  const s = site.at(`${b}.attn.hook_attn_scores`, scores);
+  const p = site.at(`${b}.attn.hook_pattern`, s === scores ? pattern : softmax(s, -1));
+  return site.at(`${b}.attn.hook_z`, p === pattern ? z : einsum(Z, p, v));
+}
+
+/**
+ * `Σ_h z[h]·W_O[h] + b_O` `[B, T, D]`; through each head's `hook_result` `[B, T, H, D]` only
+ * when the site wants it, as it is H times the size of the output.
+ */
+function attentionOutput(pass: Pass, b: string, z: Tensor): Tensor {
+  const { W, site } = pass;
+  const [W_O, b_O] = [W(`${b}.attn.W_O`), W(`${b}.attn.b_O`)];
+  const name = `${b}.attn.hook_result`;
+  if (!site.wants(name)) return linearForward(ATTN_OUT, z, W_O, b_O);
+  const result = site.at(name, einsum(RESULT, z, W_O));
+  return add(reduce(result, "batch pos head d_model -> batch pos d_model", "sum"), b_O);
+}
+
+/**
+ * LayerNorm `prefix` of `x` when the model has LayerNorm (`hook_scale` and `hook_normalized`
+ * through the site), else `x` itself. An edited scale divides the centred `x`, as in TL.
+ */
+function layerNorm(pass: Pass, prefix: string, x: Tensor): Tensor {
+  const { cfg, W, site } = pass;
   if (cfg.normalization_type !== "LN") return x;
-  const { y, mean, scale } = layernormForward(x, W(`${prefix}.w`), W(`${prefix}.b`));
-  rec.ln.set(prefix, { mean, scale });
-  rec.hooks.set(`${prefix}.hook_scale`, scale.reshape([...scale.shape, 1])); // [B, T, 1]
-  rec.hooks.set(`${prefix}.hook_normalized`, y);
-  return y;
+  const [w, b] = [W(`${prefix}.w`), W(`${prefix}.b`)];
+  const { y, mean, scale } = layernormForward(x, w, b);
+  pass.ln.set(prefix, { mean, scale });
+  const kept = scale.reshape([...scale.shape, 1]); // [B, T, 1]
+  const s = site.at(`${prefix}.hook_scale`, kept);
+  if (s === kept) return site.at(`${prefix}.hook_normalized`, y);
+  const centred = sub(x, mean.reshape([...mean.shape, 1])); // [B, T, D]
+  return site.at(`${prefix}.hook_normalized`, add(mul(div(centred, s), w), b));
 }
 
 /** `einsum(pattern, x, W) + b`. */

@@ -46,8 +46,16 @@ export interface GpuModel {
   loss: GpuTensor;
   /** `[B]`, evaluation only: 1 where the argmax is the target. */
   correct: GpuTensor | undefined;
-  /** Activations by TransformerLens hook name. */
+  /**
+   * Activations by TransformerLens hook name (and `logits`). `blocks.L.hook_resid_pre` for L > 0
+   * is the buffer of `blocks.L-1.hook_resid_post`, as the two hooks hold the same value.
+   */
   hooks: Map<string, GpuTensor>;
+  /**
+   * Hook name (and `logits`) → how many dispatches of `forward` have run when its buffer holds
+   * its final value and nothing has read it yet: where a hooked run splices an edit of it.
+   */
+  hookEnds: Map<string, number>;
   /** Tokens to loss (and `correct` when evaluating). */
   forward: Dispatch[];
   /** Loss to every weight's gradient, in `grads` (training only; empty otherwise). */
@@ -107,6 +115,9 @@ export async function buildGpuModel(
   const rows = (t: GpuTensor, cols: number) => t.view(0, [t.size / cols, cols]);
   const fwd: Dispatch[] = [];
   const add = async (list: Dispatch[], ds: Promise<Dispatch[]>) => list.push(...await ds);
+  const hookEnds = new Map<string, number>();
+  /** The hooks `names` are final: the forward dispatches so far wrote them. */
+  const done = (...names: string[]) => names.forEach((n) => hookEnds.set(n, fwd.length));
 
   // ---- forward ----
   const tokens = fresh([B, T], "i32");
@@ -116,6 +127,7 @@ export async function buildGpuModel(
     fwd,
     embedForward(gpu, { tokens, W_E: W("embed.W_E"), W_pos: W("pos_embed.W_pos") }, resid),
   );
+  done("blocks.0.hook_resid_pre");
 
   /** LayerNorm `name` of `x` when the model has them, else `x` itself. */
   const norm = async (name: string, x: GpuTensor) => {
@@ -127,6 +139,7 @@ export async function buildGpuModel(
     };
     hooks.set(`${name}.hook_scale`, out.scale.view(0, [...x.shape.slice(0, -1), 1])); // as TL
     await add(fwd, layernormForward(gpu, x, W(`${name}.w`), W(`${name}.b`), out));
+    done(`${name}.hook_scale`, `${name}.hook_normalized`);
     return { y: out.y, saved: out };
   };
 
@@ -142,6 +155,10 @@ export async function buildGpuModel(
   const layers: Layer[] = [];
   for (let l = 0; l < cfg.n_layers; l++) {
     const b = `blocks.${l}`;
+    if (l > 0) {
+      hooks.set(`${b}.hook_resid_pre`, resid);
+      done(`${b}.hook_resid_pre`);
+    }
     const ln1 = await norm(`${b}.ln1`, resid);
     const qkv = {
       q: hook(`${b}.attn.hook_q`, [B, T, H, E]),
@@ -160,17 +177,21 @@ export async function buildGpuModel(
         }, { m: R, n: E, k: D, batch: H }),
       );
       if (biases) await add(fwd, addInplace(gpu, out, W(`${b}.attn.b_${X}`)));
+      done(`${b}.attn.hook_${x}`);
     }
     const pattern = hook(`${b}.attn.hook_pattern`, [B, H, T, T]);
     const z = hook(`${b}.attn.hook_z`, [B, T, H, E]);
     await add(fwd, attentionForward(gpu, qkv, { pattern, z }));
+    done(`${b}.attn.hook_pattern`, `${b}.attn.hook_z`);
     const attnOut = hook(`${b}.hook_attn_out`, [B, T, D]);
     // Σ_h z[h]·W_O[h] is one product: W_O [H, E, D] is [(H E), D].
     await add(fwd, matmul(gpu, rows(z, H * E), W(`${b}.attn.W_O`, [H * E, D]), rows(attnOut, D)));
     if (biases) await add(fwd, addInplace(gpu, attnOut, W(`${b}.attn.b_O`)));
+    done(`${b}.hook_attn_out`);
     // An attention-only block has no resid_mid in TransformerLens: its sum is resid_post.
     const mid = hook(`${b}.hook_resid_${cfg.attn_only ? "post" : "mid"}`, [B, T, D]);
     await add(fwd, addForward(gpu, resid, attnOut, mid));
+    done(`${b}.hook_resid_${cfg.attn_only ? "post" : "mid"}`);
     const layer: Layer = { resid, ln1, qkv, pattern, z, mid };
     resid = mid;
     if (!cfg.attn_only) {
@@ -180,11 +201,15 @@ export async function buildGpuModel(
       const mlpOut = hook(`${b}.hook_mlp_out`, [B, T, D]);
       await add(fwd, matmul(gpu, rows(ln2.y, D), W(`${b}.mlp.W_in`), rows(pre, M)));
       await add(fwd, addInplace(gpu, pre, W(`${b}.mlp.b_in`)));
+      done(`${b}.mlp.hook_pre`);
       await add(fwd, activationForward(gpu, pre, post, { act: cfg.act_fn }));
+      done(`${b}.mlp.hook_post`);
       await add(fwd, matmul(gpu, rows(post, M), W(`${b}.mlp.W_out`), rows(mlpOut, D)));
       await add(fwd, addInplace(gpu, mlpOut, W(`${b}.mlp.b_out`)));
+      done(`${b}.hook_mlp_out`);
       resid = hook(`${b}.hook_resid_post`, [B, T, D]);
       await add(fwd, addForward(gpu, mid, mlpOut, resid));
+      done(`${b}.hook_resid_post`);
       layer.mlp = { ln2, pre, post };
     }
     layers.push(layer);
@@ -196,6 +221,7 @@ export async function buildGpuModel(
   hooks.set("logits", logits);
   await add(fwd, matmul(gpu, last, W("unembed.W_U"), logits, { m: B, n: U, k: D }));
   if (biases) await add(fwd, addInplace(gpu, logits, W("unembed.b_U")));
+  done("logits");
   const loss = fresh([B]);
 
   const release = () => owned.forEach((t) => t.release());
@@ -211,6 +237,7 @@ export async function buildGpuModel(
       loss,
       correct,
       hooks,
+      hookEnds,
       forward: fwd,
       backward: [],
       release,
@@ -359,6 +386,7 @@ export async function buildGpuModel(
     loss,
     correct: undefined,
     hooks,
+    hookEnds,
     forward: fwd,
     backward: bwd,
     release,

@@ -21,3 +21,4 @@ export * from "./layernorm.ts";
 export * from "./activation.ts";
 export * from "./cross_entropy.ts";
 export * from "./adamw.ts";
+export * from "./hook_edit.ts";

@@ -49,8 +49,16 @@ function optimizerPath(folder: RunFolder): string {
   return join(dirname(folder.finalPath()), OPTIMIZER_FILE);
 }
 
-/** The GPU to train on, or undefined for the CPU, as `device` asks. */
-async function pickDevice(device: Device): Promise<Gpu | undefined> {
+/**
+ * The GPU to compute on, or undefined for the CPU, as `device` asks (training and analysis alike).
+ *
+ * @example
+ * ```ts
+ * import { pickDevice } from "./run.ts";
+ * const gpu = await pickDevice("cpu"); // undefined: the float64 CPU path
+ * ```
+ */
+export async function pickDevice(device: Device): Promise<Gpu | undefined> {
   if (device === "cpu") return undefined;
   try {
     const gpu = await requestGpu();
@@ -91,22 +99,39 @@ async function saveCheckpoint(
   }, { step: String(state.step) });
 }
 
-/** The state saved at the optimizer file's step, read back for `--resume`. */
-async function loadState(folder: RunFolder, layout: ParamLayout): Promise<TrainState> {
-  const opt = await readSafetensors(optimizerPath(folder));
-  const step = Number(opt.metadata.step);
-  const final = await readSafetensors(folder.finalPath()).catch(() => undefined);
-  const weights = final?.metadata.step === String(step)
-    ? final
-    : await readSafetensors(folder.checkpointPath(step));
+/**
+ * The flat weights (in `layout`) of the checkpoint at `path`, and the step it records; a missing
+ * weight or a wrong shape is a one-line error naming it.
+ *
+ * @example
+ * ```ts ignore
+ * const { step, params } = await readCheckpointParams("runs/smoke/checkpoints/final.safetensors", layout);
+ * ```
+ */
+export async function readCheckpointParams(
+  path: string,
+  layout: ParamLayout,
+): Promise<{ step: number; params: Float32Array }> {
+  const weights = await readSafetensors(path);
   const params = new Float32Array(layout.size);
   for (const spec of layout.specs) {
     const t = weights.tensors.get(spec.name);
     if (t === undefined || t.shape.join() !== spec.shape.join()) {
-      throw new Error(`checkpoint of step ${step} lacks ${spec.name} [${spec.shape}]`);
+      throw new Error(`checkpoint ${path} lacks ${spec.name} [${spec.shape}]`);
     }
     params.set(t.data, spec.offset);
   }
+  return { step: Number(weights.metadata.step), params };
+}
+
+/** The state saved at the optimizer file's step, read back for `--resume`. */
+async function loadState(folder: RunFolder, layout: ParamLayout): Promise<TrainState> {
+  const opt = await readSafetensors(optimizerPath(folder));
+  const step = Number(opt.metadata.step);
+  const final = await readCheckpointParams(folder.finalPath(), layout).catch(() => undefined);
+  const { params } = final?.step === step
+    ? final
+    : await readCheckpointParams(folder.checkpointPath(step), layout);
   const tensor = (name: string) => {
     const t = opt.tensors.get(name);
     if (t === undefined) throw new Error(`${OPTIMIZER_FILE} lacks ${name}`);

@@ -1,0 +1,169 @@
+/**
+ * Everything `mechlab analyze` computes at one checkpoint: the whole task's table run once through
+ * a hooked model (in chunks, caching only the hooks the analyses read), then the losses, the direct
+ * logit attribution's error, the weights' measures, and the task's own picture (the grokking
+ * paper's Fourier measures for `modular`, alias alignment and twin accuracy for `oocl`).
+ *
+ * N = examples, U = d_vocab_out, M = d_mlp.
+ *
+ * @module
+ */
+
+import { crossEntropyEval } from "../reference/mod.ts";
+import type { HookedRunner } from "../hooks/mod.ts";
+import type { ModelConfig } from "../model/config.ts";
+import { concat, Tensor } from "../tensor/mod.ts";
+import type { TaskData } from "../data/mod.ts";
+import { headCircuits } from "./circuits.ts";
+import { dlaHookNames, logitAttribution } from "./decompose.ts";
+import { embeddingPca } from "./embedding.ts";
+import { modularMeasures } from "./modular_report.ts";
+import { ooclProgress, ooclReport } from "./oocl_measures.ts";
+import { sumSquaredWeights } from "./scalars.ts";
+import type { CheckpointReport, ProgressRow } from "./report.ts";
+
+/**
+ * Rows per forward pass: bounds the cache (a grokking table is 12,769 rows, an `oocl` one 25,764)
+ * while keeping passes few.
+ */
+export const ANALYSIS_CHUNK = 4096;
+
+/** The hook the Fourier measures read: the neurons of the paper's one-layer model. */
+const NEURONS = "blocks.0.mlp.hook_post";
+
+/** What one pass over the whole table gives. */
+interface TablePass {
+  /** `[N, U]` at the scored position. */
+  logits: Tensor;
+  /** `[N, M]` at the scored position, when the model has the paper's neurons. */
+  post: Tensor | undefined;
+  /** The largest direct-logit-attribution error of any chunk. */
+  dlaError: number;
+}
+
+/** What `analyzeCheckpoint` looks at. */
+export interface CheckpointInputs {
+  cfg: ModelConfig;
+  task: TaskData;
+  weights: Map<string, Tensor>;
+  step: number;
+  /**
+   * `modular`: the frequencies restricted and excluded loss keep or remove (the final checkpoint's
+   * key frequencies, as the paper tracks them); default this checkpoint's own.
+   */
+  lossFreqs?: readonly number[];
+}
+
+/**
+ * Analyses one checkpoint of a run whose model `runner` runs with `weights`.
+ *
+ * @example
+ * ```ts ignore
+ * const runner = cpuRunner(cfg, weights);
+ * const report = await analyzeCheckpoint(runner, { cfg, task, weights, step: 1500 });
+ * report.progress.test_acc; // 1
+ * ```
+ */
+export async function analyzeCheckpoint(
+  runner: HookedRunner,
+  at: CheckpointInputs,
+): Promise<CheckpointReport> {
+  const { cfg, task, weights, step } = at;
+  const neurons = task.task === "modular" && cfg.n_layers === 1 && !cfg.attn_only;
+  const pass = await runTable(runner, cfg, task, weights, neurons);
+  const N = task.targets.length;
+  const { loss, correct } = crossEntropyEval(pass.logits, new Tensor(task.targets, [N]));
+  const lossOf = loss.data as Float64Array;
+  const correctOf = correct.data as Float64Array;
+  const train = concatIndices(task.groups.map((g) => g.train));
+  const test = concatIndices(task.groups.map((g) => g.test));
+  const progress: ProgressRow = {
+    step,
+    train_loss: meanAt(lossOf, train),
+    test_loss: meanAt(lossOf, test),
+    train_acc: meanAt(correctOf, train),
+    test_acc: meanAt(correctOf, test),
+    sum_sq_weights: sumSquaredWeights(weights),
+    decomposition_error: pass.dlaError,
+  };
+  const report: CheckpointReport = {
+    step,
+    progress,
+    example_loss: Array.from(lossOf),
+    embedding_pca: embeddingPca(weights, 3),
+    heads: headCircuits(cfg, weights),
+  };
+  if (neurons && pass.post !== undefined) {
+    const inputs = { p: cfg.d_vocab_out, logits: pass.logits, post: pass.post, weights };
+    const measures = modularMeasures(
+      { ...inputs, targets: task.targets, train },
+      at.lossFreqs ? { key_freqs: at.lossFreqs } : {},
+    );
+    report.modular = measures.report;
+    Object.assign(progress, measures.progress);
+  }
+  if (task.task === "oocl") {
+    report.oocl = ooclReport(weights, task, correctOf);
+    Object.assign(progress, ooclProgress(report.oocl));
+  }
+  return report;
+}
+
+/** Runs every example in chunks, keeping the scored position's logits (and neurons). */
+async function runTable(
+  runner: HookedRunner,
+  cfg: ModelConfig,
+  task: TaskData,
+  weights: Map<string, Tensor>,
+  neurons: boolean,
+): Promise<TablePass> {
+  const N = task.targets.length;
+  const T = task.n_ctx;
+  const names = [...dlaHookNames(cfg), ...(neurons ? [NEURONS] : [])];
+  const logits: Tensor[] = [];
+  const post: Tensor[] = [];
+  let dlaError = 0;
+  for (let start = 0; start < N; start += ANALYSIS_CHUNK) {
+    const end = Math.min(N, start + ANALYSIS_CHUNK);
+    const tokens = task.tokens.subarray(start * T, end * T);
+    const run = await runner.runWithCache(tokens, end - start, { names });
+    const targets = task.targets.subarray(start, end);
+    const dla = logitAttribution(cfg, weights, run.cache, { targets });
+    dlaError = Math.max(dlaError, dla.error);
+    logits.push(run.logits.astype("f64"));
+    if (neurons) post.push(lastPosition(run.cache.get(NEURONS)!));
+  }
+  return {
+    logits: concat(logits, 0),
+    post: neurons ? concat(post, 0) : undefined,
+    dlaError,
+  };
+}
+
+/** `[B, M]`: position T-1 of `[B, T, M]`, in float64. */
+function lastPosition(t: Tensor): Tensor {
+  const [B, T, M] = t.shape as [number, number, number];
+  const out = new Float64Array(B * M);
+  for (let b = 0; b < B; b++) {
+    for (let m = 0; m < M; m++) out[b * M + m] = t.data[(b * T + T - 1) * M + m]!;
+  }
+  return new Tensor(out, [B, M]);
+}
+
+/** The indices of every group, ascending. */
+function concatIndices(parts: Int32Array[]): Int32Array {
+  const all = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all.sort();
+}
+
+/** The mean of `values` at `indices` (NaN when there are none: nothing held out). */
+function meanAt(values: Float64Array, indices: Int32Array): number {
+  let s = 0;
+  for (const i of indices) s += values[i]!;
+  return s / indices.length;
+}

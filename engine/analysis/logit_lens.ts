@@ -1,0 +1,111 @@
+/**
+ * The logit lens (nostalgebraist 2020): read the answer off the residual stream after each stage
+ * of the model, as if the rest of the model were skipped, through the final LayerNorm and the
+ * unembedding. As TransformerLens' `accumulated_resid(apply_ln=True)` over the whole stack, the
+ * LayerNorm is recomputed on each stage's residual (its own mean and scale), not applied with the
+ * final residual's cached scale: an early residual is much smaller than the last one, and only
+ * its own scale puts it where the unembedding expects. So the last stage is exactly the model.
+ *
+ * Shape letters: S stages, B batch, D d_model, U d_vocab_out.
+ *
+ * @module
+ */
+
+import { layernormForward } from "../reference/mod.ts";
+import { add, matmul, type Tensor, tensor } from "../tensor/mod.ts";
+import type { ModelConfig } from "../model/config.ts";
+import { checkTargets, positionOf, readF64, residAt } from "./decompose.ts";
+
+/** What `logitLens` may be told. */
+export interface LogitLensOptions {
+  /** The position to read; negative counts from the end. Default -1, the last (scored) one. */
+  pos?: number;
+}
+
+/** What `logitLens` returns: per stage and row, the target as the lens reads it. */
+export interface LogitLens {
+  /** `[S]`: `resid_pre 0`, then per layer `resid_mid l` (unless `attn_only`) and `resid_post l`. */
+  labels: string[];
+  /** `[S, B]`: the target's logit. */
+  logit: Tensor;
+  /** `[S, B]`: the target's probability (softmax over the `U` logits). */
+  prob: Tensor;
+  /**
+   * `[S, B]` (i32): how many logits beat the target's, a tie counting against the target when the
+   * other token's id is lower; 0 exactly when the argmax (lowest id on ties, as `cpuEval`) is it.
+   */
+  rank: Tensor;
+}
+
+/**
+ * The logit lens at `pos` (default the last) for one target per row: each stage of the residual
+ * stream (`blocks.L.hook_resid_pre|mid|post` in the cache; `dlaHookNames` lists them) through
+ * `ln_final` recomputed on it (with LayerNorm) and `W_U`, `b_U`. The last stage, `resid_post` of
+ * the last layer, gives the model's own logits.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../model/config.ts";
+ * import { initParams, paramLayout, unflatten } from "../model/params.ts";
+ * import { cpuForward } from "../model/cpu_model.ts";
+ * import { logitLens } from "./logit_lens.ts";
+ * const cfg = { ...DEFAULT_MODEL, d_model: 8, d_head: 4, n_heads: 2, d_mlp: 16 };
+ * const weights = unflatten(paramLayout(cfg), initParams(cfg, paramLayout(cfg)));
+ * const { cache } = cpuForward(cfg, weights, new Int32Array([3, 5, 113]), 1, { cache: true });
+ * const lens = logitLens(cfg, weights, cache!, new Int32Array([8]));
+ * lens.labels; // ["resid_pre 0", "resid_mid 0", "resid_post 0"]
+ * lens.rank.shape; // [3, 1]
+ * ```
+ */
+export function logitLens(
+  cfg: ModelConfig,
+  weights: Map<string, Tensor>,
+  cache: Map<string, Tensor>,
+  targets: Int32Array,
+  options: LogitLensOptions = {},
+): LogitLens {
+  const pos = positionOf(cache, options.pos ?? -1);
+  const stages: [string, string][] = [["resid_pre 0", "blocks.0.hook_resid_pre"]];
+  for (let l = 0; l < cfg.n_layers; l++) {
+    if (!cfg.attn_only) stages.push([`resid_mid ${l}`, `blocks.${l}.hook_resid_mid`]);
+    stages.push([`resid_post ${l}`, `blocks.${l}.hook_resid_post`]);
+  }
+  const B = cache.get("hook_embed")!.shape[0]!; // positionOf found it
+  checkTargets(cfg, targets, B);
+  const W_U = readF64(weights, "unembed.W_U"); // [D, U]
+  const b_U = readF64(weights, "unembed.b_U"); // [U]
+  const S = stages.length;
+  const [logit, prob] = [new Float64Array(S * B), new Float64Array(S * B)];
+  const rank = new Int32Array(S * B);
+  stages.forEach(([, hook], s) => {
+    const resid = residAt(cache, hook, pos); // [B, D]
+    const x = cfg.normalization_type === "LN"
+      ? layernormForward(resid, readF64(weights, "ln_final.w"), readF64(weights, "ln_final.b")).y
+      : resid;
+    const logits = add(matmul(x, W_U), b_U); // [B, U]
+    const U = logits.shape[1]!;
+    for (let r = 0; r < B; r++) {
+      const row = logits.data.subarray(r * U, (r + 1) * U);
+      const t = targets[r]!;
+      const own = row[t]!;
+      let top = -Infinity;
+      let above = 0;
+      for (let u = 0; u < U; u++) {
+        top = Math.max(top, row[u]!);
+        if (row[u]! > own || (row[u] === own && u < t)) above++;
+      }
+      let total = 0; // Σ exp(logit − max): the softmax's denominator, without overflow
+      for (let u = 0; u < U; u++) total += Math.exp(row[u]! - top);
+      logit[s * B + r] = own;
+      prob[s * B + r] = Math.exp(own - top) / total;
+      rank[s * B + r] = above;
+    }
+  });
+  const shape = [S, B];
+  return {
+    labels: stages.map(([label]) => label),
+    logit: tensor(logit, shape),
+    prob: tensor(prob, shape),
+    rank: tensor(rank, shape),
+  };
+}

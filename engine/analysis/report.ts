@@ -1,0 +1,261 @@
+/**
+ * What `mechlab analyze` writes under `runs/NAME/analysis/` and what the page's views read: the
+ * JSON shapes, in one place, for the writer (`engine/analysis/analyze_run.ts`), the server and the
+ * UI (`ui/types.ts` re-exports them).
+ *
+ * - `analysis/index.json`: `AnalysisIndex`, what does not change between checkpoints (the
+ *   examples, their splits, the token labels) and one `ProgressRow` per analysed checkpoint.
+ * - `analysis/step_NNNNNN.json`: `CheckpointReport`, everything computed at one checkpoint.
+ * - `analysis/summary.json`: `AnalysisSummary`, the final checkpoint's headline figures.
+ * - `GET /api/runs/NAME/inspect?step=S&example=I`: `InspectReport`, one input looked at closely
+ *   (computed on demand, not stored).
+ *
+ * Shape letters: L n_layers, H n_heads, T n_ctx, M d_mlp, V d_vocab, N examples, p the modulus.
+ * Losses are mean natural-log cross-entropy at the scored (last) position, as in `metrics.jsonl`.
+ *
+ * @module
+ */
+
+/**
+ * One checkpoint's progress measures: a row of `AnalysisIndex.progress`, plotted against `step`.
+ *
+ * @example
+ * ```ts
+ * import type { ProgressRow } from "./report.ts";
+ * const row: ProgressRow = {
+ *   step: 1000, train_loss: 0.01, test_loss: 9.3, train_acc: 1, test_acc: 0.02,
+ *   sum_sq_weights: 2400, decomposition_error: 3e-6,
+ * };
+ * ```
+ */
+export interface ProgressRow {
+  step: number;
+  /** Recomputed from the checkpoint over every train example (all groups for `oocl`). */
+  train_loss: number;
+  /** Over every held-out example. */
+  test_loss: number;
+  train_acc: number;
+  test_acc: number;
+  /** Σ of every weight squared: what weight decay shrinks during grokking's cleanup. */
+  sum_sq_weights: number;
+  /** max |Σ direct-logit-attribution parts − logits| over the examples: 0 up to rounding. */
+  decomposition_error: number;
+  /** `modular`: train loss with only the final checkpoint's key frequencies kept (Nanda et al.). */
+  restricted_loss?: number;
+  /** `modular`: train loss with the final checkpoint's key frequencies removed from the logits. */
+  excluded_loss?: number;
+  /** `modular`: Gini coefficient of `W_E`'s norms per Fourier frequency (1: one frequency). */
+  gini_embed?: number;
+  /** `modular`: Gini coefficient of the neurons' activation norms per frequency. */
+  gini_neurons?: number;
+  /** `modular`: the key frequencies found at this checkpoint, ascending. */
+  key_freqs?: number[];
+  /** `oocl`: mean cosine similarity of each original token's embedding with its alias's. */
+  alias_alignment?: number;
+  /** `oocl`: accuracy on held-out cells whose twin in the other table was trained. */
+  twin_acc?: number;
+}
+
+/**
+ * `analysis/index.json`.
+ *
+ * @example
+ * ```ts
+ * import type { AnalysisIndex } from "./report.ts";
+ * const index: AnalysisIndex = {
+ *   run: "modular_add_23", task: "modular", p: 23, n_layers: 1, n_heads: 4, n_ctx: 3,
+ *   vocab: ["0", "1", "="], examples: 529, split: [0, 1], group: [0, 0], groups: ["all"],
+ *   targets: [0, 1], steps: [0, 500], progress: [],
+ * };
+ * ```
+ */
+export interface AnalysisIndex {
+  run: string;
+  task: "modular" | "oocl";
+  /** The modulus of either task. */
+  p: number;
+  n_layers: number;
+  n_heads: number;
+  n_ctx: number;
+  /** `vocab[id]`: how token `id` is shown. */
+  vocab: string[];
+  /** N. For `modular`, example `i` is `(x, y) = (⌊i/p⌋, i mod p)`. */
+  examples: number;
+  /** `[N]`: 0 train, 1 held out, -1 in no group. */
+  split: number[];
+  /** `[N]`: index into `groups`, -1 in none. */
+  group: number[];
+  /** The task's group names ("all"; or "table1", "table2", "links"). */
+  groups: string[];
+  /** `[N]`: the answer token of each example. */
+  targets: number[];
+  /** The analysed checkpoints' steps, ascending; `step_NNNNNN.json` exists for each. */
+  steps: number[];
+  /** One row per entry of `steps`, same order. */
+  progress: ProgressRow[];
+}
+
+/** One attention head's circuits: singular values of its QK and OV matrices (`[D, D]`, rank ≤ E). */
+export interface HeadCircuits {
+  layer: number;
+  head: number;
+  /** Singular values of `W_Q[h] W_K[h]ᵀ`, descending, the first `d_head`. */
+  qk_singular: number[];
+  /** Singular values of `W_V[h] W_O[h]`, descending, the first `d_head`. */
+  ov_singular: number[];
+}
+
+/** The `modular` task's Fourier picture at one checkpoint. */
+export interface ModularReport {
+  /** `[(p-1)/2 + 1]`: ‖W_E‖ in the Fourier basis per frequency k (0: the constant; cos and sin joined). */
+  embed_fourier_norms: number[];
+  /** This checkpoint's key frequencies, ascending. */
+  key_freqs: number[];
+  /**
+   * The frequencies the losses, `per_freq`, `circles` and `neurons` use: the final checkpoint's key
+   * frequencies, as the paper tracks restricted and excluded loss over training (an early
+   * checkpoint has no clusters of its own yet).
+   */
+  loss_freqs: number[];
+  /** `[M]`: the frequency that explains most of each neuron's activation over (x, y) (0: constant). */
+  neuron_freq: number[];
+  /** `[M]`: the fraction of that neuron's variance the frequency explains. */
+  neuron_frac: number[];
+  /** Neurons grouped by frequency (fraction explained > 0.85), one entry per frequency with any. */
+  clusters: { freq: number; size: number; frac_explained: number }[];
+  restricted_loss: number;
+  excluded_loss: number;
+  /** Per frequency of `loss_freqs`: the losses with that frequency alone kept, or alone removed. */
+  per_freq: { freq: number; restricted_loss: number; excluded_loss: number }[];
+  /** Per frequency of `loss_freqs`, each token 0..p-1's embedding in the plane of its cos and sin. */
+  circles: { freq: number; cos: number[]; sin: number[] }[];
+  /** A few neurons' activations (last position) over the p² inputs, `acts[x * p + y]`. */
+  neurons: { neuron: number; freq: number; acts: number[] }[];
+}
+
+/** The out-of-context task's measures at one checkpoint. */
+export interface OoclReport {
+  /** `[p]`: cosine similarity of `W_E[i]` and `W_E[i + p]` (token and alias). */
+  alias_cosine: number[];
+  /** Held-out cells of `table` whose twin cell in the other table was trained: how many, and accuracy. */
+  twin: { table: 1 | 2; n: number; acc: number }[];
+}
+
+/**
+ * `analysis/step_NNNNNN.json`.
+ *
+ * @example
+ * ```ts
+ * import type { CheckpointReport } from "./report.ts";
+ * const r: CheckpointReport = {
+ *   step: 0,
+ *   progress: {
+ *     step: 0, train_loss: 4.7, test_loss: 4.7, train_acc: 0, test_acc: 0,
+ *     sum_sq_weights: 900, decomposition_error: 0,
+ *   },
+ *   example_loss: [4.7], embedding_pca: { explained: [0.1, 0.05], coords: [[0.3, -0.2]] }, heads: [],
+ * };
+ * ```
+ */
+export interface CheckpointReport {
+  step: number;
+  progress: ProgressRow;
+  /** `[N]`: each example's loss. */
+  example_loss: number[];
+  /** The two or three leading principal components of `W_E`'s rows. */
+  embedding_pca: {
+    /** Fraction of variance each component explains. */
+    explained: number[];
+    /** `[V][k]`: each token's coordinates. */
+    coords: number[][];
+  };
+  heads: HeadCircuits[];
+  modular?: ModularReport;
+  oocl?: OoclReport;
+}
+
+/**
+ * `analysis/summary.json`: the final checkpoint's headline figures.
+ *
+ * @example
+ * ```ts
+ * import type { AnalysisSummary } from "./report.ts";
+ * const s: AnalysisSummary = {
+ *   run: "modular_add_113", step: 25000, checkpoints: 26, train_loss: 1e-7, test_loss: 2e-7,
+ *   test_acc: 1, decomposition_error: 2e-6, key_freqs: [14, 35, 41, 42, 52],
+ *   restricted_loss: 3e-7, excluded_loss: 4.5,
+ * };
+ * ```
+ */
+export interface AnalysisSummary {
+  run: string;
+  /** The final checkpoint's step. */
+  step: number;
+  /** How many checkpoints were analysed. */
+  checkpoints: number;
+  train_loss: number;
+  test_loss: number;
+  test_acc: number;
+  decomposition_error: number;
+  key_freqs?: number[];
+  restricted_loss?: number;
+  excluded_loss?: number;
+  gini_embed?: number;
+  alias_alignment?: number;
+  twin_acc?: number;
+}
+
+/**
+ * `GET /api/runs/NAME/inspect?step=S&example=I`: one input at one checkpoint.
+ *
+ * @example
+ * ```ts
+ * import type { InspectReport } from "./report.ts";
+ * const r: InspectReport = {
+ *   step: 500, example: 30, tokens: ["1", "7", "="], target: 8, prediction: 8, loss: 0.01,
+ *   patterns: [[[[1, 0, 0], [0.5, 0.5, 0], [0.2, 0.3, 0.5]]]],
+ *   dla: { labels: ["embed", "L0H0"], values: [0.1, 3.2] },
+ *   logit_lens: { labels: ["resid_pre 0", "resid_post 0"], target_logit: [0.1, 9], target_prob: [0, 1], target_rank: [40, 0] },
+ *   patching: {
+ *     corrupt_example: 31, metric: "restored logit difference",
+ *     resid_pre: [[0, 0, 1]], head_out: [[0.9]], mlp_out: [[0, 0, 0.1]],
+ *   },
+ * };
+ * ```
+ */
+export interface InspectReport {
+  step: number;
+  example: number;
+  /** The example's tokens, as labels. */
+  tokens: string[];
+  target: number;
+  /** The argmax at the last position. */
+  prediction: number;
+  loss: number;
+  /** `[L][H][T][T]` (query, key): `blocks.L.attn.hook_pattern` of this example. */
+  patterns: number[][][][];
+  /** Direct logit attribution to the target's logit at the last position; the values sum to it. */
+  dla: { labels: string[]; values: number[] };
+  /** The target read off the residual stream after each stage (logit lens). */
+  logit_lens: {
+    labels: string[];
+    target_logit: number[];
+    target_prob: number[];
+    /** 0 when the target is the argmax. */
+    target_rank: number[];
+  };
+  /**
+   * Activation patching from this (clean) example into `corrupt_example` (another input with another
+   * answer): the metric after each patch, 0 = corrupt's, 1 = clean's.
+   */
+  patching: {
+    corrupt_example: number;
+    metric: string;
+    /** `[L][T]`: `blocks.L.hook_resid_pre` at one position. */
+    resid_pre: number[][];
+    /** `[L][H]`: each head's output (`hook_z`) at every position. */
+    head_out: number[][];
+    /** `[L][T]`: `blocks.L.hook_mlp_out` at one position (empty rows when `attn_only`). */
+    mlp_out: number[][];
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * A finished (or running) run opened for analysis: its config, its task rebuilt from the config
+ * (the split is a function of the seed, so it equals `split.json`), and its checkpoints with the
+ * weights of any of them. `mechlab analyze` and the server's inspect endpoint both start here.
+ *
+ * @module
+ */
+
+import { basename, resolve } from "node:path";
+import type { TaskData } from "../data/mod.ts";
+import { type ParamLayout, paramLayout, unflatten } from "../model/params.ts";
+import { openRunFolder, type RunFolder } from "../runs/mod.ts";
+import type { Tensor } from "../tensor/mod.ts";
+import { buildTask, type RunConfig } from "../train/presets.ts";
+import { readCheckpointParams } from "../train/run.ts";
+
+/** One checkpoint of a run: its step and its file. */
+export interface RunCheckpoint {
+  step: number;
+  path: string;
+}
+
+/** What an analysis reads of a run. */
+export interface AnalysisRun {
+  /** The run's name: its folder's. */
+  name: string;
+  folder: RunFolder;
+  config: RunConfig;
+  task: TaskData;
+  layout: ParamLayout;
+  /** Every checkpoint by step ascending: the `step_*` files, and `final` when its step has none. */
+  checkpoints: RunCheckpoint[];
+}
+
+/**
+ * Opens the run folder at `path` for analysis; a missing folder, config or checkpoint is a one-line
+ * error naming it.
+ *
+ * @example
+ * ```ts ignore
+ * const run = await openAnalysisRun("runs/modular_add_23");
+ * run.checkpoints.map((c) => c.step); // [0, 500, 1000, 1500]
+ * ```
+ */
+export async function openAnalysisRun(path: string): Promise<AnalysisRun> {
+  const folder = await openRunFolder(path);
+  const config = await folder.readJson<RunConfig>("config.json");
+  const layout = paramLayout(config.model);
+  const checkpoints: RunCheckpoint[] = await folder.listCheckpoints();
+  const final = await readCheckpointParams(folder.finalPath(), layout).catch(() => undefined);
+  if (final !== undefined && !checkpoints.some((c) => c.step === final.step)) {
+    checkpoints.push({ step: final.step, path: folder.finalPath() });
+  }
+  if (checkpoints.length === 0) throw new Error(`run ${path} has no checkpoints yet`);
+  return {
+    name: basename(resolve(path)),
+    folder,
+    config,
+    task: buildTask(config.task),
+    layout,
+    checkpoints,
+  };
+}
+
+/**
+ * The weights of `run`'s checkpoint at `step`, by TransformerLens name; a step without a checkpoint
+ * is a `RangeError` listing the steps there are.
+ *
+ * @example
+ * ```ts ignore
+ * const run = await openAnalysisRun("runs/modular_add_23");
+ * const weights = await checkpointWeights(run, 1500);
+ * weights.get("embed.W_E")?.shape; // [24, 64]
+ * ```
+ */
+export async function checkpointWeights(
+  run: AnalysisRun,
+  step: number,
+): Promise<Map<string, Tensor>> {
+  const found = run.checkpoints.find((c) => c.step === step);
+  if (found === undefined) {
+    const steps = run.checkpoints.map((c) => c.step);
+    throw new RangeError(`no checkpoint at step ${step}; there are ${describeSteps(steps)}`);
+  }
+  const { params } = await readCheckpointParams(found.path, run.layout);
+  return unflatten(run.layout, params);
+}
+
+/** "0, 500, …, 25000 (51)" for long lists, all of them for short ones. */
+function describeSteps(steps: number[]): string {
+  if (steps.length <= 6) return steps.join(", ");
+  return `${steps.slice(0, 3).join(", ")}, …, ${steps.at(-1)} (${steps.length})`;
+}

@@ -1,0 +1,83 @@
+/**
+ * `run_with_cache` and `run_with_hooks` on the float64 CPU model: the reference the GPU runner is
+ * held to. Every hook's activation passes through one site in `cpuForward`; the edits aimed at it
+ * apply there, before anything downstream reads it, and only the names asked for are kept.
+ *
+ * @module
+ */
+
+import { cpuForward, type HookSite } from "../model/cpu_model.ts";
+import type { ModelConfig } from "../model/config.ts";
+import { slice, type Tensor } from "../tensor/mod.ts";
+import { applyEdits, type EditPlan, planEdit } from "./edit_plan.ts";
+import { hookPoint, hookPoints, positionsOf } from "./hook_points.ts";
+import type { HookedResult, HookedRunner, Intervention, RunOptions } from "./types.ts";
+
+/**
+ * A hooked runner over the float64 CPU model with `weights` (f32 or f64, the layout's names).
+ * Takes any batch (`maxBatch` is Infinity) and any number of positions up to `n_ctx`. Each head's
+ * `attn.hook_result` is computed only in calls that ask for it or edit it: it is H times the size
+ * of `hook_attn_out`, which is then their sum plus `b_O`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../model/config.ts";
+ * import { initParams, paramLayout, unflatten } from "../model/params.ts";
+ * import { cpuRunner } from "./cpu_runner.ts";
+ * const cfg = { ...DEFAULT_MODEL, d_model: 8, d_head: 4, n_heads: 2, d_mlp: 16 };
+ * const runner = cpuRunner(cfg, unflatten(paramLayout(cfg), initParams(cfg, paramLayout(cfg))));
+ * const tokens = new Int32Array([3, 5, 113, 7, 1, 113]);
+ * const { logits, cache } = await runner.runWithHooks(
+ *   tokens,
+ *   2,
+ *   [{ kind: "zero", name: "blocks.0.attn.hook_z", head: 1 }],
+ *   { names: ["blocks.0.attn.hook_pattern"] },
+ * );
+ * logits.shape; // [2, 113]: the last position
+ * cache.get("blocks.0.attn.hook_pattern")?.shape; // [2, 2, 3, 3]
+ * ```
+ */
+export function cpuRunner(cfg: ModelConfig, weights: Map<string, Tensor>): HookedRunner {
+  return {
+    device: "cpu",
+    maxBatch: Infinity,
+    runWithCache: (tokens, batch, options) => run(cfg, weights, { tokens, batch, options }),
+    runWithHooks: (tokens, batch, interventions, options) =>
+      run(cfg, weights, { tokens, batch, interventions, options }),
+    release() {},
+  };
+}
+
+/** One hooked forward pass (async, so that a bad call is a rejected promise). */
+// deno-lint-ignore require-await
+async function run(
+  cfg: ModelConfig,
+  weights: Map<string, Tensor>,
+  call: {
+    tokens: Int32Array;
+    batch: number;
+    interventions?: readonly Intervention[];
+    options?: RunOptions | undefined;
+  },
+): Promise<HookedResult> {
+  const { tokens, batch } = call;
+  const points = hookPoints(cfg, batch, positionsOf(cfg, tokens, batch));
+  const asked = new Set((call.options?.names ?? []).map((n) => hookPoint(points, n).name));
+  const plans = new Map<string, EditPlan[]>();
+  for (const iv of call.interventions ?? []) {
+    const plan = planEdit(iv, hookPoint(points, iv.name));
+    plans.set(iv.name, [...plans.get(iv.name) ?? [], plan]);
+  }
+  const cache = new Map<string, Tensor>();
+  const site: HookSite = {
+    at(name, value) {
+      const edits = plans.get(name);
+      const out = edits === undefined ? value : applyEdits(value, hookPoint(points, name), edits);
+      if (asked.has(name)) cache.set(name, out);
+      return out;
+    },
+    wants: (name) => asked.has(name) || plans.has(name),
+  };
+  const { logits } = cpuForward(cfg, weights, tokens, batch, { hooks: site });
+  return { logits: slice(logits, [null, -1]), cache };
+}

@@ -1,0 +1,115 @@
+/**
+ * The dispatches a hooked GPU run splices into the model's forward pass at one hook: what its edits
+ * read from the activation as it arrived (a copy for `resample`, column sums for `mean`), then the
+ * edits in order (`kernels/hook_edit.wgsl`), then, where a later hook shares its buffer and edits
+ * it, a copy for the cache. Everything they allocate is theirs, freed by `releaseDispatches` and
+ * `release`.
+ *
+ * @module
+ */
+
+import type { Dispatch, Gpu, GpuTensor } from "../gpu/mod.ts";
+import { hookAddForward, hookPatchForward, hookZeroForward, sumRows } from "../../kernels/mod.ts";
+import type { Tensor } from "../tensor/mod.ts";
+import type { EditPlan } from "./edit_plan.ts";
+
+/** What the splices of one run hold besides their dispatches' scratch: uploads, copies, sums. */
+export class SpliceBuffers {
+  readonly #gpu: Gpu;
+  readonly #uploads = new Map<Tensor["data"], GpuTensor>();
+  readonly #owned: GpuTensor[] = [];
+
+  constructor(gpu: Gpu) {
+    this.#gpu = gpu;
+  }
+
+  /**
+   * `t` on the GPU, uploaded once per array however many edits read it: a sweep patches every
+   * position or head from one cache, each through its own reshaped view of the same data.
+   */
+  upload(t: Tensor): GpuTensor {
+    let g = this.#uploads.get(t.data);
+    if (g === undefined) {
+      g = this.#gpu.upload(t);
+      this.#uploads.set(t.data, g);
+      this.#owned.push(g);
+    }
+    return g.shape.join() === t.shape.join() ? g : g.view(0, t.shape);
+  }
+
+  /** A fresh tensor freed with the rest. */
+  empty(shape: readonly number[]): GpuTensor {
+    const t = this.#gpu.empty(shape);
+    this.#owned.push(t);
+    return t;
+  }
+
+  /** Frees everything above. */
+  release(): void {
+    for (const t of this.#owned) t.release();
+  }
+}
+
+/**
+ * The dispatches of `plans` on `target` (`[P, X, Y, C]`, the first `batch` rows real): statistics
+ * of the activation as it arrived first, then each edit.
+ *
+ * @example
+ * ```ts ignore
+ * const held = new SpliceBuffers(gpu);
+ * gpu.run(await editDispatches(gpu, held, { target, batch: 8, plans }));
+ * ```
+ */
+export async function editDispatches(
+  gpu: Gpu,
+  held: SpliceBuffers,
+  at: { target: GpuTensor; batch: number; plans: readonly EditPlan[] },
+): Promise<Dispatch[]> {
+  const { target, batch, plans } = at;
+  const [, X, Y, C] = target.shape as [number, number, number, number];
+  const out: Dispatch[] = [];
+  const patches = plans.filter((p) => p.op === "patch");
+  let arrived: GpuTensor | undefined; // [batch, X, Y, C]: the rows as they arrived, to resample
+  if (patches.some((p) => p.from === "self")) {
+    arrived = held.empty([batch, X, Y, C]);
+    out.push(...await copyRows(gpu, target, arrived));
+  }
+  let sums: GpuTensor | undefined; // [1, X, Y, C]: Σ over the real rows as they arrived
+  if (patches.some((p) => p.from === "mean")) {
+    sums = held.empty([1, X, Y, C]);
+    out.push(...await sumRows(gpu, target.view(0, [batch, X * Y * C]), sums));
+  }
+  for (const plan of plans) {
+    const { region } = plan;
+    if (plan.op === "zero") out.push(...await hookZeroForward(gpu, target, { region }));
+    else if (plan.op === "add") {
+      out.push(...await hookAddForward(gpu, target, held.upload(plan.vector), plan));
+    } else {
+      const source = plan.from === "self"
+        ? arrived!
+        : plan.from === "mean"
+        ? sums!
+        : held.upload(plan.from);
+      const scale = plan.from === "mean" ? 1 / batch : 1;
+      out.push(...await hookPatchForward(gpu, target, source, { ...plan, scale }));
+    }
+  }
+  return out;
+}
+
+/**
+ * `copy [n, X, Y, C] = rows 0..n of from [P, X, Y, C]`: a patch of every element, row r from row r.
+ *
+ * @example
+ * ```ts ignore
+ * gpu.run(await copyRows(gpu, hookBuffer, snapshot));
+ * ```
+ */
+export async function copyRows(gpu: Gpu, from: GpuTensor, copy: GpuTensor): Promise<Dispatch[]> {
+  const [n, X, Y] = copy.shape as [number, number, number];
+  const rowmap = Int32Array.from({ length: n }, (_, r) => r);
+  return await hookPatchForward(gpu, copy, from, {
+    region: { rows: [0, n], x: [0, X], y: [0, Y] },
+    rowmap,
+  });
+}

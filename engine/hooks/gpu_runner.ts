@@ -1,0 +1,203 @@
+/**
+ * `run_with_cache` and `run_with_hooks` on the GPU model (`buildGpuModel`, forward only): the
+ * edits of a call are spliced into the model's pre-bound forward dispatches right after each
+ * hook's buffer is final (`GpuModel.hookEnds`), and the whole call is one `gpu.run` and one bulk
+ * `gpu.read` of the logits and the names asked.
+ *
+ * Batches: the model's buffers are built for a fixed batch, so a call of `batch` rows runs on a
+ * model built for the next power of two (at most `maxBatch`), its extra rows padded with token 0
+ * and never read; models are built on first use and kept until `release`. Shapes are constants of
+ * the kernels, so each size compiles its pipelines once.
+ *
+ * What the GPU cannot do, it refuses in one line that says to use `cpuRunner`: hooks it has no
+ * buffer for (`hook_embed`, `hook_pos_embed`, `hook_attn_scores`, `hook_result`), edits of
+ * `hook_pattern` (its attention kernel computes the pattern and `z` together) and of `hook_scale`
+ * (LayerNorm's kernel normalises without reading it back), and rows shorter than `n_ctx`.
+ *
+ * @module
+ */
+
+import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../gpu/mod.ts";
+import { buildGpuModel, type GpuModel } from "../model/gpu_model.ts";
+import type { ModelConfig } from "../model/config.ts";
+import { flatten, paramLayout } from "../model/params.ts";
+import type { Tensor } from "../tensor/mod.ts";
+import { type EditPlan, editView, planEdit } from "./edit_plan.ts";
+import { copyRows, editDispatches, SpliceBuffers } from "./gpu_edits.ts";
+import { hookPoint, hookPoints, positionsOf } from "./hook_points.ts";
+import type { HookedResult, HookedRunner, HookPoint, Intervention, RunOptions } from "./types.ts";
+
+/** Options of `gpuRunner`. */
+export interface GpuRunnerOptions {
+  /**
+   * The largest batch one call takes: 8192 by default, about 300 MB of activations for the
+   * grokking model (a patching sweep stacks its variants up to this many rows per call).
+   */
+  maxBatch?: number;
+}
+
+/** Edits the GPU model cannot make, and why. */
+const NOT_EDITABLE: [RegExp, string][] = [
+  [/hook_pattern$/, "its attention kernel computes the pattern and z together"],
+  [/hook_scale$/, "its LayerNorm kernel normalises without reading hook_scale back"],
+];
+
+/**
+ * A hooked runner over the GPU model with `weights` (the layout's names), uploaded once.
+ *
+ * @example
+ * ```ts ignore
+ * const runner = await gpuRunner(gpu, cfg, weights, { maxBatch: 4096 });
+ * const { logits, cache } = await runner.runWithHooks(tokens, 8, [
+ *   { kind: "mean", name: "blocks.0.attn.hook_z", head: 3 },
+ * ], { names: ["blocks.0.hook_resid_post"] });
+ * runner.release();
+ * ```
+ */
+export async function gpuRunner(
+  gpu: Gpu,
+  cfg: ModelConfig,
+  weights: Map<string, Tensor>,
+  options: GpuRunnerOptions = {},
+): Promise<HookedRunner> {
+  const maxBatch = options.maxBatch ?? 8192;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) {
+    throw new RangeError(`gpuRunner: maxBatch must be a positive integer, got ${maxBatch}`);
+  }
+  const layout = paramLayout(cfg);
+  const params = gpu.upload(flatten(layout, weights), [layout.size]);
+  await gpu.sync(); // a GPU error in the upload (out of memory) shows here, not in the first call
+  const models = new Map<number, Promise<GpuModel>>();
+  const modelFor = (batch: number) => {
+    const size = Math.min(2 ** Math.ceil(Math.log2(batch)), maxBatch);
+    let model = models.get(size);
+    if (model === undefined) {
+      model = buildGpuModel(gpu, cfg, layout, { batch: size, params });
+      models.set(size, model);
+    }
+    return model;
+  };
+  const run = async (
+    tokens: Int32Array,
+    batch: number,
+    interventions: readonly Intervention[],
+    opts: RunOptions = {},
+  ): Promise<HookedResult> => {
+    const call = checkedCall(cfg, { tokens, batch, interventions, names: opts.names ?? [] });
+    if (batch > maxBatch) {
+      throw new RangeError(`gpu runner: batch ${batch} exceeds maxBatch ${maxBatch}`);
+    }
+    return await runOn(gpu, await modelFor(batch), call);
+  };
+  return {
+    device: "gpu",
+    maxBatch,
+    runWithCache: (tokens, batch, opts) => run(tokens, batch, [], opts),
+    runWithHooks: run,
+    release() {
+      for (const m of models.values()) m.then((model) => model.release());
+      models.clear();
+      params.release();
+    },
+  };
+}
+
+/** A call checked against the hook points and what the GPU can do. */
+interface Call {
+  tokens: Int32Array;
+  batch: number;
+  /** The GPU's hook points, in forward order. */
+  points: HookPoint[];
+  asked: Set<string>;
+  plans: Map<string, EditPlan[]>;
+}
+
+/** Checks names, interventions and positions; throws one line naming what the GPU cannot do. */
+function checkedCall(
+  cfg: ModelConfig,
+  call: {
+    tokens: Int32Array;
+    batch: number;
+    interventions: readonly Intervention[];
+    names: readonly string[];
+  },
+): Call {
+  const { tokens, batch } = call;
+  const T = positionsOf(cfg, tokens, batch);
+  if (T !== cfg.n_ctx) {
+    throw new RangeError(
+      `gpu runner: rows of ${T} positions, but the GPU model runs n_ctx ${cfg.n_ctx}; use cpuRunner`,
+    );
+  }
+  const points = hookPoints(cfg, batch, T);
+  const onGpu = (name: string) => {
+    const point = hookPoint(points, name);
+    if (!point.gpu) throw new Error(`${name} is not on the GPU model; use cpuRunner for it`);
+    return point;
+  };
+  const asked = new Set(call.names.map((n) => onGpu(n).name));
+  const plans = new Map<string, EditPlan[]>();
+  for (const iv of call.interventions) {
+    const point = onGpu(iv.name);
+    const why = NOT_EDITABLE.find(([re]) => re.test(iv.name));
+    if (why !== undefined) {
+      throw new Error(`cannot edit ${iv.name} on the GPU: ${why[1]}; use cpuRunner`);
+    }
+    plans.set(iv.name, [...plans.get(iv.name) ?? [], planEdit(iv, point)]);
+  }
+  return { tokens, batch, points: points.filter((p) => p.gpu), asked, plans };
+}
+
+/** One hooked forward pass of `call` on `model`. */
+async function runOn(gpu: Gpu, model: GpuModel, call: Call): Promise<HookedResult> {
+  const { batch, points, asked, plans } = call;
+  const P = model.batch;
+  const T = call.tokens.length / batch;
+  const padded = new Int32Array(P * T);
+  padded.set(call.tokens);
+  gpu.write(model.tokens, padded);
+
+  const held = new SpliceBuffers(gpu);
+  const splices: Dispatch[][] = Array.from({ length: model.forward.length + 1 }, () => []);
+  const read = new Map<string, GpuTensor>(); // name → what to read back for the cache
+  for (const [i, point] of points.entries()) {
+    const buffer = model.hooks.get(point.name)!;
+    const { view } = editView(point);
+    const target = buffer.view(0, [P, ...view.slice(1)]); // [P, X, Y, C]
+    const at = splices[model.hookEnds.get(point.name)!]!;
+    const edits = plans.get(point.name);
+    if (edits !== undefined) {
+      at.push(...await editDispatches(gpu, held, { target, batch, plans: edits }));
+    }
+    if (!asked.has(point.name)) continue;
+    // A later hook on the same buffer (blocks.L.hook_resid_pre after blocks.L-1.hook_resid_post)
+    // edits it in place: the cache keeps this hook's value in a copy made before that edit.
+    const overwritten = points.slice(i + 1).some((later) =>
+      plans.has(later.name) && model.hooks.get(later.name)!.buffer === buffer.buffer
+    );
+    if (overwritten) {
+      const copy = held.empty([batch, ...view.slice(1)]);
+      at.push(...await copyRows(gpu, target, copy));
+      read.set(point.name, copy);
+    } else read.set(point.name, buffer.view(0, [batch, ...point.shape.slice(1)]));
+  }
+  const end = model.hookEnds.get("logits")!;
+  const dispatches = model.forward.slice(0, end).flatMap((d, k) => [...splices[k]!, d]);
+  dispatches.push(...splices[end]!);
+  try {
+    gpu.run(dispatches);
+    const U = model.logits.shape[1]!;
+    const [logits, ...cached] = await gpu.read([
+      model.logits.view(0, [batch, U]),
+      ...read.values(),
+    ]);
+    const cache = new Map<string, Tensor>();
+    [...read.keys()].forEach((name, i) => {
+      cache.set(name, cached[i]!.reshape(hookPoint(points, name).shape));
+    });
+    return { logits: logits!, cache };
+  } finally {
+    releaseDispatches(splices.flat());
+    held.release();
+  }
+}

@@ -1,0 +1,59 @@
+// hookPoints against the models themselves: the CPU model's cache (held to PyTorch by
+// tests/model) has exactly these names, in this order, with these shapes (hook_result aside, which
+// it computes only when asked); the GPU model's buffers are exactly those marked `gpu`.
+import * as assert from "node:assert/strict";
+import { hookPoint, hookPoints } from "../../engine/hooks/mod.ts";
+import { cpuForward } from "../../engine/model/cpu_model.ts";
+import type { ModelConfig } from "../../engine/model/config.ts";
+import { buildGpuModel } from "../../engine/model/gpu_model.ts";
+import { paramLayout } from "../../engine/model/params.ts";
+import { Rng } from "../../engine/tensor/mod.ts";
+import { gpuTest } from "../gpu/gpu_helpers.ts";
+import { randomTokens, randomWeights, TINY } from "./hooks_helpers.ts";
+
+const CONFIGS: ModelConfig[] = [
+  TINY,
+  { ...TINY, n_layers: 2, normalization_type: "LN" },
+  { ...TINY, n_layers: 2, attn_only: true, normalization_type: "LN" },
+];
+
+Deno.test("hookPoints: the CPU model's hooks, in forward order, with their shapes", () => {
+  for (const cfg of CONFIGS) {
+    const rng = new Rng(1);
+    const B = 2;
+    for (const T of [cfg.n_ctx, 2]) {
+      const tokens = randomTokens({ ...cfg, n_ctx: T }, B, rng);
+      const { cache } = cpuForward(cfg, randomWeights(cfg, rng), tokens, B, { cache: true });
+      const points = hookPoints(cfg, B, T).filter((p) => !p.name.endsWith("hook_result"));
+      assert.deepEqual(points.map((p) => p.name), [...cache!.keys()]);
+      for (const p of points) assert.deepEqual(p.shape, cache!.get(p.name)!.shape, p.name);
+    }
+  }
+  const result = hookPoints(TINY, 4, 3).find((p) => p.name === "blocks.0.attn.hook_result");
+  assert.deepEqual(result?.shape, [4, 3, TINY.n_heads, TINY.d_model]);
+});
+
+Deno.test("hookPoint: an unknown name is one line naming it and the three closest", () => {
+  const points = hookPoints({ ...TINY, n_layers: 2 }, 1, 3);
+  assert.equal(hookPoint(points, "blocks.1.mlp.hook_post").name, "blocks.1.mlp.hook_post");
+  assert.throws(
+    () => hookPoint(points, "blocks.1.mlp.hook_pots"),
+    (e: Error) =>
+      e.message ===
+        "unknown hook blocks.1.mlp.hook_pots; closest: blocks.1.mlp.hook_post, " +
+          "blocks.0.mlp.hook_post, blocks.1.mlp.hook_pre (hookPoints lists all 30)",
+  );
+});
+
+gpuTest("hookPoints: `gpu` marks exactly the GPU model's buffers", async (gpu) => {
+  for (const cfg of CONFIGS) {
+    const layout = paramLayout(cfg);
+    const params = gpu.zeros([layout.size]);
+    const model = await buildGpuModel(gpu, cfg, layout, { batch: 2, params });
+    const onGpu = hookPoints(cfg, 2, cfg.n_ctx).filter((p) => p.gpu).map((p) => p.name);
+    assert.deepEqual(onGpu.sort(), [...model.hooks.keys()].filter((n) => n !== "logits").sort());
+    assert.deepEqual([...model.hookEnds.keys()].sort(), [...model.hooks.keys()].sort());
+    model.release();
+    params.release();
+  }
+});
