@@ -98,7 +98,9 @@ export async function benchAnalysis(): Promise<void> {
     const peer = await bestMs(() => oneAtATime(runner, cfg, { clean, corrupt }), 1);
     console.log(
       `patching sweep, grokking model, ${PAIRS} pairs, ${where}: ${batched.toFixed(1)} ms ` +
-        `batched; one run per patch ${peer.toFixed(1)} ms (${(peer / batched).toFixed(1)}× slower)`,
+        `batched; one run per patch ${peer.toFixed(1)} ms (${
+          (peer / batched).toFixed(2)
+        }× batched)`,
     );
     const t0 = performance.now();
     await analyzeCheckpoint(runner, { cfg, task, weights, step: 0 });

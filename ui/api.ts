@@ -7,7 +7,16 @@
  * @module
  */
 
-import type { Checkpoint, LaunchRequest, MetricsRecord, Preset, RunSummary } from "./types.ts";
+import type {
+  AnalysisIndex,
+  Checkpoint,
+  CheckpointReport,
+  InspectReport,
+  LaunchRequest,
+  MetricsRecord,
+  Preset,
+  RunSummary,
+} from "./types.ts";
 
 /**
  * An error answer of the API: its status and its one-line `error`.
@@ -94,6 +103,47 @@ export function getMetrics(name: string, from = 0): Promise<MetricsRecord[]> {
  */
 export function getCheckpoints(name: string): Promise<Checkpoint[]> {
   return request(runPath(name, "checkpoints"));
+}
+
+/**
+ * `GET /api/runs/NAME/analysis`: what `mechlab analyze` wrote in `analysis/index.json`. A run never
+ * analysed is an `ApiError` 404 whose message says the command to run.
+ *
+ * @example
+ * ```ts
+ * import { getAnalysis } from "./api.ts";
+ * const steps = (await getAnalysis("modular_add_23")).steps;
+ * ```
+ */
+export function getAnalysis(name: string): Promise<AnalysisIndex> {
+  return request(runPath(name, "analysis"));
+}
+
+/**
+ * `GET /api/runs/NAME/analysis?step=S`: one analysed checkpoint's `analysis/step_NNNNNN.json`.
+ *
+ * @example
+ * ```ts
+ * import { getStepReport } from "./api.ts";
+ * const report = await getStepReport("modular_add_23", 500);
+ * ```
+ */
+export function getStepReport(name: string, step: number): Promise<CheckpointReport> {
+  return request(runPath(name, `analysis?step=${step}`));
+}
+
+/**
+ * `GET /api/runs/NAME/inspect?step=S&example=I`: one input at one checkpoint, computed by the
+ * server on demand (attention patterns, direct logit attribution, logit lens, patching).
+ *
+ * @example
+ * ```ts
+ * import { getInspect } from "./api.ts";
+ * const report = await getInspect("modular_add_23", 500, 30);
+ * ```
+ */
+export function getInspect(name: string, step: number, example: number): Promise<InspectReport> {
+  return request(runPath(name, `inspect?step=${step}&example=${example}`));
 }
 
 /**

@@ -1,12 +1,15 @@
 /// <reference lib="dom" />
 /**
- * The page of `mechlab serve`: runs, curves, checkpoints, config diff and the launch form, each a
- * small view over the signals of `state.ts`. Entry point of the bundle (`deno task build:ui`).
+ * The page of `mechlab serve`: runs, curves, checkpoints, config diff, the launch form and the
+ * analysis views (`analysis/`), each a small view over the signals of `state.ts`. Entry point of
+ * the bundle (`deno task build:ui`).
  *
  * @module
  */
 
 import { render } from "preact";
+import { Analysis } from "./analysis/panel.tsx";
+import { startAnalysis } from "./analysis/state.ts";
 import { Checkpoints } from "./checkpoints.tsx";
 import { ConfigDiff } from "./config_diff.tsx";
 import { Curves } from "./curves.tsx";
@@ -56,6 +59,7 @@ export function App() {
           <ConfigDiff />
           <LaunchForm />
         </div>
+        <Analysis />
       </main>
     </>
   );
@@ -64,5 +68,5 @@ export function App() {
 const root = globalThis.document?.getElementById("app");
 if (root) {
   render(<App />, root);
-  void start();
+  void start().then(startAnalysis);
 }

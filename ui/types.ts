@@ -105,3 +105,24 @@ export interface LaunchRequest {
   };
   name?: string;
 }
+
+/**
+ * What `mechlab analyze` writes under `runs/NAME/analysis/` and the inspect endpoint answers: the
+ * shapes of `engine/analysis/report.ts`, one definition for the writer, the server and the page.
+ *
+ * @example
+ * ```ts
+ * import type { AnalysisIndex } from "./types.ts";
+ * const steps = (index: AnalysisIndex) => index.steps;
+ * ```
+ */
+export type {
+  AnalysisIndex,
+  AnalysisSummary,
+  CheckpointReport,
+  HeadCircuits,
+  InspectReport,
+  ModularReport,
+  OoclReport,
+  ProgressRow,
+} from "../engine/analysis/report.ts";

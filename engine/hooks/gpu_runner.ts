@@ -9,8 +9,11 @@
  * and never read; models are built on first use and kept until `release`. Shapes are constants of
  * the kernels, so each size compiles its pipelines once.
  *
+ * `hook_embed` and `hook_pos_embed` have no buffer (the embedding kernel writes their sum), but the
+ * runner can cache them: they are rows of `W_E` and `W_pos`, taken on the CPU.
+ *
  * What the GPU cannot do, it refuses in one line that says to use `cpuRunner`: hooks it has no
- * buffer for (`hook_embed`, `hook_pos_embed`, `hook_attn_scores`, `hook_result`), edits of
+ * buffer for (`hook_attn_scores`, `hook_result`; and edits of the two embeddings), edits of
  * `hook_pattern` (its attention kernel computes the pattern and `z` together) and of `hook_scale`
  * (LayerNorm's kernel normalises without reading it back), and rows shorter than `n_ctx`.
  *
@@ -21,7 +24,7 @@ import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../g
 import { buildGpuModel, type GpuModel } from "../model/gpu_model.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { flatten, paramLayout } from "../model/params.ts";
-import type { Tensor } from "../tensor/mod.ts";
+import { repeat, slice, take, Tensor } from "../tensor/mod.ts";
 import { type EditPlan, editView, planEdit } from "./edit_plan.ts";
 import { copyRows, editDispatches, SpliceBuffers } from "./gpu_edits.ts";
 import { hookPoint, hookPoints, positionsOf } from "./hook_points.ts";
@@ -41,6 +44,18 @@ const NOT_EDITABLE: [RegExp, string][] = [
   [/hook_pattern$/, "its attention kernel computes the pattern and z together"],
   [/hook_scale$/, "its LayerNorm kernel normalises without reading hook_scale back"],
 ];
+
+/**
+ * The hooks the GPU model has no buffer for that are rows of the weights: `[B, T, D]` each, cached
+ * from the tokens without running anything.
+ */
+const FROM_WEIGHTS: Record<string, (weights: Map<string, Tensor>, tokens: Tensor) => Tensor> = {
+  hook_embed: (weights, tokens) => take(weights.get("embed.W_E")!, tokens),
+  hook_pos_embed: (weights, tokens) =>
+    repeat(slice(weights.get("pos_embed.W_pos")!, `:${tokens.shape[1]}`), "pos d -> batch pos d", {
+      batch: tokens.shape[0]!,
+    }),
+};
 
 /**
  * A hooked runner over the GPU model with `weights` (the layout's names), uploaded once.
@@ -83,11 +98,18 @@ export async function gpuRunner(
     interventions: readonly Intervention[],
     opts: RunOptions = {},
   ): Promise<HookedResult> => {
-    const call = checkedCall(cfg, { tokens, batch, interventions, names: opts.names ?? [] });
+    const names = opts.names ?? [];
+    const onGpu = names.filter((n) => !(n in FROM_WEIGHTS));
+    const call = checkedCall(cfg, { tokens, batch, interventions, names: onGpu });
     if (batch > maxBatch) {
       throw new RangeError(`gpu runner: batch ${batch} exceeds maxBatch ${maxBatch}`);
     }
-    return await runOn(gpu, await modelFor(batch), call);
+    const result = await runOn(gpu, await modelFor(batch), call);
+    const ids = new Tensor(tokens, [batch, tokens.length / batch]);
+    for (const name of names.filter((n) => n in FROM_WEIGHTS)) {
+      result.cache.set(name, FROM_WEIGHTS[name]!(weights, ids).astype("f32"));
+    }
+    return result;
   };
   return {
     device: "gpu",

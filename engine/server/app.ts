@@ -7,6 +7,7 @@
  * @module
  */
 
+import { runAnalysis, runInspect } from "./analysis_api.ts";
 import { hasToken, hostAllowed, originAllowed, tokenCookie, tokenMatches } from "./auth.ts";
 import { errorResponse, HttpError, requestTarget } from "./http.ts";
 import {
@@ -21,7 +22,10 @@ import {
   stopRun,
 } from "./runs_api.ts";
 
-/** The endpoints under `/api/runs/NAME/`, by their last segment. */
+/**
+ * The endpoints under `/api/runs/NAME/`, by their last segment; what varies within one (a step, an
+ * example) is a query parameter (`analysis?step=S`, `inspect?step=S&example=I`).
+ */
 const RUN_ENDPOINTS: Record<string, {
   method: "GET" | "POST";
   handle: (api: RunsApi, name: string, query: URLSearchParams) => Promise<Response> | Response;
@@ -31,6 +35,8 @@ const RUN_ENDPOINTS: Record<string, {
   checkpoints: { method: "GET", handle: (api, name) => runCheckpoints(api, name) },
   log: { method: "GET", handle: (api, name) => runLog(api, name) },
   stop: { method: "POST", handle: (api, name) => stopRun(api, name) },
+  analysis: { method: "GET", handle: (api, name, q) => runAnalysis(api, name, q.get("step")) },
+  inspect: { method: "GET", handle: (api, name, q) => runInspect(api, name, q) },
 };
 
 /** The page: its HTML, script and style sheet. */

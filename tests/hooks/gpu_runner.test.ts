@@ -68,12 +68,15 @@ for (const [label, overrides] of CONFIGS) {
       const runner = await gpuRunner(gpu, cfg, weights, { maxBatch: 16 });
       for (const B of [5, 1]) {
         const tokens = randomTokens(cfg, B, rng);
-        const names = hookPoints(cfg, B, cfg.n_ctx).filter((p) => p.gpu).map((p) => p.name);
+        // The embeddings have no GPU buffer, but are cached from the weights all the same.
+        const names = hookPoints(cfg, B, cfg.n_ctx)
+          .filter((p) => p.gpu || p.name === "hook_embed" || p.name === "hook_pos_embed")
+          .map((p) => p.name);
         const want = await cpu.runWithCache(tokens, B, { names });
         const got = await runner.runWithCache(tokens, B, { names });
         const tol = 3e-6 * largest([want.logits, ...want.cache.values()]);
         expectClose(got.logits, want.logits, tol, `B ${B}: logits [${got.logits.shape}]`);
-        assert.deepEqual([...got.cache.keys()], names);
+        assert.deepEqual([...got.cache.keys()].sort(), [...names].sort());
         for (const n of names) {
           expectClose(got.cache.get(n)!, want.cache.get(n)!, tol, `B ${B}: ${n}`);
         }
@@ -110,6 +113,10 @@ gpuTest(
     await assert.rejects(
       runner.runWithCache(tokens, 2, { names: ["blocks.0.attn.hook_attn_scores"] }),
       /^Error: blocks\.0\.attn\.hook_attn_scores is not on the GPU model; use cpuRunner for it$/,
+    );
+    await assert.rejects(
+      runner.runWithHooks(tokens, 2, [{ kind: "zero", name: "hook_embed" }]),
+      /^Error: hook_embed is not on the GPU model; use cpuRunner for it$/,
     );
     await assert.rejects(
       runner.runWithHooks(tokens, 2, [{ kind: "zero", name: "blocks.0.attn.hook_pattern" }]),

@@ -1,0 +1,136 @@
+/**
+ * The analysis endpoints: what `mechlab analyze` wrote under `runs/NAME/analysis/`, and one input
+ * inspected on demand. The router keys a run's endpoints on the path's last segment, so the step
+ * and the example are query parameters:
+ *
+ * - `GET /api/runs/NAME/analysis`: `analysis/index.json` (`AnalysisIndex`); a 404 saying to run
+ *   `mechlab analyze --run runs/NAME` when the run was never analysed.
+ * - `GET /api/runs/NAME/analysis?step=S`: `analysis/step_NNNNNN.json` (`CheckpointReport`).
+ * - `GET /api/runs/NAME/inspect?step=S&example=I`: `InspectReport`, computed by `inspectExample`.
+ *
+ * A step or example that is not a whole number, or an example outside the task, is a 400; a step
+ * with no checkpoint (or no analysis) a 404. Analysis files are sent as written, and only plain
+ * files in a plain `analysis/` folder are read, so no link leads outside the runs folder.
+ *
+ * @module
+ */
+
+import { join, relative } from "node:path";
+import { reportFileName } from "../analysis/analyze_run.ts";
+import { inspectExample } from "../analysis/inspect.ts";
+import { openAnalysisRun } from "../analysis/run_data.ts";
+import { validateRunName } from "../runs/mod.ts";
+import { HttpError, json } from "./http.ts";
+import type { RunsApi } from "./runs_api.ts";
+
+/**
+ * `GET /api/runs/NAME/analysis[?step=S]`: the analysis index, or one analysed step's report.
+ *
+ * @example
+ * ```ts ignore
+ * const index = await (await runAnalysis(api, "modular_add_23", null)).json(); // { steps, progress, ... }
+ * const report = await (await runAnalysis(api, "modular_add_23", "500")).json(); // { step: 500, ... }
+ * ```
+ */
+export async function runAnalysis(
+  api: RunsApi,
+  name: string,
+  step: string | null,
+): Promise<Response> {
+  const path = await runPath(api, name);
+  const dir = join(path, "analysis");
+  const index = await readPlain(dir, "index.json");
+  if (index === undefined) {
+    throw new HttpError(
+      404,
+      `run '${name}' has not been analysed: run \`mechlab analyze --run ${shown(path)}\``,
+    );
+  }
+  if (step === null) return jsonText(index);
+  const s = wholeNumber("step", step);
+  const report = await readPlain(dir, reportFileName(s));
+  if (report === undefined) {
+    throw new HttpError(404, `run '${name}' has no analysis at step ${s} (see its analysis index)`);
+  }
+  return jsonText(report);
+}
+
+/**
+ * `GET /api/runs/NAME/inspect?step=S&example=I`: example I of the run's task inspected with the
+ * weights of its checkpoint at step S.
+ *
+ * @example
+ * ```ts ignore
+ * const r = await (await runInspect(api, "modular_add_23", new URLSearchParams("step=500&example=30"))).json();
+ * r.patterns.length; // n_layers
+ * ```
+ */
+export async function runInspect(
+  api: RunsApi,
+  name: string,
+  query: URLSearchParams,
+): Promise<Response> {
+  const path = await runPath(api, name);
+  const [stepText, exampleText] = [query.get("step"), query.get("example")];
+  if (stepText === null || exampleText === null) {
+    throw new HttpError(400, "inspect needs ?step=S&example=I");
+  }
+  const step = wholeNumber("step", stepText);
+  const example = wholeNumber("example", exampleText);
+  let run;
+  try {
+    run = await openAnalysisRun(path);
+  } catch (e) {
+    throw new HttpError(404, (e as Error).message); // no config or no checkpoint yet
+  }
+  if (!run.checkpoints.some((c) => c.step === step)) {
+    throw new HttpError(404, `run '${name}' has no checkpoint at step ${step}`);
+  }
+  const n = run.task.targets.length;
+  if (example >= n) {
+    throw new HttpError(400, `example ${example}: the task has ${n} (0 to ${n - 1})`);
+  }
+  return json(200, await inspectExample(path, step, example));
+}
+
+/** The folder of the run of that name: a 400 for a bad name, a 404 when there is none. */
+async function runPath(api: RunsApi, name: string): Promise<string> {
+  try {
+    validateRunName(name);
+  } catch (e) {
+    throw new HttpError(400, (e as Error).message);
+  }
+  const run = await api.index.get(name);
+  if (run === undefined) throw new HttpError(404, `run '${name}' not found`);
+  return run.path;
+}
+
+/** A query value that must be a whole number: decimal digits only, else a 400. */
+function wholeNumber(what: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d{1,15}$/.test(text) || !Number.isSafeInteger(n)) {
+    throw new HttpError(400, `${what} ${JSON.stringify(text)}: must be a whole number >= 0`);
+  }
+  return n;
+}
+
+/** A plain file's text in a plain folder (neither a link), or undefined if either is not there. */
+async function readPlain(dir: string, file: string): Promise<string | undefined> {
+  const folder = await Deno.lstat(dir).catch(() => undefined);
+  if (!folder?.isDirectory) return undefined;
+  const path = join(dir, file);
+  const info = await Deno.lstat(path).catch(() => undefined);
+  if (!info?.isFile) return undefined;
+  return await Deno.readTextFile(path).catch(() => undefined);
+}
+
+/** The JSON text `mechlab analyze` wrote, answered as it is (it was written atomically). */
+function jsonText(text: string): Response {
+  return new Response(text, { headers: { "content-type": "application/json; charset=utf-8" } });
+}
+
+/** The run's folder as the user would type it: relative to here when inside, else absolute. */
+function shown(path: string): string {
+  const rel = relative(Deno.cwd(), path);
+  return rel === "" || rel.startsWith("..") ? path : rel;
+}

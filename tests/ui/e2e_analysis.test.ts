@@ -1,0 +1,197 @@
+// The analysis views in a real browser (Debian's Chromium, driven by playwright-core), on a run
+// trained and analysed here with the CLI: each view draws (counts and sizes checked against
+// analysis/index.json and the task's shape; the example grid's pixels against the split), a click
+// on the grid picks the example the inspect views show, the attention head and token hovers work,
+// and the checkpoint slider moves every view to another step. Screenshots of each view go to
+// tests/ui/screenshots/ for a person to look at.
+import * as assert from "node:assert/strict";
+import { chromium, type Page } from "playwright-core";
+import type { AnalysisIndex } from "../../engine/analysis/report.ts";
+import { startServer } from "../../engine/server/mod.ts";
+import { mechlab } from "../helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+if (!hasChromium) console.log(`browser test skipped: no ${CHROMIUM} (apt-get install chromium)`);
+const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
+const P = 23; // the smoke preset's modulus
+const CELL = Math.floor(360 / P); // the example grid's cell, as example_grid.tsx sizes it
+
+/** Trains and analyses the run `r` under `runs` as a person would; a run `bare` never analysed. */
+async function analysedRun(runs: string): Promise<AnalysisIndex> {
+  const train = await mechlab(
+    "train",
+    "--preset=smoke",
+    "--steps=400",
+    "--checkpoint-every=100",
+    "--eval-every=50",
+    `--out=${runs}`,
+    "--name=r",
+  );
+  assert.equal(train.code, 0, train.err);
+  const analyze = await mechlab("analyze", `--run=${runs}/r`);
+  assert.equal(analyze.code, 0, analyze.err);
+  await Deno.mkdir(`${runs}/bare`);
+  await Deno.copyFile(`${runs}/r/config.json`, `${runs}/bare/config.json`);
+  return JSON.parse(await Deno.readTextFile(`${runs}/r/analysis/index.json`));
+}
+
+/**
+ * The RGB of one pixel of the canvas with that test id. The script is text: this program is
+ * type-checked without the DOM's types (see ui/README.md), and the browser runs it as is.
+ */
+async function pixel(page: Page, testid: string, x: number, y: number): Promise<number[]> {
+  return await page.evaluate(`(() => {
+    const canvas = document.querySelector('[data-testid="${testid}"]');
+    return Array.from(canvas.getContext("2d").getImageData(${x}, ${y}, 1, 1).data.slice(0, 3));
+  })()`) as number[];
+}
+
+/** Waits until `check` returns true, or fails after `ms` naming `what`. */
+async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const attr = async (page: Page, testid: string, name: string) =>
+  await page.getByTestId(testid).getAttribute(name);
+
+Deno.test({
+  name: "analysis views: draw, pick an example on the grid, follow the checkpoint slider",
+  ignore: !hasChromium,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const runs = await Deno.makeTempDir();
+    await Deno.mkdir(SHOTS, { recursive: true });
+    const index = await analysedRun(runs);
+    assert.deepEqual(index.steps, [100, 200, 300, 400]);
+    const server = await startServer({ port: 0, runs, pollMs: 200 });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(server.url);
+
+      // A run never analysed says what to run.
+      await page.getByTestId("run-check-bare").check();
+      // "loading…" first, then the server's answer.
+      await page.getByTestId("analysis-problem").filter({ hasText: "not been analysed" }).waitFor();
+      assert.match(
+        await page.getByTestId("analysis-problem").innerText(),
+        /has not been analysed: run `mechlab analyze --run \S*bare`/,
+      );
+      await page.getByTestId("run-check-bare").uncheck();
+
+      await page.getByTestId("run-check-r").check();
+      await page.getByTestId("attention").waitFor(); // the default example, inspected at step 400
+      assert.equal(await attr(page, "analysis-step", "data-step"), "400");
+
+      // Progress: one point per analysed step on each chart, phases marked.
+      for (const chart of ["loss", "weights", "fraction"]) {
+        assert.equal(await attr(page, `progress-${chart}-chart`, "data-points"), "4");
+        assert.equal(
+          await page.getByTestId(`progress-${chart}-chart`).locator("canvas").count(),
+          1,
+        );
+      }
+      assert.ok(Number(await attr(page, "progress-phases", "data-phases")) >= 1);
+
+      // The example grid: p × p cells, each coloured by its split (train blue, test orange).
+      const grid = "example-table-all";
+      assert.deepEqual(
+        [await attr(page, grid, "data-rows"), await attr(page, grid, "width")],
+        [String(P), String(P * CELL)],
+      );
+      for (const i of [0, 1, 30, 300, P * P - 1]) {
+        const [x, y] = [Math.floor(i / P), i % P];
+        const want = index.split[i] === 0 ? [31, 119, 180] : [255, 127, 14];
+        const at = await pixel(page, grid, y * CELL + CELL / 2, x * CELL + CELL / 2);
+        assert.deepEqual(at, want, `example ${i} (${x}, ${y}), split ${index.split[i]}`);
+      }
+      await page.getByTestId("example-colour-loss").click();
+      await page.getByTestId("example-grid").getByText("loss at step 400 (log)").waitFor();
+      await page.getByTestId("example-grid").screenshot({ path: `${SHOTS}analysis_examples.png` });
+
+      // A click on (x, y) = (3, 5) picks example 3·23 + 5 = 74: the inspect views show it.
+      await page.getByTestId(grid).click({
+        position: { x: 5 * CELL + CELL / 2, y: 3 * CELL + CELL / 2 },
+      });
+      await page.locator('[data-testid="picked-example"][data-example="74"]').waitFor();
+      await page.getByText("attention · example #74 at step 400").waitFor();
+      const tokens = await page.locator('[data-testid^="attention-token-"]').allInnerTexts();
+      assert.deepEqual(tokens, ["3", "5", "="]);
+      for (let h = 0; h < 4; h++) {
+        assert.equal(await attr(page, `attention-head-0-${h}`, "data-rows"), "3");
+      }
+      await page.getByTestId("attention-head-0-2").click();
+      await page.locator('[data-testid="attention-focus"][data-head="0.2"]').waitFor();
+      await page.getByTestId("attention-token-1").hover();
+      await page.locator('[data-testid="attention-token-1"].chosen').waitFor();
+      await page.getByTestId("attention").screenshot({ path: `${SHOTS}analysis_attention.png` });
+
+      // DLA: as many bars as the report has parts; sorted puts the largest first.
+      const inspect = await page.evaluate(() =>
+        fetch("/api/runs/r/inspect?step=400&example=74").then((r) => r.json())
+      );
+      assert.equal(await attr(page, "dla-bars", "data-bars"), String(inspect.dla.labels.length));
+      await page.getByTestId("dla-order-sorted").click();
+      const largest = inspect.dla.labels[
+        inspect.dla.values.indexOf(Math.max(...inspect.dla.values))
+      ];
+      const firstLabel = () =>
+        page.getByTestId("dla-bars").locator("text.label").first().textContent();
+      await until(`"${largest}" first`, async () => (await firstLabel()) === largest);
+      await page.getByTestId("dla").screenshot({ path: `${SHOTS}analysis_dla.png` });
+
+      // Patching: [L][T] residual stream, [L][H] heads, [L][T] MLP.
+      assert.deepEqual(
+        [
+          await attr(page, "patching-resid_pre", "data-rows"),
+          await attr(page, "patching-resid_pre", "data-cols"),
+        ],
+        ["1", "3"],
+      );
+      assert.equal(await attr(page, "patching-head_out", "data-cols"), "4");
+      assert.equal(await attr(page, "patching-mlp_out", "data-cols"), "3");
+      await page.getByTestId("patching").screenshot({ path: `${SHOTS}analysis_patching.png` });
+
+      // Fourier: (p - 1)/2 + 1 frequencies; one circle per key frequency, p points each; neurons.
+      assert.equal(await attr(page, "fourier-bars", "data-bars"), String((P - 1) / 2 + 1));
+      const circles = page.locator('[data-testid^="circle-"]');
+      assert.ok((await circles.count()) >= 1);
+      assert.equal(await circles.first().getAttribute("data-points"), String(P));
+      assert.ok((await page.locator('[data-testid^="neuron-"]').count()) >= 1);
+      for (const view of ["progress", "fourier", "circles", "neurons"]) {
+        await page.getByTestId(view).screenshot({ path: `${SHOTS}analysis_${view}.png` });
+      }
+
+      // The checkpoint slider to its first step: every view follows to step 100.
+      await page.getByTestId("checkpoint-slider").fill("0");
+      await page.getByText("attention · example #74 at step 100").waitFor();
+      assert.equal(await attr(page, "analysis-step", "data-step"), "100");
+      await page.getByText("Fourier spectrum of W_E · step 100").waitFor();
+      await page.screenshot({ path: `${SHOTS}analysis_step100.png`, fullPage: true });
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await server.close({ graceMs: 0 });
+      await Deno.remove(runs, { recursive: true });
+    }
+  },
+});

@@ -1,0 +1,61 @@
+/// <reference lib="dom" />
+/**
+ * A few neurons' activations (last position) over all p² inputs, `acts[x · p + y]`, each a heatmap
+ * labelled with the frequency that explains most of it: a neuron of frequency k shows stripes of
+ * period p/k (the products of cos and sin of x and y the Fourier circuit computes).
+ *
+ * @module
+ */
+
+import { sequentialScale } from "./colour_scale.ts";
+import { ColourLegend, Heatmap } from "./heatmap.tsx";
+import { analysisIndex, pickedExample, stepReport } from "./state.ts";
+
+/**
+ * The neuron heatmaps of a `modular` run at the shown step.
+ *
+ * @example
+ * ```tsx
+ * import { Neurons } from "./neurons.tsx";
+ * const view = <Neurons />;
+ * ```
+ */
+export function Neurons() {
+  const p = analysisIndex.value?.p;
+  const modular = stepReport.value?.modular;
+  if (p === undefined || modular === undefined) return null;
+  const picked = pickedExample.value;
+  const at = picked === null || picked >= p * p
+    ? undefined
+    : { row: Math.floor(picked / p), col: picked % p };
+  return (
+    <section class="analysis-view" data-testid="neurons">
+      <h3>neurons over (x, y) · rows x, columns y</h3>
+      <div class="neurons">
+        {modular.neurons.map((n) => {
+          // Each neuron on its own range: a weak neuron's pattern would vanish on a shared one.
+          const scale = sequentialScale(`neuron ${n.neuron} activation`, n.acts);
+          const frac = modular.neuron_frac[n.neuron];
+          return (
+            <figure key={n.neuron}>
+              <figcaption>
+                neuron {n.neuron} · frequency {n.freq}
+                {frac === undefined ? "" : ` (${Math.round(frac * 100)}% explained)`}
+              </figcaption>
+              <Heatmap
+                testid={`neuron-${n.neuron}`}
+                rows={p}
+                cols={p}
+                cell={Math.max(1, Math.floor(160 / p))}
+                values={n.acts}
+                scale={scale}
+                highlight={at}
+              />
+              <ColourLegend scale={scale} />
+            </figure>
+          );
+        })}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,77 @@
+/// <reference lib="dom" />
+/**
+ * Activation patching of the picked (clean) example into another input with another answer: the
+ * metric after patching each activation, 0 = the corrupt run's, 1 = the clean run's. Three
+ * heatmaps on one diverging scale centred at 0: the residual stream by layer and position, each
+ * head's output, each MLP's output by position.
+ *
+ * @module
+ */
+
+import { divergingScale } from "./colour_scale.ts";
+import { ColourLegend, Heatmap } from "./heatmap.tsx";
+import { inspectReport } from "./state.ts";
+
+/**
+ * The patching heatmaps.
+ *
+ * @example
+ * ```tsx
+ * import { Patching } from "./patching.tsx";
+ * const view = <Patching />;
+ * ```
+ */
+export function Patching() {
+  const report = inspectReport.value;
+  if (report === null) return null;
+  const { resid_pre, head_out, mlp_out, metric, corrupt_example } = report.patching;
+  const all = [resid_pre, head_out, mlp_out].flat(2);
+  const scale = divergingScale(metric, all, { atLeast: 1 });
+  const layers = resid_pre.map((_, l) => `L${l}`);
+  const maps = [
+    {
+      name: "resid_pre",
+      what: "blocks.L.hook_resid_pre by position",
+      rows: resid_pre,
+      cols: report.tokens,
+    },
+    {
+      name: "head_out",
+      what: "each head's output (all positions)",
+      rows: head_out,
+      cols: (head_out[0] ?? []).map((_, h) => `H${h}`),
+    },
+    {
+      name: "mlp_out",
+      what: "blocks.L.hook_mlp_out by position",
+      rows: mlp_out,
+      cols: report.tokens,
+    },
+  ].filter((m) => m.rows.some((r) => r.length > 0)); // attention-only models have no MLP rows
+  return (
+    <section class="analysis-view" data-testid="patching">
+      <h3>
+        activation patching · clean #{report.example} into corrupt #{corrupt_example}{" "}
+        (0 = corrupt, 1 = clean)
+      </h3>
+      <div class="patching">
+        {maps.map((m) => (
+          <figure key={m.name}>
+            <figcaption>{m.what}</figcaption>
+            <Heatmap
+              testid={`patching-${m.name}`}
+              rows={m.rows.length}
+              cols={m.cols.length}
+              cell={36}
+              values={m.rows.flat()}
+              scale={scale}
+              rowLabels={layers}
+              colLabels={m.cols}
+            />
+          </figure>
+        ))}
+      </div>
+      <ColourLegend scale={scale} />
+    </section>
+  );
+}

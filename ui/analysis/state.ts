@@ -1,0 +1,141 @@
+/// <reference lib="dom" />
+/**
+ * The analysis views' signals: the focused run's `analysis/index.json`, the report of the analysed
+ * step the checkpoint slider stands on, the example picked in the example grid, and that example's
+ * inspect report. They follow `focusedRun` and `checkpointStep` of `../state.ts`.
+ *
+ * @module
+ */
+
+import { batch, computed, effect, signal } from "@preact/signals";
+import { getAnalysis, getInspect, getStepReport } from "../api.ts";
+import { checkpointSteps } from "../checkpoint_step.ts";
+import { checkpoints, checkpointStep, focusedRun } from "../state.ts";
+import type { AnalysisIndex, CheckpointReport, InspectReport } from "../types.ts";
+import { analysedStep, defaultExample } from "./grid.ts";
+import { latestLoader, type Loaded } from "./latest.ts";
+
+/** The focused run's analysis index; `null` while loading or when there is none. */
+export const analysisIndex = signal<AnalysisIndex | null>(null);
+/** The run (folder name) `analysisIndex` is of. */
+export const analysedRun = signal<string | null>(null);
+/** Why there is no analysis to show (the server's line: a never-analysed run says what to run). */
+export const analysisProblem = signal("");
+/** The analysed step the views show: the slider's, or the last analysed one before it. */
+export const shownStep = computed(() =>
+  analysedStep(analysisIndex.value?.steps ?? [], checkpointStep.value)
+);
+/** `analysis/step_NNNNNN.json` of `shownStep`. */
+export const stepReport = signal<CheckpointReport | null>(null);
+/** Why the step report failed to load, or "". */
+export const stepProblem = signal("");
+/** The example the inspect views look at: clicked in the example grid. */
+export const pickedExample = signal<number | null>(null);
+/** `pickedExample` inspected at `shownStep`. */
+export const inspectReport = signal<InspectReport | null>(null);
+/** Why the inspect report failed, or "". */
+export const inspectProblem = signal("");
+/** Whether an inspect report is being computed for the wanted (step, example). */
+export const inspecting = signal(false);
+
+const checkpointKey = computed(() => checkpointSteps(checkpoints.value).join());
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+const loadStep = latestLoader(
+  (key) => {
+    const [run, step] = JSON.parse(key) as [string, number];
+    return getStepReport(run, step);
+  },
+  {
+    deliver: (_key, r: Loaded<CheckpointReport>) =>
+      batch(() => {
+        stepReport.value = "value" in r ? r.value : null;
+        stepProblem.value = "value" in r ? "" : message(r.error);
+      }),
+  },
+);
+
+const loadInspect = latestLoader(
+  (key) => {
+    const [run, step, example] = JSON.parse(key) as [string, number, number];
+    return getInspect(run, step, example);
+  },
+  {
+    deliver: (_key, r: Loaded<InspectReport>) =>
+      batch(() => {
+        inspecting.value = false;
+        inspectReport.value = "value" in r ? r.value : null;
+        inspectProblem.value = "value" in r ? "" : message(r.error);
+      }),
+    keep: 8,
+  },
+);
+
+/**
+ * Loads the focused run's analysis index again (after `mechlab analyze` ran).
+ *
+ * @example
+ * ```ts
+ * import { reloadAnalysis } from "./state.ts";
+ * await reloadAnalysis();
+ * ```
+ */
+export async function reloadAnalysis(): Promise<void> {
+  const run = focusedRun.peek();
+  let index: AnalysisIndex | null = null;
+  let problem = "";
+  if (run !== null) {
+    try {
+      index = await getAnalysis(run);
+    } catch (e) {
+      problem = message(e);
+    }
+  }
+  if (run !== focusedRun.peek()) return; // the focus moved on while this was in flight
+  batch(() => {
+    const sameRun = index !== null && analysedRun.peek() === run;
+    analysisIndex.value = index;
+    analysedRun.value = index === null ? null : run;
+    analysisProblem.value = problem;
+    if (!sameRun) {
+      stepReport.value = null;
+      inspectReport.value = null;
+      pickedExample.value = index === null ? null : defaultExample(index);
+    }
+  });
+}
+
+/**
+ * Starts following the focused run and the slider: called once by the page, after `start()`.
+ *
+ * @example
+ * ```ts
+ * import { startAnalysis } from "./state.ts";
+ * startAnalysis();
+ * ```
+ */
+export function startAnalysis(): void {
+  // A new checkpoint is when the run may have been analysed again: look again then (the list is
+  // refreshed every second of a live run; only a change of its steps counts).
+  effect(() => {
+    focusedRun.value;
+    checkpointKey.value;
+    void reloadAnalysis();
+  });
+  effect(() => {
+    const run = analysedRun.value;
+    const step = shownStep.value;
+    loadStep(run === null || step === null ? null : JSON.stringify([run, step]));
+  });
+  effect(() => {
+    const run = analysedRun.value;
+    const step = shownStep.value;
+    const example = pickedExample.value;
+    const wanted = run !== null && step !== null && example !== null;
+    inspecting.value = wanted;
+    loadInspect(wanted ? JSON.stringify([run, step, example]) : null);
+  });
+}
