@@ -20,6 +20,8 @@ export interface ChartProps {
   yLabel: string;
   /** A log y axis (loss) rather than a linear one from 0 to 1 (accuracy). */
   log: boolean;
+  /** The linear axis's range instead of 0 to 1 (a cosine that may be negative). */
+  range?: [number, number];
   /** One entry per line, after the x series. */
   series: uPlot.Series[];
   /** `[steps, ...one array per line]`, `null` where a line has no point. */
@@ -34,7 +36,10 @@ function options(props: ChartProps, width: number): uPlot.Options {
     width,
     height: HEIGHT,
     // Step is a count, not a time; accuracy keeps its whole 0..1 range so runs compare at a glance.
-    scales: { x: { time: false }, y: props.log ? { distr: 3, log: 10 } : { range: [0, 1] } },
+    scales: {
+      x: { time: false },
+      y: props.log ? { distr: 3, log: 10 } : { range: props.range ?? [0, 1] },
+    },
     axes: [
       { label: "step" },
       {
@@ -58,7 +63,11 @@ function options(props: ChartProps, width: number): uPlot.Options {
 }
 
 function shapeKey(props: ChartProps): string {
-  return JSON.stringify([props.log, props.series.map((s) => [s.label, s.stroke, s.dash])]);
+  return JSON.stringify([
+    props.log,
+    props.range,
+    props.series.map((s) => [s.label, s.stroke, s.dash]),
+  ]);
 }
 
 /**

@@ -19,9 +19,8 @@ import { join, relative } from "node:path";
 import { reportFileName } from "../analysis/analyze_run.ts";
 import { inspectExample } from "../analysis/inspect.ts";
 import { openAnalysisRun } from "../analysis/run_data.ts";
-import { validateRunName } from "../runs/mod.ts";
 import { HttpError, json } from "./http.ts";
-import type { RunsApi } from "./runs_api.ts";
+import { findRun, type RunsApi } from "./runs_api.ts";
 
 /**
  * `GET /api/runs/NAME/analysis[?step=S]`: the analysis index, or one analysed step's report.
@@ -37,7 +36,7 @@ export async function runAnalysis(
   name: string,
   step: string | null,
 ): Promise<Response> {
-  const path = await runPath(api, name);
+  const path = (await findRun(api, name)).path;
   const dir = join(path, "analysis");
   const index = await readPlain(dir, "index.json");
   if (index === undefined) {
@@ -70,7 +69,7 @@ export async function runInspect(
   name: string,
   query: URLSearchParams,
 ): Promise<Response> {
-  const path = await runPath(api, name);
+  const path = (await findRun(api, name)).path;
   const [stepText, exampleText] = [query.get("step"), query.get("example")];
   if (stepText === null || exampleText === null) {
     throw new HttpError(400, "inspect needs ?step=S&example=I");
@@ -91,18 +90,6 @@ export async function runInspect(
     throw new HttpError(400, `example ${example}: the task has ${n} (0 to ${n - 1})`);
   }
   return json(200, await inspectExample(path, step, example));
-}
-
-/** The folder of the run of that name: a 400 for a bad name, a 404 when there is none. */
-async function runPath(api: RunsApi, name: string): Promise<string> {
-  try {
-    validateRunName(name);
-  } catch (e) {
-    throw new HttpError(400, (e as Error).message);
-  }
-  const run = await api.index.get(name);
-  if (run === undefined) throw new HttpError(404, `run '${name}' not found`);
-  return run.path;
 }
 
 /** A query value that must be a whole number: decimal digits only, else a 400. */

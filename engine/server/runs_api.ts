@@ -211,8 +211,16 @@ export function runLog(api: RunsApi, name: string): Response {
   return json(200, log);
 }
 
-/** The run of that name, or a 400 (bad name) or 404 (none). */
-async function findRun(api: RunsApi, name: string): Promise<RunEntry> {
+/**
+ * The run of that name, or a 400 (bad name) or 404 (none): every `/api/runs/NAME/...` starts here.
+ *
+ * @example
+ * ```ts ignore
+ * const run = await findRun(api, "modular_add_23");
+ * run.path; // "runs/modular_add_23"
+ * ```
+ */
+export async function findRun(api: RunsApi, name: string): Promise<RunEntry> {
   checkName(name);
   const run = await api.index.get(name);
   if (run === undefined) throw new HttpError(404, `run '${name}' not found`);

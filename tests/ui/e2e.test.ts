@@ -2,22 +2,8 @@
 // token, see the runs table, launch a smoke run from the form, select it, and watch its loss and
 // accuracy curves grow. Screenshots go to tests/ui/screenshots/ for a person to look at.
 import * as assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { startServer } from "../../engine/server/mod.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
-if (!hasChromium) console.log(`browser test skipped: no ${CHROMIUM} (apt-get install chromium)`);
-const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
-
-/** Waits until `check` returns true, or fails after `ms` naming `what`. */
-async function until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+import { hasChromium, launchChromium, SHOTS, until } from "./browser.ts";
 
 Deno.test({
   name: "page: open with the token, launch a smoke run, and watch its curves grow",
@@ -26,20 +12,8 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const runs = await Deno.makeTempDir();
-    await Deno.mkdir(SHOTS, { recursive: true });
     const server = await startServer({ port: 0, runs, pollMs: 200 });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
       await page.goto(server.url);

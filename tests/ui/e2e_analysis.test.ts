@@ -5,15 +5,12 @@
 // and the checkpoint slider moves every view to another step. Screenshots of each view go to
 // tests/ui/screenshots/ for a person to look at.
 import * as assert from "node:assert/strict";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import type { AnalysisIndex } from "../../engine/analysis/report.ts";
 import { startServer } from "../../engine/server/mod.ts";
+import { hasChromium, launchChromium, SHOTS, until } from "./browser.ts";
 import { mechlab } from "../helpers.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
-if (!hasChromium) console.log(`browser test skipped: no ${CHROMIUM} (apt-get install chromium)`);
-const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
 const P = 23; // the smoke preset's modulus
 const CELL = Math.floor(360 / P); // the example grid's cell, as example_grid.tsx sizes it
 
@@ -47,15 +44,6 @@ async function pixel(page: Page, testid: string, x: number, y: number): Promise<
   })()`) as number[];
 }
 
-/** Waits until `check` returns true, or fails after `ms` naming `what`. */
-async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const attr = async (page: Page, testid: string, name: string) =>
   await page.getByTestId(testid).getAttribute(name);
 
@@ -66,22 +54,10 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const runs = await Deno.makeTempDir();
-    await Deno.mkdir(SHOTS, { recursive: true });
     const index = await analysedRun(runs);
     assert.deepEqual(index.steps, [100, 200, 300, 400]);
     const server = await startServer({ port: 0, runs, pollMs: 200 });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       const errors: string[] = [];

@@ -15,7 +15,8 @@ import { analysisIndex, pickedExample, stepReport } from "./state.ts";
 const SIZE = 200;
 
 /**
- * One plane per key frequency at the shown step.
+ * One plane per key frequency of the final checkpoint (`loss_freqs`), at the shown step: scrubbing
+ * back shows the circles form.
  *
  * @example
  * ```tsx
@@ -35,6 +36,7 @@ export function Circles() {
   return (
     <section class="analysis-view" data-testid="circles">
       <h3>embedding in each key frequency's (cos, sin) plane</h3>
+      <p class="hint">the final checkpoint's key frequencies: {modular.loss_freqs.join(", ")}</p>
       <div class="circles">
         {modular.circles.map((c) => (
           <figure key={c.freq}>

@@ -59,6 +59,10 @@ function ProgressChart(props: { chart: keyof typeof PROGRESS_CHARTS; title: stri
       title={props.title}
       yLabel={log ? `${props.title} (log)` : props.title}
       log={log}
+      {
+        // alias alignment is a cosine: below 0 when an alias points away from its token
+        ...(rows.value.some((r) => (r.alias_alignment ?? 0) < 0) ? { range: [-1, 1] } : {})
+      }
       series={series}
       data={[
         steps,
