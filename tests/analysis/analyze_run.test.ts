@@ -129,3 +129,54 @@ Deno.test("analyze: bad input is one line and a non-zero exit", async () => {
     }
   });
 });
+
+Deno.test("analyze: an oocl run, its pooled losses the trainer's, twins counted from the tokens", async () => {
+  await withTempDir(async (dir) => {
+    const p = 7;
+    const trained = await mechlab(
+      "train",
+      ...["--preset", "oocl", "--p", String(p), "--steps", "20", "--checkpoint-every", "10"],
+      ...["--eval-every", "10", "--d-model", "16", "--n-heads", "2", "--d-head", "8"],
+      ...["--device", "cpu", "--out", dir, "--name", "o"],
+    );
+    assert.equal(trained.code, 0, trained.err);
+    const run = join(dir, "o");
+    const analysed = await mechlab("analyze", "--run", run, "--device", "cpu");
+    assert.equal(analysed.code, 0, analysed.err);
+    const read = async <T>(name: string) =>
+      JSON.parse(await Deno.readTextFile(join(run, "analysis", name))) as T;
+    const index = await read<AnalysisIndex>("index.json");
+    assert.deepEqual(index.groups, ["table1", "table2", "links"]);
+    assert.deepEqual(index.steps, [10, 20]);
+    const metrics = (await Deno.readTextFile(join(run, "metrics.jsonl"))).trim().split("\n")
+      .map((l) => JSON.parse(l) as Record<string, number>);
+    for (const row of index.progress) {
+      // train/loss in metrics.jsonl is the objective Σ k · mean; the pooled figures compare.
+      const m = metrics.find((r) => r.step === row.step)!;
+      assertRel(row.test_loss, m["test/loss"]!, `test loss at ${row.step}`);
+      assertRel(row.test_acc, m["test/acc"]!, `test acc at ${row.step}`);
+      assertRel(row.train_acc, m["train/acc"]!, `train acc at ${row.step}`);
+      assert.ok(row.decomposition_error < 1e-4, `decomposition error ${row.decomposition_error}`);
+    }
+    const report = await read<CheckpointReport>("step_000020.json");
+    assert.equal(report.oocl?.alias_cosine.length, p);
+    assert.equal(report.modular, undefined);
+    // Twins found from the tokens: a held-out table-1 row [true, x, y, =] whose table-2 row
+    // [true, x+p, y+p, =] trained (and the other way round).
+    const opened = await openAnalysisRun(run);
+    const { tokens, groups } = opened.task;
+    const T = opened.task.n_ctx;
+    const key = (i: number) => Array.from(tokens.subarray(i * T, (i + 1) * T)).join();
+    const trainedRows = (g: number) => new Set(Array.from(groups[g]!.train, key));
+    const shifted = (i: number, by: number) =>
+      Array.from(
+        tokens.subarray(i * T, (i + 1) * T),
+        (t, pos) => pos === 1 || pos === 2 ? t + by : t,
+      )
+        .join();
+    const twins = (from: number, to: number, by: number) =>
+      Array.from(groups[from]!.test).filter((i) => trainedRows(to).has(shifted(i, by))).length;
+    assert.deepEqual(report.oocl?.twin.map((t) => t.n), [twins(0, 1, p), twins(1, 0, -p)]);
+    assert.ok(report.oocl!.twin[0]!.n > 0, "some held-out cells of table 1 have a trained twin");
+  });
+});
