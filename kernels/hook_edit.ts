@@ -17,34 +17,17 @@ import {
   type GpuTensor,
   grid1d,
 } from "../engine/gpu/mod.ts";
-
-/** The block of `[B, X, Y, C]` an edit touches: `[start, end)` on each of the first three axes. */
-export interface HookEditRegion {
-  rows: readonly [number, number];
-  x: readonly [number, number];
-  y: readonly [number, number];
-}
-
-/** Where `hookPatchForward` copies from. */
-export interface HookPatchLaunch {
-  region: HookEditRegion;
-  /** `[r1 − r0]`: the row of the source each edited row takes. */
-  rowmap: Int32Array;
-  /** What multiplies the source: 1 by default. */
-  scale?: number;
-}
-
-/** What `hookAddForward` adds. */
-export interface HookAddLaunch {
-  region: HookEditRegion;
-  /** What multiplies the vector: 1 by default. */
-  scale?: number;
-}
+// The reference's option types, so one edit plan (`engine/hooks/edit_plan.ts`) drives either path.
+import type {
+  HookAddOptions,
+  HookPatchOptions,
+  HookRegion,
+} from "../engine/reference/hook_edit.ts";
 
 const WG = 256;
 
 /** `[B, X, Y, C]` of `target`, after checking the region lies inside it. */
-function dims(kernel: string, target: GpuTensor, region: HookEditRegion): number[] {
+function dims(kernel: string, target: GpuTensor, region: HookRegion): number[] {
   if (target.shape.length !== 4) {
     throw new RangeError(`${kernel}: target [${target.shape}] is not [B, X, Y, C]`);
   }
@@ -66,7 +49,7 @@ async function launch(
   gpu: Gpu,
   entryPoint: "hook_patch_forward" | "hook_add_forward" | "hook_zero_forward",
   target: GpuTensor,
-  edit: { region: HookEditRegion; scale: number; inputs: GpuTensor[]; owned: GpuTensor[] },
+  edit: { region: HookRegion; scale: number; inputs: GpuTensor[]; owned: GpuTensor[] },
 ): Promise<Dispatch[]> {
   const [, X, Y, C] = dims(entryPoint, target, edit.region);
   const { rows, x, y } = edit.region;
@@ -103,7 +86,7 @@ export async function hookPatchForward(
   gpu: Gpu,
   target: GpuTensor,
   source: GpuTensor,
-  options: HookPatchLaunch,
+  options: HookPatchOptions,
 ): Promise<Dispatch[]> {
   const { region, rowmap, scale = 1 } = options;
   const [, X, Y, C] = dims("hook_patch_forward", target, region);
@@ -136,7 +119,7 @@ export async function hookAddForward(
   gpu: Gpu,
   target: GpuTensor,
   vector: GpuTensor,
-  options: HookAddLaunch,
+  options: HookAddOptions,
 ): Promise<Dispatch[]> {
   const C = dims("hook_add_forward", target, options.region)[3]!;
   expectShape("hook_add_forward", "vector", vector.shape, [C]);
@@ -160,7 +143,7 @@ export async function hookAddForward(
 export async function hookZeroForward(
   gpu: Gpu,
   target: GpuTensor,
-  options: { region: HookEditRegion },
+  options: { region: HookRegion },
 ): Promise<Dispatch[]> {
   return await launch(gpu, "hook_zero_forward", target, {
     region: options.region,

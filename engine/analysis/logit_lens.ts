@@ -47,7 +47,7 @@ export interface LogitLens {
  * ```ts
  * import { DEFAULT_MODEL } from "../model/config.ts";
  * import { initParams, paramLayout, unflatten } from "../model/params.ts";
- * import { cpuForward } from "../model/cpu_model.ts";
+ * import { cpuForward } from "../model/cpu_forward.ts";
  * import { logitLens } from "./logit_lens.ts";
  * const cfg = { ...DEFAULT_MODEL, d_model: 8, d_head: 4, n_heads: 2, d_mlp: 16 };
  * const weights = unflatten(paramLayout(cfg), initParams(cfg, paramLayout(cfg)));

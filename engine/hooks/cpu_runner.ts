@@ -6,7 +6,7 @@
  * @module
  */
 
-import { cpuForward, type HookSite } from "../model/cpu_model.ts";
+import { cpuForward, type HookSite } from "../model/cpu_forward.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { slice, type Tensor } from "../tensor/mod.ts";
 import { applyEdits, type EditPlan, planEdit } from "./edit_plan.ts";

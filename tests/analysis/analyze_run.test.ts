@@ -10,7 +10,7 @@ import type {
   CheckpointReport,
 } from "../../engine/analysis/report.ts";
 import { corruptPartner, inspectExample } from "../../engine/analysis/inspect.ts";
-import { cpuForward } from "../../engine/model/cpu_model.ts";
+import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import { checkpointWeights, openAnalysisRun } from "../../engine/analysis/run_data.ts";
 import { listDir, mechlab, withTempDir } from "../helpers.ts";
 

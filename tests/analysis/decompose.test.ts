@@ -3,7 +3,7 @@
 // LayerNorm and an attention-only one; and each part must be the change in the logits when its
 // component is removed from the weights, where that change is exactly linear (last layer, no LN).
 import * as assert from "node:assert/strict";
-import { cpuForward } from "../../engine/model/cpu_model.ts";
+import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import type { ModelConfig } from "../../engine/model/config.ts";
 import { dlaHookNames, logitAttribution } from "../../engine/analysis/decompose.ts";
 import { add, slice, sub, Tensor } from "../../engine/tensor/mod.ts";

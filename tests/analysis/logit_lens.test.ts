@@ -3,7 +3,7 @@
 // stage must be the embedding read straight through the unembedding (LayerNorm done by hand);
 // and a hand-built model whose every stage is W_E[token] pins down ranks with ties.
 import * as assert from "node:assert/strict";
-import { cpuForward } from "../../engine/model/cpu_model.ts";
+import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import { DEFAULT_MODEL, type ModelConfig } from "../../engine/model/config.ts";
 import { paramLayout } from "../../engine/model/params.ts";
 import { logitLens } from "../../engine/analysis/logit_lens.ts";

@@ -4,7 +4,7 @@
 // every hook of an input with its own cache (nothing changes, bit for bit); and edits of q,
 // pattern, result and LayerNorm's scale reaching what reads them.
 import * as assert from "node:assert/strict";
-import { cpuForward } from "../../engine/model/cpu_model.ts";
+import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import { cpuRunner, hookPoints, type Intervention } from "../../engine/hooks/mod.ts";
 import {
   add,

@@ -3,7 +3,7 @@
 // it computes only when asked); the GPU model's buffers are exactly those marked `gpu`.
 import * as assert from "node:assert/strict";
 import { hookPoint, hookPoints } from "../../engine/hooks/mod.ts";
-import { cpuForward } from "../../engine/model/cpu_model.ts";
+import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import type { ModelConfig } from "../../engine/model/config.ts";
 import { buildGpuModel } from "../../engine/model/gpu_model.ts";
 import { paramLayout } from "../../engine/model/params.ts";

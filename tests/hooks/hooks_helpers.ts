@@ -1,7 +1,7 @@
 /**
- * What the hook and patching tests share: tiny configs, random weights that carry signal through
- * every path (biases and LayerNorm parameters included, rounded to f32 so the GPU holds the same
- * values), random tokens, and exact comparison (NaN-free, -Infinity-aware).
+ * What the hook, patching and GPU model tests share: tiny configs, random weights that carry
+ * signal through every path (biases and LayerNorm parameters included, rounded to f32 so the GPU
+ * holds the same values), random tokens, and exact comparison (NaN-free, -Infinity-aware).
  *
  * @module
  */

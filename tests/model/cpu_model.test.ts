@@ -3,7 +3,8 @@
 // central differences of its own loss for every weight on tiny configs covering LayerNorm on and
 // off, each act_fn, attention-only, two layers, short rows and both trainable_biases settings.
 import * as assert from "node:assert/strict";
-import { cpuEval, cpuForward, cpuLossAndGrads } from "../../engine/model/cpu_model.ts";
+import { cpuForward } from "../../engine/model/cpu_forward.ts";
+import { cpuEval, cpuLossAndGrads } from "../../engine/model/cpu_model.ts";
 import type { ModelConfig } from "../../engine/model/config.ts";
 import { paramLayout } from "../../engine/model/params.ts";
 import { permutation, Rng, Tensor } from "../../engine/tensor/mod.ts";

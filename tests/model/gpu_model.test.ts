@@ -2,25 +2,17 @@
 // differences): logits, per-example loss, every hook, and every weight's gradient, on tiny configs
 // covering LayerNorm on and off, each act_fn, attention-only, two layers and both bias settings.
 import * as assert from "node:assert/strict";
-import { cpuEval, cpuForward, cpuLossAndGrads } from "../../engine/model/cpu_model.ts";
-import { DEFAULT_MODEL, type ModelConfig } from "../../engine/model/config.ts";
+import { cpuForward } from "../../engine/model/cpu_forward.ts";
+import { cpuEval, cpuLossAndGrads } from "../../engine/model/cpu_model.ts";
+import type { ModelConfig } from "../../engine/model/config.ts";
 import { buildGpuModel } from "../../engine/model/gpu_model.ts";
 import { flatten, paramLayout, unflatten } from "../../engine/model/params.ts";
 import { Rng, slice, Tensor } from "../../engine/tensor/mod.ts";
 import { expectClose, gpuTest } from "../gpu/gpu_helpers.ts";
+import { TINY as HOOKS_TINY } from "../hooks/hooks_helpers.ts";
 
-const TINY: ModelConfig = {
-  ...DEFAULT_MODEL,
-  n_layers: 1,
-  d_model: 12,
-  d_head: 5,
-  n_heads: 3,
-  d_mlp: 19,
-  d_vocab: 11,
-  d_vocab_out: 9,
-  n_ctx: 3,
-  initializer_range: 0.5,
-};
+/** The hook tests' tiny model, but with the grokking model's default: only MLP biases train. */
+const TINY: ModelConfig = { ...HOOKS_TINY, trainable_biases: "mlp" };
 
 const CONFIGS: [string, Partial<ModelConfig>][] = [
   ["relu, no LN, mlp biases", {}],
