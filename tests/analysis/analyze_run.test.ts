@@ -8,6 +8,7 @@ import type {
   AnalysisIndex,
   AnalysisSummary,
   CheckpointReport,
+  ProgressRow,
 } from "../../engine/analysis/report.ts";
 import { corruptPartner, inspectExample } from "../../engine/analysis/inspect.ts";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
@@ -18,6 +19,31 @@ import { listDir, mechlab, withTempDir } from "../helpers.ts";
 function assertRel(actual: number, expected: number, what: string, rel = 2e-5) {
   const diff = Math.abs(actual - expected);
   assert.ok(diff <= rel * Math.abs(expected) + 1e-9, `${what}: ${actual} vs ${expected}`);
+}
+
+/** One of the run's analysis files, parsed. */
+async function readAnalysis<T>(run: string, name: string): Promise<T> {
+  return JSON.parse(await Deno.readTextFile(join(run, "analysis", name))) as T;
+}
+
+/**
+ * Each analysed checkpoint's `pairs` (progress field, metrics.jsonl key) against the trainer's
+ * evaluation at the same step, and its decomposition error under 1e-4.
+ */
+async function assertTrainerAgrees(
+  run: string,
+  index: AnalysisIndex,
+  pairs: [keyof ProgressRow, string][],
+): Promise<void> {
+  const metrics = (await Deno.readTextFile(join(run, "metrics.jsonl"))).trim().split("\n")
+    .map((l) => JSON.parse(l) as Record<string, number>);
+  for (const row of index.progress) {
+    const m = metrics.find((r) => r.step === row.step)!;
+    for (const [field, key] of pairs) {
+      assertRel(row[field] as number, m[key]!, `${field} at ${row.step}`);
+    }
+    assert.ok(row.decomposition_error < 1e-4, `decomposition error ${row.decomposition_error}`);
+  }
 }
 
 Deno.test("analyze: a smoke run past grokking, its losses the trainer's, the field's measures, one example inspected", async () => {
@@ -50,22 +76,17 @@ Deno.test("analyze: a smoke run past grokking, its losses the trainer's, the fie
       ...steps.map(name),
       "summary.json",
     ]);
-    const read = async <T>(name: string) =>
-      JSON.parse(await Deno.readTextFile(join(run, "analysis", name))) as T;
+    const read = <T>(name: string) => readAnalysis<T>(run, name);
     const index = await read<AnalysisIndex>("index.json");
     assert.deepEqual(index.steps, steps);
     assert.equal(index.examples, 23 * 23);
     assert.equal(index.split.filter((s) => s === 0).length, 264); // ⌊0.5 · 529⌋ train
-    const metrics = (await Deno.readTextFile(join(run, "metrics.jsonl"))).trim().split("\n")
-      .map((l) => JSON.parse(l) as Record<string, number>);
-    for (const row of index.progress) {
-      const m = metrics.find((r) => r.step === row.step)!;
-      assertRel(row.train_loss, m["train/loss"]!, `train loss at ${row.step}`);
-      assertRel(row.test_loss, m["test/loss"]!, `test loss at ${row.step}`);
-      assertRel(row.test_acc, m["test/acc"]!, `test acc at ${row.step}`);
-      assert.ok(row.decomposition_error < 1e-4, `decomposition error ${row.decomposition_error}`);
-      assert.ok(Array.isArray(row.key_freqs));
-    }
+    await assertTrainerAgrees(run, index, [
+      ["train_loss", "train/loss"],
+      ["test_loss", "test/loss"],
+      ["test_acc", "test/acc"],
+    ]);
+    assert.ok(index.progress.every((row) => Array.isArray(row.key_freqs)));
     const last = await read<CheckpointReport>("step_000500.json");
     assert.equal(last.example_loss.length, 529);
     assert.equal(last.modular?.embed_fourier_norms.length, 12);
@@ -143,22 +164,16 @@ Deno.test("analyze: an oocl run, its pooled losses the trainer's, twins counted 
     const run = join(dir, "o");
     const analysed = await mechlab("analyze", "--run", run, "--device", "cpu");
     assert.equal(analysed.code, 0, analysed.err);
-    const read = async <T>(name: string) =>
-      JSON.parse(await Deno.readTextFile(join(run, "analysis", name))) as T;
-    const index = await read<AnalysisIndex>("index.json");
+    const index = await readAnalysis<AnalysisIndex>(run, "index.json");
     assert.deepEqual(index.groups, ["table1", "table2", "links"]);
     assert.deepEqual(index.steps, [10, 20]);
-    const metrics = (await Deno.readTextFile(join(run, "metrics.jsonl"))).trim().split("\n")
-      .map((l) => JSON.parse(l) as Record<string, number>);
-    for (const row of index.progress) {
-      // train/loss in metrics.jsonl is the objective Σ k · mean; the pooled figures compare.
-      const m = metrics.find((r) => r.step === row.step)!;
-      assertRel(row.test_loss, m["test/loss"]!, `test loss at ${row.step}`);
-      assertRel(row.test_acc, m["test/acc"]!, `test acc at ${row.step}`);
-      assertRel(row.train_acc, m["train/acc"]!, `train acc at ${row.step}`);
-      assert.ok(row.decomposition_error < 1e-4, `decomposition error ${row.decomposition_error}`);
-    }
-    const report = await read<CheckpointReport>("step_000020.json");
+    // train/loss in metrics.jsonl is the objective Σ k · mean; the pooled figures compare.
+    await assertTrainerAgrees(run, index, [
+      ["test_loss", "test/loss"],
+      ["test_acc", "test/acc"],
+      ["train_acc", "train/acc"],
+    ]);
+    const report = await readAnalysis<CheckpointReport>(run, "step_000020.json");
     assert.equal(report.oocl?.alias_cosine.length, p);
     assert.equal(report.modular, undefined);
     // Twins found from the tokens: a held-out table-1 row [true, x, y, =] whose table-2 row
