@@ -42,7 +42,7 @@ export type EditPlan =
  * @example
  * ```ts
  * import { editView } from "./edit_plan.ts";
- * editView({ name: "blocks.0.hook_resid_pre", shape: [2, 3, 8], gpu: true }).view; // [2, 3, 1, 8]
+ * editView({ name: "blocks.0.hook_resid_pre", shape: [2, 3, 8], gpu: true, gpuEdit: true }).view; // [2, 3, 1, 8]
  * ```
  */
 export function editView(point: HookPoint): { view: number[]; pos: 1 | 2; head?: 1 | 2 } {
@@ -60,7 +60,7 @@ export function editView(point: HookPoint): { view: number[]; pos: 1 | 2; head?:
  * @example
  * ```ts
  * import { planEdit } from "./edit_plan.ts";
- * const point = { name: "blocks.0.attn.hook_z", shape: [4, 3, 2, 5], gpu: true };
+ * const point = { name: "blocks.0.attn.hook_z", shape: [4, 3, 2, 5], gpu: true, gpuEdit: true };
  * planEdit({ kind: "zero", name: point.name, head: 1 }, point).region;
  * // { rows: [0, 4], x: [0, 3], y: [1, 2] }
  * ```
@@ -131,7 +131,7 @@ export function planEdit(iv: Intervention, point: HookPoint): EditPlan {
  * ```ts
  * import { applyEdits, planEdit } from "./edit_plan.ts";
  * import { tensor } from "../tensor/mod.ts";
- * const point = { name: "blocks.0.hook_resid_pre", shape: [2, 1, 2], gpu: true };
+ * const point = { name: "blocks.0.hook_resid_pre", shape: [2, 1, 2], gpu: true, gpuEdit: true };
  * const x = tensor([1, 2, 3, 4], [2, 1, 2]);
  * applyEdits(x, point, [planEdit({ kind: "mean", name: point.name }, point)]).toArray();
  * // Float64Array [2, 3, 2, 3]

@@ -2,14 +2,21 @@
  * The dispatches a hooked GPU run splices into the model's forward pass at one hook: what its edits
  * read from the activation as it arrived (a copy for `resample`, column sums for `mean`), then the
  * edits in order (`kernels/hook_edit.wgsl`), then, where a later hook shares its buffer and edits
- * it, a copy for the cache. Everything they allocate is theirs, freed by `releaseDispatches` and
+ * it, a copy for the cache; and after `hook_z`, where asked, each head's `hook_result`, which the
+ * model never forms. Everything they allocate is theirs, freed by `releaseDispatches` and
  * `release`.
  *
  * @module
  */
 
 import type { Dispatch, Gpu, GpuTensor } from "../gpu/mod.ts";
-import { hookAddForward, hookPatchForward, hookZeroForward, sumRows } from "../../kernels/mod.ts";
+import {
+  hookAddForward,
+  hookPatchForward,
+  hookZeroForward,
+  matmul,
+  sumRows,
+} from "../../kernels/mod.ts";
 import type { Tensor } from "../tensor/mod.ts";
 import type { EditPlan } from "./edit_plan.ts";
 
@@ -112,4 +119,31 @@ export async function copyRows(gpu: Gpu, from: GpuTensor, copy: GpuTensor): Prom
     region: { rows: [0, n], x: [0, X], y: [0, Y] },
     rowmap,
   });
+}
+
+/**
+ * `result[:, :, h, :] = z[:, :, h, :] · W_O[h]` for the `n` rows of `result` `[n, T, H, D]`, from
+ * the first `n` rows of `z` `[P, T, H, E]` and `W_O` `[H, E, D]`: TransformerLens' `hook_result`
+ * (`use_attn_result`), one batched product over heads, each head's operands strided in place.
+ *
+ * @example
+ * ```ts ignore
+ * const result = held.empty([batch, T, H, D]);
+ * gpu.run(await headResults(gpu, { z: model.hooks.get("blocks.0.attn.hook_z")!, W_O }, result));
+ * ```
+ */
+export async function headResults(
+  gpu: Gpu,
+  from: { z: GpuTensor; W_O: GpuTensor },
+  result: GpuTensor,
+): Promise<Dispatch[]> {
+  const [n, T, H, D] = result.shape as [number, number, number, number];
+  const E = from.z.shape[3]!;
+  return await matmul(
+    gpu,
+    { tensor: from.z, ld: H * E, batchStride: E }, // head h: [n·T, E] of [n·T, H, E]
+    { tensor: from.W_O, batchStride: E * D },
+    { tensor: result, ld: H * D, batchStride: D }, // head h: [n·T, D] of [n·T, H, D]
+    { m: n * T, n: D, k: E, batch: H },
+  );
 }

@@ -9,13 +9,16 @@
  * and never read; models are built on first use and kept until `release`. Shapes are constants of
  * the kernels, so each size compiles its pipelines once.
  *
- * `hook_embed` and `hook_pos_embed` have no buffer (the embedding kernel writes their sum), but the
- * runner can cache them: they are rows of `W_E` and `W_pos`, taken on the CPU.
+ * Three kinds of hook have no buffer in the model, yet the runner caches them (`HookPoint.gpu`),
+ * though it cannot edit them (`HookPoint.gpuEdit`): `hook_embed` and `hook_pos_embed` (the
+ * embedding kernel writes only their sum) are rows of `W_E` and `W_pos`, taken on the CPU; each
+ * head's `blocks.L.attn.hook_result` `[B, T, H, D]` is one batched product `z[:, :, h]·W_O[h]`
+ * spliced right after `hook_z` is final (after its edits), only in calls that ask for it, as it is
+ * H times the size of `hook_attn_out`.
  *
- * What the GPU cannot do, it refuses in one line that says to use `cpuRunner`: hooks it has no
- * buffer for (`hook_attn_scores`, `hook_result`; and edits of the two embeddings), edits of
- * `hook_pattern` (its attention kernel computes the pattern and `z` together) and of `hook_scale`
- * (LayerNorm's kernel normalises without reading it back), and rows shorter than `n_ctx`.
+ * What the GPU cannot do, it refuses in one line that says to use `cpuRunner`: `hook_attn_scores`
+ * (kept in registers), edits of the hooks `gpuEditRefusal` names (with what to edit instead), and
+ * rows shorter than `n_ctx`.
  *
  * @module
  */
@@ -26,8 +29,8 @@ import type { ModelConfig } from "../model/config.ts";
 import { flatten, paramLayout } from "../model/params.ts";
 import { repeat, slice, take, Tensor } from "../tensor/mod.ts";
 import { type EditPlan, editView, planEdit } from "./edit_plan.ts";
-import { copyRows, editDispatches, SpliceBuffers } from "./gpu_edits.ts";
-import { hookPoint, hookPoints, positionsOf } from "./hook_points.ts";
+import { copyRows, editDispatches, headResults, SpliceBuffers } from "./gpu_edits.ts";
+import { gpuEditRefusal, hookPoint, hookPoints, positionsOf } from "./hook_points.ts";
 import type { HookedResult, HookedRunner, HookPoint, Intervention, RunOptions } from "./types.ts";
 
 /** Options of `gpuRunner`. */
@@ -38,12 +41,6 @@ export interface GpuRunnerOptions {
    */
   maxBatch?: number;
 }
-
-/** Edits the GPU model cannot make, and why. */
-const NOT_EDITABLE: [RegExp, string][] = [
-  [/hook_pattern$/, "its attention kernel computes the pattern and z together"],
-  [/hook_scale$/, "its LayerNorm kernel normalises without reading hook_scale back"],
-];
 
 /**
  * The hooks the GPU model has no buffer for that are rows of the weights: `[B, T, D]` each, cached
@@ -81,6 +78,10 @@ export async function gpuRunner(
   }
   const layout = paramLayout(cfg);
   const params = gpu.upload(flatten(layout, weights), [layout.size]);
+  const W_O = Array.from({ length: cfg.n_layers }, (_, l) => {
+    const spec = layout.byName.get(`blocks.${l}.attn.W_O`)!;
+    return params.view(spec.offset, spec.shape); // [H, E, D]
+  });
   await gpu.sync(); // a GPU error in the upload (out of memory) shows here, not in the first call
   const models = new Map<number, Promise<GpuModel>>();
   const modelFor = (batch: number) => {
@@ -99,12 +100,11 @@ export async function gpuRunner(
     opts: RunOptions = {},
   ): Promise<HookedResult> => {
     const names = opts.names ?? [];
-    const onGpu = names.filter((n) => !(n in FROM_WEIGHTS));
-    const call = checkedCall(cfg, { tokens, batch, interventions, names: onGpu });
+    const call = checkedCall(cfg, { tokens, batch, interventions, names });
     if (batch > maxBatch) {
       throw new RangeError(`gpu runner: batch ${batch} exceeds maxBatch ${maxBatch}`);
     }
-    const result = await runOn(gpu, await modelFor(batch), call);
+    const result = await runOn(gpu, call, { model: await modelFor(batch), W_O });
     const ids = new Tensor(tokens, [batch, tokens.length / batch]);
     for (const name of names.filter((n) => n in FROM_WEIGHTS)) {
       result.cache.set(name, FROM_WEIGHTS[name]!(weights, ids).astype("f32"));
@@ -128,7 +128,7 @@ export async function gpuRunner(
 interface Call {
   tokens: Int32Array;
   batch: number;
-  /** The GPU's hook points, in forward order. */
+  /** The hook points the GPU runner caches, in forward order. */
   points: HookPoint[];
   asked: Set<string>;
   plans: Map<string, EditPlan[]>;
@@ -161,17 +161,24 @@ function checkedCall(
   const plans = new Map<string, EditPlan[]>();
   for (const iv of call.interventions) {
     const point = onGpu(iv.name);
-    const why = NOT_EDITABLE.find(([re]) => re.test(iv.name));
-    if (why !== undefined) {
-      throw new Error(`cannot edit ${iv.name} on the GPU: ${why[1]}; use cpuRunner`);
+    if (!point.gpuEdit) {
+      throw new Error(`cannot edit ${iv.name} on the GPU: ${gpuEditRefusal(iv.name)}`);
     }
     plans.set(iv.name, [...plans.get(iv.name) ?? [], planEdit(iv, point)]);
   }
   return { tokens, batch, points: points.filter((p) => p.gpu), asked, plans };
 }
 
-/** One hooked forward pass of `call` on `model`. */
-async function runOn(gpu: Gpu, model: GpuModel, call: Call): Promise<HookedResult> {
+/**
+ * One hooked forward pass of `call` on `model` (built for its batch), with each layer's `W_O`
+ * `[H, E, D]` for the heads' results. The embeddings, which come from the weights, are left to the caller.
+ */
+async function runOn(
+  gpu: Gpu,
+  call: Call,
+  on: { model: GpuModel; W_O: GpuTensor[] },
+): Promise<HookedResult> {
+  const { model } = on;
   const { batch, points, asked, plans } = call;
   const P = model.batch;
   const T = call.tokens.length / batch;
@@ -183,7 +190,17 @@ async function runOn(gpu: Gpu, model: GpuModel, call: Call): Promise<HookedResul
   const splices: Dispatch[][] = Array.from({ length: model.forward.length + 1 }, () => []);
   const read = new Map<string, GpuTensor>(); // name → what to read back for the cache
   for (const [i, point] of points.entries()) {
-    const buffer = model.hooks.get(point.name)!;
+    const result = /^blocks\.(\d+)\.attn\.hook_result$/.exec(point.name);
+    if (result !== null && asked.has(point.name)) {
+      // After hook_z's edits (spliced at the same place, earlier in this loop), so they show here.
+      const z = `blocks.${result[1]}.attn.hook_z`;
+      const heads = held.empty([batch, ...point.shape.slice(1)]); // [batch, T, H, D]
+      const from = { z: model.hooks.get(z)!, W_O: on.W_O[Number(result[1])]! };
+      splices[model.hookEnds.get(z)!]!.push(...await headResults(gpu, from, heads));
+      read.set(point.name, heads);
+    }
+    const buffer = model.hooks.get(point.name);
+    if (buffer === undefined) continue; // hook_result above; the embeddings, from the weights
     const { view } = editView(point);
     const target = buffer.view(0, [P, ...view.slice(1)]); // [P, X, Y, C]
     const at = splices[model.hookEnds.get(point.name)!]!;

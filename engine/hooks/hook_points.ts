@@ -11,8 +11,37 @@
 import type { ModelConfig } from "../model/config.ts";
 import type { HookPoint } from "./types.ts";
 
-/** Hooks the GPU model has no buffer for: fused into a kernel, or (`hook_result`) never formed. */
-const CPU_ONLY = /^(hook_embed|hook_pos_embed|.*\.attn\.hook_attn_scores|.*\.attn\.hook_result)$/;
+/** The one hook the GPU runner cannot return: its attention kernel keeps the scores in registers. */
+const NOT_ON_GPU = /\.attn\.hook_attn_scores$/;
+
+/**
+ * The hooks the GPU runner cannot edit, why, and (`instead`, which replaces the matched name) what
+ * to edit in their place. Its forward pass reads none of them: the embeddings reach it only as
+ * their sum, each head's result only inside `hook_attn_out` (one product over all heads; the
+ * runner forms the per-head product for the cache alone), the scores, pattern and LayerNorm scale
+ * only inside the kernels that compute them.
+ */
+const GPU_NO_EDIT: { hooks: RegExp; why: string; instead?: string }[] = [
+  {
+    hooks: /^hook_(pos_)?embed$/,
+    why: "its embedding kernel writes only their sum",
+    instead: "blocks.0.hook_resid_pre (their sum)",
+  },
+  { hooks: /\.attn\.hook_attn_scores$/, why: "its attention kernel keeps them in registers" },
+  {
+    hooks: /\.attn\.hook_pattern$/,
+    why: "its attention kernel computes the pattern and z together",
+  },
+  {
+    hooks: /\.attn\.hook_result$/,
+    why: "it forms each head's result only to cache it (hook_attn_out is one product over heads)",
+    instead: ".attn.hook_z (the same per-head output before W_O)",
+  },
+  {
+    hooks: /\.hook_scale$/,
+    why: "its LayerNorm kernel normalises without reading hook_scale back",
+  },
+];
 
 /**
  * Every hook point of `cfg` for `batch` rows of `pos` positions, in the order the forward pass
@@ -21,7 +50,10 @@ const CPU_ONLY = /^(hook_embed|hook_pos_embed|.*\.attn\.hook_attn_scores|.*\.att
  * `attn.hook_attn_scores|hook_pattern` `[B, H, T, T]`, `attn.hook_z` `[B, T, H, E]`,
  * `attn.hook_result` `[B, T, H, D]` (each head's `z·W_O`), `hook_attn_out`, and unless
  * `attn_only` `hook_resid_mid`, `ln2.*`, `mlp.hook_pre|hook_post` `[B, T, M]`, `hook_mlp_out`;
- * `hook_resid_post`; then `ln_final.*`. `gpu` says whether the GPU runner can read it.
+ * `hook_resid_post`; then `ln_final.*`. `gpu` says whether the GPU runner can return it in a
+ * cache (all but `hook_attn_scores`), `gpuEdit` whether it can also edit it (all but the
+ * embeddings, `hook_attn_scores`, `hook_pattern`, `hook_result` and `hook_scale`: see
+ * `gpuEditRefusal`).
  *
  * @example
  * ```ts
@@ -59,7 +91,36 @@ export function hookPoints(cfg: ModelConfig, batch: number, pos: number): HookPo
     out.push([`${b}.hook_resid_post`, [B, T, D]]);
   }
   out.push(...norm("ln_final"));
-  return out.map(([name, shape]) => ({ name, shape, gpu: !CPU_ONLY.test(name) }));
+  return out.map(([name, shape]) => ({
+    name,
+    shape,
+    gpu: !NOT_ON_GPU.test(name),
+    gpuEdit: gpuEditRefusal(name) === undefined,
+  }));
+}
+
+/**
+ * Why the GPU runner cannot edit hook `name`, ending with what to do instead, or `undefined` where
+ * it can: the end of the runner's one-line refusal `cannot edit NAME on the GPU: ...`.
+ *
+ * @example
+ * ```ts
+ * import { gpuEditRefusal } from "./hook_points.ts";
+ * gpuEditRefusal("blocks.0.attn.hook_z"); // undefined
+ * gpuEditRefusal("blocks.0.attn.hook_pattern");
+ * // "its attention kernel computes the pattern and z together; use cpuRunner"
+ * gpuEditRefusal("blocks.1.attn.hook_result");
+ * // "it forms each head's result only to cache it (...); edit blocks.1.attn.hook_z (the same
+ * // per-head output before W_O) or use cpuRunner"
+ * ```
+ */
+export function gpuEditRefusal(name: string): string | undefined {
+  const limit = GPU_NO_EDIT.find((l) => l.hooks.test(name));
+  if (limit === undefined) return undefined;
+  const instead = limit.instead === undefined
+    ? ""
+    : `edit ${name.replace(limit.hooks, limit.instead)} or `;
+  return `${limit.why}; ${instead}use cpuRunner`;
 }
 
 /**

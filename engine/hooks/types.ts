@@ -59,8 +59,17 @@ export type Intervention =
 export interface HookPoint {
   name: string;
   shape: number[];
-  /** Whether the GPU model exposes it (it computes a few, such as `hook_attn_scores`, in registers). */
+  /**
+   * Whether the GPU runner can return it in a cache: every hook but `hook_attn_scores`, which its
+   * attention kernel keeps in registers. Most are buffers of the GPU model; the embeddings are
+   * taken from the weights, and `hook_result` is formed from `hook_z` only when asked.
+   */
   gpu: boolean;
+  /**
+   * Whether the GPU runner can also edit it: a hook whose buffer the rest of its forward pass
+   * reads. It refuses the others in one line (`gpuEditRefusal` says why, and what to edit instead).
+   */
+  gpuEdit: boolean;
 }
 
 /** What a hooked forward pass returns. */

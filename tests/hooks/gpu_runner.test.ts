@@ -1,12 +1,13 @@
-// The GPU runner against the CPU runner (float64): the cache of every hook the GPU has, and each
-// edit it supports, on tiny configs (1 and 2 layers, LayerNorm on and off, attention-only), with
-// batches that are not powers of two (rows padded) and edits narrowed by rows, pos and head.
+// The GPU runner against the CPU runner (float64): the cache of every hook the GPU has, each head's
+// hook_result among them, and each edit it supports, on tiny configs (1 and 2 layers, LayerNorm on
+// and off, attention-only), with batches that are not powers of two (rows padded) and edits
+// narrowed by rows, pos and head.
 import * as assert from "node:assert/strict";
 import { cpuRunner, gpuRunner, hookPoints, type Intervention } from "../../engine/hooks/mod.ts";
 import type { ModelConfig } from "../../engine/model/config.ts";
-import { Rng, Tensor } from "../../engine/tensor/mod.ts";
+import { add, einsum, mul, Rng, slice, sub, sum, Tensor } from "../../engine/tensor/mod.ts";
 import { expectClose, gpuTest } from "../gpu/gpu_helpers.ts";
-import { randomTokens, randomWeights, TINY } from "./hooks_helpers.ts";
+import { assertSame, randomTokens, randomWeights, TINY } from "./hooks_helpers.ts";
 
 const CONFIGS: [string, Partial<ModelConfig>][] = [
   ["1 layer, no LN", {}],
@@ -68,10 +69,8 @@ for (const [label, overrides] of CONFIGS) {
       const runner = await gpuRunner(gpu, cfg, weights, { maxBatch: 16 });
       for (const B of [5, 1]) {
         const tokens = randomTokens(cfg, B, rng);
-        // The embeddings have no GPU buffer, but are cached from the weights all the same.
-        const names = hookPoints(cfg, B, cfg.n_ctx)
-          .filter((p) => p.gpu || p.name === "hook_embed" || p.name === "hook_pos_embed")
-          .map((p) => p.name);
+        // hook_embed, hook_pos_embed and hook_result have no buffer, but are cached all the same.
+        const names = hookPoints(cfg, B, cfg.n_ctx).filter((p) => p.gpu).map((p) => p.name);
         const want = await cpu.runWithCache(tokens, B, { names });
         const got = await runner.runWithCache(tokens, B, { names });
         const tol = 3e-6 * largest([want.logits, ...want.cache.values()]);
@@ -103,6 +102,61 @@ for (const [label, overrides] of CONFIGS) {
   );
 }
 
+for (const [label, overrides] of CONFIGS) {
+  gpuTest(
+    `gpu runner hook_result (${label}): z·W_O per head, after an edit of hook_z`,
+    async (gpu) => {
+      const cfg = { ...TINY, ...overrides };
+      const { n_layers: L, d_head: E } = cfg;
+      const rng = new Rng(23);
+      const weights = randomWeights(cfg, rng);
+      const cpu = cpuRunner(cfg, weights);
+      const runner = await gpuRunner(gpu, cfg, weights, { maxBatch: 8 });
+      const B = 6; // padded to 8
+      const tokens = randomTokens(cfg, B, rng);
+      const layers = Array.from({ length: L }, (_, l) => `blocks.${l}`);
+      const names = layers.flatMap((b) => [`${b}.attn.hook_result`, `${b}.hook_attn_out`]);
+      const plain = await runner.runWithCache(tokens, B, { names });
+      const want = await cpu.runWithCache(tokens, B, { names });
+      const tol = 3e-6 * largest(want.cache.values());
+      for (const b of layers) {
+        const result = plain.cache.get(`${b}.attn.hook_result`)!; // [B, T, H, D]
+        expectClose(result, want.cache.get(`${b}.attn.hook_result`)!, tol, `${b}.attn.hook_result`);
+        // The heads' results add up to the attention output, as TransformerLens' do.
+        const summed = add(sum(result, 2), weights.get(`${b}.attn.b_O`)!);
+        expectClose(summed, plain.cache.get(`${b}.hook_attn_out`)!, tol, `Σ_h result + b_O (${b})`);
+      }
+
+      // Steer head 1 of layer 0 in rows 1..B: its result moves by scale·v·W_O[1], the others stay.
+      const vector = new Tensor(Float64Array.from({ length: E }, (_, i) => 1 - i), [E]);
+      const iv: Intervention = {
+        kind: "add",
+        name: "blocks.0.attn.hook_z",
+        head: 1,
+        rows: [1, B],
+        vector,
+        scale: 0.5,
+      };
+      const edited = await runner.runWithHooks(tokens, B, [iv], { names });
+      const wantEdited = await cpu.runWithHooks(tokens, B, [iv], { names });
+      for (const name of names) {
+        expectClose(edited.cache.get(name)!, wantEdited.cache.get(name)!, tol, `edited: ${name}`);
+      }
+      const before = plain.cache.get("blocks.0.attn.hook_result")!;
+      const after = edited.cache.get("blocks.0.attn.hook_result")!;
+      const W_O = weights.get("blocks.0.attn.W_O")!; // [H, E, D]
+      const shift = mul(einsum("e,ed->d", vector, slice(W_O, "1")), 0.5); // [D]
+      const moved = sub(slice(after, "1:, :, 1"), slice(before, "1:, :, 1")); // [B-1, T, D]
+      expectClose(moved, add(mul(moved, 0), shift), tol, "edited head 1: result − before");
+      for (const h of [0, 2]) {
+        assertSame(slice(after, `:, :, ${h}`), slice(before, `:, :, ${h}`), `head ${h}`);
+      }
+      assertSame(slice(after, "0"), slice(before, "0"), "row 0, outside the edit");
+      runner.release();
+    },
+  );
+}
+
 gpuTest(
   "gpu runner: what the GPU cannot do is a one-line error that says to use cpuRunner",
   async (gpu) => {
@@ -116,7 +170,15 @@ gpuTest(
     );
     await assert.rejects(
       runner.runWithHooks(tokens, 2, [{ kind: "zero", name: "hook_embed" }]),
-      /^Error: hook_embed is not on the GPU model; use cpuRunner for it$/,
+      /^Error: cannot edit hook_embed on the GPU: its embedding kernel writes only their sum; edit blocks\.0\.hook_resid_pre \(their sum\) or use cpuRunner$/,
+    );
+    await assert.rejects(
+      runner.runWithHooks(tokens, 2, [{
+        kind: "zero",
+        name: "blocks.0.attn.hook_result",
+        head: 0,
+      }]),
+      /^Error: cannot edit blocks\.0\.attn\.hook_result on the GPU: [^\n]*; edit blocks\.0\.attn\.hook_z \(the same per-head output before W_O\) or use cpuRunner$/,
     );
     await assert.rejects(
       runner.runWithHooks(tokens, 2, [{ kind: "zero", name: "blocks.0.attn.hook_pattern" }]),

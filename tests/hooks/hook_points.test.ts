@@ -1,8 +1,10 @@
 // hookPoints against the models themselves: the CPU model's cache (held to PyTorch by
 // tests/model) has exactly these names, in this order, with these shapes (hook_result aside, which
-// it computes only when asked); the GPU model's buffers are exactly those marked `gpu`.
+// it computes only when asked); the GPU model's buffers are those marked `gpu` but for the three the
+// GPU runner forms itself, and every hook marked `gpuEdit` is a buffer the forward pass reads.
 import * as assert from "node:assert/strict";
 import { hookPoint, hookPoints } from "../../engine/hooks/mod.ts";
+import { gpuEditRefusal } from "../../engine/hooks/hook_points.ts";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import type { ModelConfig } from "../../engine/model/config.ts";
 import { buildGpuModel } from "../../engine/model/gpu_model.ts";
@@ -45,13 +47,49 @@ Deno.test("hookPoint: an unknown name is one line naming it and the three closes
   );
 });
 
-gpuTest("hookPoints: `gpu` marks exactly the GPU model's buffers", async (gpu) => {
+Deno.test("hookPoints: what the GPU runner cannot cache or edit, and why it cannot edit", () => {
+  const points = hookPoints({ ...TINY, n_layers: 2, normalization_type: "LN" }, 2, 3);
+  const readOnly = points.filter((p) => !p.gpuEdit).map((p) => p.name);
+  assert.deepEqual(readOnly, [
+    "hook_embed",
+    "hook_pos_embed",
+    ...[0, 1].flatMap((l) => [
+      `blocks.${l}.ln1.hook_scale`,
+      `blocks.${l}.attn.hook_attn_scores`,
+      `blocks.${l}.attn.hook_pattern`,
+      `blocks.${l}.attn.hook_result`,
+      `blocks.${l}.ln2.hook_scale`,
+    ]),
+    "ln_final.hook_scale",
+  ]);
+  assert.deepEqual(points.filter((p) => !p.gpu).map((p) => p.name), [
+    "blocks.0.attn.hook_attn_scores",
+    "blocks.1.attn.hook_attn_scores",
+  ]);
+  assert.equal(
+    gpuEditRefusal("blocks.1.attn.hook_result"),
+    "it forms each head's result only to cache it (hook_attn_out is one product over heads); " +
+      "edit blocks.1.attn.hook_z (the same per-head output before W_O) or use cpuRunner",
+  );
+  assert.equal(
+    gpuEditRefusal("hook_pos_embed"),
+    "its embedding kernel writes only their sum; edit blocks.0.hook_resid_pre (their sum) or " +
+      "use cpuRunner",
+  );
+});
+
+gpuTest("hookPoints: `gpu` and `gpuEdit` agree with the GPU model's buffers", async (gpu) => {
+  // The GPU runner caches these without a buffer: from the weights, or (hook_result) from hook_z.
+  const formed = /^(hook_embed|hook_pos_embed|blocks\.\d+\.attn\.hook_result)$/;
   for (const cfg of CONFIGS) {
     const layout = paramLayout(cfg);
     const params = gpu.zeros([layout.size]);
     const model = await buildGpuModel(gpu, cfg, layout, { batch: 2, params });
-    const onGpu = hookPoints(cfg, 2, cfg.n_ctx).filter((p) => p.gpu).map((p) => p.name);
-    assert.deepEqual(onGpu.sort(), [...model.hooks.keys()].filter((n) => n !== "logits").sort());
+    const points = hookPoints(cfg, 2, cfg.n_ctx);
+    const buffers = points.filter((p) => p.gpu && !formed.test(p.name)).map((p) => p.name);
+    assert.deepEqual(buffers.sort(), [...model.hooks.keys()].filter((n) => n !== "logits").sort());
+    assert.equal(points.filter((p) => p.gpu && formed.test(p.name)).length, 2 + cfg.n_layers);
+    for (const p of points.filter((p) => p.gpuEdit)) assert.ok(model.hooks.has(p.name), p.name);
     assert.deepEqual([...model.hookEnds.keys()].sort(), [...model.hooks.keys()].sort());
     model.release();
     params.release();
