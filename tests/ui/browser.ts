@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -45,4 +45,29 @@ export async function until(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** An attribute of the element with that test id. */
+export async function attr(page: Page, testid: string, name: string): Promise<string | null> {
+  return await page.getByTestId(testid).getAttribute(name);
+}
+
+/**
+ * The RGB at the centre of each `cell`-pixel square of the canvas with that test id, row by row.
+ * The script is text: the tests are type-checked without the DOM's types (see ui/README.md), and
+ * the browser runs it as is.
+ */
+export async function cellColours(page: Page, testid: string, cell: number): Promise<number[][]> {
+  return await page.evaluate(`(() => {
+    const canvas = document.querySelector('[data-testid="${testid}"]');
+    const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+    const out = [];
+    for (let y = ${cell / 2}; y < canvas.height; y += ${cell}) {
+      for (let x = ${cell / 2}; x < canvas.width; x += ${cell}) {
+        const at = 4 * (Math.floor(y) * canvas.width + Math.floor(x));
+        out.push([data[at], data[at + 1], data[at + 2]]);
+      }
+    }
+    return out;
+  })()`) as number[][];
 }

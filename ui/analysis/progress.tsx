@@ -97,7 +97,11 @@ export function Progress() {
       <div class="charts">
         <ProgressChart chart="loss" title="loss" />
         <ProgressChart chart="weights" title="Σ weight²" />
-        <ProgressChart chart="fraction" title="accuracy, Gini" />
+        {/* oocl has no Gini coefficients: its fractions are the alias cosine and twin accuracy */}
+        <ProgressChart
+          chart="fraction"
+          title={analysisIndex.value?.task === "oocl" ? "accuracy, alias cosine" : "accuracy, Gini"}
+        />
       </div>
     </section>
   );
