@@ -54,6 +54,7 @@ Deno.test("grid: oocl's tables put a cell and its alias twin at the same place; 
   const s = ooclSpecialTokens(p);
   const [t1, t2, links] = exampleTables({ task: "oocl", p });
   assert.deepEqual([t1!.name, t2!.name, links!.name], ["table1", "table2", "links"]);
+  assert.deepEqual([t2!.rowAxis, t2!.colAxis], ["x'", "y'"], "table 2 runs over the aliases");
   for (let x = 0; x < p; x++) {
     for (let y = 0; y < p; y++) {
       assert.deepEqual(tokensOf(task, t1!.examples[x * p + y]!), [s.true, x, y, s.equal]);

@@ -17,14 +17,14 @@ export interface ExampleTable {
   cols: number;
   /** `[rows * cols]`: the example index of each cell. */
   examples: number[];
-  /** What the rows and the columns count ("x" and "y"; the links: direction and token). */
+  /** What the rows and the columns count ("x" and "y", the aliases' "x'" and "y'"; the links: direction and token). */
   rowAxis: string;
   colAxis: string;
 }
 
-function square(name: string, p: number, offset: number): ExampleTable {
+function square(name: string, p: number, offset: number, prime = ""): ExampleTable {
   const examples = Array.from({ length: p * p }, (_, i) => offset + i);
-  return { name, rows: p, cols: p, examples, rowAxis: "x", colAxis: "y" };
+  return { name, rows: p, cols: p, examples, rowAxis: `x${prime}`, colAxis: `y${prime}` };
 }
 
 /**
@@ -44,7 +44,8 @@ export function exampleTables(index: Pick<AnalysisIndex, "task" | "p">): Example
   const links = Array.from({ length: 2 * p }, (_, i) => 2 * p * p + i);
   return [
     square("table1", p, 0),
-    square("table2", p, p * p),
+    square("table2", p, p * p, "'"), // over the aliases x', y'
+
     { name: "links", rows: 2, cols: p, examples: links, rowAxis: "direction", colAxis: "i" },
   ];
 }
