@@ -34,7 +34,7 @@ const COMMANDS: Record<string, Command> = {
     run: analyze,
   },
   serve: {
-    summary: "serve the local UI on 127.0.0.1: runs, curves, checkpoints, starting runs",
+    summary: "serve the local UI on 127.0.0.1: runs, curves, starting runs, and views inside them",
     run: serve,
   },
 };
