@@ -119,6 +119,26 @@ Deno.test({
       await until(`"${largest}" first`, async () => (await firstLabel()) === largest);
       await page.getByTestId("dla").screenshot({ path: `${SHOTS}analysis_dla.png` });
 
+      // Logit lens: one bar per stage of the report, in its order, each as tall as the target's
+      // probability on a fixed 0..1 axis (130 px of bar area), its rank on hover.
+      const lens = inspect.logit_lens;
+      assert.equal(await attr(page, "logit-lens-bars", "data-bars"), String(lens.labels.length));
+      assert.equal(lens.labels.length, 2 * index.n_layers + 1); // resid_pre, then mid and post each
+      assert.deepEqual(
+        await page.getByTestId("logit-lens-bars").locator("text.label").allTextContents(),
+        lens.labels,
+      );
+      const lensBars = page.getByTestId("logit-lens-bars").locator("rect");
+      for (let i = 0; i < lens.labels.length; i++) {
+        const height = Number(await lensBars.nth(i).getAttribute("height"));
+        assert.ok(Math.abs(height - Math.max(130 * lens.target_prob[i], 0.5)) < 1e-6, `bar ${i}`);
+        assert.match(
+          await lensBars.nth(i).locator("title").textContent() ?? "",
+          new RegExp(`rank ${lens.target_rank[i]}$`),
+        );
+      }
+      await page.getByTestId("logit-lens").screenshot({ path: `${SHOTS}analysis_logit_lens.png` });
+
       // Patching: [L][T] residual stream, [L][H] heads, [L][T] MLP.
       assert.deepEqual(
         [
@@ -141,11 +161,53 @@ Deno.test({
         await page.getByTestId(view).screenshot({ path: `${SHOTS}analysis_${view}.png` });
       }
 
+      // Head circuits: a row per head (L·H), a column per singular value; the largest value of
+      // all heads is the scale's top colour (viridis yellow), and hover reads a cell out.
+      const step400 = await page.evaluate(() =>
+        fetch("/api/runs/r/analysis?step=400").then((r) => r.json())
+      );
+      const heads = step400.heads as { qk_singular: number[]; ov_singular: number[] }[];
+      assert.equal(heads.length, index.n_layers * index.n_heads);
+      for (const c of ["qk", "ov"] as const) {
+        const testid = `head-circuits-${c}`;
+        const d = heads[0]![`${c}_singular`].length;
+        assert.deepEqual(
+          [await attr(page, testid, "data-rows"), await attr(page, testid, "data-cols")],
+          [String(heads.length), String(d)],
+        );
+        const flat = heads.flatMap((h) => h[`${c}_singular`]);
+        const cell = Math.max(4, Math.min(18, Math.floor(288 / d))); // as head_circuits.tsx sizes it
+        const colours = await cellColours(page, testid, cell);
+        assert.deepEqual(colours[flat.indexOf(Math.max(...flat))], [253, 231, 37]);
+      }
+      await page.getByTestId("head-circuits-qk").hover({ position: { x: 4, y: 4 } });
+      const read = await page.getByTestId("head-circuits-readout").innerText();
+      const sigma = Number(/^L0H0 QK σ1 = (\S+)$/.exec(read)?.[1]);
+      assert.ok(Math.abs(sigma / heads[0]!.qk_singular[0]! - 1) < 5e-3, read); // 3 digits written
+      await page.getByTestId("head-circuits").screenshot({ path: `${SHOTS}analysis_circuits.png` });
+
+      // Embedding PCA: one point per token, axes titled with the report's explained fractions.
+      const pca = step400.embedding_pca as { explained: number[]; coords: number[][] };
+      assert.equal(pca.coords.length, index.vocab.length);
+      assert.equal(
+        await attr(page, "embedding-pca-plane", "data-points"),
+        String(pca.coords.length),
+      );
+      const plane = page.getByTestId("embedding-pca-plane");
+      assert.equal(await plane.locator("circle").count(), index.vocab.length);
+      assert.deepEqual(await plane.locator("text.axis-title").allTextContents(), [
+        `PC1 (${(pca.explained[0]! * 100).toFixed(1)}%) →`,
+        `PC2 (${(pca.explained[1]! * 100).toFixed(1)}%) →`,
+      ]);
+      await page.getByTestId("embedding-pca").screenshot({ path: `${SHOTS}analysis_pca.png` });
+
       // The checkpoint slider to its first step: every view follows to step 100.
       await page.getByTestId("checkpoint-slider").fill("0");
       await page.getByText("attention · example #74 at step 100").waitFor();
       assert.equal(await attr(page, "analysis-step", "data-step"), "100");
       await page.getByText("Fourier spectrum of W_E · step 100").waitFor();
+      await page.getByText("QK and OV circuits' singular values · step 100").waitFor();
+      await page.getByText("embedding PCA · step 100").waitFor();
       await page.screenshot({ path: `${SHOTS}analysis_step100.png`, fullPage: true });
       assert.deepEqual(errors, []);
     } finally {

@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 /**
- * The one bar chart of the analysis views (Fourier spectrum, direct logit attribution): SVG bars
- * from a zero line, positive blue and negative red, highlighted ones orange, a label under each
- * (every k-th when there are many) and each bar's value on hover.
+ * The one bar chart of the analysis views (Fourier spectrum, direct logit attribution, logit
+ * lens): SVG bars from a zero line, positive blue and negative red, highlighted ones orange, a
+ * label under each (every k-th when there are many) and each bar's value on hover.
  *
  * @module
  */
@@ -19,6 +19,10 @@ export interface BarsProps {
   yLabel: string;
   /** Labels of bars drawn highlighted (key frequencies). */
   highlight?: ReadonlySet<string> | undefined;
+  /** Each bar's hover text, when more than `label: value` (the logit lens's logit and rank). */
+  titles?: readonly string[] | undefined;
+  /** A fixed value range (a probability's 0..1), else the values' own with 0 (`barDomain`). */
+  domain?: readonly [number, number] | undefined;
 }
 
 const HEIGHT = 200;
@@ -40,7 +44,7 @@ export function BarChart(props: BarsProps) {
   const n = props.values.length;
   const slot = Math.max(6, Math.min(28, 900 / Math.max(n, 1)));
   const width = LEFT + n * slot + 8;
-  const [lo, hi] = barDomain(props.values);
+  const [lo, hi] = props.domain ?? barDomain(props.values);
   const y = (v: number) => TOP + ((hi - v) / (hi - lo)) * (HEIGHT - TOP - BOTTOM);
   const every = Math.ceil(n / MAX_LABELS);
   return (
@@ -69,7 +73,7 @@ export function BarChart(props: BarsProps) {
               y={Math.min(y(v), y(0))}
               height={Math.max(Math.abs(y(v) - y(0)), 0.5)}
             >
-              <title>{`${label}: ${formatNumber(v)}`}</title>
+              <title>{props.titles?.[i] ?? `${label}: ${formatNumber(v)}`}</title>
             </rect>
             {i % every === 0 && (
               <text

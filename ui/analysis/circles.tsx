@@ -8,8 +8,8 @@
  */
 
 import { colourAt, cssColour, sequentialScale } from "./colour_scale.ts";
-import { planePoints } from "./geometry.ts";
 import { ColourLegend } from "./heatmap.tsx";
+import { Plane } from "./plane.tsx";
 import { analysisIndex, pickedExample, stepReport } from "./state.ts";
 
 const SIZE = 200;
@@ -31,7 +31,8 @@ export function Circles() {
   const scale = sequentialScale("token", [0, p - 1]);
   const picked = pickedExample.value;
   const ringed = picked === null ? [] : [Math.floor(picked / p), picked % p];
-  const every = Math.ceil(p / 40); // beyond 40 labels a circle is unreadable: each token on hover
+  const tokens = Array.from({ length: p }, (_, t) => String(t));
+  const colours = tokens.map((_, t) => cssColour(colourAt(scale, t)));
 
   return (
     <section class="analysis-view" data-testid="circles">
@@ -41,32 +42,17 @@ export function Circles() {
         {modular.circles.map((c) => (
           <figure key={c.freq}>
             <figcaption>frequency {c.freq}</figcaption>
-            <svg
-              data-testid={`circle-${c.freq}`}
-              data-points={c.cos.length}
-              width={SIZE}
-              height={SIZE}
-              viewBox={`0 0 ${SIZE} ${SIZE}`}
-            >
-              <line x1={0} x2={SIZE} y1={SIZE / 2} y2={SIZE / 2} class="zero" />
-              <line x1={SIZE / 2} x2={SIZE / 2} y1={0} y2={SIZE} class="zero" />
-              {planePoints(c.cos, c.sin, SIZE, 16).map(([x, y], t) => (
-                <g key={t}>
-                  <circle
-                    cx={x}
-                    cy={y}
-                    r={ringed.includes(t) ? 5 : 3}
-                    class={ringed.includes(t) ? "ringed" : ""}
-                    fill={cssColour(colourAt(scale, t))}
-                  >
-                    <title>
-                      {`token ${t}: (${c.cos[t]?.toFixed(3)}, ${c.sin[t]?.toFixed(3)})`}
-                    </title>
-                  </circle>
-                  {t % every === 0 && <text x={x + 4} y={y - 3} class="point-label">{t}</text>}
-                </g>
-              ))}
-            </svg>
+            <Plane
+              testid={`circle-${c.freq}`}
+              xs={c.cos}
+              ys={c.sin}
+              labels={tokens}
+              colours={colours}
+              size={SIZE}
+              ringed={ringed}
+              xTitle="cos"
+              yTitle="sin"
+            />
           </figure>
         ))}
       </div>

@@ -13,8 +13,11 @@ import { Aliases } from "./aliases.tsx";
 import { Attention } from "./attention.tsx";
 import { Circles } from "./circles.tsx";
 import { Dla } from "./dla.tsx";
+import { EmbeddingPca } from "./embedding_pca.tsx";
 import { ExampleGrid } from "./example_grid.tsx";
 import { Fourier } from "./fourier.tsx";
+import { HeadCircuits } from "./head_circuits.tsx";
+import { LogitLens } from "./logit_lens.tsx";
 import { Neurons } from "./neurons.tsx";
 import { Patching } from "./patching.tsx";
 import { Progress } from "./progress.tsx";
@@ -91,7 +94,10 @@ export function Analysis() {
           <ExampleGrid />
           <Attention />
           <Dla />
+          <LogitLens />
           <Patching />
+          <HeadCircuits />
+          <EmbeddingPca />
           {index.task === "oocl" && <Aliases />}
           {index.task === "modular" && (
             <>
