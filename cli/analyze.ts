@@ -8,6 +8,7 @@
  */
 
 import { analyzeRun } from "../engine/analysis/analyze_run.ts";
+import { RunInputError } from "../engine/analysis/run_data.ts";
 import { parseDevice, parseFlags } from "./args.ts";
 import { UsageError } from "./errors.ts";
 
@@ -55,10 +56,7 @@ export async function analyze(args: string[]): Promise<void> {
   const t0 = performance.now();
   const summary = await analyzeRun(values.run, { device, every, log: (l) => console.log(l) })
     .catch((e: Error) => {
-      if (e instanceof RangeError || /run folder|checkpoint|config\.json/.test(e.message)) {
-        throw new UsageError(e.message.split("\n")[0]!);
-      }
-      throw e;
+      throw e instanceof RunInputError ? new UsageError(e.message.split("\n")[0]!) : e;
     });
   console.log(
     `analysed ${summary.checkpoints} checkpoints in ${

@@ -20,6 +20,8 @@ const WG: u32 = 256u;
 @group(0) @binding(2) var<storage, read> rowmap: array<i32>;    // [r1 − r0]: the source row of each edited row
 @group(0) @binding(3) var<storage, read> src: array<f32>;       // [S, X, Y, C]
 
+// direction shares binding 2 with rowmap: only hook_add_forward binds it, and it binds no rowmap
+// (kernels/README.md: an entry point binds only what it uses).
 @group(0) @binding(2) var<storage, read> direction: array<f32>; // [C]
 
 /** Where the edited element `i` of the region lies: its row offset from r0, then out's flat index

@@ -16,7 +16,7 @@ import { writeFileAtomic } from "../runs/mod.ts";
 import type { Tensor } from "../tensor/mod.ts";
 import { type Device, pickDevice } from "../train/run.ts";
 import { ANALYSIS_CHUNK, analyzeCheckpoint } from "./checkpoint_report.ts";
-import { type AnalysisRun, checkpointWeights, openAnalysisRun } from "./run_data.ts";
+import { type AnalysisRun, checkpointWeights, openAnalysisRun, RunInputError } from "./run_data.ts";
 import type { AnalysisIndex, AnalysisSummary, CheckpointReport } from "./report.ts";
 
 /** How `analyzeRun` runs. */
@@ -58,7 +58,7 @@ export async function analyzeRun(path: string, options: AnalyzeOptions): Promise
   const run = await openAnalysisRun(path);
   const every = options.every ?? 1;
   if (!Number.isInteger(every) || every < 1) {
-    throw new RangeError(`--every ${every}: expected a positive integer`);
+    throw new RunInputError(`--every ${every}: expected a positive integer`);
   }
   const chosen = run.checkpoints.filter((_, i, all) => i % every === 0 || i === all.length - 1);
   const gpu = await pickDevice(options.device);
@@ -100,7 +100,9 @@ export async function analyzeRun(path: string, options: AnalyzeOptions): Promise
       await writeJson(join(dir, "index.json"), index);
       const p = report.progress;
       options.log?.(
-        `step ${step}: test loss ${p.test_loss.toPrecision(3)}, acc ${p.test_acc.toFixed(3)}` +
+        `step ${step}: test loss ${p.test_loss?.toPrecision(3) ?? "-"}, acc ${
+          p.test_acc?.toFixed(3) ?? "-"
+        }` +
           (p.key_freqs ? `, key freqs [${p.key_freqs.join(", ")}]` : "") +
           ` | ${((performance.now() - t0) / 1000).toFixed(1)}s`,
       );

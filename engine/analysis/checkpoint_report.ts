@@ -12,7 +12,7 @@
 import { crossEntropyEval } from "../reference/mod.ts";
 import type { HookedRunner } from "../hooks/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
-import { concat, Tensor } from "../tensor/mod.ts";
+import { concat, slice, Tensor } from "../tensor/mod.ts";
 import type { TaskData } from "../data/mod.ts";
 import { headCircuits } from "./circuits.ts";
 import { dlaHookNames, logitAttribution } from "./decompose.ts";
@@ -79,9 +79,9 @@ export async function analyzeCheckpoint(
   const test = concatIndices(task.groups.map((g) => g.test));
   const progress: ProgressRow = {
     step,
-    train_loss: meanAt(lossOf, train),
+    train_loss: meanAt(lossOf, train)!, // every task trains on something
     test_loss: meanAt(lossOf, test),
-    train_acc: meanAt(correctOf, train),
+    train_acc: meanAt(correctOf, train)!,
     test_acc: meanAt(correctOf, test),
     sum_sq_weights: sumSquaredWeights(weights),
     decomposition_error: pass.dlaError,
@@ -131,23 +131,13 @@ async function runTable(
     const dla = logitAttribution(cfg, weights, run.cache, { targets });
     dlaError = Math.max(dlaError, dla.error);
     logits.push(run.logits.astype("f64"));
-    if (neurons) post.push(lastPosition(run.cache.get(NEURONS)!));
+    if (neurons) post.push(slice(run.cache.get(NEURONS)!, [null, -1]).astype("f64")); // [B, M]
   }
   return {
     logits: concat(logits, 0),
     post: neurons ? concat(post, 0) : undefined,
     dlaError,
   };
-}
-
-/** `[B, M]`: position T-1 of `[B, T, M]`, in float64. */
-function lastPosition(t: Tensor): Tensor {
-  const [B, T, M] = t.shape as [number, number, number];
-  const out = new Float64Array(B * M);
-  for (let b = 0; b < B; b++) {
-    for (let m = 0; m < M; m++) out[b * M + m] = t.data[(b * T + T - 1) * M + m]!;
-  }
-  return new Tensor(out, [B, M]);
 }
 
 /** The indices of every group, ascending. */
@@ -161,8 +151,9 @@ function concatIndices(parts: Int32Array[]): Int32Array {
   return all.sort();
 }
 
-/** The mean of `values` at `indices` (NaN when there are none: nothing held out). */
-function meanAt(values: Float64Array, indices: Int32Array): number {
+/** The mean of `values` at `indices`, or `null` when there are none (a run holding nothing out). */
+function meanAt(values: Float64Array, indices: Int32Array): number | null {
+  if (indices.length === 0) return null;
   let s = 0;
   for (const i of indices) s += values[i]!;
   return s / indices.length;

@@ -43,30 +43,30 @@ export interface LogitAttribution {
 }
 
 /**
- * The hooks `logitAttribution` and `logitLens` read, so a caller caches only these:
- * `hook_embed`, `hook_pos_embed`, each layer's `hook_resid_pre`, `attn.hook_z`, `hook_resid_mid`
- * and `hook_mlp_out` (not when `attn_only`) and `hook_resid_post`, and with LayerNorm
- * `ln_final.hook_scale` and `ln_final.hook_normalized`.
+ * The hooks `logitAttribution` reads, so a caller caches only these: `hook_embed`,
+ * `hook_pos_embed`, each layer's `attn.hook_z` and `hook_mlp_out` (not when `attn_only`), and what
+ * the unembedding reads, to measure the error: `ln_final.hook_scale` and
+ * `ln_final.hook_normalized` with LayerNorm, else the last `hook_resid_post`.
  *
  * @example
  * ```ts
  * import { DEFAULT_MODEL } from "../model/config.ts";
  * import { dlaHookNames } from "./decompose.ts";
  * dlaHookNames({ ...DEFAULT_MODEL, n_layers: 1 });
- * // ["hook_embed", "hook_pos_embed", "blocks.0.hook_resid_pre", "blocks.0.attn.hook_z",
- * //  "blocks.0.hook_resid_mid", "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post"]
+ * // ["hook_embed", "hook_pos_embed", "blocks.0.attn.hook_z", "blocks.0.hook_mlp_out",
+ * //  "blocks.0.hook_resid_post"]
  * ```
  */
 export function dlaHookNames(cfg: ModelConfig): string[] {
   const names = ["hook_embed", "hook_pos_embed"];
   for (let l = 0; l < cfg.n_layers; l++) {
-    const b = `blocks.${l}`;
-    names.push(`${b}.hook_resid_pre`, `${b}.attn.hook_z`);
-    if (!cfg.attn_only) names.push(`${b}.hook_resid_mid`, `${b}.hook_mlp_out`);
-    names.push(`${b}.hook_resid_post`);
+    names.push(`blocks.${l}.attn.hook_z`);
+    if (!cfg.attn_only) names.push(`blocks.${l}.hook_mlp_out`);
   }
   if (cfg.normalization_type === "LN") {
     names.push("ln_final.hook_scale", "ln_final.hook_normalized");
+  } else {
+    names.push(`blocks.${cfg.n_layers - 1}.hook_resid_post`);
   }
   return names;
 }
@@ -170,8 +170,8 @@ export function readF64(map: Map<string, Tensor>, name: string): Tensor {
 }
 
 /**
- * `pos` made non-negative against the number of positions of the cache (of its `hook_embed`);
- * out of range is an error.
+ * `pos` made non-negative against the number of positions of the cache's `hook` (`[batch, pos,
+ * ...]`, by default `hook_embed`); out of range is an error.
  *
  * @example
  * ```ts
@@ -180,16 +180,20 @@ export function readF64(map: Map<string, Tensor>, name: string): Tensor {
  * positionOf(new Map([["hook_embed", zeros([2, 3, 8])]]), -1); // 2
  * ```
  */
-export function positionOf(cache: Map<string, Tensor>, pos: number): number {
-  const T = entry(cache, "hook_embed").shape[1]!;
-  return normalizeIndex(pos, T, { dim: 1, caller: "hook_embed" });
+export function positionOf(
+  cache: Map<string, Tensor>,
+  pos: number,
+  hook = "hook_embed",
+): number {
+  const T = entry(cache, hook).shape[1]!;
+  return normalizeIndex(pos, T, { dim: 1, caller: hook });
 }
 
 /** `map.get(name)`, or an error naming what to cache. */
 function entry(map: Map<string, Tensor>, name: string): Tensor {
   const t = map.get(name);
   if (t === undefined) {
-    throw new Error(`analysis: no ${name} (cache the hooks dlaHookNames(cfg) lists)`);
+    throw new Error(`analysis: no ${name} in the cache (dlaHookNames, lensHookNames list them)`);
   }
   return t;
 }

@@ -12,36 +12,59 @@ import { crossEntropyEval } from "../reference/mod.ts";
 import { argmax, Tensor } from "../tensor/mod.ts";
 import type { TaskData } from "../data/mod.ts";
 import { dlaHookNames, logitAttribution } from "./decompose.ts";
-import { logitLens } from "./logit_lens.ts";
+import { lensHookNames, logitLens } from "./logit_lens.ts";
 import { logitDiffMetric, patchingSweep } from "./patching.ts";
 import type { InspectReport } from "./report.ts";
-import { checkpointWeights, openAnalysisRun } from "./run_data.ts";
+import { type AnalysisRun, checkpointWeights, RunInputError } from "./run_data.ts";
 
 /** What the patching view shows: 0 = the corrupt run's logit difference, 1 = the clean run's. */
 const METRIC = "logit difference (clean answer − corrupt answer), 0 = corrupt run, 1 = clean run";
+/** Why the scale is undefined when the clean and corrupt runs score alike (an untrained model). */
+const SAME = "the clean and corrupt runs score the same";
 
 /**
- * Inspects example `example` (an index into the task's table) of the run at `runPath`, with the
- * weights of its checkpoint at `step`. Errors (no such run, step or example) are one line.
+ * `v` as the fraction of the way from the corrupt run's metric to the clean run's (0 = corrupt,
+ * 1 = clean); NaN (sent as `null`) for every `v` when the two runs score the same to within
+ * rounding, where the fraction means nothing.
+ *
+ * @example
+ * ```ts
+ * import { restoredFraction } from "./inspect.ts";
+ * restoredFraction(3, 1)(2); // 0.5
+ * Number.isNaN(restoredFraction(1, 1)(1)); // true
+ * ```
+ */
+export function restoredFraction(clean: number, corrupt: number): (v: number) => number {
+  const span = clean - corrupt;
+  if (!(Math.abs(span) > 1e-9 * Math.max(Math.abs(clean), Math.abs(corrupt), 1))) {
+    return () => NaN;
+  }
+  return (v) => (v - corrupt) / span;
+}
+
+/**
+ * Inspects example `example` (an index into the task's table) of `run` (`openAnalysisRun`), with
+ * the weights of its checkpoint at `step`. A step without a checkpoint or an example outside the
+ * table is a one-line `RunInputError`.
  *
  * @example
  * ```ts ignore
- * const r = await inspectExample("runs/modular_add_23", 1500, 30);
+ * const run = await openAnalysisRun("runs/modular_add_23");
+ * const r = await inspectExample(run, 1500, 30);
  * r.tokens; // ["1", "7", "="]
  * r.dla.values.reduce((a, b) => a + b); // the target's logit
  * ```
  */
 export async function inspectExample(
-  runPath: string,
+  run: AnalysisRun,
   step: number,
   example: number,
 ): Promise<InspectReport> {
-  const run = await openAnalysisRun(runPath);
   const { task } = run;
   const cfg = run.config.model;
   const N = task.targets.length;
   if (!Number.isInteger(example) || example < 0 || example >= N) {
-    throw new RangeError(`example ${example}: expected an integer in [0, ${N})`);
+    throw new RunInputError(`example ${example}: the task has ${N} (0 to ${N - 1})`);
   }
   const weights = await checkpointWeights(run, step);
   const runner = cpuRunner(cfg, weights);
@@ -54,7 +77,7 @@ export async function inspectExample(
     (_, l) => `blocks.${l}.attn.hook_pattern`,
   );
   const { logits, cache } = await runner.runWithCache(tokens, 1, {
-    names: [...new Set([...patternNames, ...dlaHookNames(cfg)])],
+    names: [...new Set([...patternNames, ...dlaHookNames(cfg), ...lensHookNames(cfg)])],
   });
   const scored = logits.astype("f64"); // [1, U]
   const { loss } = crossEntropyEval(scored, new Tensor(targets, [1]));
@@ -67,7 +90,8 @@ export async function inspectExample(
     batch: 1,
     metric: logitDiffMetric(targets, Int32Array.of(task.targets[corrupt]!)),
   });
-  const scale = (v: number) => (v - sweep.corrupt) / (sweep.clean - sweep.corrupt);
+  const fraction = restoredFraction(sweep.clean, sweep.corrupt);
+  const scale = (v: number) => Number.isNaN(fraction(v)) ? null : fraction(v);
   return {
     step,
     example,
@@ -85,7 +109,7 @@ export async function inspectExample(
     },
     patching: {
       corrupt_example: corrupt,
-      metric: METRIC,
+      metric: scale(sweep.clean) === null ? `${METRIC}; undefined here: ${SAME}` : METRIC,
       resid_pre: sweep.resid_pre.map((row) => row.map(scale)),
       head_out: sweep.head_out.map((row) => row.map(scale)),
       mlp_out: sweep.mlp_out.map((row) => row.map(scale)),
@@ -94,8 +118,10 @@ export async function inspectExample(
 }
 
 /**
- * The input patching runs into: the next example (cyclically) of the same group with another
- * answer, so the two differ in one token where the table allows it (`(x, y)` → `(x, y + 1)`).
+ * The input patching runs into: the next example (cyclically, by index) of the same group with
+ * another answer, else of any group. For `modular`, example `x·p + y` is usually followed by
+ * `(x, y + 1)`, one token apart; at `y = p − 1` (or where the next answers repeat) the partner
+ * may differ in both x and y.
  *
  * @example
  * ```ts
@@ -107,16 +133,20 @@ export async function inspectExample(
  */
 export function corruptPartner(task: TaskData, example: number): number {
   const N = task.targets.length;
-  const groupOf = (i: number) =>
-    task.groups.findIndex((g) => g.train.includes(i) || g.test.includes(i));
-  const group = groupOf(example);
+  const groupOf = new Int32Array(N).fill(-1);
+  task.groups.forEach((g, gi) => {
+    for (const i of g.train) groupOf[i] = gi;
+    for (const i of g.test) groupOf[i] = gi;
+  });
   let fallback = -1;
   for (let k = 1; k < N; k++) {
     const j = (example + k) % N;
     if (task.targets[j] === task.targets[example]) continue;
-    if (groupOf(j) === group) return j;
+    if (groupOf[j] === groupOf[example]) return j;
     if (fallback < 0) fallback = j;
   }
-  if (fallback < 0) throw new RangeError("every example has the same answer: nothing to patch");
+  if (fallback < 0) {
+    throw new RunInputError("every example has the same answer: nothing to patch against");
+  }
   return fallback;
 }

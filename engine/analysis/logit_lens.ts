@@ -1,10 +1,19 @@
 /**
  * The logit lens (nostalgebraist 2020): read the answer off the residual stream after each stage
  * of the model, as if the rest of the model were skipped, through the final LayerNorm and the
- * unembedding. As TransformerLens' `accumulated_resid(apply_ln=True)` over the whole stack, the
- * LayerNorm is recomputed on each stage's residual (its own mean and scale), not applied with the
- * final residual's cached scale: an early residual is much smaller than the last one, and only
- * its own scale puts it where the unembedding expects. So the last stage is exactly the model.
+ * unembedding. As nostalgebraist's, `ln_final` is recomputed on each stage's residual: its own
+ * mean and scale, then `w` and `b`. An early residual is usually much smaller than the last one,
+ * and only its own scale puts it where the unembedding expects; the last stage is exactly the
+ * model.
+ *
+ * TransformerLens' `accumulated_resid(apply_ln=True)` (the `HookedTransformer` `ActivationCache`)
+ * does otherwise: its `apply_ln_to_stack` centres every stage and divides it by the one cached
+ * `ln_final.hook_scale`, the last residual's scale (with `ln_final`'s `w`, `b` folded into `W_U`,
+ * `b_U` by `fold_ln`). That map is linear, which is what splitting the last residual into parts
+ * needs (`decompose.ts` does so), but it reads an earlier stage at the last one's scale: a
+ * smaller residual comes out too small, its logits squeezed toward the biases'. The two agree on
+ * the last stage. Newer TransformerLens (the `TransformerBridge` cache) passes `recompute_ln` over
+ * the whole stack and recomputes `ln_final` per stage, as here.
  *
  * Shape letters: S stages, B batch, D d_model, U d_vocab_out.
  *
@@ -12,7 +21,7 @@
  */
 
 import { layernormForward } from "../reference/mod.ts";
-import { add, matmul, type Tensor, tensor } from "../tensor/mod.ts";
+import { add, matmul, softmax, type Tensor, tensor } from "../tensor/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { checkTargets, positionOf, readF64, residAt } from "./decompose.ts";
 
@@ -38,8 +47,33 @@ export interface LogitLens {
 }
 
 /**
+ * The hooks `logitLens` reads, one per stage, so a caller caches only these.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../model/config.ts";
+ * import { lensHookNames } from "./logit_lens.ts";
+ * lensHookNames({ ...DEFAULT_MODEL, n_layers: 1 });
+ * // ["blocks.0.hook_resid_pre", "blocks.0.hook_resid_mid", "blocks.0.hook_resid_post"]
+ * ```
+ */
+export function lensHookNames(cfg: ModelConfig): string[] {
+  return lensStages(cfg).map(([, hook]) => hook);
+}
+
+/** Each stage's label and hook, in forward order. */
+function lensStages(cfg: ModelConfig): [label: string, hook: string][] {
+  const stages: [string, string][] = [["resid_pre 0", "blocks.0.hook_resid_pre"]];
+  for (let l = 0; l < cfg.n_layers; l++) {
+    if (!cfg.attn_only) stages.push([`resid_mid ${l}`, `blocks.${l}.hook_resid_mid`]);
+    stages.push([`resid_post ${l}`, `blocks.${l}.hook_resid_post`]);
+  }
+  return stages;
+}
+
+/**
  * The logit lens at `pos` (default the last) for one target per row: each stage of the residual
- * stream (`blocks.L.hook_resid_pre|mid|post` in the cache; `dlaHookNames` lists them) through
+ * stream (`blocks.L.hook_resid_pre|mid|post` in the cache; `lensHookNames` lists them) through
  * `ln_final` recomputed on it (with LayerNorm) and `W_U`, `b_U`. The last stage, `resid_post` of
  * the last layer, gives the model's own logits.
  *
@@ -64,13 +98,10 @@ export function logitLens(
   targets: Int32Array,
   options: LogitLensOptions = {},
 ): LogitLens {
-  const pos = positionOf(cache, options.pos ?? -1);
-  const stages: [string, string][] = [["resid_pre 0", "blocks.0.hook_resid_pre"]];
-  for (let l = 0; l < cfg.n_layers; l++) {
-    if (!cfg.attn_only) stages.push([`resid_mid ${l}`, `blocks.${l}.hook_resid_mid`]);
-    stages.push([`resid_post ${l}`, `blocks.${l}.hook_resid_post`]);
-  }
-  const B = cache.get("hook_embed")!.shape[0]!; // positionOf found it
+  const stages = lensStages(cfg);
+  const first = stages[0]![1];
+  const pos = positionOf(cache, options.pos ?? -1, first);
+  const B = cache.get(first)!.shape[0]!; // positionOf found it
   checkTargets(cfg, targets, B);
   const W_U = readF64(weights, "unembed.W_U"); // [D, U]
   const b_U = readF64(weights, "unembed.b_U"); // [U]
@@ -83,21 +114,17 @@ export function logitLens(
       ? layernormForward(resid, readF64(weights, "ln_final.w"), readF64(weights, "ln_final.b")).y
       : resid;
     const logits = add(matmul(x, W_U), b_U); // [B, U]
+    const probs = softmax(logits); // [B, U]
     const U = logits.shape[1]!;
     for (let r = 0; r < B; r++) {
       const row = logits.data.subarray(r * U, (r + 1) * U);
       const t = targets[r]!;
       const own = row[t]!;
-      let top = -Infinity;
-      let above = 0;
-      for (let u = 0; u < U; u++) {
-        top = Math.max(top, row[u]!);
-        if (row[u]! > own || (row[u] === own && u < t)) above++;
-      }
-      let total = 0; // Σ exp(logit − max): the softmax's denominator, without overflow
-      for (let u = 0; u < U; u++) total += Math.exp(row[u]! - top);
       logit[s * B + r] = own;
-      prob[s * B + r] = Math.exp(own - top) / total;
+      prob[s * B + r] = probs.data[r * U + t]!;
+      // A tie counts against the target when the other id is lower, as argmax picks the lowest.
+      let above = 0;
+      for (let u = 0; u < U; u++) if (row[u]! > own || (row[u] === own && u < t)) above++;
       rank[s * B + r] = above;
     }
   });

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Tensor } from "../tensor/mod.ts";
+import { slice, type Tensor } from "../tensor/mod.ts";
 import type { ModularReport, ProgressRow } from "./report.ts";
 import { embeddingCircles, embedFourierNorms } from "./embed_fourier.ts";
 import {
@@ -20,7 +20,7 @@ import {
 import { excludedLoss, restrictedLoss } from "./restricted_loss.ts";
 import { gini } from "./scalars.ts";
 
-/** What `modularReport` reads: one full-table forward pass of a `modular` model. */
+/** What `modularMeasures` reads: one full-table forward pass of a `modular` model. */
 export interface ModularInputs {
   /** The modulus. */
   p: number;
@@ -36,7 +36,7 @@ export interface ModularInputs {
   train: Int32Array;
 }
 
-/** Options of `modularReport`. */
+/** Options of `modularMeasures`. */
 export interface ModularReportOptions {
   /** How many neurons' activation grids to ship (default 6). */
   neurons?: number;
@@ -119,7 +119,7 @@ export function modularMeasures(
     neurons: pickNeurons(neurons, loss_freqs, options.neurons ?? 6).map((n) => ({
       neuron: n,
       freq: neurons.freq[n]!,
-      acts: column(post, n),
+      acts: Array.from(slice(post, [null, n]).data), // [N]: column n of post
     })),
   };
   const progress = {
@@ -130,28 +130,6 @@ export function modularMeasures(
     key_freqs,
   };
   return { report, progress };
-}
-
-/**
- * `modularMeasures(...).report`: the `ModularReport` alone.
- *
- * @example
- * ```ts
- * import { modularReport } from "./modular_report.ts";
- * import { zeros } from "../tensor/mod.ts";
- * const report = modularReport({
- *   p: 3, logits: zeros([9, 3]), post: zeros([9, 4]), weights: new Map([["embed.W_E", zeros([4, 2])]]),
- *   targets: new Int32Array(9), train: Int32Array.of(0, 1),
- * }, { neurons: 2 });
- * report.key_freqs; // []: dead neurons form no cluster
- * report.neurons.length; // 2
- * ```
- */
-export function modularReport(
-  inputs: ModularInputs,
-  options: ModularReportOptions = {},
-): ModularReport {
-  return modularMeasures(inputs, options).report;
 }
 
 /**
@@ -179,10 +157,4 @@ function pickNeurons(
     if (!picked.includes(n)) picked.push(n);
   }
   return picked;
-}
-
-/** `[N]`: column `n` of a `[N, M]` tensor. */
-function column(t: Tensor, n: number): number[] {
-  const [N, M] = t.shape as [number, number];
-  return Array.from({ length: N }, (_, i) => t.data[i * M + n]!);
 }

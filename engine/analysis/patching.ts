@@ -23,7 +23,7 @@
 import type { HookedRunner, Intervention } from "../hooks/mod.ts";
 import { positionsOf } from "../hooks/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
-import { Tensor } from "../tensor/mod.ts";
+import { concat, slice, type Tensor } from "../tensor/mod.ts";
 
 /** A sweep's metric values, each the mean over the examples. */
 export interface PatchingSweep {
@@ -124,15 +124,15 @@ export async function patchingSweep(
       );
       const interventions = chunk.flatMap((v, j) => patchOf(v, g.cache, [j * g.n, (j + 1) * g.n]));
       const run = await runner.runWithHooks(tokens, chunk.length * g.n, interventions);
-      chunk.forEach((_, j) => logits[j]!.push(rowsOf(run.logits, j * g.n, g.n)));
+      chunk.forEach((_, j) => logits[j]!.push(slice(run.logits, [[j * g.n, (j + 1) * g.n]])));
     }
-    for (const parts of logits) values.push(meanOf(metric(joinRows(parts))));
+    for (const parts of logits) values.push(meanOf(metric(concat(parts)))); // [N, U]
   }
   const take = (sweep: SweepName, layer: number) =>
     variants.flatMap((v, i) => v.sweep === sweep && v.layer === layer ? [values[i]!] : []);
   const layers = Array.from({ length: cfg.n_layers }, (_, l) => l);
   return {
-    clean: meanOf(metric(joinRows(cleanLogits))),
+    clean: meanOf(metric(concat(cleanLogits))),
     corrupt: values[0]!,
     resid_pre: layers.map((l) => take("resid_pre", l)),
     head_out: layers.map((l) => take("head_out", l)),
@@ -203,25 +203,6 @@ function patchOf(v: Variant, cache: Map<string, Tensor>, rows: [number, number])
   const name = hookOf(v);
   const where = v.sweep === "head_out" ? { head: v.at } : { pos: v.at };
   return [{ kind: "patch", name, source: cache.get(name)!, rows, ...where }];
-}
-
-/** Rows `[start, start + n)` of `[R, U]`. */
-function rowsOf(t: Tensor, start: number, n: number): Tensor {
-  const U = t.shape[1]!;
-  return new Tensor(Float64Array.from(t.data.subarray(start * U, (start + n) * U)), [n, U]);
-}
-
-/** `[Σ n, U]` of `[n, U]` parts, in order. */
-function joinRows(parts: readonly Tensor[]): Tensor {
-  if (parts.length === 1) return parts[0]!;
-  const U = parts[0]!.shape[1]!;
-  const out = new Float64Array(parts.reduce((s, p) => s + p.size, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p.data, at);
-    at += p.size;
-  }
-  return new Tensor(out, [out.length / U, U]);
 }
 
 /** The mean of `values`. */

@@ -32,10 +32,11 @@ export interface ProgressRow {
   step: number;
   /** Recomputed from the checkpoint over every train example (all groups for `oocl`). */
   train_loss: number;
-  /** Over every held-out example. */
-  test_loss: number;
+  /** Over every held-out example; `null` when the run holds none out. */
+  test_loss: number | null;
   train_acc: number;
-  test_acc: number;
+  /** `null` when the run holds no example out. */
+  test_acc: number | null;
   /** Σ of every weight squared: what weight decay shrinks during grokking's cleanup. */
   sum_sq_weights: number;
   /** max |Σ direct-logit-attribution parts − logits| over the examples: 0 up to rounding. */
@@ -107,7 +108,7 @@ export interface HeadCircuits {
 
 /** The `modular` task's Fourier picture at one checkpoint. */
 export interface ModularReport {
-  /** `[(p-1)/2 + 1]`: ‖W_E‖ in the Fourier basis per frequency k (0: the constant; cos and sin joined). */
+  /** `[⌊p/2⌋ + 1]`: ‖W_E‖ in the Fourier basis per frequency k (0: the constant; cos and sin joined). */
   embed_fourier_norms: number[];
   /** This checkpoint's key frequencies, ascending. */
   key_freqs: number[];
@@ -194,8 +195,8 @@ export interface AnalysisSummary {
   /** How many checkpoints were analysed. */
   checkpoints: number;
   train_loss: number;
-  test_loss: number;
-  test_acc: number;
+  test_loss: number | null;
+  test_acc: number | null;
   decomposition_error: number;
   key_freqs?: number[];
   restricted_loss?: number;
@@ -217,7 +218,7 @@ export interface AnalysisSummary {
  *   dla: { labels: ["embed", "L0H0"], values: [0.1, 3.2] },
  *   logit_lens: { labels: ["resid_pre 0", "resid_post 0"], target_logit: [0.1, 9], target_prob: [0, 1], target_rank: [40, 0] },
  *   patching: {
- *     corrupt_example: 31, metric: "restored logit difference",
+ *     corrupt_example: 31, metric: "logit difference (clean answer − corrupt answer), 0 = corrupt run, 1 = clean run",
  *     resid_pre: [[0, 0, 1]], head_out: [[0.9]], mlp_out: [[0, 0, 0.1]],
  *   },
  * };
@@ -246,16 +247,17 @@ export interface InspectReport {
   };
   /**
    * Activation patching from this (clean) example into `corrupt_example` (another input with another
-   * answer): the metric after each patch, 0 = corrupt's, 1 = clean's.
+   * answer): the metric after each patch, 0 = corrupt's, 1 = clean's; `null` everywhere when the
+   * two runs score the same (an untrained model), where that scale means nothing (`metric` says so).
    */
   patching: {
     corrupt_example: number;
     metric: string;
     /** `[L][T]`: `blocks.L.hook_resid_pre` at one position. */
-    resid_pre: number[][];
+    resid_pre: (number | null)[][];
     /** `[L][H]`: each head's output (`hook_z`) at every position. */
-    head_out: number[][];
+    head_out: (number | null)[][];
     /** `[L][T]`: `blocks.L.hook_mlp_out` at one position (empty rows when `attn_only`). */
-    mlp_out: number[][];
+    mlp_out: (number | null)[][];
   };
 }

@@ -9,10 +9,18 @@
 import { basename, resolve } from "node:path";
 import type { TaskData } from "../data/mod.ts";
 import { type ParamLayout, paramLayout, unflatten } from "../model/params.ts";
-import { openRunFolder, type RunFolder } from "../runs/mod.ts";
+import { openRunFolder, readSafetensorsMetadata, type RunFolder } from "../runs/mod.ts";
 import type { Tensor } from "../tensor/mod.ts";
 import { buildTask, type RunConfig } from "../train/presets.ts";
 import { readCheckpointParams } from "../train/run.ts";
+
+/**
+ * What is wrong with a run as given (no folder, no config, no such checkpoint, a corrupt file): the
+ * person's to fix, so the command line prints it as a usage error. Anything else is a bug.
+ */
+export class RunInputError extends Error {
+  override name = "RunInputError";
+}
 
 /** One checkpoint of a run: its step and its file. */
 export interface RunCheckpoint {
@@ -33,8 +41,8 @@ export interface AnalysisRun {
 }
 
 /**
- * Opens the run folder at `path` for analysis; a missing folder, config or checkpoint is a one-line
- * error naming it.
+ * Opens the run folder at `path` for analysis; a missing folder, config or checkpoint, or a corrupt
+ * file, is a one-line `RunInputError` naming it.
  *
  * @example
  * ```ts ignore
@@ -43,28 +51,33 @@ export interface AnalysisRun {
  * ```
  */
 export async function openAnalysisRun(path: string): Promise<AnalysisRun> {
-  const folder = await openRunFolder(path);
-  const config = await folder.readJson<RunConfig>("config.json");
-  const layout = paramLayout(config.model);
-  const checkpoints: RunCheckpoint[] = await folder.listCheckpoints();
-  const final = await readCheckpointParams(folder.finalPath(), layout).catch(() => undefined);
-  if (final !== undefined && !checkpoints.some((c) => c.step === final.step)) {
-    checkpoints.push({ step: final.step, path: folder.finalPath() });
-  }
-  if (checkpoints.length === 0) throw new Error(`run ${path} has no checkpoints yet`);
-  return {
-    name: basename(resolve(path)),
-    folder,
-    config,
-    task: buildTask(config.task),
-    layout,
-    checkpoints,
-  };
+  return await asInputError(async () => {
+    const folder = await openRunFolder(path);
+    const config = await folder.readJson<RunConfig>("config.json");
+    const checkpoints: RunCheckpoint[] = await folder.listCheckpoints();
+    // The final weights count where no step file holds their step (a run stopped between
+    // checkpoints); only the header is read for that.
+    const finalPath = folder.finalPath();
+    const hasFinal = await Deno.stat(finalPath).then(() => true, () => false);
+    const finalStep = hasFinal ? Number((await readSafetensorsMetadata(finalPath)).step) : NaN;
+    if (Number.isSafeInteger(finalStep) && !checkpoints.some((c) => c.step === finalStep)) {
+      checkpoints.push({ step: finalStep, path: finalPath });
+    }
+    if (checkpoints.length === 0) throw new Error(`run ${path} has no checkpoints yet`);
+    return {
+      name: basename(resolve(path)),
+      folder,
+      config,
+      task: buildTask(config.task),
+      layout: paramLayout(config.model),
+      checkpoints,
+    };
+  });
 }
 
 /**
  * The weights of `run`'s checkpoint at `step`, by TransformerLens name; a step without a checkpoint
- * is a `RangeError` listing the steps there are.
+ * is a `RunInputError` listing the steps there are.
  *
  * @example
  * ```ts ignore
@@ -80,10 +93,19 @@ export async function checkpointWeights(
   const found = run.checkpoints.find((c) => c.step === step);
   if (found === undefined) {
     const steps = run.checkpoints.map((c) => c.step);
-    throw new RangeError(`no checkpoint at step ${step}; there are ${describeSteps(steps)}`);
+    throw new RunInputError(`no checkpoint at step ${step}; there are ${describeSteps(steps)}`);
   }
-  const { params } = await readCheckpointParams(found.path, run.layout);
+  const { params } = await asInputError(() => readCheckpointParams(found.path, run.layout));
   return unflatten(run.layout, params);
+}
+
+/** `fn`'s result; its errors (files missing, corrupt, not a run) as `RunInputError`s. */
+async function asInputError<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw e instanceof RunInputError ? e : new RunInputError((e as Error).message, { cause: e });
+  }
 }
 
 /** "0, 500, …, 25000 (51)" for long lists, all of them for short ones. */

@@ -16,10 +16,13 @@ import {
   type HookRegion,
   hookZeroForward,
 } from "../reference/mod.ts";
-import { mean, permutation, type Tensor } from "../tensor/mod.ts";
+import { mean, permutation, slice, type Tensor } from "../tensor/mod.ts";
 import type { HookPoint, Intervention } from "./types.ts";
 
-/** Where a patch's rows come from: a given tensor, this hook's own rows, or their mean. */
+/**
+ * Where a patch's rows come from: a given tensor, this hook's own rows, or the mean of its edited
+ * rows (the region's `rows`).
+ */
 export type PatchSource = Tensor | "self" | "mean";
 
 /** One edit of one hook, in the kernel's terms. */
@@ -29,7 +32,10 @@ export type EditPlan =
   | {
     op: "patch";
     region: HookRegion;
-    /** A tensor `[S, X, Y, C]`; "self" the hook as it arrived; "mean" its mean over the batch. */
+    /**
+     * A tensor `[S, X, Y, C]`; "self" the hook as it arrived (all its rows); "mean" its mean over
+     * the region's rows `[r0, r1)` as they arrived (`[1, X, Y, C]`).
+     */
     from: PatchSource;
     /** `[r1 − r0]`: the source row of each edited row. */
     rowmap: Int32Array;
@@ -104,12 +110,14 @@ export function planEdit(iv: Intervention, point: HookPoint): EditPlan {
     case "mean":
       return { op: "patch", region, from: "mean", rowmap: new Int32Array(n) };
     case "resample": {
-      const perm = permutation(batch, { seed: iv.seed ?? 0 }).data;
+      // Only the edited rows are shuffled, among themselves: a block of a shared batch never
+      // takes a row of another block.
+      const perm = permutation(n, { seed: iv.seed ?? 0 }).data;
       return {
         op: "patch",
         region,
         from: "self",
-        rowmap: Int32Array.from(perm.subarray(rows[0], rows[1])),
+        rowmap: Int32Array.from(perm, (p) => rows[0] + p),
       };
     }
     case "patch": {
@@ -125,7 +133,8 @@ export function planEdit(iv: Intervention, point: HookPoint): EditPlan {
 
 /**
  * `value` (`point`'s activation as it arrived) after `plans` in order, in float64: the CPU runner's
- * edits. "self" and "mean" read the activation as it arrived, before any of these edits.
+ * edits. "self" and "mean" read the activation as it arrived, before any of these edits; "mean"
+ * averages only the plan's own rows.
  *
  * @example
  * ```ts
@@ -149,7 +158,7 @@ export function applyEdits(value: Tensor, point: HookPoint, plans: readonly Edit
       const source = plan.from === "self"
         ? arrived
         : plan.from === "mean"
-        ? mean(arrived, 0, { keepdims: true })
+        ? mean(slice(arrived, `${region.rows[0]}:${region.rows[1]}`), 0, { keepdims: true })
         : plan.from;
       x = hookPatchForward(x, source, plan);
     }

@@ -1,10 +1,10 @@
 /**
  * The dispatches a hooked GPU run splices into the model's forward pass at one hook: what its edits
- * read from the activation as it arrived (a copy for `resample`, column sums for `mean`), then the
- * edits in order (`kernels/hook_edit.wgsl`), then, where a later hook shares its buffer and edits
- * it, a copy for the cache; and after `hook_z`, where asked, each head's `hook_result`, which the
- * model never forms. Everything they allocate is theirs, freed by `releaseDispatches` and
- * `release`.
+ * read from the activation as it arrived (a copy for `resample`, column sums of each averaged row
+ * block for `mean`), then the edits in order (`kernels/hook_edit.wgsl`), then, where a later hook
+ * shares its buffer and edits it, a copy for the cache; and after `hook_z`, where asked, each
+ * head's `hook_result`, which the model never forms. Everything they allocate is theirs, freed by
+ * `releaseDispatches` and `release`.
  *
  * @module
  */
@@ -81,10 +81,14 @@ export async function editDispatches(
     arrived = held.empty([batch, X, Y, C]);
     out.push(...await copyRows(gpu, target, arrived));
   }
-  let sums: GpuTensor | undefined; // [1, X, Y, C]: Σ over the real rows as they arrived
-  if (patches.some((p) => p.from === "mean")) {
-    sums = held.empty([1, X, Y, C]);
-    out.push(...await sumRows(gpu, target.view(0, [batch, X * Y * C]), sums));
+  // "rows r0:r1" → [1, X, Y, C]: Σ over those rows as they arrived, one per row block averaged
+  const sums = new Map<string, GpuTensor>();
+  for (const { region: { rows } } of patches.filter((p) => p.from === "mean")) {
+    const key = `${rows[0]}:${rows[1]}`;
+    if (sums.has(key)) continue;
+    const sum = held.empty([1, X, Y, C]);
+    sums.set(key, sum);
+    if (rows[1] > rows[0]) out.push(...await rowSums(gpu, held, { target, rows }, sum));
   }
   for (const plan of plans) {
     const { region } = plan;
@@ -92,29 +96,64 @@ export async function editDispatches(
     else if (plan.op === "add") {
       out.push(...await hookAddForward(gpu, target, held.upload(plan.vector), plan));
     } else {
+      const [r0, r1] = region.rows;
       const source = plan.from === "self"
         ? arrived!
         : plan.from === "mean"
-        ? sums!
+        ? sums.get(`${r0}:${r1}`)!
         : held.upload(plan.from);
-      const scale = plan.from === "mean" ? 1 / batch : 1;
+      const scale = plan.from === "mean" ? 1 / (r1 - r0) : 1;
       out.push(...await hookPatchForward(gpu, target, source, { ...plan, scale }));
     }
   }
   return out;
 }
 
+/** A byte offset every device binds: `minStorageBufferOffsetAlignment` is at most this. */
+const BIND_ALIGN = 256;
+
 /**
- * `copy [n, X, Y, C] = rows 0..n of from [P, X, Y, C]`: a patch of every element, row r from row r.
+ * `sum [1, X, Y, C] = Σ_{r0 ≤ r < r1} target[r]` (`target` `[P, X, Y, C]`): summed in place through
+ * a view where the block starts at a bindable offset, else from a copy of the block, as a row of
+ * `hook_z` (`T·H·E` floats) rarely starts on one.
+ */
+async function rowSums(
+  gpu: Gpu,
+  held: SpliceBuffers,
+  of: { target: GpuTensor; rows: readonly [number, number] },
+  sum: GpuTensor,
+): Promise<Dispatch[]> {
+  const { target, rows: [r0, r1] } = of;
+  const [, X, Y, C] = target.shape as [number, number, number, number];
+  const [n, line] = [r1 - r0, X * Y * C];
+  if ((target.offset + r0 * line * 4) % BIND_ALIGN === 0) {
+    return await sumRows(gpu, target.view(r0 * line, [n, line]), sum);
+  }
+  const block = held.empty([n, X, Y, C]);
+  return [
+    ...await copyRows(gpu, target, block, { first: r0 }),
+    ...await sumRows(gpu, block.view(0, [n, line]), sum),
+  ];
+}
+
+/**
+ * `copy [n, X, Y, C] = rows first..first+n of from [P, X, Y, C]` (`first` 0 by default): a patch of
+ * every element, row r from row first + r.
  *
  * @example
  * ```ts ignore
  * gpu.run(await copyRows(gpu, hookBuffer, snapshot));
  * ```
  */
-export async function copyRows(gpu: Gpu, from: GpuTensor, copy: GpuTensor): Promise<Dispatch[]> {
+export async function copyRows(
+  gpu: Gpu,
+  from: GpuTensor,
+  copy: GpuTensor,
+  options: { first?: number } = {},
+): Promise<Dispatch[]> {
   const [n, X, Y] = copy.shape as [number, number, number];
-  const rowmap = Int32Array.from({ length: n }, (_, r) => r);
+  const first = options.first ?? 0;
+  const rowmap = Int32Array.from({ length: n }, (_, r) => first + r);
   return await hookPatchForward(gpu, copy, from, {
     region: { rows: [0, n], x: [0, X], y: [0, Y] },
     rowmap,

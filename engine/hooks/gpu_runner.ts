@@ -117,7 +117,8 @@ export async function gpuRunner(
     runWithCache: (tokens, batch, opts) => run(tokens, batch, [], opts),
     runWithHooks: run,
     release() {
-      for (const m of models.values()) m.then((model) => model.release());
+      // A model whose build failed has nothing to free; its error reached the call that built it.
+      for (const m of models.values()) m.then((model) => model.release(), () => {});
       models.clear();
       params.release();
     },

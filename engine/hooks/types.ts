@@ -19,7 +19,10 @@ import type { Tensor } from "../tensor/mod.ts";
  * head axis (`hook_q|k|v|z|result`, `hook_pattern`, `hook_attn_scores`).
  */
 export interface Where {
-  /** Batch rows `[start, end)`: lets many variants of one input share a batch. */
+  /**
+   * Batch rows `[start, end)`: lets many variants of one input share a batch (`mean` and
+   * `resample` read only these rows).
+   */
   rows?: readonly [number, number];
   pos?: number;
   head?: number;
@@ -31,9 +34,12 @@ export interface Where {
  * in the order given.
  *
  * - `zero`: set to 0.
- * - `mean`: set to the mean over the batch (of this same input, before any edit).
- * - `resample`: set to the activation of another row of the batch, the rows permuted by `seed`:
- *   row `r` takes row `permutation(batch, { seed: seed ?? 0 })[r]`.
+ * - `mean`: set to the mean over the edited rows (`rows`, the whole batch without it) of this same
+ *   input, before any edit: a block of a shared batch is averaged over itself alone.
+ * - `resample`: set to the activation of another of the edited rows, permuted among themselves by
+ *   `seed`: with `rows` `[r0, r1)` (the whole batch without it) and `n = r1 − r0`, row `r0 + i`
+ *   takes row `r0 + permutation(n, { seed: seed ?? 0 })[i]`, so no row leaks in from another
+ *   block.
  * - `patch`: set to `source`, an activation of the same hook from another input (a cache): row
  *   `r` of the edited rows takes row `(r - rows[0]) % source rows` of `source`.
  * - `add`: add `scale · vector` (`[last axis]`) along the last axis: steering.

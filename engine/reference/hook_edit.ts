@@ -10,8 +10,8 @@
  *     zero:   x[r, i, j, c] = 0
  *
  * `rowmap` picks the source row of each edited row: `(r − r0) mod S` patches from another input's
- * cache, a permutation resamples, all zeros with `scale = 1/B` spreads a sum over rows (the mean).
- * Edits have no backward: they run in analyses, never in training.
+ * cache, a permutation resamples, all zeros with `scale = 1/n` spreads a sum over `n` rows (their
+ * mean). Edits have no backward: they run in analyses, never in training.
  *
  * @module
  */

@@ -135,28 +135,7 @@ export function encodeSafetensors(
  * ```
  */
 export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
-  if (bytes.length < 8) {
-    corrupt(`${bytes.length} bytes, too short for the 8-byte header length`);
-  }
-  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) corrupt(`header length ${n} is over the 100 MB limit`);
-  const headerEnd = 8 + Number(n);
-  if (headerEnd > bytes.length) {
-    corrupt(`header length ${n} runs past the end of the ${bytes.length}-byte file`);
-  }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, headerEnd));
-  } catch {
-    corrupt("header is not valid UTF-8");
-  }
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (e) {
-    corrupt(`header is not valid JSON (${oneLine(e instanceof Error ? e.message : String(e))})`);
-  }
-  if (!isPlainObject(header)) corrupt("header is not a JSON object");
+  const { header, headerEnd } = parseHeader(bytes);
   const data = bytes.subarray(headerEnd);
   let metadata: Record<string, string> = {};
   const infos: TensorInfo[] = [];
@@ -183,6 +162,33 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     tensors.set(info.name, new Tensor(array, info.shape));
   }
   return { tensors, metadata };
+}
+
+/** The JSON header at the start of `bytes` (which must hold at least all of it), checked. */
+function parseHeader(bytes: Uint8Array): { header: Record<string, unknown>; headerEnd: number } {
+  if (bytes.length < 8) {
+    corrupt(`${bytes.length} bytes, too short for the 8-byte header length`);
+  }
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) corrupt(`header length ${n} is over the 100 MB limit`);
+  const headerEnd = 8 + Number(n);
+  if (headerEnd > bytes.length) {
+    corrupt(`header length ${n} runs past the end of the ${bytes.length}-byte file`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, headerEnd));
+  } catch {
+    corrupt("header is not valid UTF-8");
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    corrupt(`header is not valid JSON (${oneLine(e instanceof Error ? e.message : String(e))})`);
+  }
+  if (!isPlainObject(header)) corrupt("header is not a JSON object");
+  return { header, headerEnd };
 }
 
 /**
@@ -232,6 +238,44 @@ export async function readSafetensors(path: string): Promise<DecodedSafetensors>
     return decodeSafetensors(bytes);
   } catch (e) {
     throw new RangeError(`${path}: ${errorLine(e)}`, { cause: e });
+  }
+}
+
+/**
+ * The `__metadata__` of the safetensors file at `path`, reading only its header (a checkpoint's
+ * step without its weights). Errors as `readSafetensors`'s.
+ *
+ * @example
+ * ```ts
+ * import { readSafetensorsMetadata, writeSafetensorsAtomic } from "./safetensors.ts";
+ * import { tensor } from "../tensor/mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeSafetensorsAtomic(`${dir}/a.safetensors`, { w: tensor([1], [1]) }, { step: "7" });
+ * (await readSafetensorsMetadata(`${dir}/a.safetensors`)).step; // "7"
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function readSafetensorsMetadata(path: string): Promise<Record<string, string>> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new Error(`safetensors file ${path} not found`);
+    throw new Error(`cannot read ${path}: ${errorLine(e)}`, { cause: e });
+  }
+  try {
+    const head = await readExactly(file, 8);
+    const n = new DataView(head.buffer).getBigUint64(0, true);
+    if (n > BigInt(MAX_HEADER_BYTES)) corrupt(`header length ${n} is over the 100 MB limit`);
+    const bytes = new Uint8Array(8 + Number(n));
+    bytes.set(head);
+    bytes.set(await readExactly(file, Number(n)), 8);
+    const { header } = parseHeader(bytes);
+    return "__metadata__" in header ? parseMetadata(header.__metadata__) : {};
+  } catch (e) {
+    throw new RangeError(`${path}: ${errorLine(e)}`, { cause: e });
+  } finally {
+    file.close();
   }
 }
 
@@ -393,4 +437,16 @@ function oneLine(s: string): string {
 
 function errorLine(e: unknown): string {
   return oneLine(e instanceof Error ? e.message : String(e));
+}
+
+/** Exactly `n` bytes from `file`, or a "file ends early" error. */
+async function readExactly(file: Deno.FsFile, n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let at = 0;
+  while (at < n) {
+    const got = await file.read(out.subarray(at));
+    if (got === null) corrupt(`the file ends ${n - at} bytes into its ${n}-byte header part`);
+    at += got;
+  }
+  return out;
 }

@@ -89,7 +89,7 @@ export async function runInspect(
   if (example >= n) {
     throw new HttpError(400, `example ${example}: the task has ${n} (0 to ${n - 1})`);
   }
-  return json(200, await inspectExample(path, step, example));
+  return json(200, await inspectExample(run, step, example));
 }
 
 /** A query value that must be a whole number: decimal digits only, else a 400. */

@@ -8,7 +8,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { freeRunName, RunFolder, validateRunName } from "../runs/mod.ts";
+import { freeRunName, readSafetensorsMetadata, RunFolder, validateRunName } from "../runs/mod.ts";
 import { PRESETS } from "../train/presets.ts";
 import type { EventHub } from "./events.ts";
 import { HttpError, json, readJsonBody } from "./http.ts";
@@ -32,8 +32,6 @@ export interface RunsApi {
 export const BODY_LIMIT = 64 * 1024;
 /** Runs this server trains at once, at most: a stuck button cannot start a hundred. */
 const MAX_RUNNING = 16;
-/** A safetensors header longer than this is not read for its step. */
-const MAX_HEADER = 16 * 1024 * 1024;
 
 /**
  * `GET /api/runs`: every run, newest first.
@@ -248,30 +246,6 @@ async function taken(path: string): Promise<boolean> {
 async function checkpointStep(path: string): Promise<number | undefined> {
   const info = await Deno.lstat(path).catch(() => undefined);
   if (!info?.isFile) return undefined;
-  try {
-    const file = await Deno.open(path, { read: true });
-    try {
-      const head = await readExactly(file, 8);
-      const n = Number(new DataView(head.buffer).getBigUint64(0, true));
-      if (n > MAX_HEADER) return undefined;
-      const header = JSON.parse(new TextDecoder().decode(await readExactly(file, n)));
-      const step = Number(header?.__metadata__?.step);
-      return Number.isSafeInteger(step) ? step : undefined;
-    } finally {
-      file.close();
-    }
-  } catch {
-    return undefined; // torn or foreign: not listed
-  }
-}
-
-async function readExactly(file: Deno.FsFile, n: number): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
-  let at = 0;
-  while (at < n) {
-    const got = await file.read(out.subarray(at));
-    if (got === null) throw new Error("short file");
-    at += got;
-  }
-  return out;
+  const step = Number((await readSafetensorsMetadata(path).catch(() => undefined))?.step);
+  return Number.isSafeInteger(step) ? step : undefined; // torn or foreign: not listed
 }

@@ -106,8 +106,9 @@ Deno.test("analyze: a smoke run past grokking, its losses the trainer's, the fie
       summary.restricted_loss! < 2 * summary.train_loss,
       `restricted loss ${summary.restricted_loss} vs train loss ${summary.train_loss}`,
     );
-    const peak = Math.max(...index.progress.map((r) => r.test_loss));
-    const fell = index.progress.find((r) => r.test_loss < 0.1 * peak)!.step;
+    const testLoss = index.progress.map((r) => r.test_loss!); // this run holds half out
+    const peak = Math.max(...testLoss);
+    const fell = index.progress[testLoss.findIndex((l) => l < 0.1 * peak)]!.step;
     const rose = index.progress.find((r) =>
       r.excluded_loss! > 0.5 && r.excluded_loss! > 10 * r.train_loss
     )!.step;
@@ -117,13 +118,13 @@ Deno.test("analyze: a smoke run past grokking, its losses the trainer's, the fie
     // clean residual at position 1 makes the corrupt run the clean one (metric exactly 1); at
     // position 0 (the same x) it changes nothing (exactly 0).
     const example = 3 * 23 + 5;
-    const r = await inspectExample(run, 500, example);
+    const opened = await openAnalysisRun(run);
+    const r = await inspectExample(opened, 500, example);
     assert.equal(r.patching.corrupt_example, example + 1);
     assert.deepEqual(r.tokens, ["3", "5", "="]);
     assertRel(r.patching.resid_pre[0]![1]!, 1, "patching resid_pre at y", 1e-9);
     assert.ok(Math.abs(r.patching.resid_pre[0]![0]!) < 1e-9, "patching resid_pre at x");
     // The attribution sums to the target's logit of an independent forward pass.
-    const opened = await openAnalysisRun(run);
     const weights = await checkpointWeights(opened, 500);
     const { logits } = cpuForward(opened.config.model, weights, Int32Array.of(3, 5, 23), 1);
     const logit = logits.data[2 * 23 + r.target]!;

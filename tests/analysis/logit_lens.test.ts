@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import { DEFAULT_MODEL, type ModelConfig } from "../../engine/model/config.ts";
 import { paramLayout } from "../../engine/model/params.ts";
-import { logitLens } from "../../engine/analysis/logit_lens.ts";
+import { lensHookNames, logitLens } from "../../engine/analysis/logit_lens.ts";
 import { slice, softmax, Tensor } from "../../engine/tensor/mod.ts";
 import { assertClose } from "../helpers.ts";
 import { ATTN_ONLY_LN, GELU_LN, GROKKING_SMALL, randomTokens, randomWeights } from "./models.ts";
@@ -35,7 +35,9 @@ for (const [name, cfg, T] of cases) {
 
   for (const pos of [T - 1, 1]) {
     Deno.test(`logitLens (${name}, pos ${pos}): the last stage is the model`, () => {
-      const lens = logitLens(cfg, weights, cache!, targets, { pos });
+      // A cache of only the hooks lensHookNames lists is enough.
+      const only = new Map(lensHookNames(cfg).map((n) => [n, cache!.get(n)!]));
+      const lens = logitLens(cfg, weights, only, targets, { pos });
       const stages = ["resid_pre 0"];
       for (let l = 0; l < cfg.n_layers; l++) {
         if (!cfg.attn_only) stages.push(`resid_mid ${l}`);

@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import { permutation, Rng, tensor } from "../../engine/tensor/mod.ts";
 import { excludedLoss, restrictedLoss } from "../../engine/analysis/restricted_loss.ts";
-import { modularMeasures, modularReport } from "../../engine/analysis/modular_report.ts";
+import { modularMeasures } from "../../engine/analysis/modular_report.ts";
 import { assertClose } from "../helpers.ts";
 
 const p = 17;
@@ -139,7 +139,7 @@ Deno.test("bad inputs are refused", () => {
   );
 });
 
-Deno.test("modularReport on the synthetic model finds exactly the key frequencies", () => {
+Deno.test("modularMeasures on the synthetic model finds exactly the key frequencies", () => {
   const M = 40;
   const post = neuronActs(M);
   const logits = waveLogits(KEYS);
@@ -190,14 +190,14 @@ Deno.test("modularReport on the synthetic model finds exactly the key frequencie
   const n5 = report.neurons[5]!;
   assert.deepEqual(n5.acts, Array.from({ length: N }, (_, i) => post.data[i * M + n5.neuron]));
   assert.equal(n5.freq, report.neuron_freq[n5.neuron]);
-  assert.equal(modularReport(inputs, { neurons: 1 }).neurons.length, 1);
+  assert.equal(modularMeasures(inputs, { neurons: 1 }).report.neurons.length, 1);
 });
 
-Deno.test("modularReport with the final model's key frequencies passed in", () => {
+Deno.test("modularMeasures with the final model's key frequencies passed in", () => {
   const post = neuronActs(8);
   const weights = new Map([["embed.W_E", circleEmbed()]]);
   const inputs = { p, logits: waveLogits(KEYS), post, weights, targets, train };
-  const report = modularReport(inputs, { key_freqs: [7] });
+  const { report } = modularMeasures(inputs, { key_freqs: [7] });
   assert.deepEqual(report.key_freqs, KEYS, "its own key frequencies are still reported");
   assert.deepEqual(report.loss_freqs, [7]);
   assertClose([report.restricted_loss], [closedFormLoss([7])], 1e-12, "restricted to 7");

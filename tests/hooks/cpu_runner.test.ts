@@ -132,15 +132,15 @@ Deno.test("cpu runner: mean ablation of the last residual gives the batch's mean
   assertClose(slice(cache.get(name)!, "3:4"), meanResid, 1e-12, "the cache shows the edit");
 });
 
-Deno.test("cpu runner: resampling permutes rows by the seeded permutation", async () => {
+Deno.test("cpu runner: resampling permutes the edited rows by the seeded permutation", async () => {
   const { tokens, runner, name, base } = await lastResidCase(6);
   const { logits } = await runner.runWithHooks(tokens, B, [
     { kind: "resample", name, seed: 9, rows: [1, 5] },
   ]);
-  const perm = permutation(B, { seed: 9 }).data;
-  assert.notDeepEqual([...perm], [0, 1, 2, 3, 4, 5], "the permutation moves rows");
+  const perm = permutation(4, { seed: 9 }).data; // rows 1..5 among themselves
+  assert.notDeepEqual([...perm], [0, 1, 2, 3], "the permutation moves rows");
   for (let r = 0; r < B; r++) {
-    const from = r >= 1 && r < 5 ? perm[r]! : r; // rows outside [1, 5) keep their own
+    const from = r >= 1 && r < 5 ? 1 + perm[r - 1]! : r; // rows outside [1, 5) keep their own
     assertClose(
       slice(logits, `${r}:${r + 1}`),
       slice(base.logits, `${from}:${from + 1}`),

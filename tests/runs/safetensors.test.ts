@@ -5,6 +5,7 @@ import {
   decodeSafetensors,
   encodeSafetensors,
   readSafetensors,
+  readSafetensorsMetadata,
   writeSafetensorsAtomic,
 } from "../../engine/runs/mod.ts";
 import { randn, type Tensor, tensor } from "../../engine/tensor/mod.ts";
@@ -324,6 +325,29 @@ Deno.test("safetensors: reading a missing or corrupt file names the path on one 
       assert.ok(!e.message.includes("\n"));
       return true;
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("safetensors: the metadata alone is read from the header, even when the data is cut off", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/a.safetensors`;
+    await writeSafetensorsAtomic(path, { w: randn([64, 64], { seed: 1 }) }, { step: "1500" });
+    assert.deepEqual(await readSafetensorsMetadata(path), (await readSafetensors(path)).metadata);
+    // Cut into the tensor data: the whole file is corrupt, its header still reads.
+    const bytes = await Deno.readFile(path);
+    await Deno.writeFile(path, bytes.subarray(0, bytes.length - 100));
+    await assert.rejects(readSafetensors(path), /run past the 16284-byte data/);
+    assert.equal((await readSafetensorsMetadata(path)).step, "1500");
+    // Cut into the header: one line naming the file.
+    await Deno.writeFile(path, bytes.subarray(0, 20));
+    await assert.rejects(
+      readSafetensorsMetadata(path),
+      new RegExp(`^RangeError: ${path}: .*header`),
+    );
+    await assert.rejects(readSafetensorsMetadata(`${dir}/none.safetensors`), /not found/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

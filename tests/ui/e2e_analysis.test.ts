@@ -8,6 +8,7 @@ import * as assert from "node:assert/strict";
 import type { AnalysisIndex } from "../../engine/analysis/report.ts";
 import { startServer } from "../../engine/server/mod.ts";
 import { attr, cellColours, hasChromium, launchChromium, SHOTS, until } from "./browser.ts";
+import { formatNumber } from "../../ui/runs_rows.ts";
 import { mechlab } from "../helpers.ts";
 
 const P = 23; // the smoke preset's modulus
@@ -157,15 +158,72 @@ Deno.test({
       assert.ok((await circles.count()) >= 1);
       assert.equal(await circles.first().getAttribute("data-points"), String(P));
       assert.ok((await page.locator('[data-testid^="neuron-"]').count()) >= 1);
-      for (const view of ["progress", "fourier", "circles", "neurons"]) {
+      for (const view of ["progress", "fourier", "clusters", "circles", "neurons"]) {
         await page.getByTestId(view).screenshot({ path: `${SHOTS}analysis_${view}.png` });
       }
 
-      // Head circuits: a row per head (L·H), a column per singular value; the largest value of
-      // all heads is the scale's top colour (viridis yellow), and hover reads a cell out.
       const step400 = await page.evaluate(() =>
         fetch("/api/runs/r/analysis?step=400").then((r) => r.json())
       );
+
+      // Clusters: a bar per frequency 1..(p-1)/2 as tall as the count of neurons with that
+      // frequency and a fraction explained > 0.85, recounted here from neuron_freq/neuron_frac;
+      // a loss row per frequency of loss_freqs and one for all of them together.
+      const modular = step400.modular as {
+        neuron_freq: number[];
+        neuron_frac: number[];
+        loss_freqs: number[];
+        per_freq: { freq: number; restricted_loss: number; excluded_loss: number }[];
+      };
+      const counts = Array.from(
+        { length: (P - 1) / 2 },
+        (_, i) =>
+          modular.neuron_freq.filter((k, n) => k === i + 1 && modular.neuron_frac[n]! > 0.85)
+            .length,
+      );
+      assert.equal(await attr(page, "clusters-bars", "data-bars"), String(counts.length));
+      const clusterBars = page.getByTestId("clusters-bars").locator("rect");
+      const tallest = Math.max(...counts, 1); // the bars' range is 0..the largest count
+      for (let i = 0; i < counts.length; i++) {
+        const height = Number(await clusterBars.nth(i).getAttribute("height"));
+        assert.ok(Math.abs(height - Math.max(130 * counts[i]! / tallest, 0.5)) < 1e-6, `bar ${i}`);
+        assert.match(
+          await clusterBars.nth(i).locator("title").textContent() ?? "",
+          counts[i] === 0 ? /no cluster$/ : new RegExp(`^k = ${i + 1}: ${counts[i]} neurons?,`),
+        );
+      }
+      const clustered = counts.reduce((a, b) => a + b, 0);
+      assert.equal(await attr(page, "clusters-share", "data-clustered"), String(clustered));
+      assert.match(
+        await page.getByTestId("clusters-share").innerText(),
+        new RegExp(`^${clustered} of ${modular.neuron_freq.length} neurons`),
+      );
+      const lossTable = page.getByTestId("clusters-losses");
+      assert.equal(
+        await lossTable.getAttribute("data-rows"),
+        String(modular.loss_freqs.length + 1),
+      );
+      const firstRow = modular.per_freq[0];
+      if (firstRow !== undefined) {
+        assert.deepEqual(
+          await lossTable.locator("tbody tr").first().locator("td").allInnerTexts(),
+          [
+            `k = ${firstRow.freq}`,
+            formatNumber(firstRow.restricted_loss),
+            formatNumber(firstRow.excluded_loss),
+          ],
+        );
+      }
+      const trainLoss = index.progress[index.steps.indexOf(400)]!.train_loss;
+      assert.match(
+        await lossTable.locator("caption").innerText(),
+        new RegExp(
+          `train loss as is:\\s*${formatNumber(trainLoss).replace(".", "\\.")}$`,
+        ),
+      );
+
+      // Head circuits: a row per head (L·H), a column per singular value; the largest value of
+      // all heads is the scale's top colour (viridis yellow), and hover reads a cell out.
       const heads = step400.heads as { qk_singular: number[]; ov_singular: number[] }[];
       assert.equal(heads.length, index.n_layers * index.n_heads);
       for (const c of ["qk", "ov"] as const) {
@@ -206,6 +264,7 @@ Deno.test({
       await page.getByText("attention · example #74 at step 100").waitFor();
       assert.equal(await attr(page, "analysis-step", "data-step"), "100");
       await page.getByText("Fourier spectrum of W_E · step 100").waitFor();
+      await page.getByText("neurons by frequency · step 100").waitFor();
       await page.getByText("QK and OV circuits' singular values · step 100").waitFor();
       await page.getByText("embedding PCA · step 100").waitFor();
       await page.screenshot({ path: `${SHOTS}analysis_step100.png`, fullPage: true });

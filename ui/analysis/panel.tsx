@@ -12,6 +12,7 @@ import { checkpointStep, focusedRun } from "../state.ts";
 import { Aliases } from "./aliases.tsx";
 import { Attention } from "./attention.tsx";
 import { Circles } from "./circles.tsx";
+import { Clusters } from "./clusters.tsx";
 import { Dla } from "./dla.tsx";
 import { EmbeddingPca } from "./embedding_pca.tsx";
 import { ExampleGrid } from "./example_grid.tsx";
@@ -102,6 +103,7 @@ export function Analysis() {
           {index.task === "modular" && (
             <>
               <Fourier />
+              <Clusters />
               <Circles />
               <Neurons />
             </>

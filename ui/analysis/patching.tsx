@@ -24,7 +24,17 @@ import { inspectReport } from "./state.ts";
 export function Patching() {
   const report = inspectReport.value;
   if (report === null) return null;
-  const { resid_pre, head_out, mlp_out, metric, corrupt_example } = report.patching;
+  const { metric, corrupt_example } = report.patching;
+  // null: the scale is undefined (the two runs score alike), drawn as missing data.
+  const [resid_pre, head_out, mlp_out] = [
+    report.patching.resid_pre,
+    report.patching.head_out,
+    report.patching.mlp_out,
+  ].map((rows) => rows.map((row) => row.map((v) => v ?? NaN))) as [
+    number[][],
+    number[][],
+    number[][],
+  ];
   const all = [resid_pre, head_out, mlp_out].flat(2);
   const scale = divergingScale(metric, all, { atLeast: 1 });
   const layers = resid_pre.map((_, l) => `L${l}`);

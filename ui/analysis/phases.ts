@@ -76,6 +76,7 @@ export function grokkingPhases(
   let c = -1;
   for (let i = m; i < r.length; i++) {
     const x = r[i]!;
+    if (x.test_loss === null || x.test_acc === null) continue; // a run holding nothing out
     peak = Math.max(peak, x.test_loss);
     if (x.test_loss <= rules.fall * peak || x.test_acc >= rules.rising) {
       c = i;
@@ -84,7 +85,7 @@ export function grokkingPhases(
   }
   if (c < 0) return [...out, { name: "circuit formation", from: r[m]!.step, to: last.step }];
   if (c > m) out.push({ name: "circuit formation", from: r[m]!.step, to: r[c]!.step });
-  const g = r.findIndex((x, i) => i >= c && x.test_acc >= rules.generalised);
+  const g = r.findIndex((x, i) => i >= c && (x.test_acc ?? 0) >= rules.generalised);
   // Generalised at the cleanup's first checkpoint: a cleanup of zero length is still marked.
   const end = g < 0 ? last.step : r[g]!.step;
   out.push({ name: "cleanup", from: r[c]!.step, to: end });
