@@ -1,12 +1,15 @@
 /**
  * What the browser tests share: Debian's Chromium driven by playwright-core (never
- * `playwright install`), with the flags these machines need, a folder for screenshots, and a
- * polling wait.
+ * `playwright install`), with the flags these machines need; `browserTest`, which gives a test a
+ * page opened at a server on a temporary runs folder; a folder for screenshots, and a polling
+ * wait.
  *
  * @module
  */
 
+import * as assert from "node:assert/strict";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { type ServerHandle, startServer } from "../../engine/server/mod.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -31,6 +34,78 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-component-update",
       "--disable-sync",
     ],
+  });
+}
+
+/** What a browser test's body gets: the page, opened at the server; the runs folder. */
+export interface BrowserTestContext<T> {
+  /** The page, already at the server's address with its token, `pageerror`s collected (any fails the test). */
+  page: Page;
+  /** The temporary runs folder the server serves, removed after the test. */
+  runs: string;
+  /** What `setup` returned. */
+  prepared: T;
+}
+
+/** How a browser test is set up: the page's size, and what goes in the runs folder first. */
+export interface BrowserTestOptions<T> {
+  /** The page's size; 1400 × 1000 unless given. */
+  viewport?: { width: number; height: number };
+  /** Fills the runs folder before the server starts (trains, analyses); returns what `fn` reads. */
+  setup?: (runs: string) => Promise<T>;
+}
+
+/**
+ * Registers a `Deno.test` (skipped without Chromium) that makes a temporary runs folder, runs
+ * `setup` in it, starts the server on it (polling every 200 ms), opens a page at the server in
+ * Chromium, runs `fn`, and then asserts the page threw no errors. Browser, server and folder go
+ * away whether it passed or not. The options come before the body so that `T` is inferred from
+ * `setup` even when it is written inline. The sanitizers are off: the server's runs and
+ * Chromium's pipes outlive the test's own operations.
+ *
+ * @example
+ * ```ts
+ * import * as assert from "node:assert/strict";
+ * import { browserTest } from "./browser.ts";
+ *
+ * browserTest("page: the token leaves the address bar", {}, async ({ page }) => {
+ *   assert.equal(new URL(page.url()).search, "");
+ * });
+ * ```
+ */
+export function browserTest<T = undefined>(
+  name: string,
+  options: BrowserTestOptions<T>,
+  fn: (ctx: BrowserTestContext<T>) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    ignore: !hasChromium,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      const runs = await Deno.makeTempDir();
+      let server: ServerHandle | undefined;
+      let browser: Browser | undefined;
+      try {
+        // Without `setup` there is nothing to pass on, and T is its default, undefined.
+        const prepared = await options.setup?.(runs) as T;
+        server = await startServer({ port: 0, runs, pollMs: 200 });
+        browser = await launchChromium();
+        const page = await browser.newPage({
+          viewport: options.viewport ?? { width: 1400, height: 1000 },
+        });
+        const errors: string[] = [];
+        page.on("pageerror", (e) => errors.push(e.message));
+        await page.goto(server.url);
+        await fn({ page, runs, prepared });
+        assert.deepEqual(errors, []); // errors thrown in the page, named in the diff
+      } finally {
+        await browser?.close();
+        await server?.close({ graceMs: 0 });
+        await Deno.remove(runs, { recursive: true });
+      }
+    },
   });
 }
 

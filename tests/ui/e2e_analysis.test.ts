@@ -6,8 +6,7 @@
 // tests/ui/screenshots/ for a person to look at.
 import * as assert from "node:assert/strict";
 import type { AnalysisIndex } from "../../engine/analysis/report.ts";
-import { startServer } from "../../engine/server/mod.ts";
-import { attr, cellColours, hasChromium, launchChromium, SHOTS, until } from "./browser.ts";
+import { attr, browserTest, cellColours, SHOTS, until } from "./browser.ts";
 import { formatNumber } from "../../ui/runs_rows.ts";
 import { mechlab } from "../helpers.ts";
 
@@ -33,246 +32,229 @@ async function analysedRun(runs: string): Promise<AnalysisIndex> {
   return JSON.parse(await Deno.readTextFile(`${runs}/r/analysis/index.json`));
 }
 
-Deno.test({
-  name: "analysis views: draw, pick an example on the grid, follow the checkpoint slider",
-  ignore: !hasChromium,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const runs = await Deno.makeTempDir();
-    const index = await analysedRun(runs);
+browserTest(
+  "analysis views: draw, pick an example on the grid, follow the checkpoint slider",
+  { setup: analysedRun },
+  async ({ page, prepared: index }) => {
     assert.deepEqual(index.steps, [100, 200, 300, 400]);
-    const server = await startServer({ port: 0, runs, pollMs: 200 });
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(e.message));
-      await page.goto(server.url);
 
-      // A run never analysed says what to run.
-      await page.getByTestId("run-check-bare").check();
-      // "loading…" first, then the server's answer.
-      await page.getByTestId("analysis-problem").filter({ hasText: "not been analysed" }).waitFor();
-      assert.match(
-        await page.getByTestId("analysis-problem").innerText(),
-        /has not been analysed: run `mechlab analyze --run \S*bare`/,
-      );
-      await page.getByTestId("run-check-bare").uncheck();
+    // A run never analysed says what to run.
+    await page.getByTestId("run-check-bare").check();
+    // "loading…" first, then the server's answer.
+    await page.getByTestId("analysis-problem").filter({ hasText: "not been analysed" }).waitFor();
+    assert.match(
+      await page.getByTestId("analysis-problem").innerText(),
+      /has not been analysed: run `mechlab analyze --run \S*bare`/,
+    );
+    await page.getByTestId("run-check-bare").uncheck();
 
-      await page.getByTestId("run-check-r").check();
-      await page.getByTestId("attention").waitFor(); // the default example, inspected at step 400
-      assert.equal(await attr(page, "analysis-step", "data-step"), "400");
+    await page.getByTestId("run-check-r").check();
+    await page.getByTestId("attention").waitFor(); // the default example, inspected at step 400
+    assert.equal(await attr(page, "analysis-step", "data-step"), "400");
 
-      // Progress: one point per analysed step on each chart, phases marked.
-      for (const chart of ["loss", "weights", "fraction"]) {
-        assert.equal(await attr(page, `progress-${chart}-chart`, "data-points"), "4");
-        assert.equal(
-          await page.getByTestId(`progress-${chart}-chart`).locator("canvas").count(),
-          1,
-        );
-      }
-      assert.ok(Number(await attr(page, "progress-phases", "data-phases")) >= 1);
-
-      // The example grid: p × p cells, each coloured by its split (train blue, test orange).
-      const grid = "example-table-all";
-      assert.deepEqual(
-        [await attr(page, grid, "data-rows"), await attr(page, grid, "width")],
-        [String(P), String(P * CELL)],
-      );
-      // Row x, column y: the cells in example order.
-      (await cellColours(page, grid, CELL)).forEach((rgb, i) => {
-        const want = index.split[i] === 0 ? [31, 119, 180] : [255, 127, 14];
-        assert.deepEqual(rgb, want, `example ${i}, split ${index.split[i]}`);
-      });
-      await page.getByTestId("example-colour-loss").click();
-      await page.getByTestId("example-grid").getByText("loss at step 400 (log)").waitFor();
-      await page.getByTestId("example-grid").screenshot({ path: `${SHOTS}analysis_examples.png` });
-
-      // A click on (x, y) = (3, 5) picks example 3·23 + 5 = 74: the inspect views show it.
-      await page.getByTestId(grid).click({
-        position: { x: 5 * CELL + CELL / 2, y: 3 * CELL + CELL / 2 },
-      });
-      await page.locator('[data-testid="picked-example"][data-example="74"]').waitFor();
-      await page.getByText("attention · example #74 at step 400").waitFor();
-      const tokens = await page.locator('[data-testid^="attention-token-"]').allInnerTexts();
-      assert.deepEqual(tokens, ["3", "5", "="]);
-      for (let h = 0; h < 4; h++) {
-        assert.equal(await attr(page, `attention-head-0-${h}`, "data-rows"), "3");
-      }
-      await page.getByTestId("attention-head-0-2").click();
-      await page.locator('[data-testid="attention-focus"][data-head="0.2"]').waitFor();
-      await page.getByTestId("attention-token-1").hover();
-      await page.locator('[data-testid="attention-token-1"].chosen').waitFor();
-      await page.getByTestId("attention").screenshot({ path: `${SHOTS}analysis_attention.png` });
-
-      // DLA: as many bars as the report has parts; sorted puts the largest first.
-      const inspect = await page.evaluate(() =>
-        fetch("/api/runs/r/inspect?step=400&example=74").then((r) => r.json())
-      );
-      assert.equal(await attr(page, "dla-bars", "data-bars"), String(inspect.dla.labels.length));
-      await page.getByTestId("dla-order-sorted").click();
-      const largest = inspect.dla.labels[
-        inspect.dla.values.indexOf(Math.max(...inspect.dla.values))
-      ];
-      const firstLabel = () =>
-        page.getByTestId("dla-bars").locator("text.label").first().textContent();
-      await until(`"${largest}" first`, async () => (await firstLabel()) === largest);
-      await page.getByTestId("dla").screenshot({ path: `${SHOTS}analysis_dla.png` });
-
-      // Logit lens: one bar per stage of the report, in its order, each as tall as the target's
-      // probability on a fixed 0..1 axis (130 px of bar area), its rank on hover.
-      const lens = inspect.logit_lens;
-      assert.equal(await attr(page, "logit-lens-bars", "data-bars"), String(lens.labels.length));
-      assert.equal(lens.labels.length, 2 * index.n_layers + 1); // resid_pre, then mid and post each
-      assert.deepEqual(
-        await page.getByTestId("logit-lens-bars").locator("text.label").allTextContents(),
-        lens.labels,
-      );
-      const lensBars = page.getByTestId("logit-lens-bars").locator("rect");
-      for (let i = 0; i < lens.labels.length; i++) {
-        const height = Number(await lensBars.nth(i).getAttribute("height"));
-        assert.ok(Math.abs(height - Math.max(130 * lens.target_prob[i], 0.5)) < 1e-6, `bar ${i}`);
-        assert.match(
-          await lensBars.nth(i).locator("title").textContent() ?? "",
-          new RegExp(`rank ${lens.target_rank[i]}$`),
-        );
-      }
-      await page.getByTestId("logit-lens").screenshot({ path: `${SHOTS}analysis_logit_lens.png` });
-
-      // Patching: [L][T] residual stream, [L][H] heads, [L][T] MLP.
-      assert.deepEqual(
-        [
-          await attr(page, "patching-resid_pre", "data-rows"),
-          await attr(page, "patching-resid_pre", "data-cols"),
-        ],
-        ["1", "3"],
-      );
-      assert.equal(await attr(page, "patching-head_out", "data-cols"), "4");
-      assert.equal(await attr(page, "patching-mlp_out", "data-cols"), "3");
-      await page.getByTestId("patching").screenshot({ path: `${SHOTS}analysis_patching.png` });
-
-      // Fourier: (p - 1)/2 + 1 frequencies; one circle per key frequency, p points each; neurons.
-      assert.equal(await attr(page, "fourier-bars", "data-bars"), String((P - 1) / 2 + 1));
-      const circles = page.locator('[data-testid^="circle-"]');
-      assert.ok((await circles.count()) >= 1);
-      assert.equal(await circles.first().getAttribute("data-points"), String(P));
-      assert.ok((await page.locator('[data-testid^="neuron-"]').count()) >= 1);
-      for (const view of ["progress", "fourier", "clusters", "circles", "neurons"]) {
-        await page.getByTestId(view).screenshot({ path: `${SHOTS}analysis_${view}.png` });
-      }
-
-      const step400 = await page.evaluate(() =>
-        fetch("/api/runs/r/analysis?step=400").then((r) => r.json())
-      );
-
-      // Clusters: a bar per frequency 1..(p-1)/2 as tall as the count of neurons with that
-      // frequency and a fraction explained > 0.85, recounted here from neuron_freq/neuron_frac;
-      // a loss row per frequency of loss_freqs and one for all of them together.
-      const modular = step400.modular as {
-        neuron_freq: number[];
-        neuron_frac: number[];
-        loss_freqs: number[];
-        per_freq: { freq: number; restricted_loss: number; excluded_loss: number }[];
-      };
-      const counts = Array.from(
-        { length: (P - 1) / 2 },
-        (_, i) =>
-          modular.neuron_freq.filter((k, n) => k === i + 1 && modular.neuron_frac[n]! > 0.85)
-            .length,
-      );
-      assert.equal(await attr(page, "clusters-bars", "data-bars"), String(counts.length));
-      const clusterBars = page.getByTestId("clusters-bars").locator("rect");
-      const tallest = Math.max(...counts, 1); // the bars' range is 0..the largest count
-      for (let i = 0; i < counts.length; i++) {
-        const height = Number(await clusterBars.nth(i).getAttribute("height"));
-        assert.ok(Math.abs(height - Math.max(130 * counts[i]! / tallest, 0.5)) < 1e-6, `bar ${i}`);
-        assert.match(
-          await clusterBars.nth(i).locator("title").textContent() ?? "",
-          counts[i] === 0 ? /no cluster$/ : new RegExp(`^k = ${i + 1}: ${counts[i]} neurons?,`),
-        );
-      }
-      const clustered = counts.reduce((a, b) => a + b, 0);
-      assert.equal(await attr(page, "clusters-share", "data-clustered"), String(clustered));
-      assert.match(
-        await page.getByTestId("clusters-share").innerText(),
-        new RegExp(`^${clustered} of ${modular.neuron_freq.length} neurons`),
-      );
-      const lossTable = page.getByTestId("clusters-losses");
+    // Progress: one point per analysed step on each chart, phases marked.
+    for (const chart of ["loss", "weights", "fraction"]) {
+      assert.equal(await attr(page, `progress-${chart}-chart`, "data-points"), "4");
       assert.equal(
-        await lossTable.getAttribute("data-rows"),
-        String(modular.loss_freqs.length + 1),
+        await page.getByTestId(`progress-${chart}-chart`).locator("canvas").count(),
+        1,
       );
-      const firstRow = modular.per_freq[0];
-      if (firstRow !== undefined) {
-        assert.deepEqual(
-          await lossTable.locator("tbody tr").first().locator("td").allInnerTexts(),
-          [
-            `k = ${firstRow.freq}`,
-            formatNumber(firstRow.restricted_loss),
-            formatNumber(firstRow.excluded_loss),
-          ],
-        );
-      }
-      const trainLoss = index.progress[index.steps.indexOf(400)]!.train_loss;
-      assert.match(
-        await lossTable.locator("caption").innerText(),
-        new RegExp(
-          `train loss as is:\\s*${formatNumber(trainLoss).replace(".", "\\.")}$`,
-        ),
-      );
-
-      // Head circuits: a row per head (L·H), a column per singular value; the largest value of
-      // all heads is the scale's top colour (viridis yellow), and hover reads a cell out.
-      const heads = step400.heads as { qk_singular: number[]; ov_singular: number[] }[];
-      assert.equal(heads.length, index.n_layers * index.n_heads);
-      for (const c of ["qk", "ov"] as const) {
-        const testid = `head-circuits-${c}`;
-        const d = heads[0]![`${c}_singular`].length;
-        assert.deepEqual(
-          [await attr(page, testid, "data-rows"), await attr(page, testid, "data-cols")],
-          [String(heads.length), String(d)],
-        );
-        const flat = heads.flatMap((h) => h[`${c}_singular`]);
-        const cell = Math.max(4, Math.min(18, Math.floor(288 / d))); // as head_circuits.tsx sizes it
-        const colours = await cellColours(page, testid, cell);
-        assert.deepEqual(colours[flat.indexOf(Math.max(...flat))], [253, 231, 37]);
-      }
-      await page.getByTestId("head-circuits-qk").hover({ position: { x: 4, y: 4 } });
-      const read = await page.getByTestId("head-circuits-readout").innerText();
-      const sigma = Number(/^L0H0 QK σ1 = (\S+)$/.exec(read)?.[1]);
-      assert.ok(Math.abs(sigma / heads[0]!.qk_singular[0]! - 1) < 5e-3, read); // 3 digits written
-      await page.getByTestId("head-circuits").screenshot({ path: `${SHOTS}analysis_circuits.png` });
-
-      // Embedding PCA: one point per token, axes titled with the report's explained fractions.
-      const pca = step400.embedding_pca as { explained: number[]; coords: number[][] };
-      assert.equal(pca.coords.length, index.vocab.length);
-      assert.equal(
-        await attr(page, "embedding-pca-plane", "data-points"),
-        String(pca.coords.length),
-      );
-      const plane = page.getByTestId("embedding-pca-plane");
-      assert.equal(await plane.locator("circle").count(), index.vocab.length);
-      assert.deepEqual(await plane.locator("text.axis-title").allTextContents(), [
-        `PC1 (${(pca.explained[0]! * 100).toFixed(1)}%) →`,
-        `PC2 (${(pca.explained[1]! * 100).toFixed(1)}%) →`,
-      ]);
-      await page.getByTestId("embedding-pca").screenshot({ path: `${SHOTS}analysis_pca.png` });
-
-      // The checkpoint slider to its first step: every view follows to step 100.
-      await page.getByTestId("checkpoint-slider").fill("0");
-      await page.getByText("attention · example #74 at step 100").waitFor();
-      assert.equal(await attr(page, "analysis-step", "data-step"), "100");
-      await page.getByText("Fourier spectrum of W_E · step 100").waitFor();
-      await page.getByText("neurons by frequency · step 100").waitFor();
-      await page.getByText("QK and OV circuits' singular values · step 100").waitFor();
-      await page.getByText("embedding PCA · step 100").waitFor();
-      await page.screenshot({ path: `${SHOTS}analysis_step100.png`, fullPage: true });
-      assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      await server.close({ graceMs: 0 });
-      await Deno.remove(runs, { recursive: true });
     }
+    assert.ok(Number(await attr(page, "progress-phases", "data-phases")) >= 1);
+
+    // The example grid: p × p cells, each coloured by its split (train blue, test orange).
+    const grid = "example-table-all";
+    assert.deepEqual(
+      [await attr(page, grid, "data-rows"), await attr(page, grid, "width")],
+      [String(P), String(P * CELL)],
+    );
+    // Row x, column y: the cells in example order.
+    (await cellColours(page, grid, CELL)).forEach((rgb, i) => {
+      const want = index.split[i] === 0 ? [31, 119, 180] : [255, 127, 14];
+      assert.deepEqual(rgb, want, `example ${i}, split ${index.split[i]}`);
+    });
+    await page.getByTestId("example-colour-loss").click();
+    await page.getByTestId("example-grid").getByText("loss at step 400 (log)").waitFor();
+    await page.getByTestId("example-grid").screenshot({ path: `${SHOTS}analysis_examples.png` });
+
+    // A click on (x, y) = (3, 5) picks example 3·23 + 5 = 74: the inspect views show it.
+    await page.getByTestId(grid).click({
+      position: { x: 5 * CELL + CELL / 2, y: 3 * CELL + CELL / 2 },
+    });
+    await page.locator('[data-testid="picked-example"][data-example="74"]').waitFor();
+    await page.getByText("attention · example #74 at step 400").waitFor();
+    const tokens = await page.locator('[data-testid^="attention-token-"]').allInnerTexts();
+    assert.deepEqual(tokens, ["3", "5", "="]);
+    for (let h = 0; h < 4; h++) {
+      assert.equal(await attr(page, `attention-head-0-${h}`, "data-rows"), "3");
+    }
+    await page.getByTestId("attention-head-0-2").click();
+    await page.locator('[data-testid="attention-focus"][data-head="0.2"]').waitFor();
+    await page.getByTestId("attention-token-1").hover();
+    await page.locator('[data-testid="attention-token-1"].chosen').waitFor();
+    await page.getByTestId("attention").screenshot({ path: `${SHOTS}analysis_attention.png` });
+
+    // DLA: as many bars as the report has parts; sorted puts the largest first.
+    const inspect = await page.evaluate(() =>
+      fetch("/api/runs/r/inspect?step=400&example=74").then((r) => r.json())
+    );
+    assert.equal(await attr(page, "dla-bars", "data-bars"), String(inspect.dla.labels.length));
+    await page.getByTestId("dla-order-sorted").click();
+    const largest = inspect.dla.labels[
+      inspect.dla.values.indexOf(Math.max(...inspect.dla.values))
+    ];
+    const firstLabel = () =>
+      page.getByTestId("dla-bars").locator("text.label").first().textContent();
+    await until(`"${largest}" first`, async () => (await firstLabel()) === largest);
+    await page.getByTestId("dla").screenshot({ path: `${SHOTS}analysis_dla.png` });
+
+    // Logit lens: one bar per stage of the report, in its order, each as tall as the target's
+    // probability on a fixed 0..1 axis (130 px of bar area), its rank on hover.
+    const lens = inspect.logit_lens;
+    assert.equal(await attr(page, "logit-lens-bars", "data-bars"), String(lens.labels.length));
+    assert.equal(lens.labels.length, 2 * index.n_layers + 1); // resid_pre, then mid and post each
+    assert.deepEqual(
+      await page.getByTestId("logit-lens-bars").locator("text.label").allTextContents(),
+      lens.labels,
+    );
+    const lensBars = page.getByTestId("logit-lens-bars").locator("rect");
+    for (let i = 0; i < lens.labels.length; i++) {
+      const height = Number(await lensBars.nth(i).getAttribute("height"));
+      assert.ok(Math.abs(height - Math.max(130 * lens.target_prob[i], 0.5)) < 1e-6, `bar ${i}`);
+      assert.match(
+        await lensBars.nth(i).locator("title").textContent() ?? "",
+        new RegExp(`rank ${lens.target_rank[i]}$`),
+      );
+    }
+    await page.getByTestId("logit-lens").screenshot({ path: `${SHOTS}analysis_logit_lens.png` });
+
+    // Patching: [L][T] residual stream, [L][H] heads, [L][T] MLP.
+    assert.deepEqual(
+      [
+        await attr(page, "patching-resid_pre", "data-rows"),
+        await attr(page, "patching-resid_pre", "data-cols"),
+      ],
+      ["1", "3"],
+    );
+    assert.equal(await attr(page, "patching-head_out", "data-cols"), "4");
+    assert.equal(await attr(page, "patching-mlp_out", "data-cols"), "3");
+    await page.getByTestId("patching").screenshot({ path: `${SHOTS}analysis_patching.png` });
+
+    // Fourier: (p - 1)/2 + 1 frequencies; one circle per key frequency, p points each; neurons.
+    assert.equal(await attr(page, "fourier-bars", "data-bars"), String((P - 1) / 2 + 1));
+    const circles = page.locator('[data-testid^="circle-"]');
+    assert.ok((await circles.count()) >= 1);
+    assert.equal(await circles.first().getAttribute("data-points"), String(P));
+    assert.ok((await page.locator('[data-testid^="neuron-"]').count()) >= 1);
+    for (const view of ["progress", "fourier", "clusters", "circles", "neurons"]) {
+      await page.getByTestId(view).screenshot({ path: `${SHOTS}analysis_${view}.png` });
+    }
+
+    const step400 = await page.evaluate(() =>
+      fetch("/api/runs/r/analysis?step=400").then((r) => r.json())
+    );
+
+    // Clusters: a bar per frequency 1..(p-1)/2 as tall as the count of neurons with that
+    // frequency and a fraction explained > 0.85, recounted here from neuron_freq/neuron_frac;
+    // a loss row per frequency of loss_freqs and one for all of them together.
+    const modular = step400.modular as {
+      neuron_freq: number[];
+      neuron_frac: number[];
+      loss_freqs: number[];
+      per_freq: { freq: number; restricted_loss: number; excluded_loss: number }[];
+    };
+    const counts = Array.from(
+      { length: (P - 1) / 2 },
+      (_, i) =>
+        modular.neuron_freq.filter((k, n) => k === i + 1 && modular.neuron_frac[n]! > 0.85)
+          .length,
+    );
+    assert.equal(await attr(page, "clusters-bars", "data-bars"), String(counts.length));
+    const clusterBars = page.getByTestId("clusters-bars").locator("rect");
+    const tallest = Math.max(...counts, 1); // the bars' range is 0..the largest count
+    for (let i = 0; i < counts.length; i++) {
+      const height = Number(await clusterBars.nth(i).getAttribute("height"));
+      assert.ok(Math.abs(height - Math.max(130 * counts[i]! / tallest, 0.5)) < 1e-6, `bar ${i}`);
+      assert.match(
+        await clusterBars.nth(i).locator("title").textContent() ?? "",
+        counts[i] === 0 ? /no cluster$/ : new RegExp(`^k = ${i + 1}: ${counts[i]} neurons?,`),
+      );
+    }
+    const clustered = counts.reduce((a, b) => a + b, 0);
+    assert.equal(await attr(page, "clusters-share", "data-clustered"), String(clustered));
+    assert.match(
+      await page.getByTestId("clusters-share").innerText(),
+      new RegExp(`^${clustered} of ${modular.neuron_freq.length} neurons`),
+    );
+    const lossTable = page.getByTestId("clusters-losses");
+    assert.equal(
+      await lossTable.getAttribute("data-rows"),
+      String(modular.loss_freqs.length + 1),
+    );
+    const firstRow = modular.per_freq[0];
+    if (firstRow !== undefined) {
+      assert.deepEqual(
+        await lossTable.locator("tbody tr").first().locator("td").allInnerTexts(),
+        [
+          `k = ${firstRow.freq}`,
+          formatNumber(firstRow.restricted_loss),
+          formatNumber(firstRow.excluded_loss),
+        ],
+      );
+    }
+    const trainLoss = index.progress[index.steps.indexOf(400)]!.train_loss;
+    assert.match(
+      await lossTable.locator("caption").innerText(),
+      new RegExp(
+        `train loss as is:\\s*${formatNumber(trainLoss).replace(".", "\\.")}$`,
+      ),
+    );
+
+    // Head circuits: a row per head (L·H), a column per singular value; the largest value of
+    // all heads is the scale's top colour (viridis yellow), and hover reads a cell out.
+    const heads = step400.heads as { qk_singular: number[]; ov_singular: number[] }[];
+    assert.equal(heads.length, index.n_layers * index.n_heads);
+    for (const c of ["qk", "ov"] as const) {
+      const testid = `head-circuits-${c}`;
+      const d = heads[0]![`${c}_singular`].length;
+      assert.deepEqual(
+        [await attr(page, testid, "data-rows"), await attr(page, testid, "data-cols")],
+        [String(heads.length), String(d)],
+      );
+      const flat = heads.flatMap((h) => h[`${c}_singular`]);
+      const cell = Math.max(4, Math.min(18, Math.floor(288 / d))); // as head_circuits.tsx sizes it
+      const colours = await cellColours(page, testid, cell);
+      assert.deepEqual(colours[flat.indexOf(Math.max(...flat))], [253, 231, 37]);
+    }
+    await page.getByTestId("head-circuits-qk").hover({ position: { x: 4, y: 4 } });
+    const read = await page.getByTestId("head-circuits-readout").innerText();
+    const sigma = Number(/^L0H0 QK σ1 = (\S+)$/.exec(read)?.[1]);
+    assert.ok(Math.abs(sigma / heads[0]!.qk_singular[0]! - 1) < 5e-3, read); // 3 digits written
+    await page.getByTestId("head-circuits").screenshot({ path: `${SHOTS}analysis_circuits.png` });
+
+    // Embedding PCA: one point per token, axes titled with the report's explained fractions.
+    const pca = step400.embedding_pca as { explained: number[]; coords: number[][] };
+    assert.equal(pca.coords.length, index.vocab.length);
+    assert.equal(
+      await attr(page, "embedding-pca-plane", "data-points"),
+      String(pca.coords.length),
+    );
+    const plane = page.getByTestId("embedding-pca-plane");
+    assert.equal(await plane.locator("circle").count(), index.vocab.length);
+    assert.deepEqual(await plane.locator("text.axis-title").allTextContents(), [
+      `PC1 (${(pca.explained[0]! * 100).toFixed(1)}%) →`,
+      `PC2 (${(pca.explained[1]! * 100).toFixed(1)}%) →`,
+    ]);
+    await page.getByTestId("embedding-pca").screenshot({ path: `${SHOTS}analysis_pca.png` });
+
+    // The checkpoint slider to its first step: every view follows to step 100.
+    await page.getByTestId("checkpoint-slider").fill("0");
+    await page.getByText("attention · example #74 at step 100").waitFor();
+    assert.equal(await attr(page, "analysis-step", "data-step"), "100");
+    await page.getByText("Fourier spectrum of W_E · step 100").waitFor();
+    await page.getByText("neurons by frequency · step 100").waitFor();
+    await page.getByText("QK and OV circuits' singular values · step 100").waitFor();
+    await page.getByText("embedding PCA · step 100").waitFor();
+    await page.screenshot({ path: `${SHOTS}analysis_step100.png`, fullPage: true });
   },
-});
+);

@@ -10,8 +10,7 @@
 // each view go to tests/ui/screenshots/oocl_*.png for a person to look at.
 import * as assert from "node:assert/strict";
 import type { AnalysisIndex, CheckpointReport } from "../../engine/analysis/report.ts";
-import { startServer } from "../../engine/server/mod.ts";
-import { attr, cellColours, hasChromium, launchChromium, SHOTS, until } from "./browser.ts";
+import { attr, browserTest, cellColours, SHOTS, until } from "./browser.ts";
 import { mechlab } from "../helpers.ts";
 
 const P = 7;
@@ -59,14 +58,10 @@ function shownAs(shown: number, value: number): boolean {
   return Math.abs(shown - value) <= unit / 2 + 1e-12;
 }
 
-Deno.test({
-  name: "oocl analysis views: grids by split, alias twins, aliases, picked example, slider",
-  ignore: !hasChromium,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const runs = await Deno.makeTempDir();
-    await analysedRun(runs);
+browserTest(
+  "oocl analysis views: grids by split, alias twins, aliases, picked example, slider",
+  { setup: analysedRun },
+  async ({ page, runs }) => {
     const dir = `${runs}/o/analysis`;
     const index = await readJson<AnalysisIndex>(`${dir}/index.json`);
     const report = async (step: number) =>
@@ -84,168 +79,155 @@ Deno.test({
     const label = (t: number) => index.vocab[t]!;
     const splitName = (i: number) => ["train", "test"][index.split[i]!]!;
 
-    const server = await startServer({ port: 0, runs, pollMs: 200 });
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(e.message));
-      await page.goto(server.url);
-      await page.getByTestId("run-check-o").check();
-      await page.getByTestId("attention").waitFor(); // the default example, inspected at step 40
-      assert.equal(await attr(page, "analysis-step", "data-step"), "40");
+    await page.getByTestId("run-check-o").check();
+    await page.getByTestId("attention").waitFor(); // the default example, inspected at step 40
+    assert.equal(await attr(page, "analysis-step", "data-step"), "40");
 
-      // The grids: p × p per table, 2 × p links, every cell in its split's colour (the links
-      // always train), each table's examples in that table's group.
-      const tables = [
-        { name: "table1", rows: P, cols: P, first: 0, group: 0 },
-        { name: "table2", rows: P, cols: P, first: PP, group: 1 },
-        { name: "links", rows: 2, cols: P, first: 2 * PP, group: 2 },
-      ];
-      for (const t of tables) {
-        const grid = `example-table-${t.name}`;
-        assert.deepEqual(
-          [
-            await attr(page, grid, "data-rows"),
-            await attr(page, grid, "data-cols"),
-            await attr(page, grid, "width"),
-            await attr(page, grid, "height"),
-          ],
-          [t.rows, t.cols, t.cols * CELL, t.rows * CELL].map(String),
-        );
-        const colours = await cellColours(page, grid, CELL);
-        assert.equal(colours.length, t.rows * t.cols);
-        colours.forEach((rgb, c) => {
-          const i = t.first + c;
-          assert.equal(index.group[i], t.group, `example ${i} in ${t.name}`);
-          const want = SPLIT_RGB[index.split[i]!] ?? NO_SPLIT_RGB;
-          assert.deepEqual(rgb, want, `${t.name} cell ${c}: example ${i}, split ${index.split[i]}`);
-        });
-        if (t.name !== "links") {
-          const splits = new Set(index.split.slice(t.first, t.first + PP));
-          assert.deepEqual([...splits].sort(), [0, 1], `${t.name} has train and test cells`);
-        }
-      }
-
-      // Hovering table 1's (2, 3) names it and its alias twin at the same place in table 2.
-      const [hx, hy] = [2, 3];
-      const h = hx * P + hy;
-      const centre = (r: number, c: number) => ({ x: c * CELL + CELL / 2, y: r * CELL + CELL / 2 });
-      await page.getByTestId("example-table-table1").hover({ position: centre(hx, hy) });
-      const readout = page.getByTestId("example-readout");
-      const twinLine = `#${h} table1 (${hx}, ${hy}) → ${label(index.targets[h]!)}, ${
-        splitName(h)
-      } · alias (x'${hx}, x'${hy}) → ${label(index.targets[h + PP]!)}, ${splitName(h + PP)}`;
-      await until(
-        `the readout of #${h}`,
-        async () => (await readout.innerText()).startsWith(`#${h} `),
-      );
-      const [shown, loss] = (await readout.innerText()).split(" · loss ");
-      assert.equal(shown, twinLine);
-      assert.ok(shownAs(Number(loss), last.example_loss[h]!), `loss ${loss}`);
-      assert.equal(label(index.targets[h + PP]!), `x'${index.targets[h]}`);
-      await page.getByTestId("example-grid").screenshot({ path: `${SHOTS}oocl_examples.png` });
-
-      // Aliases: p cosines of the shown step, as written to 3 digits; the twin counts from the
-      // split (held-out cells whose twin in the other table trained) with their accuracies.
-      const aliasValues = async () =>
-        (await page.getByTestId("alias-bars").locator("rect title").allTextContents())
-          .map((s) => Number(s.split(": ")[1]));
-      const aliasesShow = async (r: CheckpointReport) => {
-        const shown = await aliasValues();
-        return shown.length === P && shown.every((v, i) => shownAs(v, r.oocl!.alias_cosine[i]!));
-      };
-      assert.equal(await attr(page, "alias-bars", "data-bars"), String(P));
-      assert.ok(await aliasesShow(last), `alias cosines ${await aliasValues()}`);
-      assert.ok(!(await aliasesShow(first)), "step 20's cosines differ at 3 digits");
-      await page.getByText("token and alias embeddings · step 40").waitFor();
-      const twins = [0, PP].map((from) => {
-        const twin = from === 0 ? PP : -PP;
-        return Array.from({ length: PP }, (_, c) => from + c)
-          .filter((i) => index.split[i] === 1 && index.split[i + twin] === 0).length;
-      });
-      assert.deepEqual(last.oocl!.twin.map((t) => t.n), twins);
-      const twinText = await page.getByTestId("twin-acc").innerText();
-      const parsed = [...twinText.matchAll(/table (\d): (\d+) held-out[^,]*, accuracy (\S+)/g)];
-      const counts = [[1, twins[0]], [2, twins[1]]]; // [table, n]
-      assert.deepEqual(parsed.map((m) => [Number(m[1]), Number(m[2])]), counts);
-      parsed.forEach((m, k) => assert.ok(shownAs(Number(m[3]), last.oocl!.twin[k]!.acc), m[0]));
-      await page.getByTestId("aliases").screenshot({ path: `${SHOTS}oocl_aliases.png` });
-
-      // A click on table 2's (4, 5) picks example p² + 4p + 5: the inspect views show its tokens.
-      const picked = PP + 4 * P + 5;
-      await page.getByTestId("example-table-table2").click({ position: centre(4, 5) });
-      await page.locator(`[data-testid="picked-example"][data-example="${picked}"]`).waitFor();
-      await page.getByText(`attention · example #${picked} at step 40`).waitFor();
-      const tokens = exampleTokens(picked).map(label);
-      assert.deepEqual(tokens, ["true", "x'4", "x'5", "="]);
-      const shownTokens = () => page.locator('[data-testid^="attention-token-"]').allInnerTexts();
-      assert.deepEqual(await shownTokens(), tokens);
-      for (let l = 0; l < index.n_layers; l++) {
-        for (let hd = 0; hd < index.n_heads; hd++) {
-          assert.equal(await attr(page, `attention-head-${l}-${hd}`, "data-rows"), "4");
-        }
-      }
-      await page.getByTestId("attention").screenshot({ path: `${SHOTS}oocl_attention.png` });
-      const dla = page.getByTestId("dla");
-      await dla.getByText(
-        `direct logit attribution to “${label(index.targets[picked]!)}” · example #${picked}`,
-      ).waitFor();
-      // parts per layer: the embeddings and biases, then each head (attention only: no MLP).
-      assert.ok(
-        Number(await attr(page, "dla-bars", "data-bars")) >= index.n_layers * index.n_heads,
-      );
-      await dla.screenshot({ path: `${SHOTS}oocl_dla.png` });
-      const patching = page.getByTestId("patching");
-      await patching.getByText(`clean #${picked} into corrupt`).waitFor();
+    // The grids: p × p per table, 2 × p links, every cell in its split's colour (the links
+    // always train), each table's examples in that table's group.
+    const tables = [
+      { name: "table1", rows: P, cols: P, first: 0, group: 0 },
+      { name: "table2", rows: P, cols: P, first: PP, group: 1 },
+      { name: "links", rows: 2, cols: P, first: 2 * PP, group: 2 },
+    ];
+    for (const t of tables) {
+      const grid = `example-table-${t.name}`;
       assert.deepEqual(
         [
-          await attr(page, "patching-resid_pre", "data-rows"),
-          await attr(page, "patching-resid_pre", "data-cols"),
-          await attr(page, "patching-head_out", "data-cols"),
+          await attr(page, grid, "data-rows"),
+          await attr(page, grid, "data-cols"),
+          await attr(page, grid, "width"),
+          await attr(page, grid, "height"),
         ],
-        [index.n_layers, 4, index.n_heads].map(String),
+        [t.rows, t.cols, t.cols * CELL, t.rows * CELL].map(String),
       );
-      const colLabels = patching.locator("figure").first().locator(".col-labels span");
-      assert.deepEqual(await colLabels.allInnerTexts(), tokens);
-      await patching.screenshot({ path: `${SHOTS}oocl_patching.png` });
-
-      // A link: [define, define, x'3, =] → 3.
-      const link = 2 * PP + P + 3;
-      await page.getByTestId("example-table-links").click({ position: centre(1, 3) });
-      await page.getByText(`attention · example #${link} at step 40`).waitFor();
-      assert.deepEqual(await shownTokens(), ["define", "define", "x'3", "="]);
-      assert.deepEqual(await shownTokens(), exampleTokens(link).map(label));
-      await dla.getByText(`direct logit attribution to “3” · example #${link}`).waitFor();
-      assert.equal(label(index.targets[link]!), "3");
-
-      // Progress: one point per analysed step; the fraction chart carries the oocl measures.
-      for (const chart of ["loss", "weights", "fraction"]) {
-        assert.equal(await attr(page, `progress-${chart}-chart`, "data-points"), "2");
+      const colours = await cellColours(page, grid, CELL);
+      assert.equal(colours.length, t.rows * t.cols);
+      colours.forEach((rgb, c) => {
+        const i = t.first + c;
+        assert.equal(index.group[i], t.group, `example ${i} in ${t.name}`);
+        const want = SPLIT_RGB[index.split[i]!] ?? NO_SPLIT_RGB;
+        assert.deepEqual(rgb, want, `${t.name} cell ${c}: example ${i}, split ${index.split[i]}`);
+      });
+      if (t.name !== "links") {
+        const splits = new Set(index.split.slice(t.first, t.first + PP));
+        assert.deepEqual([...splits].sort(), [0, 1], `${t.name} has train and test cells`);
       }
-      const fraction = page.getByTestId("progress-fraction-chart");
-      assert.equal(await fraction.locator(".u-title").innerText(), "accuracy, alias cosine");
-      const legend = await fraction.locator(".u-label").allInnerTexts();
-      for (const key of ["train_acc", "test_acc", "alias_alignment", "twin_acc"]) {
-        assert.ok(legend.includes(key), `${key} in ${legend}`);
-      }
-      const lossLegend = await page.getByTestId("progress-loss-chart").locator(".u-label")
-        .allInnerTexts();
-      assert.ok(!lossLegend.includes("restricted_loss"), "modular's measures are left out");
-      await page.getByTestId("progress").screenshot({ path: `${SHOTS}oocl_progress.png` });
-
-      // The checkpoint slider to its first step (20): every view follows.
-      await page.getByTestId("checkpoint-slider").fill("0");
-      await page.getByText(`attention · example #${link} at step 20`).waitFor();
-      assert.equal(await attr(page, "analysis-step", "data-step"), "20");
-      await page.getByText("token and alias embeddings · step 20").waitFor();
-      assert.ok(await aliasesShow(first), `step 20's alias cosines ${await aliasValues()}`);
-      await page.screenshot({ path: `${SHOTS}oocl_step20.png`, fullPage: true });
-      assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      await server.close({ graceMs: 0 });
-      await Deno.remove(runs, { recursive: true });
     }
+
+    // Hovering table 1's (2, 3) names it and its alias twin at the same place in table 2.
+    const [hx, hy] = [2, 3];
+    const h = hx * P + hy;
+    const centre = (r: number, c: number) => ({ x: c * CELL + CELL / 2, y: r * CELL + CELL / 2 });
+    await page.getByTestId("example-table-table1").hover({ position: centre(hx, hy) });
+    const readout = page.getByTestId("example-readout");
+    const twinLine = `#${h} table1 (${hx}, ${hy}) → ${label(index.targets[h]!)}, ${
+      splitName(h)
+    } · alias (x'${hx}, x'${hy}) → ${label(index.targets[h + PP]!)}, ${splitName(h + PP)}`;
+    await until(
+      `the readout of #${h}`,
+      async () => (await readout.innerText()).startsWith(`#${h} `),
+    );
+    const [shown, loss] = (await readout.innerText()).split(" · loss ");
+    assert.equal(shown, twinLine);
+    assert.ok(shownAs(Number(loss), last.example_loss[h]!), `loss ${loss}`);
+    assert.equal(label(index.targets[h + PP]!), `x'${index.targets[h]}`);
+    await page.getByTestId("example-grid").screenshot({ path: `${SHOTS}oocl_examples.png` });
+
+    // Aliases: p cosines of the shown step, as written to 3 digits; the twin counts from the
+    // split (held-out cells whose twin in the other table trained) with their accuracies.
+    const aliasValues = async () =>
+      (await page.getByTestId("alias-bars").locator("rect title").allTextContents())
+        .map((s) => Number(s.split(": ")[1]));
+    const aliasesShow = async (r: CheckpointReport) => {
+      const shown = await aliasValues();
+      return shown.length === P && shown.every((v, i) => shownAs(v, r.oocl!.alias_cosine[i]!));
+    };
+    assert.equal(await attr(page, "alias-bars", "data-bars"), String(P));
+    assert.ok(await aliasesShow(last), `alias cosines ${await aliasValues()}`);
+    assert.ok(!(await aliasesShow(first)), "step 20's cosines differ at 3 digits");
+    await page.getByText("token and alias embeddings · step 40").waitFor();
+    const twins = [0, PP].map((from) => {
+      const twin = from === 0 ? PP : -PP;
+      return Array.from({ length: PP }, (_, c) => from + c)
+        .filter((i) => index.split[i] === 1 && index.split[i + twin] === 0).length;
+    });
+    assert.deepEqual(last.oocl!.twin.map((t) => t.n), twins);
+    const twinText = await page.getByTestId("twin-acc").innerText();
+    const parsed = [...twinText.matchAll(/table (\d): (\d+) held-out[^,]*, accuracy (\S+)/g)];
+    const counts = [[1, twins[0]], [2, twins[1]]]; // [table, n]
+    assert.deepEqual(parsed.map((m) => [Number(m[1]), Number(m[2])]), counts);
+    parsed.forEach((m, k) => assert.ok(shownAs(Number(m[3]), last.oocl!.twin[k]!.acc), m[0]));
+    await page.getByTestId("aliases").screenshot({ path: `${SHOTS}oocl_aliases.png` });
+
+    // A click on table 2's (4, 5) picks example p² + 4p + 5: the inspect views show its tokens.
+    const picked = PP + 4 * P + 5;
+    await page.getByTestId("example-table-table2").click({ position: centre(4, 5) });
+    await page.locator(`[data-testid="picked-example"][data-example="${picked}"]`).waitFor();
+    await page.getByText(`attention · example #${picked} at step 40`).waitFor();
+    const tokens = exampleTokens(picked).map(label);
+    assert.deepEqual(tokens, ["true", "x'4", "x'5", "="]);
+    const shownTokens = () => page.locator('[data-testid^="attention-token-"]').allInnerTexts();
+    assert.deepEqual(await shownTokens(), tokens);
+    for (let l = 0; l < index.n_layers; l++) {
+      for (let hd = 0; hd < index.n_heads; hd++) {
+        assert.equal(await attr(page, `attention-head-${l}-${hd}`, "data-rows"), "4");
+      }
+    }
+    await page.getByTestId("attention").screenshot({ path: `${SHOTS}oocl_attention.png` });
+    const dla = page.getByTestId("dla");
+    await dla.getByText(
+      `direct logit attribution to “${label(index.targets[picked]!)}” · example #${picked}`,
+    ).waitFor();
+    // parts per layer: the embeddings and biases, then each head (attention only: no MLP).
+    assert.ok(
+      Number(await attr(page, "dla-bars", "data-bars")) >= index.n_layers * index.n_heads,
+    );
+    await dla.screenshot({ path: `${SHOTS}oocl_dla.png` });
+    const patching = page.getByTestId("patching");
+    await patching.getByText(`clean #${picked} into corrupt`).waitFor();
+    assert.deepEqual(
+      [
+        await attr(page, "patching-resid_pre", "data-rows"),
+        await attr(page, "patching-resid_pre", "data-cols"),
+        await attr(page, "patching-head_out", "data-cols"),
+      ],
+      [index.n_layers, 4, index.n_heads].map(String),
+    );
+    const colLabels = patching.locator("figure").first().locator(".col-labels span");
+    assert.deepEqual(await colLabels.allInnerTexts(), tokens);
+    await patching.screenshot({ path: `${SHOTS}oocl_patching.png` });
+
+    // A link: [define, define, x'3, =] → 3.
+    const link = 2 * PP + P + 3;
+    await page.getByTestId("example-table-links").click({ position: centre(1, 3) });
+    await page.getByText(`attention · example #${link} at step 40`).waitFor();
+    assert.deepEqual(await shownTokens(), ["define", "define", "x'3", "="]);
+    assert.deepEqual(await shownTokens(), exampleTokens(link).map(label));
+    await dla.getByText(`direct logit attribution to “3” · example #${link}`).waitFor();
+    assert.equal(label(index.targets[link]!), "3");
+
+    // Progress: one point per analysed step; the fraction chart carries the oocl measures.
+    for (const chart of ["loss", "weights", "fraction"]) {
+      assert.equal(await attr(page, `progress-${chart}-chart`, "data-points"), "2");
+    }
+    const fraction = page.getByTestId("progress-fraction-chart");
+    assert.equal(await fraction.locator(".u-title").innerText(), "accuracy, alias cosine");
+    const legend = await fraction.locator(".u-label").allInnerTexts();
+    for (const key of ["train_acc", "test_acc", "alias_alignment", "twin_acc"]) {
+      assert.ok(legend.includes(key), `${key} in ${legend}`);
+    }
+    const lossLegend = await page.getByTestId("progress-loss-chart").locator(".u-label")
+      .allInnerTexts();
+    assert.ok(!lossLegend.includes("restricted_loss"), "modular's measures are left out");
+    await page.getByTestId("progress").screenshot({ path: `${SHOTS}oocl_progress.png` });
+
+    // The checkpoint slider to its first step (20): every view follows.
+    await page.getByTestId("checkpoint-slider").fill("0");
+    await page.getByText(`attention · example #${link} at step 20`).waitFor();
+    assert.equal(await attr(page, "analysis-step", "data-step"), "20");
+    await page.getByText("token and alias embeddings · step 20").waitFor();
+    assert.ok(await aliasesShow(first), `step 20's alias cosines ${await aliasValues()}`);
+    await page.screenshot({ path: `${SHOTS}oocl_step20.png`, fullPage: true });
   },
-});
+);
