@@ -190,6 +190,45 @@ export async function stopRun(name: string): Promise<void> {
   await request(runPath(name, "stop"), { method: "POST" });
 }
 
+/** What `GET /api/runs/NAME/analyze` answers: the analysis this server started for the run. */
+export interface AnalyzeLog {
+  /** Whether `mechlab analyze` is still running. */
+  running: boolean;
+  /** Its exit code once it has ended, else null. */
+  code: number | null;
+  /** Its last lines of output. */
+  lines: string[];
+  /** Its last line on stderr: why it failed, in one line. */
+  error: string | null;
+}
+
+/**
+ * `POST /api/runs/NAME/analyze`: starts `mechlab analyze` on the run, as a child process of the
+ * server. An analysis of the run already running is an `ApiError` 409.
+ *
+ * @example
+ * ```ts
+ * import { startAnalyze } from "./api.ts";
+ * await startAnalyze("modular_add_23"); // { analyzing: "modular_add_23" }
+ * ```
+ */
+export function startAnalyze(name: string): Promise<{ analyzing: string }> {
+  return request(runPath(name, "analyze"), { method: "POST" });
+}
+
+/**
+ * `GET /api/runs/NAME/analyze`: where the analysis started by `startAnalyze` stands.
+ *
+ * @example
+ * ```ts
+ * import { getAnalyzeLog } from "./api.ts";
+ * const { running, error } = await getAnalyzeLog("modular_add_23");
+ * ```
+ */
+export function getAnalyzeLog(name: string): Promise<AnalyzeLog> {
+  return request(runPath(name, "analyze"));
+}
+
 /** What `subscribe` calls back with. */
 export interface EventHandlers {
   /** New lines of a run's metrics (after a replaced file, again from its first line). */

@@ -7,6 +7,13 @@
  *   `mechlab analyze --run runs/NAME` when the run was never analysed.
  * - `GET /api/runs/NAME/analysis?step=S`: `analysis/step_NNNNNN.json` (`CheckpointReport`).
  * - `GET /api/runs/NAME/inspect?step=S&example=I`: `InspectReport`, computed by `inspectExample`.
+ * - `POST /api/runs/NAME/analyze`: starts `mechlab analyze --run <the run's folder>` as a child
+ *   process (not on the server's thread, which a GPU wait would freeze); 202 `{ analyzing: NAME }`,
+ *   or 409 while an analysis of that run started here is alive. The analysis writes the final
+ *   checkpoint first and rewrites `index.json` after each, so `GET analysis` grows as it goes.
+ * - `GET /api/runs/NAME/analyze`: that analysis' process (`RunLog`: `running`, exit `code`, last
+ *   `lines`, and `error`, its last stderr line: the one-line reason when it failed); 404 if this
+ *   server started none for the run.
  *
  * A step or example that is not a whole number, or an example outside the task, is a 400; a step
  * with no checkpoint (or no analysis) a 404. Analysis files are sent as written, and only plain
@@ -20,7 +27,7 @@ import { reportFileName } from "../analysis/analyze_run.ts";
 import { inspectExample } from "../analysis/inspect.ts";
 import { openAnalysisRun } from "../analysis/run_data.ts";
 import { HttpError, json } from "./http.ts";
-import { findRun, type RunsApi } from "./runs_api.ts";
+import { checkName, findRun, type RunsApi } from "./runs_api.ts";
 
 /**
  * `GET /api/runs/NAME/analysis[?step=S]`: the analysis index, or one analysed step's report.
@@ -90,6 +97,45 @@ export async function runInspect(
     throw new HttpError(400, `example ${example}: the task has ${n} (0 to ${n - 1})`);
   }
   return json(200, await inspectExample(run, step, example));
+}
+
+/**
+ * `POST /api/runs/NAME/analyze`: starts `mechlab analyze --run PATH` for the run; 202
+ * `{ analyzing: NAME }`, 409 while one for it is alive.
+ *
+ * @example
+ * ```ts ignore
+ * (await launchAnalysis(api, "modular_add_23")).status; // 202
+ * (await launchAnalysis(api, "modular_add_23")).status; // throws HttpError 409 while it runs
+ * ```
+ */
+export async function launchAnalysis(api: RunsApi, name: string): Promise<Response> {
+  const path = (await findRun(api, name)).path;
+  // No await from this check to the launch: two presses at once start one analysis.
+  if (api.analyzer.running().has(name)) {
+    throw new HttpError(409, `run '${name}' is being analysed; wait for it to finish`);
+  }
+  try {
+    api.analyzer.launch(name, [`--run=${path}`]);
+  } catch (e) {
+    throw new HttpError(500, `cannot start mechlab analyze: ${(e as Error).message}`);
+  }
+  return json(202, { analyzing: name });
+}
+
+/**
+ * `GET /api/runs/NAME/analyze`: the process of the analysis this server last started for the run.
+ *
+ * @example
+ * ```ts ignore
+ * await analyzeLog(api, "modular_add_23").json(); // { running: false, code: 0, lines: [...], error: null }
+ * ```
+ */
+export function analyzeLog(api: RunsApi, name: string): Response {
+  checkName(name);
+  const log = api.analyzer.log(name);
+  if (log === undefined) throw new HttpError(404, `no analysis of run '${name}' started here`);
+  return json(200, log);
 }
 
 /** A query value that must be a whole number: decimal digits only, else a 400. */

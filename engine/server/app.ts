@@ -7,7 +7,7 @@
  * @module
  */
 
-import { runAnalysis, runInspect } from "./analysis_api.ts";
+import { analyzeLog, launchAnalysis, runAnalysis, runInspect } from "./analysis_api.ts";
 import { hasToken, hostAllowed, originAllowed, tokenCookie, tokenMatches } from "./auth.ts";
 import { errorResponse, HttpError, requestTarget } from "./http.ts";
 import {
@@ -22,21 +22,28 @@ import {
   stopRun,
 } from "./runs_api.ts";
 
+type RunHandler = (
+  api: RunsApi,
+  name: string,
+  query: URLSearchParams,
+) => Promise<Response> | Response;
+
 /**
- * The endpoints under `/api/runs/NAME/`, by their last segment; what varies within one (a step, an
- * example) is a query parameter (`analysis?step=S`, `inspect?step=S&example=I`).
+ * The endpoints under `/api/runs/NAME/`, by their last segment and method; what varies within one
+ * (a step, an example) is a query parameter (`analysis?step=S`, `inspect?step=S&example=I`).
  */
-const RUN_ENDPOINTS: Record<string, {
-  method: "GET" | "POST";
-  handle: (api: RunsApi, name: string, query: URLSearchParams) => Promise<Response> | Response;
-}> = {
-  config: { method: "GET", handle: (api, name) => runConfig(api, name) },
-  metrics: { method: "GET", handle: (api, name, q) => runMetrics(api, name, q.get("from")) },
-  checkpoints: { method: "GET", handle: (api, name) => runCheckpoints(api, name) },
-  log: { method: "GET", handle: (api, name) => runLog(api, name) },
-  stop: { method: "POST", handle: (api, name) => stopRun(api, name) },
-  analysis: { method: "GET", handle: (api, name, q) => runAnalysis(api, name, q.get("step")) },
-  inspect: { method: "GET", handle: (api, name, q) => runInspect(api, name, q) },
+const RUN_ENDPOINTS: Record<string, { GET?: RunHandler; POST?: RunHandler }> = {
+  config: { GET: (api, name) => runConfig(api, name) },
+  metrics: { GET: (api, name, q) => runMetrics(api, name, q.get("from")) },
+  checkpoints: { GET: (api, name) => runCheckpoints(api, name) },
+  log: { GET: (api, name) => runLog(api, name) },
+  stop: { POST: (api, name) => stopRun(api, name) },
+  analysis: { GET: (api, name, q) => runAnalysis(api, name, q.get("step")) },
+  analyze: {
+    GET: (api, name) => analyzeLog(api, name),
+    POST: (api, name) => launchAnalysis(api, name),
+  },
+  inspect: { GET: (api, name, q) => runInspect(api, name, q) },
 };
 
 /** The page: its HTML, script and style sheet. */
@@ -138,8 +145,8 @@ async function route(req: Request, options: AppOptions): Promise<Response> {
   if (resource === "runs" && name !== undefined && action !== undefined && extra.length === 0) {
     const endpoint = RUN_ENDPOINTS[action];
     if (endpoint !== undefined) {
-      allow(req, endpoint.method);
-      return await endpoint.handle(api, name, query);
+      const handle = endpoint[allow(req, ...Object.keys(endpoint)) as keyof typeof endpoint]!;
+      return await handle(api, name, query);
     }
   }
   throw new HttpError(404, `no endpoint ${req.method} /${segments.join("/")}`);

@@ -1,7 +1,8 @@
 /**
- * Runs started from the page, each a child process running `mechlab train`. Never on the
- * server's own thread: a GPU run waits on `mapAsync` and a CPU run computes for seconds at a time,
- * and either would freeze every request until it let go. A child also stops the way a run from the
+ * Runs started from the page, each a child process running `mechlab train` (and analyses, each
+ * `mechlab analyze`, by a second launcher). Never on the server's own thread: a GPU run waits on
+ * `mapAsync` and a CPU run computes for seconds at a time, and either would freeze every request
+ * until it let go. A child also stops the way a run from the
  * command line does: one SIGTERM ends it at its next evaluation with a final checkpoint, a second
  * one ends it at once.
  *
@@ -24,6 +25,8 @@ export interface RunLog {
   code: number | null;
   /** Its last lines of output, stdout and stderr together. */
   lines: string[];
+  /** Its last line on stderr (where a failed `mechlab` command says why, in one line), or null. */
+  error: string | null;
 }
 
 /** A program and its arguments. */
@@ -32,7 +35,7 @@ export interface ProgramLine {
   args: string[];
 }
 
-/** Where the running program came from: what `trainCommand` needs to start itself again. */
+/** Where the running program came from: what `mechlabCommand` needs to start itself again. */
 export interface Self {
   /** `Deno.execPath()`: deno, or the compiled executable. */
   execPath: string;
@@ -47,6 +50,7 @@ export interface Self {
 interface Child {
   process: Deno.ChildProcess;
   lines: string[];
+  error: string | null;
   code: number | null;
   stopping: boolean;
   /** Resolves once the process has ended and its output is read. */
@@ -79,8 +83,31 @@ export function isCompiled(
 }
 
 /**
- * The command line that runs `mechlab train ARGS` as this same program: the executable itself
- * when compiled, else deno running `main.ts` with every permission (as `deno task train` does).
+ * The command line that runs `mechlab ARGS` (a command and its flags) as this same program: the
+ * executable itself when compiled, else deno running `main.ts` with every permission (as
+ * `deno task start` does). Runs use it for `train`, analyses for `analyze`.
+ *
+ * @example
+ * ```ts
+ * import { mechlabCommand } from "./launcher.ts";
+ * const self = {
+ *   execPath: "/usr/bin/deno",
+ *   standalone: false,
+ *   moduleUrl: "file:///w/engine/server/launcher.ts",
+ *   mainPath: "/w/main.ts",
+ * };
+ * mechlabCommand(["analyze", "--run=/w/runs/r"], self); // { program: "/usr/bin/deno", args: ["run", "-A", "/w/main.ts", "analyze", "--run=/w/runs/r"] }
+ * const compiled = { ...self, execPath: "/opt/mechlab", standalone: true };
+ * mechlabCommand(["analyze", "--run=/w/runs/r"], compiled); // { program: "/opt/mechlab", args: ["analyze", "--run=/w/runs/r"] }
+ * ```
+ */
+export function mechlabCommand(args: string[], self: Self = thisProgram()): ProgramLine {
+  if (isCompiled(self)) return { program: self.execPath, args };
+  return { program: self.execPath, args: ["run", "-A", self.mainPath, ...args] };
+}
+
+/**
+ * The command line that runs `mechlab train ARGS` as this same program (see `mechlabCommand`).
  *
  * @example
  * ```ts
@@ -97,11 +124,10 @@ export function isCompiled(
  * ```
  */
 export function trainCommand(args: string[], self: Self = thisProgram()): ProgramLine {
-  if (isCompiled(self)) return { program: self.execPath, args: ["train", ...args] };
-  return { program: self.execPath, args: ["run", "-A", self.mainPath, "train", ...args] };
+  return mechlabCommand(["train", ...args], self);
 }
 
-/** This program, as `trainCommand` restarts it. */
+/** This program, as `mechlabCommand` restarts it. */
 function thisProgram(): Self {
   return {
     execPath: Deno.execPath(),
@@ -112,7 +138,8 @@ function thisProgram(): Self {
 }
 
 /**
- * The training processes this server started, by run name.
+ * The child processes this server started, by run name: training runs (`mechlab train`), or with
+ * a `command` of `mechlabCommand(["analyze", ...args])`, analyses.
  *
  * @example
  * ```ts ignore
@@ -151,8 +178,9 @@ export class Launcher {
   }
 
   /**
-   * Starts `mechlab train ARGS` for the run `name`; throws if the program cannot start, or if a
-   * run of that name is still alive (replacing it would leave a process no one can stop).
+   * Starts `mechlab train ARGS` (or this launcher's `command`) for the run `name`; throws if the
+   * program cannot start, or if a process of that name is still alive (replacing it would leave
+   * a process no one can stop).
    */
   launch(name: string, args: string[]): void {
     const alive = this.#children.get(name);
@@ -170,6 +198,7 @@ export class Launcher {
     const child: Child = {
       process: proc,
       lines,
+      error: null,
       code: null,
       stopping: false,
       done: Promise.resolve(),
@@ -178,7 +207,7 @@ export class Launcher {
       const [status] = await Promise.all([
         proc.status,
         keepLines(proc.stdout, lines),
-        keepLines(proc.stderr, lines),
+        keepLines(proc.stderr, lines, (line) => (child.error = line)),
       ]);
       child.code = status.code;
       this.#onExit(name);
@@ -205,7 +234,7 @@ export class Launcher {
   /** A run's process state and last lines, if this server started it. */
   log(name: string): RunLog | undefined {
     const c = this.#children.get(name);
-    return c && { running: c.code === null, code: c.code, lines: [...c.lines] };
+    return c && { running: c.code === null, code: c.code, lines: [...c.lines], error: c.error };
   }
 
   /**
@@ -242,11 +271,20 @@ export class Launcher {
   }
 }
 
-/** Reads a stream of output into `lines`, keeping the last 50 (each cut at 1000 characters). */
-async function keepLines(stream: ReadableStream<Uint8Array>, lines: string[]): Promise<void> {
+/**
+ * Reads a stream of output into `lines`, keeping the last 50 (each cut at 1000 characters), and
+ * tells `seen` of each line.
+ */
+async function keepLines(
+  stream: ReadableStream<Uint8Array>,
+  lines: string[],
+  seen: (line: string) => void = () => {},
+): Promise<void> {
   let partial = "";
-  const push = (line: string) => {
-    lines.push(line.length > MAX_LINE ? line.slice(0, MAX_LINE) + "…" : line);
+  const push = (text: string) => {
+    const line = text.length > MAX_LINE ? text.slice(0, MAX_LINE) + "…" : text;
+    lines.push(line);
+    seen(line);
     if (lines.length > KEEP_LINES) lines.splice(0, lines.length - KEEP_LINES);
   };
   try {

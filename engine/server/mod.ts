@@ -4,8 +4,8 @@
  * **What it serves.** The page (`/`, `/app.js`, `/app.css`, from `ui/bundle.gen.ts`, embedded in
  * the program) and a JSON API over the runs folder: the runs with their status and last metrics,
  * each run's config, metrics and checkpoints, the presets, a stream of server-sent events as runs
- * grow, and starting and stopping runs. The contract, endpoint by endpoint, is in `runs_api.ts`,
- * `events.ts` and `app.ts`.
+ * grow, starting and stopping runs, and starting `mechlab analyze` on a run. The contract,
+ * endpoint by endpoint, is in `runs_api.ts`, `analysis_api.ts`, `events.ts` and `app.ts`.
  *
  * **Security model.** It listens on 127.0.0.1 only, yet everything on this machine can reach that
  * address, browser pages included. So a request must name this server in `Host` (a rebound DNS
@@ -23,6 +23,7 @@
  * server answering, dies alone if it fails, stops on SIGTERM exactly as from the command line
  * (final checkpoint at the next evaluation), and writes the same run folder a command-line run
  * does, so the server watches every run the same way: by polling its files. (See `launcher.ts`.)
+ * An analysis started from the page is a child process (`mechlab analyze`) for the same reasons.
  *
  * @example
  * ```ts
@@ -48,7 +49,7 @@ import { type Assets, createHandler } from "./app.ts";
 import { newToken } from "./auth.ts";
 import { errorResponse } from "./http.ts";
 import { EventHub } from "./events.ts";
-import { Launcher } from "./launcher.ts";
+import { Launcher, mechlabCommand } from "./launcher.ts";
 import { RunIndex } from "./run_index.ts";
 
 /** How to start the server. */
@@ -100,6 +101,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   }
   const index = new RunIndex(runs);
   const launcher = new Launcher({ onExit: () => hub.poke() });
+  const analyzer = new Launcher({ command: (args) => mechlabCommand(["analyze", ...args]) });
   const hub: EventHub = new EventHub(index, () => launcher.running(), {
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });
@@ -109,7 +111,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     token,
     port: () => port,
     assets: options.assets ?? bundle,
-    api: { runs, index, launcher, hub, version: meta.version },
+    api: { runs, index, launcher, analyzer, hub, version: meta.version },
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -131,13 +133,17 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     port,
     close(closeOptions = {}) {
       if (closing !== undefined) {
-        if (closeOptions.graceMs === 0) launcher.hurry();
+        if (closeOptions.graceMs === 0) {
+          launcher.hurry();
+          analyzer.hurry();
+        }
         return closing;
       }
       closing = (async () => {
         hub.close(); // ends the event streams, which shutdown would otherwise wait for
         await server.shutdown();
-        await launcher.close(closeOptions.graceMs ?? 60_000);
+        const graceMs = closeOptions.graceMs ?? 60_000;
+        await Promise.all([launcher.close(graceMs), analyzer.close(graceMs)]);
       })();
       return closing;
     },

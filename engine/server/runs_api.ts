@@ -22,7 +22,10 @@ export interface RunsApi {
   /** The runs folder, absolute. */
   runs: string;
   index: RunIndex;
+  /** The training runs this server started (`mechlab train`). */
   launcher: Launcher;
+  /** The analyses this server started (`mechlab analyze`), by run name. */
+  analyzer: Launcher;
   hub: EventHub;
   /** mechlab's version, written into each new run's config. */
   version: string;
@@ -199,7 +202,7 @@ export function stopRun(api: RunsApi, name: string): Response {
  *
  * @example
  * ```ts ignore
- * await runLog(api, "modular_add_23").json(); // { running: false, code: 0, lines: [...] }
+ * await runLog(api, "modular_add_23").json(); // { running: false, code: 0, lines: [...], error: null }
  * ```
  */
 export function runLog(api: RunsApi, name: string): Response {
@@ -225,7 +228,17 @@ export async function findRun(api: RunsApi, name: string): Promise<RunEntry> {
   return run;
 }
 
-function checkName(name: string): void {
+/**
+ * A 400 unless `name` is a valid run name: for endpoints about a process rather than a folder.
+ *
+ * @example
+ * ```ts
+ * import { checkName } from "./runs_api.ts";
+ * checkName("modular_add_23"); // passes
+ * try { checkName(".."); } catch (e) { (e as { status: number }).status; } // 400
+ * ```
+ */
+export function checkName(name: string): void {
   try {
     validateRunName(name);
   } catch (e) {

@@ -2,7 +2,9 @@
 // trained and analysed here with the CLI: each view draws (counts and sizes checked against
 // analysis/index.json and the task's shape; the example grid's pixels against the split), a click
 // on the grid picks the example the inspect views show, the attention head and token hovers work,
-// and the checkpoint slider moves every view to another step. Screenshots of each view go to
+// and the checkpoint slider moves every view to another step. A run never analysed is analysed
+// from the page's button: its views appear with every checkpoint; a run that cannot be analysed
+// shows the command's error line. Screenshots of each view go to
 // tests/ui/screenshots/ for a person to look at.
 import * as assert from "node:assert/strict";
 import type { AnalysisIndex } from "../../engine/analysis/report.ts";
@@ -13,7 +15,10 @@ import { mechlab } from "../helpers.ts";
 const P = 23; // the smoke preset's modulus
 const CELL = Math.floor(360 / P); // the example grid's cell, as example_grid.tsx sizes it
 
-/** Trains and analyses the run `r` under `runs` as a person would; a run `bare` never analysed. */
+/**
+ * Trains and analyses the run `r` under `runs` as a person would; a run `bare` (a config only)
+ * and a copy `r2` of `r` (no analysis/), never analysed.
+ */
 async function analysedRun(runs: string): Promise<AnalysisIndex> {
   const train = await mechlab(
     "train",
@@ -29,6 +34,12 @@ async function analysedRun(runs: string): Promise<AnalysisIndex> {
   assert.equal(analyze.code, 0, analyze.err);
   await Deno.mkdir(`${runs}/bare`);
   await Deno.copyFile(`${runs}/r/config.json`, `${runs}/bare/config.json`);
+  await Deno.mkdir(`${runs}/r2/checkpoints`, { recursive: true });
+  for (const dir of ["", "/checkpoints"]) {
+    for await (const e of Deno.readDir(`${runs}/r${dir}`)) {
+      if (e.isFile) await Deno.copyFile(`${runs}/r${dir}/${e.name}`, `${runs}/r2${dir}/${e.name}`);
+    }
+  }
   return JSON.parse(await Deno.readTextFile(`${runs}/r/analysis/index.json`));
 }
 
@@ -46,7 +57,37 @@ browserTest(
       await page.getByTestId("analysis-problem").innerText(),
       /has not been analysed: run `mechlab analyze --run \S*bare`/,
     );
+    // Its button runs the command on the server, which fails: the page shows its one error line.
+    await page.getByTestId("analyze-run").click();
+    await page.getByTestId("analyze-error").waitFor();
+    assert.match(
+      await page.getByTestId("analyze-error").innerText(),
+      /^mechlab: run \S*bare has no checkpoints yet$/,
+    );
     await page.getByTestId("run-check-bare").uncheck();
+
+    // A trained run never analysed: the button analyses it, the views appear with every
+    // checkpoint analysed, and "analysing…" goes once the analysis has ended.
+    await page.getByTestId("run-check-r2").check();
+    await page.getByTestId("analysis-problem").filter({ hasText: "not been analysed" }).waitFor();
+    await page.getByTestId("analyze-run").click();
+    await page.getByTestId("analyze-status").filter({ hasText: "analysing…" }).waitFor();
+    await page.getByTestId("analysis-step").waitFor();
+    await page.getByTestId("analyze-status").waitFor({ state: "detached" });
+    const checkpoints = await page.evaluate(() =>
+      fetch("/api/runs/r2/checkpoints").then((r) => r.json())
+    );
+    const checkpointSteps = [...new Set(checkpoints.map((c: { step: number }) => c.step))];
+    const analysed = await page.evaluate(() =>
+      fetch("/api/runs/r2/analysis").then((r) => r.json())
+    );
+    assert.deepEqual(analysed.steps, checkpointSteps);
+    assert.deepEqual(checkpointSteps, [100, 200, 300, 400]);
+    assert.equal(await attr(page, "analysis-slider", "max"), String(index.steps.length - 1));
+    await page.getByText(`${index.steps.length} analysed checkpoints`).waitFor();
+    assert.equal(await attr(page, "analysis-step", "data-step"), "400");
+    assert.equal(await page.getByTestId("analyze-error").count(), 0);
+    await page.getByTestId("run-check-r2").uncheck();
 
     await page.getByTestId("run-check-r").check();
     await page.getByTestId("attention").waitFor(); // the default example, inspected at step 400

@@ -2,7 +2,7 @@
 /**
  * The analysis section of the page: the focused run's analysis at the slider's step, every view
  * that applies to its task, or the line that says why there is none (a run never analysed: the
- * command to run, then "look again"). Its head stays in view with a slider over the analysed
+ * command to run, "look again", and a button that runs it on the server). Its head stays in view with a slider over the analysed
  * steps, so the views can be scrubbed where they are.
  *
  * @module
@@ -10,6 +10,7 @@
 
 import { checkpointStep, focusedRun } from "../state.ts";
 import { Aliases } from "./aliases.tsx";
+import { AnalyzeButton, AnalyzeStatus } from "./analyze_button.tsx";
 import { Attention } from "./attention.tsx";
 import { Circles } from "./circles.tsx";
 import { Clusters } from "./clusters.tsx";
@@ -65,7 +66,8 @@ export function Analysis() {
           {analysisProblem.value || "loading…"}{" "}
           <button type="button" data-testid="analysis-reload" onClick={() => void reloadAnalysis()}>
             look again
-          </button>
+          </button>{" "}
+          {analysisProblem.value !== "" && <AnalyzeButton run={run} />}
         </p>
       );
     }
@@ -89,6 +91,7 @@ export function Analysis() {
           />
           <span class="hint">{index.steps.length} analysed checkpoints</span>
           <Status />
+          <AnalyzeStatus run={run} />
         </div>
         <Progress />
         <div class="analysis-grid">

@@ -8,7 +8,15 @@
  */
 
 import { batch, computed, effect, signal } from "@preact/signals";
-import { getAnalysis, getInspect, getStepReport } from "../api.ts";
+import {
+  type AnalyzeLog,
+  ApiError,
+  getAnalysis,
+  getAnalyzeLog,
+  getInspect,
+  getStepReport,
+  startAnalyze,
+} from "../api.ts";
 import { checkpointSteps } from "../checkpoint_step.ts";
 import { checkpoints, checkpointStep, focusedRun } from "../state.ts";
 import type { AnalysisIndex, CheckpointReport, InspectReport } from "../types.ts";
@@ -37,6 +45,16 @@ export const inspectReport = signal<InspectReport | null>(null);
 export const inspectProblem = signal("");
 /** Whether an inspect report is being computed for the wanted (step, example). */
 export const inspecting = signal(false);
+
+/** An analysis started from the page: still running, or ended with its error line ("" if none). */
+export interface AnalyzeJob {
+  running: boolean;
+  error: string;
+}
+/** The analyses started from this page, by run. */
+export const analyzeJobs = signal<Readonly<Record<string, AnalyzeJob>>>({});
+/** How often a running analysis is looked at: its index grows by one checkpoint at a time. */
+const FOLLOW_MS = 1000;
 
 const checkpointKey = computed(() => checkpointSteps(checkpoints.value).join());
 
@@ -106,6 +124,51 @@ export async function reloadAnalysis(): Promise<void> {
       pickedExample.value = index === null ? null : defaultExample(index);
     }
   });
+}
+
+/**
+ * Starts `mechlab analyze` on `run` (a child process of the server) and follows it until it ends:
+ * each second, its process state and then, if the run is focused, its index, so the views appear
+ * as soon as `index.json` exists and grow with it. A failed analysis leaves its error line in
+ * `analyzeJobs`. An analysis of the run already running (409: another tab started it) is followed.
+ *
+ * @example
+ * ```ts
+ * import { analyzeJobs, analyzeRun } from "./state.ts";
+ * await analyzeRun("modular_add_23");
+ * analyzeJobs.value["modular_add_23"]; // { running: false, error: "" }
+ * ```
+ */
+export async function analyzeRun(run: string): Promise<void> {
+  const set = (job: AnalyzeJob) => {
+    analyzeJobs.value = { ...analyzeJobs.value, [run]: job };
+  };
+  set({ running: true, error: "" });
+  try {
+    await startAnalyze(run);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 409)) {
+      return set({ running: false, error: message(e) });
+    }
+  }
+  while (true) {
+    await new Promise((r) => setTimeout(r, FOLLOW_MS));
+    let log: AnalyzeLog;
+    try {
+      log = await getAnalyzeLog(run);
+    } catch (e) {
+      return set({ running: false, error: message(e) });
+    }
+    // The index after the process state: once that says it ended, this index is the last one.
+    if (focusedRun.peek() === run) await reloadAnalysis();
+    if (!log.running) {
+      const failed = log.code !== 0;
+      return set({
+        running: false,
+        error: failed ? log.error ?? `mechlab analyze ended with code ${log.code}` : "",
+      });
+    }
+  }
 }
 
 /**
