@@ -24,10 +24,11 @@
  */
 
 import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../gpu/mod.ts";
+import { embeddingHooks } from "../model/cpu_forward.ts";
 import { buildGpuModel, type GpuModel } from "../model/gpu_model.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { flatten, paramLayout } from "../model/params.ts";
-import { repeat, slice, take, Tensor } from "../tensor/mod.ts";
+import { Tensor } from "../tensor/mod.ts";
 import { type EditPlan, editView, planEdit } from "./edit_plan.ts";
 import { copyRows, editDispatches, headResults, SpliceBuffers } from "./gpu_edits.ts";
 import { gpuEditRefusal, hookPoint, hookPoints, positionsOf } from "./hook_points.ts";
@@ -42,17 +43,8 @@ export interface GpuRunnerOptions {
   maxBatch?: number;
 }
 
-/**
- * The hooks the GPU model has no buffer for that are rows of the weights: `[B, T, D]` each, cached
- * from the tokens without running anything.
- */
-const FROM_WEIGHTS: Record<string, (weights: Map<string, Tensor>, tokens: Tensor) => Tensor> = {
-  hook_embed: (weights, tokens) => take(weights.get("embed.W_E")!, tokens),
-  hook_pos_embed: (weights, tokens) =>
-    repeat(slice(weights.get("pos_embed.W_pos")!, `:${tokens.shape[1]}`), "pos d -> batch pos d", {
-      batch: tokens.shape[0]!,
-    }),
-};
+/** The hooks the GPU model has no buffer for that are rows of the weights (`embeddingHooks`). */
+const FROM_WEIGHTS = ["hook_embed", "hook_pos_embed"] as const;
 
 /**
  * A hooked runner over the GPU model with `weights` (the layout's names), uploaded once.
@@ -105,9 +97,11 @@ export async function gpuRunner(
       throw new RangeError(`gpu runner: batch ${batch} exceeds maxBatch ${maxBatch}`);
     }
     const result = await runOn(gpu, call, { model: await modelFor(batch), W_O });
-    const ids = new Tensor(tokens, [batch, tokens.length / batch]);
-    for (const name of names.filter((n) => n in FROM_WEIGHTS)) {
-      result.cache.set(name, FROM_WEIGHTS[name]!(weights, ids).astype("f32"));
+    const asked = FROM_WEIGHTS.filter((n) => names.includes(n));
+    if (asked.length > 0) {
+      const ids = new Tensor(tokens, [batch, tokens.length / batch]);
+      const rows = embeddingHooks(weights.get("embed.W_E")!, weights.get("pos_embed.W_pos")!, ids);
+      for (const name of asked) result.cache.set(name, rows[name].astype("f32"));
     }
     return result;
   };

@@ -199,6 +199,36 @@ function recorder(hooks: Map<string, Tensor>, inner?: HookSite): HookSite {
   };
 }
 
+/**
+ * `hook_embed` (`W_E[tok]`) and `hook_pos_embed` (`W_pos[:T]` for every row) of `tokens`
+ * `[B, T]`, each `[B, T, D]`: rows of the weights, so the GPU runner, whose embedding kernel writes
+ * only their sum, takes them from here too.
+ *
+ * @example
+ * ```ts
+ * import { tensor } from "../tensor/mod.ts";
+ * import { embeddingHooks } from "./cpu_forward.ts";
+ * const W_E = tensor([0, 0, 1, 1, 2, 2], [3, 2]);
+ * const W_pos = tensor([10, 10, 20, 20], [2, 2]);
+ * const { hook_embed, hook_pos_embed } = embeddingHooks(W_E, W_pos, tensor([2, 1], [1, 2], "i32"));
+ * hook_embed.toNested(); // [[[2, 2], [1, 1]]]
+ * hook_pos_embed.toNested(); // [[[10, 10], [20, 20]]]
+ * ```
+ */
+export function embeddingHooks(
+  W_E: Tensor,
+  W_pos: Tensor,
+  tokens: Tensor,
+): { hook_embed: Tensor; hook_pos_embed: Tensor } {
+  const [B, T] = tokens.shape as [number, number];
+  return {
+    hook_embed: take(W_E, tokens), // [B, T, D]
+    hook_pos_embed: repeat(slice(W_pos, `:${T}`), "pos d_model -> batch pos d_model", {
+      batch: B,
+    }),
+  };
+}
+
 /** The forward pass, every hook through `site`. */
 function forward(
   cfg: ModelConfig,
@@ -208,18 +238,10 @@ function forward(
   site: HookSite,
 ): Omit<Trace, "hooks"> {
   const tokens = checkedTokens(cfg, ids, batch);
-  const [B, T] = tokens.shape as [number, number];
   const pass: Pass = { cfg, W, site, ln: new Map() };
-  const W_E = W("embed.W_E");
-  const W_pos = W("pos_embed.W_pos");
-  const embed = site.at(
-    "hook_embed",
-    take(W_E, new Tensor(ids, [B * T])).reshape([B, T, cfg.d_model]),
-  );
-  const pos = site.at(
-    "hook_pos_embed",
-    repeat(slice(W_pos, `:${T}`), "pos d_model -> batch pos d_model", { batch: B }),
-  );
+  const hooks = embeddingHooks(W("embed.W_E"), W("pos_embed.W_pos"), tokens);
+  const embed = site.at("hook_embed", hooks.hook_embed);
+  const pos = site.at("hook_pos_embed", hooks.hook_pos_embed);
   let resid = add(embed, pos); // [B, T, D]: W_E[tok] + W_pos[t], the same sum as embedForward
   for (let l = 0; l < cfg.n_layers; l++) resid = blockForward(pass, l, resid);
   const final = layerNorm(pass, "ln_final", resid);
