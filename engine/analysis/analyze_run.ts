@@ -10,6 +10,7 @@
  */
 
 import { join } from "node:path";
+import { exampleSplits } from "../data/mod.ts";
 import type { Gpu } from "../gpu/mod.ts";
 import { cpuRunner, gpuRunner, type HookedRunner } from "../hooks/mod.ts";
 import { writeFileAtomic } from "../runs/mod.ts";
@@ -129,13 +130,7 @@ function runnerFor(
 /** What does not change between checkpoints, with no checkpoint yet. */
 function indexOf(run: AnalysisRun): AnalysisIndex {
   const { task, config } = run;
-  const N = task.targets.length;
-  const split = new Array<number>(N).fill(-1);
-  const group = new Array<number>(N).fill(-1);
-  task.groups.forEach((g, gi) => {
-    for (const i of g.train) [split[i], group[i]] = [0, gi];
-    for (const i of g.test) [split[i], group[i]] = [1, gi];
-  });
+  const { split, group } = exampleSplits(task);
   return {
     run: run.name,
     task: task.task,
@@ -144,9 +139,9 @@ function indexOf(run: AnalysisRun): AnalysisIndex {
     n_heads: config.model.n_heads,
     n_ctx: task.n_ctx,
     vocab: task.vocab.labels,
-    examples: N,
-    split,
-    group,
+    examples: task.targets.length,
+    split: Array.from(split),
+    group: Array.from(group),
     groups: task.groups.map((g) => g.name),
     targets: Array.from(task.targets),
     steps: [],

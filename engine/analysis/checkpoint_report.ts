@@ -13,7 +13,7 @@ import { crossEntropyEval } from "../reference/mod.ts";
 import type { HookedRunner } from "../hooks/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { concat, slice, Tensor } from "../tensor/mod.ts";
-import type { TaskData } from "../data/mod.ts";
+import { exampleSplits, type TaskData } from "../data/mod.ts";
 import { headCircuits } from "./circuits.ts";
 import { dlaHookNames, logitAttribution } from "./decompose.ts";
 import { embeddingPca } from "./embedding.ts";
@@ -75,8 +75,7 @@ export async function analyzeCheckpoint(
   const { loss, correct } = crossEntropyEval(pass.logits, new Tensor(task.targets, [N]));
   const lossOf = loss.data as Float64Array;
   const correctOf = correct.data as Float64Array;
-  const train = concatIndices(task.groups.map((g) => g.train));
-  const test = concatIndices(task.groups.map((g) => g.test));
+  const { train, test } = exampleSplits(task);
   const progress: ProgressRow = {
     step,
     train_loss: meanAt(lossOf, train)!, // every task trains on something
@@ -138,17 +137,6 @@ async function runTable(
     post: neurons ? concat(post, 0) : undefined,
     dlaError,
   };
-}
-
-/** The indices of every group, ascending. */
-function concatIndices(parts: Int32Array[]): Int32Array {
-  const all = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all.sort();
 }
 
 /** The mean of `values` at `indices`, or `null` when there are none (a run holding nothing out). */

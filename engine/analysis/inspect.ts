@@ -10,7 +10,7 @@
 import { cpuRunner } from "../hooks/mod.ts";
 import { crossEntropyEval } from "../reference/mod.ts";
 import { argmax, Tensor } from "../tensor/mod.ts";
-import type { TaskData } from "../data/mod.ts";
+import { exampleSplits, type TaskData } from "../data/mod.ts";
 import { dlaHookNames, logitAttribution } from "./decompose.ts";
 import { lensHookNames, logitLens } from "./logit_lens.ts";
 import { logitDiffMetric, patchingSweep } from "./patching.ts";
@@ -133,11 +133,7 @@ export async function inspectExample(
  */
 export function corruptPartner(task: TaskData, example: number): number {
   const N = task.targets.length;
-  const groupOf = new Int32Array(N).fill(-1);
-  task.groups.forEach((g, gi) => {
-    for (const i of g.train) groupOf[i] = gi;
-    for (const i of g.test) groupOf[i] = gi;
-  });
+  const groupOf = exampleSplits(task).group;
   let fallback = -1;
   for (let k = 1; k < N; k++) {
     const j = (example + k) % N;

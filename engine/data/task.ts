@@ -135,3 +135,39 @@ export function checkDataSeed(data_seed: number): void {
     throw new RangeError(`--data-seed ${data_seed}: must be a safe integer`);
   }
 }
+
+/** Where each example of a task stands: what `exampleSplits` returns. */
+export interface ExampleSplits {
+  /** `[N]`: the index of the example's group in `task.groups`, -1 in none. */
+  group: Int32Array;
+  /** `[N]`: 0 train, 1 held out, -1 in no group. */
+  split: Int32Array;
+  /** Every group's train examples, ascending. */
+  train: Int32Array;
+  /** Every group's held-out examples, ascending. */
+  test: Int32Array;
+}
+
+/**
+ * Each example's group and split, and the train and held-out examples of all groups together.
+ *
+ * @example
+ * ```ts
+ * import { exampleSplits } from "./task.ts";
+ * import { modularTask } from "./modular.ts";
+ * const s = exampleSplits(modularTask({ op: "add", p: 5, frac_train: 0.4, data_seed: 0 }));
+ * [s.train.length, s.test.length]; // [10, 15]
+ * s.group.every((g) => g === 0); // true: one group, "all"
+ * ```
+ */
+export function exampleSplits(task: TaskData): ExampleSplits {
+  const N = task.targets.length;
+  const group = new Int32Array(N).fill(-1);
+  const split = new Int32Array(N).fill(-1);
+  task.groups.forEach((g, gi) => {
+    for (const i of g.train) [split[i], group[i]] = [0, gi];
+    for (const i of g.test) [split[i], group[i]] = [1, gi];
+  });
+  const where = (s: number) => Int32Array.from(split.keys()).filter((i) => split[i] === s);
+  return { group, split, train: where(0), test: where(1) };
+}

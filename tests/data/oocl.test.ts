@@ -6,6 +6,7 @@
 import * as assert from "node:assert/strict";
 import {
   DEFAULT_OOCL,
+  exampleSplits,
   type OoclOptions,
   ooclSpecialTokens,
   ooclTask,
@@ -266,4 +267,22 @@ Deno.test("every bad option is a one-line RangeError naming the flag", () => {
     errorOf(() => task({ p: 3, holdout1: 0.05, symmetric_holdout: true })), // round(0.3) of 6
     "--holdout1 0.05: holds out none of the 6 unordered pairs for p 3",
   );
+});
+
+Deno.test("exampleSplits: each example's group and split, as the groups list them", () => {
+  const p = 5;
+  const task = ooclTask({ ...DEFAULT_OOCL, p });
+  const { group, split, train, test } = exampleSplits(task);
+  assert.equal(group.length, task.targets.length);
+  // Table 1 at [0, p²), table 2 at [p², 2p²), the links after: the layout ooclTask documents.
+  for (let i = 0; i < task.targets.length; i++) {
+    assert.equal(group[i], i < p * p ? 0 : i < 2 * p * p ? 1 : 2, `group of ${i}`);
+    const g = task.groups[group[i]!]!;
+    assert.equal(split[i], g.train.includes(i) ? 0 : 1, `split of ${i}`);
+  }
+  assert.equal(split.slice(2 * p * p).every((s) => s === 0), true, "links always train");
+  const all = (part: "train" | "test") =>
+    task.groups.flatMap((g) => Array.from(g[part])).sort((a, b) => a - b);
+  assert.deepEqual(Array.from(train), all("train"));
+  assert.deepEqual(Array.from(test), all("test"));
 });
