@@ -22,7 +22,8 @@ import { cpuRunner, gpuRunner, type HookedRunner, type Intervention } from "../e
 import type { ModelConfig } from "../engine/model/config.ts";
 import { initParams, paramLayout, unflatten } from "../engine/model/params.ts";
 import type { Tensor } from "../engine/tensor/mod.ts";
-import { buildTask, resolveConfig } from "../engine/train/presets.ts";
+import { buildTask } from "../engine/data/mod.ts";
+import { resolveConfig } from "../engine/train/presets.ts";
 import { startRun } from "../engine/train/run.ts";
 
 /** Input pairs per sweep: a batch the size people patch over. */

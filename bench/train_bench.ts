@@ -11,7 +11,8 @@
 import meta from "../deno.json" with { type: "json" };
 import { requestGpu } from "../engine/gpu/mod.ts";
 import { type Overrides, resolveConfig } from "../engine/train/presets.ts";
-import { type Device, startRun } from "../engine/train/run.ts";
+import { startRun } from "../engine/train/run.ts";
+import type { Device } from "../engine/gpu/mod.ts";
 import { runPython } from "./timing.ts";
 
 /** Trains `preset` in a temporary folder: its wall time, and when test accuracy first reached `target`. */

@@ -6,7 +6,7 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import type { Device } from "../engine/train/run.ts";
+import type { Device } from "../engine/gpu/mod.ts";
 import { UsageError } from "./errors.ts";
 
 /**

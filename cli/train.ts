@@ -8,17 +8,16 @@
  */
 
 import meta from "../deno.json" with { type: "json" };
+import { DEFAULT_TASKS } from "../engine/data/mod.ts";
 import { requestGpu } from "../engine/gpu/mod.ts";
 import {
-  DEFAULT_TASKS,
   defaultPreset,
   defaultRunName,
   type Overrides,
   PRESETS,
   resolveConfig,
-  type RunConfig,
 } from "../engine/train/presets.ts";
-import { freeRunName } from "../engine/runs/mod.ts";
+import { freeRunName, type RunConfig } from "../engine/runs/mod.ts";
 import { resumeRun, startRun } from "../engine/train/run.ts";
 import { parseDevice, parseFlags } from "./args.ts";
 import { UsageError } from "./errors.ts";

@@ -11,11 +11,10 @@
 
 import { join } from "node:path";
 import { exampleSplits } from "../data/mod.ts";
-import type { Gpu } from "../gpu/mod.ts";
+import { type Device, type Gpu, pickDevice } from "../gpu/mod.ts";
 import { cpuRunner, gpuRunner, type HookedRunner } from "../hooks/mod.ts";
 import { writeFileAtomic } from "../runs/mod.ts";
 import type { Tensor } from "../tensor/mod.ts";
-import { type Device, pickDevice } from "../train/run.ts";
 import { ANALYSIS_CHUNK, analyzeCheckpoint } from "./checkpoint_report.ts";
 import { type AnalysisRun, checkpointWeights, openAnalysisRun, RunInputError } from "./run_data.ts";
 import type { AnalysisIndex, AnalysisSummary, CheckpointReport } from "./report.ts";

@@ -7,12 +7,16 @@
  */
 
 import { basename, resolve } from "node:path";
-import type { TaskData } from "../data/mod.ts";
+import { buildTask, type TaskData } from "../data/mod.ts";
 import { type ParamLayout, paramLayout, unflatten } from "../model/params.ts";
-import { openRunFolder, readSafetensorsMetadata, type RunFolder } from "../runs/mod.ts";
+import {
+  openRunFolder,
+  readCheckpointParams,
+  readSafetensorsMetadata,
+  type RunConfig,
+  type RunFolder,
+} from "../runs/mod.ts";
 import type { Tensor } from "../tensor/mod.ts";
-import { buildTask, type RunConfig } from "../train/presets.ts";
-import { readCheckpointParams } from "../train/run.ts";
 
 /**
  * What is wrong with a run as given (no folder, no config, no such checkpoint, a corrupt file): the

@@ -28,3 +28,4 @@
 export * from "./task.ts";
 export * from "./modular.ts";
 export * from "./oocl.ts";
+export * from "./task_config.ts";

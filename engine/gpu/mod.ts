@@ -23,3 +23,4 @@ export * from "./gpu_tensor.ts";
 export * from "./buffer_pool.ts";
 export * from "./shader.ts";
 export * from "./grid.ts";
+export * from "./pick_device.ts";

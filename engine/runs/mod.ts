@@ -21,3 +21,5 @@
 
 export * from "./safetensors.ts";
 export * from "./run_folder.ts";
+export * from "./run_config.ts";
+export * from "./checkpoint.ts";

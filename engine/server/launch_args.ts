@@ -14,9 +14,10 @@
  * @module
  */
 
-import type { Device } from "../train/run.ts";
-import { DEFAULT_TASKS, PRESETS, resolveConfig } from "../train/presets.ts";
-import type { Overrides, RunConfig } from "../train/presets.ts";
+import type { Device } from "../gpu/mod.ts";
+import { DEFAULT_TASKS } from "../data/mod.ts";
+import type { RunConfig } from "../runs/mod.ts";
+import { type Overrides, PRESETS, resolveConfig } from "../train/presets.ts";
 import { DEFAULT_MODEL } from "../model/config.ts";
 import { DEFAULT_TRAIN } from "../train/config.ts";
 import { validateRunName } from "../runs/mod.ts";

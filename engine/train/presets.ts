@@ -6,34 +6,15 @@
  */
 
 import {
-  DEFAULT_MODULAR,
-  DEFAULT_OOCL,
-  type ModularOptions,
-  modularTask,
-  type OoclOptions,
-  ooclTask,
-  type TaskData,
+  buildTask,
+  DEFAULT_TASKS,
+  type ModularTaskConfig,
+  type OoclTaskConfig,
+  type TaskConfig,
 } from "../data/mod.ts";
+import type { RunConfig } from "../runs/mod.ts";
 import { DEFAULT_MODEL, type ModelConfig, validateModelConfig } from "../model/config.ts";
 import { DEFAULT_TRAIN, type TrainConfig, validateTrainConfig } from "./config.ts";
-
-/** The modular-arithmetic task's settings: `modularTask`'s options, named. */
-export type ModularTaskConfig = { task: "modular" } & ModularOptions;
-
-/** The out-of-context task's settings: `ooclTask`'s options, named. */
-export type OoclTaskConfig = { task: "oocl" } & OoclOptions;
-
-/** Which task, and its settings. */
-export type TaskConfig = ModularTaskConfig | OoclTaskConfig;
-
-/** Everything a run is: saved as `config.json`, read back by `--resume`. */
-export interface RunConfig {
-  mechlab_version: string;
-  preset: PresetName;
-  task: TaskConfig;
-  model: ModelConfig;
-  train: TrainConfig;
-}
 
 /** What flags can change: any field of each part. */
 export interface Overrides {
@@ -41,12 +22,6 @@ export interface Overrides {
   model?: Partial<ModelConfig>;
   train?: Partial<TrainConfig>;
 }
-
-/** The tasks' defaults. */
-export const DEFAULT_TASKS = {
-  modular: { task: "modular", ...DEFAULT_MODULAR } as ModularTaskConfig,
-  oocl: { task: "oocl", ...DEFAULT_OOCL } as OoclTaskConfig,
-};
 
 /** A named starting point; `why` is printed when the preset is chosen for the user. */
 interface Preset {
@@ -168,19 +143,6 @@ export function resolveConfig(
   const train: TrainConfig = { ...DEFAULT_TRAIN, ...base.train, ...overrides.train };
   validateTrainConfig(train);
   return { mechlab_version: version, preset: preset as PresetName, task, model, train };
-}
-
-/**
- * The task's data from its config (one-line `RangeError`s on bad settings).
- *
- * @example
- * ```ts
- * import { buildTask, DEFAULT_TASKS } from "./presets.ts";
- * buildTask({ ...DEFAULT_TASKS.modular, p: 7 }).vocab.d_vocab; // 8
- * ```
- */
-export function buildTask(task: TaskConfig): TaskData {
-  return task.task === "modular" ? modularTask(task) : ooclTask(task);
 }
 
 /**

@@ -7,28 +7,22 @@
  */
 
 import { dirname, join } from "node:path";
-import { type Gpu, requestGpu } from "../gpu/mod.ts";
+import { type Device, pickDevice } from "../gpu/mod.ts";
 import { initParams, type ParamLayout, paramLayout, unflatten } from "../model/params.ts";
 import {
   createRunFolder,
   openRunFolder,
+  readCheckpointParams,
   readSafetensors,
+  type RunConfig,
   type RunFolder,
   writeSafetensorsAtomic,
 } from "../runs/mod.ts";
 import { Tensor } from "../tensor/mod.ts";
 import { trainOnCpu } from "./cpu_trainer.ts";
 import { trainOnGpu } from "./gpu_trainer.ts";
-import type { TaskData } from "../data/mod.ts";
-import { buildTask, type RunConfig } from "./presets.ts";
+import { buildTask, type TaskData } from "../data/mod.ts";
 import { freshState, type TrainState } from "./state.ts";
-
-/**
- * Where a run trains: `auto` takes a hardware GPU if there is one, else the CPU. A software adapter
- * (lavapipe) only emulates a GPU on the same cores, and the CPU path beat it on a 2-core machine
- * (smoke preset: 32 against 49 ms per step); `gpu` still asks for it.
- */
-export type Device = "auto" | "gpu" | "cpu";
 
 /** How a run is started and watched. */
 export interface RunOptions {
@@ -47,30 +41,6 @@ const OPTIMIZER_FILE = "optimizer.safetensors";
 /** Where the optimizer state lives: beside the checkpoints. */
 function optimizerPath(folder: RunFolder): string {
   return join(dirname(folder.finalPath()), OPTIMIZER_FILE);
-}
-
-/**
- * The GPU to compute on, or undefined for the CPU, as `device` asks (training and analysis alike).
- *
- * @example
- * ```ts
- * import { pickDevice } from "./run.ts";
- * const gpu = await pickDevice("cpu"); // undefined: the float64 CPU path
- * ```
- */
-export async function pickDevice(device: Device): Promise<Gpu | undefined> {
-  if (device === "cpu") return undefined;
-  try {
-    const gpu = await requestGpu();
-    if (device === "auto" && gpu.adapter.isFallback) {
-      gpu.destroy();
-      return undefined;
-    }
-    return gpu;
-  } catch (e) {
-    if (device === "gpu") throw e;
-    return undefined;
-  }
 }
 
 /** Writes a checkpoint: TransformerLens-named weights, the config in `__metadata__`, atomically. */
@@ -97,31 +67,6 @@ async function saveCheckpoint(
     v: new Tensor(state.v, [P]),
     state: new Tensor(state.optimizer, [state.optimizer.length]),
   }, { step: String(state.step) });
-}
-
-/**
- * The flat weights (in `layout`) of the checkpoint at `path`, and the step it records; a missing
- * weight or a wrong shape is a one-line error naming it.
- *
- * @example
- * ```ts ignore
- * const { step, params } = await readCheckpointParams("runs/smoke/checkpoints/final.safetensors", layout);
- * ```
- */
-export async function readCheckpointParams(
-  path: string,
-  layout: ParamLayout,
-): Promise<{ step: number; params: Float32Array }> {
-  const weights = await readSafetensors(path);
-  const params = new Float32Array(layout.size);
-  for (const spec of layout.specs) {
-    const t = weights.tensors.get(spec.name);
-    if (t === undefined || t.shape.join() !== spec.shape.join()) {
-      throw new Error(`checkpoint ${path} lacks ${spec.name} [${spec.shape}]`);
-    }
-    params.set(t.data, spec.offset);
-  }
-  return { step: Number(weights.metadata.step), params };
 }
 
 /** The state saved at the optimizer file's step, read back for `--resume`. */

@@ -5,8 +5,11 @@ import * as assert from "node:assert/strict";
 import { sharedGpu } from "../../engine/gpu/mod.ts";
 import { paramLayout } from "../../engine/model/params.ts";
 import { openRunFolder, readSafetensors } from "../../engine/runs/mod.ts";
-import { buildTask, resolveConfig, type RunConfig } from "../../engine/train/presets.ts";
-import { type Device, resumeRun, startRun } from "../../engine/train/run.ts";
+import { buildTask } from "../../engine/data/mod.ts";
+import type { Device } from "../../engine/gpu/mod.ts";
+import type { RunConfig } from "../../engine/runs/mod.ts";
+import { resolveConfig } from "../../engine/train/presets.ts";
+import { resumeRun, startRun } from "../../engine/train/run.ts";
 import { withTempDir } from "../helpers.ts";
 
 const gpu = await sharedGpu();

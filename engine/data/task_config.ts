@@ -1,0 +1,38 @@
+/**
+ * A task as a run's config names it (`{"task": "modular", "p": 113, ...}`), its defaults, and the
+ * task's data built from it: what training, analysis and the server all start from.
+ *
+ * @module
+ */
+
+import { DEFAULT_MODULAR, type ModularOptions, modularTask } from "./modular.ts";
+import { DEFAULT_OOCL, type OoclOptions, ooclTask } from "./oocl.ts";
+import type { TaskData } from "./task.ts";
+
+/** The modular-arithmetic task's settings: `modularTask`'s options, named. */
+export type ModularTaskConfig = { task: "modular" } & ModularOptions;
+
+/** The out-of-context task's settings: `ooclTask`'s options, named. */
+export type OoclTaskConfig = { task: "oocl" } & OoclOptions;
+
+/** Which task, and its settings. */
+export type TaskConfig = ModularTaskConfig | OoclTaskConfig;
+
+/** The tasks' defaults. */
+export const DEFAULT_TASKS = {
+  modular: { task: "modular", ...DEFAULT_MODULAR } as ModularTaskConfig,
+  oocl: { task: "oocl", ...DEFAULT_OOCL } as OoclTaskConfig,
+};
+
+/**
+ * The task's data from its config (one-line `RangeError`s on bad settings).
+ *
+ * @example
+ * ```ts
+ * import { buildTask, DEFAULT_TASKS } from "./task_config.ts";
+ * buildTask({ ...DEFAULT_TASKS.modular, p: 7 }).vocab.d_vocab; // 8
+ * ```
+ */
+export function buildTask(task: TaskConfig): TaskData {
+  return task.task === "modular" ? modularTask(task) : ooclTask(task);
+}
