@@ -99,9 +99,11 @@ export function evalBatch(task: TaskData): { batch: Batch; segments: Segment[] }
 
 /**
  * Metrics from per-segment sums of loss and correct (`[G, 2]`, as `segment_sums` writes them).
- * One group ("all"): `train/loss`, `train/acc`, `test/loss`, `test/acc`. Several: per group
- * `train/loss_NAME`, `test/acc_NAME`, ..., with `train/loss` the training objective Σ k · mean
- * and the pooled `train/acc`, `test/loss`, `test/acc`.
+ * `train/loss`, `train/acc`, `test/loss`, `test/acc` are always pooled: the mean over every train
+ * (test) example, whatever its group, as `analyze` computes them, so a loss means one thing in
+ * the runs table, the curves and the progress view. Several groups add per group
+ * `train/loss_NAME`, `test/acc_NAME`, ..., and `train/objective`, the loss the optimiser
+ * minimises: Σ_g k_g · (mean loss over g's train examples).
  *
  * @example
  * ```ts
@@ -135,9 +137,10 @@ export function segmentMetrics(
   for (const split of ["train", "test"] as const) {
     const [loss, correct, n] = pooled[split];
     if (n! === 0) continue;
-    out[`${split}/loss`] = split === "train" ? objective : loss! / n!;
+    out[`${split}/loss`] = loss! / n!;
     out[`${split}/acc`] = correct! / n!;
   }
+  if (!single) out["train/objective"] = objective;
   return out;
 }
 

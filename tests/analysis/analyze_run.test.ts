@@ -13,6 +13,8 @@ import type {
 import { corruptPartner, inspectExample } from "../../engine/analysis/inspect.ts";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import { checkpointWeights, openAnalysisRun } from "../../engine/analysis/run_data.ts";
+import { RunIndex, summarize } from "../../engine/server/run_index.ts";
+import { cellValue } from "../../ui/runs_rows.ts";
 import { listDir, mechlab, withTempDir } from "../helpers.ts";
 
 /** Relative closeness: the analysis files keep 6 significant digits. */
@@ -168,12 +170,27 @@ Deno.test("analyze: an oocl run, its pooled losses the trainer's, twins counted 
     const index = await readAnalysis<AnalysisIndex>(run, "index.json");
     assert.deepEqual(index.groups, ["table1", "table2", "links"]);
     assert.deepEqual(index.steps, [10, 20]);
-    // train/loss in metrics.jsonl is the objective Σ k · mean; the pooled figures compare.
+    // Every loss is pooled (the mean over the split's examples, whatever their group): the
+    // trainer's lines, analyze's progress rows and the runs table's cells are one number.
     await assertTrainerAgrees(run, index, [
+      ["train_loss", "train/loss"],
       ["test_loss", "test/loss"],
       ["test_acc", "test/acc"],
       ["train_acc", "train/acc"],
     ]);
+    const [entry] = await new RunIndex(dir).scan();
+    const row = summarize(entry!, new Set());
+    const lastRow = index.progress.at(-1)!;
+    assertRel(cellValue(row, "train_loss") as number, lastRow.train_loss, "runs table train loss");
+    assertRel(cellValue(row, "test_loss") as number, lastRow.test_loss!, "runs table test loss");
+    // The objective the optimiser minimised is written beside it: Σ k_g · (group g's train mean).
+    const config = JSON.parse(await Deno.readTextFile(join(run, "config.json")));
+    const k = [config.task.k1, config.task.k2, config.task.k3];
+    const m = row.metrics as Record<string, number>;
+    const objective = ["table1", "table2", "links"]
+      .reduce((sum, g, i) => sum + k[i]! * m[`train/loss_${g}`]!, 0);
+    assertRel(m["train/objective"]!, objective, "train/objective");
+    assert.ok(Math.abs(m["train/objective"]! - m["train/loss"]!) > 1e-3, "objective ≠ pooled");
     const report = await readAnalysis<CheckpointReport>(run, "step_000020.json");
     assert.equal(report.oocl?.alias_cosine.length, p);
     assert.equal(report.modular, undefined);
