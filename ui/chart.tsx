@@ -20,6 +20,8 @@ export interface ChartProps {
   yLabel: string;
   /** A log y axis (loss) rather than a linear one from 0 to 1 (accuracy). */
   log: boolean;
+  /** A log step axis (the steps must be positive): the early steps spread out. */
+  logX?: boolean;
   /** The linear axis's range instead of 0 to 1 (a cosine that may be negative). */
   range?: [number, number];
   /** One entry per line, after the x series. */
@@ -30,6 +32,13 @@ export interface ChartProps {
 
 const HEIGHT = 320;
 
+/** A log axis's ticks (`log_axis.ts`): uPlot passes null for those it leaves unlabelled. */
+const LOG_AXIS = {
+  splits: (_u: uPlot, _i: number, min: number, max: number) => logTicks(min, max),
+  values: (_u: uPlot, ticks: (number | null)[]) =>
+    ticks.map((v) => v === null ? "" : formatTick(v)),
+};
+
 function options(props: ChartProps, width: number): uPlot.Options {
   return {
     title: props.title,
@@ -37,23 +46,16 @@ function options(props: ChartProps, width: number): uPlot.Options {
     height: HEIGHT,
     // Step is a count, not a time; accuracy keeps its whole 0..1 range so runs compare at a glance.
     scales: {
-      x: { time: false },
+      x: props.logX ? { time: false, distr: 3, log: 10 } : { time: false },
       y: props.log ? { distr: 3, log: 10 } : { range: props.range ?? [0, 1] },
     },
     axes: [
-      { label: "step" },
+      { label: props.logX ? "step (log)" : "step", ...(props.logX ? LOG_AXIS : {}) },
       {
         label: props.yLabel,
         size: 60,
         space: 24, // px between labels: room for every second decade of a grokking run's loss
-        ...(props.log
-          ? {
-            splits: (_u: uPlot, _i: number, min: number, max: number) => logTicks(min, max),
-            // uPlot passes null for ticks it leaves unlabelled for lack of room.
-            values: (_u: uPlot, ticks: (number | null)[]) =>
-              ticks.map((v) => v === null ? "" : formatTick(v)),
-          }
-          : {}),
+        ...(props.log ? LOG_AXIS : {}),
       },
     ],
     series: [{ label: "step" }, ...props.series],
@@ -65,6 +67,7 @@ function options(props: ChartProps, width: number): uPlot.Options {
 function shapeKey(props: ChartProps): string {
   return JSON.stringify([
     props.log,
+    props.logX,
     props.range,
     props.series.map((s) => [s.label, s.stroke, s.dash]),
   ]);
@@ -97,7 +100,7 @@ export function Chart(props: ChartProps) {
     plot.current?.destroy();
     plot.current = new uPlot(options(props, Math.max(el.clientWidth, 200)), props.data, el);
     shape.current = key;
-  }, [props.data, props.series, props.log]);
+  }, [props.data, props.series, props.log, props.logX]);
 
   useEffect(() => {
     const el = box.current!;

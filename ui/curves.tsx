@@ -1,17 +1,24 @@
 /// <reference lib="dom" />
 /**
  * The checked runs' curves on one step axis: loss (log y) and accuracy, train solid and test
- * dashed, one colour per run (per run and group for `oocl` runs' per-table keys). Redrawn as the
- * stream appends lines.
+ * dashed, one colour per run (per run and group for `oocl` runs' per-table keys), with the focused
+ * run's phases of grokking shaded and the checkpoint slider's step ruled; the step axis linear or
+ * log (the early steps, where a run memorises, spread out). Redrawn as the stream appends lines.
  *
  * @module
  */
 
-import { computed } from "@preact/signals";
+import { computed, signal } from "@preact/signals";
 import type uPlot from "uplot";
 import { Chart } from "./chart.tsx";
-import { type ChartData, chartData } from "./series.ts";
-import { metrics, selected } from "./state.ts";
+import { markerSeries, phaseSeries } from "./analysis/phase_bands.ts";
+import { phaseBands, stepMarker } from "./analysis/progress_series.ts";
+import { phases } from "./analysis/state.ts";
+import { type ChartData, chartData, positiveSteps } from "./series.ts";
+import { checkpointStep, metrics, selected } from "./state.ts";
+
+/** Whether the step axis is logarithmic (step 0 is then left out: a log axis cannot place it). */
+const logSteps = signal(false);
 
 // Tableau 10: distinct hues that stay apart on a white background.
 const PALETTE = [
@@ -33,8 +40,9 @@ const charted = computed(() =>
     return records === undefined ? [] : [{ name, records }];
   })
 );
-const loss = computed(() => chartData(charted.value, "loss"));
-const acc = computed(() => chartData(charted.value, "acc"));
+const shown = (d: ChartData) => (logSteps.value ? positiveSteps(d) : d);
+const loss = computed(() => shown(chartData(charted.value, "loss")));
+const acc = computed(() => shown(chartData(charted.value, "acc")));
 
 // One colour per (run, group), in the order they appear, so the same run keeps its colour in
 // both charts while runs are only added at the end.
@@ -50,7 +58,7 @@ const colours = computed(() => {
 });
 
 function seriesOf(d: ChartData): uPlot.Series[] {
-  return d.lines.map((l) => ({
+  const lines = d.lines.map((l) => ({
     label: `${l.run} ${l.key}`,
     stroke: colours.value.get(`${l.run}\u0000${l.group ?? ""}`)!,
     width: 1.5,
@@ -59,6 +67,7 @@ function seriesOf(d: ChartData): uPlot.Series[] {
     points: { show: false },
     value: (_u: uPlot, v: number | null) => v === null ? "—" : v.toPrecision(4),
   }));
+  return [...lines, ...phases.value.map((p) => phaseSeries(p.name)), markerSeries()];
 }
 
 function CurveChart(props: { data: ChartData; metric: "loss" | "acc" }) {
@@ -84,8 +93,14 @@ function CurveChart(props: { data: ChartData; metric: "loss" | "acc" }) {
       title={title}
       yLabel={props.metric === "loss" ? "loss (log)" : "accuracy"}
       log={props.metric === "loss"}
+      logX={logSteps.value}
       series={seriesOf(props.data)}
-      data={[props.data.steps, ...props.data.values]}
+      data={[
+        props.data.steps,
+        ...props.data.values,
+        ...phaseBands(props.data.steps, phases.value),
+        stepMarker(props.data.steps, checkpointStep.value),
+      ]}
     />
   );
 }
@@ -103,6 +118,15 @@ export function Curves() {
   return (
     <section class="curves">
       <h2>curves</h2>
+      <label class="hint">
+        <input
+          type="checkbox"
+          data-testid="log-steps"
+          checked={logSteps.value}
+          onChange={(e) => logSteps.value = e.currentTarget.checked}
+        />{" "}
+        log step axis
+      </label>
       <div class="charts">
         <CurveChart data={loss.value} metric="loss" />
         <CurveChart data={acc.value} metric="acc" />

@@ -199,3 +199,21 @@ export function chartData(
   }
   return { steps, lines, values };
 }
+
+/**
+ * The chart's data without its steps that a log step axis cannot place (step 0).
+ *
+ * @example
+ * ```ts
+ * import { positiveSteps } from "./series.ts";
+ * positiveSteps({ steps: [0, 50], lines: [], values: [[3, 1]] }).values; // [[1]]
+ * ```
+ */
+export function positiveSteps(d: ChartData): ChartData {
+  const keep = d.steps.flatMap((s, j) => (s > 0 ? [j] : []));
+  return {
+    steps: keep.map((j) => d.steps[j]!),
+    lines: d.lines,
+    values: d.values.map((row) => keep.map((j) => row[j]!)),
+  };
+}

@@ -71,12 +71,16 @@ export const PRESETS = {
    * the split: PyTorch's seed-598 split groks by step 1,600, its seed-1 split not in 3,000, and
    * ours (same seeds, another generator) not in 2,500. At 1e-2 this split and initialisation,
    * identical on every machine, reach test accuracy 0.95 at step 350.
+   *
+   * A checkpoint at every evaluation (50 steps): the run memorises by step 50 and its test loss
+   * falls from 10 to 0.02 between steps 50 and 350, so sparser checkpoints would miss grokking
+   * (at 500 every one was after it). 31 checkpoints of 220 kB; `analyze` takes 0.3 s each.
    */
   smoke: {
     why: "small enough to grok within minutes on a CPU or a software GPU adapter",
     task: { ...DEFAULT_TASKS.modular, p: 23, frac_train: 0.5, data_seed: 598 },
     model: { d_model: 64, n_heads: 4, d_head: 16, d_mlp: 256, initializer_range: 1 / 8 },
-    train: { steps: 1500, lr: 1e-2, warmup_steps: 0, eval_every: 50, checkpoint_every: 500 },
+    train: { steps: 1500, lr: 1e-2, warmup_steps: 0, eval_every: 50, checkpoint_every: 50 },
   },
 } satisfies Record<string, Preset>;
 

@@ -1,7 +1,7 @@
-// The phases of grokking read off progress rows: a run shaped like Nanda et al.'s (boundaries
+// The phases of grokking read off progress rows or metrics lines: a run shaped like Nanda et al.'s (boundaries
 // worked out by hand from the rules), and the runs that skip or never reach a phase.
 import * as assert from "node:assert/strict";
-import { grokkingPhases } from "../../ui/analysis/phases.ts";
+import { grokkingPhases, phaseRows, runPhases } from "../../ui/analysis/phases.ts";
 import type { ProgressRow } from "../../ui/types.ts";
 
 function rows(
@@ -75,4 +75,44 @@ Deno.test("phases: generalising as it memorises skips circuit formation", () => 
     { name: "memorisation", from: 0, to: 100 },
     { name: "cleanup", from: 100, to: 200 },
   ]);
+});
+
+Deno.test("phases: placed from a smoke run's metrics lines, every evaluation; none for oocl", () => {
+  // The smoke preset's first evaluations (p = 23, seed 598; train/acc, test/loss, test/acc as
+  // metrics.jsonl has them, rounded): memorised by 50, test accuracy past 0.5 at 150 (the loss
+  // 3.9 is not yet a tenth of its peak 10.1), 1 at 350.
+  const line = (step: number, trainAcc: number, testLoss: number, testAcc: number) => ({
+    step,
+    lr: 0.01,
+    "train/loss": 1 - trainAcc,
+    "train/acc": trainAcc,
+    "test/loss": testLoss,
+    "test/acc": testAcc,
+  });
+  const lines = [
+    line(0, 0.038, 3.21, 0.034),
+    line(50, 1, 10.06, 0.464),
+    line(100, 1, 5.58, 0.491),
+    line(150, 1, 3.91, 0.513),
+    line(200, 1, 2.0, 0.615),
+    line(250, 1, 0.68, 0.811),
+    line(300, 1, 0.147, 0.947),
+    line(350, 1, 0.0246, 1),
+    line(400, 1, 0.0026, 1),
+  ];
+  const expected = [
+    { name: "memorisation", from: 0, to: 50 },
+    { name: "circuit formation", from: 50, to: 150 },
+    { name: "cleanup", from: 150, to: 350 },
+  ];
+  assert.deepEqual(runPhases("modular", lines), expected);
+  assert.deepEqual(phaseRows(lines)[1], {
+    step: 50,
+    train_acc: 1,
+    test_loss: 10.06,
+    test_acc: 0.464,
+  });
+  assert.deepEqual(runPhases("oocl", lines), []);
+  // A line without a train accuracy (a run that logged only the loss) places nothing.
+  assert.deepEqual(phaseRows([{ step: 0, "train/loss": 1 }]), []);
 });

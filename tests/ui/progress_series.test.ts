@@ -2,6 +2,7 @@
 // phase bands as data (each phase's steps hold the step its band ends at) and the slider's rule.
 import * as assert from "node:assert/strict";
 import {
+  addSteps,
   phaseBands,
   PROGRESS_CHARTS,
   progressLines,
@@ -53,4 +54,17 @@ Deno.test("phaseBands: each phase's steps hold its end; the last phase includes 
 Deno.test("stepMarker: non-null only at the shown step", () => {
   assert.deepEqual(stepMarker([0, 100, 200], 200), [null, null, 1]);
   assert.deepEqual(stepMarker([0, 100], null), [null, null]);
+});
+
+Deno.test("addSteps: a phase boundary between analysed checkpoints gets its own step, null lines", () => {
+  const lines = { steps: [0, 100], lines: [{ key: "test_loss" as const, values: [2, 1] }] };
+  const more = addSteps(lines, [50, 100, 150]);
+  assert.deepEqual(more, {
+    steps: [0, 50, 100, 150],
+    lines: [{ key: "test_loss", values: [2, null, 1, null] }],
+  });
+  // The band of a phase 50–150 now has steps to start and end at.
+  assert.deepEqual(phaseBands(more.steps, [{ name: "cleanup", from: 50, to: 150 }]), [
+    [null, 150, 150, 150],
+  ]);
 });

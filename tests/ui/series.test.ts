@@ -9,6 +9,7 @@ import {
   mergeRecords,
   metricKeys,
   parseMetricKey,
+  positiveSteps,
 } from "../../ui/series.ts";
 import type { MetricsRecord } from "../../ui/types.ts";
 
@@ -157,4 +158,12 @@ Deno.test("applyRecords: a file sent again from its start replaces the lines hel
   // Live lines after the last held one are appended, as before.
   assert.deepEqual(applyRecords([r(0, 1)], [r(50, 1)]), [r(0, 1), r(50, 1)]);
   assert.deepEqual(applyRecords([], [r(0, 1)]), [r(0, 1)]);
+});
+
+Deno.test("positiveSteps: a log step axis drops step 0 from the steps and every line", () => {
+  const d = chartData([{
+    name: "a",
+    records: [{ step: 0, "train/loss": 3 }, { step: 50, "train/loss": 1 }],
+  }], "loss");
+  assert.deepEqual(positiveSteps(d), { steps: [50], lines: d.lines, values: [[1]] });
 });

@@ -1,23 +1,29 @@
 /**
- * The phases of grokking (Nanda et al. 2023, §5.1) read off a run's progress rows, for the bands of
- * the progress chart. The paper drew its boundaries by eye (memorisation 0–1.4k, circuit formation
- * 1.4k–9.4k, cleanup 9.4k–13.3k); these rules put them where its curves turn:
+ * The phases of grokking (Nanda et al. 2023, §5.1) read off a run's evaluations, for the bands of
+ * the curves and the progress chart. They are placed from the metrics lines (`phaseRows`: every
+ * evaluation, so they do not wait for `analyze` and are as fine as `eval_every`), and only for the
+ * grokking task: an out-of-context run has no such phases (`runPhases`). The paper drew its
+ * boundaries by eye (memorisation 0–1.4k, circuit formation 1.4k–9.4k, cleanup 9.4k–13.3k); these
+ * rules put them where its curves turn:
  *
- * 1. **Memorisation** runs from the first checkpoint until train accuracy first reaches 0.99: the
+ * 1. **Memorisation** runs from the first evaluation until train accuracy first reaches 0.99: the
  *    model has fit its training set (test loss peaks about there).
  * 2. **Circuit formation** runs from there until the cleanup starts: train accuracy stays at 1 and
  *    test loss stays high (within a decade of its peak) while the Fourier circuit grows.
- * 3. **Cleanup** starts at the first later checkpoint where test loss has fallen to a tenth of its
+ * 3. **Cleanup** starts at the first later evaluation where test loss has fallen to a tenth of its
  *    highest value since memorisation ended (the sharp fall: the slow drift of circuit formation
  *    stays within that decade) or test accuracy passes 0.5, whichever comes first, and ends when
- *    test accuracy first reaches 0.99 (the checkpoints after are in no phase).
+ *    test accuracy first reaches 0.99 (the evaluations after are in no phase).
  *
- * A phase not reached is absent; the last phase reached runs to the last checkpoint.
+ * A phase not reached is absent; the last phase reached runs to the last evaluation.
  *
  * @module
  */
 
-import type { ProgressRow } from "../types.ts";
+import type { MetricsRecord, ProgressRow } from "../types.ts";
+
+/** What the rules read of one evaluation. */
+export type PhaseRow = Pick<ProgressRow, "step" | "train_acc" | "test_loss" | "test_acc">;
 
 /** One phase as a step interval: the checkpoints with `from <= step < to` (`<= to` for the last). */
 export interface Phase {
@@ -47,7 +53,7 @@ export const PHASE_RULES: Readonly<PhaseRules> = Object.freeze({
 });
 
 /**
- * The phases of a run's progress rows (sorted by step here, so any order will do).
+ * The phases of a run's evaluations (sorted by step here, so any order will do).
  *
  * @example
  * ```ts
@@ -61,7 +67,7 @@ export const PHASE_RULES: Readonly<PhaseRules> = Object.freeze({
  * ```
  */
 export function grokkingPhases(
-  rows: readonly ProgressRow[],
+  rows: readonly PhaseRow[],
   rules: PhaseRules = PHASE_RULES,
 ): Phase[] {
   const r = [...rows].sort((a, b) => a.step - b.step);
@@ -90,4 +96,43 @@ export function grokkingPhases(
   const end = g < 0 ? last.step : r[g]!.step;
   out.push({ name: "cleanup", from: r[c]!.step, to: end });
   return out;
+}
+
+/**
+ * A run's metrics lines as the rows the rules read: `train/acc`, `test/loss`, `test/acc` (the
+ * pooled figures); lines without a train accuracy are left out.
+ *
+ * @example
+ * ```ts
+ * import { phaseRows } from "./phases.ts";
+ * phaseRows([{ step: 0, "train/acc": 0.1, "test/loss": 3, "test/acc": 0.1 }, { step: 5, lr: 0 }]);
+ * // [{ step: 0, train_acc: 0.1, test_loss: 3, test_acc: 0.1 }]
+ * ```
+ */
+export function phaseRows(records: readonly MetricsRecord[]): PhaseRow[] {
+  const num = (v: number | null | undefined) => typeof v === "number" ? v : null;
+  return records.flatMap((r) => {
+    const train_acc = num(r["train/acc"]);
+    if (train_acc === null) return [];
+    return [{
+      step: r.step,
+      train_acc,
+      test_loss: num(r["test/loss"]),
+      test_acc: num(r["test/acc"]),
+    }];
+  });
+}
+
+/**
+ * The phases of a run from its metrics lines; none for a task other than the grokking one
+ * (`modular`): the out-of-context experiment's curves have no memorisation-then-cleanup story.
+ *
+ * @example
+ * ```ts
+ * import { runPhases } from "./phases.ts";
+ * runPhases("oocl", [{ step: 0, "train/acc": 1, "test/loss": 1, "test/acc": 1 }]); // []
+ * ```
+ */
+export function runPhases(task: string | undefined, records: readonly MetricsRecord[]): Phase[] {
+  return task === "modular" ? grokkingPhases(phaseRows(records)) : [];
 }

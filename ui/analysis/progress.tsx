@@ -12,15 +12,15 @@ import { computed } from "@preact/signals";
 import type uPlot from "uplot";
 import { Chart } from "../chart.tsx";
 import { markerSeries, phaseSeries } from "./phase_bands.ts";
-import { grokkingPhases } from "./phases.ts";
 import {
+  addSteps,
   phaseBands,
   PROGRESS_CHARTS,
   type ProgressKey,
   progressLines,
   stepMarker,
 } from "./progress_series.ts";
-import { analysisIndex, shownStep } from "./state.ts";
+import { analysisIndex, phases, shownStep } from "./state.ts";
 
 const COLOURS: Record<ProgressKey, string> = {
   train_loss: "#1f77b4",
@@ -38,16 +38,19 @@ const COLOURS: Record<ProgressKey, string> = {
 };
 
 const rows = computed(() => analysisIndex.value?.progress ?? []);
-const phases = computed(() => grokkingPhases(rows.value));
 
 function ProgressChart(props: { chart: keyof typeof PROGRESS_CHARTS; title: string }) {
   const log = props.chart !== "fraction";
-  const { steps, lines } = progressLines(rows.value, PROGRESS_CHARTS[props.chart], log);
+  const { steps, lines } = addSteps(
+    progressLines(rows.value, PROGRESS_CHARTS[props.chart], log),
+    phases.value.flatMap((p) => [p.from, p.to]),
+  );
   const series: uPlot.Series[] = [
     ...lines.map((l) => ({
       label: l.key,
       stroke: COLOURS[l.key],
       width: 1.5,
+      spanGaps: true, // a phase's boundary between analysed checkpoints is a step with no value
       value: (_u: uPlot, v: number | null) => (v === null ? "—" : v.toPrecision(4)),
     })),
     ...phases.value.map((p) => phaseSeries(p.name)),
@@ -88,11 +91,14 @@ export function Progress() {
     <section class="analysis-view" data-testid="progress">
       <h3>progress measures</h3>
       <p class="hint" data-testid="progress-phases" data-phases={phases.value.length}>
-        {phases.value.length === 0
-          ? "no phases: no analysed checkpoints"
-          : phases.value.map((p) => `${p.name} ${p.from}–${p.to}`).join(" · ")}{" "}
-        (memorisation ends at train accuracy 0.99; cleanup starts when test loss falls tenfold from
-        its peak or test accuracy passes 0.5, and ends at test accuracy 0.99)
+        {analysisIndex.value?.task === "oocl"
+          ? "no phases of grokking: they are not defined for the out-of-context experiment"
+          : phases.value.length === 0
+          ? "no phases: no evaluations yet"
+          : `${phases.value.map((p) => `${p.name} ${p.from}–${p.to}`).join(" · ")} ` +
+            "(from the metrics lines: memorisation ends at train accuracy 0.99; cleanup starts " +
+            "when test loss falls tenfold from its peak or test accuracy passes 0.5, and ends at " +
+            "test accuracy 0.99)"}
       </p>
       <div class="charts">
         <ProgressChart chart="loss" title="loss" />

@@ -58,6 +58,29 @@ export function progressLines(
 }
 
 /**
+ * The lines with more steps on their axis (a phase's boundaries, placed from the metrics lines
+ * between analysed checkpoints), `null` there, so each band starts and ends where it should.
+ *
+ * @example
+ * ```ts
+ * import { addSteps } from "./progress_series.ts";
+ * addSteps({ steps: [0, 100], lines: [{ key: "test_loss", values: [2, 1] }] }, [50, 100]);
+ * // { steps: [0, 50, 100], lines: [{ key: "test_loss", values: [2, null, 1] }] }
+ * ```
+ */
+export function addSteps(lines: ProgressLines, extra: readonly number[]): ProgressLines {
+  const steps = [...new Set([...lines.steps, ...extra])].sort((a, b) => a - b);
+  const at = new Map(lines.steps.map((s, j) => [s, j]));
+  return {
+    steps,
+    lines: lines.lines.map((l) => ({
+      key: l.key,
+      values: steps.map((s) => (at.has(s) ? l.values[at.get(s)!]! : null)),
+    })),
+  };
+}
+
+/**
  * One line per phase for the band series: at each step of the phase, the step its band ends at;
  * `null` elsewhere. A band is drawn from its first non-null step to that value.
  *

@@ -18,10 +18,11 @@ import {
   startAnalyze,
 } from "../api.ts";
 import { checkpointSteps } from "../checkpoint_step.ts";
-import { checkpoints, checkpointStep, focusedRun } from "../state.ts";
+import { checkpoints, checkpointStep, focusedRun, metrics, runs } from "../state.ts";
 import type { AnalysisIndex, CheckpointReport, InspectReport } from "../types.ts";
 import { analysedStep, defaultExample } from "./grid.ts";
 import { latestLoader, type Loaded } from "./latest.ts";
+import { runPhases } from "./phases.ts";
 
 /** The focused run's analysis index; `null` while loading or when there is none. */
 export const analysisIndex = signal<AnalysisIndex | null>(null);
@@ -33,6 +34,13 @@ export const analysisProblem = signal("");
 export const shownStep = computed(() =>
   analysedStep(analysisIndex.value?.steps ?? [], checkpointStep.value)
 );
+/** The focused run's phases of grokking, from its metrics lines (none for an `oocl` run). */
+export const phases = computed(() => {
+  const run = focusedRun.value;
+  if (run === null) return [];
+  const task = runs.value.find((r) => r.name === run)?.task;
+  return runPhases(task, metrics.value[run] ?? []);
+});
 /** `analysis/step_NNNNNN.json` of `shownStep`. */
 export const stepReport = signal<CheckpointReport | null>(null);
 /** Why the step report failed to load, or "". */
