@@ -20,6 +20,7 @@ import { embeddingPca } from "./embedding.ts";
 import { modularMeasures } from "./modular_report.ts";
 import { ooclProgress, ooclReport } from "./oocl_measures.ts";
 import { sumSquaredWeights } from "./scalars.ts";
+import { tokenMaps } from "./token_maps.ts";
 import type { CheckpointReport, ProgressRow } from "./report.ts";
 
 /**
@@ -37,6 +38,8 @@ interface TablePass {
   logits: Tensor;
   /** `[N, M]` at the scored position, when the model has the paper's neurons. */
   post: Tensor | undefined;
+  /** Per layer, `[N, H, T, T]` `hook_pattern`, with the neurons (for the attention from `=`). */
+  patterns: Tensor[];
   /** The largest direct-logit-attribution error of any chunk. */
   dlaError: number;
 }
@@ -98,7 +101,7 @@ export async function analyzeCheckpoint(
       { ...inputs, targets: task.targets, train },
       at.lossFreqs ? { key_freqs: at.lossFreqs } : {},
     );
-    report.modular = measures.report;
+    report.modular = { ...measures.report, maps: tokenMaps(cfg, weights, pass.patterns) };
     Object.assign(progress, measures.progress);
   }
   if (task.task === "oocl") {
@@ -118,9 +121,13 @@ async function runTable(
 ): Promise<TablePass> {
   const N = task.targets.length;
   const T = task.n_ctx;
-  const names = [...dlaHookNames(cfg), ...(neurons ? [NEURONS] : [])];
+  const patternNames = neurons
+    ? Array.from({ length: cfg.n_layers }, (_, l) => `blocks.${l}.attn.hook_pattern`)
+    : [];
+  const names = [...dlaHookNames(cfg), ...(neurons ? [NEURONS] : []), ...patternNames];
   const logits: Tensor[] = [];
   const post: Tensor[] = [];
+  const patterns: Tensor[][] = patternNames.map(() => []);
   let dlaError = 0;
   for (let start = 0; start < N; start += ANALYSIS_CHUNK) {
     const end = Math.min(N, start + ANALYSIS_CHUNK);
@@ -131,10 +138,12 @@ async function runTable(
     dlaError = Math.max(dlaError, dla.error);
     logits.push(run.logits.astype("f64"));
     if (neurons) post.push(slice(run.cache.get(NEURONS)!, [null, -1]).astype("f64")); // [B, M]
+    patternNames.forEach((n, l) => patterns[l]!.push(run.cache.get(n)!.astype("f64")));
   }
   return {
     logits: concat(logits, 0),
     post: neurons ? concat(post, 0) : undefined,
+    patterns: patterns.map((chunks) => concat(chunks, 0)),
     dlaError,
   };
 }

@@ -113,6 +113,29 @@ export function fullOvCircuit(weights: Map<string, Tensor>, layer: number, head:
 }
 
 /**
+ * The full QK circuit `W_E · W_Q[h] · W_K[h]ᵀ · W_Eᵀ`, `[d_vocab, d_vocab]` (query token × key
+ * token), TransformerLens' `W_E @ QK @ W_E.T`: the attention score (before `1/sqrt(d_head)`) a
+ * query token puts on a key token through the embedding alone, without positional embeddings,
+ * LayerNorm or biases, as the field reads it. Multiplied through `d_head`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../model/config.ts";
+ * import { initParams, paramLayout, unflatten } from "../model/params.ts";
+ * import { fullQkCircuit } from "./circuits.ts";
+ * const cfg = { ...DEFAULT_MODEL, d_model: 8, d_head: 4, n_heads: 2, d_mlp: 16 };
+ * const weights = unflatten(paramLayout(cfg), initParams(cfg, paramLayout(cfg)));
+ * fullQkCircuit(weights, 0, 1).shape; // [114, 114]
+ * ```
+ */
+export function fullQkCircuit(weights: Map<string, Tensor>, layer: number, head: number): Tensor {
+  const W_Q = headWeight(weights, `blocks.${layer}.attn.W_Q`, head); // [D, E]
+  const W_K = headWeight(weights, `blocks.${layer}.attn.W_K`, head); // [D, E]
+  const W_E = readF64(weights, "embed.W_E"); // [V, D]
+  return matmul(matmul(W_E, W_Q), transpose(matmul(W_E, W_K)));
+}
+
+/**
  * The singular values of `A · Bᵀ` (`A`, `B` `[D, E]`), the first `min(D, E)`, without forming
  * the `[D, D]` product: with `A = U_a S_a Vh_a` and `B = U_b S_b Vh_b`, `U_a` and `U_b` have
  * orthonormal columns, so `A Bᵀ` has the singular values of the small core

@@ -132,6 +132,33 @@ export interface ModularReport {
   circles: { freq: number; cos: number[]; sin: number[] }[];
   /** A few neurons' activations (last position) over the p² inputs, `acts[x * p + y]`. */
   neurons: { neuron: number; freq: number; acts: number[] }[];
+  /** The heads' full circuits, the attention from `=` and the Fourier picture of W_E and W_U. */
+  maps?: TokenMaps;
+}
+
+/**
+ * Token-by-token maps of a `modular` checkpoint (`token_maps.ts`): flat, row-major, 4 significant
+ * digits.
+ */
+export interface TokenMaps {
+  /** V: the rows and columns of `qk`, the rows of `ov` (the tokens 0..p−1 and `=`). */
+  d_vocab: number;
+  /** D: the columns of `embed_fourier` and `unembed_fourier`. */
+  d_model: number;
+  heads: {
+    layer: number;
+    head: number;
+    /** `[V * V]`: the full QK circuit `W_E W_Q[h] W_K[h]ᵀ W_Eᵀ`, query token × key token. */
+    qk: number[];
+    /** `[V * p]`: the full OV circuit `W_E W_V[h] W_O[h] W_U`, input token × output logit. */
+    ov: number[];
+    /** `[p * p]`: the attention `=` pays to `x` at input (x, y), `eq_to_x[x * p + y]`. */
+    eq_to_x?: number[];
+  }[];
+  /** `[p * D]`: `fourierBasis(p) · W_E[:p]`, rows the constant, cos 1, sin 1, ... */
+  embed_fourier: number[];
+  /** `[p * D]`: `fourierBasis(p) · W_Uᵀ`, the unembedding's columns over the answers. */
+  unembed_fourier: number[];
 }
 
 /** The out-of-context task's measures at one checkpoint. */
