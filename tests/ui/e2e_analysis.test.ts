@@ -2,7 +2,10 @@
 // trained and analysed here with the CLI: each view draws (counts and sizes checked against
 // analysis/index.json and the task's shape; the example grid's pixels against the split), a click
 // on the grid picks the example the inspect views show, the attention head and token hovers work,
-// and the checkpoint slider moves every view to another step. A run never analysed is analysed
+// and the checkpoint slider moves every view to another step. The phases of grokking come from
+// the metrics lines onto the progress view and the curves (with the slider's step and a log step
+// axis); the token maps (full QK and OV circuits, attention from =, the Fourier picture of W_E and
+// W_U) draw every cell in its JSON value's colour. A run never analysed is analysed
 // from the page's button: its views appear with every checkpoint; a run that cannot be analysed
 // shows the command's error line. Screenshots of each view go to
 // tests/ui/screenshots/ for a person to look at.
@@ -10,6 +13,12 @@ import * as assert from "node:assert/strict";
 import type { AnalysisIndex } from "../../engine/analysis/report.ts";
 import { attr, browserTest, cellColours, SHOTS, until } from "./browser.ts";
 import { formatNumber } from "../../ui/runs_rows.ts";
+import {
+  colourAt,
+  type ColourScale,
+  divergingScale,
+  sequentialScale,
+} from "../../ui/analysis/colour_scale.ts";
 import { mechlab } from "../helpers.ts";
 
 const P = 23; // the smoke preset's modulus
@@ -93,15 +102,34 @@ browserTest(
     await page.getByTestId("attention").waitFor(); // the default example, inspected at step 400
     assert.equal(await attr(page, "analysis-step", "data-step"), "400");
 
-    // Progress: one point per analysed step on each chart, phases marked.
+    // Phases placed from the metrics lines (every 50 steps), on the progress view and the curves.
+    const phaseText = await page.getByTestId("progress-phases").innerText();
+    const bounds = [...phaseText.matchAll(/(\d+)–(\d+)/g)].flatMap((m) => [+m[1]!, +m[2]!]);
+    assert.ok(Number(await attr(page, "progress-phases", "data-phases")) >= 1);
+    assert.ok(bounds.some((b) => b % 100 !== 0), `a boundary between checkpoints: ${phaseText}`);
+    // Progress: a point per analysed step and per phase boundary on each chart.
+    const axis = new Set([...index.steps, ...bounds]);
     for (const chart of ["loss", "weights", "fraction"]) {
-      assert.equal(await attr(page, `progress-${chart}-chart`, "data-points"), "4");
+      assert.equal(await attr(page, `progress-${chart}-chart`, "data-points"), String(axis.size));
       assert.equal(
         await page.getByTestId(`progress-${chart}-chart`).locator("canvas").count(),
         1,
       );
     }
-    assert.ok(Number(await attr(page, "progress-phases", "data-phases")) >= 1);
+    // The curves: every metrics line (steps 0..400 by 50), the phases and the slider's step in
+    // the legend; a log step axis leaves step 0 out.
+    assert.equal(await attr(page, "loss-chart", "data-points"), "9");
+    const legend = await page.getByTestId("loss-chart").locator(".u-legend").innerText();
+    for (const name of ["memorisation", "cleanup", "checkpoint"]) {
+      assert.match(legend, new RegExp(name));
+    }
+    await page.getByTestId("log-steps").check();
+    await until(
+      "step 0 left out",
+      async () => (await attr(page, "loss-chart", "data-points")) === "8",
+    );
+    await page.locator("section.curves").screenshot({ path: `${SHOTS}analysis_curves_log.png` });
+    await page.getByTestId("log-steps").uncheck();
 
     // The example grid: p × p cells, each coloured by its split (train blue, test orange).
     const grid = "example-table-all";
@@ -273,6 +301,59 @@ browserTest(
     assert.ok(Math.abs(sigma / heads[0]!.qk_singular[0]! - 1) < 5e-3, read); // 3 digits written
     await page.getByTestId("head-circuits").screenshot({ path: `${SHOTS}analysis_circuits.png` });
 
+    // Token maps: the chosen head's full QK (V × V) and OV (V × p) circuits and attention from
+    // = (p × p), and W_E, W_Uᵀ in the Fourier basis (p × d_model): every cell drawn in the colour
+    // its JSON value has on the map's scale, hover reading the value out; another head's button
+    // shows its maps.
+    const maps = step400.modular.maps as {
+      d_vocab: number;
+      d_model: number;
+      heads: { qk: number[]; ov: number[]; eq_to_x: number[] }[];
+      embed_fourier: number[];
+      unembed_fourier: number[];
+    };
+    const V = index.vocab.length;
+    const checkMap = async (
+      testid: string,
+      [rows, cols]: [number, number],
+      values: number[],
+      scale: ColourScale,
+    ) => {
+      assert.deepEqual(
+        [await attr(page, testid, "data-rows"), await attr(page, testid, "data-cols")],
+        [String(rows), String(cols)],
+      );
+      const cell = Math.max(1, Math.floor(240 / Math.max(rows, cols))); // as token_maps.tsx
+      const drawn = await cellColours(page, testid, cell);
+      values.forEach((v, i) =>
+        assert.deepEqual(drawn[i], colourAt(scale, v), `${testid} cell ${i}`)
+      );
+    };
+    for (const h of [0, 2]) {
+      await page.getByTestId(`token-maps-head-${h}`).click();
+      await page.getByText(`L0H${h} QK: query × key token`).waitFor();
+      const m = maps.heads[h]!;
+      await checkMap("token-qk", [V, V], m.qk, divergingScale("", m.qk));
+      await checkMap("token-ov", [V, P], m.ov, divergingScale("", m.ov));
+      const attention = sequentialScale("", m.eq_to_x, { min: 0, max: 1 });
+      await checkMap("token-eq-attention", [P, P], m.eq_to_x, attention);
+    }
+    for (
+      const [testid, values] of [
+        ["embed-fourier-map", maps.embed_fourier],
+        ["unembed-fourier-map", maps.unembed_fourier],
+      ] as const
+    ) {
+      await checkMap(testid, [P, maps.d_model], values, divergingScale("", values));
+    }
+    // Hover (x, y) = (3, 5) of head 2's attention from =: 240 / 23 = 10 px cells.
+    await page.getByTestId("token-eq-attention").hover({ position: { x: 55, y: 35 } });
+    assert.equal(
+      await page.getByTestId("token-maps-readout").innerText(),
+      `L0H2 attention from = to x: x 3, y 5 = ${formatNumber(maps.heads[2]!.eq_to_x[3 * P + 5]!)}`,
+    );
+    await page.getByTestId("token-maps").screenshot({ path: `${SHOTS}analysis_token_maps.png` });
+
     // Embedding PCA: one point per token, axes titled with the report's explained fractions.
     const pca = step400.embedding_pca as { explained: number[]; coords: number[][] };
     assert.equal(pca.coords.length, index.vocab.length);
@@ -296,6 +377,7 @@ browserTest(
     await page.getByText("neurons by frequency · step 100").waitFor();
     await page.getByText("QK and OV circuits' singular values · step 100").waitFor();
     await page.getByText("embedding PCA · step 100").waitFor();
+    await page.getByText("full circuits and Fourier maps · step 100").waitFor();
     await page.screenshot({ path: `${SHOTS}analysis_step100.png`, fullPage: true });
   },
 );

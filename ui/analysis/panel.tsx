@@ -23,6 +23,7 @@ import { LogitLens } from "./logit_lens.tsx";
 import { Neurons } from "./neurons.tsx";
 import { Patching } from "./patching.tsx";
 import { Progress } from "./progress.tsx";
+import { TokenMaps } from "./token_maps.tsx";
 import {
   analysisIndex,
   analysisProblem,
@@ -109,6 +110,7 @@ export function Analysis() {
               <Clusters />
               <Circles />
               <Neurons />
+              <TokenMaps />
             </>
           )}
         </div>
