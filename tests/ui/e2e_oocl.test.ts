@@ -220,6 +220,13 @@ browserTest(
     const lossLegend = await page.getByTestId("progress-loss-chart").locator(".u-label")
       .allInnerTexts();
     assert.ok(!lossLegend.includes("restricted_loss"), "modular's measures are left out");
+    // No phases of grokking for the out-of-context experiment, here or on the curves.
+    assert.equal(await attr(page, "progress-phases", "data-phases"), "0");
+    assert.match(await page.getByTestId("progress-phases").innerText(), /^no phases of grokking/);
+    for (const chart of ["progress-loss-chart", "loss-chart"]) {
+      const labels = await page.getByTestId(chart).locator(".u-label").allInnerTexts();
+      assert.ok(!labels.some((l) => /memorisation|cleanup/.test(l)), `${chart}: ${labels}`);
+    }
     await page.getByTestId("progress").screenshot({ path: `${SHOTS}oocl_progress.png` });
 
     // The checkpoint slider to its first step (20): every view follows.
