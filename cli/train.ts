@@ -21,7 +21,7 @@ import {
 } from "../engine/train/presets.ts";
 import { freeRunName, type RunConfig } from "../engine/runs/mod.ts";
 import { resumeRun, startRun } from "../engine/train/run.ts";
-import { parseDevice, parseFlags } from "./args.ts";
+import { parseDevice, parseFlags, parseNumber } from "./args.ts";
 import { shownCommand } from "./self_command.ts";
 import { UsageError } from "./errors.ts";
 
@@ -163,11 +163,7 @@ function parseValue(flag: string, f: Flag, raw: string | boolean): unknown {
     if (f.key === "normalization_type") return raw === "none" || raw === "null" ? null : raw;
     return raw;
   }
-  const n = Number(raw);
-  if (raw === "" || !Number.isFinite(n) || (f.kind === "int" && !Number.isInteger(n))) {
-    throw new UsageError(`--${flag} ${raw}: not ${f.kind === "int" ? "an integer" : "a number"}`);
-  }
-  return n;
+  return parseNumber(`--${flag}`, raw as string, f.kind);
 }
 
 /** Flags into config overrides and run settings. */

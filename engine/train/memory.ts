@@ -47,6 +47,8 @@ export interface RunMemory {
   gpu: number;
   /** GPU path: the largest single GPU buffer, which WebGPU caps (0 on the CPU path). */
   largestBuffer: number;
+  /** What most of it is: the parameters (with gradients and moments) or the activations. */
+  mostly: "parameters" | "activations";
 }
 
 /** Floats of one row's forward activations: per layer, then the embedding and the logits. */
@@ -84,22 +86,21 @@ export function estimateRunBytes(
   const B = train.batch_size > 0 ? train.batch_size : trainRows;
   const rows = (count: number) => count * (T + 1) * 4; // tokens and a target, i32
   const examples = rows(task.targets.length) + rows(N) + rows(B);
+  const mostly = (params: number, activations: number) =>
+    params >= activations ? "parameters" as const : "activations" as const;
   if (device === "cpu") {
     const row = rowActivations(model, T);
     const activations = Math.max(2 * row * B, row * N) * 8;
-    return {
-      params: P,
-      host: 3 * P * 4 + 6 * P * 8 + activations + examples,
-      gpu: 0,
-      largestBuffer: 0,
-    };
+    const params = 3 * P * 4 + 6 * P * 8;
+    const host = params + activations + examples;
+    return { params: P, host, gpu: 0, largestBuffer: 0, mostly: mostly(params, activations) };
   }
   const { d_model: D, n_heads: H, d_head: E, d_mlp: M, d_vocab_out: U } = model;
   const row = rowActivations(model, 1);
   const minibatch = train.batch_size > 0;
   const S = train.eval_every;
-  const gpu = 4 * P * 4 + (B * (2 * row + 3 * H * T * D) + N * row) * 4 +
-    (minibatch ? rows(task.targets.length) + S * B * 8 : 0);
+  const activations = (B * (2 * row + 3 * H * T * D) + N * row) * 4;
+  const gpu = 4 * P * 4 + activations + (minibatch ? rows(task.targets.length) + S * B * 8 : 0);
   // One buffer each: the weights, an activation of the bigger batch, the head paths, the table.
   const R = Math.max(B, N);
   const largestBuffer = 4 * Math.max(
@@ -111,7 +112,20 @@ export function estimateRunBytes(
     minibatch ? Math.max(S * B, task.targets.length * T) : 0,
   );
   const host = P * 20 + (minibatch ? S * B * 16 : 0) + examples;
-  return { params: P, host, gpu, largestBuffer };
+  return { params: P, host, gpu, largestBuffer, mostly: mostly(4 * P * 4, activations) };
+}
+
+/** What makes a run big, in the config's words: its widths, or its batches. */
+function cause(need: RunMemory, config: RunConfig, task: TaskData): string {
+  const m = config.model;
+  if (need.mostly === "parameters") {
+    return `${need.params.toExponential(1)} parameters: n_layers ${m.n_layers}, d_model ` +
+      `${m.d_model}, d_mlp ${m.d_mlp}, n_heads ${m.n_heads} × d_head ${m.d_head}`;
+  }
+  const b = config.train.batch_size;
+  const train = task.groups.reduce((n, g) => n + g.train.length, 0);
+  return `mostly activations: batch_size ${b}${b === 0 ? ` = all ${train} training rows` : ""}` +
+    `, d_model ${m.d_model}, d_mlp ${m.d_mlp}`;
 }
 
 /**
@@ -127,7 +141,9 @@ export function estimateRunBytes(
  * import { checkRunFits } from "./memory.ts";
  * const cfg = resolveConfig("smoke", { model: { d_mlp: 5_000_000 } }, "0.1.0");
  * try { checkRunFits(cfg, buildTask(cfg.task), { device: "cpu" }); }
- * catch (e) { (e as Error).message; } // "the run needs about 1.7e+2 GB of memory (6.4e+8 parameters), ..."
+ * catch (e) { (e as Error).message; }
+ * // "the run needs about 170 GB of memory (mostly activations: batch_size 0 = all 264 training
+ * // rows, d_model 64, d_mlp 5000000), more than the 24 GB free here"
  * ```
  */
 export function checkRunFits(
@@ -145,7 +161,7 @@ export function checkRunFits(
   // which a software adapter draws on and few GPUs exceed.
   const need = paths.map((d) => estimateRunBytes(config, task, d))
     .reduce((a, b) => (Math.max(b.host, b.gpu) < Math.max(a.host, a.gpu) ? b : a));
-  const what = `(${need.params.toExponential(1)} parameters)`;
+  const what = `(${cause(need, config, task)})`;
   for (const [bytes, kind] of [[need.host, "memory"], [need.gpu, "GPU memory"]] as const) {
     if (bytes > free) {
       throw new RangeError(
