@@ -350,7 +350,8 @@ function nextSteps(path: string): string {
 function rethrowAsUsage(e: unknown): never {
   const err = e as Error;
   if (
-    err instanceof RangeError || /run folder|checkpoint|safetensors|not found/.test(err.message)
+    err instanceof RangeError ||
+    /runs? folder|checkpoint|safetensors|not found/.test(err.message)
   ) {
     throw new UsageError(err.message.split("\n")[0]!);
   }

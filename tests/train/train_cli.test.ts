@@ -8,7 +8,7 @@ import {
   type RunFolder,
 } from "../../engine/runs/mod.ts";
 import { startRun } from "../../engine/train/run.ts";
-import { mechlab, withTempDir } from "../helpers.ts";
+import { listDir, mechlab, withTempDir } from "../helpers.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -40,6 +40,7 @@ Deno.test("train: bad input gets one line naming the problem and a non-zero exit
   const file = `${parent}/a_file`;
   await Deno.writeTextFile(file, "");
   try {
+    // Each with --out: a run that fails before its first step leaves no folder there.
     const cases: [string[], RegExp][] = [
       [["--preset", "fast"], /^mechlab: unknown preset 'fast' \(grokking, oocl, smoke\)$/],
       [["--task", "sorting"], /^mechlab: unknown task 'sorting' \(modular, oocl\)$/],
@@ -57,13 +58,22 @@ Deno.test("train: bad input gets one line naming the problem and a non-zero exit
       [["--resume", `${parent}/nothing`], /^mechlab: run folder .*\/nothing not found$/],
       [["--resume", parent, "--lr", "1"], /^mechlab: --resume takes its configuration/],
       [["--resume", parent, "--name", "x"], /^mechlab: --resume takes its configuration/],
+      [["--steps", "-5"], /^mechlab: steps must be an integer in \[1, 4294967295\], got -5$/],
+      [["--trainable-biases", "foo"], /^mechlab: trainable_biases must be all or mlp, got foo$/],
+      [["--n-heads", "0"], /^mechlab: n_heads must be a positive integer, got 0$/],
+      [["--d-model", "1000000", "--device", "cpu"], /^mechlab: the run needs about .*d_model/],
+      [["--batch-size", "1000000000", "--device", "cpu"], /^mechlab: .*batch_size 1000000000/],
     ];
     for (const [args, message] of cases) {
-      const { code, err } = await mechlab("train", ...args);
-      assert.notEqual(code, 0, args.join(" "));
-      const lines = err.split("\n").filter((l) => l.trim() !== "" && !l.includes("XDG_RUNTIME"));
+      const out = args.includes("--resume") ? [] : ["--out", `${parent}/runs`];
+      const { code, err } = await mechlab("train", ...out, ...args);
+      assert.equal(code, 2, `${args.join(" ")}: ${err}`);
+      const lines = err.split("\n").filter((l) =>
+        l.trim() !== "" && !l.includes("XDG_RUNTIME") && !l.startsWith("Check ")
+      );
       assert.equal(lines.length, 1, `${args.join(" ")}: ${err}`);
       assert.match(lines[0]!, message, args.join(" "));
+      assert.deepEqual(await listDir(parent), ["a_file"], `${args.join(" ")}: no folder`);
     }
   } finally {
     await Deno.remove(parent, { recursive: true });
