@@ -1,7 +1,7 @@
 /**
  * `mechlab serve`: the local page and its API on 127.0.0.1 (see `engine/server/mod.ts` for what
  * it serves and how it keeps other pages and users out). Prints one line, the link to open with
- * its token, and nothing per request. Ctrl-C stops the runs it started at their next evaluation,
+ * its token, and nothing per request. Ctrl-C stops the runs it started after their current step,
  * with final checkpoints, and then quits; a second Ctrl-C quits without waiting for them.
  *
  * @module
@@ -73,7 +73,7 @@ export async function serve(args: string[]): Promise<void> {
     signals++;
     if (signals === 1) {
       console.error(
-        "stopping: runs started here end at their next evaluation (Ctrl-C to quit now)",
+        "stopping: runs started here end after their current step (Ctrl-C to quit now)",
       );
       server.close({ graceMs: Infinity }).then(stopped.resolve, stopped.reject);
     } else {
