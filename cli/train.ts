@@ -249,8 +249,9 @@ export async function train(args: string[]): Promise<void> {
     device,
     shouldStop: () => stop.signal !== undefined,
     log: (l: string) => console.log(l),
-    onStart: (config: RunConfig) => {
+    onStart: (config: RunConfig, step: number) => {
       total = config.train.steps;
+      last = step; // a finished run resumed logs nothing more
       report = progress(config);
     },
     onMetrics: (step: number, m: Record<string, number>) => {
