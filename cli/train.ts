@@ -88,7 +88,12 @@ const FLAGS: Record<string, Flag> = {
     help: "all | mlp (the paper's: only b_in, b_out)",
   },
   seed: { section: "model", key: "seed", kind: "int", help: "seed of the initial weights" },
-  steps: { section: "train", key: "steps", kind: "int", help: "training steps" },
+  steps: {
+    section: "train",
+    key: "steps",
+    kind: "int",
+    help: "training steps (with --resume: extend the run to this many)",
+  },
   lr: { section: "train", key: "lr", kind: "number", help: "AdamW learning rate" },
   "weight-decay": { section: "train", key: "weight_decay", kind: "number", help: "AdamW decay" },
   beta1: { section: "train", key: "beta1", kind: "number", help: "AdamW beta1" },
@@ -113,7 +118,12 @@ const FLAGS: Record<string, Flag> = {
   out: { section: "run", key: "out", kind: "string", help: "parent of run folders" },
   name: { section: "run", key: "name", kind: "string", help: "run name" },
   force: { section: "run", key: "force", kind: "bool", help: "overwrite an existing run folder" },
-  resume: { section: "run", key: "resume", kind: "string", help: "continue runs/NAME" },
+  resume: {
+    section: "run",
+    key: "resume",
+    kind: "string",
+    help: "continue runs/NAME (only --steps and --device go with it)",
+  },
   device: { section: "run", key: "device", kind: "string", help: "auto | gpu | cpu" },
 };
 
@@ -270,12 +280,8 @@ export async function train(args: string[]): Promise<void> {
         );
       }
       const steps = overrides.train.steps;
-      folder = await resumeRun(run.resume, {
-        ...options,
-        ...(steps === undefined ? {} : { steps }),
-      }).catch(
-        rethrowAsUsage,
-      );
+      const extend = steps === undefined ? {} : { steps };
+      folder = await resumeRun(run.resume, { ...options, ...extend }).catch(rethrowAsUsage);
     } else {
       let preset = run.preset as string | undefined;
       if (preset === undefined) {
