@@ -35,7 +35,7 @@ Deno.test("train --help: every flag with its default", async () => {
   assert.match(out, /--p +the modulus \(prime for div\) \(default 113\)/);
 });
 
-Deno.test("train: bad input gets one line naming the problem and a non-zero exit", async () => {
+Deno.test("train: bad input is one line naming the problem, exit code 2, and no folder", async () => {
   const parent = await Deno.makeTempDir();
   const file = `${parent}/a_file`;
   await Deno.writeTextFile(file, "");
