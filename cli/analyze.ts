@@ -9,7 +9,7 @@
 
 import { analyzeRun } from "../engine/analysis/analyze_run.ts";
 import { RunInputError } from "../engine/analysis/run_data.ts";
-import { parseDevice, parseFlags } from "./args.ts";
+import { parseDevice, parseFlags, parseNumber } from "./args.ts";
 import { UsageError } from "./errors.ts";
 
 function help(): string {
@@ -49,8 +49,8 @@ export async function analyze(args: string[]): Promise<void> {
     throw new UsageError("--run is required: the run folder to analyse");
   }
   const device = parseDevice(values.device);
-  const every = values.every === undefined ? 1 : Number(values.every);
-  if (!Number.isInteger(every) || every < 1) {
+  const every = values.every === undefined ? 1 : parseNumber("--every", values.every, "int");
+  if (every < 1) {
     throw new UsageError(`--every ${values.every}: expected a positive integer`);
   }
   const t0 = performance.now();

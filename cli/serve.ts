@@ -1,7 +1,7 @@
 /**
  * `mechlab serve`: the local page and its API on 127.0.0.1 (see `engine/server/mod.ts` for what
  * it serves and how it keeps other pages and users out). Prints one line, the link to open with
- * its token, and nothing per request. Ctrl-C stops the runs it started at their next evaluation,
+ * its token, and nothing per request. Ctrl-C stops the runs it started after their current step,
  * with final checkpoints, and then quits; a second Ctrl-C quits without waiting for them.
  *
  * @module
@@ -24,7 +24,7 @@ function help(): string {
     "",
     "flags:",
     `  --port N      port on 127.0.0.1; 0 picks a free one (default ${DEFAULT_PORT})`,
-    "  --runs DIR    the runs folder (default runs)",
+    "  --runs DIR    the runs folder (default runs; made by the first run if missing)",
     "  --open        open the link in the browser",
     "  -h, --help    this help",
   ].join("\n");
@@ -46,13 +46,16 @@ export async function serve(args: string[]): Promise<void> {
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return console.log(help());
+  // Decimal digits only: Number() would take "0x10" as 16 and " 1" as 1.
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || values.port?.trim() === "") {
+  if ((values.port !== undefined && !/^\d{1,5}$/.test(values.port)) || port > 65535) {
     throw new UsageError(`--port ${values.port}: expected an integer from 0 to 65535`);
   }
+  const runs = values.runs ?? "runs";
+  await checkRunsFolder(runs);
   let server;
   try {
-    server = await startServer({ port, runs: values.runs ?? "runs" });
+    server = await startServer({ port, runs });
   } catch (e) {
     if (e instanceof Deno.errors.AddrInUse) {
       throw new UsageError(`--port ${port}: in use; choose another, or --port 0 for a free one`);
@@ -70,7 +73,7 @@ export async function serve(args: string[]): Promise<void> {
     signals++;
     if (signals === 1) {
       console.error(
-        "stopping: runs started here end at their next evaluation (Ctrl-C to quit now)",
+        "stopping: runs started here end after their current step (Ctrl-C to quit now)",
       );
       server.close({ graceMs: Infinity }).then(stopped.resolve, stopped.reject);
     } else {
@@ -84,6 +87,19 @@ export async function serve(args: string[]): Promise<void> {
     await stopped.promise;
   } finally {
     for (const name of names) Deno.removeSignalListener(name, onSignal);
+  }
+}
+
+/** The runs folder must be a folder, or not exist yet (the first run started makes it). */
+async function checkRunsFolder(runs: string): Promise<void> {
+  try {
+    if (!(await Deno.stat(runs)).isDirectory) {
+      throw new UsageError(`--runs ${runs}: not a folder`);
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--runs ${runs}: ${(e as Error).message.split("\n")[0]}`);
   }
 }
 

@@ -1,12 +1,14 @@
 /**
  * `mechlab train`: trains a toy transformer headless from flags into a run folder. A preset gives
  * every setting; flags override it; the resolved configuration is printed first. A progress line
- * is redrawn on a terminal and printed as plain lines otherwise. Ctrl-C or SIGTERM stops with a
- * final checkpoint; `--resume runs/NAME` continues a run to the same result.
+ * is redrawn on a terminal and printed as plain lines otherwise. Ctrl-C or SIGTERM stops after the
+ * current step with a checkpoint there, and exits 130 (143 for SIGTERM); `--resume runs/NAME`
+ * continues a run to the same result, and `--resume runs/NAME --steps N` extends it.
  *
  * @module
  */
 
+import { dirname } from "node:path";
 import meta from "../deno.json" with { type: "json" };
 import { DEFAULT_TASKS } from "../engine/data/mod.ts";
 import { requestGpu } from "../engine/gpu/mod.ts";
@@ -19,7 +21,8 @@ import {
 } from "../engine/train/presets.ts";
 import { freeRunName, type RunConfig } from "../engine/runs/mod.ts";
 import { resumeRun, startRun } from "../engine/train/run.ts";
-import { parseDevice, parseFlags } from "./args.ts";
+import { parseDevice, parseFlags, parseNumber } from "./args.ts";
+import { shownCommand } from "./self_command.ts";
 import { UsageError } from "./errors.ts";
 
 /** One flag: where its value goes in the config, its kind, and its help line. */
@@ -85,7 +88,12 @@ const FLAGS: Record<string, Flag> = {
     help: "all | mlp (the paper's: only b_in, b_out)",
   },
   seed: { section: "model", key: "seed", kind: "int", help: "seed of the initial weights" },
-  steps: { section: "train", key: "steps", kind: "int", help: "training steps" },
+  steps: {
+    section: "train",
+    key: "steps",
+    kind: "int",
+    help: "training steps (with --resume: extend the run to this many)",
+  },
   lr: { section: "train", key: "lr", kind: "number", help: "AdamW learning rate" },
   "weight-decay": { section: "train", key: "weight_decay", kind: "number", help: "AdamW decay" },
   beta1: { section: "train", key: "beta1", kind: "number", help: "AdamW beta1" },
@@ -110,7 +118,12 @@ const FLAGS: Record<string, Flag> = {
   out: { section: "run", key: "out", kind: "string", help: "parent of run folders" },
   name: { section: "run", key: "name", kind: "string", help: "run name" },
   force: { section: "run", key: "force", kind: "bool", help: "overwrite an existing run folder" },
-  resume: { section: "run", key: "resume", kind: "string", help: "continue runs/NAME" },
+  resume: {
+    section: "run",
+    key: "resume",
+    kind: "string",
+    help: "continue runs/NAME (only --steps and --device go with it)",
+  },
   device: { section: "run", key: "device", kind: "string", help: "auto | gpu | cpu" },
 };
 
@@ -160,11 +173,7 @@ function parseValue(flag: string, f: Flag, raw: string | boolean): unknown {
     if (f.key === "normalization_type") return raw === "none" || raw === "null" ? null : raw;
     return raw;
   }
-  const n = Number(raw);
-  if (raw === "" || !Number.isFinite(n) || (f.kind === "int" && !Number.isInteger(n))) {
-    throw new UsageError(`--${flag} ${raw}: not ${f.kind === "int" ? "an integer" : "a number"}`);
-  }
-  return n;
+  return parseNumber(`--${flag}`, raw as string, f.kind);
 }
 
 /** Flags into config overrides and run settings. */
@@ -177,15 +186,20 @@ function readFlags(args: string[]) {
   const { values } = parseFlags(args, { ...options, help: { type: "boolean", short: "h" } });
   const overrides: Required<Overrides> = { task: {}, model: {}, train: {} };
   const run: Record<string, unknown> = {};
+  const given: string[] = [];
   for (const [flag, raw] of Object.entries(values)) {
     const f = FLAGS[flag];
     if (f === undefined || raw === undefined) continue;
     const value = parseValue(flag, f, raw as string | boolean);
     const target = f.section === "run" ? run : overrides[f.section] as Record<string, unknown>;
     target[f.key] = value;
+    given.push(flag);
   }
-  return { help: values.help === true, overrides, run };
+  return { help: values.help === true, overrides, run, given };
 }
+
+/** The flags `--resume` takes: the rest of the configuration is the run's own. */
+const RESUME_FLAGS = ["resume", "steps", "device"];
 
 /** The resolved configuration, a section a line, as the run starts. */
 function describe(config: RunConfig): string {
@@ -234,35 +248,40 @@ function progress(config: RunConfig) {
  * ```
  */
 export async function train(args: string[]): Promise<void> {
-  const { help: wantHelp, overrides, run } = readFlags(args);
+  const { help: wantHelp, overrides, run, given } = readFlags(args);
   if (wantHelp) return console.log(help());
   const device = parseDevice(run.device as string | undefined);
-  let stop = false;
-  const onSignal = () => {
-    if (stop) Deno.exit(130); // a second Ctrl-C does not wait for the checkpoint
-    stop = true;
-    console.error(
-      "\nstopping at the next evaluation, with a final checkpoint (Ctrl-C again to quit now)",
-    );
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  const stop = stopOnSignals();
+  let total = 0; // the run's steps, once it starts
+  let last = -1; // the last step logged: where the run ended
+  let report = (_step: number, _m: Record<string, number>) => {};
   const options = {
     device,
-    shouldStop: () => stop,
+    shouldStop: () => stop.signal !== undefined,
     log: (l: string) => console.log(l),
+    onStart: (config: RunConfig, step: number) => {
+      total = config.train.steps;
+      last = step; // a finished run resumed logs nothing more
+      report = progress(config);
+    },
+    onMetrics: (step: number, m: Record<string, number>) => {
+      last = step;
+      report(step, m);
+    },
   };
   try {
     let folder;
     if (typeof run.resume === "string") {
-      const extra = Object.keys({ ...overrides.task, ...overrides.model, ...overrides.train });
-      const where = ["preset", "name", "out", "force"].filter((k) => run[k] !== undefined);
-      if (extra.length > 0 || where.length > 0) {
-        throw new UsageError("--resume takes its configuration from the run; drop the other flags");
+      const extra = given.filter((f) => !RESUME_FLAGS.includes(f));
+      if (extra.length > 0) {
+        throw new UsageError(
+          `--resume takes its configuration from the run: drop --${extra.join(", --")} ` +
+            "(only --steps, to extend it, and --device go with --resume)",
+        );
       }
-      folder = await resumeRun(run.resume, { ...options, onMetrics: () => {} }).catch(
-        rethrowAsUsage,
-      );
+      const steps = overrides.train.steps;
+      const extend = steps === undefined ? {} : { steps };
+      folder = await resumeRun(run.resume, { ...options, ...extend }).catch(rethrowAsUsage);
     } else {
       let preset = run.preset as string | undefined;
       if (preset === undefined) {
@@ -284,27 +303,62 @@ export async function train(args: string[]): Promise<void> {
       // A default name takes a free suffix (-2, -3, ...); a given one is kept, or refused.
       const name = (run.name as string | undefined) ??
         (force ? defaultRunName(config) : await freeRunName(parent, defaultRunName(config)));
-      const where = { parent, name, force };
-      const report = progress(config);
-      folder = await startRun(config, where, { ...options, onMetrics: report }).catch(
-        rethrowAsUsage,
-      );
+      folder = await startRun(config, { parent, name, force }, options).catch(rethrowAsUsage);
     }
     if (Deno.stdout.isTerminal()) console.log();
-    console.log(
-      `run folder: ${folder.path}${stop ? " (stopped early; --resume continues it)" : ""}`,
-    );
+    if (last < total) {
+      console.log(`stopped early at step ${last} of ${total}, with a checkpoint there`);
+      console.log(`continue it: ${shownCommand(["train", "--resume", folder.path])}`);
+      Deno.exitCode = stop.signal === "SIGTERM" ? 143 : 130;
+    } else {
+      console.log(`run folder: ${folder.path}`);
+      console.log(nextSteps(folder.path));
+    }
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
+    stop.remove();
   }
+}
+
+/**
+ * Listens for Ctrl-C and SIGTERM: the first asks the run to stop after its current step, with a
+ * checkpoint; later ones are ignored with a word, so that checkpoint is always written (a process
+ * that must die at once can be killed, and resumed from its last checkpoint).
+ */
+function stopOnSignals() {
+  const names: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const state = {
+    signal: undefined as Deno.Signal | undefined,
+    remove: () => names.forEach((n, i) => Deno.removeSignalListener(n, listeners[i]!)),
+  };
+  const listeners = names.map((name) => () => {
+    if (state.signal !== undefined) {
+      console.error("\nalready stopping: writing the checkpoint of this step, then exiting");
+      return;
+    }
+    state.signal = name;
+    console.error("\nstopping after this step, with a checkpoint (further Ctrl-C are ignored)");
+  });
+  names.forEach((n, i) => Deno.addSignalListener(n, listeners[i]!));
+  return state;
+}
+
+/** What to do with a finished run: the commands that analyse it and show it, as this program. */
+function nextSteps(path: string): string {
+  const parent = dirname(path);
+  const serveArgs = parent === "runs" ? ["serve"] : ["serve", "--runs", parent];
+  return [
+    "next:",
+    `  ${shownCommand(["analyze", "--run", path])}   (analyse its checkpoints)`,
+    `  ${shownCommand(serveArgs)}   (see its curves and views in the browser)`,
+  ].join("\n");
 }
 
 /** Run-folder and checkpoint errors are the user's to fix: exit 2, one line. */
 function rethrowAsUsage(e: unknown): never {
   const err = e as Error;
   if (
-    err instanceof RangeError || /run folder|checkpoint|safetensors|not found/.test(err.message)
+    err instanceof RangeError ||
+    /runs? folder|checkpoint|safetensors|not found/.test(err.message)
   ) {
     throw new UsageError(err.message.split("\n")[0]!);
   }

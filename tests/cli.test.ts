@@ -1,5 +1,6 @@
 // The command line as a person uses it: help, bad input (one line, non-zero exit), the tour.
 import * as assert from "node:assert/strict";
+import { shownCommand } from "../cli/self_command.ts";
 import { mechlab } from "./helpers.ts";
 
 Deno.test("cli: --help lists every command", async () => {
@@ -45,4 +46,27 @@ Deno.test("cli: the tour finds the frequencies planted in its embedding", async 
   const sv = out.split("\n").find((l) => l.includes("singular values of"))!;
   const values = [...sv.matchAll(/\d+\.\d+/g)].map((m) => Number(m[0]));
   assert.equal(values.filter((v) => v > 1e-3).length, 2, sv);
+});
+
+Deno.test("cli: suggested commands name this program as the person can type it", () => {
+  const self = {
+    execPath: "/usr/bin/deno",
+    standalone: false,
+    moduleUrl: "file:///w/cli/self_command.ts",
+    mainPath: "/w/main.ts",
+  };
+  // In the repository: its tasks; elsewhere: main.ts by its path from there; compiled: itself.
+  assert.equal(
+    shownCommand(["analyze", "--run", "runs/a b"], self, "/w"),
+    "deno task analyze --run 'runs/a b'",
+  );
+  assert.equal(shownCommand(["serve"], self, "/tmp/x"), "deno run -A ../../w/main.ts serve");
+  assert.equal(
+    shownCommand(["train", "--resume", "it's"], {
+      ...self,
+      execPath: "/opt/mechlab",
+      standalone: true,
+    }, "/w"),
+    "/opt/mechlab train --resume 'it'\\''s'",
+  );
 });

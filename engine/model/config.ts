@@ -101,8 +101,22 @@ export function validateModelConfig(cfg: ModelConfig): void {
   if (cfg.normalization_type !== null && cfg.normalization_type !== "LN") {
     throw new RangeError(`normalization_type must be LN or null, got ${cfg.normalization_type}`);
   }
-  if (!(cfg.initializer_range > 0)) {
+  if (!(cfg.initializer_range > 0 && Number.isFinite(cfg.initializer_range))) {
     throw new RangeError(`initializer_range must be positive, got ${cfg.initializer_range}`);
+  }
+  if (!Number.isSafeInteger(cfg.seed) || cfg.seed < 0) {
+    throw new RangeError(`seed must be an integer from 0 to 2^53 - 1, got ${cfg.seed}`);
+  }
+  if (cfg.trainable_biases !== "all" && cfg.trainable_biases !== "mlp") {
+    throw new RangeError(`trainable_biases must be all or mlp, got ${cfg.trainable_biases}`);
+  }
+  if (typeof cfg.attn_only !== "boolean") {
+    throw new RangeError(`attn_only must be true or false, got ${cfg.attn_only}`);
+  }
+  if (cfg.positional_embedding_type !== "standard") {
+    throw new RangeError(
+      `positional_embedding_type must be standard, got ${cfg.positional_embedding_type}`,
+    );
   }
   if (cfg.d_vocab_out > cfg.d_vocab) {
     throw new RangeError(`d_vocab_out ${cfg.d_vocab_out} exceeds d_vocab ${cfg.d_vocab}`);

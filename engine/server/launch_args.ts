@@ -15,11 +15,12 @@
  */
 
 import type { Device } from "../gpu/mod.ts";
-import { DEFAULT_TASKS } from "../data/mod.ts";
+import { buildTask, DEFAULT_TASKS } from "../data/mod.ts";
 import type { RunConfig } from "../runs/mod.ts";
 import { type Overrides, PRESETS, resolveConfig } from "../train/presets.ts";
 import { DEFAULT_MODEL } from "../model/config.ts";
 import { DEFAULT_TRAIN } from "../train/config.ts";
+import { checkRunFits } from "../train/memory.ts";
 import { validateRunName } from "../runs/mod.ts";
 
 /** A checked `POST /api/runs` body. */
@@ -94,7 +95,7 @@ export function parseLaunchBody(body: unknown): LaunchRequest {
 
 /**
  * Resolves a request's config and writes it as `train` flags; a one-line `RangeError` for an
- * unknown preset, a bad value, or a value no flag can carry.
+ * unknown preset, a bad value, a run too big for this machine, or a value no flag can carry.
  *
  * @example
  * ```ts
@@ -111,6 +112,8 @@ export function parseLaunchBody(body: unknown): LaunchRequest {
  */
 export function launchFlags(request: LaunchRequest, version: string): Launch {
   const config = resolveConfig(request.preset, request.overrides, version);
+  // What `train` would refuse for want of memory is refused here, before a child starts.
+  checkRunFits(config, buildTask(config.task), { device: request.device ?? "auto" });
   const flags = [`--preset=${request.preset}`];
   const asFlags: Required<Overrides> = { task: {}, model: {}, train: {} };
   for (const section of SECTIONS) {

@@ -16,7 +16,7 @@ import type { TaskData } from "../data/mod.ts";
 import { Tensor } from "../tensor/mod.ts";
 import { adamwSettings, type TrainConfig } from "./config.ts";
 import { evalBatch, sampleBatches, segmentMetrics, tableBatch, trainBatch } from "./batches.ts";
-import type { TrainHooks, TrainState } from "./state.ts";
+import { eventLoopTurns, type TrainHooks, type TrainState } from "./state.ts";
 
 /**
  * Trains on the CPU from `start` to `train.steps`, evaluating and checkpointing as `trainOnGpu`.
@@ -75,7 +75,11 @@ export async function trainOnCpu(
 
   let at = start.step;
   if (at === 0) await evaluate(0);
-  while (at < train.steps && !hooks.shouldStop()) {
+  // A step can take a second at the paper's scale: Ctrl-C is seen before the next one.
+  const turn = eventLoopTurns(50);
+  while (at < train.steps) {
+    await turn();
+    if (hooks.shouldStop()) break;
     const weights = unflatten(layout, params.data);
     const tb = batchAt(at);
     const rowWeights = Float64Array.from(tb.weights);

@@ -128,8 +128,10 @@ export function resolveConfig(
   const m = overrides.model ?? {};
   const shape: Partial<ModelConfig> = { ...DEFAULT_MODEL, ...base.model, ...m };
   // d_head follows d_model / n_heads when either is given and d_head is not, as a user expects.
-  if (m.d_head === undefined && (m.d_model !== undefined || m.n_heads !== undefined)) {
-    const [dModel, nHeads] = [shape.d_model!, shape.n_heads!];
+  // A width that is not a positive integer is left for validateModelConfig to name.
+  const [dModel, nHeads] = [shape.d_model!, shape.n_heads!];
+  const widths = [dModel, nHeads].every((n) => Number.isInteger(n) && n > 0);
+  if (m.d_head === undefined && (m.d_model !== undefined || m.n_heads !== undefined) && widths) {
     if (dModel % nHeads !== 0) {
       throw new RangeError(
         `d_model ${dModel} is not divisible by n_heads ${nHeads}; give d_head too`,

@@ -7,7 +7,7 @@
  */
 
 import { dirname, join } from "node:path";
-import { type Device, pickDevice } from "../gpu/mod.ts";
+import { type Device, type Gpu, pickDevice } from "../gpu/mod.ts";
 import { initParams, type ParamLayout, paramLayout, unflatten } from "../model/params.ts";
 import {
   createRunFolder,
@@ -23,16 +23,27 @@ import { trainOnCpu } from "./cpu_trainer.ts";
 import { trainOnGpu } from "./gpu_trainer.ts";
 import { buildTask, type TaskData } from "../data/mod.ts";
 import { freshState, type TrainState } from "./state.ts";
+import { type TrainConfig, validateTrainConfig } from "./config.ts";
+import { checkRunFits } from "./memory.ts";
 
 /** How a run is started and watched. */
 export interface RunOptions {
   device: Device;
   /** Each evaluation, after its line is in `metrics.jsonl`. */
   onMetrics?: (step: number, metrics: Record<string, number>) => void;
-  /** Asked between chunks of steps: true ends the run with a final checkpoint. */
+  /** Asked before each step (each submit of steps on a GPU): true ends the run there, with a
+   * final checkpoint. */
   shouldStop?: () => boolean;
   /** One line for the person watching: the device chosen, resuming, checkpoints. */
   log?: (line: string) => void;
+  /** Once the device is chosen, before the first step: the config trained, and its first step. */
+  onStart?: (config: RunConfig, step: number) => void;
+}
+
+/** `resumeRun`'s options: `steps` extends a run past its configured steps. */
+export interface ResumeOptions extends RunOptions {
+  /** The run's new length; at least its current one (the same: it only finishes). */
+  steps?: number;
 }
 
 /** The optimizer state beside the checkpoints: what `--resume` needs besides the weights. */
@@ -91,17 +102,34 @@ async function loadState(folder: RunFolder, layout: ParamLayout): Promise<TrainS
   };
 }
 
-/** Trains `config` in `folder` from `state`, appending metrics and writing checkpoints. */
+/**
+ * The task and the device of a run, checked to fit this machine: everything that can refuse a run
+ * is asked before its folder is written.
+ */
+async function prepare(config: RunConfig, device: Device) {
+  const task = buildTask(config.task);
+  const gpu = await pickDevice(device);
+  try {
+    checkRunFits(config, task, { device, gpu });
+  } catch (e) {
+    gpu?.destroy();
+    throw e;
+  }
+  return { task, gpu };
+}
+
+/** Trains `config` in `folder` from `state` on `gpu` (or the CPU), appending metrics and writing
+ * checkpoints. */
 async function train(
   folder: RunFolder,
   config: RunConfig,
   state: TrainState,
-  options: RunOptions & { timeOffset?: number; task?: TaskData },
+  options: RunOptions & { gpu: Gpu | undefined; task: TaskData; timeOffset?: number },
 ): Promise<void> {
+  const { gpu, task } = options;
   const layout = paramLayout(config.model);
-  const task = options.task ?? buildTask(config.task);
-  const gpu = await pickDevice(options.device);
   options.log?.(`device: ${gpu ? `GPU, ${gpu.describe()}` : "CPU (the float64 reference model)"}`);
+  options.onStart?.(config, state.step);
   const setup = { model: config.model, layout, train: config.train, task };
   const hooks = {
     onMetrics: async (step: number, metrics: Record<string, number>) => {
@@ -114,19 +142,13 @@ async function train(
     shouldStop: options.shouldStop ?? (() => false),
   };
   const t0 = performance.now();
-  if (gpu) {
-    try {
-      await trainOnGpu(gpu, setup, state, hooks);
-    } finally {
-      gpu.destroy();
-    }
-  } else {
-    await trainOnCpu(setup, state, hooks);
-  }
+  if (gpu) await trainOnGpu(gpu, setup, state, hooks);
+  else await trainOnCpu(setup, state, hooks);
 }
 
 /**
- * Starts a run in `parent/name`: writes its config and split, then trains from fresh weights.
+ * Starts a run in `parent/name`: checks that it fits this machine and picks its device, then
+ * writes its config and split and trains from fresh weights. A run refused here leaves no folder.
  *
  * @example
  * ```ts ignore
@@ -139,33 +161,78 @@ export async function startRun(
   where: { parent: string; name: string; force: boolean },
   options: RunOptions,
 ): Promise<RunFolder> {
-  const folder = await createRunFolder(where.parent, where.name, { force: where.force });
-  await folder.writeJson("config.json", config);
-  const task = buildTask(config.task);
-  await folder.writeJson("split.json", task.split());
-  const layout = paramLayout(config.model);
-  await train(folder, config, freshState(initParams(config.model, layout)), { ...options, task });
-  return folder;
+  const { task, gpu } = await prepare(config, options.device);
+  try {
+    const params = initParams(config.model, paramLayout(config.model));
+    const folder = await createRunFolder(where.parent, where.name, { force: where.force });
+    await folder.writeJson("config.json", config);
+    await folder.writeJson("split.json", task.split());
+    await train(folder, config, freshState(params), { ...options, gpu, task });
+    return folder;
+  } finally {
+    gpu?.destroy();
+  }
 }
 
 /**
- * Continues the run in `path` from its last checkpoint to its configured steps: metrics after that
- * checkpoint are dropped and recomputed, so the result is the uninterrupted run's.
+ * Continues the run in `path` from its last checkpoint to its configured steps, or to `steps`
+ * (rewriting `config.json`): metrics after that checkpoint are dropped and recomputed, so the
+ * result is the uninterrupted run's, bitwise, as if it had been asked for those steps at start.
  *
  * @example
  * ```ts ignore
- * await resumeRun("runs/smoke", { device: "auto" });
+ * await resumeRun("runs/smoke", { device: "auto", steps: 3000 });
  * ```
  */
-export async function resumeRun(path: string, options: RunOptions): Promise<RunFolder> {
+export async function resumeRun(path: string, options: ResumeOptions): Promise<RunFolder> {
   const folder = await openRunFolder(path);
-  const config = await folder.readJson<RunConfig>("config.json");
-  const state = await loadState(folder, paramLayout(config.model));
-  options.log?.(`resuming ${path} at step ${state.step} of ${config.train.steps}`);
-  // Lines after the checkpoint are recomputed; a run resumed at step 0 evaluates step 0 afresh.
-  await folder.truncateMetricsAfter(state.step === 0 ? -1 : state.step);
-  // time_s goes on from the checkpoint's line, so curves against time stay in order.
-  const kept = (await folder.readMetrics()).at(-1);
-  await train(folder, config, state, { ...options, timeOffset: kept?.time_s ?? 0 });
-  return folder;
+  const saved = await folder.readJson<RunConfig>("config.json");
+  const config = { ...saved, train: extendedTrain(saved.train, options.steps) };
+  const { task, gpu } = await prepare(config, options.device);
+  try {
+    const state = await loadState(folder, paramLayout(config.model));
+    if (config.train.steps !== saved.train.steps) await folder.writeJson("config.json", config);
+    options.log?.(`resuming ${path} at step ${state.step} of ${config.train.steps}`);
+    // time_s goes on from the checkpoint's line, so curves against time stay in order.
+    const lines = await folder.readMetrics();
+    const at = lines.findLast((m) => (m.step ?? -1) <= state.step);
+    await folder.truncateMetricsAfter(lastKeptStep(state.step, config.train));
+    const timeOffset = at?.time_s ?? 0;
+    await train(folder, config, state, { ...options, gpu, task, timeOffset });
+    return folder;
+  } finally {
+    gpu?.destroy();
+  }
+}
+
+/**
+ * `train` with its steps extended to `steps`: more steps only, and not under a cosine schedule,
+ * whose every learning rate depends on the total.
+ */
+function extendedTrain(train: TrainConfig, steps: number | undefined): TrainConfig {
+  if (steps === undefined || steps === train.steps) return train;
+  if (steps < train.steps) {
+    throw new RangeError(
+      `--steps ${steps}: the run has ${train.steps} steps; --resume --steps can only extend it`,
+    );
+  }
+  if (train.schedule === "cosine") {
+    throw new RangeError(
+      `--steps ${steps}: the run's cosine schedule spans its ${train.steps} steps, so more steps ` +
+        "would change the learning rates it trained with; start a new run",
+    );
+  }
+  const extended = { ...train, steps };
+  validateTrainConfig(extended);
+  return extended;
+}
+
+/**
+ * The last metrics line kept when resuming at `step`: the lines an uninterrupted run writes up to
+ * it. A run stopped between evaluations logged its last step (for the page), which the
+ * uninterrupted run does not; a run resumed at step 0 evaluates step 0 afresh.
+ */
+function lastKeptStep(step: number, train: TrainConfig): number {
+  if (step === 0) return -1;
+  return step % train.eval_every === 0 || step === train.steps ? step : step - 1;
 }

@@ -25,8 +25,34 @@ export interface TrainHooks {
   onMetrics(step: number, metrics: Record<string, number>): Promise<void> | void;
   /** Each checkpoint step, and the last step (also on a stop). */
   onCheckpoint(state: TrainState, final: boolean): Promise<void> | void;
-  /** Asked between chunks of steps: true ends the run early (Ctrl-C), with a final checkpoint. */
+  /**
+   * Asked before each step (the CPU) or each submit of steps (the GPU): true ends the run there
+   * (Ctrl-C), with a final checkpoint at that step.
+   */
   shouldStop(): boolean;
+}
+
+/**
+ * A function to await between steps of a loop that computes on this thread: it lets the event
+ * loop turn (a signal listener run, a timer fire) once `ms` of computing have passed since the
+ * last turn, and returns at once otherwise. Without it a CPU run sees Ctrl-C only at its next
+ * evaluation, whose file writes are its first awaits in minutes.
+ *
+ * @example
+ * ```ts
+ * import { eventLoopTurns } from "./state.ts";
+ * const turn = eventLoopTurns(50);
+ * for (let step = 0; step < 3; step++) await turn();
+ * ```
+ */
+export function eventLoopTurns(ms: number): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last < ms) return;
+    // A timer, not a microtask: only a macrotask lets the event loop poll signals and I/O.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    last = performance.now();
+  };
 }
 
 /**

@@ -92,7 +92,7 @@ Deno.test("serve: a run launched from the API streams metrics and finishes", asy
   });
 });
 
-Deno.test("serve: stop ends a run at its next evaluation with a final checkpoint", async () => {
+Deno.test("serve: stop ends a run after its current step with a final checkpoint", async () => {
   await withServer(async ({ runs, call, events }) => {
     const stream = await events();
     const body = {
@@ -124,7 +124,8 @@ Deno.test("serve: stop ends a run at its next evaluation with a final checkpoint
     assert.equal(final.metadata.step, String(last), "final checkpoint at the last metrics step");
     const checkpoints = (await call("/api/runs/long/checkpoints")).body;
     assert.deepEqual(checkpoints.at(-1), { step: last, file: "final.safetensors" });
-    assert.equal((await call("/api/runs/long/log")).body.code, 0);
+    // SIGTERM's conventional code (128 + 15): the run stopped early, and says so.
+    assert.equal((await call("/api/runs/long/log")).body.code, 143);
     assert.equal((await call("/api/runs/long/stop", { method: "POST" })).status, 404);
   });
 });

@@ -90,6 +90,19 @@ Deno.test("launch flags: refused bodies name the field in one line", () => {
       /steps must be an integer in \[1, 4294967295\], got 5000000000/,
     ],
     [{ preset: "smoke", overrides: { model: { act_fn: "tanh" as "relu" } } }, /act_fn must be/],
+    // The command line's checks, from the same validators.
+    [
+      { preset: "smoke", overrides: { model: { trainable_biases: "foo" as "mlp" } } },
+      /^RangeError: trainable_biases must be all or mlp, got foo$/,
+    ],
+    [
+      { preset: "smoke", overrides: { model: { n_heads: 0 } } },
+      /^RangeError: n_heads must be a positive/,
+    ],
+    [
+      { preset: "smoke", overrides: { model: { d_mlp: 5e6 } }, device: "cpu" },
+      /^RangeError: the run needs about \d+ GB of memory .*d_mlp 5000000/,
+    ],
     [
       { preset: "oocl", overrides: { model: { attn_only: false } } },
       /train has no flag to undo preset oocl's true/,

@@ -130,7 +130,69 @@ for (const device of devices) {
       },
     );
   }
+  runTest(
+    `run (${device}): stopped between evaluations and checkpoints, resumed: bitwise uninterrupted`,
+    async (parent) => {
+      const cfg = tiny(6);
+      cfg.train = { ...cfg.train, eval_every: 5, checkpoint_every: 7 };
+      const whole = await startRun(cfg, { parent, name: "whole", force: false }, { device });
+      // The third question: at step 2 on the CPU (asked before each step), at step 7 on the GPU
+      // (asked each submit: after 5, then at the checkpoint 7). Neither is an evaluation step.
+      let asked = 0;
+      const cut = await startRun(cfg, { parent, name: "cut", force: false }, {
+        device,
+        shouldStop: () => ++asked === 3,
+      });
+      const stoppedAt = Number((await readSafetensors(cut.finalPath())).metadata.step);
+      assert.equal(stoppedAt, device === "cpu" ? 2 : 7);
+      assert.equal((await metrics(cut.path)).at(-1)!.step, stoppedAt, "the stop step is logged");
+      await resumeRun(cut.path, { device });
+      await assertSameRun(whole.path, cut.path);
+    },
+  );
+
+  runTest(
+    `run (${device}): a finished run extended with --steps is the longer run, bitwise`,
+    async (parent) => {
+      const cfg = tiny();
+      const whole = await startRun(cfg, { parent, name: "whole", force: false }, { device });
+      const short = { ...cfg, train: { ...cfg.train, steps: 13 } };
+      const grown = await startRun(short, { parent, name: "grown", force: false }, { device });
+      assert.deepEqual((await metrics(grown.path)).map((m) => m.step), [0, 5, 10, 13]);
+      await resumeRun(grown.path, { device, steps: 20 });
+      assert.deepEqual(await grown.readJson("config.json"), cfg, "config.json says 20 steps");
+      await assertSameRun(whole.path, grown.path);
+    },
+  );
 }
+
+/** Two runs' final weights, checkpoints and metrics (but time) are the same, bit for bit. */
+async function assertSameRun(expected: string, actual: string) {
+  const [a, b] = await Promise.all([expected, actual].map(openRunFolder));
+  const [wa, wb] = await Promise.all([a!, b!].map((f) => readSafetensors(f.finalPath())));
+  assert.equal(wb!.metadata.step, wa!.metadata.step);
+  for (const [name, t] of wa!.tensors) assert.deepEqual(wb!.tensors.get(name)!.data, t.data, name);
+  const steps = async (f: typeof a) => (await f!.listCheckpoints()).map((c) => c.step);
+  assert.deepEqual(await steps(b), await steps(a));
+  assert.deepEqual(await metrics(actual), await metrics(expected));
+}
+
+runTest("run: --steps extends only, and not a cosine schedule", async (parent) => {
+  const cfg = tiny();
+  cfg.train = { ...cfg.train, steps: 2 };
+  const run = await startRun(cfg, { parent, name: "a", force: false }, { device: "cpu" });
+  await assert.rejects(
+    resumeRun(run.path, { device: "cpu", steps: 1 }),
+    /^RangeError: --steps 1: the run has 2 steps; --resume --steps can only extend it$/,
+  );
+  const config = await run.readJson<RunConfig>("config.json");
+  await run.writeJson("config.json", { ...config, train: { ...config.train, schedule: "cosine" } });
+  await assert.rejects(
+    resumeRun(run.path, { device: "cpu", steps: 4 }),
+    /--steps 4: the run's cosine schedule spans its 2 steps/,
+  );
+  assert.equal((await run.readJson<RunConfig>("config.json")).train.steps, 2, "unchanged");
+});
 
 if (!(gpu instanceof Error)) {
   for (const batchSize of [0, 6]) {

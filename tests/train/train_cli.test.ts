@@ -1,7 +1,16 @@
 // `mechlab train` as a person uses it: --help lists every flag with its default; bad input is one
 // line naming the problem and a non-zero exit, and leaves existing runs alone.
 import * as assert from "node:assert/strict";
-import { mechlab } from "../helpers.ts";
+import {
+  openRunFolder,
+  readSafetensors,
+  type RunConfig,
+  type RunFolder,
+} from "../../engine/runs/mod.ts";
+import { startRun } from "../../engine/train/run.ts";
+import { listDir, mechlab, withTempDir } from "../helpers.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 Deno.test("train --help: every flag with its default", async () => {
   const { code, out } = await mechlab("train", "--help");
@@ -26,11 +35,12 @@ Deno.test("train --help: every flag with its default", async () => {
   assert.match(out, /--p +the modulus \(prime for div\) \(default 113\)/);
 });
 
-Deno.test("train: bad input gets one line naming the problem and a non-zero exit", async () => {
+Deno.test("train: bad input is one line naming the problem, exit code 2, and no folder", async () => {
   const parent = await Deno.makeTempDir();
   const file = `${parent}/a_file`;
   await Deno.writeTextFile(file, "");
   try {
+    // Each with --out: a run that fails before its first step leaves no folder there.
     const cases: [string[], RegExp][] = [
       [["--preset", "fast"], /^mechlab: unknown preset 'fast' \(grokking, oocl, smoke\)$/],
       [["--task", "sorting"], /^mechlab: unknown task 'sorting' \(modular, oocl\)$/],
@@ -48,13 +58,22 @@ Deno.test("train: bad input gets one line naming the problem and a non-zero exit
       [["--resume", `${parent}/nothing`], /^mechlab: run folder .*\/nothing not found$/],
       [["--resume", parent, "--lr", "1"], /^mechlab: --resume takes its configuration/],
       [["--resume", parent, "--name", "x"], /^mechlab: --resume takes its configuration/],
+      [["--steps", "-5"], /^mechlab: steps must be an integer in \[1, 4294967295\], got -5$/],
+      [["--trainable-biases", "foo"], /^mechlab: trainable_biases must be all or mlp, got foo$/],
+      [["--n-heads", "0"], /^mechlab: n_heads must be a positive integer, got 0$/],
+      [["--d-model", "1000000", "--device", "cpu"], /^mechlab: the run needs about .*d_model/],
+      [["--batch-size", "1000000000", "--device", "cpu"], /^mechlab: .*batch_size 1000000000/],
     ];
     for (const [args, message] of cases) {
-      const { code, err } = await mechlab("train", ...args);
-      assert.notEqual(code, 0, args.join(" "));
-      const lines = err.split("\n").filter((l) => l.trim() !== "" && !l.includes("XDG_RUNTIME"));
+      const out = args.includes("--resume") ? [] : ["--out", `${parent}/runs`];
+      const { code, err } = await mechlab("train", ...out, ...args);
+      assert.equal(code, 2, `${args.join(" ")}: ${err}`);
+      const lines = err.split("\n").filter((l) =>
+        l.trim() !== "" && !l.includes("XDG_RUNTIME") && !l.startsWith("Check ")
+      );
       assert.equal(lines.length, 1, `${args.join(" ")}: ${err}`);
       assert.match(lines[0]!, message, args.join(" "));
+      assert.deepEqual(await listDir(parent), ["a_file"], `${args.join(" ")}: no folder`);
     }
   } finally {
     await Deno.remove(parent, { recursive: true });
@@ -91,39 +110,72 @@ Deno.test("train: an existing run is kept without --force; a corrupt checkpoint 
   }
 });
 
-Deno.test("train: SIGTERM stops at the next evaluation with a final checkpoint", async () => {
-  const parent = await Deno.makeTempDir();
-  try {
-    const main = new URL("../../main.ts", import.meta.url).pathname;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", main, "train", "--preset", "smoke", "--p", "7", "--steps", "1000000"]
-        .concat(["--eval-every", "20", "--device", "cpu", "--out", parent, "--name", "long"]),
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
-    // Wait for a few evaluations, then ask it to stop as a service manager would.
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let out = "";
-    while (!/step [1-9]\d*0\/1000000/.test(out)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += value;
-    }
-    child.kill("SIGTERM");
-    for (let r = await reader.read(); !r.done; r = await reader.read()) out += r.value;
-    const status = await child.status;
-    await child.stderr.cancel();
-    assert.equal(status.code, 0, out);
-    assert.match(out, /stopped early; --resume continues it/);
-    const lines = (await Deno.readTextFile(`${parent}/long/metrics.jsonl`)).trim().split("\n");
-    const last = JSON.parse(lines.at(-1)!).step;
-    assert.ok(last > 0 && last < 1000000, `stopped at step ${last}`);
-    const header = await Deno.readFile(`${parent}/long/checkpoints/final.safetensors`);
-    const n = Number(new DataView(header.buffer).getBigUint64(0, true));
-    const meta = JSON.parse(new TextDecoder().decode(header.subarray(8, 8 + n))).__metadata__;
-    assert.equal(meta.step, String(last), "the final checkpoint is the last metrics line's step");
-  } finally {
-    await Deno.remove(parent, { recursive: true });
-  }
+Deno.test({
+  name: "train: Ctrl-C stops after the current step with a checkpoint; resumed, bitwise whole",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withTempDir(async (parent) => {
+      // One evaluation and one checkpoint at the end: any stop before it is between them.
+      const steps = ["--steps", "200", "--eval-every", "200", "--checkpoint-every", "200"];
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          MAIN,
+          "train",
+          "--preset",
+          "smoke",
+          "--p",
+          "11",
+          "--d-model",
+          "32",
+          "--d-mlp",
+          "128",
+          ...steps,
+        ]
+          .concat(["--device", "cpu", "--out", parent, "--name", "cut"]),
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn();
+      const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let out = "";
+      while (!/^step 0\/200/m.test(out)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += value;
+      }
+      // Twice, as an impatient person would: the second must not cost the checkpoint.
+      child.kill("SIGINT");
+      child.kill("SIGINT");
+      for (let r = await reader.read(); !r.done; r = await reader.read()) out += r.value;
+      const status = await child.status;
+      const err = await new Response(child.stderr).text();
+      assert.equal(status.code, 130, out + err);
+      const at = Number(
+        /^stopped early at step (\d+) of 200, with a checkpoint there$/m.exec(out)?.[1],
+      );
+      assert.ok(at >= 0 && at < 200, `stopped at step ${at}: ${out}`);
+      assert.match(out, /^continue it: .*train --resume .*cut$/m);
+      const cut = await openRunFolder(`${parent}/cut`);
+      for (const file of [cut.finalPath(), `${parent}/cut/checkpoints/optimizer.safetensors`]) {
+        assert.equal((await readSafetensors(file)).metadata.step, String(at), file);
+      }
+
+      const resumed = await mechlab("train", "--resume", cut.path, "--device", "cpu");
+      assert.equal(resumed.code, 0, resumed.err);
+      assert.doesNotMatch(resumed.out, /stopped early/);
+      assert.match(resumed.out, /^ {2}deno .*analyze --run .*cut /m);
+      const config = await cut.readJson<RunConfig>("config.json");
+      const whole = await startRun(config, { parent, name: "whole", force: false }, {
+        device: "cpu",
+      });
+      const [a, b] = await Promise.all([whole, cut].map((f) => readSafetensors(f.finalPath())));
+      for (const [name, t] of a!.tensors) {
+        assert.deepEqual(b!.tensors.get(name)!.data, t.data, name);
+      }
+      const lines = async (f: RunFolder) => (await f.readMetrics()).map(({ time_s: _, ...m }) => m);
+      assert.deepEqual(await lines(cut), await lines(whole));
+    }),
 });

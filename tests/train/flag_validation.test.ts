@@ -1,0 +1,86 @@
+// Every flag of `mechlab train` with a bad value: a UsageError (exit code 2, see
+// tests/train/train_cli.test.ts for the exit codes of whole processes) of one line naming the flag
+// (as `--flag` or as its config key), and no run folder left behind. In-process, so the table can
+// hold every flag; the same validators serve the server's launches (tests/server/launch_args).
+import * as assert from "node:assert/strict";
+import { UsageError } from "../../cli/errors.ts";
+import { train } from "../../cli/train.ts";
+import { listDir, withTempDir } from "../helpers.ts";
+
+/** Flag, bad value, and what the one line must say (the flag's name is asked for besides). */
+const CASES: [string, string, RegExp][] = [
+  ["preset", "fast", /unknown preset 'fast'/],
+  ["task", "sorting", /unknown task 'sorting'/],
+  ["op", "pow", /unknown op/],
+  ["p", "1", /must be an integer from 2 to/],
+  ["p", "0x10", /not an integer/],
+  ["frac-train", "1.5", /strictly between 0 and 1/],
+  ["data-seed", "1.5", /not an integer/],
+  ["holdout1", "1", /strictly between 0 and 1/],
+  ["holdout2", "0", /strictly between 0 and 1/],
+  ["k1", "-1", /must be a finite number >= 0/],
+  ["k2", "nan", /not a number/],
+  ["k3", "-2", /must be a finite number >= 0/],
+  ["symmetric-holdout", "=yes", /does not take an argument/],
+  ["n-layers", "0", /must be a positive integer, got 0/],
+  ["d-model", "0", /must be a positive integer, got 0/],
+  ["d-model", "1000000", /needs about \d+ GB of memory .* free here/],
+  ["n-heads", "0", /must be a positive integer, got 0/],
+  ["d-head", "-4", /must be a positive integer, got -4/],
+  ["d-mlp", "0", /must be a positive integer, got 0/],
+  ["d-mlp", "5000000", /needs about \d+ GB of memory .* free here/],
+  ["act-fn", "tanh", /must be relu, gelu or gelu_new, got tanh/],
+  ["normalization-type", "BN", /must be LN or null, got BN/],
+  ["attn-only", "=no", /does not take an argument/],
+  ["initializer-range", "0", /must be positive, got 0/],
+  ["trainable-biases", "foo", /must be all or mlp, got foo/],
+  ["seed", "-1", /must be an integer from 0 to 2\^53 - 1, got -1/],
+  ["steps", "-5", /must be an integer in \[1, 4294967295\], got -5/],
+  ["steps", "2.5", /not an integer/],
+  ["lr", "0", /must be positive, got 0/],
+  ["lr", "0x10", /not a number/],
+  ["weight-decay", "-1", /must be non-negative, got -1/],
+  ["beta1", "1", /must be in \[0, 1\), got 1/],
+  ["beta2", "-0.5", /must be in \[0, 1\), got -0.5/],
+  ["warmup-steps", "-1", /must be an integer in \[0, /],
+  ["schedule", "linear", /must be constant or cosine, got linear/],
+  ["min-lr", "-1", /must be non-negative/],
+  ["grad-clip", "-1", /must be non-negative/],
+  ["batch-size", "-1", /must be an integer in \[0, /],
+  ["batch-size", "1000000000", /needs about \d+ GB of memory .* free here/],
+  ["eval-every", "0", /must be an integer in \[1, /],
+  ["checkpoint-every", "0", /must be an integer in \[1, /],
+  ["name", "../x", /run name "\.\.\/x"/],
+  ["force", "=yes", /does not take an argument/],
+  ["device", "tpu", /expected auto, gpu or cpu/],
+];
+
+/** The flag as named in a message: `--d-model` or `d_model`. */
+function named(flag: string): RegExp {
+  const key = flag.replaceAll("-", "_").replace(/^name$/, "run name");
+  return new RegExp(`--${flag}\\b|\\b${key}\\b`);
+}
+
+Deno.test("train: every flag's bad value is one line naming it, and leaves no folder", async () => {
+  const log = console.log;
+  console.log = () => {}; // the resolved configuration printed before a late refusal
+  try {
+    for (const [flag, value, message] of CASES) {
+      await withTempDir(async (parent) => {
+        const given = value.startsWith("=") ? [`--${flag}${value}`] : [`--${flag}`, value];
+        const task = /^(holdout|k\d|symmetric)/.test(flag) ? ["--task", "oocl"] : [];
+        const base = flag === "preset" ? [] : ["--preset", "smoke"];
+        const args = [...base, ...task, "--device", "cpu", "--out", parent, ...given];
+        const err = await train(args).then(() => undefined, (e: Error) => e);
+        const what = args.join(" ");
+        assert.ok(err instanceof UsageError, `${what}: ${err}`);
+        assert.doesNotMatch(err.message, /\n/, what);
+        assert.match(err.message, message, what);
+        assert.match(err.message, named(flag), what);
+        assert.deepEqual(await listDir(parent), [], `${what}: no folder`);
+      });
+    }
+  } finally {
+    console.log = log;
+  }
+});

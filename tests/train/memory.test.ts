@@ -1,0 +1,84 @@
+// The memory a run needs, from its config: the estimate against a count by hand for a tiny
+// config, and absurd configs refused in one line before anything is allocated, on the command
+// line's path (startRun) and the server's (launchFlags).
+import * as assert from "node:assert/strict";
+import { buildTask } from "../../engine/data/mod.ts";
+import type { Gpu } from "../../engine/gpu/mod.ts";
+import { launchFlags } from "../../engine/server/launch_args.ts";
+import { checkRunFits, estimateRunBytes } from "../../engine/train/memory.ts";
+import { resolveConfig } from "../../engine/train/presets.ts";
+import { startRun } from "../../engine/train/run.ts";
+import { listDir, withTempDir } from "../helpers.ts";
+
+Deno.test("memory: the estimate of a tiny run, counted by hand", () => {
+  // (x + y) mod 5: 25 examples, 10 train (⌊0.4 · 25⌋), all 25 evaluated; T 3, D 4, H 1, E 4,
+  // M 8, d_vocab 6, U 5, one layer, no LayerNorm, full batch (B = 10).
+  const cfg = resolveConfig("smoke", {
+    task: { p: 5, frac_train: 0.4 },
+    model: { d_model: 4, n_heads: 1, d_head: 4, d_mlp: 8 },
+  }, "test");
+  const task = buildTask(cfg.task);
+  // P: 16 weights (W_E, W_pos, W_Q, W_K, W_V, W_O, b_Q, b_K, b_V, b_O, W_in, b_in, W_out, b_out,
+  // W_U, b_U), none over 64 elements, each padded to 64: 16 · 64.
+  const P = 1024;
+  // A row's activations per layer: residuals 5·3·4 = 60, q k v z 4·3·1·4 = 48, scores and
+  // pattern 2·1·3·3 = 18, MLP pre and post 2·3·8 = 48: 174; embedding 3·4 = 12; logits 3·5 on
+  // the CPU (201 floats), 5 on the GPU (191).
+  const examples = (25 + 25 + 10) * 4 * 4; // task, evaluation and training rows: 3 tokens, target
+  const cpu = estimateRunBytes(cfg, task, "cpu");
+  assert.deepEqual(cpu, {
+    params: P,
+    // f32 weights, m, v; six f64 vectors in a step; the evaluation (25 · 201 floats, more than
+    // the training batch's 2 · 10 · 201) in f64.
+    host: 3 * P * 4 + 6 * P * 8 + 25 * 201 * 8 + examples,
+    gpu: 0,
+    largestBuffer: 0,
+    mostly: "parameters",
+  });
+  const gpu = estimateRunBytes(cfg, task, "gpu");
+  // Training rows: 2 · 191 activations and gradients + 3 · 1 · 3 · 4 head paths; evaluation rows 191.
+  const activations = (10 * (2 * 191 + 36) + 25 * 191) * 4;
+  assert.deepEqual(gpu, {
+    params: P,
+    host: P * 20 + examples, // a checkpoint's read-back: weights, m, v in f32, weights in f64
+    gpu: 4 * P * 4 + activations, // weights, gradients, m, v
+    largestBuffer: P * 4, // the weights: every activation buffer is smaller
+    mostly: "activations",
+  });
+});
+
+Deno.test("memory: an absurd run is refused in one line before anything is allocated", async () => {
+  const huge = resolveConfig("smoke", { model: { d_mlp: 1e12 } }, "test");
+  const task = buildTask(huge.task);
+  for (const device of ["cpu", "gpu", "auto"] as const) {
+    assert.throws(
+      () => checkRunFits(huge, task, { device }),
+      /^RangeError: the run needs about [\d.e+]+ GB of (GPU )?memory \(.*d_mlp 1000000000000.*\), more than the [\d.]+ GB free here$/,
+    );
+  }
+  // Allocating first would fail too, but with "Array buffer allocation failed": this message
+  // says the estimate refused it, and no folder was made.
+  await withTempDir(async (parent) => {
+    await assert.rejects(
+      startRun(huge, { parent, name: "huge", force: false }, { device: "cpu" }),
+      /^RangeError: the run needs about/,
+    );
+    assert.deepEqual(await listDir(parent), []);
+  });
+  assert.throws(
+    () => launchFlags({ preset: "smoke", overrides: { train: { batch_size: 1e9 } } }, "test"),
+    /^RangeError: the run needs about .* batch_size 1000000000/,
+  );
+  // A run that fits passes: the smoke preset, but not on an adapter whose buffers are capped at
+  // 1 MB: its largest buffer, the backward's per-head paths into the residual [3, H, B·T, D]
+  // (264 training rows), is 3 · 4 · 792 · 64 f32, more than the evaluation's MLP [529, 3, 256].
+  const smoke = resolveConfig("smoke", {}, "test");
+  const smokeTask = buildTask(smoke.task);
+  checkRunFits(smoke, smokeTask, { device: "cpu" });
+  assert.equal(estimateRunBytes(smoke, smokeTask, "gpu").largestBuffer, 3 * 4 * 792 * 64 * 4);
+  const capped = { device: { limits: { maxBufferSize: 1e6, maxStorageBufferBindingSize: 2e6 } } };
+  assert.throws(
+    () => checkRunFits(smoke, smokeTask, { device: "gpu", gpu: capped as unknown as Gpu }),
+    /^RangeError: the run needs a GPU buffer of about 0.0024 GB .*, more than the 0.001 GB this adapter allows; try --device cpu/,
+  );
+});
