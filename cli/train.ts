@@ -17,7 +17,7 @@ import {
   PRESETS,
   resolveConfig,
 } from "../engine/train/presets.ts";
-import { freeRunName, type RunConfig } from "../engine/runs/mod.ts";
+import { freeRunName, type RunConfig, RunInputError } from "../engine/runs/mod.ts";
 import { resumeRun, startRun } from "../engine/train/run.ts";
 import { parseDevice, parseFlags } from "./args.ts";
 import { UsageError } from "./errors.ts";
@@ -300,12 +300,10 @@ export async function train(args: string[]): Promise<void> {
   }
 }
 
-/** Run-folder and checkpoint errors are the user's to fix: exit 2, one line. */
+/** Run-folder errors (`RunInputError`) and bad values are the user's to fix: exit 2, one line. */
 function rethrowAsUsage(e: unknown): never {
   const err = e as Error;
-  if (
-    err instanceof RangeError || /run folder|checkpoint|safetensors|not found/.test(err.message)
-  ) {
+  if (err instanceof RangeError || err instanceof RunInputError) {
     throw new UsageError(err.message.split("\n")[0]!);
   }
   throw err;

@@ -9,13 +9,19 @@
 import { dirname, join } from "node:path";
 import { type Device, pickDevice } from "../gpu/mod.ts";
 import { initParams, type ParamLayout, paramLayout, unflatten } from "../model/params.ts";
+import { ADAMW_STATE_SIZE } from "../../kernels/adamw.ts";
 import {
+  acquireLock,
+  asRunInputError,
   createRunFolder,
+  metadataStep,
   openRunFolder,
   readCheckpointParams,
+  readRunConfig,
   readSafetensors,
   type RunConfig,
   type RunFolder,
+  RunInputError,
   writeSafetensorsAtomic,
 } from "../runs/mod.ts";
 import { Tensor } from "../tensor/mod.ts";
@@ -69,25 +75,40 @@ async function saveCheckpoint(
   }, { step: String(state.step) });
 }
 
-/** The state saved at the optimizer file's step, read back for `--resume`. */
+/**
+ * The state saved at the optimizer file's step, read back for `--resume`; a missing or corrupt
+ * file, or a tensor of the wrong type or length, is a one-line `RunInputError` naming it.
+ */
 async function loadState(folder: RunFolder, layout: ParamLayout): Promise<TrainState> {
-  const opt = await readSafetensors(optimizerPath(folder));
-  const step = Number(opt.metadata.step);
+  const path = optimizerPath(folder);
+  if (!(await Deno.lstat(path).catch(() => undefined))) {
+    // Only a run started before step 0 was written at start can lack it.
+    throw new RunInputError(
+      `${path} not found: the run never reached a checkpoint; start it again with --force`,
+    );
+  }
+  const opt = await asRunInputError(() => readSafetensors(path));
+  const step = metadataStep(opt.metadata, path);
   const final = await readCheckpointParams(folder.finalPath(), layout).catch(() => undefined);
   const { params } = final?.step === step
     ? final
     : await readCheckpointParams(folder.checkpointPath(step), layout);
-  const tensor = (name: string) => {
+  const tensor = (name: string, dtype: "f32" | "i32", length: number) => {
     const t = opt.tensors.get(name);
-    if (t === undefined) throw new Error(`${OPTIMIZER_FILE} lacks ${name}`);
+    if (t === undefined) throw new RunInputError(`${path} lacks ${name}`);
+    if (t.dtype !== dtype || t.shape.join() !== String(length)) {
+      throw new RunInputError(
+        `${path}: ${name} must be ${dtype} [${length}] (got ${t.dtype} [${t.shape}])`,
+      );
+    }
     return t.data;
   };
   return {
     step,
     params,
-    m: Float32Array.from(tensor("m")),
-    v: Float32Array.from(tensor("v")),
-    optimizer: Int32Array.from(tensor("state")),
+    m: Float32Array.from(tensor("m", "f32", layout.size)),
+    v: Float32Array.from(tensor("v", "f32", layout.size)),
+    optimizer: Int32Array.from(tensor("state", "i32", ADAMW_STATE_SIZE)),
   };
 }
 
@@ -126,7 +147,10 @@ async function train(
 }
 
 /**
- * Starts a run in `parent/name`: writes its config and split, then trains from fresh weights.
+ * Starts a run in `parent/name`: writes its config, split and step-0 checkpoint (weights and
+ * optimizer state) under a temporary name and gives the folder its name only then, so a run
+ * killed at any moment leaves nothing or a folder `--resume` continues; then trains from there,
+ * holding the folder's `run.lock` until it ends.
  *
  * @example
  * ```ts ignore
@@ -139,18 +163,31 @@ export async function startRun(
   where: { parent: string; name: string; force: boolean },
   options: RunOptions,
 ): Promise<RunFolder> {
-  const folder = await createRunFolder(where.parent, where.name, { force: where.force });
-  await folder.writeJson("config.json", config);
   const task = buildTask(config.task);
-  await folder.writeJson("split.json", task.split());
   const layout = paramLayout(config.model);
-  await train(folder, config, freshState(initParams(config.model, layout)), { ...options, task });
+  const state = freshState(initParams(config.model, layout));
+  const folder = await createRunFolder(where.parent, where.name, {
+    force: where.force,
+    lock: "train",
+    fill: async (f) => {
+      await f.writeJson("config.json", config);
+      await f.writeJson("split.json", task.split());
+      await saveCheckpoint(f, config, layout, state, false);
+    },
+  });
+  try {
+    await train(folder, config, state, { ...options, task });
+  } finally {
+    folder.release();
+  }
   return folder;
 }
 
 /**
  * Continues the run in `path` from its last checkpoint to its configured steps: metrics after that
- * checkpoint are dropped and recomputed, so the result is the uninterrupted run's.
+ * checkpoint are dropped and recomputed, so the result is the uninterrupted run's. It holds the
+ * folder's `run.lock` (a run still training is refused in one line) and checks every file it
+ * reads (`readRunConfig`, the optimizer state, the checkpoint).
  *
  * @example
  * ```ts ignore
@@ -159,13 +196,18 @@ export async function startRun(
  */
 export async function resumeRun(path: string, options: RunOptions): Promise<RunFolder> {
   const folder = await openRunFolder(path);
-  const config = await folder.readJson<RunConfig>("config.json");
-  const state = await loadState(folder, paramLayout(config.model));
-  options.log?.(`resuming ${path} at step ${state.step} of ${config.train.steps}`);
-  // Lines after the checkpoint are recomputed; a run resumed at step 0 evaluates step 0 afresh.
-  await folder.truncateMetricsAfter(state.step === 0 ? -1 : state.step);
-  // time_s goes on from the checkpoint's line, so curves against time stay in order.
-  const kept = (await folder.readMetrics()).at(-1);
-  await train(folder, config, state, { ...options, timeOffset: kept?.time_s ?? 0 });
+  const lock = await acquireLock(folder.path, { command: "train --resume" });
+  try {
+    const config = await readRunConfig(folder);
+    const state = await loadState(folder, paramLayout(config.model));
+    options.log?.(`resuming ${path} at step ${state.step} of ${config.train.steps}`);
+    // Lines after the checkpoint are recomputed; a run resumed at step 0 evaluates step 0 afresh.
+    await folder.truncateMetricsAfter(state.step === 0 ? -1 : state.step);
+    // time_s goes on from the checkpoint's line, so curves against time stay in order.
+    const kept = (await folder.readMetrics()).at(-1);
+    await train(folder, config, state, { ...options, timeOffset: kept?.time_s ?? 0 });
+  } finally {
+    lock.release();
+  }
   return folder;
 }
