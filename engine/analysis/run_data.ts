@@ -61,7 +61,9 @@ export async function openAnalysisRun(path: string): Promise<AnalysisRun> {
     // checkpoints); only the header is read for that.
     const finalPath = folder.finalPath();
     const hasFinal = await Deno.stat(finalPath).then(() => true, () => false);
-    const finalStep = hasFinal ? metadataStep(await readSafetensorsMetadata(finalPath), finalPath) : NaN;
+    const finalStep = hasFinal
+      ? metadataStep(await readSafetensorsMetadata(finalPath), finalPath)
+      : NaN;
     if (hasFinal && !checkpoints.some((c) => c.step === finalStep)) {
       checkpoints.push({ step: finalStep, path: finalPath });
     }

@@ -96,7 +96,9 @@ export async function acquireLock(
       if (!held) file.close();
     }
     if (attempt >= TRIES) {
-      throw new RunInputError(`${folder} is in use: ${describeHolder(path, await lockHolder(folder, options.file))}`);
+      throw new RunInputError(
+        `${folder} is in use: ${describeHolder(path, await lockHolder(folder, options.file))}`,
+      );
     }
     await new Promise((r) => setTimeout(r, RETRY_MS));
   }

@@ -284,7 +284,11 @@ function parseMetricsLine(line: string, where: string): Record<string, number> {
   }
   // Every line is one evaluation: resuming cuts the log by step, and curves are drawn against it.
   if (!Number.isSafeInteger(record.step) || record.step! < 0) {
-    throw new RunInputError(`${where}: step must be a whole number (got ${shown((value as Record<string, unknown>).step)})`);
+    throw new RunInputError(
+      `${where}: step must be a whole number (got ${
+        shown((value as Record<string, unknown>).step)
+      })`,
+    );
   }
   return record;
 }

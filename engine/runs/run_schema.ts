@@ -133,7 +133,9 @@ function typed(
 ): void {
   const v = o[key];
   if (typeof v !== type || (type === "number" && !Number.isFinite(v))) {
-    fail(`${prefix}${key} must be a ${type === "number" ? "finite number" : type} (got ${shown(v)})`);
+    fail(
+      `${prefix}${key} must be a ${type === "number" ? "finite number" : type} (got ${shown(v)})`,
+    );
   }
 }
 
