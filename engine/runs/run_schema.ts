@@ -11,7 +11,7 @@
 
 import { buildTask, DEFAULT_TASKS, type TaskConfig } from "../data/mod.ts";
 import { DEFAULT_MODEL, type ModelConfig, validateModelConfig } from "../model/config.ts";
-import { DEFAULT_TRAIN, type TrainConfig, validateTrainConfig } from "../train/config.ts";
+import { DEFAULT_TRAIN, validateTrainConfig } from "../train/config.ts";
 import { RunInputError } from "./run_error.ts";
 import type { RunConfig } from "./run_config.ts";
 import type { RunFolder } from "./run_folder.ts";
@@ -59,7 +59,7 @@ export function checkRunConfig(value: unknown, where: string): RunConfig {
   const train = objectAt(root.train, "train", fail);
   sameTypes(train, DEFAULT_TRAIN, "train.", fail);
   const config = root as unknown as RunConfig;
-  const data = validated("task: ", fail, () => buildTask(config.task));
+  const data = validated("", fail, () => buildTask(config.task));
   validated("model.", fail, () => validateModelConfig(config.model));
   validated("train.", fail, () => validateTrainConfig(config.train));
   const expected: Partial<ModelConfig> = {
@@ -139,13 +139,20 @@ function typed(
   }
 }
 
-/** `fn`'s result; its `RangeError` (a validator's one line) as a failure with `prefix`. */
+/**
+ * `fn`'s result; its `RangeError` (a validator's one line) as a failure with `prefix`. The task
+ * constructors name the flag (`--frac-train 2: ...`): the file's field is named instead.
+ */
 function validated<T>(prefix: string, fail: (p: string) => never, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof RangeError) fail(`${prefix}${e.message.split("\n")[0]}`);
-    throw e;
+    if (!(e instanceof RangeError)) throw e;
+    const line = e.message.split("\n")[0]!.replace(
+      /^--([a-z0-9-]+)/,
+      (_, flag: string) => `task.${flag.replaceAll("-", "_")}`,
+    );
+    return fail(`${prefix}${line}`);
   }
 }
 
