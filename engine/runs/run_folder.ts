@@ -7,13 +7,17 @@
  *   config.json                      the config, verbatim, pretty JSON
  *   split.json                       which examples were trained on
  *   metrics.jsonl                    one JSON object per line, appended as training goes
+ *   checkpoints/step_000000.safetensors  the initial weights, written before training starts
  *   checkpoints/step_000100.safetensors
  *   checkpoints/final.safetensors
+ *   checkpoints/optimizer.safetensors    AdamW's state at the last checkpoint, for --resume
+ *   run.lock, analysis.lock          who trains it, who analyses it (lock.ts)
  * ```
  *
  * Every file is replaced atomically (temporary file, then rename) and every metrics line is on
  * disk before `appendMetrics` returns, so a crash leaves at worst a torn last line, which readers
- * skip and the next append removes.
+ * skip and the next append removes. A folder gets its name only once its first files are written
+ * (`createRunFolder` in run_create.ts).
  *
  * @module
  */
@@ -94,7 +98,7 @@ export async function openRunFolder(path: string): Promise<RunFolder> {
  *
  * @example
  * ```ts
- * import { createRunFolder } from "./run_folder.ts";
+ * import { createRunFolder } from "./run_create.ts";
  * const dir = await Deno.makeTempDir();
  * const run = await createRunFolder(dir, "demo", {});
  * await run.writeJson("config.json", { p: 113 });
