@@ -40,3 +40,19 @@ export async function asRunInputError<T>(fn: () => Promise<T>): Promise<T> {
     throw new RunInputError(line, { cause: e });
   }
 }
+
+/**
+ * A value as a one-line message quotes it: JSON, cut at 40 characters, `undefined` for a missing
+ * field.
+ *
+ * @example
+ * ```ts
+ * import { shownValue } from "./run_error.ts";
+ * shownValue("8"); // '"8"'
+ * shownValue(undefined); // "undefined"
+ * ```
+ */
+export function shownValue(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 40 ? text.slice(0, 40) + "…" : text;
+}

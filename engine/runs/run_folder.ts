@@ -25,7 +25,7 @@
 import { join } from "node:path";
 import { checkConfined } from "./confine.ts";
 import type { HeldLock } from "./lock.ts";
-import { RunInputError } from "./run_error.ts";
+import { RunInputError, shownValue } from "./run_error.ts";
 import { writeFileAtomic } from "./safetensors.ts";
 
 /** A checkpoint on disk: its step and its path. */
@@ -282,7 +282,7 @@ function parseMetricsLine(line: string, where: string): Record<string, number> {
   const record: Record<string, number> = {};
   for (const [k, v] of Object.entries(value)) {
     if (v !== null && typeof v !== "number") {
-      throw new RunInputError(`${where}: ${k} must be a number or null (got ${shown(v)})`);
+      throw new RunInputError(`${where}: ${k} must be a number or null (got ${shownValue(v)})`);
     }
     Object.defineProperty(record, k, { value: v ?? NaN, enumerable: true, writable: true });
   }
@@ -290,7 +290,7 @@ function parseMetricsLine(line: string, where: string): Record<string, number> {
   if (!Number.isSafeInteger(record.step) || record.step! < 0) {
     throw new RunInputError(
       `${where}: step must be a whole number (got ${
-        shown((value as Record<string, unknown>).step)
+        shownValue((value as Record<string, unknown>).step)
       })`,
     );
   }
@@ -332,12 +332,6 @@ function quoteShort(name: unknown): string {
     typeof name === "string" && name.length > 40 ? name.slice(0, 40) + "…" : name,
   );
   return s ?? String(name);
-}
-
-/** A value as a message quotes it: JSON, cut short, `undefined` for a missing field. */
-function shown(v: unknown): string {
-  const text = JSON.stringify(v) ?? String(v);
-  return text.length > 40 ? text.slice(0, 40) + "…" : text;
 }
 
 function errorLine(e: unknown): string {

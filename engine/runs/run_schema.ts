@@ -12,7 +12,7 @@
 import { buildTask, DEFAULT_TASKS, type TaskConfig } from "../data/mod.ts";
 import { DEFAULT_MODEL, type ModelConfig, validateModelConfig } from "../model/config.ts";
 import { DEFAULT_TRAIN, validateTrainConfig } from "../train/config.ts";
-import { RunInputError } from "./run_error.ts";
+import { RunInputError, shownValue } from "./run_error.ts";
 import type { RunConfig } from "./run_config.ts";
 import type { RunFolder } from "./run_folder.ts";
 
@@ -51,7 +51,7 @@ export function checkRunConfig(value: unknown, where: string): RunConfig {
   for (const key of ["mechlab_version", "preset"]) typed(root, key, "string", "", fail);
   const task = objectAt(root.task, "task", fail);
   if (task.task !== "modular" && task.task !== "oocl") {
-    fail(`task.task must be "modular" or "oocl" (got ${shown(task.task)})`);
+    fail(`task.task must be "modular" or "oocl" (got ${shownValue(task.task)})`);
   }
   sameTypes(task, DEFAULT_TASKS[task.task as TaskConfig["task"]], "task.", fail);
   const model = objectAt(root.model, "model", fail);
@@ -88,7 +88,7 @@ export function metadataStep(metadata: Record<string, string>, path: string): nu
   const step = Number(text);
   if (text === undefined || !/^\d{1,15}$/.test(text) || !Number.isSafeInteger(step)) {
     throw new RunInputError(
-      `${path}: __metadata__ step must be a whole number (got ${shown(text)})`,
+      `${path}: __metadata__ step must be a whole number (got ${shownValue(text)})`,
     );
   }
   return step;
@@ -100,7 +100,9 @@ function objectAt(
   fail: (p: string) => never,
 ): Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) {
-    fail(`${at === "" ? "must be a JSON object" : `${at} must be an object`} (got ${shown(v)})`);
+    fail(
+      `${at === "" ? "must be a JSON object" : `${at} must be an object`} (got ${shownValue(v)})`,
+    );
   }
   return v as Record<string, unknown>;
 }
@@ -116,7 +118,7 @@ function sameTypes(
     // ModelConfig.normalization_type: null or "LN"; the validator checks which.
     if (d === null) {
       if (o[key] !== null && typeof o[key] !== "string") {
-        fail(`${prefix}${key} must be a string or null (got ${shown(o[key])})`);
+        fail(`${prefix}${key} must be a string or null (got ${shownValue(o[key])})`);
       }
     } else {
       typed(o, key, typeof d, prefix, fail);
@@ -134,7 +136,9 @@ function typed(
   const v = o[key];
   if (typeof v !== type || (type === "number" && !Number.isFinite(v))) {
     fail(
-      `${prefix}${key} must be a ${type === "number" ? "finite number" : type} (got ${shown(v)})`,
+      `${prefix}${key} must be a ${type === "number" ? "finite number" : type} (got ${
+        shownValue(v)
+      })`,
     );
   }
 }
@@ -154,9 +158,4 @@ function validated<T>(prefix: string, fail: (p: string) => never, fn: () => T): 
     );
     return fail(`${prefix}${line}`);
   }
-}
-
-function shown(v: unknown): string {
-  const text = JSON.stringify(v) ?? String(v);
-  return text.length > 40 ? text.slice(0, 40) + "…" : text;
 }
