@@ -1,7 +1,8 @@
 // A `train` killed with SIGKILL at any moment leaves either no run folder (killed before its
 // step-0 checkpoint gave the folder its name: the same command starts it again) or one that
 // `--resume` finishes, bitwise equal to the run never interrupted. The moments: at once after the
-// start, once the config is printed, and after seeded random evaluation steps and delays.
+// start, once the config is printed, at the first evaluation, and after seeded random evaluation
+// steps and delays.
 import * as assert from "node:assert/strict";
 import { readSafetensors } from "../../engine/runs/mod.ts";
 import { Rng } from "../../engine/tensor/mod.ts";
@@ -17,11 +18,12 @@ const TINY = ["--preset", "smoke", "--p", "7", "--steps", String(STEPS), "--eval
 /** When to kill: at a printed line matching `line`, or `delayMs` after the start. */
 type Moment = { what: string; line?: RegExp; delayMs?: number };
 
-const rng = new Rng(11);
+const rng = new Rng(28); // steps 30, 160, 210; 304 and 753 ms: early and late
 const draw = (n: number) => Math.floor(rng.uniform() * n);
 const MOMENTS: Moment[] = [
   { what: "at once", delayMs: 0 },
   { what: "once the config is printed", line: /^\s+train\s/m },
+  { what: "at step 0", line: /^step 0\//m }, // only the step-0 checkpoint to resume from
   ...[0, 1, 2].map((): Moment => {
     const step = draw(STEPS / 10) * 10;
     return { what: `at step ${step}`, line: new RegExp(`^step ${step}/`, "m") };
