@@ -209,3 +209,25 @@ Deno.test("run folder: checkpoint names and listing", async () => {
     assert.deepEqual(await new RunFolder(`${dir}/elsewhere`).listCheckpoints(), []);
   });
 });
+
+Deno.test("run folder: links are followed only while they stay inside the run", async () => {
+  await withTempDir(async (dir) => {
+    const run = await createRunFolder(dir, "r", { fill: (f) => f.writeJson("config.json", {}) });
+    await Deno.mkdir(`${run.path}/old`);
+    await Deno.symlink(`${run.path}/old`, `${run.path}/analysis`); // inside: fine
+    await Deno.symlink("../config.json", `${run.path}/checkpoints/config_copy.json`);
+    assert.equal((await openRunFolder(run.path)).path, run.path);
+    await Deno.mkdir(`${dir}/r2`); // a sibling whose name starts like the run's
+    await Deno.symlink(`${dir}/r2`, `${run.path}/old/out`);
+    await assert.rejects(
+      openRunFolder(run.path),
+      oneLine(
+        new RegExp(
+          `^run folder ${run.path}: old/out is a link to ${await Deno.realPath(
+            `${dir}/r2`,
+          )}, outside`,
+        ),
+      ),
+    );
+  });
+});
