@@ -19,7 +19,7 @@ import {
   PRESETS,
   resolveConfig,
 } from "../engine/train/presets.ts";
-import { freeRunName, type RunConfig } from "../engine/runs/mod.ts";
+import { freeRunName, type RunConfig, RunInputError } from "../engine/runs/mod.ts";
 import { resumeRun, startRun } from "../engine/train/run.ts";
 import { parseDevice, parseFlags, parseNumber } from "./args.ts";
 import { shownCommand } from "./self_command.ts";
@@ -353,13 +353,10 @@ function nextSteps(path: string): string {
   ].join("\n");
 }
 
-/** Run-folder and checkpoint errors are the user's to fix: exit 2, one line. */
+/** Run-folder errors (`RunInputError`) and bad values are the user's to fix: exit 2, one line. */
 function rethrowAsUsage(e: unknown): never {
   const err = e as Error;
-  if (
-    err instanceof RangeError ||
-    /runs? folder|checkpoint|safetensors|not found/.test(err.message)
-  ) {
+  if (err instanceof RangeError || err instanceof RunInputError) {
     throw new UsageError(err.message.split("\n")[0]!);
   }
   throw err;

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { exampleSplits } from "../data/mod.ts";
 import { type Device, type Gpu, pickDevice } from "../gpu/mod.ts";
 import { cpuRunner, gpuRunner, type HookedRunner } from "../hooks/mod.ts";
-import { writeFileAtomic } from "../runs/mod.ts";
+import { acquireLock, ANALYSIS_LOCK, writeFileAtomic } from "../runs/mod.ts";
 import type { Tensor } from "../tensor/mod.ts";
 import { ANALYSIS_CHUNK, analyzeCheckpoint } from "./checkpoint_report.ts";
 import { type AnalysisRun, checkpointWeights, openAnalysisRun, RunInputError } from "./run_data.ts";
@@ -61,6 +61,23 @@ export async function analyzeRun(path: string, options: AnalyzeOptions): Promise
     throw new RunInputError(`--every ${every}: expected a positive integer`);
   }
   const chosen = run.checkpoints.filter((_, i, all) => i % every === 0 || i === all.length - 1);
+  // Its own lock, not run.lock: a run still training can be analysed, but two analyses of one
+  // run never write one analysis/ folder.
+  const lock = await acquireLock(run.folder.path, { file: ANALYSIS_LOCK, command: "analyze" });
+  try {
+    return await analyzeChosen(run, chosen, options);
+  } finally {
+    lock.release();
+  }
+}
+
+/** `analyzeRun` on the checkpoints `chosen`, holding the analysis lock. */
+async function analyzeChosen(
+  run: AnalysisRun,
+  chosen: AnalysisRun["checkpoints"],
+  options: AnalyzeOptions,
+): Promise<AnalysisSummary> {
+  const path = run.folder.path;
   const gpu = await pickDevice(options.device);
   options.log?.(
     `analysing ${chosen.length} checkpoints of ${path} on ${

@@ -10,21 +10,19 @@ import { basename, resolve } from "node:path";
 import { buildTask, type TaskData } from "../data/mod.ts";
 import { type ParamLayout, paramLayout, unflatten } from "../model/params.ts";
 import {
+  asRunInputError,
+  metadataStep,
   openRunFolder,
   readCheckpointParams,
+  readRunConfig,
   readSafetensorsMetadata,
   type RunConfig,
   type RunFolder,
+  RunInputError,
 } from "../runs/mod.ts";
 import type { Tensor } from "../tensor/mod.ts";
 
-/**
- * What is wrong with a run as given (no folder, no config, no such checkpoint, a corrupt file): the
- * person's to fix, so the command line prints it as a usage error. Anything else is a bug.
- */
-export class RunInputError extends Error {
-  override name = "RunInputError";
-}
+export { RunInputError };
 
 /** One checkpoint of a run: its step and its file. */
 export interface RunCheckpoint {
@@ -55,16 +53,18 @@ export interface AnalysisRun {
  * ```
  */
 export async function openAnalysisRun(path: string): Promise<AnalysisRun> {
-  return await asInputError(async () => {
+  return await asRunInputError(async () => {
     const folder = await openRunFolder(path);
-    const config = await folder.readJson<RunConfig>("config.json");
+    const config = await readRunConfig(folder);
     const checkpoints: RunCheckpoint[] = await folder.listCheckpoints();
     // The final weights count where no step file holds their step (a run stopped between
     // checkpoints); only the header is read for that.
     const finalPath = folder.finalPath();
     const hasFinal = await Deno.stat(finalPath).then(() => true, () => false);
-    const finalStep = hasFinal ? Number((await readSafetensorsMetadata(finalPath)).step) : NaN;
-    if (Number.isSafeInteger(finalStep) && !checkpoints.some((c) => c.step === finalStep)) {
+    const finalStep = hasFinal
+      ? metadataStep(await readSafetensorsMetadata(finalPath), finalPath)
+      : NaN;
+    if (hasFinal && !checkpoints.some((c) => c.step === finalStep)) {
       checkpoints.push({ step: finalStep, path: finalPath });
     }
     if (checkpoints.length === 0) throw new Error(`run ${path} has no checkpoints yet`);
@@ -99,17 +99,8 @@ export async function checkpointWeights(
     const steps = run.checkpoints.map((c) => c.step);
     throw new RunInputError(`no checkpoint at step ${step}; there are ${describeSteps(steps)}`);
   }
-  const { params } = await asInputError(() => readCheckpointParams(found.path, run.layout));
+  const { params } = await readCheckpointParams(found.path, run.layout);
   return unflatten(run.layout, params);
-}
-
-/** `fn`'s result; its errors (files missing, corrupt, not a run) as `RunInputError`s. */
-async function asInputError<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw e instanceof RunInputError ? e : new RunInputError((e as Error).message, { cause: e });
-  }
 }
 
 /** "0, 500, …, 25000 (51)" for long lists, all of them for short ones. */

@@ -6,11 +6,14 @@
  */
 
 import type { ParamLayout } from "../model/params.ts";
+import { asRunInputError, RunInputError } from "./run_error.ts";
+import { metadataStep } from "./run_schema.ts";
 import { readSafetensors } from "./safetensors.ts";
 
 /**
  * The flat weights (in `layout`) of the checkpoint at `path`, and the step it records; a missing
- * weight or a wrong shape is a one-line error naming it.
+ * weight, a wrong shape, a step that is not a whole number or a corrupt file is a one-line
+ * `RunInputError` naming it.
  *
  * @example
  * ```ts ignore
@@ -21,14 +24,15 @@ export async function readCheckpointParams(
   path: string,
   layout: ParamLayout,
 ): Promise<{ step: number; params: Float32Array }> {
-  const weights = await readSafetensors(path);
+  const weights = await asRunInputError(() => readSafetensors(path));
   const params = new Float32Array(layout.size);
   for (const spec of layout.specs) {
     const t = weights.tensors.get(spec.name);
     if (t === undefined || t.shape.join() !== spec.shape.join()) {
-      throw new Error(`checkpoint ${path} lacks ${spec.name} [${spec.shape}]`);
+      const got = t === undefined ? "" : ` (it has [${t.shape}])`;
+      throw new RunInputError(`checkpoint ${path} lacks ${spec.name} [${spec.shape}]${got}`);
     }
     params.set(t.data, spec.offset);
   }
-  return { step: Number(weights.metadata.step), params };
+  return { step: metadataStep(weights.metadata, path), params };
 }

@@ -23,3 +23,8 @@ export * from "./safetensors.ts";
 export * from "./run_folder.ts";
 export * from "./run_config.ts";
 export * from "./checkpoint.ts";
+export * from "./run_error.ts";
+export * from "./lock.ts";
+export * from "./run_create.ts";
+export * from "./confine.ts";
+export * from "./run_schema.ts";

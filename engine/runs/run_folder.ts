@@ -7,30 +7,31 @@
  *   config.json                      the config, verbatim, pretty JSON
  *   split.json                       which examples were trained on
  *   metrics.jsonl                    one JSON object per line, appended as training goes
+ *   checkpoints/step_000000.safetensors  the initial weights, written before training starts
  *   checkpoints/step_000100.safetensors
  *   checkpoints/final.safetensors
+ *   checkpoints/optimizer.safetensors    AdamW's state at the last checkpoint, for --resume
+ *   run.lock, analysis.lock          who trains it, who analyses it (lock.ts)
  * ```
  *
  * Every file is replaced atomically (temporary file, then rename) and every metrics line is on
  * disk before `appendMetrics` returns, so a crash leaves at worst a torn last line, which readers
- * skip and the next append removes.
+ * skip and the next append removes. A folder gets its name only once its first files are written
+ * (`createRunFolder` in run_create.ts).
  *
  * @module
  */
 
 import { join } from "node:path";
+import { checkConfined } from "./confine.ts";
+import type { HeldLock } from "./lock.ts";
+import { RunInputError, shownValue } from "./run_error.ts";
 import { writeFileAtomic } from "./safetensors.ts";
 
 /** A checkpoint on disk: its step and its path. */
 export interface CheckpointFile {
   step: number;
   path: string;
-}
-
-/** Options of `createRunFolder`. */
-export interface CreateRunOptions {
-  /** Remove an existing run folder of the same name instead of refusing (`--force`). */
-  force?: boolean;
 }
 
 const MAX_NAME = 200;
@@ -67,49 +68,9 @@ export function validateRunName(name: string): void {
 }
 
 /**
- * Creates `parent/name/` (and `parent`, if needed) with an empty `checkpoints/`. An existing run
- * of that name is an error unless `force`, which removes it first; a parent that cannot be
- * created or written is a one-line error naming it.
- *
- * @example
- * ```ts
- * import { createRunFolder } from "./run_folder.ts";
- * const dir = await Deno.makeTempDir();
- * const run = await createRunFolder(`${dir}/runs`, "demo", {});
- * run.path; // `${dir}/runs/demo`
- * await createRunFolder(`${dir}/runs`, "demo", {}).catch((e) => e.message);
- * // `run folder ${dir}/runs/demo exists; pass --force to overwrite`
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export async function createRunFolder(
-  parent: string,
-  name: string,
-  options: CreateRunOptions = {},
-): Promise<RunFolder> {
-  validateRunName(name);
-  await ensureWritableFolder(parent);
-  const path = join(parent, name);
-  if (await exists(path)) {
-    if (!options.force) throw new Error(`run folder ${path} exists; pass --force to overwrite`);
-    await Deno.remove(path, { recursive: true });
-  }
-  try {
-    // Not recursive: if another process made it since the check, this fails rather than share.
-    await Deno.mkdir(path);
-    await Deno.mkdir(join(path, "checkpoints"));
-  } catch (e) {
-    if (e instanceof Deno.errors.AlreadyExists) {
-      throw new Error(`run folder ${path} exists; pass --force to overwrite`);
-    }
-    throw new Error(`cannot create run folder ${path}: ${errorLine(e)}`, { cause: e });
-  }
-  return new RunFolder(path);
-}
-
-/**
  * Opens an existing run folder (for `--resume` and for analysis): it must be a folder holding a
- * `config.json`. Otherwise a one-line error naming the path.
+ * `config.json`, and nothing in it may be a link leading outside it (`checkConfined`). Otherwise a
+ * one-line `RunInputError` naming the path.
  *
  * @example
  * ```ts
@@ -120,13 +81,14 @@ export async function createRunFolder(
  */
 export async function openRunFolder(path: string): Promise<RunFolder> {
   const info = await Deno.stat(path).catch((e) => {
-    if (e instanceof Deno.errors.NotFound) throw new Error(`run folder ${path} not found`);
-    throw new Error(`cannot open run folder ${path}: ${errorLine(e)}`, { cause: e });
+    if (e instanceof Deno.errors.NotFound) throw new RunInputError(`run folder ${path} not found`);
+    throw new RunInputError(`cannot open run folder ${path}: ${errorLine(e)}`, { cause: e });
   });
-  if (!info.isDirectory) throw new Error(`run folder ${path} is not a folder`);
+  if (!info.isDirectory) throw new RunInputError(`run folder ${path} is not a folder`);
   if (!(await exists(join(path, "config.json")))) {
-    throw new Error(`run folder ${path} has no config.json; is it a mechlab run?`);
+    throw new RunInputError(`run folder ${path} has no config.json; is it a mechlab run?`);
   }
+  await checkConfined(path);
   return new RunFolder(path);
 }
 
@@ -136,7 +98,7 @@ export async function openRunFolder(path: string): Promise<RunFolder> {
  *
  * @example
  * ```ts
- * import { createRunFolder } from "./run_folder.ts";
+ * import { createRunFolder } from "./run_create.ts";
  * const dir = await Deno.makeTempDir();
  * const run = await createRunFolder(dir, "demo", {});
  * await run.writeJson("config.json", { p: 113 });
@@ -149,10 +111,18 @@ export async function openRunFolder(path: string): Promise<RunFolder> {
 export class RunFolder {
   /** The folder, e.g. `runs/grok_p113`. */
   readonly path: string;
+  /** Its `run.lock`, when this process holds it (`createRunFolder`'s `lock` option). */
+  readonly lock: HeldLock | undefined;
 
   /** Wraps a folder path; checks nothing (see `openRunFolder`). */
-  constructor(path: string) {
+  constructor(path: string, lock?: HeldLock) {
     this.path = path;
+    this.lock = lock;
+  }
+
+  /** Lets go of the folder's lock, if this process holds it. */
+  release(): void {
+    this.lock?.release();
   }
 
   /** Where the metrics log lives: `metrics.jsonl`. */
@@ -179,13 +149,13 @@ export class RunFolder {
   async readJson<T = unknown>(name: string): Promise<T> {
     const path = this.file(name);
     const text = await Deno.readTextFile(path).catch((e) => {
-      if (e instanceof Deno.errors.NotFound) throw new Error(`${path} not found`);
-      throw new Error(`cannot read ${path}: ${errorLine(e)}`, { cause: e });
+      if (e instanceof Deno.errors.NotFound) throw new RunInputError(`${path} not found`);
+      throw new RunInputError(`cannot read ${path}: ${errorLine(e)}`, { cause: e });
     });
     try {
       return JSON.parse(text) as T;
     } catch (e) {
-      throw new Error(`${path}: invalid JSON (${errorLine(e)})`, { cause: e });
+      throw new RunInputError(`${path}: invalid JSON (${errorLine(e)})`, { cause: e });
     }
   }
 
@@ -269,7 +239,7 @@ export class RunFolder {
       text = await Deno.readTextFile(path);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return [];
-      throw new Error(`cannot read ${path}: ${errorLine(e)}`, { cause: e });
+      throw new RunInputError(`cannot read ${path}: ${errorLine(e)}`, { cause: e });
     }
     const lines = text.split("\n");
     lines.pop(); // after the last newline: "" or a torn write
@@ -304,15 +274,25 @@ function parseMetricsLine(line: string, where: string): Record<string, number> {
   try {
     value = JSON.parse(line);
   } catch (e) {
-    throw new Error(`${where}: invalid JSON (${errorLine(e)})`, { cause: e });
+    throw new RunInputError(`${where}: invalid JSON (${errorLine(e)})`, { cause: e });
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new Error(`${where}: not a JSON object`);
+    throw new RunInputError(`${where}: not a JSON object`);
   }
   const record: Record<string, number> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (v !== null && typeof v !== "number") throw new Error(`${where}: ${k} is not a number`);
+    if (v !== null && typeof v !== "number") {
+      throw new RunInputError(`${where}: ${k} must be a number or null (got ${shownValue(v)})`);
+    }
     Object.defineProperty(record, k, { value: v ?? NaN, enumerable: true, writable: true });
+  }
+  // Every line is one evaluation: resuming cuts the log by step, and curves are drawn against it.
+  if (!Number.isSafeInteger(record.step) || record.step! < 0) {
+    throw new RunInputError(
+      `${where}: step must be a whole number (got ${
+        shownValue((value as Record<string, unknown>).step)
+      })`,
+    );
   }
   return record;
 }
@@ -335,23 +315,6 @@ async function cutTornTail(file: Deno.FsFile): Promise<void> {
     at += n;
   }
   await file.truncate(all.subarray(0, at).lastIndexOf(NEWLINE) + 1);
-}
-
-async function ensureWritableFolder(parent: string): Promise<void> {
-  try {
-    await Deno.mkdir(parent, { recursive: true });
-  } catch (e) {
-    throw new Error(`cannot create runs folder ${parent}: ${errorLine(e)}`, { cause: e });
-  }
-  // mkdir succeeds on a read-only folder that exists: only a write shows it is writable.
-  const suffix = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16);
-  const probe = join(parent, `.mechlab-write-probe-${Deno.pid}-${suffix}`);
-  try {
-    await Deno.writeFile(probe, new Uint8Array(), { createNew: true });
-    await Deno.remove(probe);
-  } catch (e) {
-    throw new Error(`runs folder ${parent} is not writable: ${errorLine(e)}`, { cause: e });
-  }
 }
 
 async function exists(path: string): Promise<boolean> {

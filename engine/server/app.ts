@@ -10,6 +10,7 @@
 import { analyzeLog, launchAnalysis, runAnalysis, runInspect } from "./analysis_api.ts";
 import { hasToken, hostAllowed, originAllowed, tokenCookie, tokenMatches } from "./auth.ts";
 import { errorResponse, HttpError, requestTarget } from "./http.ts";
+import { RunInputError } from "../runs/mod.ts";
 import {
   launchRun,
   listRuns,
@@ -107,6 +108,8 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     } catch (e) {
       res = e instanceof HttpError
         ? errorResponse(e.status, e.message, e.headers)
+        : e instanceof RunInputError // a corrupt run file: the folder's fault, named in one line
+        ? errorResponse(422, e.message.split("\n")[0]!)
         : errorResponse(500, `internal error: ${(e as Error)?.message ?? String(e)}`);
     }
     for (const [k, v] of Object.entries(SAFE_HEADERS)) res.headers.set(k, v);

@@ -12,7 +12,7 @@
  */
 
 import { join } from "node:path";
-import { validateRunName } from "../runs/mod.ts";
+import { lockHolder, validateRunName } from "../runs/mod.ts";
 
 /** One metrics line as read: numbers, and `null` where the run logged NaN. */
 export type MetricsRecord = Record<string, number | null>;
@@ -31,6 +31,8 @@ export interface RunEntry {
   records: MetricsRecord[];
   /** Goes up each time `records` is read again from scratch (the file was replaced). */
   generation: number;
+  /** Whether a live process holds the run's `run.lock`: it is training, whoever started it. */
+  training?: boolean;
 }
 
 /** One row of `GET /api/runs`. */
@@ -145,13 +147,15 @@ export class RunIndex {
       this.#cache.set(name, entry);
     }
     await readNewMetrics(entry);
+    entry.training = (await lockHolder(path)) !== undefined;
     return entry;
   }
 }
 
 /**
- * The `GET /api/runs` row of a run: its status is "running" if `running` holds it, "finished" if
- * its last metrics step is its `train.steps`, "stopped" otherwise.
+ * The `GET /api/runs` row of a run: its status is "running" if `running` holds it or a live
+ * process holds its lock (a run trained from the command line), "finished" if its last metrics
+ * step is its `train.steps`, "stopped" otherwise.
  *
  * @example
  * ```ts
@@ -171,7 +175,11 @@ export function summarize(entry: RunEntry, running: ReadonlySet<string>): RunSum
   const steps = isObject(c.train) && typeof c.train.steps === "number" ? c.train.steps : 0;
   const last = entry.records.at(-1);
   const step = typeof last?.step === "number" ? last.step : 0;
-  const status = running.has(entry.name) ? "running" : step === steps ? "finished" : "stopped";
+  const status = running.has(entry.name) || entry.training
+    ? "running"
+    : step === steps
+    ? "finished"
+    : "stopped";
   return {
     name: entry.name,
     task,
@@ -263,7 +271,9 @@ async function lstat(path: string): Promise<Deno.FileInfo | undefined> {
   }
 }
 
+/** A run name, and not hidden: `.NAME.new-*` is a run being created (`createRunFolder`). */
 function validName(name: string): boolean {
+  if (name.startsWith(".")) return false;
   try {
     validateRunName(name);
     return true;

@@ -9,13 +9,19 @@
 import { dirname, join } from "node:path";
 import { type Device, type Gpu, pickDevice } from "../gpu/mod.ts";
 import { initParams, type ParamLayout, paramLayout, unflatten } from "../model/params.ts";
+import { ADAMW_STATE_SIZE } from "../../kernels/adamw.ts";
 import {
+  acquireLock,
+  asRunInputError,
   createRunFolder,
+  metadataStep,
   openRunFolder,
   readCheckpointParams,
+  readRunConfig,
   readSafetensors,
   type RunConfig,
   type RunFolder,
+  RunInputError,
   writeSafetensorsAtomic,
 } from "../runs/mod.ts";
 import { Tensor } from "../tensor/mod.ts";
@@ -80,25 +86,40 @@ async function saveCheckpoint(
   }, { step: String(state.step) });
 }
 
-/** The state saved at the optimizer file's step, read back for `--resume`. */
+/**
+ * The state saved at the optimizer file's step, read back for `--resume`; a missing or corrupt
+ * file, or a tensor of the wrong type or length, is a one-line `RunInputError` naming it.
+ */
 async function loadState(folder: RunFolder, layout: ParamLayout): Promise<TrainState> {
-  const opt = await readSafetensors(optimizerPath(folder));
-  const step = Number(opt.metadata.step);
+  const path = optimizerPath(folder);
+  if (!(await Deno.lstat(path).catch(() => undefined))) {
+    // Only a run started before step 0 was written at start can lack it.
+    throw new RunInputError(
+      `${path} not found: the run never reached a checkpoint; start it again with --force`,
+    );
+  }
+  const opt = await asRunInputError(() => readSafetensors(path));
+  const step = metadataStep(opt.metadata, path);
   const final = await readCheckpointParams(folder.finalPath(), layout).catch(() => undefined);
   const { params } = final?.step === step
     ? final
     : await readCheckpointParams(folder.checkpointPath(step), layout);
-  const tensor = (name: string) => {
+  const tensor = (name: string, dtype: "f32" | "i32", length: number) => {
     const t = opt.tensors.get(name);
-    if (t === undefined) throw new Error(`${OPTIMIZER_FILE} lacks ${name}`);
+    if (t === undefined) throw new RunInputError(`${path} lacks ${name}`);
+    if (t.dtype !== dtype || t.shape.join() !== String(length)) {
+      throw new RunInputError(
+        `${path}: ${name} must be ${dtype} [${length}] (got ${t.dtype} [${t.shape}])`,
+      );
+    }
     return t.data;
   };
   return {
     step,
     params,
-    m: Float32Array.from(tensor("m")),
-    v: Float32Array.from(tensor("v")),
-    optimizer: Int32Array.from(tensor("state")),
+    m: Float32Array.from(tensor("m", "f32", layout.size)),
+    v: Float32Array.from(tensor("v", "f32", layout.size)),
+    optimizer: Int32Array.from(tensor("state", "i32", ADAMW_STATE_SIZE)),
   };
 }
 
@@ -148,7 +169,10 @@ async function train(
 
 /**
  * Starts a run in `parent/name`: checks that it fits this machine and picks its device, then
- * writes its config and split and trains from fresh weights. A run refused here leaves no folder.
+ * writes its config, split and step-0 checkpoint (weights and optimizer state) under a temporary
+ * name and gives the folder its name only then, so a run refused here leaves no folder and a run
+ * killed at any moment leaves nothing or a folder `--resume` continues; then trains from there,
+ * holding the folder's `run.lock` until it ends.
  *
  * @example
  * ```ts ignore
@@ -163,11 +187,22 @@ export async function startRun(
 ): Promise<RunFolder> {
   const { task, gpu } = await prepare(config, options.device);
   try {
-    const params = initParams(config.model, paramLayout(config.model));
-    const folder = await createRunFolder(where.parent, where.name, { force: where.force });
-    await folder.writeJson("config.json", config);
-    await folder.writeJson("split.json", task.split());
-    await train(folder, config, freshState(params), { ...options, gpu, task });
+    const layout = paramLayout(config.model);
+    const state = freshState(initParams(config.model, layout));
+    const folder = await createRunFolder(where.parent, where.name, {
+      force: where.force,
+      lock: "train",
+      fill: async (f) => {
+        await f.writeJson("config.json", config);
+        await f.writeJson("split.json", task.split());
+        await saveCheckpoint(f, config, layout, state, false);
+      },
+    });
+    try {
+      await train(folder, config, state, { ...options, gpu, task });
+    } finally {
+      folder.release();
+    }
     return folder;
   } finally {
     gpu?.destroy();
@@ -177,7 +212,9 @@ export async function startRun(
 /**
  * Continues the run in `path` from its last checkpoint to its configured steps, or to `steps`
  * (rewriting `config.json`): metrics after that checkpoint are dropped and recomputed, so the
- * result is the uninterrupted run's, bitwise, as if it had been asked for those steps at start.
+ * result is the uninterrupted run's, bitwise, as if it had been asked for those steps at start. It
+ * holds the folder's `run.lock` (a run still training is refused in one line) and checks every file
+ * it reads (`readRunConfig`, the optimizer state, the checkpoint).
  *
  * @example
  * ```ts ignore
@@ -186,23 +223,28 @@ export async function startRun(
  */
 export async function resumeRun(path: string, options: ResumeOptions): Promise<RunFolder> {
   const folder = await openRunFolder(path);
-  const saved = await folder.readJson<RunConfig>("config.json");
-  const config = { ...saved, train: extendedTrain(saved.train, options.steps) };
-  const { task, gpu } = await prepare(config, options.device);
+  const lock = await acquireLock(folder.path, { command: "train --resume" });
   try {
-    const state = await loadState(folder, paramLayout(config.model));
-    if (config.train.steps !== saved.train.steps) await folder.writeJson("config.json", config);
-    options.log?.(`resuming ${path} at step ${state.step} of ${config.train.steps}`);
-    // time_s goes on from the checkpoint's line, so curves against time stay in order.
-    const lines = await folder.readMetrics();
-    const at = lines.findLast((m) => (m.step ?? -1) <= state.step);
-    await folder.truncateMetricsAfter(lastKeptStep(state.step, config.train));
-    const timeOffset = at?.time_s ?? 0;
-    await train(folder, config, state, { ...options, gpu, task, timeOffset });
-    return folder;
+    const saved = await readRunConfig(folder);
+    const config = { ...saved, train: extendedTrain(saved.train, options.steps) };
+    const { task, gpu } = await prepare(config, options.device);
+    try {
+      const state = await loadState(folder, paramLayout(config.model));
+      if (config.train.steps !== saved.train.steps) await folder.writeJson("config.json", config);
+      options.log?.(`resuming ${path} at step ${state.step} of ${config.train.steps}`);
+      // time_s goes on from the checkpoint's line, so curves against time stay in order.
+      const lines = await folder.readMetrics();
+      const at = lines.findLast((m) => (m.step ?? -1) <= state.step);
+      await folder.truncateMetricsAfter(lastKeptStep(state.step, config.train));
+      const timeOffset = at?.time_s ?? 0;
+      await train(folder, config, state, { ...options, gpu, task, timeOffset });
+    } finally {
+      gpu?.destroy();
+    }
   } finally {
-    gpu?.destroy();
+    lock.release();
   }
+  return folder;
 }
 
 /**

@@ -71,7 +71,7 @@ Deno.test("analyze: a smoke run past grokking, its losses the trainer's, the fie
     const run = join(dir, "r");
     const analysed = await mechlab("analyze", "--run", run, "--device", "cpu");
     assert.equal(analysed.code, 0, analysed.err);
-    const steps = Array.from({ length: 10 }, (_, i) => 50 * (i + 1)); // the first checkpoint at 50
+    const steps = Array.from({ length: 11 }, (_, i) => 50 * i); // step 0 is written at start
     const name = (step: number) => `step_${String(step).padStart(6, "0")}.json`;
     assert.deepEqual(await listDir(join(run, "analysis")), [
       "index.json",
@@ -95,7 +95,7 @@ Deno.test("analyze: a smoke run past grokking, its losses the trainer's, the fie
     assert.equal(last.heads.length, 4);
     const summary = await read<AnalysisSummary>("summary.json");
     assert.equal(summary.step, 500);
-    assert.equal(summary.checkpoints, 10);
+    assert.equal(summary.checkpoints, 11);
     assert.equal(summary.test_loss, last.progress.test_loss);
 
     // What ties it to the field (Nanda et al.'s grokking, here on p = 23, which groks by step 350):
@@ -169,7 +169,7 @@ Deno.test("analyze: an oocl run, its pooled losses the trainer's, twins counted 
     assert.equal(analysed.code, 0, analysed.err);
     const index = await readAnalysis<AnalysisIndex>(run, "index.json");
     assert.deepEqual(index.groups, ["table1", "table2", "links"]);
-    assert.deepEqual(index.steps, [10, 20]);
+    assert.deepEqual(index.steps, [0, 10, 20]);
     // Every loss is pooled (the mean over the split's examples, whatever their group): the
     // trainer's lines, analyze's progress rows and the runs table's cells are one number.
     await assertTrainerAgrees(run, index, [

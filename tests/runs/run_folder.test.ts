@@ -50,7 +50,7 @@ Deno.test("run folder: create, exists, --force", async () => {
     const parent = `${dir}/deep/runs`; // made if missing
     const run = await createRunFolder(parent, "grok", {});
     assert.equal(run.path, `${parent}/grok`);
-    assert.deepEqual(await listDir(run.path), ["checkpoints"]);
+    assert.deepEqual(await listDir(run.path), ["checkpoints", "run.lock"]);
     await run.writeJson("config.json", { p: 113 });
     await assert.rejects(
       createRunFolder(parent, "grok", {}),
@@ -59,7 +59,7 @@ Deno.test("run folder: create, exists, --force", async () => {
     await assert.rejects(createRunFolder(parent, "grok", { force: false }), /exists/);
     assert.deepEqual(await run.readJson("config.json"), { p: 113 }); // untouched by the refusal
     const again = await createRunFolder(parent, "grok", { force: true });
-    assert.deepEqual(await listDir(again.path), ["checkpoints"]); // old contents gone
+    assert.deepEqual(await listDir(again.path), ["checkpoints", "run.lock"]); // old contents gone
     assert.deepEqual(await listDir(parent), ["grok"]); // no probe file left behind
     // The name is checked before anything is made.
     await assert.rejects(createRunFolder(parent, "../x", {}), /run name "\.\.\/x"/);
@@ -108,7 +108,7 @@ Deno.test("run folder: JSON files are pretty, atomic, and read back", async () =
     );
     await run.writeJson("split.json", { train: [] });
     assert.deepEqual(await run.readJson("split.json"), { train: [] });
-    assert.deepEqual(await listDir(run.path), ["checkpoints", "split.json"]); // no temp file
+    assert.deepEqual(await listDir(run.path), ["checkpoints", "run.lock", "split.json"]); // no temp file
     await assert.rejects(run.readJson("gone.json"), oneLine(/^.*\/r\/gone\.json not found$/));
     await Deno.writeTextFile(`${run.path}/bad.json`, "{\n");
     await assert.rejects(run.readJson("bad.json"), oneLine(/bad\.json: invalid JSON \(/));
@@ -159,7 +159,7 @@ Deno.test("run folder: truncateMetricsAfter keeps steps up to the resumed one", 
   await withTempDir(async (dir) => {
     const run = await createRunFolder(dir, "r", {});
     await run.truncateMetricsAfter(5); // no file: nothing to do, nothing made
-    assert.deepEqual(await listDir(run.path), ["checkpoints"]);
+    assert.deepEqual(await listDir(run.path), ["checkpoints", "run.lock"]);
     for (const step of [0, 100, 200, 300]) await run.appendMetrics({ step, loss: step / 100 });
     await Deno.writeTextFile(run.metricsPath, '{"step":400,"lo', { append: true }); // torn
     await run.truncateMetricsAfter(200);
@@ -167,7 +167,7 @@ Deno.test("run folder: truncateMetricsAfter keeps steps up to the resumed one", 
       await Deno.readTextFile(run.metricsPath),
       '{"step":0,"loss":0}\n{"step":100,"loss":1}\n{"step":200,"loss":2}\n',
     );
-    assert.deepEqual(await listDir(run.path), ["checkpoints", "metrics.jsonl"]); // no temp file
+    assert.deepEqual(await listDir(run.path), ["checkpoints", "metrics.jsonl", "run.lock"]); // no temp file
     await run.appendMetrics({ step: 300, loss: 2.5 });
     assert.deepEqual((await run.readMetrics()).map((r) => r.step), [0, 100, 200, 300]);
     await run.truncateMetricsAfter(0);
@@ -207,5 +207,27 @@ Deno.test("run folder: checkpoint names and listing", async () => {
     assert.equal((await readSafetensors(listed[2]!.path)).metadata.step, "300");
     // A RunFolder on a folder without checkpoints/ lists none.
     assert.deepEqual(await new RunFolder(`${dir}/elsewhere`).listCheckpoints(), []);
+  });
+});
+
+Deno.test("run folder: links are followed only while they stay inside the run", async () => {
+  await withTempDir(async (dir) => {
+    const run = await createRunFolder(dir, "r", { fill: (f) => f.writeJson("config.json", {}) });
+    await Deno.mkdir(`${run.path}/old`);
+    await Deno.symlink(`${run.path}/old`, `${run.path}/analysis`); // inside: fine
+    await Deno.symlink("../config.json", `${run.path}/checkpoints/config_copy.json`);
+    assert.equal((await openRunFolder(run.path)).path, run.path);
+    await Deno.mkdir(`${dir}/r2`); // a sibling whose name starts like the run's
+    await Deno.symlink(`${dir}/r2`, `${run.path}/old/out`);
+    await assert.rejects(
+      openRunFolder(run.path),
+      oneLine(
+        new RegExp(
+          `^run folder ${run.path}: old/out is a link to ${await Deno.realPath(
+            `${dir}/r2`,
+          )}, outside`,
+        ),
+      ),
+    );
   });
 });

@@ -8,7 +8,7 @@ import { mechlabCommand } from "../../engine/server/launcher.ts";
 import { maxAbsDiff } from "../../engine/tensor/mod.ts";
 import { assertClose, mechlab } from "../helpers.ts";
 
-/** A run `t` of the smoke preset made tiny (p = 7, an 8-wide model), checkpoints at 20 and 40. */
+/** A run `t` of the smoke preset made tiny (p = 7, an 8-wide model), checkpoints at 0, 20 and 40. */
 async function trainTiny(runs: string): Promise<void> {
   const train = await mechlab(
     "train",
@@ -92,13 +92,13 @@ Deno.test("serve: analyze starts mechlab analyze on a run, one at a time, and re
 
     const log = await ended("t");
     assert.equal(log.code, 0, log.lines.join("\n"));
-    assert.match(log.lines.at(-2), /^analysed 2 checkpoints in /);
+    assert.match(log.lines.at(-2), /^analysed 3 checkpoints in /);
 
     // Every checkpoint is analysed: the index's steps are the checkpoint list's.
     const index = (await call("/api/runs/t/analysis")).body;
     const checkpoints = (await call("/api/runs/t/checkpoints")).body.map((c: any) => c.step);
     assert.deepEqual(index.steps, [...new Set(checkpoints)]);
-    assert.deepEqual(index.steps, [20, 40]);
+    assert.deepEqual(index.steps, [0, 20, 40]);
     // And it is what the command line writes for the same run (under another name).
     await copyRun(`${runs}/t`, `${runs}/t_cli`);
     const cli = await mechlab("analyze", `--run=${runs}/t_cli`);

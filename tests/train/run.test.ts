@@ -3,8 +3,14 @@
 // the CPU), and the CPU and GPU paths agreeing to f32 rounding.
 import * as assert from "node:assert/strict";
 import { sharedGpu } from "../../engine/gpu/mod.ts";
-import { paramLayout } from "../../engine/model/params.ts";
-import { openRunFolder, readSafetensors } from "../../engine/runs/mod.ts";
+import { initParams, paramLayout } from "../../engine/model/params.ts";
+import {
+  acquireLock,
+  lockHolder,
+  openRunFolder,
+  readCheckpointParams,
+  readSafetensors,
+} from "../../engine/runs/mod.ts";
 import { buildTask } from "../../engine/data/mod.ts";
 import type { Device } from "../../engine/gpu/mod.ts";
 import type { RunConfig } from "../../engine/runs/mod.ts";
@@ -55,11 +61,17 @@ for (const device of devices) {
       const specs = paramLayout(cfg.model).specs;
       assert.deepEqual([...final.tensors.keys()], specs.map((s) => s.name));
       for (const s of specs) assert.deepEqual(final.tensors.get(s.name)!.shape, s.shape);
-      assert.deepEqual((await folder.listCheckpoints()).map((c) => c.step), [10, 20]);
+      assert.deepEqual((await folder.listCheckpoints()).map((c) => c.step), [0, 10, 20]);
+      // Step 0 is written before training: the initial weights, as initParams makes them.
+      const layout = paramLayout(cfg.model);
+      const zero = await readCheckpointParams(folder.checkpointPath(0), layout);
+      assert.equal(zero.step, 0);
+      assert.deepEqual(zero.params, initParams(cfg.model, layout));
       await assert.rejects(
         startRun(cfg, { parent, name: "a", force: false }, { device }),
         /exists; pass --force/,
       );
+      assert.equal(await lockHolder(folder.path), undefined, "the lock is let go at the end");
     },
   );
 
@@ -69,7 +81,7 @@ for (const device of devices) {
       const cfg = tiny();
       cfg.train = { ...cfg.train, eval_every: 3, checkpoint_every: 5 };
       const folder = await startRun(cfg, { parent, name: "c", force: false }, { device });
-      assert.deepEqual((await folder.listCheckpoints()).map((c) => c.step), [5, 10, 15, 20]);
+      assert.deepEqual((await folder.listCheckpoints()).map((c) => c.step), [0, 5, 10, 15, 20]);
       assert.deepEqual((await metrics(folder.path)).map((m) => m.step), [
         0,
         3,
@@ -219,3 +231,25 @@ if (!(gpu instanceof Error)) {
     );
   }
 }
+
+runTest("run: a folder whose lock is held is neither resumed nor overwritten", async (parent) => {
+  const cfg = tiny();
+  const folder = await startRun(cfg, { parent, name: "held", force: false }, {
+    device: "cpu",
+    shouldStop: () => true,
+  });
+  const lock = await acquireLock(folder.path, { command: "train" });
+  try {
+    const held = new RegExp(`: ${folder.path} is in use: run.lock is held by process ${Deno.pid} `);
+    await assert.rejects(resumeRun(folder.path, { device: "cpu" }), held);
+    await assert.rejects(
+      startRun(cfg, { parent, name: "held", force: true }, { device: "cpu" }),
+      held,
+    );
+    assert.deepEqual(await folder.readJson("config.json"), cfg, "the held run is untouched");
+  } finally {
+    lock.release();
+  }
+  await resumeRun(folder.path, { device: "cpu" }); // free again
+  assert.equal((await metrics(folder.path)).at(-1)!.step, cfg.train.steps);
+});
