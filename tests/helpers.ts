@@ -77,12 +77,32 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
  * Runs `mechlab ARGS` as a person would, in a subprocess: its exit code, stdout and stderr.
  * `--check`: the command line is type-checked here too, since `deno run` alone does not.
  */
-export async function mechlab(
+export function mechlab(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return mechlabWithEnv({}, ...args);
+}
+
+/**
+ * `mechlab ARGS` in a subprocess whose environment is this one's with `env` applied: a name set
+ * to `undefined` is removed (as a fresh login without it would have it).
+ *
+ * @example
+ * ```ts ignore
+ * const { err } = await mechlabWithEnv({ XDG_RUNTIME_DIR: undefined }, "train", "--help");
+ * ```
+ */
+export async function mechlabWithEnv(
+  env: Record<string, string | undefined>,
   ...args: string[]
 ): Promise<{ code: number; out: string; err: string }> {
+  const merged: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1" };
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete merged[name];
+    else merged[name] = value;
+  }
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--check", "-A", MAIN, ...args],
-    env: { NO_COLOR: "1" },
+    env: merged,
+    clearEnv: true,
   }).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code, out: text(stdout), err: text(stderr) };

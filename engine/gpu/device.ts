@@ -365,6 +365,26 @@ fn main(@builtin(local_invocation_index) i: u32, @builtin(subgroup_size) size: u
 }
 
 /**
+ * Runs `fn` (which enumerates adapters) with `XDG_RUNTIME_DIR` set to a private empty folder when
+ * it is unset, then puts the environment back and removes the folder. Why: Mesa's Vulkan loader
+ * probes for a Wayland display while it lists adapters, and libwayland-client prints
+ * `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` twice when the variable is
+ * unset (containers, CI, ssh without a login session), which reads as a failure on a healthy
+ * machine. In an empty folder it finds no display socket and says nothing.
+ */
+async function withRuntimeDir<T>(fn: () => Promise<T>): Promise<T> {
+  if (Deno.env.get("XDG_RUNTIME_DIR")) return await fn();
+  const dir = await Deno.makeTempDir({ prefix: "mechlab-xdg-" }); // mode 0700, as the spec asks
+  Deno.env.set("XDG_RUNTIME_DIR", dir);
+  try {
+    return await fn();
+  } finally {
+    Deno.env.delete("XDG_RUNTIME_DIR");
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
  * Finds an adapter (high-performance first, software last) and creates the device with the
  * adapter's full limits and the optional features that help: `timestamp-query`, `shader-f16`, and
  * `subgroups` where a test shader shows they work. Throws a one-line `NoGpuError` if there is no
@@ -381,8 +401,10 @@ export async function requestGpu(): Promise<Gpu> {
   if (typeof navigator === "undefined" || navigator.gpu === undefined) {
     throw new NoGpuError("no WebGPU in this runtime: the CPU path still works");
   }
-  const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" }) ??
-    await navigator.gpu.requestAdapter();
+  const adapter = await withRuntimeDir(async () =>
+    await navigator.gpu.requestAdapter({ powerPreference: "high-performance" }) ??
+      await navigator.gpu.requestAdapter()
+  );
   if (adapter === null) {
     throw new NoGpuError(
       "no WebGPU adapter found (no GPU driver, nor Mesa's software Vulkan: " +
