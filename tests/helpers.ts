@@ -124,3 +124,30 @@ export async function listDir(dir: string): Promise<string[]> {
   for await (const e of Deno.readDir(dir)) names.push(e.name);
   return names.sort();
 }
+
+/**
+ * How long a test waits for what a loaded 2-core machine does eventually (a run's next event, an
+ * analysis to end, a page to update): far beyond what it takes there, since a wait that runs out
+ * fails for the machine's load, not the code's. Speed is measured by `deno task bench`.
+ */
+export const PATIENCE_MS = 300_000;
+
+/**
+ * Waits until `check` returns true (polled every 100 ms), or fails after `ms` naming `what`.
+ *
+ * @example
+ * ```ts ignore
+ * await until("the run to finish", async () => (await status()) === "finished");
+ * ```
+ */
+export async function until(
+  what: string,
+  check: () => Promise<boolean>,
+  ms = PATIENCE_MS,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -12,6 +12,8 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { type ServerHandle, startServer } from "../../engine/server/mod.ts";
 import { Requirement } from "../requirements.ts";
 
+export { until } from "../helpers.ts";
+
 const CHROMIUM = "/usr/bin/chromium";
 
 /** Chromium: without it the browser tests are ignored (the reason said once), or fail under CI. */
@@ -112,19 +114,6 @@ export function browserTest<T = undefined>(
       }
     },
   });
-}
-
-/** Waits until `check` returns true, or fails after `ms` naming `what`. */
-export async function until(
-  what: string,
-  check: () => Promise<boolean>,
-  ms = 60_000,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** An attribute of the element with that test id. */
