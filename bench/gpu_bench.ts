@@ -4,40 +4,81 @@
  * PyTorch's fp32 matmul (on CUDA where python3 has it, else on the CPU), and the CPU tensor
  * library's matmul.
  *
- * GPU time is taken as the difference between `2r` and `r` repetitions encoded in one submit, so
- * the fixed cost of a submit and its wait (about 10 ms in Deno) cancels out.
+ * GPU time is read from the GPU's own clock where the adapter has `timestamp-query` (timestamps
+ * written at the start and end of the pass, so the fixed cost of a submit and its wait, about
+ * 10 ms in Deno, is outside them); without it, it is the difference between `2r` and `r`
+ * repetitions encoded in one submit, in which that fixed cost cancels out.
  *
  * @module
  */
 
-import { type Dispatch, type Gpu, type GpuTensor, requestGpu } from "../engine/gpu/mod.ts";
+import { type Dispatch, type Gpu, GpuTensor, requestGpu } from "../engine/gpu/mod.ts";
 import { matmul as cpuMatmul, rand } from "../engine/tensor/mod.ts";
 import { addInplace } from "../kernels/add.ts";
 import { matmul } from "../kernels/matmul.ts";
 import { medianMs, printTable, runPython } from "./timing.ts";
 
-/** Milliseconds the GPU spends on one run of `dispatches`, the submit's fixed cost cancelled. */
+/**
+ * Milliseconds between the GPU's timestamps at the start and end of one pass of `dispatches`
+ * encoded `repeat` times (the device must have `timestamp-query`).
+ */
+async function timestampMs(gpu: Gpu, dispatches: readonly Dispatch[], repeat: number) {
+  const querySet = gpu.device.createQuerySet({ type: "timestamp", count: 2 });
+  const resolved = gpu.device.createBuffer({
+    size: 16,
+    usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+  });
+  try {
+    gpu.run(dispatches, {
+      repeat,
+      timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
+    });
+    const encoder = gpu.device.createCommandEncoder();
+    encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
+    gpu.device.queue.submit([encoder.finish()]);
+    // Two u64 nanosecond counts, read back as four i32 words.
+    const [words] = await gpu.read([new GpuTensor(resolved, [4], { dtype: "i32" })]);
+    const [t0, t1] = new BigUint64Array(words!.data.buffer, words!.data.byteOffset, 2);
+    return Number(t1! - t0!) / 1e6;
+  } finally {
+    querySet.destroy();
+    resolved.destroy();
+  }
+}
+
+/**
+ * Milliseconds the GPU spends on one run of `dispatches`, the median of `samples`: by timestamps
+ * where the device has them, else by differencing `2r` and `r` repetitions (the submit's fixed
+ * cost cancelled). `r` grows until a run takes about a quarter of `budgetMs`.
+ */
 async function gpuMs(
   gpu: Gpu,
   dispatches: readonly Dispatch[],
   budgetMs: number,
   samples = 5,
 ): Promise<number> {
-  const time = async (repeat: number) => {
+  const wall = async (repeat: number) => {
     const t0 = performance.now();
     gpu.run(dispatches, { repeat });
     await gpu.sync();
     return performance.now() - t0;
   };
-  await time(1); // warm-up: pipelines, caches, clocks
+  await wall(1); // warm-up: pipelines, caches, clocks
   let r = 1;
-  let once = await time(1);
+  let once = await wall(1);
   while (once * 2 < budgetMs / 4 && r < 1 << 14) {
     r *= 2;
-    once = await time(r);
+    once = await wall(r);
   }
+  const timestamps = gpu.adapter.features.includes("timestamp-query");
   const ms: number[] = [];
-  for (let i = 0; i < samples; i++) ms.push((await time(2 * r) - await time(r)) / r);
+  for (let i = 0; i < samples; i++) {
+    ms.push(
+      timestamps
+        ? await timestampMs(gpu, dispatches, r) / r
+        : (await wall(2 * r) - await wall(r)) / r,
+    );
+  }
   ms.sort((a, b) => a - b);
   return Math.max(ms[Math.floor(samples / 2)]!, 1e-6);
 }
@@ -81,6 +122,10 @@ export async function benchGpu(): Promise<void> {
     return;
   }
   console.log(`adapter: ${gpu.describe()}`);
+  const clock = gpu.adapter.features.includes("timestamp-query")
+    ? "timestamp queries"
+    : "2r - r repetitions";
+  console.log(`GPU time from: ${clock}`);
   // [m, k, n, A stored transposed]: the two largest products of a grokking step (3,830 examples ×
   // 3 positions = 11,490 rows): the MLP's input projection, and its weight gradient xᵀ·dy.
   const shapes: [number, number, number, boolean][] = [

@@ -2,9 +2,9 @@
  * `deno task bench`: mechlab's benchmarks. Each part prints what it ran on and its figures as
  * ratios against a peer measured in the same run. Record measured figures in `bench/RESULTS.md`.
  *
- * `--part tensor|gpu|train|analysis` runs one part (default: all); `--full` trains the grokking preset to
- * the end; `--smoke` races the smoke preset against torch_small.py; `--torch-grok PATH` runs the
- * PyTorch grokking reference in the same command (on the GPU host).
+ * `--part tensor|gpu|train|analysis|serve` runs one part (default: all); `--full` trains the
+ * grokking preset to the end; `--smoke` races the smoke preset against torch_small.py;
+ * `--torch-grok PATH` runs the PyTorch grokking reference in the same command (on the GPU host).
  *
  * @module
  */
@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { benchAnalysis } from "./analysis_bench.ts";
 import { benchGpu } from "./gpu_bench.ts";
+import { benchServe } from "./serve_bench.ts";
 import { benchTensor } from "./tensor_bench.ts";
 import { benchTrain } from "./train_bench.ts";
 
@@ -45,4 +46,8 @@ if (part === undefined || part === "train") {
 if (part === undefined || part === "analysis") {
   console.log("\n== analysis ==");
   await benchAnalysis();
+}
+if (part === undefined || part === "serve") {
+  console.log("\n== the server while a run trains ==");
+  await benchServe();
 }

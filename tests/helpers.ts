@@ -77,12 +77,32 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
  * Runs `mechlab ARGS` as a person would, in a subprocess: its exit code, stdout and stderr.
  * `--check`: the command line is type-checked here too, since `deno run` alone does not.
  */
-export async function mechlab(
+export function mechlab(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return mechlabWithEnv({}, ...args);
+}
+
+/**
+ * `mechlab ARGS` in a subprocess whose environment is this one's with `env` applied: a name set
+ * to `undefined` is removed (as a fresh login without it would have it).
+ *
+ * @example
+ * ```ts ignore
+ * const { err } = await mechlabWithEnv({ XDG_RUNTIME_DIR: undefined }, "train", "--help");
+ * ```
+ */
+export async function mechlabWithEnv(
+  env: Record<string, string | undefined>,
   ...args: string[]
 ): Promise<{ code: number; out: string; err: string }> {
+  const merged: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1" };
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete merged[name];
+    else merged[name] = value;
+  }
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--check", "-A", MAIN, ...args],
-    env: { NO_COLOR: "1" },
+    env: merged,
+    clearEnv: true,
   }).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code, out: text(stdout), err: text(stderr) };
@@ -103,4 +123,31 @@ export async function listDir(dir: string): Promise<string[]> {
   const names: string[] = [];
   for await (const e of Deno.readDir(dir)) names.push(e.name);
   return names.sort();
+}
+
+/**
+ * How long a test waits for what a loaded 2-core machine does eventually (a run's next event, an
+ * analysis to end, a page to update): far beyond what it takes there, since a wait that runs out
+ * fails for the machine's load, not the code's. Speed is measured by `deno task bench`.
+ */
+export const PATIENCE_MS = 300_000;
+
+/**
+ * Waits until `check` returns true (polled every 100 ms), or fails after `ms` naming `what`.
+ *
+ * @example
+ * ```ts ignore
+ * await until("the run to finish", async () => (await status()) === "finished");
+ * ```
+ */
+export async function until(
+  what: string,
+  check: () => Promise<boolean>,
+  ms = PATIENCE_MS,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

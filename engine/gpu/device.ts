@@ -75,8 +75,12 @@ export function releaseDispatches(dispatches: readonly Dispatch[]): void {
   for (const d of dispatches) for (const t of d.scratch ?? []) t.release();
 }
 
-/** The optional features worth having when the adapter offers them. */
-const WANTED_FEATURES = ["timestamp-query", "shader-f16"] as const;
+/**
+ * The optional features worth having when the adapter offers them: `timestamp-query`, with which
+ * the kernel benchmark (bench/gpu_bench.ts) times a pass on the GPU's own clock. Nothing asks for
+ * `shader-f16`: every kernel computes in f32.
+ */
+const WANTED_FEATURES = ["timestamp-query"] as const;
 const SOFTWARE = /llvmpipe|lavapipe|swiftshader|softpipe|warp/i;
 
 /**
@@ -217,11 +221,17 @@ export class Gpu {
 
   /**
    * Encodes `dispatches` (`repeat` times over) in one compute pass and submits them. Does not wait:
-   * the next `read` or `sync` waits for everything submitted before it.
+   * the next `read` or `sync` waits for everything submitted before it. `timestampWrites` (where
+   * the device has `timestamp-query`) has the GPU write its clock at the pass's start and end.
    */
-  run(dispatches: readonly Dispatch[], options: { repeat?: number } = {}): void {
+  run(
+    dispatches: readonly Dispatch[],
+    options: { repeat?: number; timestampWrites?: GPUComputePassTimestampWrites } = {},
+  ): void {
     const encoder = this.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
+    const pass = encoder.beginComputePass(
+      options.timestampWrites ? { timestampWrites: options.timestampWrites } : {},
+    );
     let current: GPUComputePipeline | undefined;
     for (let r = 0; r < (options.repeat ?? 1); r++) {
       for (const d of dispatches) {
@@ -365,9 +375,29 @@ fn main(@builtin(local_invocation_index) i: u32, @builtin(subgroup_size) size: u
 }
 
 /**
+ * Runs `fn` (which enumerates adapters) with `XDG_RUNTIME_DIR` set to a private empty folder when
+ * it is unset, then puts the environment back and removes the folder. Why: Mesa's Vulkan loader
+ * probes for a Wayland display while it lists adapters, and libwayland-client prints
+ * `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` twice when the variable is
+ * unset (containers, CI, ssh without a login session), which reads as a failure on a healthy
+ * machine. In an empty folder it finds no display socket and says nothing.
+ */
+async function withRuntimeDir<T>(fn: () => Promise<T>): Promise<T> {
+  if (Deno.env.get("XDG_RUNTIME_DIR")) return await fn();
+  const dir = await Deno.makeTempDir({ prefix: "mechlab-xdg-" }); // mode 0700, as the spec asks
+  Deno.env.set("XDG_RUNTIME_DIR", dir);
+  try {
+    return await fn();
+  } finally {
+    Deno.env.delete("XDG_RUNTIME_DIR");
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
  * Finds an adapter (high-performance first, software last) and creates the device with the
- * adapter's full limits and the optional features that help: `timestamp-query`, `shader-f16`, and
- * `subgroups` where a test shader shows they work. Throws a one-line `NoGpuError` if there is no
+ * adapter's full limits and the optional features that help: `timestamp-query` (for the kernel
+ * benchmark), and `subgroups` where a test shader shows they work. Throws a one-line `NoGpuError` if there is no
  * adapter.
  *
  * @example
@@ -381,8 +411,10 @@ export async function requestGpu(): Promise<Gpu> {
   if (typeof navigator === "undefined" || navigator.gpu === undefined) {
     throw new NoGpuError("no WebGPU in this runtime: the CPU path still works");
   }
-  const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" }) ??
-    await navigator.gpu.requestAdapter();
+  const adapter = await withRuntimeDir(async () =>
+    await navigator.gpu.requestAdapter({ powerPreference: "high-performance" }) ??
+      await navigator.gpu.requestAdapter()
+  );
   if (adapter === null) {
     throw new NoGpuError(
       "no WebGPU adapter found (no GPU driver, nor Mesa's software Vulkan: " +

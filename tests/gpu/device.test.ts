@@ -36,6 +36,17 @@ gpuTest("gpu: the adapter is described, a software one as a fallback", (gpu) => 
   return Promise.resolve();
 });
 
+gpuTest("gpu: timestamp-query is requested where offered, shader-f16 (unused) never", (gpu) => {
+  // What the adapter offers, asked anew: the device's features must be what mechlab uses of it.
+  return navigator.gpu.requestAdapter().then((adapter) => {
+    const offered = adapter!.features.has("timestamp-query");
+    assert.equal(gpu.device.features.has("timestamp-query"), offered);
+    assert.equal(gpu.adapter.features.includes("timestamp-query"), offered);
+    assert.equal(gpu.device.features.has("shader-f16"), false);
+    assert.ok(!gpu.describe().includes("shader-f16"), gpu.describe());
+  });
+});
+
 gpuTest("gpu: upload and read back f32 and i32 in one bulk read", async (gpu) => {
   const f = gpu.upload(new Float32Array([1.5, -2, 3.25, 1e-30, 7, 8]), [2, 3]);
   const i = gpu.upload(new Int32Array([-1, 2147483647, 0]), [3]);

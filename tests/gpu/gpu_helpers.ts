@@ -1,6 +1,7 @@
 /**
  * What the GPU tests share: the process' `Gpu` (or the reason there is none, in which case every
- * GPU test is reported as ignored, with the reason printed once), random inputs, and a closeness
+ * GPU test is reported as ignored with the reason printed once, or fails under `CI=true`; see
+ * `../requirements.ts`), random inputs, and a closeness
  * check that prints the max difference against the stated tolerance whether it passes or not.
  *
  * @module
@@ -9,18 +10,27 @@
 import { type Gpu, type GpuTensor, sharedGpu } from "../../engine/gpu/mod.ts";
 import { type Rng, Tensor } from "../../engine/tensor/mod.ts";
 import { assertClose } from "../helpers.ts";
+import { Requirement } from "../requirements.ts";
 
 const gpuOrReason = await sharedGpu();
-if (gpuOrReason instanceof Error) console.log(`GPU tests skipped: ${gpuOrReason.message}`);
 
 /**
- * A test that runs on the GPU, or is ignored (with the reason printed) where there is no adapter.
- * WebGPU keeps its own async work alive between tests, so Deno's sanitizers are off here.
+ * A WebGPU adapter (lavapipe where there is no GPU): required under `CI=true`, else the GPU tests
+ * are ignored with the reason. For tests that need the adapter but not `gpuTest`'s signature.
+ */
+export const GPU = new Requirement(
+  "GPU tests",
+  gpuOrReason instanceof Error ? gpuOrReason.message : undefined,
+);
+
+/**
+ * A test that runs on the GPU; where there is no adapter it is ignored (with the reason printed),
+ * or fails under `CI=true`. WebGPU keeps its own async work alive between tests, so Deno's
+ * sanitizers are off here.
  */
 export function gpuTest(name: string, fn: (gpu: Gpu) => Promise<void>): void {
-  Deno.test({
+  GPU.test({
     name,
-    ignore: gpuOrReason instanceof Error,
     sanitizeOps: false,
     sanitizeResources: false,
     fn: () => fn(gpuOrReason as Gpu),

@@ -10,6 +10,7 @@ import {
 } from "../../engine/runs/mod.ts";
 import { randn, type Tensor, tensor } from "../../engine/tensor/mod.ts";
 import { listDir } from "../helpers.ts";
+import { NUMPY, python } from "../python.ts";
 
 const text = new TextEncoder();
 
@@ -205,25 +206,8 @@ Deno.test("safetensors: every corruption is a one-line error", () => {
   assert.equal(decodeSafetensors(file(two([8, 12]), 12)).tensors.size, 2);
 });
 
-async function havePythonNumpy(): Promise<boolean> {
-  try {
-    const { code } = await new Deno.Command("python3", {
-      args: ["-c", "import numpy"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return code === 0;
-  } catch {
-    return false;
-  }
-}
-
-const python = await havePythonNumpy();
-if (!python) console.log("ignored: the numpy reader test needs python3 with numpy on PATH");
-
-Deno.test({
+NUMPY.test({
   name: "safetensors: an independent numpy reader sees the same names, shapes, metadata, sums",
-  ignore: !python,
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
@@ -238,9 +222,8 @@ Deno.test({
       const path = `${dir}/a.safetensors`;
       await writeSafetensorsAtomic(path, tensors, metadata);
       const script = new URL("../../fixtures/read_safetensors.py", import.meta.url).pathname;
-      const out = await new Deno.Command("python3", { args: [script, path] }).output();
-      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-      const seen = JSON.parse(new TextDecoder().decode(out.stdout));
+      // deno-lint-ignore no-explicit-any -- the reader's JSON, read field by field
+      const seen = await python<any>([script, path]);
       assert.deepEqual(seen.metadata, metadata);
       assert.equal(seen.data_start % 8, 0);
       assert.deepEqual(Object.keys(seen.tensors).sort(), [...tensors.keys()].sort());

@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import { startServer } from "../../engine/server/mod.ts";
 import { mechlabCommand } from "../../engine/server/launcher.ts";
 import { maxAbsDiff } from "../../engine/tensor/mod.ts";
-import { assertClose, mechlab } from "../helpers.ts";
+import { assertClose, mechlab, until } from "../helpers.ts";
 
 /** A run `t` of the smoke preset made tiny (p = 7, an 8-wide model), checkpoints at 0, 20 and 40. */
 async function trainTiny(runs: string): Promise<void> {
@@ -43,14 +43,6 @@ function numbers(v: unknown): number[] {
   if (typeof v === "number") return [v];
   if (v === null || typeof v !== "object") return [];
   return Object.values(v).flatMap(numbers);
-}
-
-async function until(what: string, ok: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 Deno.test("serve: analyze starts mechlab analyze on a run, one at a time, and reports failure", async () => {

@@ -7,6 +7,7 @@ import { writeSafetensorsAtomic } from "../../engine/runs/mod.ts";
 import { startServer } from "../../engine/server/mod.ts";
 import { tensor } from "../../engine/tensor/mod.ts";
 import { PRESETS, resolveConfig } from "../../engine/train/presets.ts";
+import { PATIENCE_MS } from "../helpers.ts";
 import { sse } from "./sse.ts";
 
 const ALPHA_TIME = new Date("2026-01-02T03:04:05.000Z");
@@ -347,7 +348,7 @@ Deno.test("serve: events stream new metrics lines and new runs", async () => {
       headers: { authorization: `Bearer ${token}` },
     });
     assert.equal(res.headers.get("content-type"), "text/event-stream");
-    const events = sse(res.body!, 5000);
+    const events = sse(res.body!, PATIENCE_MS);
     try {
       const first = await events.next();
       assert.equal(first.event, "runs");

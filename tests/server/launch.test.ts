@@ -1,13 +1,15 @@
 // deno-lint-ignore-file no-explicit-any -- the API's JSON answers, read field by field
 // Runs started from the API as child processes: a tiny run streams its metrics as events and
 // finishes with the config the request resolved to; a long one stops on request with a final
-// checkpoint at its last metrics step; and while one trains, the server answers within 250 ms.
+// checkpoint at its last metrics step; and while one trains, the server answers (how fast is a
+// benchmark's to say: `deno task bench --part serve`).
 import * as assert from "node:assert/strict";
 import meta from "../../deno.json" with { type: "json" };
 import { readSafetensors } from "../../engine/runs/mod.ts";
 import { startServer } from "../../engine/server/mod.ts";
 import { Launcher } from "../../engine/server/launcher.ts";
 import { resolveConfig } from "../../engine/train/presets.ts";
+import { PATIENCE_MS } from "../helpers.ts";
 import { type Events, sse } from "./sse.ts";
 
 /** The smoke preset made tiny: p = 7 and a 8-wide model train 40 steps in well under a second. */
@@ -40,7 +42,7 @@ async function withServer(fn: (s: Server) => Promise<void>): Promise<void> {
       },
       events: async () => {
         const res = await fetch(`${origin}/api/events`, { headers: auth });
-        const events = sse(res.body!, 30000);
+        const events = sse(res.body!, PATIENCE_MS);
         streams.push(events);
         return events;
       },
@@ -130,46 +132,35 @@ Deno.test("serve: stop ends a run after its current step with a final checkpoint
   });
 });
 
-const adapter = await navigator.gpu?.requestAdapter().catch(() => null);
-
-Deno.test({
-  name: "serve: answers within 250 ms while a run trains",
-  sanitizeResources: false, // the adapter probe above holds WebGPU resources
-  sanitizeOps: false,
-  fn: async () => {
-    await withServer(async ({ call, events }) => {
-      const stream = await events();
-      // The smoke preset at full size: real work for the child, on the GPU adapter if there is one.
-      const device = adapter ? "gpu" : "cpu";
-      const body = {
-        preset: "smoke",
-        name: "busy",
-        device,
-        overrides: { train: { steps: 100_000, eval_every: 50 } },
-      };
-      assert.equal(
-        (await call("/api/runs", { method: "POST", body: JSON.stringify(body) })).status,
-        201,
-      );
-      await stream.next((e) =>
-        e.event === "metrics" && e.data.name === "busy" &&
-        e.data.records.some((r: any) => r.step >= 50)
-      );
-      const times: number[] = [];
-      for (let i = 0; i < 20; i++) {
-        const t0 = performance.now();
-        const { status } = await call("/api/runs");
-        times.push(performance.now() - t0);
-        assert.equal(status, 200);
-      }
-      const max = Math.max(...times);
-      console.log(`  GET /api/runs while training on ${device}: max ${max.toFixed(1)} ms of 20`);
-      assert.ok(max < 250, `max ${max.toFixed(1)} ms`);
-      const log = (await call("/api/runs/busy/log")).body;
-      assert.equal(log.running, true, "still training when measured");
-      assert.equal((await call("/api/runs/busy/stop", { method: "POST" })).status, 202);
-    });
-  },
+Deno.test("serve: answers API requests while a run trains", async () => {
+  await withServer(async ({ call, events }) => {
+    const stream = await events();
+    const body = {
+      preset: "smoke",
+      name: "busy",
+      device: "cpu",
+      overrides: { ...TINY, train: { steps: 1_000_000, eval_every: 20 } },
+    };
+    assert.equal(
+      (await call("/api/runs", { method: "POST", body: JSON.stringify(body) })).status,
+      201,
+    );
+    const trains = async () => (await call("/api/runs/busy/log")).body.running === true;
+    await stream.next((e) =>
+      e.event === "metrics" && e.data.name === "busy" &&
+      e.data.records.some((r: any) => r.step >= 20)
+    );
+    assert.ok(await trains(), "training when the requests start");
+    // Each is answered, and correctly, while the child trains; how fast is `deno task bench
+    // --part serve`'s to say (a loaded machine makes any bound here a coin toss).
+    for (let i = 0; i < 20; i++) {
+      const { status, body } = await call("/api/runs");
+      assert.equal(status, 200);
+      assert.equal(body.find((r: any) => r.name === "busy")?.status, "running");
+    }
+    assert.ok(await trains(), "still training after the requests");
+    assert.equal((await call("/api/runs/busy/stop", { method: "POST" })).status, 202);
+  });
 });
 
 Deno.test("serve: two launches of one name at once start one run; the other gets 409", async () => {

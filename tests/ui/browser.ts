@@ -10,12 +10,20 @@
 import * as assert from "node:assert/strict";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { type ServerHandle, startServer } from "../../engine/server/mod.ts";
+import { Requirement } from "../requirements.ts";
+
+export { until } from "../helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 
-/** Whether Chromium is installed; the browser tests are skipped (with this said once) when not. */
-export const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
-if (!hasChromium) console.log(`browser test skipped: no ${CHROMIUM} (apt-get install chromium)`);
+/** Chromium: without it the browser tests are ignored (the reason said once), or fail under CI. */
+const CHROMIUM_REQUIRED = new Requirement(
+  "browser tests",
+  await Deno.stat(CHROMIUM).then(
+    () => undefined,
+    () => `no ${CHROMIUM} (apt-get install chromium)`,
+  ),
+);
 
 /** Where screenshots go for a person to look at (git-ignored). */
 export const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
@@ -56,8 +64,8 @@ export interface BrowserTestOptions<T> {
 }
 
 /**
- * Registers a `Deno.test` (skipped without Chromium) that makes a temporary runs folder, runs
- * `setup` in it, starts the server on it (polling every 200 ms), opens a page at the server in
+ * Registers a `Deno.test` (ignored without Chromium, failing under `CI=true`) that makes a
+ * temporary runs folder, runs `setup` in it, starts the server on it (polling every 200 ms), opens a page at the server in
  * Chromium, runs `fn`, and then asserts the page threw no errors. Browser, server and folder go
  * away whether it passed or not. The options come before the body so that `T` is inferred from
  * `setup` even when it is written inline. The sanitizers are off: the server's runs and
@@ -78,9 +86,8 @@ export function browserTest<T = undefined>(
   options: BrowserTestOptions<T>,
   fn: (ctx: BrowserTestContext<T>) => Promise<void>,
 ): void {
-  Deno.test({
+  CHROMIUM_REQUIRED.test({
     name,
-    ignore: !hasChromium,
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
@@ -107,19 +114,6 @@ export function browserTest<T = undefined>(
       }
     },
   });
-}
-
-/** Waits until `check` returns true, or fails after `ms` naming `what`. */
-export async function until(
-  what: string,
-  check: () => Promise<boolean>,
-  ms = 60_000,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** An attribute of the element with that test id. */

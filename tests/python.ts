@@ -1,0 +1,49 @@
+/**
+ * What the tests that check mechlab against Python share: python3 with numpy (required under
+ * `CI=true`, where `.ci/run` installs it; elsewhere those tests are ignored without it), and a
+ * runner for the committed scripts that prints their JSON.
+ *
+ * @module
+ */
+
+import { Requirement } from "./requirements.ts";
+
+async function havePythonNumpy(): Promise<boolean> {
+  try {
+    const { code } = await new Deno.Command("python3", {
+      args: ["-c", "import numpy"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return code === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** python3 with numpy on PATH. */
+export const NUMPY = new Requirement(
+  "numpy tests",
+  await havePythonNumpy()
+    ? undefined
+    : "no python3 with numpy on PATH (apt-get install python3-numpy)",
+);
+
+/**
+ * Runs `python3 ARGS` (in `cwd`, with `env` added) and parses its stdout as JSON; throws with its
+ * stderr if it exits non-zero.
+ *
+ * @example
+ * ```ts ignore
+ * const seen = await python(["fixtures/read_safetensors.py", "a.safetensors"]);
+ * ```
+ */
+export async function python<T = unknown>(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<T> {
+  const out = await new Deno.Command("python3", { args, ...options }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  if (out.code !== 0) throw new Error(`python3 ${args.join(" ")}: ${text(out.stderr)}`);
+  return JSON.parse(text(out.stdout)) as T;
+}
