@@ -52,6 +52,18 @@ import { EventHub } from "./events.ts";
 import { Launcher, mechlabCommand } from "./launcher.ts";
 import { RunIndex } from "./run_index.ts";
 
+/**
+ * Trainings this server runs at once: one per core. A CPU run keeps a core busy, so more than the
+ * cores only slows every run and multiplies their memory; a GPU run waits on the one device, which
+ * more runs would share too. At least 2, so one run can be compared with another on any machine.
+ */
+const MAX_TRAININGS = Math.max(2, navigator.hardwareConcurrency);
+/**
+ * Analyses at once: 2. Each reads every checkpoint and computes on a core, beside the trainings;
+ * a person analyses a run or two at a time, and a button pressed on many runs waits its turn.
+ */
+const MAX_ANALYSES = 2;
+
 /** How to start the server. */
 export interface ServerOptions {
   /** The port on 127.0.0.1; 0 picks a free one (7310). */
@@ -100,8 +112,11 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     throw new RangeError("token: at least 16 letters, digits, '_' or '-'");
   }
   const index = new RunIndex(runs);
-  const launcher = new Launcher({ onExit: () => hub.poke() });
-  const analyzer = new Launcher({ command: (args) => mechlabCommand(["analyze", ...args]) });
+  const launcher = new Launcher({ onExit: () => hub.poke(), limit: MAX_TRAININGS });
+  const analyzer = new Launcher({
+    command: (args) => mechlabCommand(["analyze", ...args]),
+    limit: MAX_ANALYSES,
+  });
   const hub: EventHub = new EventHub(index, () => launcher.running(), {
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });

@@ -13,7 +13,7 @@ import { PRESETS } from "../train/presets.ts";
 import type { EventHub } from "./events.ts";
 import { HttpError, json, readJsonBody } from "./http.ts";
 import { defaultRunName } from "../train/presets.ts";
-import { launchFlags, parseLaunchBody } from "./launch_args.ts";
+import { type Launch, launchFlags, type LaunchRequest, parseLaunchBody } from "./launch_args.ts";
 import type { Launcher } from "./launcher.ts";
 import { type RunEntry, type RunIndex, summarize } from "./run_index.ts";
 
@@ -33,8 +33,6 @@ export interface RunsApi {
 
 /** The most bytes a request body may have. */
 export const BODY_LIMIT = 64 * 1024;
-/** Runs this server trains at once, at most: a stuck button cannot start a hundred. */
-const MAX_RUNNING = 16;
 
 /**
  * `GET /api/runs`: every run, newest first.
@@ -151,34 +149,70 @@ export async function launchRun(api: RunsApi, req: Request): Promise<Response> {
   } catch (e) {
     throw new HttpError(400, (e as Error).message);
   }
-  const running = api.launcher.running();
-  if (running.size >= MAX_RUNNING) {
-    throw new HttpError(429, `${running.size} runs are training; stop one first`);
+  // A place is taken before the first await below, so simultaneous launches cannot all pass.
+  const slot = api.launcher.reserve();
+  if (slot === undefined) throw busy(api.launcher, "runs are training", "stop one");
+  try {
+    return json(201, { name: await launchNamed(api, request, launch, slot) });
+  } finally {
+    slot.release(); // failed (a launch released it as its process began to count)
   }
-  let name = request.name;
+}
+
+/**
+ * A 429 for a launcher whose places are all taken: `"N runs are training (at most N); stop one
+ * first"`.
+ *
+ * @example
+ * ```ts
+ * import { busy } from "./runs_api.ts";
+ * import { Launcher } from "./launcher.ts";
+ * busy(new Launcher({ limit: 2 }), "runs are training", "stop one").message;
+ * // "0 runs are training (at most 2); stop one first"
+ * ```
+ */
+export function busy(launcher: Launcher, what: string, then: string): HttpError {
+  return new HttpError(
+    429,
+    `${launcher.held()} ${what} (at most ${launcher.limit}); ${then} first`,
+  );
+}
+
+/**
+ * Starts the run under the request's name, or a free default one, in the place `slot` held; a 409
+ * if the name it asks for is taken. Returns the name.
+ */
+async function launchNamed(
+  api: RunsApi,
+  request: LaunchRequest,
+  launch: Launch,
+  slot: { release(): void },
+): Promise<string> {
   while (true) {
     const launched = api.launcher.running(); // afresh each pass: another launch may have won
-    if (request.name === undefined) {
+    let name = request.name;
+    if (name === undefined) {
       name = await freeRunName(api.runs, defaultRunName(launch.config), launched);
-    } else if (launched.has(request.name) || await taken(join(api.runs, request.name))) {
-      throw new HttpError(409, `run '${request.name}' exists; choose another name`);
+    } else if (launched.has(name) || await taken(join(api.runs, name))) {
+      throw new HttpError(409, `run '${name}' exists; choose another name`);
     }
     // Checked again with no await before the launch: a request that ran during the awaits may
     // have launched this very name (its folder not made yet), and two runs must not share one.
-    if (!api.launcher.running().has(name!)) break;
+    if (!api.launcher.running().has(name)) {
+      const args = [...launch.flags, `--out=${api.runs}`, `--name=${name}`];
+      if (request.device !== undefined) args.push(`--device=${request.device}`);
+      try {
+        api.launcher.launch(name, args);
+      } catch (e) {
+        throw new HttpError(500, `cannot start mechlab train: ${(e as Error).message}`);
+      }
+      slot.release(); // its live process holds the place now
+      return name;
+    }
     if (request.name !== undefined) {
       throw new HttpError(409, `run '${request.name}' exists; choose another name`);
     }
   }
-  name = name!;
-  const args = [...launch.flags, `--out=${api.runs}`, `--name=${name}`];
-  if (request.device !== undefined) args.push(`--device=${request.device}`);
-  try {
-    api.launcher.launch(name, args);
-  } catch (e) {
-    throw new HttpError(500, `cannot start mechlab train: ${(e as Error).message}`);
-  }
-  return json(201, { name });
 }
 
 /**
