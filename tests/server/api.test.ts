@@ -220,6 +220,14 @@ Deno.test("serve: foreign Host and Origin, bad names, big and bad bodies; still 
       assert.match(rawError(r.text), /Host must be/);
       assert.equal((await raw(port, req("GET / HTTP/1.1", `Host: ${host}`))).status, 403);
     }
+    // A request line naming another host (absolute form) is refused as a foreign Host is.
+    for (const host of ["evil.example", `evil.example:${port}`, `127.0.0.1:${port + 1}`]) {
+      const r = await raw(port, req(`GET http://${host}/api/runs HTTP/1.1`, ok, bearer));
+      assert.equal(r.status, 403, host);
+      assert.match(rawError(r.text), /^the request line's host must be 127\.0\.0\.1:/);
+    }
+    const absolute = req(`GET http://localhost:${port}/api/runs HTTP/1.1`, ok, bearer);
+    assert.equal((await raw(port, absolute)).status, 200);
     assert.equal((await raw(port, req("GET /api/runs HTTP/1.1", ok, bearer))).status, 200);
     assert.equal(
       (await raw(port, req("GET /api/runs HTTP/1.1", `Host: LOCALHOST:${port}`, bearer))).status,
