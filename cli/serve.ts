@@ -7,6 +7,7 @@
  * @module
  */
 
+import { hasHardwareGpu } from "../engine/gpu/mod.ts";
 import { startServer } from "../engine/server/mod.ts";
 import { parseFlags } from "./args.ts";
 import { UsageError } from "./errors.ts";
@@ -50,9 +51,11 @@ export async function serve(args: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535 || values.port?.trim() === "") {
     throw new UsageError(`--port ${values.port}: expected an integer from 0 to 65535`);
   }
+  // Asked once the port is ours: a GPU driver's complaints do not bury a refused port's line.
+  const gpu = Promise.withResolvers<boolean>();
   let server;
   try {
-    server = await startServer({ port, runs: values.runs ?? "runs" });
+    server = await startServer({ port, runs: values.runs ?? "runs", hardwareGpu: gpu.promise });
   } catch (e) {
     if (e instanceof Deno.errors.AddrInUse) {
       throw new UsageError(`--port ${port}: in use; choose another, or --port 0 for a free one`);
@@ -63,6 +66,7 @@ export async function serve(args: string[]): Promise<void> {
     throw e;
   }
   console.log(server.url);
+  hasHardwareGpu().then(gpu.resolve);
   if (values.open) openBrowser(server.url);
   const stopped = Promise.withResolvers<void>();
   let signals = 0;

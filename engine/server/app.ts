@@ -135,7 +135,7 @@ async function route(req: Request, options: AppOptions): Promise<Response> {
   const [, resource, name, action, ...extra] = segments;
   if (resource === "presets" && name === undefined) {
     allow(req, "GET");
-    return presets();
+    return presets(await api.hardwareGpu);
   }
   if (resource === "events" && name === undefined) {
     allow(req, "GET");

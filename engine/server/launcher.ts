@@ -16,18 +16,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-
-/** What `GET /api/runs/NAME/log` answers. */
-export interface RunLog {
-  /** Whether the process is alive. */
-  running: boolean;
-  /** Its exit code once it has ended (130 after a second SIGTERM), else null. */
-  code: number | null;
-  /** Its last lines of output, stdout and stderr together. */
-  lines: string[];
-  /** Its last line on stderr (where a failed `mechlab` command says why, in one line), or null. */
-  error: string | null;
-}
+import type { RunLog } from "./api_types.ts";
 
 /** A program and its arguments. */
 export interface ProgramLine {

@@ -52,7 +52,7 @@ import { newToken } from "./auth.ts";
 import { type Front, listenFront } from "./head_deadline.ts";
 import { errorResponse } from "./http.ts";
 import { EventHub } from "./events.ts";
-import { Launcher, mechlabCommand } from "./launcher.ts";
+import { Launcher, mechlabCommand, type ProgramLine } from "./launcher.ts";
 import { RunIndex } from "./run_index.ts";
 
 /**
@@ -87,6 +87,21 @@ export interface ServerOptions {
   assets?: Assets;
   /** Milliseconds a connection has to send its request's head before it is closed (10 000). */
   headTimeoutMs?: number;
+  /**
+   * Whether this machine has a hardware GPU (false): the launch form then defaults to the preset
+   * a bare `train` picks there. `mechlab serve` asks the GPU (`hasHardwareGpu`) once it listens;
+   * `GET /api/presets` waits for the answer.
+   */
+  hardwareGpu?: boolean | Promise<boolean>;
+  /** Trainings at once, at most (one per core, at least 2). */
+  maxTrainings?: number;
+  /** Analyses at once, at most (2). */
+  maxAnalyses?: number;
+  /**
+   * The command line of a child `mechlab ARGS` (`train ...` or `analyze ...`): this program
+   * (`mechlabCommand`); a test gives a stub.
+   */
+  command?: (args: string[]) => ProgramLine;
 }
 
 /** A started server. */
@@ -123,10 +138,15 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     throw new RangeError("token: at least 16 letters, digits, '_' or '-'");
   }
   const index = new RunIndex(runs);
-  const launcher = new Launcher({ onExit: () => hub.poke(), limit: MAX_TRAININGS });
+  const command = options.command ?? ((args) => mechlabCommand(args));
+  const launcher = new Launcher({
+    onExit: () => hub.poke(),
+    command: (args) => command(["train", ...args]),
+    limit: options.maxTrainings ?? MAX_TRAININGS,
+  });
   const analyzer = new Launcher({
-    command: (args) => mechlabCommand(["analyze", ...args]),
-    limit: MAX_ANALYSES,
+    command: (args) => command(["analyze", ...args]),
+    limit: options.maxAnalyses ?? MAX_ANALYSES,
   });
   const hub: EventHub = new EventHub(index, () => launcher.running(), {
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
@@ -137,7 +157,15 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     token,
     port: () => port,
     assets: options.assets ?? bundle,
-    api: { runs, index, launcher, analyzer, hub, version: meta.version },
+    api: {
+      runs,
+      index,
+      launcher,
+      analyzer,
+      hub,
+      version: meta.version,
+      hardwareGpu: Promise.resolve(options.hardwareGpu ?? false),
+    },
   });
   let front: Front;
   try {

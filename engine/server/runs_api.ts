@@ -9,11 +9,16 @@
 
 import { basename, dirname, join } from "node:path";
 import { freeRunName, readSafetensorsMetadata, RunFolder, validateRunName } from "../runs/mod.ts";
-import { PRESETS } from "../train/presets.ts";
+import { DEFAULT_TASKS, MODULAR_OPS } from "../data/mod.ts";
+import { DEVICES } from "../gpu/pick_device.ts";
+import { NORMALIZATION_TYPES, TRAINABLE_BIASES } from "../model/config.ts";
+import { ACTIVATIONS } from "../reference/activation.ts";
+import { SCHEDULES } from "../train/config.ts";
+import { defaultPreset, defaultRunName, PRESETS, resolveConfig } from "../train/presets.ts";
+import type { LaunchRequest, PresetsAnswer } from "./api_types.ts";
 import type { EventHub } from "./events.ts";
 import { HttpError, json, readJsonBody } from "./http.ts";
-import { defaultRunName } from "../train/presets.ts";
-import { type Launch, launchFlags, type LaunchRequest, parseLaunchBody } from "./launch_args.ts";
+import { type Launch, launchFlags, parseLaunchBody } from "./launch_args.ts";
 import type { Launcher } from "./launcher.ts";
 import { type RunEntry, type RunIndex, summarize } from "./run_index.ts";
 
@@ -29,6 +34,8 @@ export interface RunsApi {
   hub: EventHub;
   /** mechlab's version, written into each new run's config. */
   version: string;
+  /** Whether this machine has a hardware GPU: the launch form then defaults to `grokking`. */
+  hardwareGpu: Promise<boolean>;
 }
 
 /** The most bytes a request body may have. */
@@ -105,26 +112,44 @@ export async function runCheckpoints(api: RunsApi, name: string): Promise<Respon
 }
 
 /**
- * `GET /api/presets`: each preset's `why`, task, model and train settings, for the launch form.
+ * `GET /api/presets` (`PresetsAnswer`): each preset's `why` and its whole config (task, model and
+ * train, the defaults it leaves filled in), the
+ * preset a bare `mechlab train` picks on this machine, and the values allowed for each config
+ * field (and the device) whose value is a choice, for the launch form.
  *
  * @example
  * ```ts
  * import { presets } from "./runs_api.ts";
- * Object.keys(await presets().json()); // ["grokking", "oocl", "smoke"]
+ * const answer = await presets(false).json();
+ * Object.keys(answer.presets); // ["grokking", "oocl", "smoke"]
+ * answer.default; // "smoke": no hardware GPU
+ * answer.choices.model.normalization_type; // ["LN", null]
  * ```
  */
-export function presets(): Response {
-  return json(
-    200,
-    Object.fromEntries(
-      Object.entries(PRESETS).map(([name, p]) => [name, {
-        why: p.why,
-        task: p.task,
-        model: p.model,
-        train: p.train,
-      }]),
+export function presets(hardwareGpu: boolean): Response {
+  const chosen = defaultPreset(hardwareGpu);
+  const answer: PresetsAnswer = {
+    default: chosen.name,
+    why: chosen.why,
+    // Each preset resolved, so the form shows every value a launch would train, defaults too.
+    presets: Object.fromEntries(
+      Object.entries(PRESETS).map(([name, p]) => {
+        const { task, model, train } = resolveConfig(name, {}, "");
+        return [name, { why: p.why, task, model, train }];
+      }),
     ),
-  );
+    choices: {
+      task: { task: Object.keys(DEFAULT_TASKS), op: [...MODULAR_OPS] },
+      model: {
+        act_fn: [...ACTIVATIONS],
+        normalization_type: [...NORMALIZATION_TYPES],
+        trainable_biases: [...TRAINABLE_BIASES],
+      },
+      train: { schedule: [...SCHEDULES] },
+      device: [...DEVICES],
+    },
+  };
+  return json(200, answer);
 }
 
 /**

@@ -9,7 +9,6 @@
 
 import { batch, computed, effect, signal } from "@preact/signals";
 import {
-  type AnalyzeLog,
   ApiError,
   getAnalysis,
   getAnalyzeLog,
@@ -19,7 +18,7 @@ import {
 } from "../api.ts";
 import { checkpointSteps } from "../checkpoint_step.ts";
 import { checkpoints, checkpointStep, focusedRun } from "../state.ts";
-import type { AnalysisIndex, CheckpointReport, InspectReport } from "../types.ts";
+import type { AnalysisIndex, CheckpointReport, InspectReport, RunLog } from "../types.ts";
 import { analysedStep, defaultExample } from "./grid.ts";
 import { latestLoader, type Loaded } from "./latest.ts";
 
@@ -153,7 +152,7 @@ export async function analyzeRun(run: string): Promise<void> {
   }
   while (true) {
     await new Promise((r) => setTimeout(r, FOLLOW_MS));
-    let log: AnalyzeLog;
+    let log: RunLog;
     try {
       log = await getAnalyzeLog(run);
     } catch (e) {
