@@ -7,6 +7,7 @@
  * @module
  */
 
+import { hasHardwareGpu } from "../engine/gpu/mod.ts";
 import { startServer } from "../engine/server/mod.ts";
 import { parseFlags } from "./args.ts";
 import { UsageError } from "./errors.ts";
@@ -53,9 +54,11 @@ export async function serve(args: string[]): Promise<void> {
   }
   const runs = values.runs ?? "runs";
   await checkRunsFolder(runs);
+  // Asked once the port is ours: a GPU driver's complaints do not bury a refused port's line.
+  const gpu = Promise.withResolvers<boolean>();
   let server;
   try {
-    server = await startServer({ port, runs });
+    server = await startServer({ port, runs, hardwareGpu: gpu.promise });
   } catch (e) {
     if (e instanceof Deno.errors.AddrInUse) {
       throw new UsageError(`--port ${port}: in use; choose another, or --port 0 for a free one`);
@@ -66,6 +69,7 @@ export async function serve(args: string[]): Promise<void> {
     throw e;
   }
   console.log(server.url);
+  hasHardwareGpu().then(gpu.resolve);
   if (values.open) openBrowser(server.url);
   const stopped = Promise.withResolvers<void>();
   let signals = 0;

@@ -11,7 +11,7 @@
 import { dirname } from "node:path";
 import meta from "../deno.json" with { type: "json" };
 import { DEFAULT_TASKS } from "../engine/data/mod.ts";
-import { requestGpu } from "../engine/gpu/mod.ts";
+import { hasHardwareGpu } from "../engine/gpu/mod.ts";
 import {
   defaultPreset,
   defaultRunName,
@@ -285,9 +285,7 @@ export async function train(args: string[]): Promise<void> {
     } else {
       let preset = run.preset as string | undefined;
       if (preset === undefined) {
-        const gpu = device === "cpu" ? undefined : await requestGpu().catch(() => undefined);
-        const chosen = defaultPreset(gpu !== undefined && !gpu.adapter.isFallback);
-        gpu?.destroy();
+        const chosen = defaultPreset(device !== "cpu" && await hasHardwareGpu());
         preset = chosen.name;
         console.log(`no --preset: running '${preset}', ${chosen.why}`);
       }

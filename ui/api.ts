@@ -13,8 +13,10 @@ import type {
   CheckpointReport,
   InspectReport,
   LaunchRequest,
+  MetricsEvent,
   MetricsRecord,
-  Preset,
+  PresetsAnswer,
+  RunLog,
   RunSummary,
 } from "./types.ts";
 
@@ -147,15 +149,16 @@ export function getInspect(name: string, step: number, example: number): Promise
 }
 
 /**
- * `GET /api/presets`: the presets a run can start from, by name.
+ * `GET /api/presets`: the presets a run can start from, by name, the one `train` picks on the
+ * server's machine, and the values each choice field allows.
  *
  * @example
  * ```ts
  * import { getPresets } from "./api.ts";
- * const names = Object.keys(await getPresets());
+ * const { presets, default: preset } = await getPresets();
  * ```
  */
-export function getPresets(): Promise<Record<string, Preset>> {
+export function getPresets(): Promise<PresetsAnswer> {
   return request("/api/presets");
 }
 
@@ -190,18 +193,6 @@ export async function stopRun(name: string): Promise<void> {
   await request(runPath(name, "stop"), { method: "POST" });
 }
 
-/** What `GET /api/runs/NAME/analyze` answers: the analysis this server started for the run. */
-export interface AnalyzeLog {
-  /** Whether `mechlab analyze` is still running. */
-  running: boolean;
-  /** Its exit code once it has ended, else null. */
-  code: number | null;
-  /** Its last lines of output. */
-  lines: string[];
-  /** Its last line on stderr: why it failed, in one line. */
-  error: string | null;
-}
-
 /**
  * `POST /api/runs/NAME/analyze`: starts `mechlab analyze` on the run, as a child process of the
  * server. An analysis of the run already running is an `ApiError` 409.
@@ -225,7 +216,7 @@ export function startAnalyze(name: string): Promise<{ analyzing: string }> {
  * const { running, error } = await getAnalyzeLog("modular_add_23");
  * ```
  */
-export function getAnalyzeLog(name: string): Promise<AnalyzeLog> {
+export function getAnalyzeLog(name: string): Promise<RunLog> {
   return request(runPath(name, "analyze"));
 }
 
@@ -259,10 +250,7 @@ export function subscribe(handlers: EventHandlers): () => void {
   source.addEventListener("open", () => handlers.connected(true));
   source.addEventListener("error", () => handlers.connected(false));
   source.addEventListener("metrics", (e) => {
-    const { name, records } = JSON.parse((e as MessageEvent<string>).data) as {
-      name: string;
-      records: MetricsRecord[];
-    };
+    const { name, records } = JSON.parse((e as MessageEvent<string>).data) as MetricsEvent;
     handlers.metrics(name, records);
   });
   source.addEventListener("runs", (e) => {

@@ -1,18 +1,26 @@
 /// <reference lib="dom" />
 /**
- * The launch form: a preset and a few overrides; `POST /api/runs` starts the run as a child of
- * the server, and the new run is checked so its curves appear as it trains. A 400 shows the
- * server's one line.
+ * The launch form: a preset (opening on the one `train` picks on the server's machine), a name,
+ * the device, and the config fields a person changes most, each a select where the value is a
+ * choice; `POST /api/runs` starts the run as a child of the server, and the new run is checked so
+ * its curves appear as it trains. A 400 shows the server's one line.
  *
  * @module
  */
 
 import { useSignal } from "@preact/signals";
 import { launchRun } from "./api.ts";
-import { type LaunchFields, launchRequest, OVERRIDE_FIELDS, placeholder } from "./launch.ts";
+import {
+  choicesOf,
+  choiceText,
+  emptyFields,
+  type LaunchFields,
+  launchRequest,
+  OVERRIDE_FIELDS,
+  placeholder,
+} from "./launch.ts";
 import { checkWhenListed, presets } from "./state.ts";
-
-const EMPTY: LaunchFields = { preset: "", name: "", steps: "", lr: "", p: "", op: "", seed: "" };
+import type { Choice } from "./types.ts";
 
 /**
  * The form that starts a run.
@@ -24,12 +32,15 @@ const EMPTY: LaunchFields = { preset: "", name: "", steps: "", lr: "", p: "", op
  * ```
  */
 export function LaunchForm() {
-  const fields = useSignal(EMPTY);
+  const known = presets.value;
+  // Empty until the user picks: the form then follows the server's default as it loads.
+  const fields = useSignal(emptyFields(""));
   const error = useSignal("");
   const started = useSignal("");
   const busy = useSignal(false);
-  const names = Object.keys(presets.value);
-  const preset = fields.value.preset === "" ? names[0] ?? "" : fields.value.preset;
+  const names = Object.keys(known?.presets ?? {});
+  const preset = fields.value.preset === "" ? known?.default ?? "" : fields.value.preset;
+  const chosen = known?.presets[preset];
   const set = (key: keyof LaunchFields, value: string) => {
     fields.value = { ...fields.value, [key]: value };
   };
@@ -63,7 +74,9 @@ export function LaunchForm() {
           {names.map((n) => <option key={n} value={n}>{n}</option>)}
         </select>
       </label>
-      <p class="hint">{presets.value[preset]?.why ?? ""}</p>
+      <p class="hint">
+        {preset === known?.default ? known.why : chosen?.why ?? ""}
+      </p>
       <label>
         name
         <input
@@ -73,18 +86,44 @@ export function LaunchForm() {
           onInput={(e) => set("name", e.currentTarget.value)}
         />
       </label>
-      {OVERRIDE_FIELDS.map((f) => (
-        <label key={f.id}>
-          {f.id}
-          <input
-            data-testid={`launch-${f.id}`}
-            inputMode={f.numeric ? "decimal" : "text"}
-            placeholder={placeholder(presets.value[preset], f)}
-            value={fields.value[f.id]}
-            onInput={(e) => set(f.id, e.currentTarget.value)}
-          />
-        </label>
-      ))}
+      <label>
+        device
+        <Select
+          id="device"
+          value={fields.value.device}
+          keep="auto (default)"
+          choices={known?.choices.device ?? []}
+          onPick={(v) => set("device", v)}
+        />
+      </label>
+      {OVERRIDE_FIELDS.map((f) => {
+        const choices = choicesOf(known?.choices, f);
+        const value = fields.value[f.id] ?? "";
+        return (
+          <label key={f.id}>
+            {f.id}
+            {choices === undefined
+              ? (
+                <input
+                  data-testid={`launch-${f.id}`}
+                  inputMode="decimal"
+                  placeholder={placeholder(chosen, f)}
+                  value={value}
+                  onInput={(e) => set(f.id, e.currentTarget.value)}
+                />
+              )
+              : (
+                <Select
+                  id={f.id}
+                  value={value}
+                  keep={`${placeholder(chosen, f)} (preset)`}
+                  choices={choices}
+                  onPick={(v) => set(f.id, v)}
+                />
+              )}
+          </label>
+        );
+      })}
       <button type="submit" data-testid="launch-submit" disabled={busy.value || preset === ""}>
         launch
       </button>
@@ -92,5 +131,29 @@ export function LaunchForm() {
       {started.value !== "" && <p class="ok" data-testid="launch-result">started {started.value}
       </p>}
     </form>
+  );
+}
+
+/** A choice field: its first option ("" , labelled `keep`) keeps the preset's value. */
+function Select(
+  props: {
+    id: string;
+    value: string;
+    keep: string;
+    choices: readonly Choice[];
+    onPick: (value: string) => void;
+  },
+) {
+  return (
+    <select
+      data-testid={`launch-${props.id}`}
+      value={props.value}
+      onChange={(e) => props.onPick(e.currentTarget.value)}
+    >
+      <option value="">{props.keep}</option>
+      {props.choices.map((c) => (
+        <option key={choiceText(c)} value={choiceText(c)}>{choiceText(c)}</option>
+      ))}
+    </select>
   );
 }

@@ -20,12 +20,12 @@ import {
 import { checkpointSteps, chooseStep } from "./checkpoint_step.ts";
 import { type SortState, vanished } from "./runs_rows.ts";
 import { applyRecords, mergeRecords } from "./series.ts";
-import type { Checkpoint, MetricsRecord, Preset, RunSummary } from "./types.ts";
+import type { Checkpoint, MetricsRecord, PresetsAnswer, RunSummary } from "./types.ts";
 
 /** Every run, as `/api/runs` and the stream last told, with the newest metrics line folded in. */
 export const runs = signal<RunSummary[]>([]);
-/** The presets the launch form offers. */
-export const presets = signal<Record<string, Preset>>({});
+/** The presets the launch form offers, the server's default and the choices; null until loaded. */
+export const presets = signal<PresetsAnswer | null>(null);
 /** The checked runs, in the order they were checked. */
 export const selected = signal<string[]>([]);
 /** Each loaded run's metrics lines by step (a run is loaded when first checked). */

@@ -9,6 +9,12 @@
 /** The MLP's activation, as TransformerLens names it. */
 export type ActFn = "relu" | "gelu" | "gelu_new";
 
+/** The values of `normalization_type`: LayerNorm, or none (JSON null, as TransformerLens' None). */
+export const NORMALIZATION_TYPES = ["LN", null] as const;
+
+/** The values of `trainable_biases` (see the field). */
+export const TRAINABLE_BIASES = ["all", "mlp"] as const;
+
 /** A transformer's shape and initialisation, in TransformerLens' field names. */
 export interface ModelConfig {
   /** 1: one layer is enough for modular addition, and keeps the circuit readable. */
@@ -30,7 +36,7 @@ export interface ModelConfig {
   /** "relu": the grokking paper's; "gelu" is exact, "gelu_new" the tanh form. */
   act_fn: ActFn;
   /** null: the grokking model has no LayerNorm; "LN" before attention, MLP and unembed. */
-  normalization_type: "LN" | null;
+  normalization_type: typeof NORMALIZATION_TYPES[number];
   /** false: with an MLP. The out-of-context model is attention-only. */
   attn_only: boolean;
   /** "standard": learned absolute positions, the only kind mechlab has. */
@@ -46,7 +52,7 @@ export interface ModelConfig {
    * exactly 0 (they get no gradient), and are still saved so that `HookedTransformer` loads the
    * checkpoint.
    */
-  trainable_biases: "all" | "mlp";
+  trainable_biases: typeof TRAINABLE_BIASES[number];
 }
 
 /** The grokking paper's model for p = 113 (Nanda et al. 2023). */

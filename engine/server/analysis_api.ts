@@ -9,7 +9,8 @@
  * - `GET /api/runs/NAME/inspect?step=S&example=I`: `InspectReport`, computed by `inspectExample`.
  * - `POST /api/runs/NAME/analyze`: starts `mechlab analyze --run <the run's folder>` as a child
  *   process (not on the server's thread, which a GPU wait would freeze); 202 `{ analyzing: NAME }`,
- *   or 409 while an analysis of that run started here is alive. The analysis writes the final
+ *   or 409 while an analysis of that run started here is alive, or 429 while the server runs as many
+ *   analyses as it allows. The analysis writes the final
  *   checkpoint first and rewrites `index.json` after each, so `GET analysis` grows as it goes.
  * - `GET /api/runs/NAME/analyze`: that analysis' process (`RunLog`: `running`, exit `code`, last
  *   `lines`, and `error`, its last stderr line: the one-line reason when it failed); 404 if this
@@ -27,7 +28,7 @@ import { reportFileName } from "../analysis/analyze_run.ts";
 import { inspectExample } from "../analysis/inspect.ts";
 import { openAnalysisRun } from "../analysis/run_data.ts";
 import { HttpError, json } from "./http.ts";
-import { checkName, findRun, type RunsApi } from "./runs_api.ts";
+import { busy, checkName, findRun, type RunsApi } from "./runs_api.ts";
 
 /**
  * `GET /api/runs/NAME/analysis[?step=S]`: the analysis index, or one analysed step's report.
@@ -101,7 +102,7 @@ export async function runInspect(
 
 /**
  * `POST /api/runs/NAME/analyze`: starts `mechlab analyze --run PATH` for the run; 202
- * `{ analyzing: NAME }`, 409 while one for it is alive.
+ * `{ analyzing: NAME }`, 409 while one for it is alive, 429 while the server runs its most.
  *
  * @example
  * ```ts ignore
@@ -110,17 +111,24 @@ export async function runInspect(
  * ```
  */
 export async function launchAnalysis(api: RunsApi, name: string): Promise<Response> {
-  const path = (await findRun(api, name)).path;
-  // No await from this check to the launch: two presses at once start one analysis.
-  if (api.analyzer.running().has(name)) {
-    throw new HttpError(409, `run '${name}' is being analysed; wait for it to finish`);
-  }
+  // A place is taken before the first await, so simultaneous presses cannot all pass the limit.
+  const slot = api.analyzer.reserve();
+  if (slot === undefined) throw busy(api.analyzer, "analyses are running", "wait for one");
   try {
-    api.analyzer.launch(name, [`--run=${path}`]);
-  } catch (e) {
-    throw new HttpError(500, `cannot start mechlab analyze: ${(e as Error).message}`);
+    const path = (await findRun(api, name)).path;
+    // No await from this check to the launch: two presses at once start one analysis.
+    if (api.analyzer.running().has(name)) {
+      throw new HttpError(409, `run '${name}' is being analysed; wait for it to finish`);
+    }
+    try {
+      api.analyzer.launch(name, [`--run=${path}`]);
+    } catch (e) {
+      throw new HttpError(500, `cannot start mechlab analyze: ${(e as Error).message}`);
+    }
+    return json(202, { analyzing: name });
+  } finally {
+    slot.release(); // launched (its live process holds the place now) or failed
   }
-  return json(202, { analyzing: name });
 }
 
 /**

@@ -9,7 +9,7 @@
 
 import { analyzeLog, launchAnalysis, runAnalysis, runInspect } from "./analysis_api.ts";
 import { hasToken, hostAllowed, originAllowed, tokenCookie, tokenMatches } from "./auth.ts";
-import { errorResponse, HttpError, requestTarget } from "./http.ts";
+import { errorResponse, HttpError, requestTarget, urlAuthority } from "./http.ts";
 import { RunInputError } from "../runs/mod.ts";
 import {
   launchRun,
@@ -120,8 +120,11 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
 
 async function route(req: Request, options: AppOptions): Promise<Response> {
   const port = options.port();
-  if (!hostAllowed(req.headers.get("host"), port)) {
-    throw new HttpError(403, `Host must be 127.0.0.1:${port} or localhost:${port}`);
+  const here = `127.0.0.1:${port} or localhost:${port}`;
+  if (!hostAllowed(req.headers.get("host"), port)) throw new HttpError(403, `Host must be ${here}`);
+  // The request line may name a host of its own (absolute form): it must be this server too.
+  if (!hostAllowed(urlAuthority(req.url), port)) {
+    throw new HttpError(403, `the request line's host must be ${here}`);
   }
   if (!originAllowed(req.headers.get("origin"), port)) {
     throw new HttpError(403, "cross-origin requests are refused");
@@ -135,7 +138,7 @@ async function route(req: Request, options: AppOptions): Promise<Response> {
   const [, resource, name, action, ...extra] = segments;
   if (resource === "presets" && name === undefined) {
     allow(req, "GET");
-    return presets();
+    return presets(await api.hardwareGpu);
   }
   if (resource === "events" && name === undefined) {
     allow(req, "GET");

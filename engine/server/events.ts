@@ -16,7 +16,8 @@
  */
 
 import { HttpError } from "./http.ts";
-import { type RunIndex, type RunSummary, summarize } from "./run_index.ts";
+import type { MetricsEvent, RunSummary } from "./api_types.ts";
+import { type RunIndex, summarize } from "./run_index.ts";
 
 /** How often the hub looks, and pings. */
 export interface EventHubOptions {
@@ -167,7 +168,8 @@ export class EventHub {
         if (sent.generation !== e.generation) sent = { generation: e.generation, count: 0 };
         if (e.records.length > sent.count) {
           const records = e.records.slice(sent.count);
-          this.#broadcast(event("metrics", { name: e.name, records }));
+          const data: MetricsEvent = { name: e.name, records };
+          this.#broadcast(event("metrics", data));
         }
         this.#sent.set(e.name, { generation: e.generation, count: e.records.length });
       }

@@ -103,6 +103,26 @@ export function requestTarget(url: string): RequestTarget {
 }
 
 /**
+ * The host and port a request's URL names. Deno builds the URL from the `Host` header for a
+ * request line with a path (`GET /api/runs`), but takes it as sent from an absolute-form one
+ * (`GET http://evil.example/api/runs`), which names its own host whatever `Host` says: both
+ * must name this server.
+ *
+ * @example
+ * ```ts
+ * import { urlAuthority } from "./http.ts";
+ * urlAuthority("http://127.0.0.1:7310/api/runs?x=1"); // "127.0.0.1:7310"
+ * urlAuthority("http+unix://localhost:7310/"); // "localhost:7310"
+ * urlAuthority("http://evil.example/api/runs"); // "evil.example"
+ * ```
+ */
+export function urlAuthority(url: string): string {
+  const start = url.indexOf("://") + 3;
+  const end = url.slice(start).search(/[/?#]/);
+  return end < 0 ? url.slice(start) : url.slice(start, start + end);
+}
+
+/**
  * Reads a request's body as JSON, refusing more than `limit` bytes: by `Content-Length` before
  * reading anything, and by counting while reading, for a chunked body that declares no length
  * (413 either way). Bytes that are not UTF-8 or not JSON are a 400 `malformed JSON: ...`.

@@ -15,6 +15,7 @@
  */
 
 import type { Device } from "../gpu/mod.ts";
+import type { LaunchRequest } from "./api_types.ts";
 import { buildTask, DEFAULT_TASKS } from "../data/mod.ts";
 import type { RunConfig } from "../runs/mod.ts";
 import { type Overrides, PRESETS, resolveConfig } from "../train/presets.ts";
@@ -23,13 +24,8 @@ import { DEFAULT_TRAIN } from "../train/config.ts";
 import { checkRunFits } from "../train/memory.ts";
 import { validateRunName } from "../runs/mod.ts";
 
-/** A checked `POST /api/runs` body. */
-export interface LaunchRequest {
-  preset: string;
-  overrides: Overrides;
-  name?: string;
-  device?: Device;
-}
+/** A checked `POST /api/runs` body (its one definition is the API's, in `api_types.ts`). */
+export type { LaunchRequest };
 
 /** A launch ready to start: the config the child will train, and `train`'s arguments for it. */
 export interface Launch {

@@ -16,18 +16,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-
-/** What `GET /api/runs/NAME/log` answers. */
-export interface RunLog {
-  /** Whether the process is alive. */
-  running: boolean;
-  /** Its exit code once it has ended (130 after a second SIGTERM), else null. */
-  code: number | null;
-  /** Its last lines of output, stdout and stderr together. */
-  lines: string[];
-  /** Its last line on stderr (where a failed `mechlab` command says why, in one line), or null. */
-  error: string | null;
-}
+import type { RunLog } from "./api_types.ts";
 
 /** A program and its arguments. */
 export interface ProgramLine {
@@ -151,18 +140,58 @@ function thisProgram(): Self {
  * ```
  */
 export class Launcher {
+  /** The most processes alive and reserved at once (`reserve` refuses beyond it). */
+  readonly limit: number;
   #children = new Map<string, Child>();
+  #reserved = 0;
   #onExit: (name: string) => void;
   #command: (args: string[]) => ProgramLine;
   #hurry: (() => void) | undefined;
   #hurried = false;
 
-  /** `onExit` hears of each ended process; `command` makes the child's command line. */
+  /**
+   * `onExit` hears of each ended process; `command` makes the child's command line; `limit`
+   * bounds the processes `reserve` lets start (unbounded by default).
+   */
   constructor(
-    options: { onExit?: (name: string) => void; command?: (args: string[]) => ProgramLine } = {},
+    options: {
+      onExit?: (name: string) => void;
+      command?: (args: string[]) => ProgramLine;
+      limit?: number;
+    } = {},
   ) {
     this.#onExit = options.onExit ?? (() => {});
     this.#command = options.command ?? ((args) => trainCommand(args));
+    this.limit = options.limit ?? Infinity;
+  }
+
+  /**
+   * Holds one of the `limit` places for a launch to come, or returns undefined when they are all
+   * taken (by live processes and other reservations). Counting and taking are one synchronous
+   * step, so requests that check at once cannot all pass; a caller reserves before its first
+   * `await` and calls `release()` once it has launched (the live process then counts) or failed.
+   * Releasing twice frees one place.
+   *
+   * @example
+   * ```ts
+   * import { Launcher } from "./launcher.ts";
+   * const launcher = new Launcher({ limit: 1 });
+   * const slot = launcher.reserve();
+   * launcher.reserve(); // undefined: the one place is held
+   * slot?.release();
+   * launcher.reserve() !== undefined; // true
+   * ```
+   */
+  reserve(): { release(): void } | undefined {
+    if (this.held() >= this.limit) return undefined;
+    this.#reserved++;
+    let held = true;
+    return {
+      release: () => {
+        if (held) this.#reserved--;
+        held = false;
+      },
+    };
   }
 
   /** The names whose process is alive. */
@@ -170,6 +199,11 @@ export class Launcher {
     const out = new Set<string>();
     for (const [name, c] of this.#children) if (c.code === null) out.add(name);
     return out;
+  }
+
+  /** The places taken: live processes and reservations of launches about to start. */
+  held(): number {
+    return this.running().size + this.#reserved;
   }
 
   /** Every name this server has launched (alive or not): taken, even before the folder exists. */

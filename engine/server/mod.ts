@@ -9,13 +9,15 @@
  *
  * **Security model.** It listens on 127.0.0.1 only, yet everything on this machine can reach that
  * address, browser pages included. So a request must name this server in `Host` (a rebound DNS
- * name is refused), a browser request must come from this server's own origin, and every `/api/`
- * request must carry the 32-hex-character token printed at start: as the HttpOnly, SameSite=Strict
- * cookie that `GET /?token=T` sets, or as `Authorization: Bearer T`. A run name in a path is
- * checked and looked up only as a plain folder directly under the runs folder, so nothing outside
- * it is read. Bodies are limited to 64 KiB; each bad request gets a one-line JSON error and the
- * server goes on. (See `auth.ts`.) A limit: cookies ignore ports, so two servers on one machine
- * share the cookie name, and logging in to one logs the browser out of the other.
+ * name is refused, as is a request line naming another host), a browser request must come from
+ * this server's own origin, and every `/api/` request must carry the 32-hex-character token
+ * printed at start: as the HttpOnly, SameSite=Strict cookie that `GET /?token=T` sets, or as
+ * `Authorization: Bearer T`. A run name in a path is checked and looked up only as a plain folder
+ * directly under the runs folder, so nothing outside it is read. Bodies are limited to 64 KiB;
+ * each bad request gets a one-line JSON error and the server goes on. A connection has 10 s to
+ * send its request's head, or it is closed (see `head_deadline.ts`). (See `auth.ts`.) A limit:
+ * cookies ignore ports, so two servers on one machine share the cookie name, and logging in to
+ * one logs the browser out of the other.
  *
  * **Why runs are child processes.** Training blocks the thread it runs on: a CPU run computes for
  * seconds between awaits and a GPU run waits on the device, and on the server's thread either
@@ -47,10 +49,29 @@ import meta from "../../deno.json" with { type: "json" };
 import * as bundle from "../../ui/bundle.gen.ts";
 import { type Assets, createHandler } from "./app.ts";
 import { newToken } from "./auth.ts";
+import { type Front, listenFront } from "./head_deadline.ts";
 import { errorResponse } from "./http.ts";
 import { EventHub } from "./events.ts";
-import { Launcher, mechlabCommand } from "./launcher.ts";
+import { Launcher, mechlabCommand, type ProgramLine } from "./launcher.ts";
 import { RunIndex } from "./run_index.ts";
+
+/**
+ * Trainings this server runs at once: one per core. A CPU run keeps a core busy, so more than the
+ * cores only slows every run and multiplies their memory; a GPU run waits on the one device, which
+ * more runs would share too. At least 2, so one run can be compared with another on any machine.
+ */
+const MAX_TRAININGS = Math.max(2, navigator.hardwareConcurrency);
+/**
+ * Analyses at once: 2. Each reads every checkpoint and computes on a core, beside the trainings;
+ * a person analyses a run or two at a time, and a button pressed on many runs waits its turn.
+ */
+const MAX_ANALYSES = 2;
+
+/**
+ * What a connection gets to send its request's head: 10 s. A browser or script sends it at once;
+ * a client that sends half a request would otherwise hold its connection open for good.
+ */
+const HEAD_TIMEOUT_MS = 10_000;
 
 /** How to start the server. */
 export interface ServerOptions {
@@ -64,6 +85,23 @@ export interface ServerOptions {
   pollMs?: number;
   /** The page (the embedded bundle). */
   assets?: Assets;
+  /** Milliseconds a connection has to send its request's head before it is closed (10 000). */
+  headTimeoutMs?: number;
+  /**
+   * Whether this machine has a hardware GPU (false): the launch form then defaults to the preset
+   * a bare `train` picks there. `mechlab serve` asks the GPU (`hasHardwareGpu`) once it listens;
+   * `GET /api/presets` waits for the answer.
+   */
+  hardwareGpu?: boolean | Promise<boolean>;
+  /** Trainings at once, at most (one per core, at least 2). */
+  maxTrainings?: number;
+  /** Analyses at once, at most (2). */
+  maxAnalyses?: number;
+  /**
+   * The command line of a child `mechlab ARGS` (`train ...` or `analyze ...`): this program
+   * (`mechlabCommand`); a test gives a stub.
+   */
+  command?: (args: string[]) => ProgramLine;
 }
 
 /** A started server. */
@@ -100,8 +138,16 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     throw new RangeError("token: at least 16 letters, digits, '_' or '-'");
   }
   const index = new RunIndex(runs);
-  const launcher = new Launcher({ onExit: () => hub.poke() });
-  const analyzer = new Launcher({ command: (args) => mechlabCommand(["analyze", ...args]) });
+  const command = options.command ?? ((args) => mechlabCommand(args));
+  const launcher = new Launcher({
+    onExit: () => hub.poke(),
+    command: (args) => command(["train", ...args]),
+    limit: options.maxTrainings ?? MAX_TRAININGS,
+  });
+  const analyzer = new Launcher({
+    command: (args) => command(["analyze", ...args]),
+    limit: options.maxAnalyses ?? MAX_ANALYSES,
+  });
   const hub: EventHub = new EventHub(index, () => launcher.running(), {
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });
@@ -111,21 +157,41 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     token,
     port: () => port,
     assets: options.assets ?? bundle,
-    api: { runs, index, launcher, analyzer, hub, version: meta.version },
+    api: {
+      runs,
+      index,
+      launcher,
+      analyzer,
+      hub,
+      version: meta.version,
+      hardwareGpu: Promise.resolve(options.hardwareGpu ?? false),
+    },
   });
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let front: Front;
   try {
-    server = Deno.serve({
+    front = await listenFront({
       hostname: "127.0.0.1",
       port: options.port ?? 7310,
+      timeoutMs: options.headTimeoutMs ?? HEAD_TIMEOUT_MS,
+    });
+  } catch (e) {
+    hub.close();
+    throw e;
+  }
+  let server: Deno.HttpServer;
+  try {
+    // Behind the front, which owns the TCP port (see head_deadline.ts).
+    server = Deno.serve({
+      ...front.backend,
       onListen: () => {}, // the caller prints the one start line
       onError: (e) => errorResponse(500, `internal error: ${(e as Error)?.message ?? e}`),
     }, handler);
   } catch (e) {
     hub.close();
+    await front.close();
     throw e;
   }
-  port = server.addr.port;
+  port = front.addr.port;
   let closing: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}/?token=${token}`,
@@ -141,7 +207,9 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       }
       closing = (async () => {
         hub.close(); // ends the event streams, which shutdown would otherwise wait for
+        front.stopAccepting();
         await server.shutdown();
+        await front.close();
         const graceMs = closeOptions.graceMs ?? 60_000;
         await Promise.all([launcher.close(graceMs), analyzer.close(graceMs)]);
       })();

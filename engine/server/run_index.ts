@@ -13,9 +13,7 @@
 
 import { join } from "node:path";
 import { lockHolder, validateRunName } from "../runs/mod.ts";
-
-/** One metrics line as read: numbers, and `null` where the run logged NaN. */
-export type MetricsRecord = Record<string, number | null>;
+import type { MetricsRecord, RunSummary } from "./api_types.ts";
 
 /** A run as the index holds it. */
 export interface RunEntry {
@@ -33,18 +31,6 @@ export interface RunEntry {
   generation: number;
   /** Whether a live process holds the run's `run.lock`: it is training, whoever started it. */
   training?: boolean;
-}
-
-/** One row of `GET /api/runs`. */
-export interface RunSummary {
-  name: string;
-  task: string;
-  preset: string;
-  status: "running" | "finished" | "stopped";
-  step: number;
-  steps: number;
-  metrics: MetricsRecord;
-  started: string;
 }
 
 interface Cached extends RunEntry {
@@ -227,13 +213,13 @@ function parseRecord(line: string): MetricsRecord | undefined {
     return undefined; // a damaged line costs that line, not the run
   }
   if (!isObject(value) || typeof value.step !== "number") return undefined;
-  const record: MetricsRecord = {};
+  const record: Record<string, number | null> = {};
   for (const [k, v] of Object.entries(value)) {
     if (typeof v === "number" || v === null) {
       Object.defineProperty(record, k, { value: v, enumerable: true, writable: true });
     }
   }
-  return record;
+  return record as MetricsRecord; // its step is a number, checked above
 }
 
 /** Bytes `[from, to)` of a file (fewer if it is shorter now). */

@@ -9,11 +9,16 @@
 
 import { basename, dirname, join } from "node:path";
 import { freeRunName, readSafetensorsMetadata, RunFolder, validateRunName } from "../runs/mod.ts";
-import { PRESETS } from "../train/presets.ts";
+import { DEFAULT_TASKS, MODULAR_OPS } from "../data/mod.ts";
+import { DEVICES } from "../gpu/pick_device.ts";
+import { NORMALIZATION_TYPES, TRAINABLE_BIASES } from "../model/config.ts";
+import { ACTIVATIONS } from "../reference/activation.ts";
+import { SCHEDULES } from "../train/config.ts";
+import { defaultPreset, defaultRunName, PRESETS, resolveConfig } from "../train/presets.ts";
+import type { LaunchRequest, PresetsAnswer } from "./api_types.ts";
 import type { EventHub } from "./events.ts";
 import { HttpError, json, readJsonBody } from "./http.ts";
-import { defaultRunName } from "../train/presets.ts";
-import { launchFlags, parseLaunchBody } from "./launch_args.ts";
+import { type Launch, launchFlags, parseLaunchBody } from "./launch_args.ts";
 import type { Launcher } from "./launcher.ts";
 import { type RunEntry, type RunIndex, summarize } from "./run_index.ts";
 
@@ -29,12 +34,12 @@ export interface RunsApi {
   hub: EventHub;
   /** mechlab's version, written into each new run's config. */
   version: string;
+  /** Whether this machine has a hardware GPU: the launch form then defaults to `grokking`. */
+  hardwareGpu: Promise<boolean>;
 }
 
 /** The most bytes a request body may have. */
 export const BODY_LIMIT = 64 * 1024;
-/** Runs this server trains at once, at most: a stuck button cannot start a hundred. */
-const MAX_RUNNING = 16;
 
 /**
  * `GET /api/runs`: every run, newest first.
@@ -107,26 +112,44 @@ export async function runCheckpoints(api: RunsApi, name: string): Promise<Respon
 }
 
 /**
- * `GET /api/presets`: each preset's `why`, task, model and train settings, for the launch form.
+ * `GET /api/presets` (`PresetsAnswer`): each preset's `why` and its whole config (task, model and
+ * train, the defaults it leaves filled in), the
+ * preset a bare `mechlab train` picks on this machine, and the values allowed for each config
+ * field (and the device) whose value is a choice, for the launch form.
  *
  * @example
  * ```ts
  * import { presets } from "./runs_api.ts";
- * Object.keys(await presets().json()); // ["grokking", "oocl", "smoke"]
+ * const answer = await presets(false).json();
+ * Object.keys(answer.presets); // ["grokking", "oocl", "smoke"]
+ * answer.default; // "smoke": no hardware GPU
+ * answer.choices.model.normalization_type; // ["LN", null]
  * ```
  */
-export function presets(): Response {
-  return json(
-    200,
-    Object.fromEntries(
-      Object.entries(PRESETS).map(([name, p]) => [name, {
-        why: p.why,
-        task: p.task,
-        model: p.model,
-        train: p.train,
-      }]),
+export function presets(hardwareGpu: boolean): Response {
+  const chosen = defaultPreset(hardwareGpu);
+  const answer: PresetsAnswer = {
+    default: chosen.name,
+    why: chosen.why,
+    // Each preset resolved, so the form shows every value a launch would train, defaults too.
+    presets: Object.fromEntries(
+      Object.entries(PRESETS).map(([name, p]) => {
+        const { task, model, train } = resolveConfig(name, {}, "");
+        return [name, { why: p.why, task, model, train }];
+      }),
     ),
-  );
+    choices: {
+      task: { task: Object.keys(DEFAULT_TASKS), op: [...MODULAR_OPS] },
+      model: {
+        act_fn: [...ACTIVATIONS],
+        normalization_type: [...NORMALIZATION_TYPES],
+        trainable_biases: [...TRAINABLE_BIASES],
+      },
+      train: { schedule: [...SCHEDULES] },
+      device: [...DEVICES],
+    },
+  };
+  return json(200, answer);
 }
 
 /**
@@ -151,34 +174,70 @@ export async function launchRun(api: RunsApi, req: Request): Promise<Response> {
   } catch (e) {
     throw new HttpError(400, (e as Error).message);
   }
-  const running = api.launcher.running();
-  if (running.size >= MAX_RUNNING) {
-    throw new HttpError(429, `${running.size} runs are training; stop one first`);
+  // A place is taken before the first await below, so simultaneous launches cannot all pass.
+  const slot = api.launcher.reserve();
+  if (slot === undefined) throw busy(api.launcher, "runs are training", "stop one");
+  try {
+    return json(201, { name: await launchNamed(api, request, launch, slot) });
+  } finally {
+    slot.release(); // failed (a launch released it as its process began to count)
   }
-  let name = request.name;
+}
+
+/**
+ * A 429 for a launcher whose places are all taken: `"N runs are training (at most N); stop one
+ * first"`.
+ *
+ * @example
+ * ```ts
+ * import { busy } from "./runs_api.ts";
+ * import { Launcher } from "./launcher.ts";
+ * busy(new Launcher({ limit: 2 }), "runs are training", "stop one").message;
+ * // "0 runs are training (at most 2); stop one first"
+ * ```
+ */
+export function busy(launcher: Launcher, what: string, then: string): HttpError {
+  return new HttpError(
+    429,
+    `${launcher.held()} ${what} (at most ${launcher.limit}); ${then} first`,
+  );
+}
+
+/**
+ * Starts the run under the request's name, or a free default one, in the place `slot` held; a 409
+ * if the name it asks for is taken. Returns the name.
+ */
+async function launchNamed(
+  api: RunsApi,
+  request: LaunchRequest,
+  launch: Launch,
+  slot: { release(): void },
+): Promise<string> {
   while (true) {
     const launched = api.launcher.running(); // afresh each pass: another launch may have won
-    if (request.name === undefined) {
+    let name = request.name;
+    if (name === undefined) {
       name = await freeRunName(api.runs, defaultRunName(launch.config), launched);
-    } else if (launched.has(request.name) || await taken(join(api.runs, request.name))) {
-      throw new HttpError(409, `run '${request.name}' exists; choose another name`);
+    } else if (launched.has(name) || await taken(join(api.runs, name))) {
+      throw new HttpError(409, `run '${name}' exists; choose another name`);
     }
     // Checked again with no await before the launch: a request that ran during the awaits may
     // have launched this very name (its folder not made yet), and two runs must not share one.
-    if (!api.launcher.running().has(name!)) break;
+    if (!api.launcher.running().has(name)) {
+      const args = [...launch.flags, `--out=${api.runs}`, `--name=${name}`];
+      if (request.device !== undefined) args.push(`--device=${request.device}`);
+      try {
+        api.launcher.launch(name, args);
+      } catch (e) {
+        throw new HttpError(500, `cannot start mechlab train: ${(e as Error).message}`);
+      }
+      slot.release(); // its live process holds the place now
+      return name;
+    }
     if (request.name !== undefined) {
       throw new HttpError(409, `run '${request.name}' exists; choose another name`);
     }
   }
-  name = name!;
-  const args = [...launch.flags, `--out=${api.runs}`, `--name=${name}`];
-  if (request.device !== undefined) args.push(`--device=${request.device}`);
-  try {
-    api.launcher.launch(name, args);
-  } catch (e) {
-    throw new HttpError(500, `cannot start mechlab train: ${(e as Error).message}`);
-  }
-  return json(201, { name });
 }
 
 /**

@@ -7,6 +7,9 @@
 
 import { MAX_STEPS } from "../reference/adamw.ts";
 
+/** The values of `schedule` (see the field). */
+export const SCHEDULES = ["constant", "cosine"] as const;
+
 /** Training settings. Field names are snake_case as they appear in `config.json` and flags. */
 export interface TrainConfig {
   /** 25,000: the grokking run reaches test accuracy 0.99 near step 11,500 and cleans up after. */
@@ -24,7 +27,7 @@ export interface TrainConfig {
   /** 10: the paper's linear warmup (PyTorch LambdaLR: the first update has lr 0). */
   warmup_steps: number;
   /** "constant" after warmup, as the paper; "cosine" decays to `min_lr` at `steps`. */
-  schedule: "constant" | "cosine";
+  schedule: typeof SCHEDULES[number];
   /** 0: where a cosine schedule ends. */
   min_lr: number;
   /** 0: no clipping, as the paper; else the max global gradient norm. */

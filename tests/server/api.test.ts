@@ -158,7 +158,41 @@ Deno.test("serve: every endpoint's JSON against the runs written here", async ()
       { step: 100, file: "final.safetensors" },
     ]);
     assert.deepEqual(await get("/api/runs/beta/checkpoints"), []);
-    assert.deepEqual(await get("/api/presets"), JSON.parse(JSON.stringify(PRESETS)));
+    const presets = await get("/api/presets");
+    // Each preset whole, as it trains: what it sets, and the defaults it leaves.
+    for (const [name, preset] of Object.entries(PRESETS)) {
+      const { task, model, train } = resolveConfig(name, {}, "0.1.0");
+      assert.deepEqual(
+        presets.presets[name],
+        JSON.parse(JSON.stringify({ why: preset.why, task, model, train })),
+      );
+    }
+    assert.equal(presets.presets.grokking.train.steps, 25000); // the paper's, a default
+    assert.equal(presets.presets.smoke.model.d_model, 64); // the preset's own
+    assert.equal(presets.default, "smoke"); // the server was told of no hardware GPU
+    assert.match(presets.why, /no hardware GPU/);
+    // The choices, as the config's documentation lists them; each one trains (resolves).
+    assert.deepEqual(presets.choices, {
+      task: {
+        task: ["modular", "oocl"],
+        op: ["add", "sub", "mul", "div", "ssq", "x2xyy2", "x3xy"],
+      },
+      model: {
+        act_fn: ["relu", "gelu", "gelu_new"],
+        normalization_type: ["LN", null],
+        trainable_biases: ["all", "mlp"],
+      },
+      train: { schedule: ["constant", "cosine"] },
+      device: ["auto", "gpu", "cpu"],
+    });
+    for (const part of ["task", "model", "train"] as const) {
+      for (const [field, values] of Object.entries(presets.choices[part])) {
+        for (const value of values as unknown[]) {
+          const config = resolveConfig("smoke", { [part]: { [field]: value } }, "0.1.0");
+          assert.equal((config[part] as unknown as Record<string, unknown>)[field], value);
+        }
+      }
+    }
 
     // Static files need no token; the page forbids scripts from elsewhere.
     const page = await fetch(origin + "/");
@@ -221,6 +255,14 @@ Deno.test("serve: foreign Host and Origin, bad names, big and bad bodies; still 
       assert.match(rawError(r.text), /Host must be/);
       assert.equal((await raw(port, req("GET / HTTP/1.1", `Host: ${host}`))).status, 403);
     }
+    // A request line naming another host (absolute form) is refused as a foreign Host is.
+    for (const host of ["evil.example", `evil.example:${port}`, `127.0.0.1:${port + 1}`]) {
+      const r = await raw(port, req(`GET http://${host}/api/runs HTTP/1.1`, ok, bearer));
+      assert.equal(r.status, 403, host);
+      assert.match(rawError(r.text), /^the request line's host must be 127\.0\.0\.1:/);
+    }
+    const absolute = req(`GET http://localhost:${port}/api/runs HTTP/1.1`, ok, bearer);
+    assert.equal((await raw(port, absolute)).status, 200);
     assert.equal((await raw(port, req("GET /api/runs HTTP/1.1", ok, bearer))).status, 200);
     assert.equal(
       (await raw(port, req("GET /api/runs HTTP/1.1", `Host: LOCALHOST:${port}`, bearer))).status,

@@ -172,8 +172,9 @@ Deno.test("serve: two launches of one name at once start one run; the other gets
       overrides: { task: { p: 7 }, train: { steps: 2000 } },
     });
     const post = () => call("/api/runs", { method: "POST", body });
-    const statuses = (await Promise.all([post(), post(), post()])).map((r) => r.status).sort();
-    assert.deepEqual(statuses, [201, 409, 409]);
+    // Two: the server trains at most 2 at once on any machine (see limits.test.ts for the limit).
+    const statuses = (await Promise.all([post(), post()])).map((r) => r.status).sort();
+    assert.deepEqual(statuses, [201, 409]);
     assert.equal((await call("/api/runs/dup/stop", { method: "POST" })).status, 202);
   });
 });

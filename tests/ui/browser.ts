@@ -61,6 +61,8 @@ export interface BrowserTestOptions<T> {
   viewport?: { width: number; height: number };
   /** Fills the runs folder before the server starts (trains, analyses); returns what `fn` reads. */
   setup?: (runs: string) => Promise<T>;
+  /** What the server is told of the machine's GPU (false: none), which sets the form's default. */
+  hardwareGpu?: boolean;
 }
 
 /**
@@ -97,7 +99,12 @@ export function browserTest<T = undefined>(
       try {
         // Without `setup` there is nothing to pass on, and T is its default, undefined.
         const prepared = await options.setup?.(runs) as T;
-        server = await startServer({ port: 0, runs, pollMs: 200 });
+        server = await startServer({
+          port: 0,
+          runs,
+          pollMs: 200,
+          hardwareGpu: options.hardwareGpu ?? false,
+        });
         browser = await launchChromium();
         const page = await browser.newPage({
           viewport: options.viewport ?? { width: 1400, height: 1000 },

@@ -1,19 +1,23 @@
-// The launch form's request body and placeholders, and the checkpoint slider's choice of step.
+// The launch form's request body, placeholders and choices, and the checkpoint slider's choice of
+// step.
 import * as assert from "node:assert/strict";
-import { PRESETS } from "../../engine/train/presets.ts";
+import { presets as presetsAnswer } from "../../engine/server/runs_api.ts";
+import { resolveConfig } from "../../engine/train/presets.ts";
 import { checkpointSteps, chooseStep, filesAt } from "../../ui/checkpoint_step.ts";
-import { type LaunchFields, launchRequest, OVERRIDE_FIELDS, placeholder } from "../../ui/launch.ts";
-import type { Checkpoint, Preset } from "../../ui/types.ts";
+import {
+  choicesOf,
+  choiceText,
+  emptyFields,
+  launchRequest,
+  OVERRIDE_FIELDS,
+  placeholder,
+} from "../../ui/launch.ts";
+import type { Checkpoint, PresetsAnswer } from "../../ui/types.ts";
 
-const EMPTY: LaunchFields = {
-  preset: "smoke",
-  name: "",
-  steps: "",
-  lr: "",
-  p: "",
-  op: "",
-  seed: "",
-};
+const EMPTY = emptyFields("smoke");
+const field = (id: string) => OVERRIDE_FIELDS.find((f) => f.id === id)!;
+/** What the server answers to `GET /api/presets` on a machine without a hardware GPU. */
+const ANSWER: PresetsAnswer = await presetsAnswer(false).json();
 
 Deno.test("launchRequest: only filled fields, in their config part, numbers parsed", () => {
   assert.deepEqual(launchRequest(EMPTY), { preset: "smoke", overrides: {} });
@@ -21,19 +25,25 @@ Deno.test("launchRequest: only filled fields, in their config part, numbers pars
     launchRequest({
       ...EMPTY,
       name: " mine ",
+      device: "cpu",
       steps: "300",
       lr: "3e-3",
+      eval_every: "25",
+      checkpoint_every: "100",
       p: " 31",
       op: "sub",
       seed: "0",
+      normalization_type: "none",
+      act_fn: "gelu",
     }),
     {
       preset: "smoke",
       name: "mine",
+      device: "cpu",
       overrides: {
-        train: { steps: 300, lr: 0.003 },
+        train: { steps: 300, lr: 0.003, eval_every: 25, checkpoint_every: 100 },
         task: { p: 31, op: "sub" },
-        model: { seed: 0 },
+        model: { seed: 0, act_fn: "gelu", normalization_type: null },
       },
     },
   );
@@ -47,14 +57,43 @@ Deno.test("launchRequest: a number field that does not parse is one line naming 
   assert.throws(() => launchRequest({ ...EMPTY, steps: "1e999" }), /^RangeError: steps '1e999'/);
 });
 
-Deno.test("placeholder: the preset's own value, else 'default'", () => {
-  const presets = PRESETS as unknown as Record<string, Preset>;
-  const field = (id: string) => OVERRIDE_FIELDS.find((f) => f.id === id)!;
+Deno.test("launchRequest: every choice the server lists, picked in the form, resolves to itself", () => {
+  for (const f of OVERRIDE_FIELDS) {
+    for (const choice of choicesOf(ANSWER.choices, f) ?? []) {
+      const request = launchRequest({ ...EMPTY, [f.id]: choiceText(choice) });
+      const config = resolveConfig(request.preset, request.overrides, "0.1.0");
+      assert.equal((config[f.part] as unknown as Record<string, unknown>)[f.id], choice, f.id);
+    }
+  }
+});
+
+Deno.test("choicesOf: a select for each field whose value is a choice, an input for numbers", () => {
+  const selects = OVERRIDE_FIELDS.filter((f) => choicesOf(ANSWER.choices, f) !== undefined);
+  assert.deepEqual(selects.map((f) => f.id), [
+    "task",
+    "op",
+    "act_fn",
+    "normalization_type",
+    "trainable_biases",
+  ]);
+  assert.deepEqual(choicesOf(ANSWER.choices, field("normalization_type"))?.map(choiceText), [
+    "LN",
+    "none",
+  ]);
+  assert.equal(choicesOf(ANSWER.choices, field("eval_every")), undefined);
+});
+
+Deno.test("placeholder: the preset's value (its own or the default it keeps); 'default' unloaded", () => {
+  const presets = ANSWER.presets;
   assert.equal(placeholder(presets.smoke, field("steps")), "1500");
+  assert.equal(placeholder(presets.smoke, field("eval_every")), "50");
+  assert.equal(placeholder(presets.smoke, field("checkpoint_every")), "500");
   assert.equal(placeholder(presets.smoke, field("p")), "23");
   assert.equal(placeholder(presets.oocl, field("op")), "ssq");
-  assert.equal(placeholder(presets.grokking, field("steps")), "default");
-  assert.equal(placeholder(presets.smoke, field("seed")), "default");
+  assert.equal(placeholder(presets.oocl, field("normalization_type")), "LN");
+  assert.equal(placeholder(presets.grokking, field("steps")), "25000"); // DEFAULT_TRAIN's
+  assert.equal(placeholder(presets.smoke, field("seed")), "0"); // DEFAULT_MODEL's
+  assert.equal(placeholder(presets.smoke, field("normalization_type")), "none");
   assert.equal(placeholder(undefined, field("lr")), "default");
 });
 

@@ -9,7 +9,6 @@
 
 import { batch, computed, effect, signal } from "@preact/signals";
 import {
-  type AnalyzeLog,
   ApiError,
   getAnalysis,
   getAnalyzeLog,
@@ -19,7 +18,7 @@ import {
 } from "../api.ts";
 import { checkpointSteps } from "../checkpoint_step.ts";
 import { checkpoints, checkpointStep, focusedRun, metrics, runs } from "../state.ts";
-import type { AnalysisIndex, CheckpointReport, InspectReport } from "../types.ts";
+import type { AnalysisIndex, CheckpointReport, InspectReport, RunLog } from "../types.ts";
 import { analysedStep, defaultExample } from "./grid.ts";
 import { latestLoader, type Loaded } from "./latest.ts";
 import { runPhases } from "./phases.ts";
@@ -161,7 +160,7 @@ export async function analyzeRun(run: string): Promise<void> {
   }
   while (true) {
     await new Promise((r) => setTimeout(r, FOLLOW_MS));
-    let log: AnalyzeLog;
+    let log: RunLog;
     try {
       log = await getAnalyzeLog(run);
     } catch (e) {

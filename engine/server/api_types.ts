@@ -1,0 +1,202 @@
+/**
+ * The shapes `mechlab serve`'s API sends and takes, one definition for the server and the page:
+ * the server's handlers build them and `ui/` reads them (`import type` only, so the page's bundle
+ * takes nothing from here). The analysis endpoints send the shapes of `../analysis/report.ts`.
+ *
+ * @module
+ */
+
+import type { TaskConfig } from "../data/task_config.ts";
+import type { Device } from "../gpu/pick_device.ts";
+import type { ModelConfig } from "../model/config.ts";
+import type { TrainConfig } from "../train/config.ts";
+import type { Overrides } from "../train/presets.ts";
+
+/**
+ * One line of a run's `metrics.jsonl`: `step`, `lr`, `time_s`, `train/loss`, `test/acc`, and for
+ * `oocl` runs the per-group keys (`train/loss_table1`, ...). `null` where the run logged NaN.
+ *
+ * @example
+ * ```ts
+ * import type { MetricsRecord } from "./api_types.ts";
+ * const line: MetricsRecord = { step: 50, "train/loss": 0.19, "test/acc": null };
+ * ```
+ */
+export type MetricsRecord = { step: number } & Record<string, number | null>;
+
+/**
+ * A run's status: `running` (a child of this server, alive), `finished` (reached its steps),
+ * `stopped` (anything else).
+ *
+ * @example
+ * ```ts
+ * import type { RunStatus } from "./api_types.ts";
+ * const s: RunStatus = "running";
+ * ```
+ */
+export type RunStatus = "running" | "finished" | "stopped";
+
+/**
+ * One row of `GET /api/runs` (and of the `runs` event).
+ *
+ * @example
+ * ```ts
+ * import type { RunSummary } from "./api_types.ts";
+ * const run: RunSummary = {
+ *   name: "modular_add_23", task: "modular", preset: "smoke", status: "finished",
+ *   step: 1500, steps: 1500, metrics: { step: 1500, "test/acc": 1 }, started: "2026-11-20T10:00:00Z",
+ * };
+ * ```
+ */
+export interface RunSummary {
+  name: string;
+  /** `config.task.task`: "modular" or "oocl". */
+  task: string;
+  preset: string;
+  status: RunStatus;
+  /** The last metrics line's step; 0 before the first. */
+  step: number;
+  /** `config.train.steps`. */
+  steps: number;
+  /** The last metrics line; `{}` before the first. */
+  metrics: Record<string, number | null>;
+  /** ISO time `config.json` was written. */
+  started: string;
+}
+
+/**
+ * The data of a `metrics` event on `GET /api/events`: a run's new metrics lines.
+ *
+ * @example
+ * ```ts
+ * import type { MetricsEvent } from "./api_types.ts";
+ * const e: MetricsEvent = { name: "modular_add_23", records: [{ step: 50, "train/loss": 0.2 }] };
+ * ```
+ */
+export interface MetricsEvent {
+  name: string;
+  records: MetricsRecord[];
+}
+
+/**
+ * One entry of `GET /api/runs/NAME/checkpoints`.
+ *
+ * @example
+ * ```ts
+ * import type { Checkpoint } from "./api_types.ts";
+ * const c: Checkpoint = { step: 500, file: "step_000500.safetensors" };
+ * ```
+ */
+export interface Checkpoint {
+  step: number;
+  file: string;
+}
+
+/**
+ * One preset as `GET /api/presets` lists it: why it exists, and the config it trains (what it sets
+ * over the defaults, resolved).
+ *
+ * @example
+ * ```ts
+ * import type { Preset } from "./api_types.ts";
+ * import { resolveConfig } from "../train/presets.ts";
+ * const { task, model, train } = resolveConfig("smoke", {}, "");
+ * const smoke: Preset = { why: "small", task, model, train };
+ * ```
+ */
+export interface Preset {
+  why: string;
+  task: TaskConfig;
+  model: ModelConfig;
+  train: TrainConfig;
+}
+
+/** A value a launch may choose: JSON's `null` stands for "none" (`normalization_type`). */
+export type Choice = string | null;
+
+/**
+ * `GET /api/presets`: the presets by name, the one a bare `mechlab train` picks on this machine,
+ * and the values allowed for each config field whose value is a choice (the launch form offers
+ * them, and a `POST /api/runs` with another is a 400).
+ *
+ * @example
+ * ```ts
+ * import type { PresetsAnswer } from "./api_types.ts";
+ * const answer: PresetsAnswer = {
+ *   default: "smoke",
+ *   why: "small enough to grok within minutes; chosen because this machine has no hardware GPU",
+ *   presets: {},
+ *   choices: {
+ *     task: { task: ["modular", "oocl"], op: ["add", "sub"] },
+ *     model: { act_fn: ["relu"], normalization_type: ["LN", null], trainable_biases: ["all", "mlp"] },
+ *     train: {},
+ *     device: ["auto", "gpu", "cpu"],
+ *   },
+ * };
+ * ```
+ */
+export interface PresetsAnswer {
+  /** The preset a bare `mechlab train` runs here: `grokking` on a hardware GPU, else `smoke`. */
+  default: string;
+  /** Why that one, as `train` says it. */
+  why: string;
+  presets: Record<string, Preset>;
+  choices: {
+    task: Record<string, Choice[]>;
+    model: Record<string, Choice[]>;
+    train: Record<string, Choice[]>;
+    /** The request's `device`. */
+    device: Device[];
+  };
+}
+
+/**
+ * The body of `POST /api/runs`: a preset, the config fields that override it, an optional name
+ * and device.
+ *
+ * @example
+ * ```ts
+ * import type { LaunchRequest } from "./api_types.ts";
+ * const req: LaunchRequest = { preset: "smoke", overrides: { train: { steps: 300 } }, device: "cpu" };
+ * ```
+ */
+export interface LaunchRequest {
+  preset: string;
+  overrides: Overrides;
+  name?: string;
+  device?: Device;
+}
+
+/**
+ * What `GET /api/runs/NAME/log` and `GET /api/runs/NAME/analyze` answer: a child process of the
+ * server (a training run, an analysis).
+ *
+ * @example
+ * ```ts
+ * import type { RunLog } from "./api_types.ts";
+ * const log: RunLog = { running: false, code: 2, lines: ["mechlab: --p 1: ..."], error: "mechlab: --p 1: ..." };
+ * ```
+ */
+export interface RunLog {
+  /** Whether the process is alive. */
+  running: boolean;
+  /** Its exit code once it has ended (130 after a second SIGTERM), else null. */
+  code: number | null;
+  /** Its last lines of output, stdout and stderr together. */
+  lines: string[];
+  /** Its last line on stderr (where a failed `mechlab` command says why, in one line), or null. */
+  error: string | null;
+}
+
+/**
+ * Every error answer: one line saying what is wrong.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorAnswer } from "./api_types.ts";
+ * const e: ErrorAnswer = { error: "run 'x' not found" };
+ * ```
+ */
+export interface ErrorAnswer {
+  error: string;
+}
