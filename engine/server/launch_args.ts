@@ -14,7 +14,6 @@
  * @module
  */
 
-import type { Device } from "../gpu/mod.ts";
 import type { LaunchRequest } from "./api_types.ts";
 import { buildTask, DEFAULT_TASKS } from "../data/mod.ts";
 import type { RunConfig } from "../runs/mod.ts";

@@ -87,7 +87,10 @@ Deno.test("serve: a run launched from the API streams metrics and finishes", asy
     const log = (await call("/api/runs/modular_add_7/log")).body;
     assert.equal(log.code, 0, log.lines.join("\n"));
     assert.equal(log.running, false);
-    assert.match(log.lines.at(-1), /run folder: .*modular_add_7$/);
+    // The run names its folder, then says what to do next with it.
+    const folderLine = log.lines.findIndex((l: string) => /run folder: .*modular_add_7$/.test(l));
+    assert.ok(folderLine >= 0, log.lines.join("\n"));
+    assert.match(log.lines.slice(folderLine).join("\n"), /next:\n.*analyze --run \S*modular_add_7/);
     // The name is taken now: a second launch gets the next free one.
     const again = await call("/api/runs", { method: "POST", body: JSON.stringify(body) });
     assert.deepEqual(again.body, { name: "modular_add_7-2" });

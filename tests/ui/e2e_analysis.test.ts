@@ -56,7 +56,7 @@ browserTest(
   "analysis views: draw, pick an example on the grid, follow the checkpoint slider",
   { setup: analysedRun },
   async ({ page, prepared: index }) => {
-    assert.deepEqual(index.steps, [100, 200, 300, 400]);
+    assert.deepEqual(index.steps, [0, 100, 200, 300, 400]); // step 0 is written at start
 
     // A run never analysed says what to run.
     await page.getByTestId("run-check-bare").check();
@@ -91,7 +91,7 @@ browserTest(
       fetch("/api/runs/r2/analysis").then((r) => r.json())
     );
     assert.deepEqual(analysed.steps, checkpointSteps);
-    assert.deepEqual(checkpointSteps, [100, 200, 300, 400]);
+    assert.deepEqual(checkpointSteps, [0, 100, 200, 300, 400]);
     assert.equal(await attr(page, "analysis-slider", "max"), String(index.steps.length - 1));
     await page.getByText(`${index.steps.length} analysed checkpoints`).waitFor();
     assert.equal(await attr(page, "analysis-step", "data-step"), "400");
@@ -369,8 +369,8 @@ browserTest(
     ]);
     await page.getByTestId("embedding-pca").screenshot({ path: `${SHOTS}analysis_pca.png` });
 
-    // The checkpoint slider to its first step: every view follows to step 100.
-    await page.getByTestId("checkpoint-slider").fill("0");
+    // The checkpoint slider to its second step (the first is step 0): every view follows to 100.
+    await page.getByTestId("checkpoint-slider").fill("1");
     await page.getByText("attention · example #74 at step 100").waitFor();
     assert.equal(await attr(page, "analysis-step", "data-step"), "100");
     await page.getByText("Fourier spectrum of W_E · step 100").waitFor();

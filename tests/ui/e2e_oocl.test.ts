@@ -67,7 +67,7 @@ browserTest(
     const report = async (step: number) =>
       await readJson<CheckpointReport>(`${dir}/step_${String(step).padStart(6, "0")}.json`);
     const [first, last] = [await report(20), await report(40)];
-    assert.deepEqual([index.task, index.p, index.steps], ["oocl", P, [20, 40]]);
+    assert.deepEqual([index.task, index.p, index.steps], ["oocl", P, [0, 20, 40]]);
     assert.deepEqual(index.groups, ["table1", "table2", "links"]);
     assert.equal(index.examples, 2 * PP + 2 * P);
     // The layout the grids rely on: the answers of x² + y² mod p where the task puts them.
@@ -207,9 +207,12 @@ browserTest(
     await dla.getByText(`direct logit attribution to “3” · example #${link}`).waitFor();
     assert.equal(label(index.targets[link]!), "3");
 
-    // Progress: one point per analysed step; the fraction chart carries the oocl measures.
+    // Progress: one point per analysed step (0, 20, 40); the fraction chart carries the oocl measures.
     for (const chart of ["loss", "weights", "fraction"]) {
-      assert.equal(await attr(page, `progress-${chart}-chart`, "data-points"), "2");
+      assert.equal(
+        await attr(page, `progress-${chart}-chart`, "data-points"),
+        String(index.steps.length),
+      );
     }
     const fraction = page.getByTestId("progress-fraction-chart");
     assert.equal(await fraction.locator(".u-title").innerText(), "accuracy, alias cosine");
@@ -229,8 +232,8 @@ browserTest(
     }
     await page.getByTestId("progress").screenshot({ path: `${SHOTS}oocl_progress.png` });
 
-    // The checkpoint slider to its first step (20): every view follows.
-    await page.getByTestId("checkpoint-slider").fill("0");
+    // The checkpoint slider to its second step (20; the first is step 0): every view follows.
+    await page.getByTestId("checkpoint-slider").fill("1");
     await page.getByText(`attention · example #${link} at step 20`).waitFor();
     assert.equal(await attr(page, "analysis-step", "data-step"), "20");
     await page.getByText("token and alias embeddings · step 20").waitFor();
