@@ -10,7 +10,7 @@
 
 import { type Signal, useSignal } from "@preact/signals";
 import { categoricalScale, sequentialScale } from "./colour_scale.ts";
-import { describeExample, exampleTables } from "./grid.ts";
+import { describeExample, exampleTables, viewClass } from "./grid.ts";
 import { ColourLegend, Heatmap } from "./heatmap.tsx";
 import { analysisIndex, pickedExample, stepReport } from "./state.ts";
 import { formatNumber } from "../runs_rows.ts";
@@ -43,14 +43,13 @@ export function ExampleGrid() {
     ? sequentialScale(`loss at step ${stepReport.value?.step}`, loss, { log: true })
     : categoricalScale("split", ["train", "test"], "in no split");
   const tables = exampleTables(index);
-  const cell = Math.max(2, Math.floor((tables.length > 1 ? 240 : 360) / index.p));
   const picked = pickedExample.value;
   const describe = (i: number) =>
     `${describeExample(index, i)}${
       loss?.[i] === undefined ? "" : ` · loss ${formatNumber(loss[i]!)}`
     }`;
   return (
-    <section class="analysis-view" data-testid="example-grid">
+    <section class={viewClass(index.p)} data-testid="example-grid">
       <h3>examples</h3>
       <div class="toggle" role="group" aria-label="colour the examples by">
         {(["split", "loss"] as const).map((c) => (
@@ -75,7 +74,10 @@ export function ExampleGrid() {
                 testid={`example-table-${t.name}`}
                 rows={t.rows}
                 cols={t.cols}
-                cell={cell}
+                maxCell={tables.length > 1 ? 14 : 24}
+                rowTitle={t.rowAxis}
+                colTitle={t.colAxis}
+                describe={([r, c]) => describe(t.examples[r * t.cols + c]!)}
                 values={t.examples.map((i) => byLoss ? loss[i] ?? NaN : index.split[i] ?? -1)}
                 scale={scale}
                 highlight={at < 0 ? undefined : { row: Math.floor(at / t.cols), col: at % t.cols }}

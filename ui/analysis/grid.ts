@@ -89,6 +89,24 @@ export function describeExample(
   return `#${i} links ${label(k)} → ${answer(i)}`;
 }
 
+/** The modulus from which p × p grids take a whole row of the analysis views (cells too small in half). */
+const WIDE_P = 40;
+
+/**
+ * The class of a view of p × p grids: at a large p it spans the whole row, where its cells are
+ * twice the size they would be in half of it.
+ *
+ * @example
+ * ```ts
+ * import { viewClass } from "./grid.ts";
+ * viewClass(23); // "analysis-view"
+ * viewClass(113); // "analysis-view wide"
+ * ```
+ */
+export function viewClass(p: number): string {
+  return p > WIDE_P ? "analysis-view wide" : "analysis-view";
+}
+
 /**
  * The example the inspect views show before a cell is clicked: the first held out, else the first.
  *

@@ -10,6 +10,7 @@
 import { sequentialScale } from "./colour_scale.ts";
 import { ColourLegend, Heatmap } from "./heatmap.tsx";
 import { analysisIndex, pickedExample, stepReport } from "./state.ts";
+import { viewClass } from "./grid.ts";
 
 /**
  * The neuron heatmaps of a `modular` run at the shown step.
@@ -29,7 +30,7 @@ export function Neurons() {
     ? undefined
     : { row: Math.floor(picked / p), col: picked % p };
   return (
-    <section class="analysis-view" data-testid="neurons">
+    <section class={viewClass(p)} data-testid="neurons">
       <h3>neurons over (x, y) · rows x, columns y</h3>
       <div class="neurons">
         {modular.neurons.map((n) => {
@@ -46,7 +47,9 @@ export function Neurons() {
                 testid={`neuron-${n.neuron}`}
                 rows={p}
                 cols={p}
-                cell={Math.max(1, Math.floor(160 / p))}
+                maxCell={8}
+                rowTitle="x"
+                colTitle="y"
                 values={n.acts}
                 scale={scale}
                 highlight={at}

@@ -42,18 +42,21 @@ export function Patching() {
     {
       name: "resid_pre",
       what: "blocks.L.hook_resid_pre by position",
+      colTitle: "position",
       rows: resid_pre,
       cols: report.tokens,
     },
     {
       name: "head_out",
       what: "each head's output (all positions)",
+      colTitle: "head",
       rows: head_out,
       cols: (head_out[0] ?? []).map((_, h) => `H${h}`),
     },
     {
       name: "mlp_out",
       what: "blocks.L.hook_mlp_out by position",
+      colTitle: "position",
       rows: mlp_out,
       cols: report.tokens,
     },
@@ -72,11 +75,13 @@ export function Patching() {
               testid={`patching-${m.name}`}
               rows={m.rows.length}
               cols={m.cols.length}
-              cell={36}
+              maxCell={36}
               values={m.rows.flat()}
               scale={scale}
               rowLabels={layers}
               colLabels={m.cols}
+              rowTitle="layer"
+              colTitle={m.colTitle}
             />
           </figure>
         ))}
