@@ -8,11 +8,11 @@
  * @module
  */
 
-import { type Signal, useSignal } from "@preact/signals";
+import { batch, type Signal, useSignal } from "@preact/signals";
 import { categoricalScale, sequentialScale } from "./colour_scale.ts";
 import { describeExample, exampleTables, viewClass } from "./grid.ts";
 import { ColourLegend, Heatmap } from "./heatmap.tsx";
-import { analysisIndex, pickedExample, stepReport } from "./state.ts";
+import { analysisIndex, pickedExample, pickedPartner, stepReport } from "./state.ts";
 import { formatNumber } from "../runs_rows.ts";
 
 // Only this reads the hovered cell, so a mouse move redraws one line, not the p² cells.
@@ -21,6 +21,15 @@ function Hovered(
 ) {
   const shown = props.hovered.value ?? props.picked;
   return <>{shown === null ? "hover a cell" : props.describe(shown)}</>;
+}
+
+/** A click picks the example to inspect (patched into the default partner); a shift-click its partner. */
+function pickCell(example: number, partner: boolean): void {
+  batch(() => {
+    if (partner) return void (pickedPartner.value = example);
+    pickedExample.value = example;
+    pickedPartner.value = null;
+  });
 }
 
 /**
@@ -83,7 +92,7 @@ export function ExampleGrid() {
                 highlight={at < 0 ? undefined : { row: Math.floor(at / t.cols), col: at % t.cols }}
                 onHover={(rc) =>
                   hovered.value = rc === null ? null : t.examples[rc[0] * t.cols + rc[1]]!}
-                onPick={([r, c]) => pickedExample.value = t.examples[r * t.cols + c]!}
+                onPick={([r, c], e) => pickCell(t.examples[r * t.cols + c]!, e.shiftKey)}
               />
             </figure>
           );

@@ -42,7 +42,8 @@ export interface HeatmapProps {
   /** A row and a column outlined (a token's, or the picked example's). */
   highlight?: { row?: number | undefined; col?: number | undefined } | undefined;
   onHover?: ((cell: [number, number] | null) => void) | undefined;
-  onPick?: ((cell: [number, number]) => void) | undefined;
+  /** A click on a cell, with the click (its modifier keys). */
+  onPick?: ((cell: [number, number], e: MouseEvent) => void) | undefined;
 }
 
 const CHAR = 6.2; // px per character of the 11 px tick labels
@@ -233,7 +234,7 @@ export function Heatmap(props: HeatmapProps) {
           onMouseLeave={() => hover(null)}
           onClick={(e) => {
             const at = cellAt(e);
-            if (at !== null) props.onPick?.(at);
+            if (at !== null) props.onPick?.(at, e);
           }}
         />
         {hovered !== null && (

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 /**
- * Activation patching of the picked (clean) example into another input with another answer: the
- * metric after patching each activation, 0 = the corrupt run's, 1 = the clean run's. Three
+ * Activation patching of the picked (clean) example into another input with another answer (the
+ * server's default, which differs in every input token it can, or one typed or shift-clicked on
+ * the examples grid, checked by the server's rule before it is asked for): the metric after patching each activation, 0 = the corrupt run's, 1 = the clean run's. Three
  * heatmaps on one diverging scale centred at 0: the residual stream by layer and position, each
  * head's output, each MLP's output by position.
  *
@@ -10,7 +11,10 @@
 
 import { divergingScale } from "./colour_scale.ts";
 import { ColourLegend, Heatmap } from "./heatmap.tsx";
-import { inspectReport } from "./state.ts";
+import { useSignal } from "@preact/signals";
+import { partnerProblem } from "../../engine/analysis/partner.ts";
+import { describeExample } from "./grid.ts";
+import { analysisIndex, inspectReport, pickedPartner } from "./state.ts";
 
 /**
  * The patching heatmaps.
@@ -22,8 +26,16 @@ import { inspectReport } from "./state.ts";
  * ```
  */
 export function Patching() {
+  const problem = useSignal("");
   const report = inspectReport.value;
-  if (report === null) return null;
+  const index = analysisIndex.value;
+  if (report === null || index === null) return null;
+  // A typed partner is checked here by the server's rule: a refused one must not blank the views.
+  const choose = (text: string) => {
+    const partner = Number(text);
+    problem.value = partnerProblem(index.targets, report.example, partner) ?? "";
+    if (problem.value === "") pickedPartner.value = partner;
+  };
   const { metric, corrupt_example } = report.patching;
   // null: the scale is undefined (the two runs score alike), drawn as missing data.
   const [resid_pre, head_out, mlp_out] = [
@@ -67,6 +79,35 @@ export function Patching() {
         activation patching · clean #{report.example} into corrupt #{corrupt_example}{" "}
         (0 = corrupt, 1 = clean)
       </h3>
+      <p class="hint" data-testid="patching-partner-line">
+        corrupt: {describeExample(index, corrupt_example)}
+      </p>
+      <p class="hint">
+        <label>
+          patch into example{" "}
+          <input
+            type="number"
+            data-testid="patching-partner"
+            min={0}
+            max={index.targets.length - 1}
+            value={corrupt_example}
+            onChange={(e) => choose(e.currentTarget.value)}
+          />
+        </label>{" "}
+        or shift-click a cell of the examples;{" "}
+        <button
+          type="button"
+          data-testid="patching-partner-default"
+          disabled={pickedPartner.value === null}
+          onClick={() => {
+            problem.value = "";
+            pickedPartner.value = null;
+          }}
+        >
+          default
+        </button>{" "}
+        <span class="error" data-testid="patching-partner-problem">{problem.value}</span>
+      </p>
       <div class="patching">
         {maps.map((m) => (
           <figure key={m.name}>
