@@ -14,6 +14,7 @@ import { exampleSplits, type TaskData } from "../data/mod.ts";
 import { dlaHookNames, logitAttribution } from "./decompose.ts";
 import { lensHookNames, logitLens } from "./logit_lens.ts";
 import { logitDiffMetric, patchingSweep } from "./patching.ts";
+import { partnerProblem } from "./partner.ts";
 import type { InspectReport } from "./report.ts";
 import { type AnalysisRun, checkpointWeights, RunInputError } from "./run_data.ts";
 
@@ -69,7 +70,7 @@ export async function inspectExample(
     throw new RunInputError(`example ${example}: the task has ${N} (0 to ${N - 1})`);
   }
   const corrupt = options.partner ?? corruptPartner(task, example);
-  const problem = partnerProblem(task, example, corrupt);
+  const problem = partnerProblem(task.targets, example, corrupt);
   if (problem !== null) throw new RunInputError(problem);
   const weights = await checkpointWeights(run, step);
   const runner = cpuRunner(cfg, weights);
@@ -160,31 +161,4 @@ export function corruptPartner(task: TaskData, example: number): number {
     throw new RunInputError("every example has the same answer: nothing to patch against");
   }
   return best;
-}
-
-/**
- * Why `partner` cannot be the corrupt input of `example`'s patching, or `null` when it can: it
- * must be an example of the task, another one, with another answer (with the same answer the
- * logit difference is 0 for both runs and the 0-to-1 scale means nothing).
- *
- * @example
- * ```ts
- * import { modularTask } from "../data/mod.ts";
- * import { partnerProblem } from "./inspect.ts";
- * const task = modularTask({ op: "add", p: 5, frac_train: 0.5, data_seed: 0 });
- * partnerProblem(task, 7, 10); // null
- * partnerProblem(task, 7, 11); // "partner 11 has the same answer as example 7 (3): patching needs another"
- * ```
- */
-export function partnerProblem(task: TaskData, example: number, partner: number): string | null {
-  const N = task.targets.length;
-  if (!Number.isInteger(partner) || partner < 0 || partner >= N) {
-    return `partner ${partner}: the task has ${N} examples (0 to ${N - 1})`;
-  }
-  if (partner === example) return `partner ${partner} is the example itself: pick another`;
-  const answer = task.targets[example];
-  if (task.targets[partner] === answer) {
-    return `partner ${partner} has the same answer as example ${example} (${answer}): patching needs another`;
-  }
-  return null;
 }

@@ -25,7 +25,8 @@
 
 import { join, relative } from "node:path";
 import { reportFileName } from "../analysis/analyze_run.ts";
-import { inspectExample, partnerProblem } from "../analysis/inspect.ts";
+import { inspectExample } from "../analysis/inspect.ts";
+import { partnerProblem } from "../analysis/partner.ts";
 import { openAnalysisRun } from "../analysis/run_data.ts";
 import { HttpError, json } from "./http.ts";
 import { checkName, findRun, type RunsApi } from "./runs_api.ts";
@@ -102,7 +103,7 @@ export async function runInspect(
   if (example >= n) {
     throw new HttpError(400, `example ${example}: the task has ${n} (0 to ${n - 1})`);
   }
-  const problem = partner === undefined ? null : partnerProblem(run.task, example, partner);
+  const problem = partner === undefined ? null : partnerProblem(run.task.targets, example, partner);
   if (problem !== null) throw new HttpError(400, problem);
   return json(
     200,
