@@ -65,11 +65,16 @@ function layout(props: HeatmapProps, width: number) {
   const axes = props.axes !== false;
   const left = axes ? (props.rowTitle ? LINE : 0) + labelWidth(rowText) + TICK : 0;
   const top = axes ? (props.colTitle ? LINE : 0) + LINE + TICK : 0;
-  const cell = Math.max(0.5, Math.min(props.maxCell, (width - left - 2) / props.cols));
+  // Room past the last column and row for half of their centred labels.
+  const right = axes ? Math.ceil(labelWidth(colText) / 2) : 0;
+  const bottom = axes ? LINE / 2 : 0;
+  const cell = Math.max(0.5, Math.min(props.maxCell, (width - left - right) / props.cols));
   return {
     cell,
     left,
     top,
+    right,
+    bottom,
     rowTicks: axes ? indexTicks(props.rows, cell, LINE - 2) : [],
     colTicks: axes ? indexTicks(props.cols, cell, labelWidth(colText)) : [],
   };
@@ -132,7 +137,7 @@ export function Heatmap(props: HeatmapProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [hovered, setHovered] = useState<[number, number] | null>(null);
   const width = useWidth(box, props.cols * props.maxCell);
-  const { cell, left, top, rowTicks, colTicks } = layout(props, width);
+  const { cell, left, top, right, bottom, rowTicks, colTicks } = layout(props, width);
   const [w, h] = [props.cols * cell, props.rows * cell];
   const dpr = globalThis.devicePixelRatio || 1;
   const { row, col } = props.highlight ?? {};
@@ -185,8 +190,16 @@ export function Heatmap(props: HeatmapProps) {
   })();
   return (
     <div class="heatmap" ref={box}>
-      <div class="heatmap-plot" style={{ width: `${left + w}px`, height: `${top + h}px` }}>
-        <svg class="heatmap-axes" width={left + w} height={top + h} aria-hidden="true">
+      <div
+        class="heatmap-plot"
+        style={{ width: `${left + w + right}px`, height: `${top + h + bottom}px` }}
+      >
+        <svg
+          class="heatmap-axes"
+          width={left + w + right}
+          height={top + h + bottom}
+          aria-hidden="true"
+        >
           {props.colTitle && (
             <text class="axis-title" x={left + w / 2} y={LINE - 3}>{props.colTitle}</text>
           )}
