@@ -128,6 +128,14 @@ browserTest(
     await neuronTip.waitFor();
     assert.equal(Number(await neuronTip.getAttribute("data-value")), neuron.acts[40 * P + 41]);
     assert.match(await neuronTip.innerText(), /^x 40, y 41: /);
+    // A click shows the neuron across the row: its cells (2 px in a quarter of it) grow.
+    const small = Number(await attr(page, map, "data-cell"));
+    await page.getByTestId(`neuron-figure-${neuron.neuron}`).locator("figcaption").click();
+    await until(
+      "the neuron enlarged",
+      async () => Number(await attr(page, map, "data-cell")) > 3 * small,
+    );
+    assert.deepEqual(await overflowing(page), []);
 
     // Patching: by default into a partner differing in x and y, so patching x is not trivially 0.
     const partner = report.patching.corrupt_example;

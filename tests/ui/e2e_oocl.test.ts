@@ -194,8 +194,8 @@ browserTest(
       ],
       [index.n_layers, 4, index.n_heads].map(String),
     );
-    const colLabels = patching.locator("figure").first().locator(".col-labels span");
-    assert.deepEqual(await colLabels.allInnerTexts(), tokens);
+    const colLabels = patching.locator("figure").first().locator("text.col-tick");
+    assert.deepEqual(await colLabels.allTextContents(), tokens);
     await patching.screenshot({ path: `${SHOTS}oocl_patching.png` });
 
     // A link: [define, define, x'3, =] → 3.
