@@ -169,6 +169,7 @@ browserTest(
     });
     await page.getByText(`into corrupt #${7 * P + 9}`).waitFor();
     assert.equal(await attr(page, "picked-example", "data-example"), String(example));
+    assert.equal(await page.getByTestId("patching-partner-problem").innerText(), ""); // gone with it
     await page.getByTestId("patching").screenshot({ path: `${SHOTS}fit_patching.png` });
   },
 );

@@ -139,6 +139,7 @@ export function Heatmap(props: HeatmapProps) {
   const width = useWidth(box, props.cols * props.maxCell);
   const { cell, left, top, right, bottom, rowTicks, colTicks } = layout(props, width);
   const [w, h] = [props.cols * cell, props.rows * cell];
+  const rowTitleAcross = (props.rowTitle?.length ?? 0) * CHAR > h;
   const dpr = globalThis.devicePixelRatio || 1;
   const { row, col } = props.highlight ?? {};
   useEffect(() => draw(canvas.current!, props, cell), [
@@ -201,16 +202,30 @@ export function Heatmap(props: HeatmapProps) {
           aria-hidden="true"
         >
           {props.colTitle && (
-            <text class="axis-title" x={left + w / 2} y={LINE - 3}>{props.colTitle}</text>
-          )}
-          {props.rowTitle && (
             <text
               class="axis-title"
-              transform={`translate(${LINE - 3}, ${top + h / 2}) rotate(-90)`}
+              x={rowTitleAcross ? left + w : left + w / 2}
+              y={LINE - 3}
+              style={rowTitleAcross ? { textAnchor: "end" } : undefined}
             >
-              {props.rowTitle}
+              {props.colTitle}
             </text>
           )}
+          {props.rowTitle && (rowTitleAcross
+            ? (
+              // Too long for the rows' height (the links' 2 rows): across the top-left corner.
+              <text class="axis-title" x={0} y={LINE - 3} style={{ textAnchor: "start" }}>
+                {props.rowTitle} ↓
+              </text>
+            )
+            : (
+              <text
+                class="axis-title"
+                transform={`translate(${LINE - 3}, ${top + h / 2}) rotate(-90)`}
+              >
+                {props.rowTitle}
+              </text>
+            ))}
           {colTicks.map((c) => {
             const x = left + (c + 0.5) * cell;
             return (

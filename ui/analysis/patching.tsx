@@ -26,15 +26,18 @@ import { analysisIndex, inspectReport, pickedPartner } from "./state.ts";
  * ```
  */
 export function Patching() {
-  const problem = useSignal("");
+  // The refusal of a typed partner, for the report it was typed over (another pick hides it).
+  const problem = useSignal({ text: "", over: "" });
   const report = inspectReport.value;
   const index = analysisIndex.value;
   if (report === null || index === null) return null;
   // A typed partner is checked here by the server's rule: a refused one must not blank the views.
+  const shown = `${report.example}→${report.patching.corrupt_example}`;
   const choose = (text: string) => {
     const partner = Number(text);
-    problem.value = partnerProblem(index.targets, report.example, partner) ?? "";
-    if (problem.value === "") pickedPartner.value = partner;
+    const refused = partnerProblem(index.targets, report.example, partner);
+    problem.value = { text: refused ?? "", over: shown };
+    if (refused === null) pickedPartner.value = partner;
   };
   const { metric, corrupt_example } = report.patching;
   // null: the scale is undefined (the two runs score alike), drawn as missing data.
@@ -99,14 +102,13 @@ export function Patching() {
           type="button"
           data-testid="patching-partner-default"
           disabled={pickedPartner.value === null}
-          onClick={() => {
-            problem.value = "";
-            pickedPartner.value = null;
-          }}
+          onClick={() => pickedPartner.value = null}
         >
           default
         </button>{" "}
-        <span class="error" data-testid="patching-partner-problem">{problem.value}</span>
+        <span class="error" data-testid="patching-partner-problem">
+          {problem.value.over === shown ? problem.value.text : ""}
+        </span>
       </p>
       <div class="patching">
         {maps.map((m) => (
