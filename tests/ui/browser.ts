@@ -129,7 +129,8 @@ export async function attr(page: Page, testid: string, name: string): Promise<st
 
 /**
  * The RGB at the centre of each cell of the heatmap canvas with that test id, row by row: the cell
- * size is the canvas's `data-cell` (CSS pixels), times the page's pixel ratio on the canvas. The
+ * size is the canvas's `data-cell` by `data-cell-height` (CSS pixels), times the page's pixel
+ * ratio on the canvas. The
  * script is text: the tests are type-checked without the DOM's types (see ui/README.md), and the
  * browser runs it as is.
  */
@@ -137,11 +138,12 @@ export async function cellColours(page: Page, testid: string): Promise<number[][
   return await page.evaluate(`(() => {
     const canvas = document.querySelector('[data-testid="${testid}"]');
     const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-    const cell = Number(canvas.dataset.cell) * canvas.width / canvas.clientWidth;
+    const dpr = canvas.width / canvas.clientWidth;
+    const [cell, rowH] = [Number(canvas.dataset.cell) * dpr, Number(canvas.dataset.cellHeight) * dpr];
     const out = [];
     for (let r = 0; r < Number(canvas.dataset.rows); r++) {
       for (let c = 0; c < Number(canvas.dataset.cols); c++) {
-        const at = 4 * (Math.floor((r + 0.5) * cell) * canvas.width + Math.floor((c + 0.5) * cell));
+        const at = 4 * (Math.floor((r + 0.5) * rowH) * canvas.width + Math.floor((c + 0.5) * cell));
         out.push([data[at], data[at + 1], data[at + 2]]);
       }
     }
@@ -156,5 +158,6 @@ export async function cellCentre(
   [r, c]: [number, number],
 ): Promise<{ x: number; y: number }> {
   const cell = Number(await attr(page, testid, "data-cell"));
-  return { x: (c + 0.5) * cell, y: (r + 0.5) * cell };
+  const rowH = Number(await attr(page, testid, "data-cell-height"));
+  return { x: (c + 0.5) * cell, y: (r + 0.5) * rowH };
 }

@@ -110,9 +110,10 @@ browserTest(
     assert.match(await tip.innerText(), /masked/);
     const alpha = await page.evaluate(`(() => {
       const canvas = document.querySelector('[data-testid="${focus}"]');
-      const cell = Number(canvas.dataset.cell) * canvas.width / canvas.clientWidth;
+      const dpr = canvas.width / canvas.clientWidth;
+      const [cell, rowH] = [Number(canvas.dataset.cell) * dpr, Number(canvas.dataset.cellHeight) * dpr];
       const at = (r, c) => canvas.getContext("2d")
-        .getImageData(Math.floor((c + 0.5) * cell), Math.floor((r + 0.5) * cell), 1, 1).data[3];
+        .getImageData(Math.floor((c + 0.5) * cell), Math.floor((r + 0.5) * rowH), 1, 1).data[3];
       return [at(0, 1), at(0, 2), at(1, 2), at(2, 0)];
     })()`);
     assert.deepEqual(alpha, [0, 0, 0, 255]); // above the diagonal blank; below drawn

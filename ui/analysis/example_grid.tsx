@@ -83,9 +83,7 @@ export function ExampleGrid() {
                 testid={`example-table-${t.name}`}
                 rows={t.rows}
                 cols={t.cols}
-                maxCell={tables.length > 1
-                  ? 14
-                  : Math.min(24, Math.max(8, Math.floor(800 / index.p)))}
+                maxCell={Math.min(24, Math.max(8, Math.floor(800 / index.p)))}
                 rowTitle={t.rowAxis}
                 colTitle={t.colAxis}
                 describe={([r, c]) => describe(t.examples[r * t.cols + c]!)}

@@ -57,7 +57,8 @@ function labelWidth(labels: readonly string[]): number {
 
 /**
  * Where a heatmap of `rows × cols` cells of at most `maxCell` px goes in `width` px with its axes:
- * the cell size, the plot's offset, the ticked rows and columns.
+ * the cell's width and height, the plot's offset, the ticked rows and columns. Cells are square,
+ * but named rows stay a label's height (heads' singular values: 32 columns, 4 rows).
  */
 function layout(props: HeatmapProps, width: number) {
   const rowText = props.rowLabels ?? [String(props.rows - 1)];
@@ -69,38 +70,45 @@ function layout(props: HeatmapProps, width: number) {
   const right = axes ? Math.ceil(labelWidth(colText) / 2) : 0;
   const bottom = axes ? LINE / 2 : 0;
   const cell = Math.max(0.5, Math.min(props.maxCell, (width - left - right) / props.cols));
+  const rowH = props.rowLabels && axes ? Math.max(cell, Math.min(props.maxCell, LINE)) : cell;
   return {
     cell,
+    rowH,
     left,
     top,
     right,
     bottom,
-    rowTicks: axes ? indexTicks(props.rows, cell, LINE - 2) : [],
+    rowTicks: axes ? indexTicks(props.rows, rowH, LINE - 2) : [],
     colTicks: axes ? indexTicks(props.cols, cell, labelWidth(colText)) : [],
   };
 }
 
-function draw(canvas: HTMLCanvasElement, props: HeatmapProps, cell: number): void {
+function draw(
+  canvas: HTMLCanvasElement,
+  props: HeatmapProps,
+  [cell, rowH]: [number, number],
+): void {
   const { rows, cols, values, scale, highlight } = props;
   const ctx = canvas.getContext("2d")!;
   const dpr = canvas.width / (cols * cell); // device pixels per CSS pixel
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   // Edges rounded to device pixels: cells of a fractional size tile without seams.
   const edge = (i: number) => Math.round(i * cell * dpr);
+  const edgeY = (i: number) => Math.round(i * rowH * dpr);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       if (props.causal && c > r) continue; // masked: blank, not a weight of 0
       ctx.fillStyle = cssColour(colourAt(scale, values[r * cols + c] ?? NaN));
-      ctx.fillRect(edge(c), edge(r), edge(c + 1) - edge(c), edge(r + 1) - edge(r));
+      ctx.fillRect(edge(c), edgeY(r), edge(c + 1) - edge(c), edgeY(r + 1) - edgeY(r));
     }
   }
   ctx.strokeStyle = "#e4572e";
   ctx.lineWidth = Math.max(1, Math.min(2, cell / 4)) * dpr;
   if (highlight?.row !== undefined) {
-    ctx.strokeRect(0, edge(highlight.row), edge(cols), edge(1));
+    ctx.strokeRect(0, edgeY(highlight.row), edge(cols), edgeY(1));
   }
   if (highlight?.col !== undefined) {
-    ctx.strokeRect(edge(highlight.col), 0, edge(1), edge(rows));
+    ctx.strokeRect(edge(highlight.col), 0, edge(1), edgeY(rows));
   }
 }
 
@@ -118,7 +126,8 @@ function defaultDescribe(props: HeatmapProps, [r, c]: [number, number]): string 
 
 /**
  * A canvas heatmap that fills its container's width (up to `maxCell` px a cell), with axes.
- * The canvas keeps `data-rows`, `data-cols` and `data-cell` (CSS px a cell) for tests; the
+ * The canvas keeps `data-rows`, `data-cols`, `data-cell` and `data-cell-height` (CSS px a cell's
+ * width and height) for tests; the
  * tooltip of the hovered cell is `${testid}-tip`, its `data-row`, `data-col` and `data-value`
  * saying which cell and what value.
  *
@@ -137,18 +146,19 @@ export function Heatmap(props: HeatmapProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [hovered, setHovered] = useState<[number, number] | null>(null);
   const width = useWidth(box, props.cols * props.maxCell);
-  const { cell, left, top, right, bottom, rowTicks, colTicks } = layout(props, width);
-  const [w, h] = [props.cols * cell, props.rows * cell];
+  const { cell, rowH, left, top, right, bottom, rowTicks, colTicks } = layout(props, width);
+  const [w, h] = [props.cols * cell, props.rows * rowH];
   const rowTitleAcross = (props.rowTitle?.length ?? 0) * CHAR > h;
   const dpr = globalThis.devicePixelRatio || 1;
   const { row, col } = props.highlight ?? {};
-  useEffect(() => draw(canvas.current!, props, cell), [
+  useEffect(() => draw(canvas.current!, props, [cell, rowH]), [
     props.values,
     props.scale,
     props.rows,
     props.cols,
     props.causal,
     cell,
+    rowH,
     dpr,
     row,
     col,
@@ -168,7 +178,7 @@ export function Heatmap(props: HeatmapProps) {
     const [r, c] = hovered;
     // Fixed to the window beside the cell, on the side with more room: it never widens a panel.
     const at = canvas.current!.getBoundingClientRect();
-    const [x, y] = [at.left + (c + 0.5) * cell, at.top + (r + 0.5) * cell];
+    const [x, y] = [at.left + (c + 0.5) * cell, at.top + (r + 0.5) * rowH];
     const gap = cell / 2 + 6;
     const horizontal = x < innerWidth / 2
       ? { left: `${x + gap}px` }
@@ -238,7 +248,7 @@ export function Heatmap(props: HeatmapProps) {
             );
           })}
           {rowTicks.map((r) => {
-            const y = top + (r + 0.5) * cell;
+            const y = top + (r + 0.5) * rowH;
             return (
               <g key={`r${r}`} class="tick">
                 <line x1={left - TICK} x2={left} y1={y} y2={y} />
@@ -255,6 +265,7 @@ export function Heatmap(props: HeatmapProps) {
           data-rows={props.rows}
           data-cols={props.cols}
           data-cell={cell}
+          data-cell-height={rowH}
           width={Math.round(w * dpr)}
           height={Math.round(h * dpr)}
           style={{ left: `${left}px`, top: `${top}px`, width: `${w}px`, height: `${h}px` }}
@@ -270,9 +281,9 @@ export function Heatmap(props: HeatmapProps) {
             class="heatmap-cursor"
             style={{
               left: `${left + hovered[1] * cell}px`,
-              top: `${top + hovered[0] * cell}px`,
+              top: `${top + hovered[0] * rowH}px`,
               width: `${cell}px`,
-              height: `${cell}px`,
+              height: `${rowH}px`,
             }}
           />
         )}
