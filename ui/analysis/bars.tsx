@@ -60,6 +60,10 @@ export function BarChart(props: BarsProps) {
   const width = useWidth(box, left + n * MAX_SLOT + 8);
   const slot = Math.min(MAX_SLOT, Math.max(1, width - left - 8) / Math.max(n, 1));
   const right = left + n * slot;
+  // A few bars are narrower than their axis title: the title starts at the axis and widens the chart.
+  const titleWidth = props.xLabel.length * CHAR;
+  const titleX = Math.max((left + right) / 2, left + titleWidth / 2);
+  const svgWidth = Math.max(right, titleX + titleWidth / 2) + 8;
   const y = (v: number) => TOP + ((hi - v) / (hi - lo)) * PLOT;
   // Angled labels need a line's height between them; highlighted bars are labelled regardless.
   const ticked = new Set(indexTicks(n, slot, 12));
@@ -70,14 +74,14 @@ export function BarChart(props: BarsProps) {
         data-testid={props.testid}
         data-bars={n}
         aria-label={props.yLabel}
-        width={right + 8}
+        width={svgWidth}
         height={HEIGHT}
-        viewBox={`0 0 ${right + 8} ${HEIGHT}`}
+        viewBox={`0 0 ${svgWidth} ${HEIGHT}`}
       >
         <text class="axis-title" transform={`translate(11, ${TOP + PLOT / 2}) rotate(-90)`}>
           {props.yLabel}
         </text>
-        <text class="axis-title" x={(left + right) / 2} y={HEIGHT - 4}>{props.xLabel}</text>
+        <text class="axis-title" x={titleX} y={HEIGHT - 4}>{props.xLabel}</text>
         {yTicks.map((v) => (
           <g key={v} class="y-tick">
             <line class="grid" x1={left} x2={right} y1={y(v)} y2={y(v)} />
