@@ -79,6 +79,15 @@ browserTest(
       });
       // Every frequency 0..56 has its bar, inside the panel (checked above).
       assert.equal(await attr(page, "fourier-bars", "data-bars"), String((P - 1) / 2 + 1));
+      // Its axes: round y ticks from 0, both titles, and the last frequency labelled.
+      const bars = page.getByTestId("fourier-bars");
+      const yTicks = await bars.locator("g.y-tick text").allTextContents();
+      assert.ok(yTicks.length >= 2 && yTicks[0] === "0", yTicks.join());
+      assert.deepEqual(await bars.locator("text.axis-title").allTextContents(), [
+        "‖W_E‖ per frequency",
+        "frequency k (const: the constant)",
+      ]);
+      assert.equal(await bars.locator("text.label").last().textContent(), "56");
       // The example grid's axes run 0 … p − 1.
       const ticks = await page.getByTestId("example-grid").locator("text.col-tick")
         .allTextContents();
