@@ -95,6 +95,14 @@ browserTest(
       assert.equal(ticks.at(-1), String(P - 1));
       await page.screenshot({ path: `${SHOTS}fit_p113_${width}.png`, fullPage: true });
     }
+    // A view scrolled to (a link, find in page) shows its title below the sticky step bar.
+    const below = await page.evaluate(`(() => {
+      const view = document.querySelector('[data-testid="neurons"]');
+      view.scrollIntoView();
+      const bar = document.querySelector(".analysis-head").getBoundingClientRect();
+      return view.querySelector("h3").getBoundingClientRect().top - bar.bottom;
+    })()`) as number;
+    assert.ok(below >= 0, `the title is ${-below} px under the step bar`);
     await page.setViewportSize({ width: 1280, height: 900 });
 
     const step = Number(await attr(page, "analysis-step", "data-step"));
