@@ -188,6 +188,15 @@ browserTest(
     await page.getByText(`into corrupt #${7 * P + 9}`).waitFor();
     assert.equal(await attr(page, "picked-example", "data-example"), String(example));
     assert.equal(await page.getByTestId("patching-partner-problem").innerText(), ""); // gone with it
+    // The partner's cell is outlined black on the grid: its left edge, halfway down.
+    const edge = await page.evaluate(`(() => {
+      const canvas = document.querySelector('[data-testid="${grid}"]');
+      const dpr = canvas.width / canvas.clientWidth;
+      const [cell, rowH] = [Number(canvas.dataset.cell) * dpr, Number(canvas.dataset.cellHeight) * dpr];
+      const [x, y] = [Math.round(9 * cell), Math.floor(7.5 * rowH)];
+      return [...canvas.getContext("2d").getImageData(x, y, 1, 1).data.slice(0, 3)];
+    })()`);
+    assert.deepEqual(edge, [17, 17, 17]);
     await page.getByTestId("patching").screenshot({ path: `${SHOTS}fit_patching.png` });
   },
 );

@@ -41,6 +41,8 @@ export interface HeatmapProps {
   describe?: ((cell: [number, number]) => string) | undefined;
   /** A row and a column outlined (a token's, or the picked example's). */
   highlight?: { row?: number | undefined; col?: number | undefined } | undefined;
+  /** One cell outlined in black (the patching partner's). */
+  mark?: [number, number] | undefined;
   onHover?: ((cell: [number, number] | null) => void) | undefined;
   /** A click on a cell, with the click (its modifier keys). */
   onPick?: ((cell: [number, number], e: MouseEvent) => void) | undefined;
@@ -110,6 +112,11 @@ function draw(
   if (highlight?.col !== undefined) {
     ctx.strokeRect(edge(highlight.col), 0, edge(1), edgeY(rows));
   }
+  if (props.mark !== undefined) {
+    const [r, c] = props.mark;
+    ctx.strokeStyle = "#111";
+    ctx.strokeRect(edge(c), edgeY(r), edge(c + 1) - edge(c), edgeY(r + 1) - edgeY(r));
+  }
 }
 
 /** The default tooltip: the cell's row and column (names or indices) and its value. */
@@ -151,6 +158,7 @@ export function Heatmap(props: HeatmapProps) {
   const rowTitleAcross = (props.rowTitle?.length ?? 0) * CHAR > h;
   const dpr = globalThis.devicePixelRatio || 1;
   const { row, col } = props.highlight ?? {};
+  const [markRow, markCol] = props.mark ?? [];
   useEffect(() => draw(canvas.current!, props, [cell, rowH]), [
     props.values,
     props.scale,
@@ -162,6 +170,8 @@ export function Heatmap(props: HeatmapProps) {
     dpr,
     row,
     col,
+    markRow,
+    markCol,
   ]);
   const cellAt = (e: MouseEvent): [number, number] | null => {
     const el = e.currentTarget as HTMLCanvasElement;
