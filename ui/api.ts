@@ -142,10 +142,17 @@ export function getStepReport(name: string, step: number): Promise<CheckpointRep
  * ```ts
  * import { getInspect } from "./api.ts";
  * const report = await getInspect("modular_add_23", 500, 30);
+ * const patched = await getInspect("modular_add_23", 500, 30, 100); // patched into example 100
  * ```
  */
-export function getInspect(name: string, step: number, example: number): Promise<InspectReport> {
-  return request(runPath(name, `inspect?step=${step}&example=${example}`));
+export function getInspect(
+  name: string,
+  step: number,
+  example: number,
+  partner: number | null = null,
+): Promise<InspectReport> {
+  const into = partner === null ? "" : `&partner=${partner}`;
+  return request(runPath(name, `inspect?step=${step}&example=${example}${into}`));
 }
 
 /**

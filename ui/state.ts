@@ -18,7 +18,7 @@ import {
   subscribe,
 } from "./api.ts";
 import { checkpointSteps, chooseStep } from "./checkpoint_step.ts";
-import { type SortState, vanished } from "./runs_rows.ts";
+import { sortRuns, type SortState, vanished } from "./runs_rows.ts";
 import { applyRecords, mergeRecords } from "./series.ts";
 import type { Checkpoint, MetricsRecord, PresetsAnswer, RunSummary } from "./types.ts";
 
@@ -53,6 +53,8 @@ export const problem = signal("");
 const pending = new Map<string, MetricsRecord[]>();
 // Runs launched from the page, checked as soon as the server lists them (their folder exists).
 const toCheck = new Set<string>();
+// Whether a runs list came yet: the first checks its newest run (see `setRuns`).
+let listed = false;
 
 function report(error: unknown): void {
   if (error instanceof ApiError && error.status === 401) connection.value = "unauthorized";
@@ -106,8 +108,8 @@ export function checkWhenListed(name: string): void {
 }
 
 /**
- * Takes a new runs list (from `/api/runs` or the stream): checks the launched runs it now holds,
- * and looks at the focused run's checkpoints again (a run that ended wrote its final one).
+ * Takes a new runs list (from `/api/runs` or the stream): checks the launched runs it now holds
+ * (and, the first time, the newest run, when none is checked), and looks at the focused run's checkpoints again (a run that ended wrote its final one).
  *
  * @example
  * ```ts
@@ -123,6 +125,12 @@ export function setRuns(list: RunSummary[]): void {
     forget(vanished(list, [...selected.value, ...Object.keys(metrics.value)]));
     for (const r of list) {
       if (toCheck.delete(r.name)) toggleRun(r.name, true);
+    }
+    // The first screen shows curves without a click: the newest run, checked once.
+    if (!listed && list.length > 0) {
+      listed = true;
+      const newest = sortRuns(list, { column: "started", descending: true })[0]!;
+      if (selected.peek().length === 0) toggleRun(newest.name, true);
     }
   });
   if (list.some((r) => r.name === focusedRun.peek())) scheduleCheckpoints();

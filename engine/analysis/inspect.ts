@@ -14,6 +14,7 @@ import { exampleSplits, type TaskData } from "../data/mod.ts";
 import { dlaHookNames, logitAttribution } from "./decompose.ts";
 import { lensHookNames, logitLens } from "./logit_lens.ts";
 import { logitDiffMetric, patchingSweep } from "./patching.ts";
+import { partnerProblem } from "./partner.ts";
 import type { InspectReport } from "./report.ts";
 import { type AnalysisRun, checkpointWeights, RunInputError } from "./run_data.ts";
 
@@ -44,13 +45,14 @@ export function restoredFraction(clean: number, corrupt: number): (v: number) =>
 
 /**
  * Inspects example `example` (an index into the task's table) of `run` (`openAnalysisRun`), with
- * the weights of its checkpoint at `step`. A step without a checkpoint or an example outside the
- * table is a one-line `RunInputError`.
+ * the weights of its checkpoint at `step`, patching it into `options.partner` (by default
+ * `corruptPartner`'s). A step without a checkpoint, an example outside the table or a partner
+ * `partnerProblem` refuses is a one-line `RunInputError`.
  *
  * @example
  * ```ts ignore
  * const run = await openAnalysisRun("runs/modular_add_23");
- * const r = await inspectExample(run, 1500, 30);
+ * const r = await inspectExample(run, 1500, 30, { partner: 100 });
  * r.tokens; // ["1", "7", "="]
  * r.dla.values.reduce((a, b) => a + b); // the target's logit
  * ```
@@ -59,6 +61,7 @@ export async function inspectExample(
   run: AnalysisRun,
   step: number,
   example: number,
+  options: { partner?: number } = {},
 ): Promise<InspectReport> {
   const { task } = run;
   const cfg = run.config.model;
@@ -66,6 +69,9 @@ export async function inspectExample(
   if (!Number.isInteger(example) || example < 0 || example >= N) {
     throw new RunInputError(`example ${example}: the task has ${N} (0 to ${N - 1})`);
   }
+  const corrupt = options.partner ?? corruptPartner(task, example);
+  const problem = partnerProblem(task.targets, example, corrupt);
+  if (problem !== null) throw new RunInputError(problem);
   const weights = await checkpointWeights(run, step);
   const runner = cpuRunner(cfg, weights);
   const T = task.n_ctx;
@@ -83,7 +89,6 @@ export async function inspectExample(
   const { loss } = crossEntropyEval(scored, new Tensor(targets, [1]));
   const dla = logitAttribution(cfg, weights, cache, { targets });
   const lens = logitLens(cfg, weights, cache, targets);
-  const corrupt = corruptPartner(task, example);
   const sweep = await patchingSweep(runner, cfg, {
     clean: tokens,
     corrupt: task.tokens.slice(corrupt * T, (corrupt + 1) * T),
@@ -118,31 +123,42 @@ export async function inspectExample(
 }
 
 /**
- * The input patching runs into: the next example (cyclically, by index) of the same group with
- * another answer, else of any group. For `modular`, example `x·p + y` is usually followed by
- * `(x, y + 1)`, one token apart; at `y = p − 1` (or where the next answers repeat) the partner
- * may differ in both x and y.
+ * The input patching runs into by default: of the examples with another answer, one of the same
+ * group whose input differs from this one's at the most positions, the first such after it
+ * (cyclically, by index), else of any group. For `modular`, `(x, y)` gets a partner differing in
+ * both x and y (usually `(x + 1, 0)`), so patching either position matters; a partner one token
+ * apart (`(x, y + 1)`) would leave the x position trivially at 0.
  *
  * @example
  * ```ts
  * import { modularTask } from "../data/mod.ts";
  * import { corruptPartner } from "./inspect.ts";
  * const task = modularTask({ op: "add", p: 5, frac_train: 0.5, data_seed: 0 });
- * corruptPartner(task, 7); // 8: (1, 2) → (1, 3), answer 3 → 4
+ * corruptPartner(task, 7); // 10: (1, 2) → (2, 0), answer 3 → 2
  * ```
  */
 export function corruptPartner(task: TaskData, example: number): number {
   const N = task.targets.length;
+  const T = task.n_ctx;
   const groupOf = exampleSplits(task).group;
-  let fallback = -1;
+  const differing = (j: number) => {
+    let n = 0;
+    for (let t = 0; t < T; t++) {
+      n += task.tokens[j * T + t] === task.tokens[example * T + t] ? 0 : 1;
+    }
+    return n;
+  };
+  let best = -1;
+  let bestScore = -1;
   for (let k = 1; k < N; k++) {
     const j = (example + k) % N;
     if (task.targets[j] === task.targets[example]) continue;
-    if (groupOf[j] === groupOf[example]) return j;
-    if (fallback < 0) fallback = j;
+    // The same group outranks any count of differing positions (T + 1 > T).
+    const score = (groupOf[j] === groupOf[example] ? T + 1 : 0) + differing(j);
+    if (score > bestScore) [best, bestScore] = [j, score];
   }
-  if (fallback < 0) {
+  if (best < 0) {
     throw new RunInputError("every example has the same answer: nothing to patch against");
   }
-  return fallback;
+  return best;
 }

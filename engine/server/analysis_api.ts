@@ -6,7 +6,8 @@
  * - `GET /api/runs/NAME/analysis`: `analysis/index.json` (`AnalysisIndex`); a 404 saying to run
  *   `mechlab analyze --run runs/NAME` when the run was never analysed.
  * - `GET /api/runs/NAME/analysis?step=S`: `analysis/step_NNNNNN.json` (`CheckpointReport`).
- * - `GET /api/runs/NAME/inspect?step=S&example=I`: `InspectReport`, computed by `inspectExample`.
+ * - `GET /api/runs/NAME/inspect?step=S&example=I[&partner=J]`: `InspectReport`, computed by
+ *   `inspectExample` (patching I into J, by default `corruptPartner`'s).
  * - `POST /api/runs/NAME/analyze`: starts `mechlab analyze --run <the run's folder>` as a child
  *   process (not on the server's thread, which a GPU wait would freeze); 202 `{ analyzing: NAME }`,
  *   or 409 while an analysis of that run started here is alive, or 429 while the server runs as many
@@ -26,6 +27,7 @@
 import { join, relative } from "node:path";
 import { reportFileName } from "../analysis/analyze_run.ts";
 import { inspectExample } from "../analysis/inspect.ts";
+import { partnerProblem } from "../analysis/partner.ts";
 import { openAnalysisRun } from "../analysis/run_data.ts";
 import { HttpError, json } from "./http.ts";
 import { busy, checkName, findRun, type RunsApi } from "./runs_api.ts";
@@ -63,12 +65,15 @@ export async function runAnalysis(
 }
 
 /**
- * `GET /api/runs/NAME/inspect?step=S&example=I`: example I of the run's task inspected with the
- * weights of its checkpoint at step S.
+ * `GET /api/runs/NAME/inspect?step=S&example=I[&partner=J]`: example I of the run's task inspected
+ * with the weights of its checkpoint at step S, patched into example J (another answer; by
+ * default one that differs in every input token it can). A bad J is 400 with the reason.
  *
  * @example
  * ```ts ignore
- * const r = await (await runInspect(api, "modular_add_23", new URLSearchParams("step=500&example=30"))).json();
+ * const query = new URLSearchParams("step=500&example=30&partner=100");
+ * const r = await (await runInspect(api, "modular_add_23", query)).json();
+ * r.patching.corrupt_example; // 100
  * r.patterns.length; // n_layers
  * ```
  */
@@ -84,6 +89,8 @@ export async function runInspect(
   }
   const step = wholeNumber("step", stepText);
   const example = wholeNumber("example", exampleText);
+  const partnerText = query.get("partner");
+  const partner = partnerText === null ? undefined : wholeNumber("partner", partnerText);
   let run;
   try {
     run = await openAnalysisRun(path);
@@ -97,7 +104,12 @@ export async function runInspect(
   if (example >= n) {
     throw new HttpError(400, `example ${example}: the task has ${n} (0 to ${n - 1})`);
   }
-  return json(200, await inspectExample(run, step, example));
+  const problem = partner === undefined ? null : partnerProblem(run.task.targets, example, partner);
+  if (problem !== null) throw new HttpError(400, problem);
+  return json(
+    200,
+    await inspectExample(run, step, example, partner === undefined ? {} : { partner }),
+  );
 }
 
 /**

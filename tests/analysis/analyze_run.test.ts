@@ -128,12 +128,12 @@ NUMPY.test({
       )!.step;
       assert.ok(rose < fell, `excluded loss rose at step ${rose}, test loss fell at ${fell}`);
 
-      // Example (3, 5): its corrupt partner (3, 6) differs only in y, at position 1. Patching the
-      // clean residual at position 1 makes the corrupt run the clean one (metric exactly 1); at
-      // position 0 (the same x) it changes nothing (exactly 0).
+      // Example (3, 5) patched into (3, 6), asked for, which differs only in y, at position 1.
+      // Patching the clean residual at position 1 makes the corrupt run the clean one (metric
+      // exactly 1); at position 0 (the same x) it changes nothing (exactly 0).
       const example = 3 * 23 + 5;
       const opened = await openAnalysisRun(run);
-      const r = await inspectExample(opened, 500, example);
+      const r = await inspectExample(opened, 500, example, { partner: example + 1 });
       assert.equal(r.patching.corrupt_example, example + 1);
       assert.deepEqual(r.tokens, ["3", "5", "="]);
       assertRel(r.patching.resid_pre[0]![1]!, 1, "patching resid_pre at y", 1e-9);
@@ -150,7 +150,8 @@ NUMPY.test({
       );
       assert.equal(r.patterns.length, 1);
       assert.equal(r.patterns[0]!.length, 4);
-      assert.equal(corruptPartner(opened.task, example), example + 1);
+      // The default partner differs in x and y: (4, 0), answer 4 (not 8).
+      assert.equal(corruptPartner(opened.task, example), 4 * 23 + 0);
     }),
 });
 

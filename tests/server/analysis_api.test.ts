@@ -149,6 +149,30 @@ Deno.test("inspect: one example at a checkpoint, and its refusals", async () => 
       }
     }
 
+    // Patched by default into (2, 0) → 2, which differs in x and y: the x position matters.
+    assert.equal(r.patching.corrupt_example, 2 * 23 + 0);
+    assert.notEqual(r.patching.resid_pre[0][0], 0);
+    assert.notEqual(r.patching.resid_pre[0][0], null);
+    // Asked for (1, 8) → 9: the same x, so patching position 0 restores nothing (exactly 0).
+    const asked = await (await get("/api/runs/alpha/inspect?step=100&example=30&partner=31"))
+      .json();
+    assert.equal(asked.patching.corrupt_example, 31);
+    assert.equal(asked.patching.resid_pre[0][0], 0);
+    assert.deepEqual(asked.tokens, r.tokens); // the clean run is the same
+    for (
+      const [partner, why] of [
+        ["30", "partner 30 is the example itself: pick another"],
+        ["8", "partner 8 has the same answer as example 30 (8): patching needs another"],
+        ["529", "partner 529: the task has 529 examples (0 to 528)"],
+        ["y", 'partner "y": must be a whole number >= 0'],
+      ]
+    ) {
+      await assertError(
+        await get(`/api/runs/alpha/inspect?step=100&example=30&partner=${partner}`),
+        400,
+        why!,
+      );
+    }
     await assertError(
       await get("/api/runs/alpha/inspect?step=300&example=30"),
       404,

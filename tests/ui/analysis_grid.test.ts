@@ -102,8 +102,18 @@ Deno.test("describeExample: inputs, answer, split; for oocl the alias twin and t
 });
 
 Deno.test("defaultExample and analysedStep", () => {
-  assert.equal(defaultExample({ split: [0, 0, -1, 1, 1] }), 3);
-  assert.equal(defaultExample({ split: [0, -1] }), 0);
+  // p = 3, cells (x, y) at 3x + y: the held-out (0, 1), (1, 1) are uninformative, (1, 2) is not.
+  assert.equal(defaultExample({ task: "modular", p: 3, split: [0, 1, 0, 0, 1, 1, 0, 1, 0] }), 5);
+  // (2, 1) = #7 would do too; the first in order is taken.
+  assert.equal(defaultExample({ task: "modular", p: 3, split: [0, 0, 0, 0, 0, 0, 0, 1, 1] }), 7);
+  // No informative one held out: the first held out; none held out: the first.
+  assert.equal(defaultExample({ task: "modular", p: 2, split: [0, 0, -1, 1] }), 3);
+  assert.equal(defaultExample({ task: "modular", p: 2, split: [0, -1, 0, 0] }), 0);
+  // oocl, p = 3: table 2's (1, 2) = #9 + 5 counts; the links (from #18) never do.
+  const oocl = Array<number>(24).fill(0);
+  oocl[14] = 1;
+  oocl[19] = 1;
+  assert.equal(defaultExample({ task: "oocl", p: 3, split: oocl }), 14);
   assert.equal(analysedStep([0, 100, 200], 200), 200);
   assert.equal(analysedStep([0, 100, 200], 150), 100); // a checkpoint written after the analysis
   assert.equal(analysedStep([100, 200], 50), 100); // before the first analysed: the first

@@ -129,21 +129,36 @@ export async function attr(page: Page, testid: string, name: string): Promise<st
 }
 
 /**
- * The RGB at the centre of each `cell`-pixel square of the canvas with that test id, row by row.
- * The script is text: the tests are type-checked without the DOM's types (see ui/README.md), and
- * the browser runs it as is.
+ * The RGB at the centre of each cell of the heatmap canvas with that test id, row by row: the cell
+ * size is the canvas's `data-cell` by `data-cell-height` (CSS pixels), times the page's pixel
+ * ratio on the canvas. The
+ * script is text: the tests are type-checked without the DOM's types (see ui/README.md), and the
+ * browser runs it as is.
  */
-export async function cellColours(page: Page, testid: string, cell: number): Promise<number[][]> {
+export async function cellColours(page: Page, testid: string): Promise<number[][]> {
   return await page.evaluate(`(() => {
     const canvas = document.querySelector('[data-testid="${testid}"]');
     const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+    const dpr = canvas.width / canvas.clientWidth;
+    const [cell, rowH] = [Number(canvas.dataset.cell) * dpr, Number(canvas.dataset.cellHeight) * dpr];
     const out = [];
-    for (let y = ${cell / 2}; y < canvas.height; y += ${cell}) {
-      for (let x = ${cell / 2}; x < canvas.width; x += ${cell}) {
-        const at = 4 * (Math.floor(y) * canvas.width + Math.floor(x));
+    for (let r = 0; r < Number(canvas.dataset.rows); r++) {
+      for (let c = 0; c < Number(canvas.dataset.cols); c++) {
+        const at = 4 * (Math.floor((r + 0.5) * rowH) * canvas.width + Math.floor((c + 0.5) * cell));
         out.push([data[at], data[at + 1], data[at + 2]]);
       }
     }
     return out;
   })()`) as number[][];
+}
+
+/** Where cell `(r, c)` of the heatmap canvas with that test id is, in its CSS pixels (for clicks). */
+export async function cellCentre(
+  page: Page,
+  testid: string,
+  [r, c]: [number, number],
+): Promise<{ x: number; y: number }> {
+  const cell = Number(await attr(page, testid, "data-cell"));
+  const rowH = Number(await attr(page, testid, "data-cell-height"));
+  return { x: (c + 0.5) * cell, y: (r + 0.5) * rowH };
 }

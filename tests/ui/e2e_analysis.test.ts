@@ -11,7 +11,7 @@
 // tests/ui/screenshots/ for a person to look at.
 import * as assert from "node:assert/strict";
 import type { AnalysisIndex } from "../../engine/analysis/report.ts";
-import { attr, browserTest, cellColours, SHOTS, until } from "./browser.ts";
+import { attr, browserTest, cellCentre, cellColours, SHOTS, until } from "./browser.ts";
 import { formatNumber } from "../../ui/runs_rows.ts";
 import {
   colourAt,
@@ -22,7 +22,6 @@ import {
 import { mechlab } from "../helpers.ts";
 
 const P = 23; // the smoke preset's modulus
-const CELL = Math.floor(360 / P); // the example grid's cell, as example_grid.tsx sizes it
 
 /**
  * Trains and analyses the run `r` under `runs` as a person would; a run `bare` (a config only)
@@ -134,11 +133,11 @@ browserTest(
     // The example grid: p × p cells, each coloured by its split (train blue, test orange).
     const grid = "example-table-all";
     assert.deepEqual(
-      [await attr(page, grid, "data-rows"), await attr(page, grid, "width")],
-      [String(P), String(P * CELL)],
+      [await attr(page, grid, "data-rows"), await attr(page, grid, "data-cols")],
+      [String(P), String(P)],
     );
     // Row x, column y: the cells in example order.
-    (await cellColours(page, grid, CELL)).forEach((rgb, i) => {
+    (await cellColours(page, grid)).forEach((rgb, i) => {
       const want = index.split[i] === 0 ? [31, 119, 180] : [255, 127, 14];
       assert.deepEqual(rgb, want, `example ${i}, split ${index.split[i]}`);
     });
@@ -147,9 +146,7 @@ browserTest(
     await page.getByTestId("example-grid").screenshot({ path: `${SHOTS}analysis_examples.png` });
 
     // A click on (x, y) = (3, 5) picks example 3·23 + 5 = 74: the inspect views show it.
-    await page.getByTestId(grid).click({
-      position: { x: 5 * CELL + CELL / 2, y: 3 * CELL + CELL / 2 },
-    });
+    await page.getByTestId(grid).click({ position: await cellCentre(page, grid, [3, 5]) });
     await page.locator('[data-testid="picked-example"][data-example="74"]').waitFor();
     await page.getByText("attention · example #74 at step 400").waitFor();
     const tokens = await page.locator('[data-testid^="attention-token-"]').allInnerTexts();
@@ -186,12 +183,13 @@ browserTest(
       await page.getByTestId("logit-lens-bars").locator("text.label").allTextContents(),
       lens.labels,
     );
-    const lensBars = page.getByTestId("logit-lens-bars").locator("rect");
+    const lensBars = page.getByTestId("logit-lens-bars").locator("rect.bar");
+    const lensSlots = page.getByTestId("logit-lens-bars").locator("g.slot");
     for (let i = 0; i < lens.labels.length; i++) {
       const height = Number(await lensBars.nth(i).getAttribute("height"));
       assert.ok(Math.abs(height - Math.max(130 * lens.target_prob[i], 0.5)) < 1e-6, `bar ${i}`);
       assert.match(
-        await lensBars.nth(i).locator("title").textContent() ?? "",
+        await lensSlots.nth(i).locator("title").textContent() ?? "",
         new RegExp(`rank ${lens.target_rank[i]}$`),
       );
     }
@@ -239,13 +237,14 @@ browserTest(
           .length,
     );
     assert.equal(await attr(page, "clusters-bars", "data-bars"), String(counts.length));
-    const clusterBars = page.getByTestId("clusters-bars").locator("rect");
+    const clusterBars = page.getByTestId("clusters-bars").locator("rect.bar");
+    const clusterSlots = page.getByTestId("clusters-bars").locator("g.slot");
     const tallest = Math.max(...counts, 1); // the bars' range is 0..the largest count
     for (let i = 0; i < counts.length; i++) {
       const height = Number(await clusterBars.nth(i).getAttribute("height"));
       assert.ok(Math.abs(height - Math.max(130 * counts[i]! / tallest, 0.5)) < 1e-6, `bar ${i}`);
       assert.match(
-        await clusterBars.nth(i).locator("title").textContent() ?? "",
+        await clusterSlots.nth(i).locator("title").textContent() ?? "",
         counts[i] === 0 ? /no cluster$/ : new RegExp(`^k = ${i + 1}: ${counts[i]} neurons?,`),
       );
     }
@@ -291,12 +290,11 @@ browserTest(
         [String(heads.length), String(d)],
       );
       const flat = heads.flatMap((h) => h[`${c}_singular`]);
-      const cell = Math.max(4, Math.min(18, Math.floor(288 / d))); // as head_circuits.tsx sizes it
-      const colours = await cellColours(page, testid, cell);
+      const colours = await cellColours(page, testid);
       assert.deepEqual(colours[flat.indexOf(Math.max(...flat))], [253, 231, 37]);
     }
     await page.getByTestId("head-circuits-qk").hover({ position: { x: 4, y: 4 } });
-    const read = await page.getByTestId("head-circuits-readout").innerText();
+    const read = await page.getByTestId("head-circuits-qk-tip").innerText();
     const sigma = Number(/^L0H0 QK σ1 = (\S+)$/.exec(read)?.[1]);
     assert.ok(Math.abs(sigma / heads[0]!.qk_singular[0]! - 1) < 5e-3, read); // 3 digits written
     await page.getByTestId("head-circuits").screenshot({ path: `${SHOTS}analysis_circuits.png` });
@@ -323,8 +321,7 @@ browserTest(
         [await attr(page, testid, "data-rows"), await attr(page, testid, "data-cols")],
         [String(rows), String(cols)],
       );
-      const cell = Math.max(1, Math.floor(240 / Math.max(rows, cols))); // as token_maps.tsx
-      const drawn = await cellColours(page, testid, cell);
+      const drawn = await cellColours(page, testid);
       values.forEach((v, i) =>
         assert.deepEqual(drawn[i], colourAt(scale, v), `${testid} cell ${i}`)
       );

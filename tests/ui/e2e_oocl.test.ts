@@ -10,12 +10,11 @@
 // each view go to tests/ui/screenshots/oocl_*.png for a person to look at.
 import * as assert from "node:assert/strict";
 import type { AnalysisIndex, CheckpointReport } from "../../engine/analysis/report.ts";
-import { attr, browserTest, cellColours, SHOTS, until } from "./browser.ts";
+import { attr, browserTest, cellCentre, cellColours, SHOTS, until } from "./browser.ts";
 import { mechlab } from "../helpers.ts";
 
 const P = 7;
 const PP = P * P;
-const CELL = Math.floor(240 / P); // example_grid.tsx's cell when it draws more than one table
 const SPLIT_RGB = [[31, 119, 180], [255, 127, 14]]; // train, test: Tableau 10's first two
 const NO_SPLIT_RGB = [220, 220, 220];
 
@@ -96,12 +95,10 @@ browserTest(
         [
           await attr(page, grid, "data-rows"),
           await attr(page, grid, "data-cols"),
-          await attr(page, grid, "width"),
-          await attr(page, grid, "height"),
         ],
-        [t.rows, t.cols, t.cols * CELL, t.rows * CELL].map(String),
+        [t.rows, t.cols].map(String),
       );
-      const colours = await cellColours(page, grid, CELL);
+      const colours = await cellColours(page, grid);
       assert.equal(colours.length, t.rows * t.cols);
       colours.forEach((rgb, c) => {
         const i = t.first + c;
@@ -118,8 +115,9 @@ browserTest(
     // Hovering table 1's (2, 3) names it and its alias twin at the same place in table 2.
     const [hx, hy] = [2, 3];
     const h = hx * P + hy;
-    const centre = (r: number, c: number) => ({ x: c * CELL + CELL / 2, y: r * CELL + CELL / 2 });
-    await page.getByTestId("example-table-table1").hover({ position: centre(hx, hy) });
+    await page.getByTestId("example-table-table1").hover({
+      position: await cellCentre(page, "example-table-table1", [hx, hy]),
+    });
     const readout = page.getByTestId("example-readout");
     const twinLine = `#${h} table1 (${hx}, ${hy}) → ${label(index.targets[h]!)}, ${
       splitName(h)
@@ -137,7 +135,7 @@ browserTest(
     // Aliases: p cosines of the shown step, as written to 3 digits; the twin counts from the
     // split (held-out cells whose twin in the other table trained) with their accuracies.
     const aliasValues = async () =>
-      (await page.getByTestId("alias-bars").locator("rect title").allTextContents())
+      (await page.getByTestId("alias-bars").locator("g.slot title").allTextContents())
         .map((s) => Number(s.split(": ")[1]));
     const aliasesShow = async (r: CheckpointReport) => {
       const shown = await aliasValues();
@@ -162,7 +160,9 @@ browserTest(
 
     // A click on table 2's (4, 5) picks example p² + 4p + 5: the inspect views show its tokens.
     const picked = PP + 4 * P + 5;
-    await page.getByTestId("example-table-table2").click({ position: centre(4, 5) });
+    await page.getByTestId("example-table-table2").click({
+      position: await cellCentre(page, "example-table-table2", [4, 5]),
+    });
     await page.locator(`[data-testid="picked-example"][data-example="${picked}"]`).waitFor();
     await page.getByText(`attention · example #${picked} at step 40`).waitFor();
     const tokens = exampleTokens(picked).map(label);
@@ -194,13 +194,15 @@ browserTest(
       ],
       [index.n_layers, 4, index.n_heads].map(String),
     );
-    const colLabels = patching.locator("figure").first().locator(".col-labels span");
-    assert.deepEqual(await colLabels.allInnerTexts(), tokens);
+    const colLabels = patching.locator("figure").first().locator("text.col-tick");
+    assert.deepEqual(await colLabels.allTextContents(), tokens);
     await patching.screenshot({ path: `${SHOTS}oocl_patching.png` });
 
     // A link: [define, define, x'3, =] → 3.
     const link = 2 * PP + P + 3;
-    await page.getByTestId("example-table-links").click({ position: centre(1, 3) });
+    await page.getByTestId("example-table-links").click({
+      position: await cellCentre(page, "example-table-links", [1, 3]),
+    });
     await page.getByText(`attention · example #${link} at step 40`).waitFor();
     assert.deepEqual(await shownTokens(), ["define", "define", "x'3", "="]);
     assert.deepEqual(await shownTokens(), exampleTokens(link).map(label));

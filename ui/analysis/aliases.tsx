@@ -31,7 +31,8 @@ export function Aliases() {
         testid="alias-bars"
         labels={oocl.alias_cosine.map((_, i) => String(i))}
         values={oocl.alias_cosine}
-        yLabel="cosine of token and alias embeddings"
+        yLabel="cosine"
+        xLabel="token i (with its alias i + p)"
       />
       <p data-testid="twin-acc">
         {oocl.twin.map((t) =>

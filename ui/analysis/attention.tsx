@@ -11,6 +11,7 @@ import { useSignal } from "@preact/signals";
 import { sequentialScale } from "./colour_scale.ts";
 import { ColourLegend, Heatmap } from "./heatmap.tsx";
 import { inspectReport } from "./state.ts";
+import { formatNumber } from "../runs_rows.ts";
 
 const SCALE = sequentialScale("attention weight (row: query, column: key)", [], { min: 0, max: 1 });
 
@@ -33,6 +34,10 @@ export function Attention() {
   const [l, h] = hoveredHead.value ?? chosen.value;
   const focus = report.patterns[l]?.[h];
   const highlight = token.value === null ? undefined : { row: token.value, col: token.value };
+  const describe = (pattern: number[][]) => ([q, k]: [number, number]) =>
+    `query ${report.tokens[q]} (position ${q}) → key ${report.tokens[k]} (position ${k}): ${
+      k > q ? "masked (after the query)" : formatNumber(pattern[q]?.[k] ?? NaN)
+    }`;
   return (
     <section class="analysis-view" data-testid="attention">
       <h3>attention · example #{report.example} at step {report.step}</h3>
@@ -63,9 +68,12 @@ export function Attention() {
                 testid={`attention-head-${li}-${hi}`}
                 rows={T}
                 cols={T}
-                cell={Math.max(4, Math.floor(60 / T))}
+                maxCell={Math.max(4, Math.floor(60 / T))}
                 values={pattern.flat()}
                 scale={SCALE}
+                axes={false}
+                causal
+                describe={describe(pattern)}
                 highlight={highlight}
               />
               <figcaption>L{li}H{hi}</figcaption>
@@ -80,11 +88,15 @@ export function Attention() {
             testid="attention-focus-map"
             rows={T}
             cols={T}
-            cell={Math.floor(240 / T)}
+            maxCell={Math.floor(240 / T)}
             values={focus.flat()}
             scale={SCALE}
             rowLabels={report.tokens}
             colLabels={report.tokens}
+            rowTitle="query"
+            colTitle="key"
+            causal
+            describe={describe(focus)}
             highlight={highlight}
             onHover={(rc) =>
               token.value = rc === null ? null : rc[0]}

@@ -45,7 +45,13 @@ export function Dla() {
           </button>
         ))}
       </div>
-      <BarChart testid="dla-bars" labels={bars.labels} values={bars.values} yLabel="logit" />
+      <BarChart
+        testid="dla-bars"
+        labels={bars.labels}
+        values={bars.values}
+        yLabel="logit"
+        xLabel="part of the residual stream"
+      />
       <p class="hint" data-testid="dla-sum">
         parts sum to {formatNumber(total)} (the target's logit); prediction{" "}
         {analysisIndex.value?.vocab[report.prediction] ?? report.prediction}, loss{" "}

@@ -33,7 +33,8 @@ export function Fourier() {
         testid="fourier-bars"
         labels={labels}
         values={modular.embed_fourier_norms}
-        yLabel="norm of W_E per frequency"
+        yLabel="‖W_E‖ per frequency"
+        xLabel="frequency k (const: the constant)"
         highlight={new Set(modular.key_freqs.map(String))}
       />
     </section>

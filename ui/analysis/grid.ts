@@ -89,18 +89,49 @@ export function describeExample(
   return `#${i} links ${label(k)} → ${answer(i)}`;
 }
 
+/** The modulus from which p × p grids take a whole row of the analysis views (cells too small in half). */
+const WIDE_P = 40;
+
 /**
- * The example the inspect views show before a cell is clicked: the first held out, else the first.
+ * The class of a view of p × p grids: at a large p it spans the whole row, where its cells are
+ * twice the size they would be in half of it.
+ *
+ * @example
+ * ```ts
+ * import { viewClass } from "./grid.ts";
+ * viewClass(23); // "analysis-view"
+ * viewClass(113); // "analysis-view wide"
+ * ```
+ */
+export function viewClass(p: number): string {
+  return p > WIDE_P ? "analysis-view wide" : "analysis-view";
+}
+
+/**
+ * The example the inspect views show before a cell is clicked: the first held-out table cell
+ * `(x, y)` with x and y non-zero and different, else the first held out, else the first. Held out,
+ * so the views show the model generalising; not 0, the identity of add and the zero of mul, which
+ * makes the answer one input (or 0) and the attention uninformative; x ≠ y, so attention to the
+ * x and y positions can be told apart and the default patching partner differs in both.
  *
  * @example
  * ```ts
  * import { defaultExample } from "./grid.ts";
- * defaultExample({ split: [0, 0, 1, 1] }); // 2
- * defaultExample({ split: [0, 0] }); // 0
+ * // p = 3: (0, 1) and (1, 1) are held out but uninformative; (1, 2) = #5 is the first that is not.
+ * defaultExample({ task: "modular", p: 3, split: [0, 1, 0, 0, 1, 1, 0, 1, 0] }); // 5
+ * defaultExample({ task: "modular", p: 2, split: [0, 0, 1, 1] }); // 2: none informative, the first held out
+ * defaultExample({ task: "modular", p: 2, split: [0, 0, 0, 0] }); // 0
  * ```
  */
-export function defaultExample(index: Pick<AnalysisIndex, "split">): number {
-  return Math.max(0, index.split.indexOf(1));
+export function defaultExample(index: Pick<AnalysisIndex, "split" | "p" | "task">): number {
+  const pp = index.p * index.p;
+  const cells = index.task === "modular" ? pp : 2 * pp; // oocl: both tables, not the links
+  const informative = (i: number) => {
+    const [x, y] = [Math.floor((i % pp) / index.p), i % index.p];
+    return i < cells && x !== 0 && y !== 0 && x !== y;
+  };
+  const held = index.split.findIndex((s, i) => s === 1 && informative(i));
+  return held >= 0 ? held : Math.max(0, index.split.indexOf(1));
 }
 
 /**

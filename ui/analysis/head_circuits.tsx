@@ -7,7 +7,6 @@
  * @module
  */
 
-import { useSignal } from "@preact/signals";
 import { formatNumber } from "../runs_rows.ts";
 import type { HeadCircuits as Head } from "../types.ts";
 import { ColourLegend, Heatmap } from "./heatmap.tsx";
@@ -20,7 +19,7 @@ const CIRCUITS = [
 ] as const;
 
 /**
- * The two spectra heatmaps and a readout of the hovered cell.
+ * The two spectra heatmaps; a cell's head and value on hover.
  *
  * @example
  * ```tsx
@@ -29,7 +28,6 @@ const CIRCUITS = [
  * ```
  */
 export function HeadCircuits() {
-  const hover = useSignal("");
   const report = stepReport.value;
   if (report === null || report.heads.length === 0) return null;
   const heads: Head[] = report.heads;
@@ -55,20 +53,20 @@ export function HeadCircuits() {
                 testid={`head-circuits-${c.name}`}
                 rows={heads.length}
                 cols={cols}
-                cell={Math.max(4, Math.min(18, Math.floor(288 / Math.max(cols, 1))))}
+                maxCell={18}
+                colTitle="singular value, largest first"
+                describe={readout}
                 values={rows.flat()}
                 scale={scale}
                 rowLabels={heads.map((h, i) =>
                   `${name(h)} (${effectiveRank(rows[i] ?? []).toFixed(1)})`
                 )}
-                onHover={(at) => hover.value = at === null ? "" : readout(at)}
               />
               <ColourLegend scale={scale} />
             </figure>
           );
         })}
       </div>
-      <p class="readout" data-testid="head-circuits-readout">{hover.value}</p>
     </section>
   );
 }

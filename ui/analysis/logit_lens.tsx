@@ -35,7 +35,8 @@ export function LogitLens() {
         testid="logit-lens-bars"
         labels={lens.labels}
         values={lens.target_prob}
-        yLabel={`probability of ${target}`}
+        yLabel={`p(${target})`}
+        xLabel="stage the residual stream is read at"
         titles={lensTitles(lens)}
         domain={[0, 1]}
       />

@@ -2,14 +2,17 @@
 /**
  * A few neurons' activations (last position) over all p² inputs, `acts[x · p + y]`, each a heatmap
  * labelled with the frequency that explains most of it: a neuron of frequency k shows stripes of
- * period p/k (the products of cos and sin of x and y the Fourier circuit computes).
+ * period p/k (the products of cos and sin of x and y the Fourier circuit computes). A click on a
+ * neuron shows it across the whole row, larger.
  *
  * @module
  */
 
+import { useSignal } from "@preact/signals";
 import { sequentialScale } from "./colour_scale.ts";
 import { ColourLegend, Heatmap } from "./heatmap.tsx";
 import { analysisIndex, pickedExample, stepReport } from "./state.ts";
+import { viewClass } from "./grid.ts";
 
 /**
  * The neuron heatmaps of a `modular` run at the shown step.
@@ -21,6 +24,8 @@ import { analysisIndex, pickedExample, stepReport } from "./state.ts";
  * ```
  */
 export function Neurons() {
+  // The neuron shown across the whole row (a click toggles it): at p = 113 a small one has 2 px cells.
+  const enlarged = useSignal<number | null>(null);
   const p = analysisIndex.value?.p;
   const modular = stepReport.value?.modular;
   if (p === undefined || modular === undefined) return null;
@@ -29,7 +34,7 @@ export function Neurons() {
     ? undefined
     : { row: Math.floor(picked / p), col: picked % p };
   return (
-    <section class="analysis-view" data-testid="neurons">
+    <section class={viewClass(p)} data-testid="neurons">
       <h3>neurons over (x, y) · rows x, columns y</h3>
       <div class="neurons">
         {modular.neurons.map((n) => {
@@ -37,7 +42,13 @@ export function Neurons() {
           const scale = sequentialScale(`neuron ${n.neuron} activation`, n.acts);
           const frac = modular.neuron_frac[n.neuron];
           return (
-            <figure key={n.neuron}>
+            <figure
+              key={n.neuron}
+              class={enlarged.value === n.neuron ? "enlarged" : ""}
+              data-testid={`neuron-figure-${n.neuron}`}
+              title="click to enlarge or shrink"
+              onClick={() => enlarged.value = enlarged.value === n.neuron ? null : n.neuron}
+            >
               <figcaption>
                 neuron {n.neuron} · frequency {n.freq}
                 {frac === undefined ? "" : ` (${Math.round(frac * 100)}% explained)`}
@@ -46,7 +57,9 @@ export function Neurons() {
                 testid={`neuron-${n.neuron}`}
                 rows={p}
                 cols={p}
-                cell={Math.max(1, Math.floor(160 / p))}
+                maxCell={enlarged.value === n.neuron ? 16 : 8}
+                rowTitle="x"
+                colTitle="y"
                 values={n.acts}
                 scale={scale}
                 highlight={at}

@@ -46,6 +46,8 @@ export const stepReport = signal<CheckpointReport | null>(null);
 export const stepProblem = signal("");
 /** The example the inspect views look at: clicked in the example grid. */
 export const pickedExample = signal<number | null>(null);
+/** The example patching runs into (shift-click on the grid, or typed); `null`: the server's default. */
+export const pickedPartner = signal<number | null>(null);
 /** `pickedExample` inspected at `shownStep`. */
 export const inspectReport = signal<InspectReport | null>(null);
 /** Why the inspect report failed, or "". */
@@ -85,8 +87,13 @@ const loadStep = latestLoader(
 
 const loadInspect = latestLoader(
   (key) => {
-    const [run, step, example] = JSON.parse(key) as [string, number, number];
-    return getInspect(run, step, example);
+    const [run, step, example, partner] = JSON.parse(key) as [
+      string,
+      number,
+      number,
+      number | null,
+    ];
+    return getInspect(run, step, example, partner);
   },
   {
     deliver: (_key, r: Loaded<InspectReport>) =>
@@ -129,6 +136,7 @@ export async function reloadAnalysis(): Promise<void> {
       stepReport.value = null;
       inspectReport.value = null;
       pickedExample.value = index === null ? null : defaultExample(index);
+      pickedPartner.value = null;
     }
   });
 }
@@ -204,8 +212,9 @@ export function startAnalysis(): void {
     const run = analysedRun.value;
     const step = shownStep.value;
     const example = pickedExample.value;
+    const partner = pickedPartner.value;
     const wanted = run !== null && step !== null && example !== null;
     inspecting.value = wanted;
-    loadInspect(wanted ? JSON.stringify([run, step, example]) : null);
+    loadInspect(wanted ? JSON.stringify([run, step, example, partner]) : null);
   });
 }

@@ -13,6 +13,7 @@ import { useSignal } from "@preact/signals";
 import { formatNumber } from "../runs_rows.ts";
 import { type ColourScale, divergingScale, sequentialScale } from "./colour_scale.ts";
 import { ColourLegend, Heatmap } from "./heatmap.tsx";
+import { viewClass } from "./grid.ts";
 import { analysisIndex, stepReport } from "./state.ts";
 
 /** One heatmap of the view: its cells, labels and how a hovered cell reads. */
@@ -34,10 +35,16 @@ function basisRow(r: number): string {
 
 function MapFigure(props: { spec: MapSpec; onHover: (line: string) => void }) {
   const s = props.spec;
-  // About 240 px a side; labels only where a cell is wide enough to read one.
+  // At most about 240 px a side (cells shrink to fit the panel); labels only where a cell is wide
+  // enough to read one, else the axes are ticked by index.
   const cell = Math.max(1, Math.floor(240 / Math.max(s.rows, s.cols)));
   const labels = (n: number, name: (i: number) => string) =>
     cell >= 12 ? Array.from({ length: n }, (_, i) => name(i)) : undefined;
+  // One line per cell, for the heatmap's tooltip and the view's readout alike.
+  const line = ([r, c]: [number, number]) =>
+    `${s.caption}: ${s.rowName(r)}, ${s.colName(c)} = ${
+      formatNumber(s.values[r * s.cols + c] ?? NaN)
+    }`;
   return (
     <figure>
       <figcaption>{s.caption}</figcaption>
@@ -45,19 +52,13 @@ function MapFigure(props: { spec: MapSpec; onHover: (line: string) => void }) {
         testid={s.id}
         rows={s.rows}
         cols={s.cols}
-        cell={cell}
+        maxCell={cell}
         values={s.values}
         scale={s.scale}
         rowLabels={labels(s.rows, s.rowName)}
         colLabels={labels(s.cols, s.colName)}
-        onHover={(at) =>
-          props.onHover(
-            at === null
-              ? ""
-              : `${s.caption}: ${s.rowName(at[0])}, ${s.colName(at[1])} = ${
-                formatNumber(s.values[at[0] * s.cols + at[1]] ?? NaN)
-              }`,
-          )}
+        describe={line}
+        onHover={(at) => props.onHover(at === null ? "" : line(at))}
       />
       <ColourLegend scale={s.scale} />
     </figure>
@@ -133,7 +134,7 @@ export function TokenMaps() {
     colName: (c: number) => `d ${c}`,
   }));
   return (
-    <section class="analysis-view" data-testid="token-maps">
+    <section class={viewClass(p)} data-testid="token-maps">
       <h3>full circuits and Fourier maps · step {stepReport.value?.step}</h3>
       <p class="hint">
         QK and OV through the embedding alone (TransformerLens' W_E QK W_Eᵀ and W_E OV W_U; no
