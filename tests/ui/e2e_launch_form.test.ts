@@ -46,7 +46,7 @@ browserTest(
     // On smoke, the frequencies show the preset's; a run launched with picked choices trains them.
     await preset.selectOption("smoke");
     assert.equal(await placeholderOf("eval_every"), "50");
-    assert.equal(await placeholderOf("checkpoint_every"), "500");
+    assert.equal(await placeholderOf("checkpoint_every"), "50");
     await page.getByTestId("launch-name").fill("picked");
     await page.getByTestId("launch-device").selectOption("cpu");
     await page.getByTestId("launch-op").selectOption("sub");

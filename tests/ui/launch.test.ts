@@ -87,7 +87,7 @@ Deno.test("placeholder: the preset's value (its own or the default it keeps); 'd
   const presets = ANSWER.presets;
   assert.equal(placeholder(presets.smoke, field("steps")), "1500");
   assert.equal(placeholder(presets.smoke, field("eval_every")), "50");
-  assert.equal(placeholder(presets.smoke, field("checkpoint_every")), "500");
+  assert.equal(placeholder(presets.smoke, field("checkpoint_every")), "50");
   assert.equal(placeholder(presets.smoke, field("p")), "23");
   assert.equal(placeholder(presets.oocl, field("op")), "ssq");
   assert.equal(placeholder(presets.oocl, field("normalization_type")), "LN");
