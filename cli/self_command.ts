@@ -2,7 +2,8 @@
  * How this program names itself in the commands it suggests (`analyze --run runs/NAME` at the end
  * of a run): the form that works where the person typed theirs. A `deno compile` executable is
  * itself; under `deno run` it is `deno task ...` when this folder holds mechlab's `deno.json`,
- * and `deno run -A PATH/main.ts ...` from anywhere else.
+ * and `deno run -A PATH/main.ts ...` from anywhere else; `deno` is `npx -y deno@VERSION` where npx
+ * fetched this Deno (the README's way on a machine without Deno), since no `deno` is on the PATH.
  *
  * @module
  */
@@ -35,10 +36,16 @@ export function shownCommand(args: string[], self?: Self, cwd = Deno.cwd()): str
   const line = mechlabCommand(args, self);
   if (isCompiled(self)) return [line.program, ...args].map(quote).join(" ");
   const main = line.args[2]!;
+  const deno = denoCommand(line.program);
   if (dirname(main) === cwd && TASKS.has(args[0]!)) {
-    return ["deno", "task", ...args].map(quote).join(" ");
+    return [...deno, "task", ...args].map(quote).join(" ");
   }
-  return ["deno", "run", "-A", relative(cwd, main), ...args].map(quote).join(" ");
+  return [...deno, "run", "-A", relative(cwd, main), ...args].map(quote).join(" ");
+}
+
+/** How to type this Deno: `deno`, or npx's own command where npx fetched it into its cache. */
+function denoCommand(execPath: string): string[] {
+  return /[/\\]_npx[/\\]/.test(execPath) ? ["npx", "-y", `deno@${Deno.version.deno}`] : ["deno"];
 }
 
 /** A word as a POSIX shell reads it back: quoted when it holds anything but safe characters. */

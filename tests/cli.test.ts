@@ -61,6 +61,12 @@ Deno.test("cli: suggested commands name this program as the person can type it",
     "deno task analyze --run 'runs/a b'",
   );
   assert.equal(shownCommand(["serve"], self, "/tmp/x"), "deno run -A ../../w/main.ts serve");
+  // A Deno that npx fetched (the README's way on a fresh machine) is not on the PATH: npx again.
+  const npx = { ...self, execPath: "/root/.npm/_npx/8f3a/node_modules/deno/deno" };
+  assert.equal(
+    shownCommand(["serve"], npx, "/w"),
+    `npx -y deno@${Deno.version.deno} task serve`,
+  );
   assert.equal(
     shownCommand(["train", "--resume", "it's"], {
       ...self,
