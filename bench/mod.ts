@@ -25,7 +25,12 @@ const { values } = parseArgs({
     "torch-grok": { type: "string" },
   },
 });
+const PARTS = ["tensor", "gpu", "train", "analysis", "serve"];
 const part = values.part;
+if (part !== undefined && !PARTS.includes(part)) {
+  console.error(`bench: --part ${part}: expected one of ${PARTS.join(", ")}`);
+  Deno.exit(2);
+}
 console.log(`mechlab bench, ${new Date().toISOString()}\n`);
 if (part === undefined || part === "tensor") {
   console.log("== tensor library (CPU) ==");
