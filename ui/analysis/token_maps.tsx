@@ -26,6 +26,8 @@ interface MapSpec {
   scale: ColourScale;
   rowName: (r: number) => string;
   colName: (c: number) => string;
+  /** What the rows and the columns count, written beside their ticks. */
+  titles: [string, string];
 }
 
 /** Row `r` of `fourierBasis(p)`: the constant, then cos k and sin k for k = 1, 2, ... */
@@ -57,6 +59,8 @@ function MapFigure(props: { spec: MapSpec; onHover: (line: string) => void }) {
         scale={s.scale}
         rowLabels={labels(s.rows, s.rowName)}
         colLabels={labels(s.cols, s.colName)}
+        rowTitle={s.titles[0]}
+        colTitle={s.titles[1]}
         describe={line}
         onHover={(at) => props.onHover(at === null ? "" : line(at))}
       />
@@ -96,6 +100,7 @@ export function TokenMaps() {
       scale: divergingScale("QK score (before 1/√d_head)", head.qk),
       rowName: (r) => `query ${token(r)}`,
       colName: (c) => `key ${token(c)}`,
+      titles: ["query", "key"],
     },
     {
       id: "token-ov",
@@ -106,6 +111,7 @@ export function TokenMaps() {
       scale: divergingScale("OV logit", head.ov),
       rowName: (r) => `token ${token(r)}`,
       colName: (c) => `logit ${c}`,
+      titles: ["token", "logit"],
     },
     ...(head.eq_to_x === undefined ? [] : [{
       id: "token-eq-attention",
@@ -116,6 +122,7 @@ export function TokenMaps() {
       scale: sequentialScale("attention on x", head.eq_to_x, { min: 0, max: 1 }),
       rowName: (r: number) => `x ${r}`,
       colName: (c: number) => `y ${c}`,
+      titles: ["x", "y"] as [string, string],
     }]),
   ];
   const fourier: MapSpec[] = [
@@ -132,6 +139,7 @@ export function TokenMaps() {
     scale: divergingScale("component", m.values),
     rowName: basisRow,
     colName: (c: number) => `d ${c}`,
+    titles: ["basis row", "d_model"] as [string, string],
   }));
   return (
     <section class={viewClass(p)} data-testid="token-maps">
