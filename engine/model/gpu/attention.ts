@@ -1,0 +1,129 @@
+/**
+ * Attention (TransformerLens' `Attention`): q, k, v per head, the causal softmax pattern, z and the
+ * output projection, and the backward of all of it. Shape letters: `context.ts`.
+ *
+ * @module
+ */
+
+import type { GpuTensor } from "../../gpu/mod.ts";
+import {
+  addInplace,
+  attentionBackward,
+  attentionForward,
+  matmul,
+  sumRows,
+} from "../../../kernels/mod.ts";
+import { type ModelContext, rows } from "./context.ts";
+
+/** One attention layer's forward: what its backward reads. */
+export interface Attention {
+  /** `[B, T, D]`: the input (ln1's output). */
+  x: GpuTensor;
+  /** `[B, T, H, E]` each. */
+  q: GpuTensor;
+  k: GpuTensor;
+  v: GpuTensor;
+  /** `[B, H, T, T]`: softmax over key positions. */
+  pattern: GpuTensor;
+  /** `[B, T, H, E]`. */
+  z: GpuTensor;
+  /** `[B, T, D]`: `hook_attn_out`. */
+  out: GpuTensor;
+}
+
+const PATHS = ["q", "k", "v"] as const;
+
+/**
+ * The attention of block `block` (`blocks.0`) over `x` `[B, T, D]`.
+ *
+ * @example
+ * ```ts ignore
+ * const attn = await attention.forward(c, "blocks.0", ln1.y);
+ * ```
+ */
+export async function forward(c: ModelContext, block: string, x: GpuTensor): Promise<Attention> {
+  const { gpu, B, T, R, D, H, E } = c;
+  const a = `${block}.attn`;
+  const qkv = {
+    q: c.hook(`${a}.hook_q`, [B, T, H, E]),
+    k: c.hook(`${a}.hook_k`, [B, T, H, E]),
+    v: c.hook(`${a}.hook_v`, [B, T, H, E]),
+  };
+  for (const p of PATHS) {
+    // Per head h: out[:, h, :] = x·W[h], written straight into [B, T, H, E].
+    const X = p.toUpperCase();
+    const perHead = { tensor: qkv[p], ld: H * E, batchStride: E };
+    const dims = { m: R, n: E, k: D, batch: H };
+    await c.fwd(matmul(gpu, { tensor: x, batchStride: 0 }, c.param(`${a}.W_${X}`), perHead, dims));
+    if (c.biases) await c.fwd(addInplace(gpu, qkv[p], c.param(`${a}.b_${X}`)));
+    c.done(`${a}.hook_${p}`);
+  }
+  const pattern = c.hook(`${a}.hook_pattern`, [B, H, T, T]);
+  const z = c.hook(`${a}.hook_z`, [B, T, H, E]);
+  await c.fwd(attentionForward(gpu, qkv, { pattern, z }));
+  c.done(`${a}.hook_pattern`, `${a}.hook_z`);
+  const out = c.hook(`${block}.hook_attn_out`, [B, T, D]);
+  // Σ_h z[h]·W_O[h] is one product: W_O [H, E, D] is [(H E), D].
+  await c.fwd(matmul(gpu, rows(z, H * E), c.param(`${a}.W_O`, [H * E, D]), rows(out, D)));
+  if (c.biases) await c.fwd(addInplace(gpu, out, c.param(`${a}.b_O`)));
+  c.done(`${block}.hook_attn_out`);
+  return { x, ...qkv, pattern, z, out };
+}
+
+/**
+ * From `dout` `[B, T, D]`, the gradient of `attn.out`: the weights' gradients (overwritten) and
+ * the input's gradient, written to `dx` `[B, T, D]`.
+ *
+ * @example
+ * ```ts ignore
+ * await attention.backward(c, "blocks.0", attn, dresid, dSub);
+ * ```
+ */
+export async function backward(
+  c: ModelContext,
+  block: string,
+  attn: Attention,
+  dout: GpuTensor,
+  dx: GpuTensor,
+): Promise<void> {
+  const { gpu, B, T, R, D, H, E } = c;
+  const a = `${block}.attn`;
+  const dz = c.scratch("attention.dz", [B, T, H, E]);
+  const dqkv = {
+    dq: c.scratch("attention.dq", [B, T, H, E]),
+    dk: c.scratch("attention.dk", [B, T, H, E]),
+    dv: c.scratch("attention.dv", [B, T, H, E]),
+  };
+  const dxParts = c.scratch("attention.dxParts", [3, H, R, D]); // each head's q, k, v path into x
+  // out = Σ_h z[h]·W_O[h] + b_O
+  if (c.biases) await c.bwd(sumRows(gpu, dout, c.grad(`${a}.b_O`)));
+  const W_O = [H * E, D];
+  await c.bwd(matmul(gpu, rows(attn.z, H * E), rows(dout, D), c.grad(`${a}.W_O`, W_O), {
+    transA: true,
+  }));
+  await c.bwd(matmul(gpu, rows(dout, D), c.param(`${a}.W_O`, W_O), rows(dz, H * E), {
+    transB: true,
+  }));
+  const { q, k, v, pattern } = attn;
+  await c.bwd(attentionBackward(gpu, { q, k, v, pattern, dz }, dqkv));
+  for (const [i, d] of [dqkv.dq, dqkv.dk, dqkv.dv].entries()) {
+    const X = PATHS[i]!.toUpperCase();
+    const perHead = { tensor: d, ld: H * E, batchStride: E }; // head h of [R, H, E]
+    if (c.biases) await c.bwd(sumRows(gpu, d, c.grad(`${a}.b_${X}`)));
+    // dW[h] = xᵀ·d[:, h, :]
+    await c.bwd(
+      matmul(gpu, { tensor: attn.x, batchStride: 0 }, perHead, c.grad(`${a}.W_${X}`), {
+        m: D,
+        n: E,
+        k: R,
+        batch: H,
+        transA: true,
+      }),
+    );
+    // dx from head h: d[:, h, :]·W[h]ᵀ, one partial per (path, head), summed below in order.
+    const part = { tensor: dxParts, offset: i * H * R * D, batchStride: R * D };
+    const dims = { m: R, n: D, k: E, batch: H, transB: true };
+    await c.bwd(matmul(gpu, perHead, c.param(`${a}.W_${X}`), part, dims));
+  }
+  await c.bwd(sumRows(gpu, dxParts, dx));
+}

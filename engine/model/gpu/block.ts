@@ -1,0 +1,84 @@
+/**
+ * A transformer block (TransformerLens' `TransformerBlock`):
+ * `mid = resid_pre + attn(ln1(resid_pre))`, `resid_post = mid + mlp(ln2(mid))`, and its backward.
+ * The residual stream's gradient passes the adds unchanged, so the backward only adds each
+ * sublayer's input gradient into it. Shape letters: `context.ts`.
+ *
+ * @module
+ */
+
+import type { GpuTensor } from "../../gpu/mod.ts";
+import { addForward } from "../../../kernels/mod.ts";
+import * as attention from "./attention.ts";
+import type { ModelContext } from "./context.ts";
+import * as layernorm from "./layernorm.ts";
+import * as mlp from "./mlp.ts";
+
+/** One block's forward: what its backward reads. */
+export interface Block {
+  ln1: layernorm.Norm;
+  attn: attention.Attention;
+  /** Absent in an attention-only model. */
+  mlp?: { ln2: layernorm.Norm; mlp: mlp.Mlp };
+  /** `[B, T, D]`: `hook_resid_post`. */
+  out: GpuTensor;
+}
+
+/**
+ * Block `block` (`blocks.0`) over the residual stream `resid` `[B, T, D]`.
+ *
+ * @example
+ * ```ts ignore
+ * const b0 = await block.forward(c, "blocks.0", resid);
+ * ```
+ */
+export async function forward(c: ModelContext, block: string, resid: GpuTensor): Promise<Block> {
+  const ln1 = await layernorm.forward(c, `${block}.ln1`, resid);
+  const attn = await attention.forward(c, block, ln1.y);
+  // An attention-only block has no resid_mid in TransformerLens: its sum is resid_post.
+  const mid = await residualAdd(c, `${block}.hook_resid_${c.cfg.attn_only ? "post" : "mid"}`, {
+    resid,
+    out: attn.out,
+  });
+  if (c.cfg.attn_only) return { ln1, attn, out: mid };
+  const ln2 = await layernorm.forward(c, `${block}.ln2`, mid);
+  const m = await mlp.forward(c, block, ln2.y);
+  const out = await residualAdd(c, `${block}.hook_resid_post`, { resid: mid, out: m.out });
+  return { ln1, attn, mlp: { ln2, mlp: m }, out };
+}
+
+/** Hook `name` `[B, T, D]` = `resid` + a sublayer's `out`. */
+async function residualAdd(
+  c: ModelContext,
+  name: string,
+  terms: { resid: GpuTensor; out: GpuTensor },
+): Promise<GpuTensor> {
+  const sum = c.hook(name, [c.B, c.T, c.D]);
+  await c.fwd(addForward(c.gpu, terms.resid, terms.out, sum));
+  c.done(name);
+  return sum;
+}
+
+/**
+ * `dresid` `[B, T, D]`, the gradient of `b.out`, becomes that of the block's input; the weights'
+ * gradients are overwritten. `dSub` `[B, T, D]` holds each sublayer's input gradient on the way.
+ *
+ * @example
+ * ```ts ignore
+ * await block.backward(c, "blocks.0", b0, { dresid, dSub });
+ * ```
+ */
+export async function backward(
+  c: ModelContext,
+  block: string,
+  b: Block,
+  grads: { dresid: GpuTensor; dSub: GpuTensor },
+): Promise<void> {
+  const { dresid, dSub } = grads;
+  if (b.mlp !== undefined) {
+    await mlp.backward(c, block, b.mlp.mlp, dresid, dSub);
+    await layernorm.backward(c, `${block}.ln2`, b.mlp.ln2, dSub, dresid);
+  }
+  await attention.backward(c, block, b.attn, dresid, dSub);
+  await layernorm.backward(c, `${block}.ln1`, b.ln1, dSub, dresid);
+}

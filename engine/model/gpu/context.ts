@@ -1,0 +1,164 @@
+/**
+ * What every piece of the GPU model is built over: the device, the config, the weights (and
+ * gradients) as views of their flat buffers, the buffers it allocates, and the two dispatch lists
+ * the pieces append to, forward in forward order and backward in backward order.
+ *
+ * Shape letters, for every file in this folder: B batch, T n_ctx (positions), R = B·T rows,
+ * D d_model, H n_heads, E d_head, M d_mlp, V d_vocab, U d_vocab_out, P all weights, flat.
+ *
+ * @module
+ */
+
+import type { Dispatch, Gpu, GpuTensor } from "../../gpu/mod.ts";
+import type { ModelConfig } from "../config.ts";
+import type { ParamLayout } from "../params.ts";
+
+/** What a context is built over. */
+export interface ModelContextOptions {
+  cfg: ModelConfig;
+  layout: ParamLayout;
+  batch: number;
+  /** `[P]` flat weights in `layout`. */
+  params: GpuTensor;
+  /** `[P]` flat gradients in `layout`: given, the model trains. */
+  grads?: GpuTensor | undefined;
+}
+
+/**
+ * The shared state of one model's build: pieces allocate through it, name their hook buffers in
+ * it, and append their dispatches to `forward` and `backward`.
+ *
+ * @example
+ * ```ts ignore
+ * const c = new ModelContext(gpu, { cfg, layout, batch: 64, params, grads });
+ * const resid = await embed.forward(c, c.fresh([c.B, c.T], "i32"));
+ * ```
+ */
+export class ModelContext {
+  readonly gpu: Gpu;
+  readonly cfg: ModelConfig;
+  readonly B: number;
+  readonly T: number;
+  readonly R: number;
+  readonly D: number;
+  readonly H: number;
+  readonly E: number;
+  readonly M: number;
+  readonly U: number;
+  /** b_Q, b_K, b_V, b_O and b_U train; else they stay exactly 0 and no dispatch touches them. */
+  readonly biases: boolean;
+  /** Activations by TransformerLens hook name (and `logits`). */
+  readonly hooks: Map<string, GpuTensor> = new Map();
+  /** Hook name → the length of `forward` once its buffer is final (see `GpuModel.hookEnds`). */
+  readonly hookEnds: Map<string, number> = new Map();
+  /** Tokens to loss, in order. */
+  readonly forward: Dispatch[] = [];
+  /** Loss to every weight's gradient, in order. */
+  readonly backward: Dispatch[] = [];
+  readonly #layout: ParamLayout;
+  readonly #params: GpuTensor;
+  readonly #grads: GpuTensor | undefined;
+  readonly #owned: GpuTensor[] = [];
+  readonly #scratch = new Map<string, GpuTensor>();
+
+  constructor(gpu: Gpu, options: ModelContextOptions) {
+    const { cfg } = options;
+    this.gpu = gpu;
+    this.cfg = cfg;
+    this.B = options.batch;
+    this.T = cfg.n_ctx;
+    this.R = this.B * this.T;
+    this.D = cfg.d_model;
+    this.H = cfg.n_heads;
+    this.E = cfg.d_head;
+    this.M = cfg.d_mlp;
+    this.U = cfg.d_vocab_out;
+    this.biases = cfg.trainable_biases === "all";
+    this.#layout = options.layout;
+    this.#params = options.params;
+    this.#grads = options.grads;
+  }
+
+  /** Whether gradients are wanted: the loss is fused with its gradient and `backward` is built. */
+  get training(): boolean {
+    return this.#grads !== undefined;
+  }
+
+  /** A new buffer that `release` frees. */
+  fresh(shape: number[], dtype: "f32" | "i32" = "f32"): GpuTensor {
+    const t = this.gpu.empty(shape, dtype);
+    this.#owned.push(t);
+    return t;
+  }
+
+  /** A new buffer holding hook `name`'s activation. */
+  hook(name: string, shape: number[]): GpuTensor {
+    const t = this.fresh(shape);
+    this.hooks.set(name, t);
+    return t;
+  }
+
+  /**
+   * The backward buffer `key`, one for the whole model: every layer's backward reuses it, as the
+   * layers' backwards run one after another.
+   */
+  scratch(key: string, shape: number[]): GpuTensor {
+    let t = this.#scratch.get(key);
+    if (t === undefined) {
+      t = this.fresh(shape);
+      this.#scratch.set(key, t);
+    }
+    return t;
+  }
+
+  /** Weight `name`, as `shape` (its own by default). */
+  param(name: string, shape?: number[]): GpuTensor {
+    return this.#view(this.#params, name, shape);
+  }
+
+  /** Weight `name`'s gradient, as `shape` (its own by default). */
+  grad(name: string, shape?: number[]): GpuTensor {
+    if (this.#grads === undefined) {
+      throw new Error(`the model is not training: no gradient ${name}`);
+    }
+    return this.#view(this.#grads, name, shape);
+  }
+
+  /** Appends `ds` to `forward`. */
+  async fwd(ds: Promise<Dispatch[]>): Promise<void> {
+    this.forward.push(...await ds);
+  }
+
+  /** Appends `ds` to `backward`. */
+  async bwd(ds: Promise<Dispatch[]>): Promise<void> {
+    this.backward.push(...await ds);
+  }
+
+  /** The hooks `names` are final: the forward dispatches so far wrote them. */
+  done(...names: string[]): void {
+    for (const n of names) this.hookEnds.set(n, this.forward.length);
+  }
+
+  /** Frees the buffers the build allocated (not the weights or gradients). */
+  release(): void {
+    for (const t of this.#owned) t.release();
+  }
+
+  #view(flat: GpuTensor, name: string, shape: number[] | undefined): GpuTensor {
+    const spec = this.#layout.byName.get(name);
+    if (spec === undefined) throw new RangeError(`the model has no weight ${name}`);
+    return flat.view(spec.offset, shape ?? spec.shape);
+  }
+}
+
+/**
+ * `t` as a matrix of `cols` columns: `[B, T, D]` as `[R, D]`.
+ *
+ * @example
+ * ```ts ignore
+ * rows(resid, c.D); // [R, D]
+ * ```
+ */
+export function rows(t: GpuTensor, cols: number): GpuTensor {
+  return t.view(0, [t.size / cols, cols]);
+}

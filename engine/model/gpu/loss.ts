@@ -1,0 +1,48 @@
+/**
+ * The cross-entropy loss at the scored position. Its backward has no dispatches of its own: when
+ * training, the forward kernel writes the logits' gradient as it computes the loss. Shape letters:
+ * `context.ts`.
+ *
+ * @module
+ */
+
+import type { GpuTensor } from "../../gpu/mod.ts";
+import { crossEntropyEval, crossEntropyForward } from "../../../kernels/mod.ts";
+import type { ModelContext } from "./context.ts";
+
+/** The loss's buffers; which are defined depends on whether the model trains. */
+export interface Loss {
+  /** `[B]`: each example's cross-entropy (natural log). */
+  loss: GpuTensor;
+  /** `[B]`, evaluation only: 1 where the argmax is the target. */
+  correct: GpuTensor | undefined;
+  /** `[B]`, training only: each example's weight in the loss, written by the caller. */
+  rowWeights: GpuTensor | undefined;
+  /** `[B, U]`, training only: the weighted loss's gradient with respect to the logits. */
+  dlogits: GpuTensor | undefined;
+}
+
+/**
+ * The loss of `logits` `[B, U]` against `targets` `[B]` i32: fused with its gradient when
+ * training, with accuracy when evaluating.
+ *
+ * @example
+ * ```ts ignore
+ * const { loss, dlogits } = await loss.forward(c, { logits, targets });
+ * ```
+ */
+export async function forward(
+  c: ModelContext,
+  inputs: { logits: GpuTensor; targets: GpuTensor },
+): Promise<Loss> {
+  const loss = c.fresh([c.B]);
+  if (!c.training) {
+    const correct = c.fresh([c.B]);
+    await c.fwd(crossEntropyEval(c.gpu, inputs, { loss, correct }));
+    return { loss, correct, rowWeights: undefined, dlogits: undefined };
+  }
+  const rowWeights = c.fresh([c.B]);
+  const dlogits = c.fresh([c.B, c.U]);
+  await c.fwd(crossEntropyForward(c.gpu, { ...inputs, weights: rowWeights }, { loss, dlogits }));
+  return { loss, correct: undefined, rowWeights, dlogits };
+}

@@ -1,0 +1,81 @@
+/**
+ * The MLP (TransformerLens' `MLP`): `act(x·W_in + b_in)·W_out + b_out`, and its backward. Shape
+ * letters: `context.ts`.
+ *
+ * @module
+ */
+
+import type { GpuTensor } from "../../gpu/mod.ts";
+import {
+  activationBackward,
+  activationForward,
+  addInplace,
+  matmul,
+  sumRows,
+} from "../../../kernels/mod.ts";
+import { type ModelContext, rows } from "./context.ts";
+
+/** One MLP's forward: what its backward reads. */
+export interface Mlp {
+  /** `[B, T, D]`: the input (ln2's output). */
+  x: GpuTensor;
+  /** `[B, T, M]`: `x·W_in + b_in`. */
+  pre: GpuTensor;
+  /** `[B, T, M]`: `act(pre)`. */
+  post: GpuTensor;
+  /** `[B, T, D]`: `hook_mlp_out`. */
+  out: GpuTensor;
+}
+
+/**
+ * The MLP of block `block` (`blocks.0`) over `x` `[B, T, D]`.
+ *
+ * @example
+ * ```ts ignore
+ * const m = await mlp.forward(c, "blocks.0", ln2.y);
+ * ```
+ */
+export async function forward(c: ModelContext, block: string, x: GpuTensor): Promise<Mlp> {
+  const { gpu, B, T, D, M } = c;
+  const pre = c.hook(`${block}.mlp.hook_pre`, [B, T, M]);
+  const post = c.hook(`${block}.mlp.hook_post`, [B, T, M]);
+  const out = c.hook(`${block}.hook_mlp_out`, [B, T, D]);
+  await c.fwd(matmul(gpu, rows(x, D), c.param(`${block}.mlp.W_in`), rows(pre, M)));
+  await c.fwd(addInplace(gpu, pre, c.param(`${block}.mlp.b_in`)));
+  c.done(`${block}.mlp.hook_pre`);
+  await c.fwd(activationForward(gpu, pre, post, { act: c.cfg.act_fn }));
+  c.done(`${block}.mlp.hook_post`);
+  await c.fwd(matmul(gpu, rows(post, M), c.param(`${block}.mlp.W_out`), rows(out, D)));
+  await c.fwd(addInplace(gpu, out, c.param(`${block}.mlp.b_out`)));
+  c.done(`${block}.hook_mlp_out`);
+  return { x, pre, post, out };
+}
+
+/**
+ * From `dout` `[B, T, D]`, the gradient of `m.out`: the weights' gradients (overwritten) and the
+ * input's gradient, written to `dx` `[B, T, D]`.
+ *
+ * @example
+ * ```ts ignore
+ * await mlp.backward(c, "blocks.0", m, dresid, dSub);
+ * ```
+ */
+export async function backward(
+  c: ModelContext,
+  block: string,
+  m: Mlp,
+  dout: GpuTensor,
+  dx: GpuTensor,
+): Promise<void> {
+  const { gpu, B, T, D, M } = c;
+  const p = `${block}.mlp`;
+  const dpost = c.scratch("mlp.dpost", [B, T, M]);
+  const dpre = c.scratch("mlp.dpre", [B, T, M]);
+  await c.bwd(sumRows(gpu, dout, c.grad(`${p}.b_out`)));
+  await c.bwd(matmul(gpu, rows(m.post, M), rows(dout, D), c.grad(`${p}.W_out`), { transA: true }));
+  await c.bwd(matmul(gpu, rows(dout, D), c.param(`${p}.W_out`), rows(dpost, M), { transB: true }));
+  await c.bwd(activationBackward(gpu, m.pre, dpost, dpre, { act: c.cfg.act_fn }));
+  await c.bwd(sumRows(gpu, dpre, c.grad(`${p}.b_in`)));
+  await c.bwd(matmul(gpu, rows(m.x, D), rows(dpre, M), c.grad(`${p}.W_in`), { transA: true }));
+  await c.bwd(matmul(gpu, rows(dpre, M), c.param(`${p}.W_in`), rows(dx, D), { transB: true }));
+}
