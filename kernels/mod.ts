@@ -32,3 +32,4 @@ export * from "./cross_entropy.ts";
 export * from "./adamw.ts";
 export * from "./gather.ts";
 export * from "./hook_edit.ts";
+export * from "./flash_attention.ts";

@@ -146,3 +146,38 @@ export function attentionBackward(
   const dv = einsum("b h i j, b i h e -> b j h e", pattern, dz);
   return { dq, dk, dv };
 }
+
+/**
+ * The log of each causal softmax row's normaliser, `lse[b,h,i] = log Σ_j≤i exp(scores[b,h,i,j])`,
+ * from the forward's `scores` (`[batch, head, q_pos, k_pos]`, `-Infinity` above the diagonal):
+ * what the tiled kernel (`kernels/flash_attention.wgsl`) saves for its backward instead of the
+ * pattern. `[batch, head, q_pos]`, computed with the row max subtracted.
+ *
+ * @example
+ * ```ts
+ * import { attentionForward, attentionLogsumexp } from "./attention.ts";
+ * import { tensor } from "../tensor/mod.ts";
+ * const q = tensor([0, 1], [1, 2, 1, 1]);
+ * const k = tensor([0, Math.log(3)], [1, 2, 1, 1]);
+ * const { scores } = attentionForward(q, k, q);
+ * attentionLogsumexp(scores).toArray(); // Float64Array [0, 1.386...] (log 1, log 4)
+ * ```
+ */
+export function attentionLogsumexp(scores: Tensor): Tensor {
+  if (scores.ndim !== 4 || scores.shape[2] !== scores.shape[3]) {
+    throw new RangeError(
+      `attentionLogsumexp: scores has shape [${scores.shape}], expected [batch, head, pos, pos]`,
+    );
+  }
+  const [B, H, T] = scores.shape as unknown as [number, number, number];
+  const out = new Float64Array(B * H * T);
+  for (let r = 0; r < B * H * T; r++) {
+    const row = scores.data.subarray(r * T, (r + 1) * T);
+    let m = -Infinity;
+    for (const s of row) m = Math.max(m, s);
+    let total = 0;
+    for (const s of row) total += Math.exp(s - m);
+    out[r] = m + Math.log(total);
+  }
+  return new Tensor(out, [B, H, T]);
+}

@@ -1,0 +1,181 @@
+/**
+ * Launchers for `flash_attention.wgsl`: causal attention from `q, k, v` (`[batch, pos, head,
+ * d_head]`, as `attention.ts` takes them) to `z` and the per-row logsumexp `lse` (`[batch, head,
+ * pos]`), tiled with an online softmax so that no `[batch, head, pos, pos]` buffer exists in the
+ * forward or the backward (FlashAttention-2's schedule). The backward recomputes the pattern from
+ * `lse`. The float64 reference is `engine/reference/attention.ts` (`attentionLogsumexp` for `lse`).
+ *
+ * @module
+ */
+
+import source from "./flash_attention.wgsl" with { type: "text" };
+import {
+  type Dispatch,
+  expectShape,
+  fillTemplate,
+  type Gpu,
+  type GpuTensor,
+  grid1d,
+} from "../engine/gpu/mod.ts";
+import type { AttentionGrads, AttentionInputs, AttentionOptions } from "./attention.ts";
+
+/** Where `flashAttentionForward` writes: `z` like `q`, `lse` `[batch, head, pos]`. */
+export interface FlashAttentionOutputs {
+  z: GpuTensor;
+  /** The log of each softmax row's normaliser, `log Σ_j≤i exp(scale · q_i·k_j)`: the backward's. */
+  lse: GpuTensor;
+}
+
+/** What `flashAttentionBackward` reads: the forward's inputs and outputs, and `dz` like `z`. */
+export interface FlashAttentionSaved extends AttentionInputs {
+  z: GpuTensor;
+  lse: GpuTensor;
+  dz: GpuTensor;
+}
+
+/**
+ * Query (or key) rows per workgroup, one per invocation. 32 keeps T = 1,024 at 32 tiles per head
+ * and a ragged last tile cheap; larger tiles reuse each loaded tile more but idle more lanes.
+ */
+const ROWS = 32;
+/** The most rows of the other operand held in workgroup memory at once (fewer when E is large). */
+const MAX_COLS = 32;
+/** Workgroup size of the 1D `flash_attention_backward_delta`. */
+const WG = 256;
+
+/** `[B, T, H, E]` of `q`, checked to be four positive sizes. */
+function dims(kernel: string, q: GpuTensor): [number, number, number, number] {
+  if (q.shape.length !== 4 || q.shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new RangeError(
+      `${kernel}: q has shape [${q.shape}], expected [batch, pos, head, d_head]`,
+    );
+  }
+  return q.shape as unknown as [number, number, number, number];
+}
+
+/**
+ * The template filled for `q`'s shape. COLS is as many rows as fit twice (two `[COLS, E]` tiles)
+ * plus two per-row values in the device's workgroup memory, at most MAX_COLS.
+ */
+function filled(gpu: Gpu, kernel: string, shape: readonly number[], options: AttentionOptions) {
+  const [B, T, H, E] = shape as [number, number, number, number];
+  const scale = options.scale ?? 1 / Math.sqrt(E);
+  if (!Number.isFinite(scale)) throw new RangeError(`${kernel}: scale ${scale} is not finite`);
+  const literal = String(scale);
+  const bytes = gpu.device.limits.maxComputeWorkgroupStorageSize;
+  const COLS = Math.min(MAX_COLS, Math.floor(bytes / (8 * (E + 1))));
+  if (COLS < 1) {
+    throw new RangeError(`${kernel}: d_head ${E} does not fit ${bytes} bytes of workgroup memory`);
+  }
+  return fillTemplate(source, {
+    B,
+    T,
+    H,
+    E,
+    SCALE: /[.e]/.test(literal) ? literal : `${literal}.0`,
+    ROWS,
+    COLS,
+  });
+}
+
+/** One workgroup per (row tile, head, batch). */
+function tiles(B: number, T: number, H: number): [number, number, number] {
+  return [Math.ceil(T / ROWS), H, B];
+}
+
+/**
+ * Causal attention forward without the pattern: `z_i = Σ_j≤i softmax_j(scale · q_i·k_j) v_j` and
+ * `lse_i = log Σ_j≤i exp(scale · q_i·k_j)`, per batch and head. One workgroup per 32 query rows
+ * walks the key tiles up to the diagonal, keeping a running max and sum per row.
+ *
+ * @example
+ * ```ts ignore
+ * // q, k, v, z: [B, T, H, E]; lse: [B, H, T]
+ * gpu.run(await flashAttentionForward(gpu, { q, k, v }, { z, lse }));
+ * ```
+ */
+export async function flashAttentionForward(
+  gpu: Gpu,
+  inputs: AttentionInputs,
+  outputs: FlashAttentionOutputs,
+  options: AttentionOptions = {},
+): Promise<Dispatch[]> {
+  const name = "flash_attention_forward";
+  const [B, T, H] = dims(name, inputs.q);
+  expectShape(name, "k", inputs.k.shape, inputs.q.shape);
+  expectShape(name, "v", inputs.v.shape, inputs.q.shape);
+  expectShape(name, "z", outputs.z.shape, inputs.q.shape);
+  expectShape(name, "lse", outputs.lse.shape, [B, H, T]);
+  return [
+    await gpu.kernel({
+      label: "flash_attention.wgsl",
+      source: filled(gpu, name, inputs.q.shape, options),
+      entryPoint: name,
+      buffers: [inputs.q, inputs.k, inputs.v, outputs.z, outputs.lse],
+      workgroups: tiles(B, T, H),
+    }),
+  ];
+}
+
+/**
+ * Causal attention backward from `lse` instead of the pattern, in three deterministic launches:
+ * `delta_i = dz_i·z_i` into a `[B, H, T]` scratch; per query tile, `dq`; per key tile, `dk` and
+ * `dv` (so no output row is summed by two workgroups and no atomics are needed). The scratch is
+ * the first dispatch's: free it with `releaseDispatches`. `dq, dk, dv` are overwritten.
+ *
+ * @example
+ * ```ts ignore
+ * const backward = await flashAttentionBackward(gpu, { q, k, v, z, lse, dz }, { dq, dk, dv });
+ * gpu.run(backward);
+ * releaseDispatches(backward);
+ * ```
+ */
+export async function flashAttentionBackward(
+  gpu: Gpu,
+  saved: FlashAttentionSaved,
+  grads: AttentionGrads,
+  options: AttentionOptions = {},
+): Promise<Dispatch[]> {
+  const name = "flash_attention_backward";
+  const { q, k, v, z, lse, dz } = saved;
+  const [B, T, H] = dims(name, q);
+  for (const [operand, t] of [["k", k], ["v", v], ["z", z], ["dz", dz]] as const) {
+    expectShape(name, operand, t.shape, q.shape);
+  }
+  expectShape(name, "lse", lse.shape, [B, H, T]);
+  for (const [operand, t] of [["dq", grads.dq], ["dk", grads.dk], ["dv", grads.dv]] as const) {
+    expectShape(name, operand, t.shape, q.shape);
+  }
+  const text = filled(gpu, name, q.shape, options);
+  const delta = gpu.empty([B, H, T]);
+  try {
+    const label = "flash_attention.wgsl";
+    return [
+      await gpu.kernel({
+        label,
+        source: text,
+        entryPoint: "flash_attention_backward_delta",
+        buffers: [dz, z, delta],
+        workgroups: grid1d(B * H * T, WG),
+        scratch: [delta],
+      }),
+      await gpu.kernel({
+        label,
+        source: text,
+        entryPoint: "flash_attention_backward_query",
+        buffers: [q, k, v, dz, lse, delta, grads.dq],
+        workgroups: tiles(B, T, H),
+      }),
+      await gpu.kernel({
+        label,
+        source: text,
+        entryPoint: "flash_attention_backward_key",
+        buffers: [q, k, v, dz, lse, delta, grads.dk, grads.dv],
+        workgroups: tiles(B, T, H),
+      }),
+    ];
+  } catch (e) {
+    delta.release();
+    throw e;
+  }
+}
