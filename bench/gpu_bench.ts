@@ -51,7 +51,7 @@ async function timestampMs(gpu: Gpu, dispatches: readonly Dispatch[], repeat: nu
  * where the device has them, else by differencing `2r` and `r` repetitions (the submit's fixed
  * cost cancelled). `r` grows until a run takes about a quarter of `budgetMs`.
  */
-async function gpuMs(
+export async function gpuMs(
   gpu: Gpu,
   dispatches: readonly Dispatch[],
   budgetMs: number,

@@ -2,8 +2,8 @@
  * `deno task bench`: mechlab's benchmarks. Each part prints what it ran on and its figures as
  * ratios against a peer measured in the same run. Record measured figures in `bench/RESULTS.md`.
  *
- * `--part tensor|gpu|train|analysis|serve` runs one part (default: all); `--full` trains the
- * grokking preset to the end; `--smoke` races the smoke preset against torch_small.py;
+ * `--part tensor|gpu|attention|train|analysis|serve` runs one part (default: all); `--full`
+ * trains the grokking preset to the end; `--smoke` races the smoke preset against torch_small.py;
  * `--torch-grok PATH` runs the PyTorch grokking reference in the same command (on the GPU host).
  *
  * @module
@@ -11,6 +11,7 @@
 
 import { parseArgs } from "node:util";
 import { benchAnalysis } from "./analysis_bench.ts";
+import { benchAttention } from "./attention_bench.ts";
 import { benchGpu } from "./gpu_bench.ts";
 import { benchServe } from "./serve_bench.ts";
 import { benchTensor } from "./tensor_bench.ts";
@@ -25,7 +26,7 @@ const { values } = parseArgs({
     "torch-grok": { type: "string" },
   },
 });
-const PARTS = ["tensor", "gpu", "train", "analysis", "serve"];
+const PARTS = ["tensor", "gpu", "attention", "train", "analysis", "serve"];
 const part = values.part;
 if (part !== undefined && !PARTS.includes(part)) {
   console.error(`bench: --part ${part}: expected one of ${PARTS.join(", ")}`);
@@ -39,6 +40,10 @@ if (part === undefined || part === "tensor") {
 if (part === undefined || part === "gpu") {
   console.log("\n== GPU engine ==");
   await benchGpu();
+}
+if (part === undefined || part === "attention") {
+  console.log("\n== attention (GPU) ==");
+  await benchAttention();
 }
 if (part === undefined || part === "train") {
   console.log("\n== training ==");
