@@ -2,7 +2,8 @@
  * `mechlab serve`: the local page and its API on 127.0.0.1 (see `engine/server/mod.ts` for what
  * it serves and how it keeps other pages and users out). Prints one line, the link to open with
  * its token, and nothing per request. Ctrl-C stops the runs it started after their current step,
- * with final checkpoints, and then quits; a second Ctrl-C quits without waiting for them.
+ * with a checkpoint there, and quits once they have written it; later Ctrl-Cs are ignored with a
+ * word, as `train`'s are, so nothing trained is lost.
  *
  * @module
  */
@@ -76,12 +77,10 @@ export async function serve(args: string[]): Promise<void> {
   const onSignal = () => {
     signals++;
     if (signals === 1) {
-      console.error(
-        "stopping: runs started here end after their current step (Ctrl-C to quit now)",
-      );
+      console.error("stopping: runs started here end after their current step, with a checkpoint");
       server.close({ graceMs: Infinity }).then(stopped.resolve, stopped.reject);
     } else {
-      server.close({ graceMs: 0 }); // each run gets its second SIGTERM and ends at once
+      console.error("already stopping: waiting for the runs' checkpoints, then quitting");
     }
   };
   // Windows has no SIGTERM to listen for.

@@ -188,7 +188,7 @@ export function launchRun(body: LaunchRequest): Promise<{ name: string }> {
 }
 
 /**
- * `POST /api/runs/NAME/stop`: asks a run this server started to stop at its next evaluation.
+ * `POST /api/runs/NAME/stop`: asks a run this server started to stop after its current step.
  *
  * @example
  * ```ts

@@ -7,7 +7,7 @@
  */
 
 /** SHA-256 of the sources this was built from (see `ui/bundle_inputs.ts`). */
-export const inputsHash: string = "5501a16e9623ec97144cff517cd499f89bbb1cebfae48ffa89de9fb3b0cd69cf";
+export const inputsHash: string = "27fc7c4f5568ebc58c30a8000d608fa6892ea053e02e8ea25adfcd2dcafb9982";
 
 /**
  * The page's document: loads `/app.css` and `/app.js` and gives the app `<div id="app">`.

@@ -180,7 +180,7 @@ export interface LaunchRequest {
 export interface RunLog {
   /** Whether the process is alive. */
   running: boolean;
-  /** Its exit code once it has ended (130 after a second SIGTERM), else null. */
+  /** Its exit code once it has ended (143 for a run stopped by SIGTERM, 137 if killed), else null. */
   code: number | null;
   /** Its last lines of output, stdout and stderr together. */
   lines: string[];

@@ -3,8 +3,8 @@
  * `mechlab analyze`, by a second launcher). Never on the server's own thread: a GPU run waits on
  * `mapAsync` and a CPU run computes for seconds at a time, and either would freeze every request
  * until it let go. A child also stops the way a run from the
- * command line does: one SIGTERM ends it at its next evaluation with a final checkpoint, a second
- * one ends it at once.
+ * command line does: one SIGTERM ends it after its current step with a checkpoint there; later
+ * ones are ignored, so that checkpoint is always written.
  *
  * The child is the same program as the server: `deno run -A main.ts train ...` under `deno run`,
  * or the executable itself (`mechlab train ...`) when built with `deno compile`. Its output is kept
@@ -135,7 +135,7 @@ function thisProgram(): Self {
  * import { Launcher } from "./launcher.ts";
  * const launcher = new Launcher({ onExit: (name) => console.log(`${name} ended`) });
  * launcher.launch("demo", ["--preset=smoke", "--out=runs", "--name=demo"]);
- * launcher.stop("demo"); // true: SIGTERM sent, the run ends at its next evaluation
+ * launcher.stop("demo"); // true: SIGTERM sent, the run ends after its current step
  * await launcher.close(10_000);
  * ```
  */
@@ -146,8 +146,6 @@ export class Launcher {
   #reserved = 0;
   #onExit: (name: string) => void;
   #command: (args: string[]) => ProgramLine;
-  #hurry: (() => void) | undefined;
-  #hurried = false;
 
   /**
    * `onExit` hears of each ended process; `command` makes the child's command line; `limit`
@@ -252,8 +250,8 @@ export class Launcher {
   }
 
   /**
-   * Asks a running run to stop at its next evaluation: one SIGTERM, never a second (which would
-   * end it without its final checkpoint). False if this server has no such run alive.
+   * Asks a running run to stop after its current step, with a checkpoint there: one SIGTERM (a
+   * second would be ignored). False if this server has no such run alive.
    */
   stop(name: string): boolean {
     const child = this.#children.get(name);
@@ -272,8 +270,9 @@ export class Launcher {
   }
 
   /**
-   * Stops every run and waits for them: a SIGTERM each (final checkpoints), then after `graceMs`
-   * (or at `hurry()`) a second SIGTERM (they end at once), then after 2 s more, SIGKILL.
+   * Stops every run and waits for them: a SIGTERM each (a checkpoint after the current step),
+   * then, for any still alive after `graceMs`, SIGKILL (a run killed so resumes from its last
+   * checkpoint; the command line waits without end, so nothing trained is lost).
    */
   async close(graceMs: number): Promise<void> {
     const alive = [...this.#children.values()].filter((c) => c.code === null);
@@ -282,19 +281,9 @@ export class Launcher {
       c.stopping = true;
     }
     const all = Promise.all(alive.map((c) => c.done));
-    const hurried = new Promise<void>((resolve) => (this.#hurry = resolve));
-    await race(all, this.#hurried ? 0 : graceMs, hurried);
-    for (const c of alive) if (c.code === null) signal(c, "SIGTERM");
-    await race(all, 2000);
+    await race(all, graceMs);
     for (const c of alive) if (c.code === null) signal(c, "SIGKILL");
     await all;
-    this.#hurry = undefined;
-  }
-
-  /** During `close`: stop waiting for final checkpoints. */
-  hurry(): void {
-    this.#hurried = true;
-    this.#hurry?.();
   }
 
   #forgetOld(): void {
@@ -342,10 +331,10 @@ function signal(child: Child, sig: Deno.Signal): void {
   }
 }
 
-/** Waits for `p`, at most `ms` (and no longer than `early`, if given). */
-async function race(p: Promise<unknown>, ms: number, early?: Promise<void>): Promise<void> {
+/** Waits for `p`, at most `ms`. */
+async function race(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const waits = [p, early ?? new Promise(() => {})];
+  const waits = [p];
   if (Number.isFinite(ms)) waits.push(new Promise((r) => (timer = setTimeout(r, ms))));
   try {
     await Promise.race(waits);

@@ -23,7 +23,7 @@
  * seconds between awaits and a GPU run waits on the device, and on the server's thread either
  * would freeze every request. A child process (`mechlab train`, the same program) keeps the
  * server answering, dies alone if it fails, stops on SIGTERM exactly as from the command line
- * (final checkpoint at the next evaluation), and writes the same run folder a command-line run
+ * (a checkpoint after its current step), and writes the same run folder a command-line run
  * does, so the server watches every run the same way: by polling its files. (See `launcher.ts`.)
  * An analysis started from the page is a child process (`mechlab analyze`) for the same reasons.
  *
@@ -114,8 +114,8 @@ export interface ServerHandle {
   port: number;
   /**
    * Stops answering, ends the event streams and stops the runs it started: one SIGTERM each (a
-   * final checkpoint at the next evaluation), then after `graceMs` (60 000) a second SIGTERM and
-   * then SIGKILL. Calling it again with `graceMs: 0` stops waiting for the checkpoints.
+   * checkpoint after the current step), then SIGKILL for any still alive after `graceMs` (60 000;
+   * `Infinity` waits for every checkpoint). Calling it again returns the same promise.
    */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -198,13 +198,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     token,
     port,
     close(closeOptions = {}) {
-      if (closing !== undefined) {
-        if (closeOptions.graceMs === 0) {
-          launcher.hurry();
-          analyzer.hurry();
-        }
-        return closing;
-      }
+      if (closing !== undefined) return closing;
       closing = (async () => {
         hub.close(); // ends the event streams, which shutdown would otherwise wait for
         front.stopAccepting();

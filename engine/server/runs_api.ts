@@ -241,8 +241,8 @@ async function launchNamed(
 }
 
 /**
- * `POST /api/runs/NAME/stop`: SIGTERM to the run's process, which ends at its next evaluation
- * with a final checkpoint; 202 `{}`, or 404 if this server has no such run alive.
+ * `POST /api/runs/NAME/stop`: SIGTERM to the run's process, which ends after its current step
+ * with a checkpoint there; 202 `{}`, or 404 if this server has no such run alive.
  *
  * @example
  * ```ts ignore

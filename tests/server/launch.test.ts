@@ -117,7 +117,7 @@ Deno.test("serve: stop ends a run after its current step with a final checkpoint
     assert.equal((await call("/api/runs")).body[0].status, "running");
     const stop = await call("/api/runs/long/stop", { method: "POST" });
     assert.deepEqual(stop, { status: 202, body: {} });
-    // A second press is not a second SIGTERM (which would quit without the checkpoint).
+    // A second press sends no second SIGTERM (the run would ignore it anyway).
     assert.equal((await call("/api/runs/long/stop", { method: "POST" })).status, 202);
     await stream.next((e) =>
       e.event === "runs" && e.data.some((r: any) => r.name === "long" && r.status === "stopped")
