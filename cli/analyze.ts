@@ -8,7 +8,7 @@
  */
 
 import { analyzeRun } from "../engine/analysis/analyze_run.ts";
-import { RunInputError } from "../engine/analysis/run_data.ts";
+import { RunInputError } from "../engine/runs/mod.ts";
 import { parseDevice, parseFlags, parseNumber } from "./args.ts";
 import { UsageError } from "./errors.ts";
 

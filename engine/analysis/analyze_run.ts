@@ -16,7 +16,8 @@ import { cpuRunner, gpuRunner, type HookedRunner } from "../hooks/mod.ts";
 import { acquireLock, ANALYSIS_LOCK, writeFileAtomic } from "../runs/mod.ts";
 import type { Tensor } from "../tensor/mod.ts";
 import { ANALYSIS_CHUNK, analyzeCheckpoint } from "./checkpoint_report.ts";
-import { type AnalysisRun, checkpointWeights, openAnalysisRun, RunInputError } from "./run_data.ts";
+import { RunInputError } from "../runs/mod.ts";
+import { type AnalysisRun, checkpointWeights, openAnalysisRun } from "./run_data.ts";
 import type { AnalysisIndex, AnalysisSummary, CheckpointReport } from "./report.ts";
 
 /** How `analyzeRun` runs. */

@@ -16,7 +16,8 @@ import { lensHookNames, logitLens } from "./logit_lens.ts";
 import { logitDiffMetric, patchingSweep } from "./patching.ts";
 import { partnerProblem } from "./partner.ts";
 import type { InspectReport } from "./report.ts";
-import { type AnalysisRun, checkpointWeights, RunInputError } from "./run_data.ts";
+import { RunInputError } from "../runs/mod.ts";
+import { type AnalysisRun, checkpointWeights } from "./run_data.ts";
 
 /** What the patching view shows: 0 = the corrupt run's logit difference, 1 = the clean run's. */
 const METRIC = "logit difference (clean answer − corrupt answer), 0 = corrupt run, 1 = clean run";

@@ -22,8 +22,6 @@ import {
 } from "../runs/mod.ts";
 import type { Tensor } from "../tensor/mod.ts";
 
-export { RunInputError };
-
 /** One checkpoint of a run: its step and its file. */
 export interface RunCheckpoint {
   step: number;

@@ -10,7 +10,7 @@
 
 import { join } from "node:path";
 import { acquireLock, type HeldLock, lockHolder, RUN_LOCK } from "./lock.ts";
-import { RunInputError } from "./run_error.ts";
+import { errorLine, RunInputError } from "./run_error.ts";
 import { RunFolder, validateRunName } from "./run_folder.ts";
 
 /** Options of `createRunFolder`. */
@@ -149,8 +149,4 @@ async function lstat(path: string): Promise<Deno.FileInfo | undefined> {
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;
   }
-}
-
-function errorLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim();
 }

@@ -56,3 +56,17 @@ export function shownValue(v: unknown): string {
   const text = JSON.stringify(v) ?? String(v);
   return text.length > 40 ? text.slice(0, 40) + "…" : text;
 }
+
+/**
+ * An error's message on one line (its whitespace runs, newlines included, made one space): what a
+ * one-line message quotes of a failure underneath.
+ *
+ * @example
+ * ```ts
+ * import { errorLine } from "./run_error.ts";
+ * errorLine(new Error("No such file\n  (os error 2)")); // "No such file (os error 2)"
+ * ```
+ */
+export function errorLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim();
+}

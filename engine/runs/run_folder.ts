@@ -25,7 +25,7 @@
 import { join } from "node:path";
 import { checkConfined } from "./confine.ts";
 import type { HeldLock } from "./lock.ts";
-import { RunInputError, shownValue } from "./run_error.ts";
+import { errorLine, RunInputError, shownValue } from "./run_error.ts";
 import { writeFileAtomic } from "./safetensors.ts";
 
 /** A checkpoint on disk: its step and its path. */
@@ -332,10 +332,6 @@ function quoteShort(name: unknown): string {
     typeof name === "string" && name.length > 40 ? name.slice(0, 40) + "…" : name,
   );
   return s ?? String(name);
-}
-
-function errorLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim();
 }
 
 /**

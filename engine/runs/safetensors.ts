@@ -17,6 +17,7 @@
 import { basename, dirname, join } from "node:path";
 import type { TypedArray } from "../tensor/mod.ts";
 import { Tensor } from "../tensor/mod.ts";
+import { errorLine } from "./run_error.ts";
 
 /** A dtype name as written in a safetensors header, of those mechlab reads and writes. */
 export type SafetensorsDType = "F32" | "F64" | "I32";
@@ -185,7 +186,7 @@ function parseHeader(bytes: Uint8Array): { header: Record<string, unknown>; head
   try {
     header = JSON.parse(text);
   } catch (e) {
-    corrupt(`header is not valid JSON (${oneLine(e instanceof Error ? e.message : String(e))})`);
+    corrupt(`header is not valid JSON (${errorLine(e)})`);
   }
   if (!isPlainObject(header)) corrupt("header is not a JSON object");
   return { header, headerEnd };
@@ -429,14 +430,6 @@ function corrupt(detail: string): never {
 /** A name as JSON writes it: quoted, with control characters escaped, so it stays on one line. */
 function quote(s: string): string {
   return JSON.stringify(s);
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, " ").trim();
-}
-
-function errorLine(e: unknown): string {
-  return oneLine(e instanceof Error ? e.message : String(e));
 }
 
 /** Exactly `n` bytes from `file`, or a "file ends early" error. */

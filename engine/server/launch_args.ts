@@ -23,9 +23,6 @@ import { DEFAULT_TRAIN } from "../train/config.ts";
 import { checkRunFits } from "../train/memory.ts";
 import { validateRunName } from "../runs/mod.ts";
 
-/** A checked `POST /api/runs` body (its one definition is the API's, in `api_types.ts`). */
-export type { LaunchRequest };
-
 /** A launch ready to start: the config the child will train, and `train`'s arguments for it. */
 export interface Launch {
   config: RunConfig;

@@ -4,11 +4,8 @@
 // under `deno run` and when compiled.
 import * as assert from "node:assert/strict";
 import { mechlab } from "../helpers.ts";
-import {
-  launchFlags,
-  type LaunchRequest,
-  parseLaunchBody,
-} from "../../engine/server/launch_args.ts";
+import type { LaunchRequest } from "../../engine/server/api_types.ts";
+import { launchFlags, parseLaunchBody } from "../../engine/server/launch_args.ts";
 import { isCompiled, trainCommand } from "../../engine/server/launcher.ts";
 import { defaultRunName, resolveConfig } from "../../engine/train/presets.ts";
 

@@ -4,6 +4,7 @@
 import * as assert from "node:assert/strict";
 import { startServer } from "../../engine/server/mod.ts";
 import { resolveConfig } from "../../engine/train/presets.ts";
+import { until } from "../helpers.ts";
 
 /** A server on `runs` whose children are `sleep 60`, at most 3 trainings and 2 analyses. */
 async function stubServer(runs: string) {
@@ -56,10 +57,7 @@ Deno.test("serve: 20 simultaneous launches start exactly the limit; the rest get
     assert.equal(await alive(), 3);
     // A refused launch holds no place: once one run ends, one launch starts again.
     assert.equal((await call(`/api/runs/${names[0]}/stop`, "POST")).status, 202);
-    const deadline = Date.now() + 30_000;
-    while (await alive() === 3 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until("the stopped run to end", async () => (await alive()) < 3);
     const again = await Promise.all(
       [0, 1].map(() => call("/api/runs", "POST", { preset: "smoke" })),
     );

@@ -4,7 +4,7 @@
 import * as assert from "node:assert/strict";
 import { acquireLock } from "../../engine/runs/mod.ts";
 import { startServer } from "../../engine/server/mod.ts";
-import { mechlab, withTempDir } from "../helpers.ts";
+import { mechlab, until, withTempDir } from "../helpers.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const TINY = ["--preset", "smoke", "--p", "7", "--d-model", "8", "--n-heads", "2", "--d-mlp", "16"]
@@ -26,15 +26,6 @@ async function withServer(
     });
   } finally {
     await server.close();
-  }
-}
-
-/** Asks until `ok`, a tenth of a second apart; generous, since a loaded machine is slow. */
-async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + 120_000;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
