@@ -6,7 +6,8 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import type { Device } from "../engine/gpu/mod.ts";
+import { type Device, DEVICES } from "../engine/gpu/mod.ts";
+import { isOneOf, listed } from "../engine/model/choices.ts";
 import { UsageError } from "./errors.ts";
 
 /**
@@ -92,8 +93,8 @@ export function parseNumber(flag: string, raw: string, kind: "int" | "number"): 
  */
 export function parseDevice(value: string | undefined): Device {
   const device = value ?? "auto";
-  if (!["auto", "gpu", "cpu"].includes(device)) {
-    throw new UsageError(`--device ${device}: expected auto, gpu or cpu`);
+  if (!isOneOf(device, DEVICES)) {
+    throw new UsageError(`--device ${device}: expected ${listed(DEVICES)}`);
   }
-  return device as Device;
+  return device;
 }

@@ -6,6 +6,9 @@
  * @module
  */
 
+import { ACTIVATIONS } from "../reference/activation.ts";
+import { checkChoice } from "./choices.ts";
+
 /** The MLP's activation, as TransformerLens names it. */
 export type ActFn = "relu" | "gelu" | "gelu_new";
 
@@ -101,21 +104,15 @@ export function validateModelConfig(cfg: ModelConfig): void {
   if (!cfg.attn_only && (!Number.isInteger(cfg.d_mlp) || cfg.d_mlp < 1)) {
     throw new RangeError(`d_mlp must be a positive integer, got ${cfg.d_mlp}`);
   }
-  if (!["relu", "gelu", "gelu_new"].includes(cfg.act_fn)) {
-    throw new RangeError(`act_fn must be relu, gelu or gelu_new, got ${cfg.act_fn}`);
-  }
-  if (cfg.normalization_type !== null && cfg.normalization_type !== "LN") {
-    throw new RangeError(`normalization_type must be LN or null, got ${cfg.normalization_type}`);
-  }
+  checkChoice("act_fn", cfg.act_fn, ACTIVATIONS);
+  checkChoice("normalization_type", cfg.normalization_type, NORMALIZATION_TYPES);
   if (!(cfg.initializer_range > 0 && Number.isFinite(cfg.initializer_range))) {
     throw new RangeError(`initializer_range must be positive, got ${cfg.initializer_range}`);
   }
   if (!Number.isSafeInteger(cfg.seed) || cfg.seed < 0) {
     throw new RangeError(`seed must be an integer from 0 to 2^53 - 1, got ${cfg.seed}`);
   }
-  if (cfg.trainable_biases !== "all" && cfg.trainable_biases !== "mlp") {
-    throw new RangeError(`trainable_biases must be all or mlp, got ${cfg.trainable_biases}`);
-  }
+  checkChoice("trainable_biases", cfg.trainable_biases, TRAINABLE_BIASES);
   if (typeof cfg.attn_only !== "boolean") {
     throw new RangeError(`attn_only must be true or false, got ${cfg.attn_only}`);
   }

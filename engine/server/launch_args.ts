@@ -18,7 +18,9 @@ import type { LaunchRequest } from "./api_types.ts";
 import { buildTask, DEFAULT_TASKS } from "../data/mod.ts";
 import type { RunConfig } from "../runs/mod.ts";
 import { type Overrides, PRESETS, resolveConfig } from "../train/presets.ts";
+import { isOneOf, listed } from "../model/choices.ts";
 import { DEFAULT_MODEL } from "../model/config.ts";
+import { DEVICES } from "../gpu/mod.ts";
 import { DEFAULT_TRAIN } from "../train/config.ts";
 import { checkRunFits } from "../train/memory.ts";
 import { validateRunName } from "../runs/mod.ts";
@@ -77,8 +79,8 @@ export function parseLaunchBody(body: unknown): LaunchRequest {
     out.name = name;
   }
   if (device !== undefined) {
-    if (device !== "auto" && device !== "gpu" && device !== "cpu") {
-      throw new RangeError(`device ${JSON.stringify(device)}: expected auto, gpu or cpu`);
+    if (!isOneOf(device, DEVICES)) {
+      throw new RangeError(`device ${JSON.stringify(device)}: expected ${listed(DEVICES)}`);
     }
     out.device = device;
   }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkChoice } from "../model/choices.ts";
 import { MAX_STEPS } from "../reference/adamw.ts";
 
 /** The values of `schedule` (see the field). */
@@ -90,9 +91,7 @@ export function validateTrainConfig(t: TrainConfig): void {
   finite("eps", (v) => v > 0, "positive");
   finite("min_lr", (v) => v >= 0, "non-negative");
   finite("grad_clip", (v) => v >= 0, "non-negative (0: no clipping)");
-  if (t.schedule !== "constant" && t.schedule !== "cosine") {
-    throw new RangeError(`schedule must be constant or cosine, got ${t.schedule}`);
-  }
+  checkChoice("schedule", t.schedule, SCHEDULES);
 }
 
 /**
