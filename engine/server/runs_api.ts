@@ -167,20 +167,26 @@ export function presets(hardwareGpu: boolean): Response {
  */
 export async function launchRun(api: RunsApi, req: Request): Promise<Response> {
   const body = await readJsonBody(req, BODY_LIMIT);
-  let request, launch;
-  try {
-    request = parseLaunchBody(body);
-    launch = launchFlags(request, api.version);
-  } catch (e) {
-    throw new HttpError(400, (e as Error).message);
-  }
-  // A place is taken before the first await below, so simultaneous launches cannot all pass.
+  const request = asBadRequest(() => parseLaunchBody(body));
+  // A place is taken before the first await below, so simultaneous launches cannot all pass; and
+  // before the config is resolved and its memory estimated (a task built at a large p takes
+  // seconds), so a launch refused for want of a place costs nothing.
   const slot = api.launcher.reserve();
   if (slot === undefined) throw busy(api.launcher, "runs are training", "stop one");
   try {
+    const launch = asBadRequest(() => launchFlags(request, api.version));
     return json(201, { name: await launchNamed(api, request, launch, slot) });
   } finally {
     slot.release(); // failed (a launch released it as its process began to count)
+  }
+}
+
+/** `fn`'s result, or its error as a 400 (a body or config the request got wrong). */
+function asBadRequest<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new HttpError(400, (e as Error).message);
   }
 }
 
