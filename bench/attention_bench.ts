@@ -9,17 +9,11 @@
  * @module
  */
 
-import {
-  type Dispatch,
-  type Gpu,
-  type GpuTensor,
-  releaseDispatches,
-  requestGpu,
-} from "../engine/gpu/mod.ts";
+import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../engine/gpu/mod.ts";
 import { randn } from "../engine/tensor/mod.ts";
 import { attentionBackward, attentionForward } from "../kernels/attention.ts";
 import { flashAttentionBackward, flashAttentionForward } from "../kernels/flash_attention.ts";
-import { gpuMs } from "./gpu_bench.ts";
+import { benchAdapter, gpuMs } from "./gpu_bench.ts";
 import { printTable } from "./timing.ts";
 
 /** Batch, heads and d_head of every case: a small model's attention layer, one sequence. */
@@ -84,14 +78,8 @@ async function flash(gpu: Gpu, [q, k, v, dz]: GpuTensor[], T: number): Promise<K
 
 /** Runs the attention benchmark and prints its table. */
 export async function benchAttention(): Promise<void> {
-  let gpu: Gpu;
-  try {
-    gpu = await requestGpu();
-  } catch (e) {
-    console.log(`skipped: ${(e as Error).message}`);
-    return;
-  }
-  console.log(`adapter: ${gpu.describe()}`);
+  const gpu = await benchAdapter();
+  if (gpu === undefined) return;
   console.log(`causal attention, B ${B}, H ${H}, d_head ${E}; peer: attention.wgsl, same run`);
   const limit = gpu.device.limits.maxStorageBufferBindingSize;
   const rows = [[

@@ -112,16 +112,25 @@ print(json.dumps({"device": f"torch {torch.__version__} on {name}", "ms": out}))
   return out === undefined ? undefined : JSON.parse(out);
 }
 
-/** Runs the GPU benchmark and prints its tables. */
-export async function benchGpu(): Promise<void> {
-  let gpu: Gpu;
+/**
+ * The adapter a GPU benchmark runs on, its name printed first; without one, "skipped" and the
+ * reason, and undefined.
+ */
+export async function benchAdapter(): Promise<Gpu | undefined> {
   try {
-    gpu = await requestGpu();
+    const gpu = await requestGpu();
+    console.log(`adapter: ${gpu.describe()}`);
+    return gpu;
   } catch (e) {
     console.log(`skipped: ${(e as Error).message}`);
-    return;
+    return undefined;
   }
-  console.log(`adapter: ${gpu.describe()}`);
+}
+
+/** Runs the GPU benchmark and prints its tables. */
+export async function benchGpu(): Promise<void> {
+  const gpu = await benchAdapter();
+  if (gpu === undefined) return;
   const clock = gpu.adapter.features.includes("timestamp-query")
     ? "timestamp queries"
     : "2r - r repetitions";

@@ -55,8 +55,15 @@ export interface AttentionGrads {
 
 const WG = 256;
 
-/** `[B, T, H, E]` of `q`, checked to be four positive sizes. */
-function dims(kernel: string, q: GpuTensor): [number, number, number, number] {
+/**
+ * `[B, T, H, E]` of `q`, checked to be four positive sizes (this kernel's and flash attention's).
+ *
+ * @example
+ * ```ts ignore
+ * const [B, T, H, E] = attentionDims("attention", q); // q: [B, T, H, E]
+ * ```
+ */
+export function attentionDims(kernel: string, q: GpuTensor): [number, number, number, number] {
   if (q.shape.length !== 4 || q.shape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new RangeError(
       `${kernel}: q has shape [${q.shape}], expected [batch, pos, head, d_head]`,
@@ -65,19 +72,28 @@ function dims(kernel: string, q: GpuTensor): [number, number, number, number] {
   return q.shape as unknown as [number, number, number, number];
 }
 
-/** The template filled for `q`'s shape; the scale is written as a WGSL float literal. */
+/**
+ * The attention scale (`options.scale`, else 1/√d_head) as a WGSL float literal: "0.125", "1e-7";
+ * a bare "2" gets ".0". This kernel's and flash attention's.
+ *
+ * @example
+ * ```ts
+ * import { scaleLiteral } from "./attention.ts";
+ * scaleLiteral("attention", 64, {}); // "0.125"
+ * scaleLiteral("attention", 64, { scale: 2 }); // "2.0"
+ * ```
+ */
+export function scaleLiteral(kernel: string, E: number, options: AttentionOptions): string {
+  const scale = options.scale ?? 1 / Math.sqrt(E);
+  if (!Number.isFinite(scale)) throw new RangeError(`${kernel}: scale ${scale} is not finite`);
+  const literal = String(scale);
+  return /[.e]/.test(literal) ? literal : `${literal}.0`;
+}
+
+/** The template filled for `q`'s shape. */
 function filled(shape: readonly number[], options: AttentionOptions): string {
   const [B, T, H, E] = shape as [number, number, number, number];
-  const scale = options.scale ?? 1 / Math.sqrt(E);
-  if (!Number.isFinite(scale)) throw new RangeError(`attention: scale ${scale} is not finite`);
-  const literal = String(scale); // "0.125", "1e-7"; a bare "2" gets ".0"
-  return fillTemplate(source, {
-    B,
-    T,
-    H,
-    E,
-    SCALE: /[.e]/.test(literal) ? literal : `${literal}.0`,
-  });
+  return fillTemplate(source, { B, T, H, E, SCALE: scaleLiteral("attention", E, options) });
 }
 
 /**
@@ -99,7 +115,7 @@ export async function attentionForward(
   options: AttentionOptions = {},
 ): Promise<Dispatch[]> {
   const name = "attention_forward";
-  const [B, T, H] = dims(name, inputs.q);
+  const [B, T, H] = attentionDims(name, inputs.q);
   expectShape(name, "k", inputs.k.shape, inputs.q.shape);
   expectShape(name, "v", inputs.v.shape, inputs.q.shape);
   expectShape(name, "pattern", outputs.pattern.shape, [B, H, T, T]);
@@ -134,7 +150,7 @@ export async function attentionScores(
   options: AttentionOptions = {},
 ): Promise<Dispatch[]> {
   const name = "attention_scores";
-  const [B, T, H] = dims(name, inputs.q);
+  const [B, T, H] = attentionDims(name, inputs.q);
   expectShape(name, "k", inputs.k.shape, inputs.q.shape);
   expectShape(name, "scores", scores.shape, [B, H, T, T]);
   return [
@@ -170,7 +186,7 @@ export async function attentionBackward(
 ): Promise<Dispatch[]> {
   const name = "attention_backward";
   const { q, k, v, pattern, dz } = saved;
-  const [B, T, H] = dims(name, q);
+  const [B, T, H] = attentionDims(name, q);
   for (const [operand, t] of [["k", k], ["v", v], ["dz", dz]] as const) {
     expectShape(name, operand, t.shape, q.shape);
   }

@@ -17,7 +17,13 @@ import {
   type GpuTensor,
   grid1d,
 } from "../engine/gpu/mod.ts";
-import type { AttentionGrads, AttentionInputs, AttentionOptions } from "./attention.ts";
+import {
+  attentionDims,
+  type AttentionGrads,
+  type AttentionInputs,
+  type AttentionOptions,
+  scaleLiteral,
+} from "./attention.ts";
 
 /** Where `flashAttentionForward` writes: `z` like `q`, `lse` `[batch, head, pos]`. */
 export interface FlashAttentionOutputs {
@@ -43,25 +49,13 @@ const MAX_COLS = 32;
 /** Workgroup size of the 1D `flash_attention_backward_delta`. */
 const WG = 256;
 
-/** `[B, T, H, E]` of `q`, checked to be four positive sizes. */
-function dims(kernel: string, q: GpuTensor): [number, number, number, number] {
-  if (q.shape.length !== 4 || q.shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new RangeError(
-      `${kernel}: q has shape [${q.shape}], expected [batch, pos, head, d_head]`,
-    );
-  }
-  return q.shape as unknown as [number, number, number, number];
-}
-
 /**
  * The template filled for `q`'s shape. COLS is as many rows as fit twice (two `[COLS, E]` tiles)
  * plus two per-row values in the device's workgroup memory, at most MAX_COLS.
  */
 function filled(gpu: Gpu, kernel: string, shape: readonly number[], options: AttentionOptions) {
   const [B, T, H, E] = shape as [number, number, number, number];
-  const scale = options.scale ?? 1 / Math.sqrt(E);
-  if (!Number.isFinite(scale)) throw new RangeError(`${kernel}: scale ${scale} is not finite`);
-  const literal = String(scale);
+  const SCALE = scaleLiteral(kernel, E, options);
   const bytes = gpu.device.limits.maxComputeWorkgroupStorageSize;
   const COLS = Math.min(MAX_COLS, Math.floor(bytes / (8 * (E + 1))));
   if (COLS < 1) {
@@ -72,7 +66,7 @@ function filled(gpu: Gpu, kernel: string, shape: readonly number[], options: Att
     T,
     H,
     E,
-    SCALE: /[.e]/.test(literal) ? literal : `${literal}.0`,
+    SCALE,
     ROWS,
     COLS,
   });
@@ -101,7 +95,7 @@ export async function flashAttentionForward(
   options: AttentionOptions = {},
 ): Promise<Dispatch[]> {
   const name = "flash_attention_forward";
-  const [B, T, H] = dims(name, inputs.q);
+  const [B, T, H] = attentionDims(name, inputs.q);
   expectShape(name, "k", inputs.k.shape, inputs.q.shape);
   expectShape(name, "v", inputs.v.shape, inputs.q.shape);
   expectShape(name, "z", outputs.z.shape, inputs.q.shape);
@@ -138,7 +132,7 @@ export async function flashAttentionBackward(
 ): Promise<Dispatch[]> {
   const name = "flash_attention_backward";
   const { q, k, v, z, lse, dz } = saved;
-  const [B, T, H] = dims(name, q);
+  const [B, T, H] = attentionDims(name, q);
   for (const [operand, t] of [["k", k], ["v", v], ["z", z], ["dz", dz]] as const) {
     expectShape(name, operand, t.shape, q.shape);
   }
