@@ -37,6 +37,13 @@ export interface Group {
   weight: number;
 }
 
+/**
+ * The target of a position that is not scored: PyTorch's `ignore_index`. A classification task
+ * scores its answer position(s) only; a language model scores every position whose next token is
+ * known (the logits at position t predict token t + 1, as in TransformerLens).
+ */
+export const IGNORE = -1;
+
 /** A task's complete data: vocabulary, every example, and its groups. */
 export interface TaskData {
   /** Which constructor made it. */
