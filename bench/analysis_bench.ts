@@ -22,7 +22,7 @@ import { cpuRunner, gpuRunner, type HookedRunner, type Intervention } from "../e
 import type { ModelConfig } from "../engine/model/config.ts";
 import { initParams, paramLayout, unflatten } from "../engine/model/params.ts";
 import type { Tensor } from "../engine/tensor/mod.ts";
-import { buildTask } from "../engine/data/mod.ts";
+import { buildTask, lastTargets } from "../engine/data/mod.ts";
 import { resolveConfig } from "../engine/train/presets.ts";
 import { startRun } from "../engine/train/run.ts";
 
@@ -80,6 +80,7 @@ export async function benchAnalysis(): Promise<void> {
   const weights = unflatten(layout, initParams(cfg, layout));
   const task = buildTask(config.task);
   const T = task.n_ctx;
+  const answers = lastTargets(task); // [N]
   const clean = new Int32Array(PAIRS * T);
   const corrupt = new Int32Array(PAIRS * T);
   const good = new Int32Array(PAIRS);
@@ -89,7 +90,7 @@ export async function benchAnalysis(): Promise<void> {
     const c = corruptPartner(task, e);
     clean.set(task.tokens.subarray(e * T, (e + 1) * T), i * T);
     corrupt.set(task.tokens.subarray(c * T, (c + 1) * T), i * T);
-    [good[i], bad[i]] = [task.targets[e]!, task.targets[c]!];
+    [good[i], bad[i]] = [answers[e]!, answers[c]!];
   }
   const runners: [string, HookedRunner][] = [["CPU, float64", cpuRunner(cfg, weights)]];
   if (gpu) runners.push(["GPU", await gpuRunner(gpu, cfg, weights, { maxBatch: 4096 })]);

@@ -25,7 +25,11 @@ export interface CrossEntropyInputs {
   logits: GpuTensor;
   /** `[R]` i32: the target id of each row. */
   targets: GpuTensor;
-  /** `[R]` f32: each row's weight in the total loss Σ_r weights[r] · loss[r] (1/R for a mean). */
+  /**
+   * `[R / P]` f32: the weight of rows `[i·P, (i+1)·P)` in the total loss Σ_r weights[r / P] ·
+   * loss[r] (1/R each for a mean); P = 1 for a weight per row, T for a weight per example whose T
+   * positions are the rows.
+   */
   weights: GpuTensor;
 }
 
@@ -66,11 +70,15 @@ function rowsOf(kernel: string, logits: GpuTensor): [number, number] {
   return [logits.shape[0]!, logits.shape[1]!];
 }
 
-/** The source for one row launch: one segment of all R rows (segment_sums' constants unused). */
-function rowSource(R: number, V: number): string {
+/**
+ * The source for one row launch, `P` rows per weight: one segment of all R rows (segment_sums'
+ * constants unused).
+ */
+function rowSource(R: number, V: number, P = 1): string {
   return fillTemplate(source, {
     R,
     V,
+    P,
     WG: rowWorkgroupSize(V),
     G: 1,
     BOUNDS: `0u, ${R}u`,
@@ -79,7 +87,8 @@ function rowSource(R: number, V: number): string {
 
 /**
  * Training: `loss [R]` and `dlogits [R, V]` of the weighted cross-entropy Σ_r w_r · loss_r, in one
- * launch of a workgroup per row (max-subtracted, fixed-order reductions).
+ * launch of a workgroup per row (max-subtracted, fixed-order reductions); `weights` may hold one
+ * weight per P consecutive rows.
  *
  * @example
  * ```ts ignore
@@ -96,13 +105,18 @@ export async function crossEntropyForward(
   const [R, V] = rowsOf(kernel, inputs.logits);
   expectShape(kernel, "targets", inputs.targets.shape, [R]);
   expectDtype(kernel, "targets", inputs.targets, "i32");
-  expectShape(kernel, "weights", inputs.weights.shape, [R]);
+  const P = R / inputs.weights.size;
+  if (inputs.weights.shape.length !== 1 || !Number.isInteger(P)) {
+    throw new RangeError(
+      `${kernel}: weights has shape [${inputs.weights.shape}], expected [R / P] for R ${R}`,
+    );
+  }
   expectShape(kernel, "loss", outputs.loss.shape, [R]);
   expectShape(kernel, "dlogits", outputs.dlogits.shape, [R, V]);
   return [
     await gpu.kernel({
       label: "cross_entropy.wgsl",
-      source: rowSource(R, V),
+      source: rowSource(R, V, P),
       entryPoint: kernel,
       buffers: [inputs.logits, inputs.targets, inputs.weights, outputs.loss, outputs.dlogits],
       workgroups: grid1d(R, 1),
@@ -177,6 +191,7 @@ export async function segmentSums(
   const filled = fillTemplate(source, {
     R,
     V: 1, // unused by segment_sums
+    P: 1, // unused by segment_sums
     WG: 256,
     G,
     BOUNDS: bounds.map((b) => `${b}u`).join(", "),

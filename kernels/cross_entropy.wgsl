@@ -2,10 +2,12 @@
 // logits; and the per-segment sums of both that a training loop reads back in one tiny read.
 // Shape letters: R scored rows, V vocabulary (d_vocab_out), G segments of contiguous rows.
 //
-// cross_entropy_forward (training), a workgroup per row r, t = targets[r]:
+// cross_entropy_forward (training), a workgroup per row r, t = targets[r], w = weights[r / P]:
 //   loss[r]       = logsumexp(logits[r, :]) - logits[r, t]              (natural log, unweighted)
-//   dlogits[r, v] = weights[r] * (softmax(logits[r, :])[v] - (v == t))
-// so dlogits is the gradient of Σ_r weights[r] · loss[r] (weights[r] = 1/R for a plain mean).
+//   dlogits[r, v] = w * (softmax(logits[r, :])[v] - (v == t))
+// so dlogits is the gradient of Σ_r w · loss[r] (w = 1/R for a plain mean). P rows share a weight:
+// 1 when each row is an example's one scored position, T when the rows are every position of an
+// example and the weight is the example's.
 // cross_entropy_eval (no gradient), a workgroup per row:
 //   loss[r] as above; correct[r] = 1.0 where argmax(logits[r, :]) == t (ties go to the lowest
 //   index, as torch.argmax), else 0.0.
@@ -25,6 +27,7 @@
 
 const R: u32 = {{R}}u;
 const V: u32 = {{V}}u;
+const P: u32 = {{P}}u; // rows per weight
 const G: u32 = {{G}}u;
 const BOUNDS = array<u32, {{G}} + 1>({{BOUNDS}}); // [G + 1]: segment g is rows BOUNDS[g]..BOUNDS[g+1]-1
 const WG: u32 = {{WG}}u;
@@ -33,7 +36,7 @@ const NONE: u32 = 0xffffffffu; // the index of a partial that has seen no logit 
 // cross_entropy_forward
 @group(0) @binding(0) var<storage, read> logits: array<f32>;         // [R, V]
 @group(0) @binding(1) var<storage, read> targets: array<i32>;        // [R]
-@group(0) @binding(2) var<storage, read> weights: array<f32>;        // [R]
+@group(0) @binding(2) var<storage, read> weights: array<f32>;        // [R / P]
 @group(0) @binding(3) var<storage, read_write> loss: array<f32>;     // [R]
 @group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;  // [R, V]
 
@@ -125,7 +128,7 @@ fn cross_entropy_forward(@builtin(workgroup_id) wid: vec3<u32>,
   if (lid == 0u) {
     loss[r] = select(0.0, (st.m - logits[base + t]) + log(st.s), valid);
   }
-  let w = weights[r];
+  let w = weights[r / P];
   let inv = 1.0 / st.s;
   for (var v = lid; v < V; v += WG) {
     let p = exp(logits[base + v] - st.m) * inv;

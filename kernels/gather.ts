@@ -17,7 +17,7 @@ import {
 import { ADAMW_STATE_SIZE } from "./adamw.ts";
 
 /**
- * The dispatch that fills `batch` (`tokens [B, T]`, `targets [B]`, `weights [B]`) with slot
+ * The dispatch that fills `batch` (`tokens [B, T]`, `targets [B, W]`, `weights [B]`) with slot
  * `t mod S` of `table` (`rows [S, B]` example indices, `weights [S, B]`), where t is word 0 of
  * AdamW's `state`: run it before the forward pass, and each step of a submit gets its own batch.
  *
@@ -36,16 +36,17 @@ export async function gatherRows(
 ): Promise<Dispatch[]> {
   const [N, T] = all.tokens.shape as [number, number];
   const [S, B] = table.rows.shape as [number, number];
-  expectShape("gather_rows", "all targets", all.targets.shape, [N]);
+  const W = all.targets.size / N; // targets per example: 1 (the last position's) or T
+  expectShape("gather_rows", "all targets", all.targets.shape, W === 1 ? [N] : [N, T]);
   expectShape("gather_rows", "table weights", table.weights.shape, [S, B]);
   expectShape("gather_rows", "state", state.shape, [ADAMW_STATE_SIZE]);
   expectShape("gather_rows", "tokens", batch.tokens.shape, [B, T]);
-  expectShape("gather_rows", "targets", batch.targets.shape, [B]);
+  expectShape("gather_rows", "targets", batch.targets.shape, [B * W]); // the model's [S]
   expectShape("gather_rows", "weights", batch.weights.shape, [B]);
   return [
     await gpu.kernel({
       label: "gather.wgsl",
-      source: fillTemplate(source, { N, T, S, B }),
+      source: fillTemplate(source, { N, T, W, S, B }),
       entryPoint: "gather_rows",
       buffers: [
         all.tokens,

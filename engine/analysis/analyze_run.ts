@@ -10,7 +10,7 @@
  */
 
 import { join } from "node:path";
-import { exampleSplits } from "../data/mod.ts";
+import { exampleSplits, lastTargets } from "../data/mod.ts";
 import { type Device, type Gpu, pickDevice } from "../gpu/mod.ts";
 import { cpuRunner, gpuRunner, type HookedRunner } from "../hooks/mod.ts";
 import { acquireLock, ANALYSIS_LOCK, writeFileAtomic } from "../runs/mod.ts";
@@ -156,11 +156,11 @@ function indexOf(run: AnalysisRun): AnalysisIndex {
     n_heads: config.model.n_heads,
     n_ctx: task.n_ctx,
     vocab: task.vocab.labels,
-    examples: task.targets.length,
+    examples: task.tokens.length / task.n_ctx,
     split: Array.from(split),
     group: Array.from(group),
     groups: task.groups.map((g) => g.name),
-    targets: Array.from(task.targets),
+    targets: Array.from(lastTargets(task)),
     steps: [],
     progress: [],
   };

@@ -13,7 +13,7 @@ import { crossEntropyEval } from "../reference/mod.ts";
 import type { HookedRunner } from "../hooks/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { concat, slice, Tensor } from "../tensor/mod.ts";
-import { exampleSplits, type TaskData } from "../data/mod.ts";
+import { exampleSplits, lastTargets, type TaskData } from "../data/mod.ts";
 import { headCircuits } from "./circuits.ts";
 import { dlaHookNames, logitAttribution } from "./decompose.ts";
 import { embeddingPca } from "./embedding.ts";
@@ -74,8 +74,9 @@ export async function analyzeCheckpoint(
   const { cfg, task, weights, step } = at;
   const neurons = task.task === "modular" && cfg.n_layers === 1 && !cfg.attn_only;
   const pass = await runTable(runner, cfg, task, weights, neurons);
-  const N = task.targets.length;
-  const { loss, correct } = crossEntropyEval(pass.logits, new Tensor(task.targets, [N]));
+  const answers = lastTargets(task); // [N]
+  const N = answers.length;
+  const { loss, correct } = crossEntropyEval(pass.logits, new Tensor(answers, [N]));
   const lossOf = loss.data as Float64Array;
   const correctOf = correct.data as Float64Array;
   const { train, test } = exampleSplits(task);
@@ -98,7 +99,7 @@ export async function analyzeCheckpoint(
   if (neurons && pass.post !== undefined) {
     const inputs = { p: cfg.d_vocab_out, logits: pass.logits, post: pass.post, weights };
     const measures = modularMeasures(
-      { ...inputs, targets: task.targets, train },
+      { ...inputs, targets: answers, train },
       at.lossFreqs ? { key_freqs: at.lossFreqs } : {},
     );
     report.modular = { ...measures.report, maps: tokenMaps(cfg, weights, pass.patterns) };
@@ -119,7 +120,8 @@ async function runTable(
   weights: Map<string, Tensor>,
   neurons: boolean,
 ): Promise<TablePass> {
-  const N = task.targets.length;
+  const answers = lastTargets(task); // [N]
+  const N = answers.length;
   const T = task.n_ctx;
   const patternNames = neurons
     ? Array.from({ length: cfg.n_layers }, (_, l) => `blocks.${l}.attn.hook_pattern`)
@@ -133,7 +135,7 @@ async function runTable(
     const end = Math.min(N, start + ANALYSIS_CHUNK);
     const tokens = task.tokens.subarray(start * T, end * T);
     const run = await runner.runWithCache(tokens, end - start, { names });
-    const targets = task.targets.subarray(start, end);
+    const targets = answers.subarray(start, end);
     const dla = logitAttribution(cfg, weights, run.cache, { targets });
     dlaError = Math.max(dlaError, dla.error);
     logits.push(run.logits.astype("f64"));

@@ -10,7 +10,7 @@
 import { cpuRunner } from "../hooks/mod.ts";
 import { crossEntropyEval } from "../reference/mod.ts";
 import { argmax, Tensor } from "../tensor/mod.ts";
-import { exampleSplits, type TaskData } from "../data/mod.ts";
+import { exampleSplits, lastTargets, type TaskData } from "../data/mod.ts";
 import { dlaHookNames, logitAttribution } from "./decompose.ts";
 import { lensHookNames, logitLens } from "./logit_lens.ts";
 import { logitDiffMetric, patchingSweep } from "./patching.ts";
@@ -66,18 +66,19 @@ export async function inspectExample(
 ): Promise<InspectReport> {
   const { task } = run;
   const cfg = run.config.model;
-  const N = task.targets.length;
+  const answers = lastTargets(task); // [N]
+  const N = answers.length;
   if (!Number.isInteger(example) || example < 0 || example >= N) {
     throw new RunInputError(`example ${example}: the task has ${N} (0 to ${N - 1})`);
   }
   const corrupt = options.partner ?? corruptPartner(task, example);
-  const problem = partnerProblem(task.targets, example, corrupt);
+  const problem = partnerProblem(answers, example, corrupt);
   if (problem !== null) throw new RunInputError(problem);
   const weights = await checkpointWeights(run, step);
   const runner = cpuRunner(cfg, weights);
   const T = task.n_ctx;
   const tokens = task.tokens.slice(example * T, (example + 1) * T);
-  const target = task.targets[example]!;
+  const target = answers[example]!;
   const targets = Int32Array.of(target);
   const patternNames = Array.from(
     { length: cfg.n_layers },
@@ -94,7 +95,7 @@ export async function inspectExample(
     clean: tokens,
     corrupt: task.tokens.slice(corrupt * T, (corrupt + 1) * T),
     batch: 1,
-    metric: logitDiffMetric(targets, Int32Array.of(task.targets[corrupt]!)),
+    metric: logitDiffMetric(targets, Int32Array.of(answers[corrupt]!)),
   });
   const fraction = restoredFraction(sweep.clean, sweep.corrupt);
   const scale = (v: number) => Number.isNaN(fraction(v)) ? null : fraction(v);
@@ -139,7 +140,8 @@ export async function inspectExample(
  * ```
  */
 export function corruptPartner(task: TaskData, example: number): number {
-  const N = task.targets.length;
+  const answers = lastTargets(task); // [N]
+  const N = answers.length;
   const T = task.n_ctx;
   const groupOf = exampleSplits(task).group;
   const differing = (j: number) => {
@@ -153,7 +155,7 @@ export function corruptPartner(task: TaskData, example: number): number {
   let bestScore = -1;
   for (let k = 1; k < N; k++) {
     const j = (example + k) % N;
-    if (task.targets[j] === task.targets[example]) continue;
+    if (answers[j] === answers[example]) continue;
     // The same group outranks any count of differing positions (T + 1 > T).
     const score = (groupOf[j] === groupOf[example] ? T + 1 : 0) + differing(j);
     if (score > bestScore) [best, bestScore] = [j, score];

@@ -28,7 +28,7 @@ import type { OoclReport, ProgressRow } from "./report.ts";
  * const task = ooclTask({ ...DEFAULT_OOCL, p: 2, holdout1: 0.5, holdout2: 0.5 });
  * // d_vocab 8, d_model 2: the alias of 0 points along 0, the alias of 1 is orthogonal to 1
  * const W_E = tensor([1, 0, 0, 1, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0], [8, 2]);
- * const correct = new Array(task.targets.length).fill(1);
+ * const correct = new Array(task.tokens.length / task.n_ctx).fill(1);
  * const report = ooclReport(new Map([["embed.W_E", W_E]]), task, correct);
  * report.alias_cosine; // [1, 0]
  * report.twin.map((t) => t.table); // [1, 2]
@@ -41,9 +41,10 @@ export function ooclReport(
 ): OoclReport {
   if (task.task !== "oocl") throw new Error(`ooclReport: task is "${task.task}", not "oocl"`);
   const p = (task.vocab.d_vocab - 4) / 2;
-  if (correct.length !== task.targets.length) {
+  const N = task.tokens.length / task.n_ctx;
+  if (correct.length !== N) {
     throw new RangeError(
-      `ooclReport: correct has ${correct.length} entries, the task ${task.targets.length} examples`,
+      `ooclReport: correct has ${correct.length} entries, the task ${N} examples`,
     );
   }
   const W_E = weights.get("embed.W_E"); // [2p + 4, D]

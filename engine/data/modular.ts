@@ -20,7 +20,7 @@
  */
 
 import { Rng } from "../tensor/mod.ts";
-import { checkDataSeed, shuffleSplit, splitOf, type TaskData } from "./task.ts";
+import { checkDataSeed, IGNORE, shuffleSplit, splitOf, type TaskData } from "./task.ts";
 
 /** The binary operations, each taken mod p. */
 export const MODULAR_OPS = ["add", "sub", "mul", "div", "ssq", "x2xyy2", "x3xy"] as const;
@@ -175,7 +175,7 @@ export function modularTask(options: ModularOptions): TaskData {
   const n = p * p;
   const table = opTable(op, p);
   const tokens = new Int32Array(n * 3); // [N, n_ctx]
-  const targets = new Int32Array(n); // [N]
+  const targets = new Int32Array(n * 3).fill(IGNORE); // [N, n_ctx]: the answer at "="
   const unitOf = new Int32Array(n); // each valid example is its own unit, numbered in order
   let count = 0;
   for (let i = 0; i < n; i++) {
@@ -183,7 +183,7 @@ export function modularTask(options: ModularOptions): TaskData {
     tokens[3 * i + 1] = i % p;
     tokens[3 * i + 2] = p;
     const z = table[i]!;
-    targets[i] = Math.max(z, 0);
+    targets[3 * i + 2] = Math.max(z, 0);
     unitOf[i] = z < 0 ? -1 : count++;
   }
   // The floor, not rounding, to match the reference's int(frac_train * len(pairs)).

@@ -30,7 +30,7 @@
 
 import { Rng } from "../tensor/mod.ts";
 import { checkModulus, opTable } from "./modular.ts";
-import { checkDataSeed, type Group, shuffleSplit, splitOf, type TaskData } from "./task.ts";
+import { checkDataSeed, type Group, IGNORE, shuffleSplit, splitOf, type TaskData } from "./task.ts";
 
 /** Options of `ooclTask`. */
 export interface OoclOptions {
@@ -129,13 +129,13 @@ export function ooclTask(options: OoclOptions): TaskData {
   const special = ooclSpecialTokens(p);
   const table = opTable(op, p);
   const tokens = new Int32Array(n * 4); // [N, n_ctx]
-  const targets = new Int32Array(n); // [N]
+  const targets = new Int32Array(n * 4).fill(IGNORE); // [N, n_ctx]: the answer at "="
   function put(i: number, a: number, b: number, c: number, target: number): void {
     tokens[4 * i] = a;
     tokens[4 * i + 1] = b;
     tokens[4 * i + 2] = c;
     tokens[4 * i + 3] = special.equal;
-    targets[i] = target;
+    targets[4 * i + 3] = target;
   }
   for (let i = 0; i < pp; i++) {
     const x = Math.floor(i / p);

@@ -1,12 +1,17 @@
 /**
  * The shape every training task produces, whatever it computes: a vocabulary, every example as a
- * row of token ids with the answer the model must predict at the last position, and named groups
- * of example indices split into train and test, each with its weight in the loss.
+ * row of token ids with a target at every position (or `IGNORE` where that position is not
+ * scored), and named groups of example indices split into train and test, each with its weight in
+ * the loss.
  *
  * A task holds *all* its examples at once (the tasks here are small: p² or 2p² + 2p rows), so
  * training is full-batch or samples indices from a group, evaluation runs a group's test indices,
  * and an analysis can run the whole table. Splits are indices, not copies, so `split.json` records
  * exactly which examples trained and a Python user can rebuild the same sets.
+ *
+ * Loss and accuracy are means over scored positions: the training loss is
+ * Σ_g k_g · (mean cross-entropy over group g's scored positions), so a task scoring one position
+ * per example (modular arithmetic, the out-of-context tables) is the mean over its examples.
  *
  * N = number of examples, n_ctx = tokens per example.
  *
@@ -54,8 +59,12 @@ export interface TaskData {
   n_ctx: number;
   /** Every example, row-major. */
   tokens: Int32Array; // [N, n_ctx]
-  /** The answer to predict at the last position of each example, in `[0, d_vocab_out)`. */
-  targets: Int32Array; // [N]
+  /**
+   * What the logits at each position must predict, in `[0, d_vocab_out)`, or `IGNORE` where the
+   * position is not scored: a language model's position t predicts token t + 1, a classification
+   * task scores its answer position(s) only.
+   */
+  targets: Int32Array; // [N, n_ctx]
   /** The groups the loss is made of; an example is in at most one group. */
   groups: Group[];
   /** The default run name, e.g. "modular_add_113" or "oocl_ssq_113_0.6_0.6_1_1_1". */
@@ -168,7 +177,7 @@ export interface ExampleSplits {
  * ```
  */
 export function exampleSplits(task: TaskData): ExampleSplits {
-  const N = task.targets.length;
+  const N = task.tokens.length / task.n_ctx;
   const group = new Int32Array(N).fill(-1);
   const split = new Int32Array(N).fill(-1);
   task.groups.forEach((g, gi) => {
@@ -177,4 +186,69 @@ export function exampleSplits(task: TaskData): ExampleSplits {
   });
   const where = (s: number) => Int32Array.from(split.keys()).filter((i) => split[i] === s);
   return { group, split, train: where(0), test: where(1) };
+}
+
+/**
+ * Each example's number of scored positions (targets that are not `IGNORE`).
+ *
+ * @example
+ * ```ts
+ * import { IGNORE, scoredCounts } from "./task.ts";
+ * scoredCounts(Int32Array.of(IGNORE, 4, 5, 6), 2); // Int32Array [1, 2]
+ * ```
+ */
+export function scoredCounts(targets: Int32Array, n_ctx: number): Int32Array {
+  const counts = new Int32Array(targets.length / n_ctx);
+  targets.forEach((t, i) => {
+    if (t !== IGNORE) counts[Math.floor(i / n_ctx)]! += 1;
+  });
+  return counts;
+}
+
+/**
+ * Whether every example scores its last position and no other: the tasks that answer once at the
+ * end (modular arithmetic, the out-of-context tables, brackets). Their logits are needed at that
+ * position only, which the GPU model then computes alone.
+ *
+ * @example
+ * ```ts
+ * import { IGNORE, scoresLastOnly } from "./task.ts";
+ * scoresLastOnly(Int32Array.of(IGNORE, 4, IGNORE, 6), 2); // true
+ * scoresLastOnly(Int32Array.of(3, 4, IGNORE, 6), 2); // false
+ * ```
+ */
+export function scoresLastOnly(targets: Int32Array, n_ctx: number): boolean {
+  return targets.every((t, i) => (t !== IGNORE) === (i % n_ctx === n_ctx - 1));
+}
+
+/**
+ * `[N]`: each example's target at its last position, for a task that scores only there; a
+ * one-line error otherwise (the analyses of one-answer tasks read it).
+ *
+ * @example
+ * ```ts
+ * import { lastTargets } from "./task.ts";
+ * import { modularTask } from "./modular.ts";
+ * lastTargets(modularTask({ op: "add", p: 5, frac_train: 0.4, data_seed: 0 }))[7]; // (1 + 2) mod 5 = 3
+ * ```
+ */
+export function lastTargets(task: TaskData): Int32Array {
+  if (!scoresLastOnly(task.targets, task.n_ctx)) {
+    throw new RangeError(`task ${task.task} scores other positions than the last`);
+  }
+  return lastColumn(task.targets, task.n_ctx);
+}
+
+/**
+ * `[N]`: the last column of `[N, n_ctx]` targets.
+ *
+ * @example
+ * ```ts
+ * import { lastColumn } from "./task.ts";
+ * lastColumn(Int32Array.of(-1, 4, -1, 6), 2); // Int32Array [4, 6]
+ * ```
+ */
+export function lastColumn(targets: Int32Array, n_ctx: number): Int32Array {
+  const N = targets.length / n_ctx;
+  return Int32Array.from({ length: N }, (_, n) => targets[n * n_ctx + n_ctx - 1]!);
 }

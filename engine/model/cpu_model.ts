@@ -6,9 +6,10 @@
  * speed.
  *
  * Shape letters: B batch, T pos (<= n_ctx), D d_model, H n_heads, E d_head, M d_mlp,
- * U d_vocab_out. The loss scores only the last position of each row (the answer token of the
- * algorithmic tasks) and is the weighted sum `Σ_r w_r · loss_r`: `w_r = 1/B` for a plain mean, the
- * out-of-context experiment's `k1/k2/k3` spread over each group's rows for its mix.
+ * U d_vocab_out. The loss scores the positions whose target is not `IGNORE` (the answer token of
+ * the algorithmic tasks, every position of a language model) and is the weighted sum
+ * `Σ_r w_r · Σ_t loss_rt` over scored positions: `w_r` = 1 / (scored positions) for a plain mean,
+ * the out-of-context experiment's `k1/k2/k3` spread over each group's positions for its mix.
  *
  * @module
  */
@@ -21,7 +22,8 @@ import {
   embedBackward,
   layernormBackward,
 } from "../reference/mod.ts";
-import { add, einsum, reduce, slice, Tensor } from "../tensor/mod.ts";
+import { IGNORE } from "../data/task.ts";
+import { add, einsum, reduce, take, Tensor } from "../tensor/mod.ts";
 import type { ModelConfig } from "./config.ts";
 import {
   checkedWeights,
@@ -37,7 +39,7 @@ const { QKV, ATTN_OUT, MLP_IN, MLP_OUT, UNEMBED } = LINEAR;
 
 /** What `cpuLossAndGrads` returns. */
 export interface CpuLossAndGradsResult {
-  /** `Σ_r rowWeights[r] · loss_r`, the loss of row r scored at its last position. */
+  /** `Σ_r rowWeights[r] · Σ_t loss_rt` over the scored positions t of each row r. */
   loss: number;
   /** Weight name → gradient of `loss`, the weight's shape, in layout order; 0 where not trainable. */
   grads: Map<string, Tensor>;
@@ -45,17 +47,18 @@ export interface CpuLossAndGradsResult {
   logits: Tensor;
 }
 
-/** What `cpuEval` returns: per row, scored at its last position. */
+/** What `cpuEval` returns: per position, 0 at the unscored ones. */
 export interface CpuEvalResult {
-  /** `[B]`: the unweighted cross-entropy of each row. */
+  /** `[B, T]`: the unweighted cross-entropy at each scored position. */
   loss: Float64Array;
-  /** `[B]`: 1 where the argmax (lowest index on ties) is the target, else 0. */
+  /** `[B, T]`: 1 where the argmax (lowest index on ties) is the target, else 0. */
   correct: Float64Array;
 }
 
 /**
- * The weighted last-position cross-entropy `Σ_r rowWeights[r] · loss_r` and its gradient with
- * respect to every weight (same names and shapes, layout order). Biases that `trainable_biases`
+ * The weighted cross-entropy `Σ_r rowWeights[r] · Σ_t loss_rt` over the scored positions (targets
+ * `[B, T]`, `IGNORE` elsewhere) and its gradient with respect to every weight (same names and
+ * shapes, layout order). Biases that `trainable_biases`
  * holds fixed get a zero gradient; their values still enter the forward pass.
  *
  * @example
@@ -66,7 +69,7 @@ export interface CpuEvalResult {
  * const cfg = { ...DEFAULT_MODEL, d_model: 8, d_head: 4, n_heads: 2, d_mlp: 16 };
  * const weights = unflatten(paramLayout(cfg), initParams(cfg, paramLayout(cfg)));
  * const tokens = new Int32Array([3, 5, 113, 7, 1, 113]);
- * const targets = new Int32Array([8, 8]); // (3 + 5) and (7 + 1) mod 113
+ * const targets = new Int32Array([-1, -1, 8, -1, -1, 8]); // (3 + 5) and (7 + 1) mod 113 at "="
  * const rowWeights = new Float64Array([0.5, 0.5]); // the plain mean over 2 rows
  * const { loss, grads } = cpuLossAndGrads(cfg, weights, tokens, targets, rowWeights, 2);
  * loss; // about ln 113 = 4.73 at initialisation
@@ -82,19 +85,20 @@ export function cpuLossAndGrads(
   batch: number,
 ): CpuLossAndGradsResult {
   const W = checkedWeights(cfg, weights);
-  checkTargets(cfg, targets, batch);
   if (rowWeights.length !== batch) {
     throw new RangeError(`rowWeights: length ${rowWeights.length}, expected batch ${batch}`);
   }
   const trace = traceForward(cfg, W, tokens, batch);
-  const { loss, dlogits: dlast } = crossEntropy(
-    lastPosition(trace.logits),
-    new Tensor(targets, [batch]),
-    new Tensor(rowWeights, [batch]),
+  const at = scoredAt(cfg, targets, trace.logits.shape);
+  const w = at.map((i) => rowWeights[Math.floor(i / trace.tokens.shape[1]!)]!);
+  const { loss, dlogits: dscored } = crossEntropy(
+    take(flatLogits(trace.logits), at),
+    new Tensor(Int32Array.from(at, (i) => targets[i]!), [at.length]),
+    new Tensor(Float64Array.from(w), [at.length]),
   );
   let total = 0;
-  for (let r = 0; r < batch; r++) total += rowWeights[r]! * loss.data[r]!;
-  const grads = backward(cfg, W, trace, toLastPosition(dlast, trace.logits.shape));
+  for (let s = 0; s < at.length; s++) total += w[s]! * loss.data[s]!;
+  const grads = backward(cfg, W, trace, scatter(dscored, at, trace.logits.shape));
   const ordered = new Map<string, Tensor>();
   for (const spec of paramLayout(cfg).specs) {
     const g = grads.get(spec.name)!;
@@ -107,7 +111,8 @@ export function cpuLossAndGrads(
 }
 
 /**
- * Each row's last-position cross-entropy and whether its argmax is the target, without gradients.
+ * The cross-entropy at each scored position and whether its argmax is the target (0 at the
+ * unscored ones), without gradients.
  *
  * @example
  * ```ts
@@ -117,8 +122,9 @@ export function cpuLossAndGrads(
  * const cfg = { ...DEFAULT_MODEL, d_model: 8, d_head: 4, n_heads: 2, d_mlp: 16 };
  * const weights = unflatten(paramLayout(cfg), initParams(cfg, paramLayout(cfg)));
  * const tokens = new Int32Array([3, 5, 113, 7, 1, 113]);
- * const { loss, correct } = cpuEval(cfg, weights, tokens, new Int32Array([8, 8]), 2);
- * loss.length; // 2
+ * const targets = new Int32Array([-1, -1, 8, -1, -1, 8]);
+ * const { loss, correct } = cpuEval(cfg, weights, tokens, targets, 2);
+ * loss.length; // 6: loss[2] and loss[5] are the two answers', the rest 0
  * ```
  */
 export function cpuEval(
@@ -128,10 +134,15 @@ export function cpuEval(
   targets: Int32Array,
   batch: number,
 ): CpuEvalResult {
-  checkTargets(cfg, targets, batch);
   const { logits } = cpuForward(cfg, weights, tokens, batch);
-  const { loss, correct } = crossEntropyEval(lastPosition(logits), new Tensor(targets, [batch]));
-  return { loss: loss.data as Float64Array, correct: correct.data as Float64Array };
+  const at = scoredAt(cfg, targets, logits.shape);
+  const { loss, correct } = crossEntropyEval(
+    take(flatLogits(logits), at),
+    new Tensor(Int32Array.from(at, (i) => targets[i]!), [at.length]),
+  );
+  const out = { loss: new Float64Array(targets.length), correct: new Float64Array(targets.length) };
+  at.forEach((i, s) => [out.loss[i], out.correct[i]] = [loss.data[s]!, correct.data[s]!]);
+  return out;
 }
 
 /** What the backward pass reads and where it puts the weight gradients. */
@@ -231,30 +242,36 @@ function hookOf(trace: Trace): (name: string) => Tensor {
   };
 }
 
-/** `[B, U]`: the logits of each row's last position, the only one scored. */
-function lastPosition(logits: Tensor): Tensor {
-  return slice(logits, [null, -1]);
+/** `[B·T, U]`: the logits `[B, T, U]` with a row per position. */
+function flatLogits(logits: Tensor): Tensor {
+  const [B, T, U] = logits.shape as [number, number, number];
+  return new Tensor(logits.data, [B * T, U]);
 }
 
-/** `[B, T, U]` zeros but for `dlast [B, U]` at the last position. */
-function toLastPosition(dlast: Tensor, shape: readonly number[]): Tensor {
-  const [B, T, U] = shape as [number, number, number];
-  const out = new Float64Array(B * T * U);
-  for (let r = 0; r < B; r++) {
-    out.set(dlast.data.subarray(r * U, (r + 1) * U), ((r + 1) * T - 1) * U);
-  }
+/** `[B, T, U]` zeros but for `dscored [S, U]` at the flat positions `at`. */
+function scatter(dscored: Tensor, at: number[], shape: readonly number[]): Tensor {
+  const U = shape[2]!;
+  const out = new Float64Array(shape.reduce((a, b) => a * b, 1));
+  at.forEach((i, s) => out.set(dscored.data.subarray(s * U, (s + 1) * U), i * U));
   return new Tensor(out, shape);
 }
 
-/** Throws unless `targets` holds one id in [0, d_vocab_out) per row. */
-function checkTargets(cfg: ModelConfig, targets: Int32Array, batch: number): void {
-  if (targets.length !== batch) {
-    throw new RangeError(`targets: length ${targets.length}, expected batch ${batch}`);
+/**
+ * The flat positions `b·T + t` whose target is scored, ascending; throws unless `targets` is
+ * `[B, T]` of ids in [0, d_vocab_out) or `IGNORE`.
+ */
+function scoredAt(cfg: ModelConfig, targets: Int32Array, shape: readonly number[]): number[] {
+  const [B, T] = shape as [number, number];
+  if (targets.length !== B * T) {
+    throw new RangeError(`targets: length ${targets.length}, expected batch · pos ${B} · ${T}`);
   }
-  const bad = targets.findIndex((t) => t < 0 || t >= cfg.d_vocab_out);
+  const bad = targets.findIndex((t) => t !== IGNORE && (t < 0 || t >= cfg.d_vocab_out));
   if (bad >= 0) {
     throw new RangeError(
       `targets[${bad}] = ${targets[bad]} is outside [0, d_vocab_out ${cfg.d_vocab_out})`,
     );
   }
+  const at: number[] = [];
+  targets.forEach((t, i) => t !== IGNORE && at.push(i));
+  return at;
 }

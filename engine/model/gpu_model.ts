@@ -7,7 +7,7 @@
  * This file composes the pieces in `gpu/`, one per component, each with its forward and backward
  * side by side: `embed`, `block` (`layernorm`, `attention`, `mlp`), `unembed`, `loss`;
  * `gpu/context.ts` is what they share and fixes the shape letters. Loss and logits are taken at
- * the last position only, as every task scores it.
+ * the scored positions: each example's last only (S = B rows) or all of them (S = B·T).
  *
  * @module
  */
@@ -28,15 +28,18 @@ export interface GpuModel {
   batch: number;
   /** `[B, T]` i32: the examples, written by the caller. */
   tokens: GpuTensor;
-  /** `[B]` i32: the answer at the last position. */
+  /** `[S]` i32: the target of each scored position (`IGNORE` for none), written by the caller. */
   targets: GpuTensor;
-  /** `[B]` f32, training only: each example's weight in the loss (1/B for a plain mean). */
+  /**
+   * `[B]` f32, training only: the weight in the loss of each scored position of an example (1/B
+   * for a plain mean of one answer per example).
+   */
   rowWeights: GpuTensor | undefined;
-  /** `[B, U]`: logits at the last position. */
+  /** `[S, U]`: logits at the scored positions. */
   logits: GpuTensor;
-  /** `[B]`: each example's cross-entropy (natural log). */
+  /** `[S]`: each scored position's cross-entropy (natural log; 0 at `IGNORE`). */
   loss: GpuTensor;
-  /** `[B]`, evaluation only: 1 where the argmax is the target. */
+  /** `[S]`, evaluation only: 1 where the argmax is the target. */
   correct: GpuTensor | undefined;
   /**
    * Activations by TransformerLens hook name (and `logits`). `blocks.L.hook_resid_pre` for L > 0
@@ -63,6 +66,8 @@ export interface GpuModelOptions {
   params: GpuTensor;
   /** `[P]` flat gradients in `layout`: given, the model trains (backward and fused loss). */
   grads?: GpuTensor;
+  /** Logits and loss at each example's `last` position (S = B) or at `all` (S = B·T). */
+  scored?: "last" | "all";
 }
 
 /**
@@ -86,7 +91,7 @@ export async function buildGpuModel(
 
   // ---- forward ----
   const tokens = c.fresh([B, T], "i32"); // [B, T]
-  const targets = c.fresh([B], "i32"); // [B]
+  const targets = c.fresh([c.S], "i32"); // [S]
   let resid = await embed.forward(c, tokens); // [B, T, D]
   const blocks: block.Block[] = [];
   for (let l = 0; l < cfg.n_layers; l++) {
@@ -100,7 +105,7 @@ export async function buildGpuModel(
     resid = b.out;
   }
   const final = await layernorm.forward(c, "ln_final", resid);
-  const logits = await unembed.forward(c, final.y); // [B, U]
+  const logits = await unembed.forward(c, final.y); // [S, U]
   const scored = await loss.forward(c, { logits, targets });
   const model: GpuModel = {
     batch: B,

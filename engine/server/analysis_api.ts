@@ -29,6 +29,7 @@ import { reportFileName } from "../analysis/analyze_run.ts";
 import { inspectExample } from "../analysis/inspect.ts";
 import { partnerProblem } from "../analysis/partner.ts";
 import { openAnalysisRun } from "../analysis/run_data.ts";
+import { lastTargets } from "../data/mod.ts";
 import { HttpError, json } from "./http.ts";
 import { busy, checkName, findRun, type RunsApi } from "./runs_api.ts";
 
@@ -100,11 +101,12 @@ export async function runInspect(
   if (!run.checkpoints.some((c) => c.step === step)) {
     throw new HttpError(404, `run '${name}' has no checkpoint at step ${step}`);
   }
-  const n = run.task.targets.length;
+  const answers = lastTargets(run.task);
+  const n = answers.length;
   if (example >= n) {
     throw new HttpError(400, `example ${example}: the task has ${n} (0 to ${n - 1})`);
   }
-  const problem = partner === undefined ? null : partnerProblem(run.task.targets, example, partner);
+  const problem = partner === undefined ? null : partnerProblem(answers, example, partner);
   if (problem !== null) throw new HttpError(400, problem);
   return json(
     200,

@@ -1,20 +1,23 @@
 /**
- * How a task's examples are laid out for the GPU: the training batch (every group's train
- * examples, each weighted k / count so the loss is Σ k · mean), and the evaluation batch (every
- * group's train then test examples, in segments whose sums give each metric).
+ * How a task's examples are laid out for training: the training batch (every group's train
+ * examples, each scored position weighted k / (the group's scored positions) so the loss is
+ * Σ k · mean), and the evaluation batch (every group's train then test examples, in segments whose
+ * sums give each metric).
  *
  * @module
  */
 
-import type { TaskData } from "../data/mod.ts";
+import { scoredCounts, type TaskData } from "../data/mod.ts";
 import { Rng } from "../tensor/mod.ts";
 
-/** Rows of examples, ready to upload: tokens `[B, n_ctx]`, targets `[B]`, loss weights `[B]`. */
+/** Rows of examples, ready to upload. */
 export interface Batch {
   size: number;
-  tokens: Int32Array;
-  targets: Int32Array;
-  weights: Float32Array;
+  tokens: Int32Array; // [B, n_ctx]
+  /** What each position predicts, `IGNORE` where unscored. */
+  targets: Int32Array; // [B, n_ctx]
+  /** The loss weight of each scored position of the row. */
+  weights: Float32Array; // [B]
 }
 
 /** One evaluation segment: a group's split, rows `[start, end)` of the evaluation batch. */
@@ -25,6 +28,8 @@ export interface Segment {
   weight: number;
   start: number;
   end: number;
+  /** Scored positions in rows `[start, end)`: what each metric is a mean over. */
+  count: number;
 }
 
 /** The examples `rows` of a task as a batch, with their loss weights. */
@@ -34,22 +39,33 @@ function rowsOf(task: TaskData, rows: ArrayLike<number>, weights: Float32Array):
   const batch: Batch = {
     size,
     tokens: new Int32Array(size * T),
-    targets: new Int32Array(size),
+    targets: new Int32Array(size * T),
     weights,
   };
   for (let b = 0; b < size; b++) {
     const i = rows[b]!;
     batch.tokens.set(task.tokens.subarray(i * T, (i + 1) * T), b * T);
-    batch.targets[b] = task.targets[i]!;
+    batch.targets.set(task.targets.subarray(i * T, (i + 1) * T), b * T);
   }
   return batch;
 }
 
-/** Groups' examples one after another, each example weighing its group's k / count. */
+/** The scored positions of examples `ix` together. */
+function scoredIn(counts: Int32Array, ix: ArrayLike<number>): number {
+  let n = 0;
+  for (let j = 0; j < ix.length; j++) n += counts[ix[j]!]!;
+  return n;
+}
+
+/**
+ * Groups' examples one after another, each scored position weighing its group's
+ * k / (the group's scored positions).
+ */
 function gather(task: TaskData, indices: Int32Array[], weights: number[]): Batch {
+  const counts = scoredCounts(task.targets, task.n_ctx);
   const rows = indices.flatMap((ix) => [...ix]);
   const w = Float32Array.from(
-    indices.flatMap((ix, g) => [...ix].map(() => weights[g]! / ix.length)),
+    indices.flatMap((ix, g) => [...ix].map(() => weights[g]! / scoredIn(counts, ix))),
   );
   return rowsOf(task, rows, w);
 }
@@ -82,6 +98,7 @@ export function trainBatch(task: TaskData): Batch {
  * ```
  */
 export function evalBatch(task: TaskData): { batch: Batch; segments: Segment[] } {
+  const counts = scoredCounts(task.targets, task.n_ctx);
   const indices: Int32Array[] = [];
   const segments: Segment[] = [];
   let start = 0;
@@ -90,7 +107,15 @@ export function evalBatch(task: TaskData): { batch: Batch; segments: Segment[] }
       const ix = g[split];
       if (ix.length === 0) continue;
       indices.push(ix);
-      segments.push({ group: g.name, split, weight: g.weight, start, end: start + ix.length });
+      const end = start + ix.length;
+      segments.push({
+        group: g.name,
+        split,
+        weight: g.weight,
+        start,
+        end,
+        count: scoredIn(counts, ix),
+      });
       start += ix.length;
     }
   }
@@ -100,15 +125,15 @@ export function evalBatch(task: TaskData): { batch: Batch; segments: Segment[] }
 /**
  * Metrics from per-segment sums of loss and correct (`[G, 2]`, as `segment_sums` writes them).
  * `train/loss`, `train/acc`, `test/loss`, `test/acc` are always pooled: the mean over every train
- * (test) example, whatever its group, as `analyze` computes them, so a loss means one thing in
+ * (test) scored position, whatever its group, as `analyze` computes them, so a loss means one thing in
  * the runs table, the curves and the progress view. Several groups add per group
  * `train/loss_NAME`, `test/acc_NAME`, ..., and `train/objective`, the loss the optimiser
- * minimises: Σ_g k_g · (mean loss over g's train examples).
+ * minimises: Σ_g k_g · (mean loss over g's train scored positions).
  *
  * @example
  * ```ts
  * import { segmentMetrics } from "./batches.ts";
- * const segments = [{ group: "all", split: "train" as const, weight: 1, start: 0, end: 2 }];
+ * const segments = [{ group: "all", split: "train" as const, weight: 1, start: 0, end: 2, count: 2 }];
  * segmentMetrics(segments, [0.5, 1]); // { "train/loss": 0.25, "train/acc": 0.5 }
  * ```
  */
@@ -121,7 +146,7 @@ export function segmentMetrics(
   const pooled = { train: [0, 0, 0], test: [0, 0, 0] }; // loss sum, correct sum, count
   let objective = 0;
   segments.forEach((s, i) => {
-    const n = s.end - s.start;
+    const n = s.count;
     const loss = sums[2 * i]!;
     const correct = sums[2 * i + 1]!;
     const p = pooled[s.split];
@@ -148,7 +173,7 @@ export function segmentMetrics(
 export interface BatchTable {
   /** `[steps, size]` example indices. */
   rows: Int32Array;
-  /** `[steps, size]` loss weights: k / (the group's examples in that batch). */
+  /** `[steps, size]` loss weights: k / (the group's scored positions in that batch). */
   weights: Float32Array;
 }
 
@@ -156,8 +181,8 @@ export interface BatchTable {
  * The minibatches of steps `from .. from + steps - 1`: `size` examples each, drawn with
  * replacement from every group's train examples (as the out-of-context reference samples), from a
  * generator seeded by `seed` and the step alone, so a resumed run draws what an uninterrupted one
- * would. An example of group g weighs k_g / (g's examples in the batch): the loss stays
- * Σ k · mean over each group present.
+ * would. A scored position of group g weighs k_g / (g's scored positions in the batch): the loss
+ * stays Σ k · mean over each group present.
  *
  * @example
  * ```ts
@@ -171,6 +196,7 @@ export function sampleBatches(
   task: TaskData,
   draw: { size: number; seed: number; from: number; steps: number },
 ): BatchTable {
+  const scored = scoredCounts(task.targets, task.n_ctx);
   const pool: number[] = [];
   const groupOf: number[] = [];
   task.groups.forEach((g, gi) => {
@@ -185,7 +211,9 @@ export function sampleBatches(
     const rng = new Rng(Number(stepSeed));
     const picks = Array.from({ length: size }, () => rng.int(pool.length));
     const counts = new Map<number, number>();
-    for (const k of picks) counts.set(groupOf[k]!, (counts.get(groupOf[k]!) ?? 0) + 1);
+    for (const k of picks) {
+      counts.set(groupOf[k]!, (counts.get(groupOf[k]!) ?? 0) + scored[pool[k]!]!);
+    }
     picks.forEach((k, b) => {
       const g = groupOf[k]!;
       rows[s * size + b] = pool[k]!;

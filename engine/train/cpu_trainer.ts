@@ -50,12 +50,14 @@ export async function trainOnCpu(
   let lr = resumed.lr;
   const settings = adamwSettings(train);
 
-  const bounds = [0, ...segments.map((s) => s.end)];
+  // cpuEval's sums are per position: a segment of rows [start, end) is positions [start·T, end·T).
+  const T = task.n_ctx;
+  const bounds = [0, ...segments.map((s) => s.end * T)];
   const evaluate = async (at: number) => {
     const r = cpuEval(model, unflatten(layout, params.data), eb.tokens, eb.targets, eb.size);
     const sums = segmentSums(
-      new Tensor(r.loss, [eb.size]),
-      new Tensor(r.correct, [eb.size]),
+      new Tensor(r.loss, [eb.size * T]),
+      new Tensor(r.correct, [eb.size * T]),
       bounds,
     );
     await hooks.onMetrics(at, { lr: at === 0 ? 0 : lr, ...segmentMetrics(segments, sums.data) });

@@ -9,7 +9,7 @@
 
 import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../gpu/mod.ts";
 import { adamw, gatherRows, readAdamWState, segmentSums } from "../../kernels/mod.ts";
-import type { TaskData } from "../data/mod.ts";
+import { lastColumn, scoresLastOnly, type TaskData } from "../data/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { buildGpuModel } from "../model/gpu_model.ts";
 import type { ParamLayout } from "../model/params.ts";
@@ -45,18 +45,26 @@ export async function trainOnGpu(
   const v = keep(gpu.upload(start.v, [layout.size]));
   const state = keep(gpu.upload(start.optimizer));
 
+  // A one-answer task's logits are computed at the last position alone, and its targets are that
+  // column; a sequence task's at every position.
+  const T = task.n_ctx;
+  const scored = scoresLastOnly(task.targets, T) ? "last" : "all";
+  const scoredTargets = (targets: Int32Array) =>
+    scored === "last" ? lastColumn(targets, T) : targets;
+
   // Full batch: the training rows are written once. Minibatches: every example is on the GPU and
   // each step gathers its rows from a table of eval_every steps, refilled between submits.
   const full = train.batch_size > 0 ? undefined : trainBatch(task);
   const B = full?.size ?? train.batch_size;
-  const fit = await buildGpuModel(gpu, model, layout, { batch: B, params, grads });
+  const fit = await buildGpuModel(gpu, model, layout, { batch: B, params, grads, scored });
   let pick: Dispatch[] = [];
   let table: { rows: GpuTensor; weights: GpuTensor } | undefined;
   if (full === undefined) {
-    const N = task.targets.length;
+    const N = task.tokens.length / T;
+    const targets = scoredTargets(task.targets);
     const all = {
-      tokens: keep(gpu.upload(task.tokens, [N, task.n_ctx])),
-      targets: keep(gpu.upload(task.targets, [N])),
+      tokens: keep(gpu.upload(task.tokens, [N, T])),
+      targets: keep(gpu.upload(targets, targets.length === N ? [N] : [N, T])),
     };
     const E = train.eval_every;
     table = { rows: keep(gpu.zeros([E, B], "i32")), weights: keep(gpu.zeros([E, B])) };
@@ -64,7 +72,7 @@ export async function trainOnGpu(
     pick = await gatherRows(gpu, all, table, state, batch);
   } else {
     gpu.write(fit.tokens, full.tokens);
-    gpu.write(fit.targets, full.targets);
+    gpu.write(fit.targets, scoredTargets(full.targets));
     gpu.write(fit.rowWeights!, full.weights);
   }
   /** Fills the table for steps `from .. to - 1`: step s in slot s mod eval_every. */
@@ -85,11 +93,14 @@ export async function trainOnGpu(
   const step = [...pick, ...fit.forward, ...fit.backward, ...optimizer];
 
   const { batch: eb, segments } = evalBatch(task);
-  const probe = await buildGpuModel(gpu, model, layout, { batch: eb.size, params });
+  const probe = await buildGpuModel(gpu, model, layout, { batch: eb.size, params, scored });
   gpu.write(probe.tokens, eb.tokens);
-  gpu.write(probe.targets, eb.targets);
+  gpu.write(probe.targets, scoredTargets(eb.targets));
   const sums = keep(gpu.empty([segments.length, 2]));
-  const bounds = [0, ...segments.map((s) => s.end)];
+  // The loss has a row per scored position: a segment of examples [start, end) is its rows
+  // [start·P, end·P), P = 1 or T.
+  const P = probe.loss.size / eb.size;
+  const bounds = [0, ...segments.map((s) => s.end * P)];
   const evaluate = [
     ...probe.forward,
     ...await segmentSums(gpu, { loss: probe.loss, correct: probe.correct! }, sums, bounds),

@@ -31,7 +31,7 @@
  * @module
  */
 
-import type { TaskData } from "../data/mod.ts";
+import { scoresLastOnly, type TaskData } from "../data/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { paramLayout } from "../model/params.ts";
 import type { RunConfig } from "../runs/mod.ts";
@@ -84,8 +84,9 @@ export function estimateRunBytes(
   const trainRows = task.groups.reduce((n, g) => n + g.train.length, 0);
   const N = task.groups.reduce((n, g) => n + g.train.length + g.test.length, 0);
   const B = train.batch_size > 0 ? train.batch_size : trainRows;
-  const rows = (count: number) => count * (T + 1) * 4; // tokens and a target, i32
-  const examples = rows(task.targets.length) + rows(N) + rows(B);
+  const all = task.tokens.length / T; // every example, in a split or not
+  // tokens and targets of every example, of the evaluation batch and of the training batch
+  const examples = 2 * (task.tokens.length + N * T + B * T) * 4;
   const mostly = (params: number, activations: number) =>
     params >= activations ? "parameters" as const : "activations" as const;
   if (device === "cpu") {
@@ -96,20 +97,22 @@ export function estimateRunBytes(
     return { params: P, host, gpu: 0, largestBuffer: 0, mostly: mostly(params, activations) };
   }
   const { d_model: D, n_heads: H, d_head: E, d_mlp: M, d_vocab_out: U } = model;
-  const row = rowActivations(model, 1);
+  // Logits at each example's last position, or at every position of a sequence task.
+  const scoredPerRow = scoresLastOnly(task.targets, T) ? 1 : T;
+  const row = rowActivations(model, scoredPerRow);
   const minibatch = train.batch_size > 0;
   const S = train.eval_every;
   const activations = (B * (2 * row + 3 * H * T * D) + N * row) * 4;
-  const gpu = 4 * P * 4 + activations + (minibatch ? rows(task.targets.length) + S * B * 8 : 0);
+  const gpu = 4 * P * 4 + activations + (minibatch ? 2 * task.tokens.length * 4 + S * B * 8 : 0);
   // One buffer each: the weights, an activation of the bigger batch, the head paths, the table.
   const R = Math.max(B, N);
   const largestBuffer = 4 * Math.max(
     P,
     R * T * Math.max(D, H * E, model.attn_only ? 0 : M),
-    R * U,
+    R * scoredPerRow * U,
     R * H * T * T,
     3 * H * B * T * D,
-    minibatch ? Math.max(S * B, task.targets.length * T) : 0,
+    minibatch ? Math.max(S * B, all * T) : 0,
   );
   const host = P * 20 + (minibatch ? S * B * 16 : 0) + examples;
   return { params: P, host, gpu, largestBuffer, mostly: mostly(4 * P * 4, activations) };

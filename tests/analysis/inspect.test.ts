@@ -3,7 +3,7 @@
 import * as assert from "node:assert/strict";
 import { corruptPartner, restoredFraction } from "../../engine/analysis/inspect.ts";
 import { partnerProblem } from "../../engine/analysis/partner.ts";
-import { modularTask, ooclTask } from "../../engine/data/mod.ts";
+import { lastTargets, modularTask, ooclTask } from "../../engine/data/mod.ts";
 
 Deno.test("restoredFraction: 0 at the corrupt run's metric, 1 at the clean run's, NaN when they tie", () => {
   const f = restoredFraction(5, 1);
@@ -48,16 +48,19 @@ Deno.test("corruptPartner: the next example with another answer and another x an
 Deno.test("partnerProblem: an example of the task, not the same one, with another answer", () => {
   const p = 5;
   const add = modularTask({ op: "add", p, frac_train: 0.5, data_seed: 0 });
-  assert.equal(partnerProblem(add.targets, 7, 10), null); // (1, 2) → 3 against (2, 0) → 2
-  assert.equal(partnerProblem(add.targets, 7, 8), null); // (1, 3): one token apart is allowed when asked
+  assert.equal(partnerProblem(lastTargets(add), 7, 10), null); // (1, 2) → 3 against (2, 0) → 2
+  assert.equal(partnerProblem(lastTargets(add), 7, 8), null); // (1, 3): one token apart is allowed when asked
   assert.equal(
-    partnerProblem(add.targets, 7, 11), // (2, 1) → 3
+    partnerProblem(lastTargets(add), 7, 11), // (2, 1) → 3
     "partner 11 has the same answer as example 7 (3): patching needs another",
   );
-  assert.equal(partnerProblem(add.targets, 7, 7), "partner 7 is the example itself: pick another");
+  assert.equal(
+    partnerProblem(lastTargets(add), 7, 7),
+    "partner 7 is the example itself: pick another",
+  );
   for (const bad of [25, -1, 1.5]) {
     assert.equal(
-      partnerProblem(add.targets, 7, bad),
+      partnerProblem(lastTargets(add), 7, bad),
       `partner ${bad}: the task has 25 examples (0 to 24)`,
     );
   }

@@ -4,6 +4,7 @@
 import * as assert from "node:assert/strict";
 import { DEFAULT_OOCL, ooclTask } from "../../engine/data/oocl.ts";
 import { modularTask } from "../../engine/data/modular.ts";
+import { lastTargets } from "../../engine/data/task.ts";
 import { tensor } from "../../engine/tensor/mod.ts";
 import { ooclProgress, ooclReport } from "../../engine/analysis/oocl_measures.ts";
 import { assertClose } from "../helpers.ts";
@@ -49,7 +50,7 @@ Deno.test("twin counts on a p = 7 task against its split.json, cell by cell", ()
   const task = ooclTask({ ...DEFAULT_OOCL, p, holdout1: 0.5, holdout2: 0.7, data_seed: 3 });
   const split = task.split() as Record<string, { train: number[]; test: number[] }>;
   // correct: 1 on every example whose index is a multiple of 3
-  const correct = Array.from({ length: task.targets.length }, (_, i) => (i % 3 === 0 ? 1 : 0));
+  const correct = Array.from({ length: lastTargets(task).length }, (_, i) => (i % 3 === 0 ? 1 : 0));
   const expected = [
     { table: 1, from: split.table1!, other: split.table2!, at: 0, twinAt: p * p },
     { table: 2, from: split.table2!, other: split.table1!, at: p * p, twinAt: 0 },

@@ -7,12 +7,15 @@ import { Rng } from "../../engine/tensor/mod.ts";
 import {
   checkModulus,
   DEFAULT_MODULAR,
+  IGNORE,
   isPrime,
+  lastTargets,
   MODULAR_OPS,
   type ModularOp,
   modularTask,
   opNeedsPrime,
   opTable,
+  scoresLastOnly,
   shuffleSplit,
   type TaskData,
 } from "../../engine/data/mod.ts";
@@ -38,7 +41,7 @@ function task(op: string, p: number, frac_train = 0.3, data_seed = 0): TaskData 
 
 /** The target of the example (x, y) of a p-task. */
 function answer(t: TaskData, p: number, x: number, y: number): number {
-  return t.targets[x * p + y]!;
+  return lastTargets(t)[x * p + y]!;
 }
 
 /** The message of the error `f` throws, asserting it is a one-line RangeError. */
@@ -63,12 +66,15 @@ Deno.test("the encoding for p = 5: vocabulary, [x, y, =] rows in table order", (
   });
   assert.equal(t.n_ctx, 3);
   assert.equal(t.tokens.length, 25 * 3);
-  assert.equal(t.targets.length, 25);
+  // [N, n_ctx]: the answer at "=", the other positions not scored
+  assert.equal(t.targets.length, 25 * 3);
+  assert.deepEqual([...t.targets.subarray(3 * 7, 3 * 8)], [IGNORE, IGNORE, 3]);
+  assert.ok(scoresLastOnly(t.targets, 3));
   assert.deepEqual([...t.tokens.subarray(0, 3)], [0, 0, 5]); // example 0: (0, 0)
   assert.deepEqual([...t.tokens.subarray(3 * 7, 3 * 8)], [1, 2, 5]); // example 7: (1, 2)
   assert.deepEqual([...t.tokens.subarray(3 * 14, 3 * 15)], [2, 4, 5]); // example 14: (2, 4)
   assert.deepEqual([...t.tokens.subarray(3 * 24)], [4, 4, 5]); // example 24: (4, 4)
-  assert.equal(t.targets[7], 3); // 1 + 2
+  assert.equal(lastTargets(t)[7], 3); // 1 + 2
   assert.equal(t.groups.length, 1);
   assert.equal(t.groups[0]!.name, "all");
   assert.equal(t.groups[0]!.weight, 1);
@@ -120,7 +126,7 @@ Deno.test("div: every answer times y gives x back, and y = 0 is in no split", ()
     for (const i of [...train, ...test]) assert.notEqual(i % p, 0, `example ${i} has y = 0`);
     // The y = 0 rows are still in the table, with the placeholder answer 0.
     assert.deepEqual([...t.tokens.subarray(3 * p, 3 * p + 3)], [1, 0, p]);
-    assert.equal(t.targets[p], 0);
+    assert.equal(lastTargets(t)[p], 0);
   }
 });
 
@@ -130,7 +136,7 @@ Deno.test("opTable matches numpy's tables for p = 13 and p = 12", () => {
     assert.deepEqual([...opTable(op, p)], table, `${op} mod ${p}`);
     const t = task(op, p);
     const expected = table.map((z) => Math.max(z, 0));
-    assert.deepEqual([...t.targets], expected, `${op} mod ${p} targets`);
+    assert.deepEqual([...lastTargets(t)], expected, `${op} mod ${p} targets`);
   }
 });
 

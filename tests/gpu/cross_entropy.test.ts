@@ -135,6 +135,25 @@ gpuTest(
   },
 );
 
+gpuTest("cross_entropy_forward: one weight per example's T rows (P = T)", async (gpu) => {
+  const rng = new Rng(22);
+  const [B, T, V] = [3, 4, 9];
+  const logits = logitsOf(B * T, V, rng);
+  const targets = targetsOf(B * T, V, rng);
+  (targets.data as Int32Array)[5] = -1; // an unscored position
+  const perExample = [0.5, 0.125, 2];
+  const want = crossEntropy(logits, targets, tensor(perExample.flatMap((w) => Array(T).fill(w))));
+  const [gl, gt, gw] = [gpu.upload(logits), gpu.upload(targets), gpu.upload(tensor(perExample))];
+  const [loss, dlogits] = [gpu.empty([B * T]), gpu.empty([B * T, V])];
+  gpu.run(
+    await crossEntropyForward(gpu, { logits: gl, targets: gt, weights: gw }, { loss, dlogits }),
+  );
+  const [l, d] = await gpu.read([loss, dlogits]);
+  expectClose(l!, want.loss, LOSS_TOL, "loss");
+  expectClose(d!, want.dlogits, GRAD_TOL, "dlogits");
+  for (const t of [gl, gt, gw, loss, dlogits]) t.release();
+});
+
 gpuTest(
   "cross_entropy_eval: argmax ties go to the lowest index, -inf logits are fine",
   async (gpu) => {

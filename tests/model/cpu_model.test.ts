@@ -1,8 +1,10 @@
 // The float64 CPU transformer against two independent sources: plain PyTorch autograd on fixed
 // weights (fixtures/make_model.py: logits, every hook, the weighted loss, every gradient), and
 // central differences of its own loss for every weight on tiny configs covering LayerNorm on and
-// off, each act_fn, attention-only, two layers, short rows and both trainable_biases settings.
+// off, each act_fn, attention-only, two layers, short rows and both trainable_biases settings,
+// scoring several positions of each row with some left unscored (IGNORE).
 import * as assert from "node:assert/strict";
+import { IGNORE } from "../../engine/data/task.ts";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import { cpuEval, cpuLossAndGrads } from "../../engine/model/cpu_model.ts";
 import type { ModelConfig } from "../../engine/model/config.ts";
@@ -87,9 +89,9 @@ for (const c of fixture.cases) {
     }
   });
 
-  Deno.test(`cpu model vs PyTorch (${c.name}): per-row loss and correct`, () => {
+  Deno.test(`cpu model vs PyTorch (${c.name}): per-position loss and correct`, () => {
     const { loss, correct } = cpuEval(c.cfg, weightsOf(c), tokens, targets, c.batch);
-    assertClose(loss, c.row_loss.data, 1e-12, "row loss");
+    assertClose(loss, c.row_loss.data, 1e-12, "per-position loss");
     assert.deepEqual([...correct], c.correct.data);
   });
 }
@@ -155,7 +157,11 @@ for (const [label, overrides, T = 3] of GRAD_CASES) {
     const batch = 3;
     const weights = randomWeights(cfg, rng);
     const tokens = Int32Array.from({ length: batch * T }, () => rng.int(cfg.d_vocab));
-    const targets = Int32Array.from({ length: batch }, () => rng.int(cfg.d_vocab_out));
+    // Every position scored but one in three, so the loss reaches each position's logits.
+    const targets = Int32Array.from(
+      { length: batch * T },
+      (_, i) => i % 3 === 1 ? IGNORE : rng.int(cfg.d_vocab_out),
+    );
     const rowWeights = new Float64Array([0.5, 0.2, 0.3]); // unequal, as oocl's k1/k2/k3 mix
     const { grads } = cpuLossAndGrads(cfg, weights, tokens, targets, rowWeights, batch);
     for (const spec of paramLayout(cfg).specs) {
@@ -197,7 +203,7 @@ Deno.test("cpu model: rows shorter than n_ctx give W_pos no gradient past them",
     cfg,
     weights,
     new Int32Array([1, 2, 3, 4]),
-    new Int32Array([0, 5]),
+    new Int32Array([IGNORE, 0, 2, 5]),
     new Float64Array([0.5, 0.5]),
     2,
   );
@@ -206,16 +212,17 @@ Deno.test("cpu model: rows shorter than n_ctx give W_pos no gradient past them",
   assert.ok(dW_pos.data.slice(0, 2 * 8).some((g) => g !== 0));
 });
 
-Deno.test("cpu model: the loss is the row-weighted sum of cpuEval's per-row losses", () => {
+Deno.test("cpu model: the loss is the row-weighted sum of cpuEval's per-position losses", () => {
   const cfg = { ...TINY, act_fn: "gelu" as const };
   const weights = randomWeights(cfg, new Rng(6));
   const tokens = new Int32Array([0, 1, 2, 3, 4, 5, 6, 0, 1]);
-  const targets = new Int32Array([1, 3, 5]);
+  const targets = new Int32Array([1, IGNORE, 3, IGNORE, 4, 5, 2, 2, IGNORE]);
   const w = new Float64Array([1, 0, 2.5]);
   const { loss } = cpuLossAndGrads(cfg, weights, tokens, targets, w, 3);
-  const rows = cpuEval(cfg, weights, tokens, targets, 3).loss;
-  assertClose([loss], [rows[0]! + 2.5 * rows[2]!], 1e-14, "weighted loss");
-  assert.ok(rows[1]! > 0); // the zero-weight row still has a loss of its own
+  const at = cpuEval(cfg, weights, tokens, targets, 3).loss;
+  assertClose([loss], [at[0]! + at[2]! + 2.5 * (at[6]! + at[7]!)], 1e-14, "weighted loss");
+  assert.ok(at[4]! > 0 && at[5]! > 0); // the zero-weight row still has losses of its own
+  assert.deepEqual([at[1], at[3], at[8]], [0, 0, 0]); // unscored positions
 });
 
 Deno.test("cpu model: f32 weights give the logits of their f64 values", () => {
@@ -232,15 +239,25 @@ Deno.test("cpu model: f32 weights give the logits of their f64 values", () => {
 Deno.test("cpu model: bad input is a one-line RangeError naming it", () => {
   const weights = randomWeights(TINY, new Rng(8));
   const tokens = new Int32Array([1, 2, 3, 4, 5, 6]);
-  const targets = new Int32Array([0, 1]);
+  const targets = new Int32Array([IGNORE, IGNORE, 0, IGNORE, IGNORE, 1]);
   const w = new Float64Array([0.5, 0.5]);
   const cases: [() => unknown, RegExp][] = [
     [() => cpuForward(TINY, weights, tokens, 0), /^batch must be a positive integer, got 0$/],
     [() => cpuForward(TINY, weights, tokens, 4), /^tokens: length 6 is not batch 4 × pos/],
     [() => cpuForward(TINY, weights, new Int32Array(8), 2), /n_ctx 3/],
     [() => cpuForward(TINY, weights, new Int32Array([1, 7]), 1), /^tokens\[1\] = 7 is outside/],
-    [() => cpuEval(TINY, weights, tokens, new Int32Array([0, 6]), 2), /^targets\[1\] = 6/],
-    [() => cpuEval(TINY, weights, tokens, new Int32Array([0]), 2), /^targets: length 1/],
+    [
+      () => cpuEval(TINY, weights, tokens, new Int32Array([0, 0, 0, 0, 0, 6]), 2),
+      /^targets\[5\] = 6/,
+    ],
+    [
+      () => cpuEval(TINY, weights, tokens, new Int32Array([0, 0]), 2),
+      /^targets: length 2, expected/,
+    ],
+    [
+      () => cpuEval(TINY, weights, tokens, new Int32Array([0, -2, 0, 0, 0, 0]), 2),
+      /^targets\[1\] = -2/,
+    ],
     [
       () => cpuLossAndGrads(TINY, weights, tokens, targets, new Float64Array(3), 2),
       /^rowWeights: length 3, expected batch 2$/,

@@ -1,7 +1,9 @@
 // The transformer on the GPU against the float64 CPU model (itself held to PyTorch and to finite
-// differences): logits, per-example loss, every hook, and every weight's gradient, on tiny configs
-// covering LayerNorm on and off, each act_fn, attention-only, two layers and both bias settings.
+// differences): logits, per-position loss, every hook, and every weight's gradient, on tiny configs
+// covering LayerNorm on and off, each act_fn, attention-only, two layers and both bias settings,
+// scoring each example's last position (the one-answer tasks) or every position, some unscored.
 import * as assert from "node:assert/strict";
+import { IGNORE, lastColumn } from "../../engine/data/task.ts";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import { cpuEval, cpuLossAndGrads } from "../../engine/model/cpu_model.ts";
 import type { ModelConfig } from "../../engine/model/config.ts";
@@ -14,11 +16,21 @@ import { TINY as HOOKS_TINY } from "../hooks/hooks_helpers.ts";
 /** The hook tests' tiny model, but with the grokking model's default: only MLP biases train. */
 const TINY: ModelConfig = { ...HOOKS_TINY, trainable_biases: "mlp" };
 
-const CONFIGS: [string, Partial<ModelConfig>][] = [
-  ["relu, no LN, mlp biases", {}],
-  ["gelu, LN, all biases", { act_fn: "gelu", normalization_type: "LN", trainable_biases: "all" }],
-  ["gelu_new, 2 layers, LN", { act_fn: "gelu_new", n_layers: 2, normalization_type: "LN" }],
-  ["attention-only, 2 layers", { attn_only: true, n_layers: 2, trainable_biases: "all" }],
+const CONFIGS: [string, Partial<ModelConfig>, "last" | "all"][] = [
+  ["relu, no LN, mlp biases", {}, "last"],
+  [
+    "gelu, LN, all biases",
+    { act_fn: "gelu", normalization_type: "LN", trainable_biases: "all" },
+    "last",
+  ],
+  ["gelu_new, 2 layers, LN", { act_fn: "gelu_new", n_layers: 2, normalization_type: "LN" }, "last"],
+  ["attention-only, 2 layers", { attn_only: true, n_layers: 2, trainable_biases: "all" }, "last"],
+  ["every position, gelu, LN, all biases", {
+    act_fn: "gelu",
+    normalization_type: "LN",
+    trainable_biases: "all",
+  }, "all"],
+  ["every position, attention-only, 2 layers", { attn_only: true, n_layers: 2 }, "all"],
 ];
 
 /** Random weights, biases and LayerNorm parameters included, so every path carries signal. */
@@ -36,24 +48,29 @@ function randomWeights(cfg: ModelConfig, rng: Rng): Map<string, Tensor> {
   return weights;
 }
 
-for (const [name, overrides] of CONFIGS) {
+for (const [name, overrides, scored] of CONFIGS) {
   gpuTest(`gpu model vs cpu model (${name}): logits, loss, hooks, every gradient`, async (gpu) => {
     const cfg = { ...TINY, ...overrides };
     const layout = paramLayout(cfg);
     const rng = new Rng(31);
     const weights = randomWeights(cfg, rng);
     const B = 37;
-    const tokens = Int32Array.from({ length: B * cfg.n_ctx }, () => rng.int(cfg.d_vocab));
-    const targets = Int32Array.from({ length: B }, () => rng.int(cfg.d_vocab_out));
+    const T = cfg.n_ctx;
+    const tokens = Int32Array.from({ length: B * T }, () => rng.int(cfg.d_vocab));
+    // [B, T]: the last position's answer, or every position's with one in five unscored.
+    const targets = Int32Array.from({ length: B * T }, (_, i) => {
+      const last = i % T === T - 1;
+      return (scored === "last" ? !last : i % 5 === 2) ? IGNORE : rng.int(cfg.d_vocab_out);
+    });
     const rowWeights = Float64Array.from({ length: B }, (_, i) => (i % 3 + 1) / (2 * B));
 
     const params = gpu.upload(flatten(layout, weights), [layout.size]);
     const grads = gpu.zeros([layout.size]);
-    const fit = await buildGpuModel(gpu, cfg, layout, { batch: B, params, grads });
-    const probe = await buildGpuModel(gpu, cfg, layout, { batch: B, params });
+    const fit = await buildGpuModel(gpu, cfg, layout, { batch: B, params, grads, scored });
+    const probe = await buildGpuModel(gpu, cfg, layout, { batch: B, params, scored });
     for (const m of [fit, probe]) {
       gpu.write(m.tokens, tokens);
-      gpu.write(m.targets, targets);
+      gpu.write(m.targets, scored === "last" ? lastColumn(targets, T) : targets);
     }
     gpu.write(fit.rowWeights!, Float32Array.from(rowWeights));
     gpu.run([...fit.forward, ...fit.backward, ...probe.forward]);
@@ -76,12 +93,16 @@ for (const [name, overrides] of CONFIGS) {
       for (const x of t.data) if (Number.isFinite(x)) largest = Math.max(largest, Math.abs(x));
     }
     const rel = (_: Tensor) => 2e-6 * largest;
-    const lastPos = slice(want, `:, ${cfg.n_ctx - 1}`);
-    expectClose(logits!, lastPos, rel(lastPos), "logits at the last position");
-    const evalRef = cpuEval(cfg, weights, tokens, targets, B);
-    const lossRef = new Tensor(evalRef.loss, [B]);
-    expectClose(loss!, lossRef, rel(lastPos), "per-example loss");
-    assert.deepEqual([...correct!.data], [...evalRef.correct], "correct");
+    const U = cfg.d_vocab_out;
+    const scoredLogits = scored === "last" ? slice(want, `:, ${T - 1}`) : want.reshape([B * T, U]);
+    expectClose(logits!, scoredLogits, rel(want), `logits at the scored positions (${scored})`);
+    const evalRef = cpuEval(cfg, weights, tokens, targets, B); // [B, T]
+    /** The scored rows of a `[B, T]` array: column T - 1, or all of it. */
+    const pick = (a: Float64Array) =>
+      scored === "last" ? Float64Array.from({ length: B }, (_, r) => a[r * T + T - 1]!) : a;
+    const lossRef = new Tensor(pick(evalRef.loss), [loss!.size]);
+    expectClose(loss!, lossRef, rel(want), "per-position loss");
+    assert.deepEqual([...correct!.data], [...pick(evalRef.correct)], "correct");
     hookNames.forEach((h, i) => {
       const ref = cache!.get(h);
       assert.ok(ref !== undefined, `the CPU model has hook ${h}`);

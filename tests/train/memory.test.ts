@@ -24,7 +24,8 @@ Deno.test("memory: the estimate of a tiny run, counted by hand", () => {
   // A row's activations per layer: residuals 5·3·4 = 60, q k v z 4·3·1·4 = 48, scores and
   // pattern 2·1·3·3 = 18, MLP pre and post 2·3·8 = 48: 174; embedding 3·4 = 12; logits 3·5 on
   // the CPU (201 floats), 5 on the GPU (191).
-  const examples = (25 + 25 + 10) * 4 * 4; // task, evaluation and training rows: 3 tokens, target
+  // task, evaluation and training rows: 3 tokens and 3 targets (IGNORE but the last), i32
+  const examples = (25 + 25 + 10) * 3 * 2 * 4;
   const cpu = estimateRunBytes(cfg, task, "cpu");
   assert.deepEqual(cpu, {
     params: P,

@@ -10,7 +10,7 @@ Deno.test("segmentMetrics: train/loss is pooled, train/objective is Σ k · grou
     weight: number,
     start: number,
     end: number,
-  ) => ({ group, split, weight, start, end }) satisfies Segment;
+  ) => ({ group, split, weight, start, end, count: end - start }) satisfies Segment;
   // k1 = 2, k2 = 0, k3 = 1; table1 4 train + 2 test rows, table2 4 + 2, links 2 train.
   const segments = [
     seg("table1", "train", 2, 0, 4),

@@ -2,7 +2,13 @@
 // (engine/data builds every example's tokens: the grid must put example i where its tokens say),
 // what a cell says on hover, and the arithmetic of the bar and plane views.
 import * as assert from "node:assert/strict";
-import { DEFAULT_OOCL, modularTask, ooclSpecialTokens, ooclTask } from "../../engine/data/mod.ts";
+import {
+  DEFAULT_OOCL,
+  lastTargets,
+  modularTask,
+  ooclSpecialTokens,
+  ooclTask,
+} from "../../engine/data/mod.ts";
 import type { TaskData } from "../../engine/data/mod.ts";
 import { barDomain, orderBars, planePoints } from "../../ui/analysis/geometry.ts";
 import {
@@ -14,7 +20,7 @@ import {
 
 /** The index fields the grid reads, made from a task as `mechlab analyze` would. */
 function indexOf(task: TaskData, p: number) {
-  const N = task.targets.length;
+  const N = lastTargets(task).length;
   const split = Array(N).fill(-1);
   const group = Array(N).fill(-1);
   task.groups.forEach((g, k) => {
@@ -25,7 +31,7 @@ function indexOf(task: TaskData, p: number) {
     task: task.task,
     p,
     vocab: task.vocab.labels,
-    targets: Array.from(task.targets),
+    targets: Array.from(lastTargets(task)),
     split,
     group,
     groups: task.groups.map((g) => g.name),
@@ -64,13 +70,13 @@ Deno.test("grid: oocl's tables put a cell and its alias twin at the same place; 
   for (let i = 0; i < p; i++) {
     const forward = links!.examples[i]!;
     const back = links!.examples[p + i]!;
-    assert.deepEqual([tokensOf(task, forward), task.targets[forward]], [[
+    assert.deepEqual([tokensOf(task, forward), lastTargets(task)[forward]], [[
       s.define,
       s.define,
       i,
       s.equal,
     ], i + p]);
-    assert.deepEqual([tokensOf(task, back), task.targets[back]], [[
+    assert.deepEqual([tokensOf(task, back), lastTargets(task)[back]], [[
       s.define,
       s.define,
       i + p,

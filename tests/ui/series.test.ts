@@ -41,6 +41,7 @@ function ooclLine(step: number): MetricsRecord {
     weight: 1,
     start,
     end,
+    count: end - start,
   });
   const segments = [
     seg("table1", "train", 0, 4),

@@ -4,7 +4,7 @@
  * the pieces append to, forward in forward order and backward in backward order.
  *
  * Shape letters, for every file in this folder: B batch, T n_ctx (positions), R = B·T rows,
- * D d_model, H n_heads, E d_head, M d_mlp, V d_vocab, U d_vocab_out, P all weights, flat.
+ * S scored rows (B when only each example's last position is scored, else R), D d_model, H n_heads, E d_head, M d_mlp, V d_vocab, U d_vocab_out, P all weights, flat.
  *
  * @module
  */
@@ -22,6 +22,11 @@ export interface ModelContextOptions {
   params: GpuTensor;
   /** `[P]` flat gradients in `layout`: given, the model trains. */
   grads?: GpuTensor | undefined;
+  /**
+   * Which positions get logits and a loss: `last`, each example's last (the one-answer tasks:
+   * the unembedding then reads B rows, not B·T), or `all` (default `last`).
+   */
+  scored?: "last" | "all" | undefined;
 }
 
 /**
@@ -40,6 +45,9 @@ export class ModelContext {
   readonly B: number;
   readonly T: number;
   readonly R: number;
+  readonly S: number;
+  /** Logits and loss at each example's last position only, or at every position. */
+  readonly scored: "last" | "all";
   readonly D: number;
   readonly H: number;
   readonly E: number;
@@ -68,6 +76,8 @@ export class ModelContext {
     this.B = options.batch;
     this.T = cfg.n_ctx;
     this.R = this.B * this.T;
+    this.scored = options.scored ?? "last";
+    this.S = this.scored === "last" ? this.B : this.R;
     this.D = cfg.d_model;
     this.H = cfg.n_heads;
     this.E = cfg.d_head;
