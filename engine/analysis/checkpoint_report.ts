@@ -2,7 +2,8 @@
  * Everything `mechlab analyze` computes at one checkpoint: the whole task's table run once through
  * a hooked model (in chunks, caching only the hooks the analyses read), then the losses, the direct
  * logit attribution's error, the weights' measures, and the task's own picture (the grokking
- * paper's Fourier measures for `modular`, alias alignment and twin accuracy for `oocl`).
+ * paper's Fourier measures for `modular`, alias alignment and twin accuracy for `oocl`, the loss
+ * per position, in-context-learning score and head detectors for the sequence tasks).
  *
  * N = examples, U = d_vocab_out, M = d_mlp.
  *
@@ -20,6 +21,7 @@ import { embeddingPca } from "./embedding.ts";
 import { modularMeasures } from "./modular_report.ts";
 import { ooclProgress, ooclReport } from "./oocl_measures.ts";
 import { sumSquaredWeights } from "./scalars.ts";
+import { isSequenceTask, sequenceMeasures } from "./sequence_report.ts";
 import { tokenMaps } from "./token_maps.ts";
 import type { CheckpointReport, ProgressRow } from "./report.ts";
 
@@ -107,6 +109,12 @@ export async function analyzeCheckpoint(
   if (task.task === "oocl") {
     report.oocl = ooclReport(weights, task, correctOf);
     Object.assign(progress, ooclProgress(report.oocl));
+  }
+  if (isSequenceTask(task.task)) {
+    const data = { tokens: task.tokens, targets: task.targets, n_ctx: task.n_ctx, test, train };
+    const sequence = await sequenceMeasures(runner, cfg, weights, data);
+    report.sequence = sequence.report;
+    Object.assign(progress, sequence.progress);
   }
   return report;
 }
