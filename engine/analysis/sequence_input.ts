@@ -1,7 +1,7 @@
 /**
  * The sequence an on-demand sequence view looks at: one of the task's examples, token ids, or a
  * prompt written with the vocabulary's labels, with the target of each position (the task's, or
- * the prompt's next token). Every bad input is a one-line `RunInputError`.
+ * the prompt's next token). Every bad input is a one-line `SequenceInputError`.
  *
  * Shape letters: N examples, T positions (at most n_ctx).
  *
@@ -10,6 +10,20 @@
 
 import { IGNORE, type TaskData } from "../data/mod.ts";
 import { RunInputError } from "../runs/mod.ts";
+
+/**
+ * A sequence request that cannot be served (a bad example, token, prompt, position or target): the
+ * request's fault, where a `RunInputError` is the run folder's (the server answers 400, not 422).
+ *
+ * @example
+ * ```ts
+ * import { SequenceInputError } from "./sequence_input.ts";
+ * new SequenceInputError("pos 9: the sequence has 8 positions (0 to 7)").name; // "SequenceInputError"
+ * ```
+ */
+export class SequenceInputError extends RunInputError {
+  override name = "SequenceInputError";
+}
 
 /** Which sequence: exactly one of the three. */
 export interface SequenceInput {
@@ -35,7 +49,7 @@ export interface ResolvedSequence {
 
 /**
  * `text` as token ids, reading at each point the longest vocabulary label that matches (so "10"
- * is one token where "10" is a label); a point where none does is a `RunInputError` naming it.
+ * is one token where "10" is a label); a point where none does is a `SequenceInputError` naming it.
  *
  * @example
  * ```ts
@@ -50,7 +64,7 @@ export function tokenizeLabels(labels: readonly string[], text: string): Int32Ar
   for (let at = 0; at < text.length;) {
     const hit = byLength.find((l) => text.startsWith(l.label, at));
     if (hit === undefined) {
-      throw new RunInputError(
+      throw new SequenceInputError(
         `prompt: no token of the vocabulary starts at character ${at} (${
           JSON.stringify(text.slice(at, at + 10))
         })`,
@@ -76,14 +90,14 @@ export function tokenizeLabels(labels: readonly string[], text: string): Int32Ar
 export function resolveSequence(task: TaskData, input: SequenceInput): ResolvedSequence {
   const given = [input.example, input.tokens, input.prompt].filter((v) => v !== undefined);
   if (given.length !== 1) {
-    throw new RunInputError("give one of example, tokens or prompt");
+    throw new SequenceInputError("give one of example, tokens or prompt");
   }
   const T = task.n_ctx;
   const N = task.tokens.length / T;
   if (input.example !== undefined) {
     const n = input.example;
     if (!Number.isInteger(n) || n < 0 || n >= N) {
-      throw new RunInputError(`example ${n}: the task has ${N} (0 to ${N - 1})`);
+      throw new SequenceInputError(`example ${n}: the task has ${N} (0 to ${N - 1})`);
     }
     const ids = task.tokens.slice(n * T, (n + 1) * T);
     return { example: n, ids, targets: exampleTargets(task, n), from: "task" };
@@ -92,11 +106,13 @@ export function resolveSequence(task: TaskData, input: SequenceInput): ResolvedS
     ? Int32Array.from(input.tokens)
     : tokenizeLabels(task.vocab.labels, input.prompt!);
   if (ids.length < 1 || ids.length > T) {
-    throw new RunInputError(`the sequence has ${ids.length} tokens; the model takes 1 to ${T}`);
+    throw new SequenceInputError(
+      `the sequence has ${ids.length} tokens; the model takes 1 to ${T}`,
+    );
   }
   const bad = ids.findIndex((t) => !(t >= 0 && t < task.vocab.d_vocab));
   if (bad >= 0) {
-    throw new RunInputError(
+    throw new SequenceInputError(
       `token ${ids[bad]} is outside the vocabulary [0, ${task.vocab.d_vocab})`,
     );
   }

@@ -10,13 +10,12 @@
 
 import { cpuRunner } from "../hooks/mod.ts";
 import { argmax, slice } from "../tensor/mod.ts";
-import { RunInputError } from "../runs/mod.ts";
 import { dlaHookNames, logitAttribution, unembedHookName } from "./decompose.ts";
 import { lensHookNames, lensReport, logitLens } from "./logit_lens.ts";
 import { lossPerToken, unembedAll } from "./loss_per_position.ts";
 import type { SequenceInspectReport } from "./report.ts";
 import { type AnalysisRun, checkpointWeights } from "./run_data.ts";
-import { resolveSequence, type SequenceInput } from "./sequence_input.ts";
+import { resolveSequence, type SequenceInput, SequenceInputError } from "./sequence_input.ts";
 
 /** Where the lens and the attribution look, and which logit they follow. */
 export interface SequenceInspectOptions {
@@ -28,7 +27,7 @@ export interface SequenceInspectOptions {
 
 /**
  * The sequence `input` names (an example of `run`'s task, token ids or a prompt) at the checkpoint
- * at `step`: `SequenceInspectReport`. A bad input, position or target is a `RunInputError`.
+ * at `step`: `SequenceInspectReport`. A bad input, position or target is a `SequenceInputError`.
  *
  * @example
  * ```ts ignore
@@ -48,7 +47,7 @@ export async function inspectSequence(
   const T = seq.ids.length;
   const pos = options.pos ?? -1;
   if (!Number.isInteger(pos) || pos < -T || pos >= T) {
-    throw new RunInputError(`pos ${pos}: the sequence has ${T} positions (0 to ${T - 1})`);
+    throw new SequenceInputError(`pos ${pos}: the sequence has ${T} positions (0 to ${T - 1})`);
   }
   const at = pos < 0 ? T + pos : pos;
   const weights = await checkpointWeights(run, step);
@@ -74,7 +73,7 @@ export async function inspectSequence(
     if (
       !Number.isInteger(options.target) || options.target < 0 || options.target >= cfg.d_vocab_out
     ) {
-      throw new RunInputError(`target ${options.target}: outside [0, ${cfg.d_vocab_out})`);
+      throw new SequenceInputError(`target ${options.target}: outside [0, ${cfg.d_vocab_out})`);
     }
     [target, target_from] = [options.target, "given"];
   } else if (scored) [target, target_from] = [seq.targets[at]!, seq.from];

@@ -10,7 +10,6 @@
 
 import { cpuRunner } from "../hooks/mod.ts";
 import { argmax } from "../tensor/mod.ts";
-import { RunInputError } from "../runs/mod.ts";
 import { restoredSweep } from "./inspect.ts";
 import { logitDiffMetric, patchingSweep } from "./patching.ts";
 import type { SequencePatchingReport } from "./report.ts";
@@ -20,12 +19,13 @@ import {
   type ResolvedSequence,
   resolveSequence,
   type SequenceInput,
+  SequenceInputError,
 } from "./sequence_input.ts";
 
 /**
  * The example patching runs into by default: the first after `example` (cyclically) whose target
  * at the last position differs, so the two answers' logit difference means something; else (the
- * last position unscored everywhere) the first whose tokens differ; a `RunInputError` when none
+ * last position unscored everywhere) the first whose tokens differ; a `SequenceInputError` when none
  * does.
  *
  * @example
@@ -44,7 +44,7 @@ export function defaultCorruptExample(task: AnalysisRun["task"], example: number
   const found = others.find((j) => last(j) !== last(example)) ??
     others.find((j) => row(j).some((t, i) => t !== row(example)[i]));
   if (found === undefined) {
-    throw new RunInputError("every example is the same: give a corrupted sequence");
+    throw new SequenceInputError("every example is the same: give a corrupted sequence");
   }
   return found;
 }
@@ -53,7 +53,7 @@ export function defaultCorruptExample(task: AnalysisRun["task"], example: number
  * Patches the `clean` sequence's activations into the `corrupt` one (default, when `clean` is an
  * example: `defaultCorruptExample`'s) at the checkpoint at `step`. The answers are each
  * sequence's target at the final position, else its own run's argmax there. Sequences of
- * different lengths are a `RunInputError`.
+ * different lengths are a `SequenceInputError`.
  *
  * @example
  * ```ts ignore
@@ -73,11 +73,11 @@ export async function patchSequence(
   const corruptInput = corrupt ??
     (a.example !== null ? { example: defaultCorruptExample(task, a.example) } : undefined);
   if (corruptInput === undefined) {
-    throw new RunInputError("patching a prompt needs a corrupted one of the same length");
+    throw new SequenceInputError("patching a prompt needs a corrupted one of the same length");
   }
   const b = resolveSequence(task, corruptInput);
   if (a.ids.length !== b.ids.length) {
-    throw new RunInputError(
+    throw new SequenceInputError(
       `the clean sequence has ${a.ids.length} tokens, the corrupted ${b.ids.length}: they must match`,
     );
   }
