@@ -18,6 +18,8 @@ import type {
   PresetsAnswer,
   RunLog,
   RunSummary,
+  SequenceInspectReport,
+  SequencePatchingReport,
 } from "./types.ts";
 
 /**
@@ -153,6 +155,44 @@ export function getInspect(
 ): Promise<InspectReport> {
   const into = partner === null ? "" : `&partner=${partner}`;
   return request(runPath(name, `inspect?step=${step}&example=${example}${into}`));
+}
+
+/**
+ * `GET /api/runs/NAME/sequence?step=S&example=I&pos=P`: one example of a sequence task at every
+ * position, the lens and attribution at `pos` (`null`: the last).
+ *
+ * @example
+ * ```ts
+ * import { getSequence } from "./api.ts";
+ * const r = await getSequence("induction", 500, 3, 40);
+ * ```
+ */
+export function getSequence(
+  name: string,
+  step: number,
+  example: number,
+  pos: number | null = null,
+): Promise<SequenceInspectReport> {
+  const at = pos === null ? "" : `&pos=${pos}`;
+  return request(runPath(name, `sequence?step=${step}&example=${example}${at}`));
+}
+
+/**
+ * `GET /api/runs/NAME/patch?step=S&example=I`: that example patched into the server's default
+ * partner (the next example with another last target).
+ *
+ * @example
+ * ```ts
+ * import { getSequencePatch } from "./api.ts";
+ * const r = await getSequencePatch("induction", 500, 3);
+ * ```
+ */
+export function getSequencePatch(
+  name: string,
+  step: number,
+  example: number,
+): Promise<SequencePatchingReport> {
+  return request(runPath(name, `patch?step=${step}&example=${example}`));
 }
 
 /**

@@ -38,4 +38,7 @@ export type {
   ModularReport,
   OoclReport,
   ProgressRow,
+  SequenceInspectReport,
+  SequencePatchingReport,
+  SequenceReport,
 } from "../engine/analysis/report.ts";

@@ -10,7 +10,7 @@
  */
 
 import { join } from "node:path";
-import { exampleSplits, lastTargets } from "../data/mod.ts";
+import { exampleSplits, lastTargets, scoresLastOnly } from "../data/mod.ts";
 import { type Device, type Gpu, pickDevice } from "../gpu/mod.ts";
 import { cpuRunner, gpuRunner, type HookedRunner } from "../hooks/mod.ts";
 import { acquireLock, ANALYSIS_LOCK, writeFileAtomic } from "../runs/mod.ts";
@@ -160,7 +160,7 @@ function indexOf(run: AnalysisRun): AnalysisIndex {
     split: Array.from(split),
     group: Array.from(group),
     groups: task.groups.map((g) => g.name),
-    targets: Array.from(lastTargets(task)),
+    targets: scoresLastOnly(task.targets, task.n_ctx) ? Array.from(lastTargets(task)) : [],
     steps: [],
     progress: [],
   };
@@ -176,8 +176,8 @@ function summaryOf(run: AnalysisRun, last: CheckpointReport, checkpoints: number
     train_loss: p.train_loss,
     test_loss: p.test_loss,
     test_acc: p.test_acc,
-    decomposition_error: p.decomposition_error,
   };
+  if (p.decomposition_error !== undefined) summary.decomposition_error = p.decomposition_error;
   for (
     const key of [
       "key_freqs",

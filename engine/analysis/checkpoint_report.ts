@@ -2,7 +2,8 @@
  * Everything `mechlab analyze` computes at one checkpoint: the whole task's table run once through
  * a hooked model (in chunks, caching only the hooks the analyses read), then the losses, the direct
  * logit attribution's error, the weights' measures, and the task's own picture (the grokking
- * paper's Fourier measures for `modular`, alias alignment and twin accuracy for `oocl`).
+ * paper's Fourier measures for `modular`, alias alignment and twin accuracy for `oocl`, the loss
+ * per position, in-context-learning score and head detectors for the sequence tasks).
  *
  * N = examples, U = d_vocab_out, M = d_mlp.
  *
@@ -13,13 +14,20 @@ import { crossEntropyEval } from "../reference/mod.ts";
 import type { HookedRunner } from "../hooks/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { concat, slice, Tensor } from "../tensor/mod.ts";
-import { exampleSplits, lastTargets, type TaskData } from "../data/mod.ts";
+import { exampleSplits, lastTargets, scoresLastOnly, type TaskData } from "../data/mod.ts";
 import { headCircuits } from "./circuits.ts";
 import { dlaHookNames, logitAttribution } from "./decompose.ts";
 import { embeddingPca } from "./embedding.ts";
 import { modularMeasures } from "./modular_report.ts";
 import { ooclProgress, ooclReport } from "./oocl_measures.ts";
 import { sumSquaredWeights } from "./scalars.ts";
+import {
+  isSequenceTask,
+  rowsLossPerToken,
+  SEQUENCE_ROWS,
+  sequenceMeasures,
+  spreadRows,
+} from "./sequence_report.ts";
 import { tokenMaps } from "./token_maps.ts";
 import type { CheckpointReport, ProgressRow } from "./report.ts";
 
@@ -72,6 +80,7 @@ export async function analyzeCheckpoint(
   at: CheckpointInputs,
 ): Promise<CheckpointReport> {
   const { cfg, task, weights, step } = at;
+  if (!scoresLastOnly(task.targets, task.n_ctx)) return await manyPositionsCheckpoint(runner, at);
   const neurons = task.task === "modular" && cfg.n_layers === 1 && !cfg.attn_only;
   const pass = await runTable(runner, cfg, task, weights, neurons);
   const answers = lastTargets(task); // [N]
@@ -109,7 +118,65 @@ export async function analyzeCheckpoint(
     report.oocl = ooclReport(weights, task, correctOf);
     Object.assign(progress, ooclProgress(report.oocl));
   }
+  if (isSequenceTask(task.task)) {
+    const data = { tokens: task.tokens, targets: task.targets, n_ctx: task.n_ctx, test, train };
+    const sequence = await sequenceMeasures(runner, cfg, weights, data);
+    report.sequence = sequence.report;
+    Object.assign(progress, sequence.progress);
+  }
   return report;
+}
+
+/**
+ * A checkpoint of a task that scores more than each example's last position (induction,
+ * strings, text): loss and accuracy, means over the scored positions of up to `SEQUENCE_ROWS`
+ * train and as many held-out examples spread over each split (a text file's windows are too many
+ * to run whole at every checkpoint), and the sequence measures. No per-example table: such an
+ * example has no one answer.
+ */
+async function manyPositionsCheckpoint(
+  runner: HookedRunner,
+  at: CheckpointInputs,
+): Promise<CheckpointReport> {
+  const { cfg, task, weights, step } = at;
+  const { train, test } = exampleSplits(task);
+  const scores = async (rows: Int32Array) => {
+    if (rows.length === 0) return { loss: null, acc: null };
+    const picked = spreadRows(rows, SEQUENCE_ROWS);
+    const { loss, correct } = await rowsLossPerToken(runner, cfg, weights, {
+      ...task,
+      rows: picked,
+    });
+    return { loss: scoredMean(loss), acc: scoredMean(correct) };
+  };
+  const [tr, te] = [await scores(train), await scores(test)];
+  const progress: ProgressRow = {
+    step,
+    train_loss: tr.loss!, // every task trains on something
+    test_loss: te.loss,
+    train_acc: tr.acc!,
+    test_acc: te.acc,
+    sum_sq_weights: sumSquaredWeights(weights),
+  };
+  const report: CheckpointReport = {
+    step,
+    progress,
+    example_loss: [],
+    embedding_pca: embeddingPca(weights, 3),
+    heads: headCircuits(cfg, weights),
+  };
+  const data = { tokens: task.tokens, targets: task.targets, n_ctx: task.n_ctx, test, train };
+  const sequence = await sequenceMeasures(runner, cfg, weights, data);
+  report.sequence = sequence.report;
+  Object.assign(progress, sequence.progress);
+  return report;
+}
+
+/** The mean of the values that are not NaN (the scored positions'). */
+function scoredMean(values: Float64Array): number {
+  let [sum, n] = [0, 0];
+  for (const v of values) if (!Number.isNaN(v)) [sum, n] = [sum + v, n + 1];
+  return sum / n;
 }
 
 /** Runs every example in chunks, keeping the scored position's logits (and neurons). */

@@ -286,11 +286,26 @@ function modelLogits(
   cache: Map<string, Tensor>,
   pos: number,
 ): Tensor {
-  const final = cfg.normalization_type === "LN"
+  const x = residAt(cache, unembedHookName(cfg), pos); // [B, D]
+  return add(matmul(x, readF64(weights, "unembed.W_U")), readF64(weights, "unembed.b_U"));
+}
+
+/**
+ * The hook whose activation the unembedding reads: `ln_final.hook_normalized` with LayerNorm (its
+ * `w`, `b` applied), else the last layer's `hook_resid_post`. Times `W_U` plus `b_U`, it gives the
+ * model's logits at every position.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../model/config.ts";
+ * import { unembedHookName } from "./decompose.ts";
+ * unembedHookName(DEFAULT_MODEL); // "blocks.0.hook_resid_post": no LayerNorm
+ * ```
+ */
+export function unembedHookName(cfg: ModelConfig): string {
+  return cfg.normalization_type === "LN"
     ? "ln_final.hook_normalized"
     : `blocks.${cfg.n_layers - 1}.hook_resid_post`;
-  const x = residAt(cache, final, pos); // [B, D]
-  return add(matmul(x, readF64(weights, "unembed.W_U")), readF64(weights, "unembed.b_U"));
 }
 
 /** `[B, D]` of the row vector `v [D]` repeated. */

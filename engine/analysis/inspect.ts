@@ -12,17 +12,18 @@ import { crossEntropyEval } from "../reference/mod.ts";
 import { argmax, Tensor } from "../tensor/mod.ts";
 import { exampleSplits, lastTargets, type TaskData } from "../data/mod.ts";
 import { dlaHookNames, logitAttribution } from "./decompose.ts";
-import { lensHookNames, logitLens } from "./logit_lens.ts";
-import { logitDiffMetric, patchingSweep } from "./patching.ts";
+import { lensHookNames, lensReport, logitLens } from "./logit_lens.ts";
+import { logitDiffMetric, type PatchingSweep, patchingSweep } from "./patching.ts";
 import { partnerProblem } from "./partner.ts";
 import type { InspectReport } from "./report.ts";
 import { RunInputError } from "../runs/mod.ts";
 import { type AnalysisRun, checkpointWeights } from "./run_data.ts";
 
 /** What the patching view shows: 0 = the corrupt run's logit difference, 1 = the clean run's. */
-const METRIC = "logit difference (clean answer − corrupt answer), 0 = corrupt run, 1 = clean run";
+export const PATCHING_METRIC =
+  "logit difference (clean answer − corrupt answer), 0 = corrupt run, 1 = clean run";
 /** Why the scale is undefined when the clean and corrupt runs score alike (an untrained model). */
-const SAME = "the clean and corrupt runs score the same";
+export const PATCHING_SAME = "the clean and corrupt runs score the same";
 
 /**
  * `v` as the fraction of the way from the corrupt run's metric to the clean run's (0 = corrupt,
@@ -42,6 +43,37 @@ export function restoredFraction(clean: number, corrupt: number): (v: number) =>
     return () => NaN;
   }
   return (v) => (v - corrupt) / span;
+}
+
+/**
+ * A patching sweep as the page shows it: every value as `restoredFraction` of the way from the
+ * corrupt run's metric to the clean run's, `null` where that is undefined (the two runs scoring
+ * the same), and the line that says which.
+ *
+ * @example
+ * ```ts
+ * import { restoredSweep } from "./inspect.ts";
+ * const r = restoredSweep({ clean: 2, corrupt: 0, resid_pre: [[0, 1]], head_out: [[2]], mlp_out: [[]] });
+ * r.resid_pre; // [[0, 0.5]]
+ * r.head_out; // [[1]]
+ * ```
+ */
+export function restoredSweep(sweep: PatchingSweep): {
+  metric: string;
+  resid_pre: (number | null)[][];
+  head_out: (number | null)[][];
+  mlp_out: (number | null)[][];
+} {
+  const fraction = restoredFraction(sweep.clean, sweep.corrupt);
+  const scale = (v: number) => Number.isNaN(fraction(v)) ? null : fraction(v);
+  return {
+    metric: scale(sweep.clean) === null
+      ? `${PATCHING_METRIC}; undefined here: ${PATCHING_SAME}`
+      : PATCHING_METRIC,
+    resid_pre: sweep.resid_pre.map((row) => row.map(scale)),
+    head_out: sweep.head_out.map((row) => row.map(scale)),
+    mlp_out: sweep.mlp_out.map((row) => row.map(scale)),
+  };
 }
 
 /**
@@ -97,8 +129,6 @@ export async function inspectExample(
     batch: 1,
     metric: logitDiffMetric(targets, Int32Array.of(answers[corrupt]!)),
   });
-  const fraction = restoredFraction(sweep.clean, sweep.corrupt);
-  const scale = (v: number) => Number.isNaN(fraction(v)) ? null : fraction(v);
   return {
     step,
     example,
@@ -108,19 +138,8 @@ export async function inspectExample(
     loss: loss.data[0]!,
     patterns: patternNames.map((name) => (cache.get(name)!.toNested() as number[][][][])[0]!),
     dla: { labels: dla.labels, values: Array.from(dla.values.data) },
-    logit_lens: {
-      labels: lens.labels,
-      target_logit: Array.from(lens.logit.data),
-      target_prob: Array.from(lens.prob.data),
-      target_rank: Array.from(lens.rank.data),
-    },
-    patching: {
-      corrupt_example: corrupt,
-      metric: scale(sweep.clean) === null ? `${METRIC}; undefined here: ${SAME}` : METRIC,
-      resid_pre: sweep.resid_pre.map((row) => row.map(scale)),
-      head_out: sweep.head_out.map((row) => row.map(scale)),
-      mlp_out: sweep.mlp_out.map((row) => row.map(scale)),
-    },
+    logit_lens: lensReport(lens),
+    patching: { corrupt_example: corrupt, ...restoredSweep(sweep) },
   };
 }
 

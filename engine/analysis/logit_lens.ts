@@ -136,3 +136,27 @@ export function logitLens(
     rank: tensor(rank, shape),
   };
 }
+
+/**
+ * A one-row `LogitLens` as the reports send it (`InspectReport.logit_lens`): plain arrays, one
+ * entry per stage.
+ *
+ * @example
+ * ```ts ignore
+ * const lens = logitLens(cfg, weights, cache, Int32Array.of(8), { pos: 2 });
+ * lensReport(lens).target_rank; // e.g. [40, 3, 0]
+ * ```
+ */
+export function lensReport(lens: LogitLens): {
+  labels: string[];
+  target_logit: number[];
+  target_prob: number[];
+  target_rank: number[];
+} {
+  return {
+    labels: lens.labels,
+    target_logit: Array.from(lens.logit.data),
+    target_prob: Array.from(lens.prob.data),
+    target_rank: Array.from(lens.rank.data),
+  };
+}

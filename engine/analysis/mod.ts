@@ -10,6 +10,9 @@
  * - the grokking paper's measures for `modular` tasks: Fourier norms, key frequencies, neuron
  *   clusters, restricted and excluded loss, Gini coefficients (`modularMeasures`); the
  *   out-of-context experiment's (`ooclReport`);
+ * - sequences: `lossPerToken` and the in-context-learning score, TransformerLens' head detectors
+ *   (`detectHeads`), `sequenceMeasures` for `analyze`; on demand, `inspectSequence` (attention,
+ *   lens and attribution at any position of an example or a prompt) and `patchSequence`;
  * - across training: `analyzeRun` writes `runs/NAME/analysis/` (shapes in `report.ts`), and
  *   `inspectExample` looks at one input on demand.
  *
@@ -33,3 +36,9 @@ export * from "./run_data.ts";
 export * from "./checkpoint_report.ts";
 export * from "./analyze_run.ts";
 export * from "./inspect.ts";
+export * from "./loss_per_position.ts";
+export * from "./head_detector.ts";
+export * from "./sequence_report.ts";
+export * from "./sequence_input.ts";
+export * from "./sequence_inspect.ts";
+export * from "./sequence_patching.ts";

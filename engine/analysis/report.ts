@@ -39,8 +39,11 @@ export interface ProgressRow {
   test_acc: number | null;
   /** Σ of every weight squared: what weight decay shrinks during grokking's cleanup. */
   sum_sq_weights: number;
-  /** max |Σ direct-logit-attribution parts − logits| over the examples: 0 up to rounding. */
-  decomposition_error: number;
+  /**
+   * max |Σ direct-logit-attribution parts − logits| over the examples: 0 up to rounding. Tasks
+   * answering at each example's last position only, as `example_loss`.
+   */
+  decomposition_error?: number;
   /** `modular`: train loss with only the final checkpoint's key frequencies kept (Nanda et al.). */
   restricted_loss?: number;
   /** `modular`: train loss with the final checkpoint's key frequencies removed from the logits. */
@@ -55,7 +58,16 @@ export interface ProgressRow {
   alias_alignment?: number;
   /** `oocl`: accuracy on held-out cells whose twin in the other table was trained. */
   twin_acc?: number;
+  /** Sequence tasks: `SequenceReport.icl`'s score (late minus early loss); `null` when unscored. */
+  icl_score?: number | null;
+  /** Sequence tasks: the highest induction score of any head (`detect_head`, at most 1/2 here). */
+  induction_score?: number;
+  /** Sequence tasks: every head's detector scores, for the lines across checkpoints. */
+  head_scores?: Pick<DetectorScores, "previous_token" | "duplicate_token" | "induction">;
 }
+
+/** The tasks `mechlab analyze` knows; the last four are sequences (`SequenceReport`). */
+export type AnalysedTask = "modular" | "oocl" | "induction" | "brackets" | "strings" | "text";
 
 /**
  * `analysis/index.json`.
@@ -72,7 +84,7 @@ export interface ProgressRow {
  */
 export interface AnalysisIndex {
   run: string;
-  task: "modular" | "oocl";
+  task: AnalysedTask;
   /** The modulus of either task. */
   p: number;
   n_layers: number;
@@ -88,7 +100,7 @@ export interface AnalysisIndex {
   group: number[];
   /** The task's group names ("all"; or "table1", "table2", "links"). */
   groups: string[];
-  /** `[N]`: the answer token of each example. */
+  /** `[N]`: the answer token of each example, for tasks answering at the last position; else empty. */
   targets: number[];
   /** The analysed checkpoints' steps, ascending; `step_NNNNNN.json` exists for each. */
   steps: number[];
@@ -169,6 +181,60 @@ export interface OoclReport {
   twin: { table: 1 | 2; n: number; acc: number }[];
 }
 
+/** Every head's detector scores on repeated random tokens: `CheckpointReport.sequence.detectors`. */
+export interface DetectorScores {
+  /** Positions of each sequence (2 · half). */
+  seq_len: number;
+  /** Sequences averaged over. */
+  batch: number;
+  /** The seed of `repeatedTokens`: the same sequences at every checkpoint. */
+  seed: number;
+  /** `[L][H]` */
+  previous_token: number[][];
+  /** `[L][H]` */
+  duplicate_token: number[][];
+  /** `[L][H]` */
+  induction: number[][];
+}
+
+/** The two positions the in-context-learning score compares, and the score. */
+export interface IclScore {
+  /** 0-based position of the early loss. */
+  early: number;
+  /** 0-based position of the late loss. */
+  late: number;
+  /** loss[late] − loss[early]: negative when the model uses its context. */
+  score: number;
+}
+
+/**
+ * A sequence task's measures at one checkpoint (`sequence_report.ts`): a few KB whatever the task.
+ *
+ * @example
+ * ```ts
+ * import type { SequenceReport } from "./report.ts";
+ * const r: SequenceReport = {
+ *   loss_per_position: [3.1, 2.9, 0.4, 0.2], rows: 128, split: "test",
+ *   icl: { early: 0, late: 3, score: -2.9 },
+ *   detectors: {
+ *     seq_len: 4, batch: 10, seed: 0, previous_token: [[0.7]], duplicate_token: [[0]], induction: [[0.1]],
+ *   },
+ * };
+ * ```
+ */
+export interface SequenceReport {
+  /** `[T]`: the mean loss at each position over `rows` examples; `null` where none is scored. */
+  loss_per_position: (number | null)[];
+  /** How many examples were averaged (at most `SEQUENCE_ROWS`, spread over the split). */
+  rows: number;
+  /** Which split they are from: the held-out one, or the train one when nothing is held out. */
+  split: "test" | "train";
+  /** Olsson et al.'s in-context-learning score; `null` when either position is unscored. */
+  icl: IclScore | null;
+  /** TransformerLens' `detect_head` scores of every head on repeated random tokens. */
+  detectors: DetectorScores;
+}
+
 /**
  * `analysis/step_NNNNNN.json`.
  *
@@ -188,7 +254,10 @@ export interface OoclReport {
 export interface CheckpointReport {
   step: number;
   progress: ProgressRow;
-  /** `[N]`: each example's loss. */
+  /**
+   * `[N]`: each example's loss, for tasks that answer at each example's last position; empty for
+   * the tasks scoring more positions (their progress and `sequence` report sample examples).
+   */
   example_loss: number[];
   /** The two or three leading principal components of `W_E`'s rows. */
   embedding_pca: {
@@ -200,6 +269,8 @@ export interface CheckpointReport {
   heads: HeadCircuits[];
   modular?: ModularReport;
   oocl?: OoclReport;
+  /** The sequence tasks' (`induction`, `brackets`, `strings`, `text`). */
+  sequence?: SequenceReport;
 }
 
 /**
@@ -224,7 +295,7 @@ export interface AnalysisSummary {
   train_loss: number;
   test_loss: number | null;
   test_acc: number | null;
-  decomposition_error: number;
+  decomposition_error?: number;
   key_freqs?: number[];
   restricted_loss?: number;
   excluded_loss?: number;
@@ -287,4 +358,95 @@ export interface InspectReport {
     /** `[L][T]`: `blocks.L.hook_mlp_out` at one position (empty rows when `attn_only`). */
     mlp_out: (number | null)[][];
   };
+}
+
+/**
+ * `GET /api/runs/NAME/sequence?step=S&(example=I|tokens=a,b,c|prompt=TEXT)[&pos=P][&target=U]`: one
+ * sequence at one checkpoint, every position: its loss, its attention patterns, and the logit lens
+ * and direct logit attribution at position `pos` (default the last) of `target`.
+ *
+ * @example
+ * ```ts
+ * import type { SequenceInspectReport } from "./report.ts";
+ * const r: SequenceInspectReport = {
+ *   step: 500, example: 3, tokens: ["a", "b", "a"], ids: [0, 1, 0], pos: 2, target: 1,
+ *   target_from: "task", prediction: 1, loss: [2.1, 1.9, 0.1],
+ *   patterns: [[[[1, 0, 0], [0.5, 0.5, 0], [0.1, 0.8, 0.1]]]],
+ *   dla: { labels: ["embed", "L0H0"], values: [0.1, 3.2] },
+ *   logit_lens: { labels: ["resid_pre 0", "resid_post 0"], target_logit: [0.1, 9], target_prob: [0, 1], target_rank: [40, 0] },
+ * };
+ * ```
+ */
+export interface SequenceInspectReport {
+  step: number;
+  /** The task's example looked at, or `null` for tokens or a prompt given in the request. */
+  example: number | null;
+  /** `[T]`: the tokens as labels. */
+  tokens: string[];
+  /** `[T]`: the token ids. */
+  ids: number[];
+  /** The position the logit lens and the attribution read. */
+  pos: number;
+  /** The token whose logit they follow at `pos`. */
+  target: number;
+  /**
+   * Where `target` came from: the request (`given`), the task's target at `pos` (`task`), the
+   * prompt's next token (`next token`), or, at a prompt's last position, the model's argmax
+   * (`prediction`).
+   */
+  target_from: "given" | "task" | "next token" | "prediction";
+  /** The argmax at `pos`. */
+  prediction: number;
+  /** `[T]`: the loss at each position where a target is known (the task's, or the next token). */
+  loss: (number | null)[];
+  /** `[L][H][T][T]` (query, key): `blocks.L.attn.hook_pattern`. */
+  patterns: number[][][][];
+  /** Direct logit attribution to `target`'s logit at `pos`; the values sum to it. */
+  dla: { labels: string[]; values: number[] };
+  /** `target` read off the residual stream at `pos` after each stage. */
+  logit_lens: {
+    labels: string[];
+    target_logit: number[];
+    target_prob: number[];
+    target_rank: number[];
+  };
+}
+
+/**
+ * `GET /api/runs/NAME/patch?step=S&(example=I|tokens=..|prompt=..)&(partner=J|corrupt_tokens=..|
+ * corrupt=TEXT)`: activation patching from a clean sequence into a corrupted one of the same
+ * length, scored by the logit difference at the final position.
+ *
+ * @example
+ * ```ts
+ * import type { SequencePatchingReport } from "./report.ts";
+ * const r: SequencePatchingReport = {
+ *   step: 500, clean: ["a", "b", "a"], corrupt: ["c", "b", "c"], clean_answer: 1, corrupt_answer: 2,
+ *   metric: "logit difference ...", clean_value: 4, corrupt_value: -3,
+ *   resid_pre: [[0, 0, 1]], head_out: [[0.9]], mlp_out: [[]],
+ * };
+ * ```
+ */
+export interface SequencePatchingReport {
+  step: number;
+  /** `[T]`: the clean tokens as labels. */
+  clean: string[];
+  /** `[T]`: the corrupted tokens as labels. */
+  corrupt: string[];
+  /** The clean sequence's answer at the final position (its target, else the clean argmax). */
+  clean_answer: number;
+  /** The corrupted one's (its target, else the corrupted run's argmax). */
+  corrupt_answer: number;
+  /** What the values are (restored fraction of the logit difference), and why `null` if so. */
+  metric: string;
+  /** logit[clean_answer] − logit[corrupt_answer] at the final position, clean run. */
+  clean_value: number;
+  /** The same on the corrupted run. */
+  corrupt_value: number;
+  /** `[L][T]`: `blocks.L.hook_resid_pre` at one position patched; 0 = corrupt, 1 = clean. */
+  resid_pre: (number | null)[][];
+  /** `[L][H]`: one head's `hook_z` at every position patched. */
+  head_out: (number | null)[][];
+  /** `[L][T]`: `blocks.L.hook_mlp_out` at one position (empty rows when `attn_only`). */
+  mlp_out: (number | null)[][];
 }

@@ -28,7 +28,7 @@ import { join, relative } from "node:path";
 import { reportFileName } from "../analysis/analyze_run.ts";
 import { inspectExample } from "../analysis/inspect.ts";
 import { partnerProblem } from "../analysis/partner.ts";
-import { openAnalysisRun } from "../analysis/run_data.ts";
+import { type AnalysisRun, openAnalysisRun } from "../analysis/run_data.ts";
 import { lastTargets } from "../data/mod.ts";
 import { HttpError, json } from "./http.ts";
 import { busy, checkName, findRun, type RunsApi } from "./runs_api.ts";
@@ -92,15 +92,7 @@ export async function runInspect(
   const example = wholeNumber("example", exampleText);
   const partnerText = query.get("partner");
   const partner = partnerText === null ? undefined : wholeNumber("partner", partnerText);
-  let run;
-  try {
-    run = await openAnalysisRun(path);
-  } catch (e) {
-    throw new HttpError(404, (e as Error).message); // no config or no checkpoint yet
-  }
-  if (!run.checkpoints.some((c) => c.step === step)) {
-    throw new HttpError(404, `run '${name}' has no checkpoint at step ${step}`);
-  }
+  const run = await runAtStep(path, name, step);
   const answers = lastTargets(run.task);
   const n = answers.length;
   if (example >= n) {
@@ -160,8 +152,38 @@ export function analyzeLog(api: RunsApi, name: string): Response {
   return json(200, log);
 }
 
-/** A query value that must be a whole number: decimal digits only, else a 400. */
-function wholeNumber(what: string, text: string): number {
+/**
+ * The run at `path` opened for analysis, with a checkpoint at `step`; else a 404 saying what is
+ * missing (its config, any checkpoint, that one).
+ *
+ * @example
+ * ```ts ignore
+ * const run = await runAtStep("runs/modular_add_23", "modular_add_23", 500);
+ * ```
+ */
+export async function runAtStep(path: string, name: string, step: number): Promise<AnalysisRun> {
+  let run;
+  try {
+    run = await openAnalysisRun(path);
+  } catch (e) {
+    throw new HttpError(404, (e as Error).message); // no config or no checkpoint yet
+  }
+  if (!run.checkpoints.some((c) => c.step === step)) {
+    throw new HttpError(404, `run '${name}' has no checkpoint at step ${step}`);
+  }
+  return run;
+}
+
+/**
+ * A query value that must be a whole number: decimal digits only, else a 400.
+ *
+ * @example
+ * ```ts
+ * import { wholeNumber } from "./analysis_api.ts";
+ * wholeNumber("step", "500"); // 500; wholeNumber("step", "-1") throws a 400
+ * ```
+ */
+export function wholeNumber(what: string, text: string): number {
   const n = Number(text);
   if (!/^\d{1,15}$/.test(text) || !Number.isSafeInteger(n)) {
     throw new HttpError(400, `${what} ${JSON.stringify(text)}: must be a whole number >= 0`);

@@ -8,6 +8,7 @@
  */
 
 import { analyzeLog, launchAnalysis, runAnalysis, runInspect } from "./analysis_api.ts";
+import { runPatch, runSequence } from "./sequence_api.ts";
 import { hasToken, hostAllowed, originAllowed, tokenCookie, tokenMatches } from "./auth.ts";
 import { errorResponse, HttpError, requestTarget, urlAuthority } from "./http.ts";
 import { RunInputError } from "../runs/mod.ts";
@@ -31,7 +32,8 @@ type RunHandler = (
 
 /**
  * The endpoints under `/api/runs/NAME/`, by their last segment and method; what varies within one
- * (a step, an example) is a query parameter (`analysis?step=S`, `inspect?step=S&example=I`).
+ * (a step, an example) is a query parameter (`analysis?step=S`, `inspect?step=S&example=I`,
+ * `sequence?step=S&prompt=TEXT`, `patch?step=S&example=I`).
  */
 const RUN_ENDPOINTS: Record<string, { GET?: RunHandler; POST?: RunHandler }> = {
   config: { GET: (api, name) => runConfig(api, name) },
@@ -45,6 +47,8 @@ const RUN_ENDPOINTS: Record<string, { GET?: RunHandler; POST?: RunHandler }> = {
     POST: (api, name) => launchAnalysis(api, name),
   },
   inspect: { GET: (api, name, q) => runInspect(api, name, q) },
+  sequence: { GET: (api, name, q) => runSequence(api, name, q) },
+  patch: { GET: (api, name, q) => runPatch(api, name, q) },
 };
 
 /** The page: its HTML, script and style sheet. */

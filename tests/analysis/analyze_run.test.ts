@@ -49,7 +49,7 @@ async function assertTrainerAgrees(
     for (const [field, key] of pairs) {
       assertRel(row[field] as number, m[key]!, `${field} at ${row.step}`);
     }
-    assert.ok(row.decomposition_error < 1e-4, `decomposition error ${row.decomposition_error}`);
+    assert.ok(row.decomposition_error! < 1e-4, `decomposition error ${row.decomposition_error}`);
   }
 }
 
@@ -98,7 +98,10 @@ NUMPY.test({
         for (const key of ["train_loss", "test_loss", "train_acc", "test_acc"] as const) {
           assertRel(row[key] as number, numpy[row.step]![key]!, `${key} at ${row.step}`);
         }
-        assert.ok(row.decomposition_error < 1e-4, `decomposition error ${row.decomposition_error}`);
+        assert.ok(
+          row.decomposition_error! < 1e-4,
+          `decomposition error ${row.decomposition_error}`,
+        );
       }
       assert.ok(index.progress.every((row) => Array.isArray(row.key_freqs)));
       const last = await read<CheckpointReport>("step_000500.json");

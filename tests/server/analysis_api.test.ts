@@ -197,6 +197,45 @@ Deno.test("inspect: one example at a checkpoint, and its refusals", async () => 
   });
 });
 
+Deno.test("sequence and patch: an example, token ids or a prompt; bad requests are 400s", async () => {
+  await withServer(async (get) => {
+    const res = await get("/api/runs/alpha/sequence?step=100&example=30&pos=1");
+    assert.equal(res.status, 200);
+    const r = await res.json();
+    // example 30 is (1, 7): its only target is at the last position, so position 1 follows the
+    // model's own prediction
+    assert.deepEqual([r.tokens, r.pos, r.target_from], [["1", "7", "="], 1, "prediction"]);
+    assert.equal(r.patterns.length, 1);
+    assert.deepEqual(r.loss.slice(0, 2), [null, null]);
+    // "17=" reads as the labels "17" and "=" (the longest label at each point)
+    const prompt = await (await get("/api/runs/alpha/sequence?step=100&prompt=17%3D")).json();
+    assert.deepEqual(prompt.tokens, ["17", "="]);
+    const ids = await (await get("/api/runs/alpha/sequence?step=100&tokens=1,7,23&pos=-1")).json();
+    assert.deepEqual([ids.tokens, ids.pos], [["1", "7", "="], 2]);
+    const patched = await (await get("/api/runs/alpha/patch?step=100&example=30")).json();
+    assert.deepEqual([patched.clean, patched.corrupt], [["1", "7", "="], ["1", "8", "="]]);
+    assert.deepEqual([patched.clean_answer, patched.corrupt_answer], [8, 9]);
+    assert.equal(patched.resid_pre[0].length, 3);
+    const bad: [string, number, string | RegExp][] = [
+      ["sequence?step=100&prompt=x", 400, /no token of the vocabulary starts at character 0/],
+      ["sequence?step=100&example=30&pos=3", 400, "pos 3: the sequence has 3 positions (0 to 2)"],
+      ["sequence?step=100&example=30&pos=a", 400, /pos "a": must be an integer/],
+      ["sequence?step=100&example=30&prompt=1", 400, "give one of example, tokens or prompt"],
+      ["sequence?step=100", 400, "give one of example, tokens or prompt"],
+      ["sequence?step=300&example=30", 404, "run 'alpha' has no checkpoint at step 300"],
+      ["patch?step=100&tokens=1,7,23&corrupt_tokens=1,8", 400, /has 3 tokens, the corrupted 2/],
+      [
+        "patch?step=100&prompt=17%3D",
+        400,
+        "patching a prompt needs a corrupted one of the same length",
+      ],
+    ];
+    for (const [path, status, error] of bad) {
+      await assertError(await get(`/api/runs/alpha/${path}`), status, error);
+    }
+  });
+});
+
 Deno.test("analysis endpoints: token and method checked like every other", async () => {
   await withServer(async (get) => {
     for (const path of ["/api/runs/alpha/analysis", "/api/runs/alpha/inspect?step=100&example=0"]) {

@@ -24,6 +24,7 @@ import { Neurons } from "./neurons.tsx";
 import { Patching } from "./patching.tsx";
 import { Progress } from "./progress.tsx";
 import { TokenMaps } from "./token_maps.tsx";
+import { SequenceViews } from "./sequence.tsx";
 import {
   analysisIndex,
   analysisProblem,
@@ -33,6 +34,9 @@ import {
   shownStep,
   stepProblem,
 } from "./state.ts";
+
+/** The sequence tasks (engine/analysis/sequence_report.ts' list, not imported: the bundle holds no engine). */
+const SEQUENCE: readonly string[] = ["induction", "brackets", "strings", "text"];
 
 function Status() {
   const lines = [
@@ -95,25 +99,34 @@ export function Analysis() {
           <AnalyzeStatus run={run} />
         </div>
         <Progress />
-        <div class="analysis-grid">
-          <ExampleGrid />
-          <Attention />
-          <Dla />
-          <LogitLens />
-          <Patching />
-          <HeadCircuits />
-          <EmbeddingPca />
-          {index.task === "oocl" && <Aliases />}
-          {index.task === "modular" && (
-            <>
-              <Fourier />
-              <Clusters />
-              <Circles />
-              <Neurons />
-              <TokenMaps />
-            </>
-          )}
-        </div>
+        {SEQUENCE.includes(index.task) && (
+          <div class="analysis-grid">
+            <SequenceViews />
+            <HeadCircuits />
+            <EmbeddingPca />
+          </div>
+        )}
+        {!SEQUENCE.includes(index.task) && (
+          <div class="analysis-grid">
+            <ExampleGrid />
+            <Attention />
+            <Dla />
+            <LogitLens />
+            <Patching />
+            <HeadCircuits />
+            <EmbeddingPca />
+            {index.task === "oocl" && <Aliases />}
+            {index.task === "modular" && (
+              <>
+                <Fourier />
+                <Clusters />
+                <Circles />
+                <Neurons />
+                <TokenMaps />
+              </>
+            )}
+          </div>
+        )}
       </>
     );
   };

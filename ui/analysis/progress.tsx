@@ -35,6 +35,8 @@ const COLOURS: Record<ProgressKey, string> = {
   alias_alignment: "#e377c2",
   twin_acc: "#ff7f0e",
   decomposition_error: "#7f7f7f",
+  icl_score: "#2ca02c",
+  induction_score: "#9467bd",
 };
 
 const rows = computed(() => analysisIndex.value?.progress ?? []);

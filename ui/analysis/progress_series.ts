@@ -10,7 +10,7 @@ import type { Phase } from "./phases.ts";
 import type { ProgressRow } from "../types.ts";
 
 /** A numeric measure of a progress row. */
-export type ProgressKey = Exclude<keyof ProgressRow, "step" | "key_freqs">;
+export type ProgressKey = Exclude<keyof ProgressRow, "step" | "key_freqs" | "head_scores">;
 
 /** One chart's lines: the steps, and each measure present in some row. */
 export interface ProgressLines {
@@ -22,7 +22,15 @@ export interface ProgressLines {
 export const PROGRESS_CHARTS = {
   loss: ["train_loss", "test_loss", "restricted_loss", "excluded_loss"],
   weights: ["sum_sq_weights"],
-  fraction: ["train_acc", "test_acc", "gini_embed", "gini_neurons", "alias_alignment", "twin_acc"],
+  fraction: [
+    "train_acc",
+    "test_acc",
+    "gini_embed",
+    "gini_neurons",
+    "alias_alignment",
+    "twin_acc",
+    "induction_score",
+  ],
 } as const satisfies Record<string, readonly ProgressKey[]>;
 
 /**
