@@ -54,21 +54,37 @@ for (const [name, overrides, B] of CONFIGS) {
 
     const params = gpu.upload(flatten(layout, weights), [layout.size]);
     const grads = gpu.zeros([layout.size]);
+    const patternGrads = gpu.zeros([layout.size]);
     // Training runs the tiled attention (no hook_pattern); the probe keeps the pattern, as a
-    // hooked run that caches it does: both kernels are held to the CPU model here.
+    // hooked run that caches it does, and so does a second trainer (the materialising backward):
+    // both kernels, forward and backward, are held to the CPU model here.
     const fit = await buildGpuModel(gpu, cfg, layout, { batch: B, params, grads });
     const probe = await buildGpuModel(gpu, cfg, layout, { batch: B, params, pattern: true });
+    const fitPattern = await buildGpuModel(gpu, cfg, layout, {
+      batch: B,
+      params,
+      grads: patternGrads,
+      pattern: true,
+    });
     assert.ok(!fit.hooks.has("blocks.0.attn.hook_pattern"), "training keeps no pattern");
-    for (const m of [fit, probe]) {
+    for (const m of [fit, probe, fitPattern]) {
       gpu.write(m.tokens, tokens);
       gpu.write(m.targets, targets);
     }
     gpu.write(fit.rowWeights!, Float32Array.from(rowWeights));
-    gpu.run([...fit.forward, ...fit.backward, ...probe.forward]);
+    gpu.write(fitPattern.rowWeights!, Float32Array.from(rowWeights));
+    gpu.run([
+      ...fit.forward,
+      ...fit.backward,
+      ...probe.forward,
+      ...fitPattern.forward,
+      ...fitPattern.backward,
+    ]);
     const hookNames = [...probe.hooks.keys()].filter((h) => h !== "logits");
     const fitNames = [...fit.hooks.keys()].filter((h) => h !== "logits");
-    const [g, loss, correct, logits, ...hooks] = await gpu.read([
+    const [g, gPattern, loss, correct, logits, ...hooks] = await gpu.read([
       grads,
+      patternGrads,
       fit.loss,
       probe.correct!,
       probe.logits,
@@ -100,6 +116,7 @@ for (const [name, overrides, B] of CONFIGS) {
     });
     const ref = cpuLossAndGrads(cfg, weights, tokens, targets, rowWeights, B);
     const got = unflatten(layout, g!.data);
+    const gotPattern = unflatten(layout, gPattern!.data);
     // Gradients are sums over up to 600 rows: tolerance relative to their size, with a floor at
     // 3% of the largest gradient, since a gradient that is exactly 0 (b_K's: a shift of every
     // key leaves the softmax as it is) comes out of f32 as a cancellation of terms that size.
@@ -109,9 +126,9 @@ for (const [name, overrides, B] of CONFIGS) {
       const want = ref.grads.get(s.name)!;
       const scale = Math.max(size(want), 0.03 * largestGrad, 1e-3);
       expectClose(got.get(s.name)!, want, 3e-5 * scale, `grad ${s.name}`);
+      expectClose(gotPattern.get(s.name)!, want, 3e-5 * scale, `grad ${s.name} (pattern kept)`);
     }
-    for (const t of [params, grads]) t.release();
-    fit.release();
-    probe.release();
+    for (const t of [params, grads, patternGrads]) t.release();
+    for (const m of [fit, probe, fitPattern]) m.release();
   });
 }
