@@ -1,10 +1,15 @@
 /**
- * Attention on the GPU: today's pattern-materialising kernel (`kernels/attention.wgsl`) against
- * the tiled, online-softmax one (`kernels/flash_attention.wgsl`), forward and forward+backward at
- * T = 64, 256 and 1,024 on the adapter at hand, and the bytes of the buffers each allocates per
- * step beyond its inputs (`q, k, v, dz`): the pattern and the backward's `dscores` scratch, both
+ * Attention on the GPU: the pattern-materialising kernel (`kernels/attention.wgsl`, what a hooked
+ * run that caches `hook_pattern` uses) against the tiled, online-softmax one
+ * (`kernels/flash_attention.wgsl`, what training uses), forward and forward+backward at T = 64,
+ * 256 and 1,024 on the adapter at hand, and the bytes of the buffers each allocates per step
+ * beyond its inputs (`q, k, v, dz`): the pattern and the backward's `dscores` scratch, both
  * `[B, H, T, T]`, against `lse` and the `delta` scratch, both `[B, H, T]`; each writes `z, dq, dk,
  * dv`. GPU time as in `gpu_bench.ts` (timestamp queries where the adapter has them).
+ *
+ * The outside peer, in the same run and before the GPU's (a software adapter shares the CPU):
+ * PyTorch on the CPU, 2 threads, the same shapes, the naive materialised softmax(q·kᵀ)·v
+ * (`bench/torch_attention.py`; `F.scaled_dot_product_attention` too where the torch has it).
  *
  * @module
  */
@@ -14,7 +19,7 @@ import { randn } from "../engine/tensor/mod.ts";
 import { attentionBackward, attentionForward } from "../kernels/attention.ts";
 import { flashAttentionBackward, flashAttentionForward } from "../kernels/flash_attention.ts";
 import { benchAdapter, gpuMs } from "./gpu_bench.ts";
-import { printTable } from "./timing.ts";
+import { printTable, runPython } from "./timing.ts";
 
 /** Batch, heads and d_head of every case: a small model's attention layer, one sequence. */
 const B = 1;
@@ -76,11 +81,29 @@ async function flash(gpu: Gpu, [q, k, v, dz]: GpuTensor[], T: number): Promise<K
   };
 }
 
+/** The lengths measured. */
+const LENGTHS = [64, 256, 1024];
+
+/** PyTorch's times per length: forward and step ms of each form it ran (`naive`, `sdpa`). */
+interface TorchPeer {
+  device: string;
+  cases: Record<string, [number, number]>[];
+}
+
+/** `bench/torch_attention.py` on LENGTHS; undefined without python3 and torch. */
+async function torchPeer(): Promise<TorchPeer | undefined> {
+  const script = new URL("./torch_attention.py", import.meta.url).pathname;
+  const out = await runPython([script, JSON.stringify(LENGTHS.map((T) => [B, T, H, E]))]);
+  return out === undefined ? undefined : JSON.parse(out);
+}
+
 /** Runs the attention benchmark and prints its table. */
 export async function benchAttention(): Promise<void> {
+  const torch = await torchPeer();
   const gpu = await benchAdapter();
   if (gpu === undefined) return;
-  console.log(`causal attention, B ${B}, H ${H}, d_head ${E}; peer: attention.wgsl, same run`);
+  console.log(`causal attention, B ${B}, H ${H}, d_head ${E}; peers: attention.wgsl, same run;`);
+  console.log(`  ${torch?.device ?? "no PyTorch (python3 with torch not found)"}, same run`);
   const limit = gpu.device.limits.maxStorageBufferBindingSize;
   const rows = [[
     "T",
@@ -88,17 +111,25 @@ export async function benchAttention(): Promise<void> {
     "fwd ms",
     "fwd+bwd ms",
     "x today",
+    "x torch",
     "MiB per step",
     "of which [B,H,T,T]",
   ]];
-  for (const T of [64, 256, 1024]) {
+  for (const [i, T] of LENGTHS.entries()) {
+    const peer = torch?.cases[i];
+    const torchMs = peer?.naive?.[1];
+    for (const [form, [fwd, step]] of Object.entries(peer ?? {})) {
+      const square = 4 * 2 * B * H * T * T; // its pattern, saved, and the backward's dscores
+      const what = form === "naive" ? "torch naive (CPU)" : `torch ${form} (CPU)`;
+      rows.push([`${T}`, what, fwd.toFixed(3), step.toFixed(3), "", "1.00", "", mib(square)]);
+    }
     const inputs = [1, 2, 3, 4].map((seed) =>
       gpu.upload(randn([B, T, H, E], { seed, dtype: "f32" }))
     );
     let todayMs: number | undefined;
     for (const [name, build] of [["attention.wgsl", today], ["flash", flash]] as const) {
       if (name === "attention.wgsl" && 4 * B * H * T * T > limit) {
-        rows.push([`${T}`, name, "n/a", "n/a", "", `pattern over ${mib(limit)} MiB binding`, ""]);
+        rows.push([`${T}`, name, "n/a", "n/a", "", "", `pattern over ${mib(limit)} MiB`, ""]);
         continue;
       }
       const kernel = await build(gpu, inputs, T);
@@ -113,6 +144,7 @@ export async function benchAttention(): Promise<void> {
         fwd.toFixed(3),
         step.toFixed(3),
         todayMs === undefined ? "n/a" : (todayMs / step).toFixed(2),
+        torchMs === undefined ? "n/a" : (torchMs / step).toFixed(2),
         mib(kernel.bytes),
         mib(square),
       ]);

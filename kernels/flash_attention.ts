@@ -72,9 +72,14 @@ function filled(gpu: Gpu, kernel: string, shape: readonly number[], options: Att
   });
 }
 
-/** One workgroup per (row tile, head, batch). */
+/**
+ * One workgroup per (row tile, head, batch row): `[T tiles, H, B]`, or where B passes WebGPU's
+ * 65,535 per dimension, B folded as `batch_of` reads it: `[T tiles, H · Y, ⌈B / Y⌉]`, the Y
+ * blocks of y each a run of z (the last ones past B return at once).
+ */
 function tiles(B: number, T: number, H: number): [number, number, number] {
-  return [Math.ceil(T / ROWS), H, B];
+  const Y = Math.ceil(B / 65535);
+  return [Math.ceil(T / ROWS), H * Y, Math.ceil(B / Y)];
 }
 
 /**

@@ -4,7 +4,7 @@
 // ROWS is the workgroup size: the query (or key) rows one workgroup owns, one per invocation. COLS
 // is the tile of the other side held in workgroup memory at a time (sized by the launcher to fit).
 //
-//   flash_attention_forward         workgroup (query tile, h, b); invocation i; key tiles 0 .. the
+//   flash_attention_forward         workgroup (query tile, h, b) (b folded: batch_of); invocation i; key tiles 0 .. the
 //                                   diagonal in order, a running max m and sum l per row:
 //                                   m' = max(m, max_j s_j), acc = acc·exp(m - m') + Σ_j exp(s_j - m') v_j
 //                                   z[b,i,h,:] = acc / l, lse[b,h,i] = m + log(l)
@@ -73,15 +73,25 @@ fn score(own: ptr<function, array<f32, E>>, c: u32) -> f32 {
   return dot * SCALE;
 }
 
+/**
+ * The batch row of a workgroup (row tile, y, z): y counts H heads times the part of the batch
+ * folded into it, z the rest, so a batch over 65,535 still launches (`tiles` in the launcher).
+ * Uniform across the workgroup, so a workgroup past the end returns whole.
+ */
+fn batch_of(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return wid.z + (wid.y / H) * nwg.z;
+}
+
 /** The last key (or first query) row a tile of ROWS rows starting at `start` needs, kept < T. */
 fn last_row(start: u32) -> u32 {
   return min(start + ROWS, T) - 1u;
 }
 
 @compute @workgroup_size(ROWS)
-fn flash_attention_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let h = wid.y;
-  let b = wid.z;
+fn flash_attention_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let h = wid.y % H;
+  let b = batch_of(wid, nwg);
+  if (b >= B) { return; } // past a folded batch's end: the whole workgroup, before any barrier
   let i0 = wid.x * ROWS;
   let i = i0 + lid;
   let live = i < T;
@@ -147,9 +157,10 @@ fn flash_attention_backward_delta(@builtin(global_invocation_id) gid: vec3<u32>,
 }
 
 @compute @workgroup_size(ROWS)
-fn flash_attention_backward_query(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let h = wid.y;
-  let b = wid.z;
+fn flash_attention_backward_query(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let h = wid.y % H;
+  let b = batch_of(wid, nwg);
+  if (b >= B) { return; } // past a folded batch's end: the whole workgroup, before any barrier
   let i0 = wid.x * ROWS;
   let i = i0 + lid;
   let live = i < T;
@@ -191,9 +202,10 @@ fn flash_attention_backward_query(@builtin(workgroup_id) wid: vec3<u32>, @builti
 }
 
 @compute @workgroup_size(ROWS)
-fn flash_attention_backward_key(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let h = wid.y;
-  let b = wid.z;
+fn flash_attention_backward_key(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let h = wid.y % H;
+  let b = batch_of(wid, nwg);
+  if (b >= B) { return; } // past a folded batch's end: the whole workgroup, before any barrier
   let j0 = wid.x * ROWS;
   let j = j0 + lid;
   let live = j < T;

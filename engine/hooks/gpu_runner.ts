@@ -9,6 +9,10 @@
  * and never read; models are built on first use and kept until `release`. Shapes are constants of
  * the kernels, so each size compiles its pipelines once.
  *
+ * Attention: a call that caches `hook_pattern` runs on a model that keeps it (`[B, H, T, T]` per
+ * layer, the materialising kernel); every other call on the tiled kernel, which stores nothing of
+ * T × T. Both are held to the CPU model; their logits agree to a few ulps, not bit for bit.
+ *
  * Three kinds of hook have no buffer in the model, yet the runner caches them (`HookPoint.gpu`),
  * though it cannot edit them (`HookPoint.gpuEdit`): `hook_embed` and `hook_pos_embed` (the
  * embedding kernel writes only their sum) are rows of `W_E` and `W_pos`, taken on the CPU; each
@@ -43,6 +47,9 @@ export interface GpuRunnerOptions {
   maxBatch?: number;
 }
 
+/** The hook that only a model built with `pattern: true` has a buffer for. */
+const PATTERN = /\.attn\.hook_pattern$/;
+
 /** The hooks the GPU model has no buffer for that are rows of the weights (`embeddingHooks`). */
 const FROM_WEIGHTS = ["hook_embed", "hook_pos_embed"] as const;
 
@@ -75,13 +82,14 @@ export async function gpuRunner(
     return params.view(spec.offset, spec.shape); // [H, E, D]
   });
   await gpu.sync(); // a GPU error in the upload (out of memory) shows here, not in the first call
-  const models = new Map<number, Promise<GpuModel>>();
-  const modelFor = (batch: number) => {
+  const models = new Map<string, Promise<GpuModel>>();
+  const modelFor = (batch: number, pattern: boolean) => {
     const size = Math.min(2 ** Math.ceil(Math.log2(batch)), maxBatch);
-    let model = models.get(size);
+    const key = `${size} ${pattern}`;
+    let model = models.get(key);
     if (model === undefined) {
-      model = buildGpuModel(gpu, cfg, layout, { batch: size, params });
-      models.set(size, model);
+      model = buildGpuModel(gpu, cfg, layout, { batch: size, params, pattern });
+      models.set(key, model);
     }
     return model;
   };
@@ -96,7 +104,8 @@ export async function gpuRunner(
     if (batch > maxBatch) {
       throw new RangeError(`gpu runner: batch ${batch} exceeds maxBatch ${maxBatch}`);
     }
-    const result = await runOn(gpu, call, { model: await modelFor(batch), W_O });
+    const pattern = [...call.asked].some((n) => PATTERN.test(n));
+    const result = await runOn(gpu, call, { model: await modelFor(batch, pattern), W_O });
     const asked = FROM_WEIGHTS.filter((n) => names.includes(n));
     if (asked.length > 0) {
       const ids = new Tensor(tokens, [batch, tokens.length / batch]);

@@ -34,7 +34,7 @@ export interface ModelConfig {
   d_vocab: number;
   /** 113: p; the model only ever predicts a number. Set by the task. */
   d_vocab_out: number;
-  /** 3: `[x, y, =]`; set by the task. */
+  /** 3: `[x, y, =]`; set by the task. At most `MAX_N_CTX`. */
   n_ctx: number;
   /** "relu": the grokking paper's; "gelu" is exact, "gelu_new" the tanh form. */
   act_fn: ActFn;
@@ -57,6 +57,12 @@ export interface ModelConfig {
    */
   trainable_biases: typeof TRAINABLE_BIASES[number];
 }
+
+/**
+ * The longest context: 1,024, GPT-2's. The GPU's tiled attention keeps nothing of T × T, so
+ * memory is not what limits it; the CPU path's float64 pattern is 8 MiB per head and row there.
+ */
+export const MAX_N_CTX = 1024;
 
 /** The grokking paper's model for p = 113 (Nanda et al. 2023). */
 export const DEFAULT_MODEL: ModelConfig = {
@@ -100,6 +106,9 @@ export function validateModelConfig(cfg: ModelConfig): void {
     if (!Number.isInteger(cfg[key]) || cfg[key] < 1) {
       throw new RangeError(`${key} must be a positive integer, got ${cfg[key]}`);
     }
+  }
+  if (cfg.n_ctx > MAX_N_CTX) {
+    throw new RangeError(`n_ctx must be at most ${MAX_N_CTX} (GPT-2's context), got ${cfg.n_ctx}`);
   }
   if (!cfg.attn_only && (!Number.isInteger(cfg.d_mlp) || cfg.d_mlp < 1)) {
     throw new RangeError(`d_mlp must be a positive integer, got ${cfg.d_mlp}`);

@@ -2,7 +2,8 @@
  * The transformer on the GPU: TransformerLens' forward, and its backward written out by hand, as
  * pre-bound dispatches over fixed buffers, so a training loop encodes a whole step (forward,
  * backward, AdamW) many times per submit. Activations live in buffers named by TransformerLens'
- * hook points (`blocks.0.attn.hook_pattern`), the one way to read them.
+ * hook points (`blocks.0.attn.hook_z`), the one way to read them; `hook_pattern` has a buffer
+ * only in a model built with `pattern: true`.
  *
  * This file composes the pieces in `gpu/`, one per component, each with its forward and backward
  * side by side: `embed`, `block` (`layernorm`, `attention`, `mlp`), `unembed`, `loss`;
@@ -68,6 +69,12 @@ export interface GpuModelOptions {
   grads?: GpuTensor;
   /** Logits and loss at each example's `last` position (S = B) or at `all` (S = B·T). */
   scored?: "last" | "all";
+  /**
+   * Keep each layer's `hook_pattern` `[B, H, T, T]` (the materialising attention kernel): only
+   * for a hooked run that reads it. Without it (training, evaluation, every other hook), attention
+   * is tiled and allocates nothing of T × T (`gpu/attention.ts`).
+   */
+  pattern?: boolean;
 }
 
 /**

@@ -8,11 +8,17 @@
  * steps in one GPU submit, `eval_every`):
  *
  * - a row's forward activations, per layer: the residual stream and the sublayer outputs (5·T·D,
- *   3·T·D attention-only), LayerNorm outputs (2·T·D, with LN), q, k, v, z (4·T·H·E), attention
- *   scores and pattern (2·H·T·T), the MLP's pre and post (2·T·M, with an MLP); then the embedding
- *   (T·D) and the logits (T·U on the CPU, which keeps every position; U on the GPU, the last only);
+ *   3·T·D attention-only), LayerNorm outputs (2·T·D, with LN), q, k, v, z (4·T·H·E), the MLP's
+ *   pre and post (2·T·M, with an MLP), and on the GPU each query's logsumexp (H·T: its tiled
+ *   attention keeps nothing of T × T); then the embedding (T·D) and the logits (T·U on the CPU,
+ *   which keeps every position; U on the GPU, the last only);
  * - training keeps a gradient beside each activation (twice the forward), and the GPU's backward
  *   splits each head's q, k and v paths into the residual (3·H·T·D more);
+ * - the CPU's attention is the float64 reference, which materialises `[B, H, T, T]`: a training
+ *   step keeps each layer's scores and pattern (2·H·T·T per layer) and makes about 6·H·T·T more
+ *   in passing in one layer (q·k and its scaled and masked copies, the softmax's, the backward's
+ *   dpattern, its products and dscores); an evaluation keeps none, one layer making about 5·H·T·T
+ *   (measured peaks at T = 512 and 1,024, 1 to 3 layers: 4.5 and 7.6 to 12.8 of `[B, H, T, T]`);
  * - CPU (float64 maths, f32 between steps): weights, m, v in f32 (3·P·4) and, in a step, the
  *   weights, gradients, flat gradients and AdamW's new weights, m, v in f64 (6·P·8), with the
  *   larger of the training batch's activations (forward and backward) and the evaluation batch's
@@ -51,12 +57,15 @@ export interface RunMemory {
   mostly: "parameters" | "activations";
 }
 
-/** Floats of one row's forward activations: per layer, then the embedding and the logits. */
-function rowActivations(m: ModelConfig, logitPositions: number): number {
+/**
+ * Floats of one row's forward activations: per layer (with `attention` floats of the attention's
+ * own beyond q, k, v, z), then the embedding and the logits.
+ */
+function rowActivations(m: ModelConfig, logitPositions: number, attention: number): number {
   const { n_ctx: T, d_model: D, n_heads: H, d_head: E, d_mlp: M } = m;
   const mlp = !m.attn_only;
   const perLayer = (mlp ? 5 : 3) * T * D + (m.normalization_type === "LN" ? 2 * T * D : 0) +
-    4 * T * H * E + 2 * H * T * T + (mlp ? 2 * T * M : 0);
+    4 * T * H * E + attention + (mlp ? 2 * T * M : 0);
   return m.n_layers * perLayer + T * m.d_model + logitPositions * m.d_vocab_out;
 }
 
@@ -90,16 +99,18 @@ export function estimateRunBytes(
   const mostly = (params: number, activations: number) =>
     params >= activations ? "parameters" as const : "activations" as const;
   if (device === "cpu") {
-    const row = rowActivations(model, T);
-    const activations = Math.max(2 * row * B, row * N) * 8;
+    const row = rowActivations(model, T, 0);
+    const square = model.n_heads * T * T; // one [H, T, T] of the reference attention
+    const train = (2 * row + (2 * model.n_layers + 6) * square) * B;
+    const activations = Math.max(train, (row + 5 * square) * N) * 8;
     const params = 3 * P * 4 + 6 * P * 8;
     const host = params + activations + examples;
     return { params: P, host, gpu: 0, largestBuffer: 0, mostly: mostly(params, activations) };
   }
   const { d_model: D, n_heads: H, d_head: E, d_mlp: M, d_vocab_out: U } = model;
   // Logits at each example's last position, or at every position of a sequence task.
-  const scoredPerRow = scoresLastOnly(task.targets, T) ? 1 : T;
-  const row = rowActivations(model, scoredPerRow);
+  const scoredPerRow = scoresLastOnly(task.targets, task.n_ctx) ? 1 : T;
+  const row = rowActivations(model, scoredPerRow, H * T);
   const minibatch = train.batch_size > 0;
   const S = train.eval_every;
   const activations = (B * (2 * row + 3 * H * T * D) + N * row) * 4;
@@ -110,7 +121,6 @@ export function estimateRunBytes(
     P,
     R * T * Math.max(D, H * E, model.attn_only ? 0 : M),
     R * scoredPerRow * U,
-    R * H * T * T,
     3 * H * B * T * D,
     minibatch ? Math.max(S * B, all * T) : 0,
   );

@@ -59,7 +59,8 @@ gpuTest("flash attention: z, lse and backward against float64, then the same bit
   const rng = new Rng(12);
   // [B, T, H, E, scale]: T = 1; T below, at and off the 32-row tile; 300 (ten tiles, ragged);
   // E = 130 shrinks the workgroup-memory tile below 32 rows (31 in lavapipe's 32 KiB, 15 in
-  // WebGPU's minimum 16 KiB); T = 1,024 with one head of d_head 4, to keep the reference quick.
+  // WebGPU's minimum 16 KiB); T = 1,024 with one head of d_head 4, to keep the reference quick;
+  // a batch of 70,000, past WebGPU's 65,535 workgroups per dimension (the batch folded).
   const cases = [
     [1, 1, 1, 1, undefined],
     [3, 5, 2, 7, undefined],
@@ -69,6 +70,7 @@ gpuTest("flash attention: z, lse and backward against float64, then the same bit
     [1, 45, 2, 130, undefined],
     [1, 300, 2, 16, undefined],
     [1, 1024, 1, 4, undefined],
+    [70000, 2, 1, 2, undefined],
   ] as const;
   for (const [B, T, H, E, scale] of cases) {
     const shape = [B, T, H, E];

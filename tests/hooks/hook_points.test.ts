@@ -84,13 +84,22 @@ gpuTest("hookPoints: `gpu` and `gpuEdit` agree with the GPU model's buffers", as
   for (const cfg of CONFIGS) {
     const layout = paramLayout(cfg);
     const params = gpu.zeros([layout.size]);
-    const model = await buildGpuModel(gpu, cfg, layout, { batch: 2, params });
+    // Built to keep hook_pattern, as the runner's calls that cache it are; without, it is absent.
+    const model = await buildGpuModel(gpu, cfg, layout, { batch: 2, params, pattern: true });
     const points = hookPoints(cfg, 2, cfg.n_ctx);
     const buffers = points.filter((p) => p.gpu && !formed.test(p.name)).map((p) => p.name);
     assert.deepEqual(buffers.sort(), [...model.hooks.keys()].filter((n) => n !== "logits").sort());
     assert.equal(points.filter((p) => p.gpu && formed.test(p.name)).length, 2 + cfg.n_layers);
     for (const p of points.filter((p) => p.gpuEdit)) assert.ok(model.hooks.has(p.name), p.name);
     assert.deepEqual([...model.hookEnds.keys()].sort(), [...model.hooks.keys()].sort());
+    const tiled = await buildGpuModel(gpu, cfg, layout, { batch: 2, params });
+    const patterns = buffers.filter((n) => n.endsWith(".attn.hook_pattern"));
+    assert.equal(patterns.length, cfg.n_layers);
+    assert.deepEqual(
+      [...tiled.hooks.keys()].filter((n) => n !== "logits").sort(),
+      buffers.filter((n) => !patterns.includes(n)).sort(),
+    );
+    tiled.release();
     model.release();
     params.release();
   }

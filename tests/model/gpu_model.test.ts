@@ -1,5 +1,5 @@
 // The transformer on the GPU against the float64 CPU model (itself held to PyTorch and to finite
-// differences): logits, per-position loss, every hook, and every weight's gradient, on tiny configs
+// differences): logits, per-example loss, every hook, and every weight's gradient, on tiny configs
 // covering LayerNorm on and off, each act_fn, attention-only, two layers and both bias settings,
 // scoring each example's last position (the one-answer tasks) or every position, some unscored.
 import * as assert from "node:assert/strict";
@@ -16,21 +16,44 @@ import { TINY as HOOKS_TINY } from "../hooks/hooks_helpers.ts";
 /** The hook tests' tiny model, but with the grokking model's default: only MLP biases train. */
 const TINY: ModelConfig = { ...HOOKS_TINY, trainable_biases: "mlp" };
 
-const CONFIGS: [string, Partial<ModelConfig>, "last" | "all"][] = [
-  ["relu, no LN, mlp biases", {}, "last"],
+/**
+ * Each config, its batch (37 rows of n_ctx 3, or 3 rows of a context over 7 tiles of 32), and the
+ * positions it scores.
+ */
+const CONFIGS: [string, Partial<ModelConfig>, number, "last" | "all"][] = [
+  ["relu, no LN, mlp biases", {}, 37, "last"],
   [
     "gelu, LN, all biases",
     { act_fn: "gelu", normalization_type: "LN", trainable_biases: "all" },
+    37,
     "last",
   ],
-  ["gelu_new, 2 layers, LN", { act_fn: "gelu_new", n_layers: 2, normalization_type: "LN" }, "last"],
-  ["attention-only, 2 layers", { attn_only: true, n_layers: 2, trainable_biases: "all" }, "last"],
-  ["every position, gelu, LN, all biases", {
-    act_fn: "gelu",
-    normalization_type: "LN",
-    trainable_biases: "all",
-  }, "all"],
-  ["every position, attention-only, 2 layers", { attn_only: true, n_layers: 2 }, "all"],
+  [
+    "gelu_new, 2 layers, LN",
+    { act_fn: "gelu_new", n_layers: 2, normalization_type: "LN" },
+    37,
+    "last",
+  ],
+  [
+    "attention-only, 2 layers",
+    { attn_only: true, n_layers: 2, trainable_biases: "all" },
+    37,
+    "last",
+  ],
+  ["n_ctx 200, 2 layers, LN", { n_ctx: 200, n_layers: 2, normalization_type: "LN" }, 3, "last"],
+  [
+    "every position, gelu, LN, all biases",
+    { act_fn: "gelu", normalization_type: "LN", trainable_biases: "all" },
+    37,
+    "all",
+  ],
+  ["every position, attention-only, 2 layers", { attn_only: true, n_layers: 2 }, 37, "all"],
+  [
+    "every position, n_ctx 200, 2 layers, LN",
+    { n_ctx: 200, n_layers: 2, normalization_type: "LN" },
+    3,
+    "all",
+  ],
 ];
 
 /** Random weights, biases and LayerNorm parameters included, so every path carries signal. */
@@ -48,13 +71,12 @@ function randomWeights(cfg: ModelConfig, rng: Rng): Map<string, Tensor> {
   return weights;
 }
 
-for (const [name, overrides, scored] of CONFIGS) {
+for (const [name, overrides, B, scored] of CONFIGS) {
   gpuTest(`gpu model vs cpu model (${name}): logits, loss, hooks, every gradient`, async (gpu) => {
     const cfg = { ...TINY, ...overrides };
     const layout = paramLayout(cfg);
     const rng = new Rng(31);
     const weights = randomWeights(cfg, rng);
-    const B = 37;
     const T = cfg.n_ctx;
     const tokens = Int32Array.from({ length: B * T }, () => rng.int(cfg.d_vocab));
     // [B, T]: the last position's answer, or every position's with one in five unscored.
@@ -66,21 +88,48 @@ for (const [name, overrides, scored] of CONFIGS) {
 
     const params = gpu.upload(flatten(layout, weights), [layout.size]);
     const grads = gpu.zeros([layout.size]);
+    const patternGrads = gpu.zeros([layout.size]);
+    // Training runs the tiled attention (no hook_pattern); the probe keeps the pattern, as a
+    // hooked run that caches it does, and so does a second trainer (the materialising backward):
+    // both kernels, forward and backward, are held to the CPU model here.
     const fit = await buildGpuModel(gpu, cfg, layout, { batch: B, params, grads, scored });
-    const probe = await buildGpuModel(gpu, cfg, layout, { batch: B, params, scored });
-    for (const m of [fit, probe]) {
+    const probe = await buildGpuModel(gpu, cfg, layout, {
+      batch: B,
+      params,
+      pattern: true,
+      scored,
+    });
+    const fitPattern = await buildGpuModel(gpu, cfg, layout, {
+      batch: B,
+      params,
+      grads: patternGrads,
+      pattern: true,
+      scored,
+    });
+    assert.ok(!fit.hooks.has("blocks.0.attn.hook_pattern"), "training keeps no pattern");
+    for (const m of [fit, probe, fitPattern]) {
       gpu.write(m.tokens, tokens);
       gpu.write(m.targets, scored === "last" ? lastColumn(targets, T) : targets);
     }
     gpu.write(fit.rowWeights!, Float32Array.from(rowWeights));
-    gpu.run([...fit.forward, ...fit.backward, ...probe.forward]);
+    gpu.write(fitPattern.rowWeights!, Float32Array.from(rowWeights));
+    gpu.run([
+      ...fit.forward,
+      ...fit.backward,
+      ...probe.forward,
+      ...fitPattern.forward,
+      ...fitPattern.backward,
+    ]);
     const hookNames = [...probe.hooks.keys()].filter((h) => h !== "logits");
-    const [g, loss, correct, logits, ...hooks] = await gpu.read([
+    const fitNames = [...fit.hooks.keys()].filter((h) => h !== "logits");
+    const [g, gPattern, loss, correct, logits, ...hooks] = await gpu.read([
       grads,
+      patternGrads,
       fit.loss,
       probe.correct!,
       probe.logits,
       ...hookNames.map((h) => probe.hooks.get(h)!),
+      ...fitNames.map((h) => fit.hooks.get(h)!),
     ]);
 
     // f32 against f64 through a few layers of width ≤ 19: a few ulps of the largest activation
@@ -103,14 +152,16 @@ for (const [name, overrides, scored] of CONFIGS) {
     const lossRef = new Tensor(pick(evalRef.loss), [loss!.size]);
     expectClose(loss!, lossRef, rel(want), "per-position loss");
     assert.deepEqual([...correct!.data], [...pick(evalRef.correct)], "correct");
-    hookNames.forEach((h, i) => {
+    [...hookNames, ...fitNames].forEach((h, i) => {
       const ref = cache!.get(h);
       assert.ok(ref !== undefined, `the CPU model has hook ${h}`);
-      expectClose(hooks[i]!, ref!.reshape(hooks[i]!.shape), rel(ref!), h);
+      const what = i < hookNames.length ? h : `${h} (training, tiled attention)`;
+      expectClose(hooks[i]!, ref!.reshape(hooks[i]!.shape), rel(ref!), what);
     });
     const ref = cpuLossAndGrads(cfg, weights, tokens, targets, rowWeights, B);
     const got = unflatten(layout, g!.data);
-    // Gradients are sums over up to 111 rows: tolerance relative to their size, with a floor at
+    const gotPattern = unflatten(layout, gPattern!.data);
+    // Gradients are sums over up to 600 rows: tolerance relative to their size, with a floor at
     // 3% of the largest gradient, since a gradient that is exactly 0 (b_K's: a shift of every
     // key leaves the softmax as it is) comes out of f32 as a cancellation of terms that size.
     const size = (t: Tensor) => Math.max(...Array.from(t.data, Math.abs));
@@ -119,9 +170,9 @@ for (const [name, overrides, scored] of CONFIGS) {
       const want = ref.grads.get(s.name)!;
       const scale = Math.max(size(want), 0.03 * largestGrad, 1e-3);
       expectClose(got.get(s.name)!, want, 3e-5 * scale, `grad ${s.name}`);
+      expectClose(gotPattern.get(s.name)!, want, 3e-5 * scale, `grad ${s.name} (pattern kept)`);
     }
-    for (const t of [params, grads]) t.release();
-    fit.release();
-    probe.release();
+    for (const t of [params, grads, patternGrads]) t.release();
+    for (const m of [fit, probe, fitPattern]) m.release();
   });
 }

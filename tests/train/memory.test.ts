@@ -21,24 +21,25 @@ Deno.test("memory: the estimate of a tiny run, counted by hand", () => {
   // P: 16 weights (W_E, W_pos, W_Q, W_K, W_V, W_O, b_Q, b_K, b_V, b_O, W_in, b_in, W_out, b_out,
   // W_U, b_U), none over 64 elements, each padded to 64: 16 · 64.
   const P = 1024;
-  // A row's activations per layer: residuals 5·3·4 = 60, q k v z 4·3·1·4 = 48, scores and
-  // pattern 2·1·3·3 = 18, MLP pre and post 2·3·8 = 48: 174; embedding 3·4 = 12; logits 3·5 on
-  // the CPU (201 floats), 5 on the GPU (191).
+  // A row's activations per layer: residuals 5·3·4 = 60, q k v z 4·3·1·4 = 48, MLP pre and post
+  // 2·3·8 = 48: 156, and on the GPU the logsumexp 1·3 (159); embedding 3·4 = 12; logits 3·5 on
+  // the CPU (183 floats), 5 on the GPU (176). The CPU's attention: H·T·T = 9 per row, kept twice
+  // per layer in training with 6 more in passing, 5 in passing in an evaluation.
   // task, evaluation and training rows: 3 tokens and 3 targets (IGNORE but the last), i32
   const examples = (25 + 25 + 10) * 3 * 2 * 4;
   const cpu = estimateRunBytes(cfg, task, "cpu");
   assert.deepEqual(cpu, {
     params: P,
-    // f32 weights, m, v; six f64 vectors in a step; the evaluation (25 · 201 floats, more than
-    // the training batch's 2 · 10 · 201) in f64.
-    host: 3 * P * 4 + 6 * P * 8 + 25 * 201 * 8 + examples,
+    // f32 weights, m, v; six f64 vectors in a step; the evaluation (25 · (183 + 5 · 9) floats,
+    // more than the training batch's 10 · (2 · 183 + 8 · 9)) in f64.
+    host: 3 * P * 4 + 6 * P * 8 + 25 * (183 + 5 * 9) * 8 + examples,
     gpu: 0,
     largestBuffer: 0,
     mostly: "parameters",
   });
   const gpu = estimateRunBytes(cfg, task, "gpu");
-  // Training rows: 2 · 191 activations and gradients + 3 · 1 · 3 · 4 head paths; evaluation rows 191.
-  const activations = (10 * (2 * 191 + 36) + 25 * 191) * 4;
+  // Training rows: 2 · 176 activations and gradients + 3 · 1 · 3 · 4 head paths; evaluation rows 176.
+  const activations = (10 * (2 * 176 + 36) + 25 * 176) * 4;
   assert.deepEqual(gpu, {
     params: P,
     host: P * 20 + examples, // a checkpoint's read-back: weights, m, v in f32, weights in f64
@@ -46,6 +47,24 @@ Deno.test("memory: the estimate of a tiny run, counted by hand", () => {
     largestBuffer: P * 4, // the weights: every activation buffer is smaller
     mostly: "activations",
   });
+});
+
+Deno.test("memory: at long n_ctx the GPU's activations grow as T, the CPU's as T²", () => {
+  // The smoke run with its context stretched: the GPU's tiled attention keeps [B, H, T] per
+  // layer, the CPU's float64 reference [B, H, T, T]. Doubling T from 512 to 1,024 doubles the
+  // GPU's activations (less the logits, one position) and nearly quadruples the CPU's.
+  const smoke = resolveConfig("smoke", {}, "test");
+  const task = buildTask(smoke.task);
+  const at = (n_ctx: number, device: "cpu" | "gpu") => {
+    const cfg = { ...smoke, model: { ...smoke.model, n_ctx } };
+    const { params, host, gpu } = estimateRunBytes(cfg, task, device);
+    const weights = device === "cpu" ? 3 * params * 4 + 6 * params * 8 : 4 * params * 4;
+    return (device === "cpu" ? host : gpu) - weights;
+  };
+  const gpu = at(1024, "gpu") / at(512, "gpu");
+  const cpu = at(1024, "cpu") / at(512, "cpu");
+  assert.ok(gpu > 1.9 && gpu <= 2, `GPU: ×${gpu}`);
+  assert.ok(cpu > 3.5 && cpu <= 4, `CPU: ×${cpu}`);
 });
 
 Deno.test("memory: an absurd run is refused in one line before anything is allocated", async () => {

@@ -2,6 +2,13 @@
  * Attention (TransformerLens' `Attention`): q, k, v per head, the causal softmax pattern, z and the
  * output projection, and the backward of all of it. Shape letters: `context.ts`.
  *
+ * Two kernels, one maths. By default the tiled one (`flash_attention.wgsl`): it saves each query
+ * row's logsumexp `[B, H, T]` and recomputes the pattern in the backward, so no `[B, H, T, T]`
+ * buffer exists and n_ctx can reach 1,024. Where a hook asks for `hook_pattern`
+ * (`ModelContext.pattern`: the hooked runner's calls that cache it), the materialising one
+ * (`attention.wgsl`) writes the pattern, and its backward reads it. The two agree to a few ulps,
+ * not bit for bit.
+ *
  * @module
  */
 
@@ -10,6 +17,8 @@ import {
   addInplace,
   attentionBackward,
   attentionForward,
+  flashAttentionBackward,
+  flashAttentionForward,
   matmul,
   sumRows,
 } from "../../../kernels/mod.ts";
@@ -23,8 +32,10 @@ export interface Attention {
   q: GpuTensor;
   k: GpuTensor;
   v: GpuTensor;
-  /** `[B, H, T, T]`: softmax over key positions. */
-  pattern: GpuTensor;
+  /** `[B, H, T, T]`: softmax over key positions, kept only where `c.pattern`. */
+  pattern: GpuTensor | undefined;
+  /** `[B, H, T]`: each query row's logsumexp, the tiled kernel's (without `c.pattern`). */
+  lse: GpuTensor | undefined;
   /** `[B, T, H, E]`. */
   z: GpuTensor;
   /** `[B, T, D]`: `hook_attn_out`. */
@@ -58,16 +69,24 @@ export async function forward(c: ModelContext, block: string, x: GpuTensor): Pro
     if (c.biases) await c.fwd(addInplace(gpu, qkv[p], c.param(`${a}.b_${X}`)));
     c.done(`${a}.hook_${p}`);
   }
-  const pattern = c.hook(`${a}.hook_pattern`, [B, H, T, T]);
   const z = c.hook(`${a}.hook_z`, [B, T, H, E]);
-  await c.fwd(attentionForward(gpu, qkv, { pattern, z }));
-  c.done(`${a}.hook_pattern`, `${a}.hook_z`);
+  let pattern: GpuTensor | undefined;
+  let lse: GpuTensor | undefined;
+  if (c.pattern) {
+    pattern = c.hook(`${a}.hook_pattern`, [B, H, T, T]);
+    await c.fwd(attentionForward(gpu, qkv, { pattern, z }));
+    c.done(`${a}.hook_pattern`);
+  } else {
+    lse = c.fresh([B, H, T]);
+    await c.fwd(flashAttentionForward(gpu, qkv, { z, lse }));
+  }
+  c.done(`${a}.hook_z`);
   const out = c.hook(`${block}.hook_attn_out`, [B, T, D]);
   // Σ_h z[h]·W_O[h] is one product: W_O [H, E, D] is [(H E), D].
   await c.fwd(matmul(gpu, rows(z, H * E), c.param(`${a}.W_O`, [H * E, D]), rows(out, D)));
   if (c.biases) await c.fwd(addInplace(gpu, out, c.param(`${a}.b_O`)));
   c.done(`${block}.hook_attn_out`);
-  return { x, ...qkv, pattern, z, out };
+  return { x, ...qkv, pattern, lse, z, out };
 }
 
 /**
@@ -104,8 +123,12 @@ export async function backward(
   await c.bwd(matmul(gpu, rows(dout, D), c.param(`${a}.W_O`, W_O), rows(dz, H * E), {
     transB: true,
   }));
-  const { q, k, v, pattern } = attn;
-  await c.bwd(attentionBackward(gpu, { q, k, v, pattern, dz }, dqkv));
+  const { q, k, v, pattern, lse, z } = attn;
+  await c.bwd(
+    pattern !== undefined
+      ? attentionBackward(gpu, { q, k, v, pattern, dz }, dqkv)
+      : flashAttentionBackward(gpu, { q, k, v, z, lse: lse!, dz }, dqkv),
+  );
   for (const [i, d] of [dqkv.dq, dqkv.dk, dqkv.dv].entries()) {
     const X = PATHS[i]!.toUpperCase();
     const perHead = { tensor: d, ld: H * E, batchStride: E }; // head h of [R, H, E]

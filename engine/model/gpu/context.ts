@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Dispatch, Gpu, GpuTensor } from "../../gpu/mod.ts";
+import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../../gpu/mod.ts";
 import type { ModelConfig } from "../config.ts";
 import type { ParamLayout } from "../params.ts";
 
@@ -27,6 +27,11 @@ export interface ModelContextOptions {
    * the unembedding then reads B rows, not B·T), or `all` (default `last`).
    */
   scored?: "last" | "all" | undefined;
+  /**
+   * Whether each layer keeps `hook_pattern` `[B, H, T, T]`: false by default, so attention runs
+   * tiled (`flash_attention.wgsl`) and nothing of T × T exists; true where a hook asks for it.
+   */
+  pattern?: boolean | undefined;
 }
 
 /**
@@ -55,6 +60,8 @@ export class ModelContext {
   readonly U: number;
   /** b_Q, b_K, b_V, b_O and b_U train; else they stay exactly 0 and no dispatch touches them. */
   readonly biases: boolean;
+  /** Each layer's `hook_pattern` is kept (`attention.wgsl`); else attention is tiled, no T × T. */
+  readonly pattern: boolean;
   /** Activations by TransformerLens hook name (and `logits`). */
   readonly hooks: Map<string, GpuTensor> = new Map();
   /** Hook name → the length of `forward` once its buffer is final (see `GpuModel.hookEnds`). */
@@ -84,6 +91,7 @@ export class ModelContext {
     this.M = cfg.d_mlp;
     this.U = cfg.d_vocab_out;
     this.biases = cfg.trainable_biases === "all";
+    this.pattern = options.pattern ?? false;
     this.#layout = options.layout;
     this.#params = options.params;
     this.#grads = options.grads;
@@ -149,9 +157,14 @@ export class ModelContext {
     for (const n of names) this.hookEnds.set(n, this.forward.length);
   }
 
-  /** Frees the buffers the build allocated (not the weights or gradients). */
+  /**
+   * Frees the buffers the build allocated, its dispatches' scratch among them (the attention
+   * backward's), not the weights or gradients.
+   */
   release(): void {
     for (const t of this.#owned) t.release();
+    releaseDispatches(this.forward);
+    releaseDispatches(this.backward);
   }
 
   #view(flat: GpuTensor, name: string, shape: number[] | undefined): GpuTensor {
