@@ -5,13 +5,20 @@
 // term shows.
 //
 // Tolerance (f32 against f64): loss within 1e-5 relative; logits within 2e-5 of the reference; each
-// weight's gradient within 1e-4 · max|reference gradient of that weight| + 1e-7 elementwise.
+// weight's gradient within 1e-4 · max|reference gradient of that weight| + 1e-6 elementwise (the
+// floor is for b_K, whose exact gradient is 0: it adds the same q·b_K to every score of a query,
+// so its f32 value is rounding noise, about 1e-7 here).
 import * as assert from "node:assert/strict";
 import { IGNORE } from "../../engine/data/task.ts";
 import { DEFAULT_MODEL, type ModelConfig } from "../../engine/model/config.ts";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import { cpuLossAndGrads } from "../../engine/model/cpu_model.ts";
-import { fastLossAndGrads } from "../../engine/model/cpu_fast/model.ts";
+import {
+  cpuFastLossAndGrads,
+  CpuWorkers,
+  type FastBatch,
+  fastLossAndGrads,
+} from "../../engine/model/cpu_fast/mod.ts";
 import { paramLayout, unflatten } from "../../engine/model/params.ts";
 import { Rng, type Tensor } from "../../engine/tensor/mod.ts";
 
@@ -80,7 +87,20 @@ function reference(
 }
 
 /** Runs both models on random data for `cfg` and compares; returns the worst gradient gap / max|grad|. */
-function compare(cfg: ModelConfig, options: { batch: number; seed: number; T?: number }): number {
+type Run = (
+  cfg: ModelConfig,
+  params: Float32Array,
+  data: FastBatch,
+) => Promise<{ loss: number; grads: Float32Array; logits?: Float32Array }>;
+
+/** The one-thread model. */
+const oneThread: Run = (cfg, params, data) =>
+  Promise.resolve(fastLossAndGrads(cfg, paramLayout(cfg), params, data));
+
+async function compare(
+  cfg: ModelConfig,
+  options: { batch: number; seed: number; T?: number; run?: Run },
+): Promise<number> {
   const rng = new Rng(options.seed);
   const layout = paramLayout(cfg);
   const params = randomParams(cfg, rng);
@@ -95,7 +115,7 @@ function compare(cfg: ModelConfig, options: { batch: number; seed: number; T?: n
   const rowWeights = Float64Array.from({ length: B }, (_, r) => (r + 1) / (B * T));
   const data = { tokens, targets, rowWeights, batch: B };
 
-  const fast = fastLossAndGrads(cfg, layout, params, data);
+  const fast = await (options.run ?? oneThread)(cfg, params, data);
   const weights = unflatten(layout, params);
   const ref = reference(cfg, weights, data);
   const refLogits = cpuForward(cfg, weights, tokens, B).logits.data;
@@ -104,11 +124,13 @@ function compare(cfg: ModelConfig, options: { batch: number; seed: number; T?: n
     Math.abs(fast.loss - ref.loss) <= 1e-5 * Math.abs(ref.loss),
     `loss ${fast.loss} vs ${ref.loss}`,
   );
-  let logitGap = 0;
-  for (let i = 0; i < refLogits.length; i++) {
-    logitGap = Math.max(logitGap, Math.abs(fast.logits[i]! - refLogits[i]!));
+  if (fast.logits !== undefined) {
+    let logitGap = 0;
+    for (let i = 0; i < refLogits.length; i++) {
+      logitGap = Math.max(logitGap, Math.abs(fast.logits[i]! - refLogits[i]!));
+    }
+    assert.ok(logitGap <= 2e-5, `logits: max |diff| ${logitGap}`);
   }
-  assert.ok(logitGap <= 2e-5, `logits: max |diff| ${logitGap}`);
   let worst = 0;
   for (const spec of layout.specs) {
     const want = ref.grads.get(spec.name)!;
@@ -116,34 +138,81 @@ function compare(cfg: ModelConfig, options: { batch: number; seed: number; T?: n
     const scale = want.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
     let gap = 0;
     for (let i = 0; i < spec.size; i++) gap = Math.max(gap, Math.abs(got[i]! - want[i]!));
-    assert.ok(gap <= 1e-4 * scale + 1e-7, `${spec.name}: max |diff| ${gap}, max |ref| ${scale}`);
+    assert.ok(gap <= 1e-4 * scale + 1e-6, `${spec.name}: max |diff| ${gap}, max |ref| ${scale}`);
     if (!spec.trainable) assert.ok(got.every((g) => g === 0), `${spec.name} does not train`);
     if (scale > 1e-6) worst = Math.max(worst, gap / scale); // b_K's gradient is exactly 0
   }
   return worst;
 }
 
-Deno.test("cpu_fast: LayerNorm, GELU, every bias trains, IGNORE targets, uneven row weights", () => {
-  const worst = compare(SMALL, { batch: 3, seed: 1 });
+Deno.test("cpu_fast: LayerNorm, GELU, every bias trains, IGNORE targets, uneven row weights", async () => {
+  const worst = await compare(SMALL, { batch: 3, seed: 1 });
   console.log(`  worst gradient gap / max|grad|: ${worst.toExponential(2)}`);
 });
 
-Deno.test("cpu_fast: no LayerNorm, ReLU, MLP biases only (the grokking model), short rows", () => {
-  compare({ ...SMALL, normalization_type: null, act_fn: "relu", trainable_biases: "mlp" }, {
+Deno.test("cpu_fast: no LayerNorm, ReLU, MLP biases only (the grokking model), short rows", async () => {
+  await compare({ ...SMALL, normalization_type: null, act_fn: "relu", trainable_biases: "mlp" }, {
     batch: 2,
     seed: 2,
     T: 4,
   });
 });
 
-Deno.test("cpu_fast: attention-only with LayerNorm and gelu_new, one layer", () => {
-  compare({ ...SMALL, attn_only: true, n_layers: 1, act_fn: "gelu_new" }, { batch: 2, seed: 3 });
-  compare({ ...SMALL, act_fn: "gelu_new", n_layers: 1 }, { batch: 2, seed: 4 });
+Deno.test("cpu_fast: attention-only with LayerNorm and gelu_new, one layer", async () => {
+  await compare({ ...SMALL, attn_only: true, n_layers: 1, act_fn: "gelu_new" }, {
+    batch: 2,
+    seed: 3,
+  });
+  await compare({ ...SMALL, act_fn: "gelu_new", n_layers: 1 }, { batch: 2, seed: 4 });
 });
 
-Deno.test("cpu_fast: T = 70, past the 64-query attention tile", () => {
+Deno.test("cpu_fast: T = 70, past the 64-query attention tile", async () => {
   const cfg = { ...SMALL, n_layers: 1, d_model: 4, d_head: 2, d_mlp: 4, n_ctx: 70 };
-  compare(cfg, { batch: 2, seed: 5 });
+  await compare(cfg, { batch: 2, seed: 5 });
+});
+
+Deno.test("cpu_fast: two workers, each a shard of 5 rows, sum to the reference", async () => {
+  const pool = new CpuWorkers(2);
+  try {
+    await compare(SMALL, {
+      batch: 5,
+      seed: 6,
+      run: (cfg, params, data) => pool.lossAndGrads(cfg, params, data),
+    });
+    const bad = {
+      tokens: new Int32Array(2).fill(99),
+      targets: new Int32Array(2),
+      rowWeights: new Float64Array(2),
+      batch: 2,
+    };
+    await assert.rejects(
+      () => pool.lossAndGrads(SMALL, new Float32Array(paramLayout(SMALL).size), bad),
+      /tokens\[0\] = 99 is outside \[0, d_vocab 7\)/,
+    );
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("cpu_fast: cpuFastLossAndGrads names the gradients and shapes the logits as cpuLossAndGrads", () => {
+  const cfg = { ...SMALL, n_layers: 1 };
+  const layout = paramLayout(cfg);
+  const params = randomParams(cfg, new Rng(7));
+  const tokens = new Int32Array([1, 2, 3, 4, 5, 6, 0, 1]);
+  const targets = new Int32Array([2, 3, IGNORE, 5, 0, 1, 2, IGNORE]);
+  const rowWeights = new Float64Array([0.25, 0.25]);
+  const flat = fastLossAndGrads(cfg, layout, params, { tokens, targets, rowWeights, batch: 2 });
+  const named = cpuFastLossAndGrads(cfg, unflatten(layout, params), tokens, targets, rowWeights, 2);
+  assert.equal(named.loss, flat.loss);
+  assert.deepEqual(named.logits.shape, [2, 4, cfg.d_vocab_out]);
+  for (const spec of layout.specs) {
+    const g = named.grads.get(spec.name)!;
+    assert.deepEqual(g.shape, spec.shape, spec.name);
+    assert.deepEqual(
+      Float32Array.from(g.data),
+      flat.grads.subarray(spec.offset, spec.offset + spec.size),
+    );
+  }
 });
 
 Deno.test("cpu_fast: bad inputs are refused in one line", () => {
