@@ -36,7 +36,7 @@ export interface FastBatch {
 export class CpuWorkers {
   #workers: Worker[];
   #next = 0;
-  #pending = new Map<number, { resolve: (r: WorkerReply) => void }>();
+  #pending = new Map<number, { worker: Worker; resolve: (r: WorkerReply) => void }>();
 
   constructor(count: number = navigator.hardwareConcurrency) {
     if (!Number.isInteger(count) || count < 1) {
@@ -48,6 +48,16 @@ export class CpuWorkers {
         const waiting = this.#pending.get(event.data.id);
         this.#pending.delete(event.data.id);
         waiting?.resolve(event.data);
+      };
+      // A worker that cannot load or throws outside a request (a compiled binary built without
+      // `--include` of worker.ts): every request waiting on it fails with the reason, none hangs.
+      worker.onerror = (event: ErrorEvent) => {
+        event.preventDefault();
+        for (const [id, waiting] of this.#pending) {
+          if (waiting.worker !== worker) continue;
+          this.#pending.delete(id);
+          waiting.resolve({ id, error: `cpu_fast worker: ${event.message}` });
+        }
       };
       return worker;
     });
@@ -105,7 +115,7 @@ export class CpuWorkers {
 
   #ask(worker: Worker, request: WorkerRequest): Promise<WorkerReply> {
     return new Promise((resolve) => {
-      this.#pending.set(request.id, { resolve });
+      this.#pending.set(request.id, { worker, resolve });
       worker.postMessage(request);
     });
   }
