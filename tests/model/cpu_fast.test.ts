@@ -171,7 +171,7 @@ Deno.test("cpu_fast: T = 70, past the 64-query attention tile", async () => {
   await compare(cfg, { batch: 2, seed: 5 });
 });
 
-Deno.test("cpu_fast: two workers, each a shard of 5 rows, sum to the reference", async () => {
+Deno.test("cpu_fast: two workers, each a shard of 5 rows, sum to the reference, the same bits each time", async () => {
   const pool = new CpuWorkers(2);
   try {
     await compare(SMALL, {
@@ -179,6 +179,22 @@ Deno.test("cpu_fast: two workers, each a shard of 5 rows, sum to the reference",
       seed: 6,
       run: (cfg, params, data) => pool.lossAndGrads(cfg, params, data),
     });
+    // The same bits every time: shards summed in worker order.
+    const layout = paramLayout(SMALL);
+    const params = randomParams(SMALL, new Rng(8));
+    const data = {
+      tokens: Int32Array.from({ length: 5 * 6 }, (_, i) => i % 7),
+      targets: Int32Array.from({ length: 5 * 6 }, (_, i) => (i * 5) % 6),
+      rowWeights: new Float64Array(5).fill(0.2),
+      batch: 5,
+    };
+    const [a, b] = [
+      await pool.lossAndGrads(SMALL, params, data),
+      await pool.lossAndGrads(SMALL, params, data),
+    ];
+    assert.equal(a.loss, b.loss);
+    assert.deepEqual(a.grads, b.grads);
+    assert.equal(a.grads.length, layout.size);
     const bad = {
       tokens: new Int32Array(2).fill(99),
       targets: new Int32Array(2),
