@@ -4,6 +4,8 @@
 // row weights, and a T longer than the attention tile. Weights and biases are all non-zero so every
 // term shows.
 //
+// fastEval (loss and argmax at every position) is held to the float64 logits too.
+//
 // Tolerance (f32 against f64): loss within 1e-5 relative; logits within 2e-5 of the reference; each
 // weight's gradient within 1e-4 · max|reference gradient of that weight| + 1e-6 elementwise (the
 // floor is for b_K, whose exact gradient is 0: it adds the same q·b_K to every score of a query,
@@ -17,10 +19,12 @@ import {
   cpuFastLossAndGrads,
   CpuWorkers,
   type FastBatch,
+  fastEval,
   fastLossAndGrads,
 } from "../../engine/model/cpu_fast/mod.ts";
+import { crossEntropyEval } from "../../engine/reference/cross_entropy.ts";
 import { paramLayout, unflatten } from "../../engine/model/params.ts";
-import { Rng, type Tensor } from "../../engine/tensor/mod.ts";
+import { Rng, Tensor } from "../../engine/tensor/mod.ts";
 
 const SMALL: ModelConfig = {
   ...DEFAULT_MODEL,
@@ -248,4 +252,32 @@ Deno.test("cpu_fast: bad inputs are refused in one line", () => {
     () => fastLossAndGrads(SMALL, layout, params, { ...base, rowWeights: new Float64Array(2) }),
     /rowWeights: length 2, expected batch 1/,
   );
+});
+
+Deno.test("cpu_fast: fastEval's loss and argmax at every position against the float64 logits", async () => {
+  const cfg = { ...SMALL, d_vocab_out: 7 };
+  const layout = paramLayout(cfg);
+  const rng = new Rng(9);
+  const params = randomParams(cfg, rng);
+  const [B, T] = [7, cfg.n_ctx];
+  const tokens = Int32Array.from({ length: B * T }, () => rng.int(cfg.d_vocab));
+  const targets = Int32Array.from({ length: B * T }, (_, n) => n % 4 === 1 ? IGNORE : rng.int(7));
+  const data = { tokens, targets, batch: B };
+  const logits = cpuForward(cfg, unflatten(layout, params), tokens, B).logits;
+  const ref = crossEntropyEval(logits.reshape([B * T, 7]), new Tensor(targets, [B * T]));
+  const whole = fastEval(cfg, layout, params, data);
+  for (let n = 0; n < B * T; n++) {
+    assert.ok(Math.abs(whole.loss[n]! - ref.loss.data[n]!) <= 2e-5, `loss at ${n}`);
+    assert.equal(whole.correct[n], ref.correct.data[n], `correct at ${n}`);
+    if (targets[n] === IGNORE) assert.ok(whole.loss[n] === 0 && whole.correct[n] === 0);
+  }
+  assert.ok(whole.correct.some((c) => c === 1), "some argmax hits");
+  // Chunks of 2 rows and a pool of two workers: the same bits, since no product mixes rows.
+  assert.deepEqual(fastEval(cfg, layout, params, data, { chunkTokens: 2 * T }), whole);
+  const pool = new CpuWorkers(2);
+  try {
+    assert.deepEqual(await pool.eval(cfg, params, data), whole);
+  } finally {
+    pool.close();
+  }
 });

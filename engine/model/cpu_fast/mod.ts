@@ -1,7 +1,7 @@
 /**
  * The fast CPU model: the transformer's loss at every scored position and its gradients in f32,
- * on the WebAssembly SIMD GEMM, on one thread (`fastLossAndGrads`) or a worker per core
- * (`CpuWorkers`). `engine/model/cpu_model.ts` stays the float64 reference it is tested against
+ * on the WebAssembly SIMD GEMM, on one thread (`fastLossAndGrads`, `fastEval`) or a worker per
+ * core (`CpuWorkers`). `engine/model/cpu_model.ts` stays the float64 reference it is tested against
  * (tests/model/cpu_fast.test.ts).
  *
  * @module
@@ -13,6 +13,7 @@ import { Tensor } from "../../tensor/mod.ts";
 import { fastLossAndGrads } from "./model.ts";
 
 export { type FastLossAndGrads, fastLossAndGrads } from "./model.ts";
+export { type FastEval, fastEval } from "./eval.ts";
 export { CpuWorkers, type FastBatch } from "./workers.ts";
 
 /**

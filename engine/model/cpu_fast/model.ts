@@ -32,8 +32,8 @@ export interface FastLossAndGrads {
   logits: Float32Array;
 }
 
-/** One block's activations, as the backward reads them. */
-interface BlockSaved {
+/** One block's activations, as the backward reads them (kept by `forwardPass`). */
+export interface BlockSaved {
   /** `[N, D]` */
   residPre: Float32Array;
   /** `[N, D]`: what q, k and v read (ln1's output, or `residPre` without LayerNorm). */
@@ -54,6 +54,85 @@ interface BlockSaved {
     post: Float32Array;
     grad: Float32Array;
   };
+}
+
+/** What the forward pass keeps: each block's activations, the final LayerNorm's, the logits. */
+export interface ForwardPass {
+  saved: BlockSaved[];
+  /** `[N, D]`: the last block's `resid_post`. */
+  resid: Float32Array;
+  lnF?: LayerNormStats;
+  /** `[N, D]`: what the unembedding reads. */
+  xF: Float32Array;
+  /** `[N, U]` */
+  logits: Float32Array;
+}
+
+/**
+ * The forward pass of `tokens [B, T]` (checked by the caller) through weights `W`, keeping what
+ * the backward reads.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../config.ts";
+ * import { initParams, paramLayout } from "../params.ts";
+ * import { forwardPass } from "./model.ts";
+ * const cfg = { ...DEFAULT_MODEL, d_model: 8, d_head: 4, n_heads: 2, d_mlp: 16 };
+ * const layout = paramLayout(cfg);
+ * const params = initParams(cfg, layout);
+ * const W = (name: string) => {
+ *   const spec = layout.byName.get(name)!;
+ *   return params.subarray(spec.offset, spec.offset + spec.size);
+ * };
+ * const { logits } = forwardPass(cfg, W, new Int32Array([3, 5, 113]), { B: 1, T: 3, H: 2, E: 4 });
+ * logits.length; // 3 · 113
+ * ```
+ */
+export function forwardPass(
+  cfg: ModelConfig,
+  W: (name: string) => Float32Array,
+  tokens: Int32Array,
+  dims: AttentionDims,
+): ForwardPass {
+  const { B, T } = dims;
+  const { d_model: D } = cfg;
+  const N = B * T;
+  const HE = dims.H * dims.E;
+  const LN = cfg.normalization_type === "LN";
+  let resid: Float32Array = new Float32Array(N * D);
+  const W_E = W("embed.W_E"), W_pos = W("pos_embed.W_pos");
+  for (let n = 0; n < N; n++) {
+    const tok = tokens[n]!, t = n % T;
+    for (let d = 0; d < D; d++) resid[n * D + d] = W_E[tok * D + d]! + W_pos[t * D + d]!;
+  }
+  const saved: BlockSaved[] = [];
+  for (let l = 0; l < cfg.n_layers; l++) {
+    const b = `blocks.${l}`;
+    const residPre = resid;
+    const ln1 = LN ? layerNormForward(residPre, W(`${b}.ln1.w`), W(`${b}.ln1.b`)) : undefined;
+    const x1 = ln1?.y ?? residPre;
+    const qkv = linearForward(x1, fusedQkv(cfg, W, b), fusedQkvBias(cfg, W, b), D);
+    const { z, lse } = attentionForward(qkv, dims);
+    const attnOut = linearForward(z, W(`${b}.attn.W_O`), W(`${b}.attn.b_O`), HE);
+    const residMid = addInto(attnOut, residPre);
+    const block: BlockSaved = { residPre, x1, qkv, z, lse, ...(ln1 ? { ln1 } : {}) };
+    saved.push(block);
+    if (cfg.attn_only) {
+      resid = residMid;
+      continue;
+    }
+    const ln2 = LN ? layerNormForward(residMid, W(`${b}.ln2.w`), W(`${b}.ln2.b`)) : undefined;
+    const x2 = ln2?.y ?? residMid;
+    const pre = linearForward(x2, W(`${b}.mlp.W_in`), W(`${b}.mlp.b_in`), D);
+    const { post, grad } = activationForward(pre, cfg.act_fn);
+    const mlpOut = linearForward(post, W(`${b}.mlp.W_out`), W(`${b}.mlp.b_out`), cfg.d_mlp);
+    block.mlp = { residMid, x2, post, grad, ...(ln2 ? { ln2 } : {}) };
+    resid = addInto(mlpOut, residMid);
+  }
+  const lnF = LN ? layerNormForward(resid, W("ln_final.w"), W("ln_final.b")) : undefined;
+  const xF = lnF?.y ?? resid;
+  const logits = linearForward(xF, W("unembed.W_U"), W("unembed.b_U"), D);
+  return { saved, resid, xF, logits, ...(lnF ? { lnF } : {}) };
 }
 
 /**
@@ -91,43 +170,8 @@ export function fastLossAndGrads(
   const W = (name: string) => viewOf(layout, params, name);
   const grads = new Float32Array(layout.size);
   const G = (name: string) => viewOf(layout, grads, name);
-  const LN = cfg.normalization_type === "LN";
   const dims: AttentionDims = { B, T, H, E };
-
-  // Forward
-  let resid: Float32Array = new Float32Array(N * D);
-  const W_E = W("embed.W_E"), W_pos = W("pos_embed.W_pos");
-  for (let n = 0; n < N; n++) {
-    const tok = tokens[n]!, t = n % T;
-    for (let d = 0; d < D; d++) resid[n * D + d] = W_E[tok * D + d]! + W_pos[t * D + d]!;
-  }
-  const saved: BlockSaved[] = [];
-  for (let l = 0; l < cfg.n_layers; l++) {
-    const b = `blocks.${l}`;
-    const residPre = resid;
-    const ln1 = LN ? layerNormForward(residPre, W(`${b}.ln1.w`), W(`${b}.ln1.b`)) : undefined;
-    const x1 = ln1?.y ?? residPre;
-    const qkv = linearForward(x1, fusedQkv(cfg, W, b), fusedQkvBias(cfg, W, b), D);
-    const { z, lse } = attentionForward(qkv, dims);
-    const attnOut = linearForward(z, W(`${b}.attn.W_O`), W(`${b}.attn.b_O`), HE);
-    const residMid = addInto(attnOut, residPre);
-    const block: BlockSaved = { residPre, x1, qkv, z, lse, ...(ln1 ? { ln1 } : {}) };
-    saved.push(block);
-    if (cfg.attn_only) {
-      resid = residMid;
-      continue;
-    }
-    const ln2 = LN ? layerNormForward(residMid, W(`${b}.ln2.w`), W(`${b}.ln2.b`)) : undefined;
-    const x2 = ln2?.y ?? residMid;
-    const pre = linearForward(x2, W(`${b}.mlp.W_in`), W(`${b}.mlp.b_in`), D);
-    const { post, grad } = activationForward(pre, cfg.act_fn);
-    const mlpOut = linearForward(post, W(`${b}.mlp.W_out`), W(`${b}.mlp.b_out`), cfg.d_mlp);
-    block.mlp = { residMid, x2, post, grad, ...(ln2 ? { ln2 } : {}) };
-    resid = addInto(mlpOut, residMid);
-  }
-  const lnF = LN ? layerNormForward(resid, W("ln_final.w"), W("ln_final.b")) : undefined;
-  const xF = lnF?.y ?? resid;
-  const logits = linearForward(xF, W("unembed.W_U"), W("unembed.b_U"), D);
+  const { saved, resid, lnF, xF, logits } = forwardPass(cfg, W, tokens, dims);
   const { loss, dlogits } = crossEntropyForward(logits, targets, rowWeights);
 
   // Backward
@@ -245,19 +289,43 @@ function addInto<A extends Float32Array>(into: A, from: Float32Array): A {
   return into;
 }
 
-/** The weight `name` of the flat array, a view. */
-function viewOf(layout: ParamLayout, flat: Float32Array, name: string): Float32Array {
+/**
+ * The weight `name` of the flat array, a view.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../config.ts";
+ * import { initParams, paramLayout } from "../params.ts";
+ * import { viewOf } from "./model.ts";
+ * const layout = paramLayout(DEFAULT_MODEL);
+ * viewOf(layout, initParams(DEFAULT_MODEL, layout), "unembed.W_U").length; // 128 · 113
+ * ```
+ */
+export function viewOf(layout: ParamLayout, flat: Float32Array, name: string): Float32Array {
   const spec = layout.byName.get(name);
   if (spec === undefined) throw new Error(`cpu_fast: no weight ${name} in the layout`);
   return flat.subarray(spec.offset, spec.offset + spec.size);
 }
 
-/** Checks every input, throwing a one-line `RangeError`; returns T. */
-function checkInputs(
+/**
+ * Checks the inputs of `fastLossAndGrads` or `fastEval` (which has no `rowWeights`), throwing a
+ * one-line `RangeError`; returns T.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../config.ts";
+ * import { paramLayout } from "../params.ts";
+ * import { checkInputs } from "./model.ts";
+ * const layout = paramLayout(DEFAULT_MODEL);
+ * const data = { tokens: new Int32Array(6), targets: new Int32Array(6), batch: 2 };
+ * checkInputs(DEFAULT_MODEL, layout, new Float32Array(layout.size), data); // 3
+ * ```
+ */
+export function checkInputs(
   cfg: ModelConfig,
   layout: ParamLayout,
   params: Float32Array,
-  data: { tokens: Int32Array; targets: Int32Array; rowWeights: Float64Array; batch: number },
+  data: { tokens: Int32Array; targets: Int32Array; rowWeights?: Float64Array; batch: number },
 ): number {
   validateModelConfig(cfg);
   const { tokens, targets, rowWeights, batch } = data;
@@ -292,7 +360,7 @@ function checkInputs(
       } is neither IGNORE (-1) nor in [0, d_vocab_out ${cfg.d_vocab_out})`,
     );
   }
-  if (rowWeights.length !== batch) {
+  if (rowWeights !== undefined && rowWeights.length !== batch) {
     throw new RangeError(`rowWeights: length ${rowWeights.length}, expected batch ${batch}`);
   }
   return T;

@@ -11,6 +11,7 @@
  */
 
 import type { ModelConfig } from "../config.ts";
+import type { FastEval } from "./eval.ts";
 import type { WorkerReply, WorkerRequest } from "./worker.ts";
 
 /** One batch: `tokens [B, T]`, `targets [B, T]` (IGNORE = -1 where unscored), `rowWeights [B]`. */
@@ -23,7 +24,7 @@ export interface FastBatch {
 
 /**
  * A pool of `count` workers (default: one per core) that computes the loss and gradients of a
- * batch, split by rows.
+ * batch, or evaluates it, split by rows.
  *
  * @example
  * ```ts ignore
@@ -77,34 +78,82 @@ export class CpuWorkers {
     params: Float32Array,
     batch: FastBatch,
   ): Promise<{ loss: number; grads: Float32Array }> {
-    const B = batch.batch;
-    const T = batch.tokens.length / B;
-    const shards = Math.min(this.#workers.length, B);
-    const replies = await Promise.all(
-      Array.from({ length: shards }, (_, w) => {
-        const [r0, r1] = [Math.floor((w * B) / shards), Math.floor(((w + 1) * B) / shards)];
-        return this.#ask(this.#workers[w]!, {
-          id: this.#next++,
-          cfg,
-          params,
-          data: {
-            tokens: batch.tokens.slice(r0 * T, r1 * T),
-            targets: batch.targets.slice(r0 * T, r1 * T),
-            rowWeights: batch.rowWeights.slice(r0, r1),
-            batch: r1 - r0,
-          },
-        });
+    const replies = await this.#scatter(
+      batch.batch,
+      batch.tokens.length / batch.batch,
+      (r0, r1, T) => ({
+        id: this.#next++,
+        kind: "grads",
+        cfg,
+        params,
+        data: {
+          tokens: batch.tokens.slice(r0 * T, r1 * T),
+          targets: batch.targets.slice(r0 * T, r1 * T),
+          rowWeights: batch.rowWeights.slice(r0, r1),
+          batch: r1 - r0,
+        },
       }),
     );
     let loss = 0;
     let grads: Float32Array | undefined;
     for (const reply of replies) {
-      if ("error" in reply) throw new RangeError(reply.error);
+      if (!("grads" in reply)) {
+        throw new Error("cpu_fast worker: a gradient request got no gradients");
+      }
       loss += reply.loss;
       if (grads === undefined) grads = reply.grads;
       else for (let i = 0; i < grads.length; i++) grads[i] = grads[i]! + reply.grads[i]!;
     }
     return { loss, grads: grads! };
+  }
+
+  /**
+   * The loss and correctness at every position (as `fastEval`), the rows split among the workers.
+   */
+  async eval(
+    cfg: ModelConfig,
+    params: Float32Array,
+    batch: Omit<FastBatch, "rowWeights">,
+  ): Promise<FastEval> {
+    const B = batch.batch;
+    const T = batch.tokens.length / B;
+    const replies = await this.#scatter(B, T, (r0, r1) => ({
+      id: this.#next++,
+      kind: "eval",
+      cfg,
+      params,
+      data: {
+        tokens: batch.tokens.slice(r0 * T, r1 * T),
+        targets: batch.targets.slice(r0 * T, r1 * T),
+        batch: r1 - r0,
+      },
+    }));
+    const out = { loss: new Float64Array(B * T), correct: new Float64Array(B * T) };
+    let at = 0;
+    for (const reply of replies) {
+      if (!("correct" in reply)) throw new Error("cpu_fast worker: an eval request got no eval");
+      out.loss.set(reply.loss, at);
+      out.correct.set(reply.correct, at);
+      at += reply.loss.length;
+    }
+    return out;
+  }
+
+  /** One request per worker, each for a contiguous shard `[r0, r1)` of the B rows; in order. */
+  async #scatter(
+    B: number,
+    T: number,
+    request: (r0: number, r1: number, T: number) => WorkerRequest,
+  ): Promise<WorkerReply[]> {
+    const shards = Math.min(this.#workers.length, B);
+    const replies = await Promise.all(
+      Array.from({ length: shards }, (_, w) => {
+        const [r0, r1] = [Math.floor((w * B) / shards), Math.floor(((w + 1) * B) / shards)];
+        return this.#ask(this.#workers[w]!, request(r0, r1, T));
+      }),
+    );
+    for (const reply of replies) if ("error" in reply) throw new RangeError(reply.error);
+    return replies;
   }
 
   /** Ends every worker; the pool cannot be used after. */
