@@ -3,8 +3,8 @@
  *
  * Scalar JavaScript has no vector instructions and tops out near 4 GFLOP/s; a WebAssembly kernel
  * working on `f64x2` vectors runs several times faster on the same core, and every Deno has it.
- * The kernel is written as bytes by the small emitter below rather than shipped as a `.wasm` blob,
- * so it is read and reviewed like any other source, and no assembler is needed to build it.
+ * The kernel is written as bytes by the small emitter of `wasm_emit.ts` rather than shipped as a
+ * `.wasm` blob, so it is read and reviewed like any other source, and no assembler is needed.
  *
  * Shape letters: M rows of A and C, K the contracted dim, N columns of B and C.
  *
@@ -28,6 +28,10 @@
  */
 
 import type { TypedArray } from "./dtype.ts";
+import { Locals, wasm } from "./wasm_emit.ts";
+
+const { I32, V128, ADD, MUL, LT_U, END, V128_ZERO, simd, v128Load, v128Store } = wasm;
+const { get, set, i32, brIf, increment, loop, section, vector, name, uleb } = wasm;
 
 /** Bytes of WebAssembly memory one packed product may use before it is split into chunks. */
 const CHUNK_BYTES = 64 * 1024 * 1024;
@@ -267,12 +271,6 @@ function roundDown(x: number, q: number): number {
   return Math.floor(x / q) * q;
 }
 
-// ---------------------------------------------------------------------------------------------
-// The emitter: just enough of the WebAssembly binary format for one function.
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-
 /**
  * The module: imports `env.memory`, exports `gemm(a, b, c, mR, k, nNB)` (byte offsets, sizes).
  * For each p it loads NB columns of B (two vectors) and splats each of R A values into
@@ -346,41 +344,6 @@ function kernelModule(
   ]);
 }
 
-/** Numbers the locals after the parameters and declares their types, one entry each. */
-class Locals {
-  #types: number[] = [];
-  #params: number;
-  constructor(params: number) {
-    this.#params = params;
-  }
-  add(type: number): number {
-    this.#types.push(type);
-    return this.#params + this.#types.length - 1;
-  }
-  declare(): number[] {
-    return vector(this.#types.map((type) => [0x01, type]));
-  }
-}
-
-const ADD = 0x6a; // i32.add
-const MUL = 0x6c; // i32.mul
-const LT_U = 0x49; // i32.lt_u
-const END = 0x0b;
-const simd = (op: number, ...immediates: number[]) => [0xfd, ...uleb(op), ...immediates];
-const V128_ZERO = simd(0x0c, ...Array(16).fill(0)); // v128.const 0
-const v128Load = (offset: number) => simd(0x00, 4, ...uleb(offset)); // align 2^4
-const v128Store = (offset: number) => simd(0x0b, 4, ...uleb(offset));
-const get = (local: number) => [0x20, ...uleb(local)];
-const set = (local: number) => [0x21, ...uleb(local)];
-const i32 = (value: number) => [0x41, ...sleb(value)];
-const brIf = (depth: number) => [0x0d, ...uleb(depth)];
-const increment = (local: number, by: number[]) => [...get(local), ...by, ADD, ...set(local)];
-/** A `loop` block that runs its body once, then again each time the body's `br_if 0` is taken. */
-const loop = (body: number[]) => [0x03, 0x40, ...body, END];
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-const vector = (items: number[][]) => [...uleb(items.length), ...items.flat()];
-const name = (s: string) => vector([...new TextEncoder().encode(s)].map((b) => [b]));
-
 /** f64: 4×4 blocks of `f64x2`; f32: 6×8 blocks of `f32x4` (12 accumulators, 15 registers). */
 const PRECISIONS: Record<GemmPrecision, Precision> = {
   f64: {
@@ -403,23 +366,3 @@ const PRECISIONS: Record<GemmPrecision, Precision> = {
     load: (offset) => [0x2a, 2, ...uleb(offset)], // f32.load, align 2^2
   },
 };
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    const byte = value & 0x7f;
-    value >>>= 7;
-    out.push(value === 0 ? byte : byte | 0x80);
-  } while (value !== 0);
-  return out;
-}
-
-function sleb(value: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = value & 0x7f;
-    value >>= 7;
-    if ((value === 0 && !(byte & 0x40)) || (value === -1 && byte & 0x40)) return [...out, byte];
-    out.push(byte | 0x80);
-  }
-}
