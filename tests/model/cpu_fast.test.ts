@@ -1,7 +1,7 @@
 // The f32 CPU model (engine/model/cpu_fast/) against the float64 reference (cpu_forward.ts,
 // cpu_model.ts): loss, logits at every position and every gradient, on tiny configs with LayerNorm
 // on and off, each act_fn, attention-only, both trainable_biases settings, IGNORE targets, uneven
-// row weights, and a T longer than the attention tile. Weights and biases are all non-zero so every
+// row weights, a T longer than the attention tile, and T = 1,024. Weights and biases are all non-zero so every
 // term shows.
 //
 // fastEval (loss and argmax at every position) is held to the float64 logits too.
@@ -103,7 +103,7 @@ const oneThread: Run = (cfg, params, data) =>
 
 async function compare(
   cfg: ModelConfig,
-  options: { batch: number; seed: number; T?: number; run?: Run },
+  options: { batch: number; seed: number; T?: number; run?: Run; lastOnly?: boolean },
 ): Promise<number> {
   const rng = new Rng(options.seed);
   const layout = paramLayout(cfg);
@@ -111,10 +111,14 @@ async function compare(
   const B = options.batch;
   const T = options.T ?? cfg.n_ctx;
   const tokens = Int32Array.from({ length: B * T }, () => rng.int(cfg.d_vocab));
-  // About a third of the positions unscored; row 0 scores every position.
+  // About a third of the positions unscored; row 0 scores every position (or, with `lastOnly`,
+  // every row its last position only: one call of the reference).
   const targets = Int32Array.from(
     { length: B * T },
-    (_, n) => n >= T && rng.uniform() < 0.35 ? IGNORE : rng.int(cfg.d_vocab_out),
+    (_, n) =>
+      (options.lastOnly ? n % T !== T - 1 : n >= T && rng.uniform() < 0.35)
+        ? IGNORE
+        : rng.int(cfg.d_vocab_out),
   );
   const rowWeights = Float64Array.from({ length: B }, (_, r) => (r + 1) / (B * T));
   const data = { tokens, targets, rowWeights, batch: B };
@@ -173,6 +177,11 @@ Deno.test("cpu_fast: attention-only with LayerNorm and gelu_new, one layer", asy
 Deno.test("cpu_fast: T = 70, past the 64-query attention tile", async () => {
   const cfg = { ...SMALL, n_layers: 1, d_model: 4, d_head: 2, d_mlp: 4, n_ctx: 70 };
   await compare(cfg, { batch: 2, seed: 5 });
+});
+
+Deno.test("cpu_fast: T = 1,024, sixteen attention tiles, scored at the last position", async () => {
+  const cfg = { ...SMALL, n_layers: 1, d_model: 4, n_heads: 2, d_head: 2, d_mlp: 4, n_ctx: 1024 };
+  await compare(cfg, { batch: 1, seed: 10, lastOnly: true });
 });
 
 Deno.test("cpu_fast: two workers, each a shard of 5 rows, sum to the reference, the same bits each time", async () => {
