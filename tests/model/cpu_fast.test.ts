@@ -1,8 +1,8 @@
 // The f32 CPU model (engine/model/cpu_fast/) against the float64 reference (cpu_forward.ts,
 // cpu_model.ts): loss, logits at every position and every gradient, on tiny configs with LayerNorm
 // on and off, each act_fn, attention-only, both trainable_biases settings, IGNORE targets, uneven
-// row weights, a T longer than the attention tile, and T = 1,024. Weights and biases are all non-zero so every
-// term shows.
+// row weights, a T longer than the attention tile, and T = 1,024. Weights and biases are all
+// non-zero so every term shows.
 //
 // fastEval (loss and argmax at every position) is held to the float64 logits too.
 //
