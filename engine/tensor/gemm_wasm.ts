@@ -31,7 +31,7 @@ import type { TypedArray } from "./dtype.ts";
 import { Locals, wasm } from "./wasm_emit.ts";
 
 const { I32, V128, ADD, MUL, LT_U, END, V128_ZERO, simd, v128Load, v128Store } = wasm;
-const { get, set, i32, brIf, increment, loop, section, vector, name, uleb } = wasm;
+const { get, set, i32, brIf, increment, loop, oneFunctionModule, uleb } = wasm;
 
 /** Bytes of WebAssembly memory one packed product may use before it is split into chunks. */
 const CHUNK_BYTES = 64 * 1024 * 1024;
@@ -333,15 +333,7 @@ function kernelModule(
     END,
   ];
 
-  const code = [...locals.declare(), ...body];
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
-    ...section(1, vector([[0x60, ...vector(Array(6).fill([I32])), 0x00]])), // (i32 ×6) -> ()
-    ...section(2, vector([[...name("env"), ...name("memory"), 0x02, 0x00, 0x01]])),
-    ...section(3, vector([[0x00]])), // function 0 has type 0
-    ...section(7, vector([[...name("gemm"), 0x00, 0x00]])),
-    ...section(10, vector([[...uleb(code.length), ...code]])),
-  ]);
+  return oneFunctionModule("gemm", Array(6).fill(I32), [...locals.declare(), ...body]);
 }
 
 /** f64: 4×4 blocks of `f64x2`; f32: 6×8 blocks of `f32x4` (12 accumulators, 15 registers). */

@@ -7,6 +7,7 @@
  */
 
 const I32 = 0x7f;
+const F32 = 0x7d;
 const V128 = 0x7b;
 
 /**
@@ -74,6 +75,29 @@ function sleb(value: number): number[] {
   }
 }
 
+/** `v128.const` of four equal f32 lanes. */
+const f32x4Const = (value: number) =>
+  simd(0x0c, ...new Uint8Array(new Float32Array([value, value, value, value]).buffer));
+
+/** `v128.const` of four equal i32 lanes. */
+const i32x4Const = (value: number) =>
+  simd(0x0c, ...new Uint8Array(new Int32Array([value, value, value, value]).buffer));
+
+/**
+ * A module of one exported function `fn` of `params` (value types) returning nothing, whose body
+ * (locals declared, `END` included) is `code`, over the imported `env.memory`.
+ */
+function oneFunctionModule(fn: string, params: number[], code: number[]): Uint8Array<ArrayBuffer> {
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
+    ...section(1, vector([[0x60, ...vector(params.map((t) => [t])), 0x00]])), // (params) -> ()
+    ...section(2, vector([[...name("env"), ...name("memory"), 0x02, 0x00, 0x01]])),
+    ...section(3, vector([[0x00]])), // function 0 has type 0
+    ...section(7, vector([[...name(fn), 0x00, 0x00]])),
+    ...section(10, vector([[...uleb(code.length), ...code]])),
+  ]);
+}
+
 /**
  * The opcodes and encoders the kernels are written with: `get`/`set` of locals, `i32` constants,
  * `loop` blocks closed by `brIf(0)`, SIMD loads and stores, LEB128 numbers and module sections.
@@ -87,6 +111,7 @@ function sleb(value: number): number[] {
  */
 export const wasm = {
   I32,
+  F32,
   V128,
   ADD,
   MUL,
@@ -107,4 +132,7 @@ export const wasm = {
   name,
   uleb,
   sleb,
+  f32x4Const,
+  i32x4Const,
+  oneFunctionModule,
 } as const;

@@ -1,7 +1,7 @@
 /**
  * The MLP's activation in f32 for the fast CPU model: the forward pass writes both `post` and the
  * derivative `d post / d pre` (what the backward reads instead of `pre`), so each element costs one
- * `exp` in all, forward and backward together.
+ * `exp` in all, forward and backward together (in WebAssembly SIMD, `exp_wasm.ts`).
  *
  * The exact GELU needs erf; JavaScript has none, and the reference's series
  * (`engine/reference/activation.ts`, good to 1e-15) costs a loop per element. Here erf is
@@ -11,6 +11,7 @@
  * @module
  */
 
+import { expRange } from "../../tensor/exp_wasm.ts";
 import type { ActFn } from "../config.ts";
 
 const INV_SQRT_2 = Math.SQRT1_2;
@@ -43,9 +44,12 @@ export function activationForward(
       grad[i] = x > 0 ? 1 : 0;
     }
   } else if (act === "gelu") {
+    // e^{-(x/√2)²}, erf's and φ's exponential at once, into `grad` until it is overwritten
+    for (let i = 0; i < n; i++) grad[i] = -0.5 * pre[i]! * pre[i]!;
+    expRange(grad, 0, n);
     for (let i = 0; i < n; i++) {
       const x = pre[i]!;
-      const e = Math.exp(-0.5 * x * x); // e^{-(x/√2)²}: erf's and φ's exponential at once
+      const e = grad[i]!;
       const cdf = 0.5 * (1 + erfWith(x * INV_SQRT_2, e));
       post[i] = x * cdf;
       grad[i] = cdf + x * INV_SQRT_2PI * e;

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { expRange } from "../../tensor/exp_wasm.ts";
 import { mm } from "./linear.ts";
 
 /** Queries per tile: 64 skips about a quarter of the causal mask's dead half at T = 128. */
@@ -54,28 +55,31 @@ export function attentionForward(
         const rows = Math.min(TILE, T - i0);
         const keys = i0 + rows;
         tileScores(head, i0, rows, scores);
+        const maxes = new Float64Array(rows);
         for (let r = 0; r < rows; r++) {
           const row = r * keys;
           const last = i0 + r; // the causal mask: keys after the query are out
           let max = -Infinity;
-          for (let j = 0; j <= last; j++) max = Math.max(max, scores[row + j]! * scale);
-          let sum = 0;
-          for (let j = 0; j <= last; j++) {
-            const p = Math.exp(scores[row + j]! * scale - max);
-            scores[row + j] = p;
-            sum += p;
-          }
-          for (let j = 0; j <= last; j++) scores[row + j] = scores[row + j]! / sum;
-          scores.fill(0, row + last + 1, row + keys);
-          lse[(b * H + h) * T + i0 + r] = max + Math.log(sum);
+          for (let j = 0; j <= last; j++) max = Math.max(max, scores[row + j]!);
+          maxes[r] = max * scale;
+          for (let j = 0; j <= last; j++) scores[row + j] = scores[row + j]! * scale - max * scale;
+          scores.fill(-Infinity, row + last + 1, row + keys);
         }
-        // z[i0 : i0 + rows, head h] = P @ v[0 : keys]
+        expRange(scores, 0, rows * keys); // the unnormalised pattern, 0 where masked
+        // z[i0 : i0 + rows, head h] = P @ v[0 : keys], each row then divided by its sum
+        const zTile = (b * T + i0) * HE + h * E;
         mm(
-          { data: z, off: (b * T + i0) * HE + h * E, ld: HE },
+          { data: z, off: zTile, ld: HE },
           { data: scores, ld: keys },
           { data: qkv, off: b * T * 3 * HE + 2 * HE + h * E, ld: 3 * HE },
           { m: rows, k: keys, n: E },
         );
+        for (let r = 0; r < rows; r++) {
+          let sum = 0;
+          for (let j = r * keys; j <= r * keys + i0 + r; j++) sum += scores[j]!;
+          for (let e = 0; e < E; e++) z[zTile + r * HE + e] = z[zTile + r * HE + e]! / sum;
+          lse[(b * H + h) * T + i0 + r] = maxes[r]! + Math.log(sum);
+        }
       }
     }
   }
@@ -135,14 +139,14 @@ export function attentionBackward(
           const row = r * keys;
           const last = i0 + r;
           const l = lse[(b * H + h) * T + last]!;
-          const d = delta[last]!;
-          for (let j = 0; j <= last; j++) {
-            const p = Math.exp(P[row + j]! * scale - l);
-            P[row + j] = p;
-            dS[row + j] = p * (dS[row + j]! - d) * scale;
-          }
-          P.fill(0, row + last + 1, row + keys);
-          dS.fill(0, row + last + 1, row + keys);
+          for (let j = 0; j <= last; j++) P[row + j] = P[row + j]! * scale - l;
+          P.fill(-Infinity, row + last + 1, row + keys);
+        }
+        expRange(P, 0, rows * keys); // the pattern, 0 where masked
+        for (let r = 0; r < rows; r++) {
+          const row = r * keys;
+          const d = delta[i0 + r]!;
+          for (let j = row; j < row + keys; j++) dS[j] = P[j]! * (dS[j]! - d) * scale;
         }
         // dv[0 : keys] += Pᵀ @ dz_tile
         mm({ data: dqkv, off: base + 2 * HE, ld }, { data: P, ld: keys, t: true }, dzTile, {
