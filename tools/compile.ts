@@ -31,8 +31,11 @@ const args = [
   "--allow-all",
   "--output",
   values.output,
-  // Nothing to --include: all mechlab reads is imported (the WGSL as text, the page as
-  // ui/bundle.gen.ts), so the module graph embeds it in the executable.
+  // All mechlab reads is imported (the WGSL as text, the page as ui/bundle.gen.ts), so the module
+  // graph embeds it in the executable, except a Worker's module, which deno compile only embeds
+  // when told to: the CPU trainer's workers.
+  "--include",
+  "engine/model/cpu_fast/worker.ts",
   ...(values.target ? ["--target", values.target] : []),
   "main.ts",
 ];

@@ -1,7 +1,9 @@
 /**
- * Training on the CPU: the float64 reference model and AdamW reference, one step at a time. It is
- * the path for machines with no WebGPU adapter at all, and it keeps the weights and moments in f32
- * between steps, as the GPU does, so its checkpoints resume exactly.
+ * Training on the CPU: the f32 model of `engine/model/cpu_fast/` on a worker per core for the
+ * gradients, the AdamW reference for the update, and the float64 reference model for evaluation.
+ * It is the path for machines with no WebGPU adapter at all, and it keeps the weights and moments
+ * in f32 between steps, as the GPU does, so its checkpoints resume exactly (the batch is split
+ * among the same workers each step, so a step gives the same bits every run on one machine).
  *
  * @module
  */
@@ -9,10 +11,11 @@
 import { adamwStep } from "../reference/adamw.ts";
 import { segmentSums } from "../reference/cross_entropy.ts";
 import { readAdamWState } from "../../kernels/adamw.ts";
-import { cpuEval, cpuLossAndGrads } from "../model/cpu_model.ts";
+import { cpuEval } from "../model/cpu_model.ts";
+import { CpuWorkers } from "../model/cpu_fast/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
-import { flatten, type ParamLayout, unflatten } from "../model/params.ts";
-import type { TaskData } from "../data/mod.ts";
+import { type ParamLayout, unflatten } from "../model/params.ts";
+import { IGNORE, type TaskData } from "../data/mod.ts";
 import { Tensor } from "../tensor/mod.ts";
 import { adamwSettings, type TrainConfig } from "./config.ts";
 import { evalBatch, sampleBatches, segmentMetrics, tableBatch, trainBatch } from "./batches.ts";
@@ -79,26 +82,46 @@ export async function trainOnCpu(
   if (at === 0) await evaluate(0);
   // A step can take a second at the paper's scale: Ctrl-C is seen before the next one.
   const turn = eventLoopTurns(50);
-  while (at < train.steps) {
-    await turn();
-    if (hooks.shouldStop()) break;
-    const weights = unflatten(layout, params.data);
-    const tb = batchAt(at);
-    const rowWeights = Float64Array.from(tb.weights);
-    const { grads } = cpuLossAndGrads(model, weights, tb.tokens, tb.targets, rowWeights, tb.size);
-    const flatGrads = new Tensor(Float64Array.from(flatten(layout, grads)), [P]);
-    t += 1;
-    const next = adamwStep(params, flatGrads, m, v, t, settings);
-    // Kept in f32 between steps, as on the GPU: a checkpoint holds the state exactly.
-    params = next.params.astype("f32");
-    m = next.m.astype("f32");
-    v = next.v.astype("f32");
-    lr = Math.fround(next.lr);
-    at += 1;
-    if (at % train.eval_every === 0 || at === train.steps) await evaluate(at);
-    if (at % train.checkpoint_every === 0 && at < train.steps) await checkpoint(at, false);
+  const pool = new CpuWorkers();
+  try {
+    while (at < train.steps) {
+      await turn();
+      if (hooks.shouldStop()) break;
+      const tb = batchAt(at);
+      const { grads } = await pool.lossAndGrads(model, params.data as Float32Array, {
+        tokens: tb.tokens,
+        targets: targetsAtEveryPosition(tb.targets, tb.size, tb.tokens.length / tb.size),
+        rowWeights: Float64Array.from(tb.weights),
+        batch: tb.size,
+      });
+      const flatGrads = new Tensor(grads, [P]);
+      t += 1;
+      const next = adamwStep(params, flatGrads, m, v, t, settings);
+      // Kept in f32 between steps, as on the GPU: a checkpoint holds the state exactly.
+      params = next.params.astype("f32");
+      m = next.m.astype("f32");
+      v = next.v.astype("f32");
+      lr = Math.fround(next.lr);
+      at += 1;
+      if (at % train.eval_every === 0 || at === train.steps) await evaluate(at);
+      if (at % train.checkpoint_every === 0 && at < train.steps) await checkpoint(at, false);
+    }
+  } finally {
+    pool.close();
   }
   // Stopped between evaluations (and after at least one step): the last metrics line is this one.
   if (at > start.step && at % train.eval_every !== 0 && at !== train.steps) await evaluate(at);
   if (at > start.step || at === 0) await checkpoint(at, true);
+}
+
+/**
+ * `[B, T]` targets, IGNORE where unscored, of a batch of `B` rows of `T` tokens. Until item 1 of
+ * issue 12 lands, a batch holds one target per row, scored at its last position; after it, its
+ * targets are `[B, T]` already (and this goes).
+ */
+function targetsAtEveryPosition(targets: Int32Array, B: number, T: number): Int32Array {
+  if (targets.length === B * T) return targets;
+  const out = new Int32Array(B * T).fill(IGNORE);
+  targets.forEach((target, r) => (out[r * T + T - 1] = target));
+  return out;
 }

@@ -49,3 +49,52 @@ Deno.test("gemm: offsets, f32 output rounded once, and k = 0", () => {
   gemm({ A, offA: 0, B, offB: 0, C: Z, offC: 0, m: 2, k: 0, n: 3 });
   assert.deepEqual(Z, new Float64Array(6));
 });
+
+/** `[cols, rows]` of a row-major `[rows, cols]` matrix. */
+function transpose(X: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) out[j * rows + i] = X[i * cols + j]!;
+  }
+  return out;
+}
+
+Deno.test("gemm: strided (transposed) operands, a row step for C, and accumulation, bitwise", () => {
+  const rng = new Rng(10);
+  for (const [m, k, n] of [[5, 3, 9], [13, 7, 6], [29, 17, 41]] as [number, number, number][]) {
+    const At = random(rng, k * m); // A stored transposed, [k, m]
+    const Bt = random(rng, n * k); // B stored transposed, [n, k]
+    const ldc = n + 3;
+    const C = new Float64Array(m * ldc).fill(0.5);
+    const job = { A: At, offA: 0, B: Bt, offB: 0, C, offC: 0, m, k, n };
+    gemm({ ...job, strideA: [1, m], strideB: [1, k], ldc, accumulate: true });
+    const expected = naiveGemm(transpose(At, k, m), transpose(Bt, n, k), { m, k, n });
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < ldc; j++) {
+        const want = j < n ? expected[i * n + j]! + 0.5 : 0.5; // the gap between rows untouched
+        assert.equal(C[i * ldc + j], want, `${m}x${k}x${n} at ${i}, ${j}`);
+      }
+    }
+  }
+});
+
+Deno.test("gemm f32: within k·2⁻²⁴·(|A|@|B|) of the float64 loop, off the 6×8 tile and chunked", () => {
+  const rng = new Rng(11);
+  const shapes = [[1, 1, 1], [6, 8, 8], [7, 3, 9], [13, 33, 17], [37, 128, 70]];
+  for (const [m, k, n] of shapes as [number, number, number][]) {
+    const A = Float32Array.from(random(rng, m * k));
+    const B = Float32Array.from(random(rng, k * n));
+    const exact = naiveGemm(A, B, { m, k, n });
+    const bound = naiveGemm(A.map(Math.abs), B.map(Math.abs), { m, k, n });
+    for (const chunkBytes of [2048, 1 << 26]) {
+      const C = new Float32Array(m * n);
+      gemm({ A, offA: 0, B, offB: 0, C, offC: 0, m, k, n }, { precision: "f32", chunkBytes });
+      let worst = 0;
+      for (let i = 0; i < m * n; i++) {
+        worst = Math.max(worst, Math.abs(C[i]! - exact[i]!) / (k * 2 ** -24 * bound[i]! + 1e-30));
+      }
+      assert.ok(worst <= 1, `${m}x${k}x${n} chunk ${chunkBytes}: error ${worst} of the bound`);
+      assert.ok(C.some((c) => c !== 0), "some output written");
+    }
+  }
+});

@@ -217,7 +217,7 @@ runTest("run: --steps extends only, and not a cosine schedule", "cpu", async (pa
 
 for (const batchSize of [0, 6]) {
   runTest(
-    `run: the CPU (float64 maths) and GPU (f32) paths agree (batch size ${batchSize})`,
+    `run: the CPU (f32 on workers) and GPU (f32) paths agree (batch size ${batchSize})`,
     "gpu",
     async (parent) => {
       const cfg = tiny(batchSize);
@@ -228,7 +228,8 @@ for (const batchSize of [0, 6]) {
       const [mg, mc] = [await metrics(g.path), await metrics(c.path)];
       for (let i = 0; i < mg.length; i++) {
         for (const key of ["train/loss", "test/loss"]) {
-          // f32 against f64 arithmetic, 20 steps of Adam apart: agreement to 1e-3 relative.
+          // f32 summed in two orders (and the CPU evaluates in f64), 20 steps of Adam apart:
+          // agreement to 1e-3 relative.
           const [x, y] = [mg[i]![key]!, mc[i]![key]!];
           assert.ok(
             Math.abs(x - y) <= 1e-3 * Math.abs(y),

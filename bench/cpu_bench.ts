@@ -1,0 +1,211 @@
+/**
+ * The CPU training benchmark (issue 12, item 8): tokens per second training the `tinygpt` shape
+ * (4 layers, d_model 128, 4 heads of 32, d_mlp 512, n_ctx 128, GELU, LayerNorm, 60 tokens,
+ * minibatches of 16 × 128, every position scored) on random tokens, for the float64 reference
+ * (`cpu_model.ts`), the f32 model (`engine/model/cpu_fast/`) on one thread and on a worker per core,
+ * and the PyTorch peer `bench/torch_tinygpt.py` on the same tokens with 2 threads, in the same
+ * run. Every mechlab path takes the trainer's AdamW step (`adamwStep`) after each gradient, as
+ * the peer takes `torch.optim.AdamW`'s.
+ *
+ * @module
+ */
+
+import { IGNORE } from "../engine/data/task.ts";
+import { DEFAULT_MODEL, type ModelConfig } from "../engine/model/config.ts";
+import { cpuLossAndGrads } from "../engine/model/cpu_model.ts";
+import { CpuWorkers, type FastBatch, fastLossAndGrads } from "../engine/model/cpu_fast/mod.ts";
+import { flatten, initParams, paramLayout, unflatten } from "../engine/model/params.ts";
+import { adamwStep } from "../engine/reference/adamw.ts";
+import { Rng, Tensor } from "../engine/tensor/mod.ts";
+import { printTable, runPython } from "./timing.ts";
+
+/** `tinygpt`'s shape, with a character vocabulary's size; every bias trains, as in the peer. */
+const TINYGPT: ModelConfig = {
+  ...DEFAULT_MODEL,
+  n_layers: 4,
+  d_model: 128,
+  d_head: 32,
+  n_heads: 4,
+  d_mlp: 512,
+  d_vocab: 60,
+  d_vocab_out: 60,
+  n_ctx: 128,
+  act_fn: "gelu",
+  normalization_type: "LN",
+  trainable_biases: "all",
+};
+const BATCH = 16;
+/** The peer's AdamW: lr 1e-3, weight decay 0.1, PyTorch's betas and eps. */
+const ADAMW = { lr: 1e-3, weightDecay: 0.1 };
+
+type LossAndGrads = (
+  params: Float32Array,
+  batch: FastBatch,
+) => Promise<{ loss: number; grads: Float32Array | Float64Array }>;
+
+/** One path's figures: ms per step and the first and last losses. */
+interface Timed {
+  msPerStep: number;
+  lossFirst: number;
+  lossLast: number;
+}
+
+/**
+ * Trains `steps` steps from the same initial weights on `windows` `[steps, B, T + 1]`; the first
+ * step is a warm-up (JIT, kernel compilation, worker start) and is not timed.
+ */
+async function train(run: LossAndGrads, windows: Int32Array, steps: number): Promise<Timed> {
+  const layout = paramLayout(TINYGPT);
+  const P = layout.size;
+  let params = new Tensor(initParams(TINYGPT, layout), [P]);
+  let m = new Tensor(new Float32Array(P), [P]);
+  let v = new Tensor(new Float32Array(P), [P]);
+  let lossFirst = NaN, lossLast = NaN, t0 = 0;
+  for (let s = 0; s < steps; s++) {
+    if (s === 1) t0 = performance.now();
+    const { loss, grads } = await run(params.data as Float32Array, batchOf(windows, s));
+    const next = adamwStep(params, new Tensor(grads, [P]), m, v, s + 1, ADAMW);
+    params = next.params.astype("f32");
+    m = next.m.astype("f32");
+    v = next.v.astype("f32");
+    if (s === 0) lossFirst = loss;
+    lossLast = loss;
+  }
+  return { msPerStep: (performance.now() - t0) / (steps - 1), lossFirst, lossLast };
+}
+
+/** Step s's minibatch: each window's first T tokens in, its last T as the targets. */
+function batchOf(windows: Int32Array, s: number): FastBatch {
+  const T = TINYGPT.n_ctx;
+  const tokens = new Int32Array(BATCH * T);
+  const targets = new Int32Array(BATCH * T);
+  for (let r = 0; r < BATCH; r++) {
+    const at = (s * BATCH + r) * (T + 1);
+    tokens.set(windows.subarray(at, at + T), r * T);
+    targets.set(windows.subarray(at + 1, at + T + 1), r * T);
+  }
+  // The mean over all B·T scored positions, as F.cross_entropy's.
+  return {
+    tokens,
+    targets,
+    rowWeights: new Float64Array(BATCH).fill(1 / (BATCH * T)),
+    batch: BATCH,
+  };
+}
+
+/**
+ * The float64 reference's loss and gradients. Until item 1 (every scored position) is merged, its
+ * `cpuLossAndGrads` scores the last position of each row only: same forward and backward work but
+ * the loss, and the bench says which it ran.
+ */
+function referenceStep(note: { lastOnly: boolean }): LossAndGrads {
+  const layout = paramLayout(TINYGPT);
+  return (params, b) => {
+    const weights = unflatten(layout, params);
+    let result;
+    try {
+      result = cpuLossAndGrads(TINYGPT, weights, b.tokens, b.targets, b.rowWeights, b.batch);
+    } catch (e) {
+      if (!(e instanceof RangeError) || !/^targets: length/.test(e.message)) throw e;
+      note.lastOnly = true;
+      const T = b.tokens.length / b.batch;
+      const last = Int32Array.from({ length: b.batch }, (_, r) => b.targets[r * T + T - 1]!);
+      if (last.includes(IGNORE)) throw e;
+      const mean = b.rowWeights.map((w) => w * T); // the mean over rows of one position each
+      result = cpuLossAndGrads(TINYGPT, weights, b.tokens, last, mean, b.batch);
+    }
+    return Promise.resolve({ loss: result.loss, grads: flatten(layout, result.grads) });
+  };
+}
+
+/** Runs the CPU training benchmark: `steps` per path (the reference runs 2: it is slow). */
+export async function benchCpu(options: { steps?: number } = {}): Promise<void> {
+  const steps = options.steps ?? 8;
+  const T = TINYGPT.n_ctx;
+  const rng = new Rng(12);
+  const windows = Int32Array.from(
+    { length: steps * BATCH * (T + 1) },
+    () => rng.int(TINYGPT.d_vocab),
+  );
+  const tokensPerStep = BATCH * T;
+  const cores = navigator.hardwareConcurrency;
+  console.log(
+    `tinygpt shape: 4 layers, d_model 128, 4 heads × 32, d_mlp 512, n_ctx 128, GELU, LN, ` +
+      `60 tokens; minibatch ${BATCH} × ${T}, every position scored; ${cores} cores; ` +
+      `${steps - 1} timed steps after a warm-up`,
+  );
+  const layout = paramLayout(TINYGPT);
+  const rows: [string, string, Timed | undefined][] = [];
+
+  const note = { lastOnly: false };
+  rows.push([
+    "float64 reference (cpu_model.ts)",
+    "1",
+    await train(referenceStep(note), windows, 2),
+  ]);
+  const one: LossAndGrads = (params, b) =>
+    Promise.resolve(fastLossAndGrads(TINYGPT, layout, params, b));
+  rows.push(["f32 fast (cpu_fast), one thread", "1", await train(one, windows, steps)]);
+  const pool = new CpuWorkers(cores);
+  try {
+    const all: LossAndGrads = (params, b) => pool.lossAndGrads(TINYGPT, params, b);
+    rows.push([
+      `f32 fast (cpu_fast), ${cores} workers`,
+      String(cores),
+      await train(all, windows, steps),
+    ]);
+  } finally {
+    pool.close();
+  }
+
+  const file = await Deno.makeTempFile({ suffix: ".bin" });
+  let torch: Timed | undefined;
+  try {
+    await Deno.writeFile(file, new Uint8Array(windows.buffer));
+    const script = new URL("./torch_tinygpt.py", import.meta.url).pathname;
+    const { n_layers, d_model, n_heads, d_mlp, d_vocab } = TINYGPT;
+    const out = await runPython([
+      script,
+      file,
+      String(steps),
+      String(BATCH),
+      String(T),
+      String(d_vocab),
+      String(n_layers),
+      String(d_model),
+      String(n_heads),
+      String(d_mlp),
+      "2",
+    ]);
+    if (out !== undefined) {
+      const r = JSON.parse(out.trim().split("\n").at(-1)!);
+      torch = { msPerStep: r.ms_per_step, lossFirst: r.loss_first, lossLast: r.loss_last };
+    }
+  } finally {
+    await Deno.remove(file);
+  }
+  rows.push(["PyTorch CPU (torch_tinygpt.py)", "2", torch]);
+
+  const tokensPerS = (t: Timed) => tokensPerStep / (t.msPerStep / 1000);
+  printTable([
+    ["path", "threads", "ms/step", "tokens/s", "× PyTorch", "loss first → last"],
+    ...rows.map(([name, threads, t]) => [
+      name,
+      threads,
+      t ? t.msPerStep.toFixed(0) : "-",
+      t ? tokensPerS(t).toFixed(0) : "did not run",
+      t && torch ? (tokensPerS(t) / tokensPerS(torch)).toFixed(2) : "-",
+      t ? `${t.lossFirst.toFixed(3)} → ${t.lossLast.toFixed(3)}` : "-",
+    ]),
+  ]);
+  if (note.lastOnly) {
+    console.log("  (the reference scored the last position only: item 1 is not merged here)");
+  }
+  const best = rows[2]![2]!;
+  if (torch) {
+    const ratio = tokensPerS(best) / tokensPerS(torch);
+    console.log(
+      `target ≥ 0.5× PyTorch CPU: ${ratio >= 0.5 ? "met" : "NOT met"} (${ratio.toFixed(2)}×)`,
+    );
+  }
+}

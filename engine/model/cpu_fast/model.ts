@@ -1,0 +1,367 @@
+/**
+ * The whole transformer's loss and gradients in f32 on one CPU thread: the fast twin of
+ * `engine/model/cpu_model.ts` (which stays the float64 reference this one is tested against).
+ * Weights come and go as the flat f32 array of `params.ts` (gradients in the same layout), so a
+ * trainer hands its parameters over without unflattening them.
+ *
+ * The loss is the contract of issue 12's item 1: `Σ_{r, t scored} rowWeights[r] · CE(r, t)`, where
+ * `targets [B, T]` holds the id the logits at (r, t) must predict or `IGNORE` (-1).
+ *
+ * Shape letters: B batch, T pos (<= n_ctx), N = B·T rows, D d_model, H n_heads, E d_head,
+ * M d_mlp, U d_vocab_out.
+ *
+ * @module
+ */
+
+import { IGNORE } from "../../data/task.ts";
+import { type ModelConfig, validateModelConfig } from "../config.ts";
+import type { ParamLayout } from "../params.ts";
+import { activationForward } from "./activation.ts";
+import { attentionBackward, type AttentionDims, attentionForward } from "./attention.ts";
+import { crossEntropyForward } from "./cross_entropy.ts";
+import { layerNormBackward, layerNormForward, type LayerNormStats } from "./layernorm.ts";
+import { linearBackward, linearForward } from "./linear.ts";
+
+/** What `fastLossAndGrads` returns. */
+export interface FastLossAndGrads {
+  /** `Σ_{r, t scored} rowWeights[r] · CE(r, t)`. */
+  loss: number;
+  /** The gradient of `loss`, flat in the layout (0 for weights that do not train). */
+  grads: Float32Array;
+  /** `[B, T, U]` */
+  logits: Float32Array;
+}
+
+/** One block's activations, as the backward reads them (kept by `forwardPass`). */
+export interface BlockSaved {
+  /** `[N, D]` */
+  residPre: Float32Array;
+  /** `[N, D]`: what q, k and v read (ln1's output, or `residPre` without LayerNorm). */
+  x1: Float32Array;
+  ln1?: LayerNormStats;
+  /** `[N, 3·H·E]` */
+  qkv: Float32Array;
+  /** `[N, H·E]` */
+  z: Float32Array;
+  /** `[B, H, T]` */
+  lse: Float32Array;
+  mlp?: {
+    /** `[N, D]` */
+    residMid: Float32Array;
+    x2: Float32Array;
+    ln2?: LayerNormStats;
+    /** `[N, M]`: `hook_post` and the activation's derivative at `hook_pre`. */
+    post: Float32Array;
+    grad: Float32Array;
+  };
+}
+
+/** What the forward pass keeps: each block's activations, the final LayerNorm's, the logits. */
+export interface ForwardPass {
+  saved: BlockSaved[];
+  /** `[N, D]`: the last block's `resid_post`. */
+  resid: Float32Array;
+  lnF?: LayerNormStats;
+  /** `[N, D]`: what the unembedding reads. */
+  xF: Float32Array;
+  /** `[N, U]` */
+  logits: Float32Array;
+}
+
+/**
+ * The forward pass of `tokens [B, T]` (checked by the caller) through weights `W`, keeping what
+ * the backward reads.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../config.ts";
+ * import { initParams, paramLayout } from "../params.ts";
+ * import { forwardPass } from "./model.ts";
+ * const cfg = { ...DEFAULT_MODEL, d_model: 8, d_head: 4, n_heads: 2, d_mlp: 16 };
+ * const layout = paramLayout(cfg);
+ * const params = initParams(cfg, layout);
+ * const W = (name: string) => {
+ *   const spec = layout.byName.get(name)!;
+ *   return params.subarray(spec.offset, spec.offset + spec.size);
+ * };
+ * const { logits } = forwardPass(cfg, W, new Int32Array([3, 5, 113]), { B: 1, T: 3, H: 2, E: 4 });
+ * logits.length; // 3 · 113
+ * ```
+ */
+export function forwardPass(
+  cfg: ModelConfig,
+  W: (name: string) => Float32Array,
+  tokens: Int32Array,
+  dims: AttentionDims,
+): ForwardPass {
+  const { B, T } = dims;
+  const { d_model: D } = cfg;
+  const N = B * T;
+  const HE = dims.H * dims.E;
+  const LN = cfg.normalization_type === "LN";
+  let resid: Float32Array = new Float32Array(N * D);
+  const W_E = W("embed.W_E"), W_pos = W("pos_embed.W_pos");
+  for (let n = 0; n < N; n++) {
+    const tok = tokens[n]!, t = n % T;
+    for (let d = 0; d < D; d++) resid[n * D + d] = W_E[tok * D + d]! + W_pos[t * D + d]!;
+  }
+  const saved: BlockSaved[] = [];
+  for (let l = 0; l < cfg.n_layers; l++) {
+    const b = `blocks.${l}`;
+    const residPre = resid;
+    const ln1 = LN ? layerNormForward(residPre, W(`${b}.ln1.w`), W(`${b}.ln1.b`)) : undefined;
+    const x1 = ln1?.y ?? residPre;
+    const qkv = linearForward(x1, fusedQkv(cfg, W, b), fusedQkvBias(cfg, W, b), D);
+    const { z, lse } = attentionForward(qkv, dims);
+    const attnOut = linearForward(z, W(`${b}.attn.W_O`), W(`${b}.attn.b_O`), HE);
+    const residMid = addInto(attnOut, residPre);
+    const block: BlockSaved = { residPre, x1, qkv, z, lse, ...(ln1 ? { ln1 } : {}) };
+    saved.push(block);
+    if (cfg.attn_only) {
+      resid = residMid;
+      continue;
+    }
+    const ln2 = LN ? layerNormForward(residMid, W(`${b}.ln2.w`), W(`${b}.ln2.b`)) : undefined;
+    const x2 = ln2?.y ?? residMid;
+    const pre = linearForward(x2, W(`${b}.mlp.W_in`), W(`${b}.mlp.b_in`), D);
+    const { post, grad } = activationForward(pre, cfg.act_fn);
+    const mlpOut = linearForward(post, W(`${b}.mlp.W_out`), W(`${b}.mlp.b_out`), cfg.d_mlp);
+    block.mlp = { residMid, x2, post, grad, ...(ln2 ? { ln2 } : {}) };
+    resid = addInto(mlpOut, residMid);
+  }
+  const lnF = LN ? layerNormForward(resid, W("ln_final.w"), W("ln_final.b")) : undefined;
+  const xF = lnF?.y ?? resid;
+  const logits = linearForward(xF, W("unembed.W_U"), W("unembed.b_U"), D);
+  return { saved, resid, xF, logits, ...(lnF ? { lnF } : {}) };
+}
+
+/**
+ * The loss at every scored position and the gradient of every weight, in f32.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../config.ts";
+ * import { initParams, paramLayout } from "../params.ts";
+ * import { fastLossAndGrads } from "./model.ts";
+ * const cfg = { ...DEFAULT_MODEL, d_model: 8, d_head: 4, n_heads: 2, d_mlp: 16 };
+ * const layout = paramLayout(cfg);
+ * const tokens = new Int32Array([3, 5, 113, 7, 1, 113]);
+ * const targets = new Int32Array([-1, -1, 8, -1, -1, 8]); // the last position of each row
+ * const { loss, grads } = fastLossAndGrads(cfg, layout, initParams(cfg, layout), {
+ *   tokens,
+ *   targets,
+ *   rowWeights: new Float64Array([0.5, 0.5]),
+ *   batch: 2,
+ * });
+ * loss; // about ln 113 = 4.73 at initialisation
+ * ```
+ */
+export function fastLossAndGrads(
+  cfg: ModelConfig,
+  layout: ParamLayout,
+  params: Float32Array,
+  data: { tokens: Int32Array; targets: Int32Array; rowWeights: Float64Array; batch: number },
+): FastLossAndGrads {
+  const { tokens, targets, rowWeights, batch: B } = data;
+  const T = checkInputs(cfg, layout, params, data);
+  const { d_model: D, n_heads: H, d_head: E } = cfg;
+  const N = B * T;
+  const HE = H * E;
+  const W = (name: string) => viewOf(layout, params, name);
+  const grads = new Float32Array(layout.size);
+  const G = (name: string) => viewOf(layout, grads, name);
+  const dims: AttentionDims = { B, T, H, E };
+  const { saved, resid, lnF, xF, logits } = forwardPass(cfg, W, tokens, dims);
+  const { loss, dlogits } = crossEntropyForward(logits, targets, rowWeights);
+
+  // Backward
+  const dxF = linearBackward({ x: xF, W: W("unembed.W_U"), dy: dlogits }, {
+    dW: G("unembed.W_U"),
+    db: G("unembed.b_U"),
+  });
+  const dresid: Float32Array = lnF ? new Float32Array(N * D) : dxF;
+  if (lnF) layerNormBack(resid, lnF, dxF, dresid, ["ln_final", W, G]);
+  for (let l = cfg.n_layers - 1; l >= 0; l--) {
+    const b = `blocks.${l}`;
+    const s = saved[l]!;
+    if (s.mlp) {
+      // dresid is dresid_post, which also flows straight on to dresid_mid
+      const dpost = linearBackward({ x: s.mlp.post, W: W(`${b}.mlp.W_out`), dy: dresid }, {
+        dW: G(`${b}.mlp.W_out`),
+        db: G(`${b}.mlp.b_out`),
+      });
+      for (let i = 0; i < dpost.length; i++) dpost[i] = dpost[i]! * s.mlp.grad[i]!;
+      const dx2 = linearBackward({ x: s.mlp.x2, W: W(`${b}.mlp.W_in`), dy: dpost }, {
+        dW: G(`${b}.mlp.W_in`),
+        db: G(`${b}.mlp.b_in`),
+      });
+      if (s.mlp.ln2) layerNormBack(s.mlp.residMid, s.mlp.ln2, dx2, dresid, [`${b}.ln2`, W, G]);
+      else addInto(dresid, dx2);
+    }
+    const dz = linearBackward({ x: s.z, W: W(`${b}.attn.W_O`), dy: dresid }, {
+      dW: G(`${b}.attn.W_O`),
+      db: G(`${b}.attn.b_O`),
+    });
+    const dqkv = attentionBackward({ qkv: s.qkv, z: s.z, lse: s.lse, dz }, dims);
+    const dWqkv = new Float32Array(D * 3 * HE);
+    const dbqkv = new Float32Array(3 * HE);
+    const dx1 = linearBackward({ x: s.x1, W: fusedQkv(cfg, W, b), dy: dqkv }, {
+      dW: dWqkv,
+      db: dbqkv,
+    });
+    unfuseQkv(cfg, G, b, dWqkv, dbqkv);
+    if (s.ln1) layerNormBack(s.residPre, s.ln1, dx1, dresid, [`${b}.ln1`, W, G]);
+    else addInto(dresid, dx1);
+  }
+  const dW_E = G("embed.W_E"), dW_pos = G("pos_embed.W_pos");
+  for (let n = 0; n < N; n++) {
+    const tok = tokens[n]!, t = n % T;
+    for (let d = 0; d < D; d++) {
+      dW_E[tok * D + d] = dW_E[tok * D + d]! + dresid[n * D + d]!;
+      dW_pos[t * D + d] = dW_pos[t * D + d]! + dresid[n * D + d]!;
+    }
+  }
+  for (const spec of layout.specs) {
+    if (!spec.trainable) grads.fill(0, spec.offset, spec.offset + spec.size);
+  }
+  return { loss, grads, logits };
+}
+
+/** LayerNorm `prefix`'s backward, its input gradient added to `dresid`. */
+function layerNormBack(
+  x: Float32Array,
+  stats: LayerNormStats,
+  dy: Float32Array,
+  dresid: Float32Array,
+  [prefix, W, G]: [string, View, View],
+): void {
+  layerNormBackward({ x, w: W(`${prefix}.w`), stats, dy }, {
+    dx: dresid,
+    dw: G(`${prefix}.w`),
+    db: G(`${prefix}.b`),
+  });
+}
+
+type View = (name: string) => Float32Array;
+
+/** `[D, 3·H·E]`: `W_Q|W_K|W_V` (each `[H, D, E]`) side by side, so one product gives q, k, v. */
+function fusedQkv(cfg: ModelConfig, W: View, b: string): Float32Array {
+  const { d_model: D, n_heads: H, d_head: E } = cfg;
+  const out = new Float32Array(D * 3 * H * E);
+  ["Q", "K", "V"].forEach((n, s) => {
+    const w = W(`${b}.attn.W_${n}`);
+    for (let h = 0; h < H; h++) {
+      for (let d = 0; d < D; d++) {
+        const from = (h * D + d) * E;
+        out.set(w.subarray(from, from + E), d * 3 * H * E + s * H * E + h * E);
+      }
+    }
+  });
+  return out;
+}
+
+/** `[3·H·E]`: `b_Q|b_K|b_V`. */
+function fusedQkvBias(cfg: ModelConfig, W: View, b: string): Float32Array {
+  const HE = cfg.n_heads * cfg.d_head;
+  const out = new Float32Array(3 * HE);
+  ["Q", "K", "V"].forEach((n, s) => out.set(W(`${b}.attn.b_${n}`), s * HE));
+  return out;
+}
+
+/** The fused gradients back into `W_Q|W_K|W_V` and `b_Q|b_K|b_V`. */
+function unfuseQkv(cfg: ModelConfig, G: View, b: string, dW: Float32Array, db: Float32Array) {
+  const { d_model: D, n_heads: H, d_head: E } = cfg;
+  ["Q", "K", "V"].forEach((n, s) => {
+    const g = G(`${b}.attn.W_${n}`);
+    for (let h = 0; h < H; h++) {
+      for (let d = 0; d < D; d++) {
+        const from = d * 3 * H * E + s * H * E + h * E;
+        g.set(dW.subarray(from, from + E), (h * D + d) * E);
+      }
+    }
+    G(`${b}.attn.b_${n}`).set(db.subarray(s * H * E, (s + 1) * H * E));
+  });
+}
+
+/** `into += from`, elementwise; returns `into`. */
+function addInto<A extends Float32Array>(into: A, from: Float32Array): A {
+  for (let i = 0; i < into.length; i++) into[i] = into[i]! + from[i]!;
+  return into;
+}
+
+/**
+ * The weight `name` of the flat array, a view.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../config.ts";
+ * import { initParams, paramLayout } from "../params.ts";
+ * import { viewOf } from "./model.ts";
+ * const layout = paramLayout(DEFAULT_MODEL);
+ * viewOf(layout, initParams(DEFAULT_MODEL, layout), "unembed.W_U").length; // 128 · 113
+ * ```
+ */
+export function viewOf(layout: ParamLayout, flat: Float32Array, name: string): Float32Array {
+  const spec = layout.byName.get(name);
+  if (spec === undefined) throw new Error(`cpu_fast: no weight ${name} in the layout`);
+  return flat.subarray(spec.offset, spec.offset + spec.size);
+}
+
+/**
+ * Checks the inputs of `fastLossAndGrads` or `fastEval` (which has no `rowWeights`), throwing a
+ * one-line `RangeError`; returns T.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../config.ts";
+ * import { paramLayout } from "../params.ts";
+ * import { checkInputs } from "./model.ts";
+ * const layout = paramLayout(DEFAULT_MODEL);
+ * const data = { tokens: new Int32Array(6), targets: new Int32Array(6), batch: 2 };
+ * checkInputs(DEFAULT_MODEL, layout, new Float32Array(layout.size), data); // 3
+ * ```
+ */
+export function checkInputs(
+  cfg: ModelConfig,
+  layout: ParamLayout,
+  params: Float32Array,
+  data: { tokens: Int32Array; targets: Int32Array; rowWeights?: Float64Array; batch: number },
+): number {
+  validateModelConfig(cfg);
+  const { tokens, targets, rowWeights, batch } = data;
+  if (params.length !== layout.size) {
+    throw new RangeError(`params: length ${params.length}, expected the layout's ${layout.size}`);
+  }
+  if (!Number.isInteger(batch) || batch < 1) {
+    throw new RangeError(`batch must be a positive integer, got ${batch}`);
+  }
+  const T = tokens.length / batch;
+  if (!Number.isInteger(T) || T < 1 || T > cfg.n_ctx) {
+    throw new RangeError(
+      `tokens: length ${tokens.length} is not batch ${batch} × pos with 1 <= pos <= n_ctx ${cfg.n_ctx}`,
+    );
+  }
+  const badToken = tokens.findIndex((t) => t < 0 || t >= cfg.d_vocab);
+  if (badToken >= 0) {
+    throw new RangeError(
+      `tokens[${badToken}] = ${tokens[badToken]} is outside [0, d_vocab ${cfg.d_vocab})`,
+    );
+  }
+  if (targets.length !== tokens.length) {
+    throw new RangeError(
+      `targets: length ${targets.length}, expected batch × pos ${tokens.length}`,
+    );
+  }
+  const bad = targets.findIndex((t) => t !== IGNORE && (t < 0 || t >= cfg.d_vocab_out));
+  if (bad >= 0) {
+    throw new RangeError(
+      `targets[${bad}] = ${
+        targets[bad]
+      } is neither IGNORE (-1) nor in [0, d_vocab_out ${cfg.d_vocab_out})`,
+    );
+  }
+  if (rowWeights !== undefined && rowWeights.length !== batch) {
+    throw new RangeError(`rowWeights: length ${rowWeights.length}, expected batch ${batch}`);
+  }
+  return T;
+}
