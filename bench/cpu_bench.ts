@@ -10,7 +10,6 @@
  * @module
  */
 
-import { IGNORE } from "../engine/data/task.ts";
 import { DEFAULT_MODEL, type ModelConfig } from "../engine/model/config.ts";
 import { cpuLossAndGrads } from "../engine/model/cpu_model.ts";
 import { CpuWorkers, type FastBatch, fastLossAndGrads } from "../engine/model/cpu_fast/mod.ts";
@@ -93,27 +92,12 @@ function batchOf(windows: Int32Array, s: number): FastBatch {
   };
 }
 
-/**
- * The float64 reference's loss and gradients. Until item 1 (every scored position) is merged, its
- * `cpuLossAndGrads` scores the last position of each row only: same forward and backward work but
- * the loss, and the bench says which it ran.
- */
-function referenceStep(note: { lastOnly: boolean }): LossAndGrads {
+/** The float64 reference's loss and gradients at every scored position. */
+function referenceStep(): LossAndGrads {
   const layout = paramLayout(TINYGPT);
   return (params, b) => {
     const weights = unflatten(layout, params);
-    let result;
-    try {
-      result = cpuLossAndGrads(TINYGPT, weights, b.tokens, b.targets, b.rowWeights, b.batch);
-    } catch (e) {
-      if (!(e instanceof RangeError) || !/^targets: length/.test(e.message)) throw e;
-      note.lastOnly = true;
-      const T = b.tokens.length / b.batch;
-      const last = Int32Array.from({ length: b.batch }, (_, r) => b.targets[r * T + T - 1]!);
-      if (last.includes(IGNORE)) throw e;
-      const mean = b.rowWeights.map((w) => w * T); // the mean over rows of one position each
-      result = cpuLossAndGrads(TINYGPT, weights, b.tokens, last, mean, b.batch);
-    }
+    const result = cpuLossAndGrads(TINYGPT, weights, b.tokens, b.targets, b.rowWeights, b.batch);
     return Promise.resolve({ loss: result.loss, grads: flatten(layout, result.grads) });
   };
 }
@@ -137,11 +121,10 @@ export async function benchCpu(options: { steps?: number } = {}): Promise<void> 
   const layout = paramLayout(TINYGPT);
   const rows: [string, string, Timed | undefined][] = [];
 
-  const note = { lastOnly: false };
   rows.push([
     "float64 reference (cpu_model.ts)",
     "1",
-    await train(referenceStep(note), windows, 2),
+    await train(referenceStep(), windows, 2),
   ]);
   const one: LossAndGrads = (params, b) =>
     Promise.resolve(fastLossAndGrads(TINYGPT, layout, params, b));
@@ -198,9 +181,6 @@ export async function benchCpu(options: { steps?: number } = {}): Promise<void> 
       t ? `${t.lossFirst.toFixed(3)} → ${t.lossLast.toFixed(3)}` : "-",
     ]),
   ]);
-  if (note.lastOnly) {
-    console.log("  (the reference scored the last position only: item 1 is not merged here)");
-  }
   const best = rows[2]![2]!;
   if (torch) {
     const ratio = tokensPerS(best) / tokensPerS(torch);

@@ -15,7 +15,7 @@ import { cpuEval } from "../model/cpu_model.ts";
 import { CpuWorkers } from "../model/cpu_fast/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { type ParamLayout, unflatten } from "../model/params.ts";
-import { IGNORE, type TaskData } from "../data/mod.ts";
+import type { TaskData } from "../data/mod.ts";
 import { Tensor } from "../tensor/mod.ts";
 import { adamwSettings, type TrainConfig } from "./config.ts";
 import { evalBatch, sampleBatches, segmentMetrics, tableBatch, trainBatch } from "./batches.ts";
@@ -90,7 +90,7 @@ export async function trainOnCpu(
       const tb = batchAt(at);
       const { grads } = await pool.lossAndGrads(model, params.data as Float32Array, {
         tokens: tb.tokens,
-        targets: targetsAtEveryPosition(tb.targets, tb.size, tb.tokens.length / tb.size),
+        targets: tb.targets,
         rowWeights: Float64Array.from(tb.weights),
         batch: tb.size,
       });
@@ -112,16 +112,4 @@ export async function trainOnCpu(
   // Stopped between evaluations (and after at least one step): the last metrics line is this one.
   if (at > start.step && at % train.eval_every !== 0 && at !== train.steps) await evaluate(at);
   if (at > start.step || at === 0) await checkpoint(at, true);
-}
-
-/**
- * `[B, T]` targets, IGNORE where unscored, of a batch of `B` rows of `T` tokens. Until item 1 of
- * issue 12 lands, a batch holds one target per row, scored at its last position; after it, its
- * targets are `[B, T]` already (and this goes).
- */
-function targetsAtEveryPosition(targets: Int32Array, B: number, T: number): Int32Array {
-  if (targets.length === B * T) return targets;
-  const out = new Int32Array(B * T).fill(IGNORE);
-  targets.forEach((target, r) => (out[r * T + T - 1] = target));
-  return out;
 }

@@ -64,30 +64,9 @@ function reference(
   weights: Map<string, Tensor>,
   data: { tokens: Int32Array; targets: Int32Array; rowWeights: Float64Array; batch: number },
 ): { loss: number; grads: Map<string, Float64Array> } {
-  const { tokens, targets, rowWeights, batch: B } = data;
-  const T = tokens.length / B;
-  let loss = 0;
-  const grads = new Map<string, Float64Array>();
-  for (let t = 0; t < T; t++) {
-    const cut = new Int32Array(B * (t + 1));
-    const at = new Int32Array(B);
-    const w = new Float64Array(B);
-    for (let r = 0; r < B; r++) {
-      cut.set(tokens.subarray(r * T, r * T + t + 1), r * (t + 1));
-      const target = targets[r * T + t]!;
-      at[r] = target === IGNORE ? 0 : target;
-      w[r] = target === IGNORE ? 0 : rowWeights[r]!;
-    }
-    if (w.every((x) => x === 0)) continue;
-    const step = cpuLossAndGrads(cfg, weights, cut, at, w, B);
-    loss += step.loss;
-    for (const [name, g] of step.grads) {
-      const sum = grads.get(name) ?? new Float64Array(g.size);
-      for (let i = 0; i < g.size; i++) sum[i] = sum[i]! + g.data[i]!;
-      grads.set(name, sum);
-    }
-  }
-  return { loss, grads };
+  const { tokens, targets, rowWeights, batch } = data;
+  const { loss, grads } = cpuLossAndGrads(cfg, weights, tokens, targets, rowWeights, batch);
+  return { loss, grads: new Map([...grads].map(([name, g]) => [name, g.data as Float64Array])) };
 }
 
 /** Runs both models on random data for `cfg` and compares; returns the worst gradient gap / max|grad|. */
