@@ -1,4 +1,4 @@
-"""The PyTorch peer of `deno task bench --part cpu`: trains the `tinygpt` shape (TransformerLens'
+"""The PyTorch peer of `deno task bench --part tinygpt`: trains the `tinygpt` shape (TransformerLens'
 layout: learned positions, pre-LayerNorm blocks, separate Q/K/V, GELU MLP, final LayerNorm, an
 unembedding with a bias) on the same random tokens as mechlab, for the same steps, with AdamW and
 the loss at every position, on torch.set_num_threads(THREADS), in float32.
