@@ -2,35 +2,8 @@
 // its prompt is written "35="): the answer is the float64 reference forward's argmax on the
 // checkpoint, --json's fields, seeded draws reproducible, and bad input refused in one line.
 import * as assert from "node:assert/strict";
-import { openAnalysisRun } from "../../engine/analysis/run_data.ts";
-import { cpuForward } from "../../engine/model/cpu_forward.ts";
-import { unflatten } from "../../engine/model/params.ts";
-import { readCheckpointParams } from "../../engine/runs/checkpoint.ts";
 import { mechlab } from "../helpers.ts";
-
-/** A run `t` of the smoke preset made tiny (p = 7, an 8-wide model), checkpoints at 0 and 20. */
-async function trainTiny(runs: string): Promise<string> {
-  const train = await mechlab(
-    ...["train", "--preset=smoke", "--p=7", "--d-model=8", "--n-heads=2", "--d-head=4"],
-    ...["--d-mlp=16", "--steps=20", "--eval-every=10", "--checkpoint-every=20", "--device=cpu"],
-    `--out=${runs}`,
-    "--name=t",
-  );
-  assert.equal(train.code, 0, train.err);
-  return `${runs}/t`;
-}
-
-/** The reference forward's argmax after `tokens` at the checkpoint of `step`. */
-async function referenceArgmax(run: string, step: number, tokens: number[]): Promise<number> {
-  const opened = await openAnalysisRun(run);
-  const path = opened.checkpoints.find((c) => c.step === step)!.path;
-  const { params } = await readCheckpointParams(path, opened.layout);
-  const cfg = opened.config.model;
-  const { data } = cpuForward(cfg, unflatten(opened.layout, params), Int32Array.from(tokens), 1)
-    .logits;
-  const last = Array.from(data.subarray((tokens.length - 1) * cfg.d_vocab_out));
-  return last.indexOf(Math.max(...last));
-}
+import { argmax, referenceLogits, trainTiny } from "./sample_helpers.ts";
 
 Deno.test("cli sample: greedy answers are the reference's, --json, seeds, bad input", async () => {
   const runs = await Deno.makeTempDir();
@@ -41,7 +14,7 @@ Deno.test("cli sample: greedy answers are the reference's, --json, seeds, bad in
         ...["sample", "--run", run, "--step", String(step), "--prompt", "35=", "--json"],
       );
       assert.equal(code, 0, err);
-      const answer = await referenceArgmax(run, step, [3, 5, 7]);
+      const answer = argmax(await referenceLogits(run, step, [3, 5, 7]));
       assert.deepEqual(JSON.parse(out), {
         prompt_tokens: [3, 5, 7],
         new_tokens: [answer],
@@ -51,7 +24,7 @@ Deno.test("cli sample: greedy answers are the reference's, --json, seeds, bad in
     // Plain output: the continuation's text; the last checkpoint by default.
     const plain = await mechlab("sample", "--run", run, "--prompt", "35=");
     assert.equal(plain.code, 0, plain.err);
-    assert.equal(plain.out, `${await referenceArgmax(run, 20, [3, 5, 7])}\n`);
+    assert.equal(plain.out, `${argmax(await referenceLogits(run, 20, [3, 5, 7]))}\n`);
     // Drawn at temperature 3: the same seed, the same tokens. "3" and three new tokens read the
     // 3 positions n_ctx allows (the last new token is only predicted).
     const hot = ["sample", "--run", run, "--prompt", "3", "--max-new-tokens", "3", "--json"];
