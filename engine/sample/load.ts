@@ -7,9 +7,12 @@
 
 import { findCheckpoint, openAnalysisRun } from "../analysis/run_data.ts";
 import type { Vocab } from "../data/task.ts";
+import { requestGpu } from "../gpu/mod.ts";
 import { readCheckpointParams } from "../runs/checkpoint.ts";
 import { CpuCachedModel } from "./cpu_cached.ts";
 import { CpuUncachedModel } from "./cpu_uncached.ts";
+import { GpuCachedModel } from "./gpu_cached.ts";
+import { GpuUncachedModel } from "./gpu_uncached.ts";
 import type { TokenModel } from "./source.ts";
 
 /** Where and how a run's model samples. */
@@ -50,8 +53,26 @@ export async function openSampleModel(
   const { params } = await readCheckpointParams(checkpoint.path, run.layout);
   const cfg = run.config.model;
   const cache = options.cache ?? true;
-  const model = cache
-    ? new CpuCachedModel(cfg, run.layout, params)
-    : new CpuUncachedModel(cfg, run.layout, params);
+  if (options.device !== "gpu") {
+    const model = cache
+      ? new CpuCachedModel(cfg, run.layout, params)
+      : new CpuUncachedModel(cfg, run.layout, params);
+    return { model, vocab: run.task.vocab, step: checkpoint.step };
+  }
+  const gpu = await requestGpu();
+  const Source = cache ? GpuCachedModel : GpuUncachedModel;
+  const onGpu = await Source.create(gpu, cfg, run.layout, params);
+  // The device is this model's alone: released with it.
+  const model: TokenModel = {
+    nCtx: onGpu.nCtx,
+    get length() {
+      return onGpu.length;
+    },
+    push: (token) => onGpu.push(token),
+    release() {
+      onGpu.release();
+      gpu.destroy();
+    },
+  };
   return { model, vocab: run.task.vocab, step: checkpoint.step };
 }

@@ -19,4 +19,6 @@ export * from "./source.ts";
 export * from "./generate.ts";
 export * from "./cpu_cached.ts";
 export * from "./cpu_uncached.ts";
+export * from "./gpu_cached.ts";
+export * from "./gpu_uncached.ts";
 export * from "./load.ts";
