@@ -65,11 +65,16 @@ export function checkSampleOptions(
   // The last new token is only predicted, never read: the model sees prompt + new - 1 positions.
   if (at.promptLength + o.maxNewTokens - 1 > at.nCtx) {
     throw new RangeError(
-      `a prompt of ${at.promptLength} tokens and ${o.maxNewTokens} new tokens needs ${
-        at.promptLength + o.maxNewTokens - 1
-      } positions, more than n_ctx ${at.nCtx}`,
+      `a prompt of ${count(at.promptLength, "token")} and ${
+        count(o.maxNewTokens, "new token")
+      } needs ${at.promptLength + o.maxNewTokens - 1} positions, more than n_ctx ${at.nCtx}`,
     );
   }
+}
+
+/** "1 token", "3 tokens". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 /**
