@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Signal } from "@preact/signals";
 import { colourAt, cssColour, sequentialScale } from "./analysis/colour_scale.ts";
 import { checkpointStep, focusedRun } from "./state.ts";
 import {
@@ -20,6 +21,25 @@ import {
   sampling,
   startSample,
 } from "./sample_stream.ts";
+
+/** A labelled number input bound to `value` (test id `sample-ID`), at least `min` (default 0). */
+function NumberField(
+  props: { label: string; id: string; value: Signal<number>; min?: number; step?: number },
+) {
+  return (
+    <label>
+      {props.label}{" "}
+      <input
+        type="number"
+        data-testid={`sample-${props.id}`}
+        min={props.min ?? 0}
+        step={props.step ?? 1}
+        value={props.value.value}
+        onInput={(e) => props.value.value = Number(e.currentTarget.value)}
+      />
+    </label>
+  );
+}
 
 const PROB = sequentialScale("the model's probability of the token", [], { min: 0, max: 1 });
 
@@ -35,7 +55,6 @@ const PROB = sequentialScale("the model's probability of the token", [], { min: 
 export function SampleBox() {
   const run = focusedRun.value;
   const step = checkpointStep.value;
-  const number = (e: Event) => Number((e.currentTarget as HTMLInputElement).value);
   return (
     <section class="sample" data-testid="sample">
       <h2>sample</h2>
@@ -54,37 +73,9 @@ export function SampleBox() {
             value={samplePrompt.value}
             onInput={(e) => samplePrompt.value = e.currentTarget.value}
           />
-          <label>
-            tokens{" "}
-            <input
-              type="number"
-              data-testid="sample-new-tokens"
-              min={1}
-              value={sampleNewTokens.value}
-              onInput={(e) => sampleNewTokens.value = number(e)}
-            />
-          </label>
-          <label>
-            temperature{" "}
-            <input
-              type="number"
-              data-testid="sample-temperature"
-              min={0}
-              step={0.1}
-              value={sampleTemperature.value}
-              onInput={(e) => sampleTemperature.value = number(e)}
-            />
-          </label>
-          <label>
-            seed{" "}
-            <input
-              type="number"
-              data-testid="sample-seed"
-              min={0}
-              value={sampleSeed.value}
-              onInput={(e) => sampleSeed.value = number(e)}
-            />
-          </label>
+          <NumberField label="tokens" id="new-tokens" value={sampleNewTokens} min={1} />
+          <NumberField label="temperature" id="temperature" value={sampleTemperature} step={0.1} />
+          <NumberField label="seed" id="seed" value={sampleSeed} />
           <button type="submit" data-testid="sample-submit">
             {sampling.value ? "sampling…" : "sample"}
           </button>

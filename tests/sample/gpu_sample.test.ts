@@ -5,7 +5,6 @@
 // --device gpu` prints what the CPU does, greedy and drawn.
 import * as assert from "node:assert/strict";
 import { decodeAttention } from "../../kernels/mod.ts";
-import { DEFAULT_MODEL, type ModelConfig } from "../../engine/model/config.ts";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import { initParams, paramLayout, unflatten } from "../../engine/model/params.ts";
 import {
@@ -20,24 +19,9 @@ import {
 import { Rng } from "../../engine/tensor/mod.ts";
 import { assertClose, mechlab } from "../helpers.ts";
 import { gpuTest } from "../gpu/gpu_helpers.ts";
-import { trainTiny } from "./sample_helpers.ts";
+import { sampleConfig, trainTiny } from "./sample_helpers.ts";
 
-const CFG: ModelConfig = {
-  ...DEFAULT_MODEL,
-  n_layers: 2,
-  d_model: 16,
-  n_heads: 2,
-  d_head: 8,
-  d_mlp: 32,
-  d_vocab: 11,
-  d_vocab_out: 11,
-  n_ctx: 80,
-  act_fn: "gelu",
-  normalization_type: "LN",
-  trainable_biases: "all",
-  initializer_range: 0.5,
-  seed: 3,
-};
+const CFG = sampleConfig(80);
 const LAYOUT = paramLayout(CFG);
 const PARAMS = initParams(CFG, LAYOUT);
 

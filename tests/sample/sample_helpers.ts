@@ -1,10 +1,34 @@
 // What the sample tests share: a tiny trained run and the float64 reference's logits on it.
 import * as assert from "node:assert/strict";
 import { openAnalysisRun } from "../../engine/analysis/run_data.ts";
+import { DEFAULT_MODEL, type ModelConfig } from "../../engine/model/config.ts";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import { unflatten } from "../../engine/model/params.ts";
 import { readCheckpointParams } from "../../engine/runs/checkpoint.ts";
 import { mechlab } from "../helpers.ts";
+
+/**
+ * A small GPT-shaped model for the sample tests: two layers, LayerNorm, GELU, every bias, 11
+ * tokens, `n_ctx` positions.
+ */
+export function sampleConfig(n_ctx: number): ModelConfig {
+  return {
+    ...DEFAULT_MODEL,
+    n_layers: 2,
+    d_model: 16,
+    n_heads: 2,
+    d_head: 8,
+    d_mlp: 32,
+    d_vocab: 11,
+    d_vocab_out: 11,
+    n_ctx,
+    act_fn: "gelu",
+    normalization_type: "LN",
+    trainable_biases: "all",
+    initializer_range: 0.5,
+    seed: 3,
+  };
+}
 
 /**
  * A run `t` of the smoke preset made tiny (p = 7, an 8-wide model; every label one character, so
