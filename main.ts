@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import meta from "./deno.json" with { type: "json" };
 import { analyze } from "./cli/analyze.ts";
 import { runCli, UsageError } from "./cli/errors.ts";
+import { sample } from "./cli/sample.ts";
 import { serve } from "./cli/serve.ts";
 import { tour } from "./cli/tour.ts";
 import { train } from "./cli/train.ts";
@@ -32,6 +33,10 @@ const COMMANDS: Record<string, Command> = {
     summary:
       "analyse every checkpoint of a run into runs/NAME/analysis/ (see `mechlab analyze --help`)",
     run: analyze,
+  },
+  sample: {
+    summary: "continue a prompt with a run's model (see `mechlab sample --help`)",
+    run: sample,
   },
   serve: {
     summary: "serve the local UI on 127.0.0.1: runs, curves, starting runs, and views inside them",

@@ -2,7 +2,7 @@
  * `deno task bench`: mechlab's benchmarks. Each part prints what it ran on and its figures as
  * ratios against a peer measured in the same run. Record measured figures in `bench/RESULTS.md`.
  *
- * `--part tensor|gpu|attention|train|tinygpt|analysis|serve` runs one part (default: all); `--full`
+ * `--part tensor|gpu|attention|train|tinygpt|sample|analysis|serve` runs one part (default: all); `--full`
  * trains the grokking preset to the end; `--smoke` races the smoke preset against torch_small.py;
  * `--torch-grok PATH` runs the PyTorch grokking reference in the same command (on the GPU host).
  *
@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { benchAnalysis } from "./analysis_bench.ts";
 import { benchAttention } from "./attention_bench.ts";
 import { benchGpu } from "./gpu_bench.ts";
+import { benchSample } from "./sample_bench.ts";
 import { benchServe } from "./serve_bench.ts";
 import { benchTensor } from "./tensor_bench.ts";
 import { benchTinygpt } from "./tinygpt_bench.ts";
@@ -27,7 +28,7 @@ const { values } = parseArgs({
     "torch-grok": { type: "string" },
   },
 });
-const PARTS = ["tensor", "gpu", "attention", "train", "tinygpt", "analysis", "serve"];
+const PARTS = ["tensor", "gpu", "attention", "train", "tinygpt", "sample", "analysis", "serve"];
 const part = values.part;
 if (part !== undefined && !PARTS.includes(part)) {
   console.error(`bench: --part ${part}: expected one of ${PARTS.join(", ")}`);
@@ -57,6 +58,10 @@ if (part === undefined || part === "train") {
 if (part === undefined || part === "tinygpt") {
   console.log("\n== training tinygpt on the CPU and the GPU against PyTorch CPU ==");
   await benchTinygpt();
+}
+if (part === undefined || part === "sample") {
+  console.log("\n== sampling: 256 tokens with and without the key-value cache ==");
+  await benchSample();
 }
 if (part === undefined || part === "analysis") {
   console.log("\n== analysis ==");

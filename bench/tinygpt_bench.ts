@@ -24,7 +24,7 @@ import { Rng, Tensor } from "../engine/tensor/mod.ts";
 import { printTable, runPython } from "./timing.ts";
 
 /** `tinygpt`'s shape, with a character vocabulary's size; every bias trains, as in the peer. */
-const TINYGPT: ModelConfig = {
+export const TINYGPT: ModelConfig = {
   ...DEFAULT_MODEL,
   n_layers: 4,
   d_model: 128,

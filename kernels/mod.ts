@@ -33,3 +33,4 @@ export * from "./adamw.ts";
 export * from "./gather.ts";
 export * from "./hook_edit.ts";
 export * from "./flash_attention.ts";
+export * from "./decode.ts";

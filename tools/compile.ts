@@ -33,9 +33,11 @@ const args = [
   values.output,
   // All mechlab reads is imported (the WGSL as text, the page as ui/bundle.gen.ts), so the module
   // graph embeds it in the executable, except a Worker's module, which deno compile only embeds
-  // when told to: the CPU trainer's workers.
+  // when told to: the CPU trainer's workers and the server's sampler.
   "--include",
   "engine/model/cpu_fast/worker.ts",
+  "--include",
+  "engine/server/sample_worker.ts",
   ...(values.target ? ["--target", values.target] : []),
   "main.ts",
 ];

@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 /**
- * The page of `mechlab serve`: runs, curves, checkpoints, config diff, the launch form and the
- * analysis views (`analysis/`), each a small view over the signals of `state.ts`. Entry point of
- * the bundle (`deno task build:ui`).
+ * The page of `mechlab serve`: runs, curves, checkpoints, config diff, the launch form, the
+ * prompt box that samples from a run, and the analysis views (`analysis/`), each a small view over
+ * the signals of `state.ts`. Entry point of the bundle (`deno task build:ui`).
  *
  * @module
  */
@@ -15,6 +15,7 @@ import { ConfigDiff } from "./config_diff.tsx";
 import { Curves } from "./curves.tsx";
 import { LaunchForm } from "./launch_form.tsx";
 import { RunsTable } from "./runs_table.tsx";
+import { SampleBox } from "./sample.tsx";
 import { connection, problem, start } from "./state.ts";
 
 const CONNECTION_TEXT = {
@@ -58,6 +59,7 @@ export function App() {
           <Checkpoints />
           <ConfigDiff />
           <LaunchForm />
+          <SampleBox />
         </div>
         <Analysis />
       </main>

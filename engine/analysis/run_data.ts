@@ -92,13 +92,26 @@ export async function checkpointWeights(
   run: AnalysisRun,
   step: number,
 ): Promise<Map<string, Tensor>> {
+  const { params } = await readCheckpointParams(findCheckpoint(run, step).path, run.layout);
+  return unflatten(run.layout, params);
+}
+
+/**
+ * `run`'s checkpoint at `step`; a step without one is a `RunInputError` listing the steps there are.
+ *
+ * @example
+ * ```ts ignore
+ * const run = await openAnalysisRun("runs/modular_add_23");
+ * findCheckpoint(run, 1500).path; // "runs/modular_add_23/checkpoints/step_001500.safetensors"
+ * ```
+ */
+export function findCheckpoint(run: AnalysisRun, step: number): RunCheckpoint {
   const found = run.checkpoints.find((c) => c.step === step);
   if (found === undefined) {
     const steps = run.checkpoints.map((c) => c.step);
     throw new RunInputError(`no checkpoint at step ${step}; there are ${describeSteps(steps)}`);
   }
-  const { params } = await readCheckpointParams(found.path, run.layout);
-  return unflatten(run.layout, params);
+  return found;
 }
 
 /** "0, 500, …, 25000 (51)" for long lists, all of them for short ones. */

@@ -242,10 +242,23 @@ function layerNormBack(
   });
 }
 
-type View = (name: string) => Float32Array;
+/** A weight by TransformerLens name, as a view of the flat array. */
+export type View = (name: string) => Float32Array;
 
-/** `[D, 3·H·E]`: `W_Q|W_K|W_V` (each `[H, D, E]`) side by side, so one product gives q, k, v. */
-function fusedQkv(cfg: ModelConfig, W: View, b: string): Float32Array {
+/**
+ * `[D, 3·H·E]`: `W_Q|W_K|W_V` (each `[H, D, E]`) side by side, so one product gives q, k, v.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../config.ts";
+ * import { initParams, paramLayout } from "../params.ts";
+ * import { fusedQkv, viewOf } from "./model.ts";
+ * const layout = paramLayout(DEFAULT_MODEL);
+ * const params = initParams(DEFAULT_MODEL, layout);
+ * fusedQkv(DEFAULT_MODEL, (n) => viewOf(layout, params, n), "blocks.0").length; // 128 · 3 · 128
+ * ```
+ */
+export function fusedQkv(cfg: ModelConfig, W: View, b: string): Float32Array {
   const { d_model: D, n_heads: H, d_head: E } = cfg;
   const out = new Float32Array(D * 3 * H * E);
   ["Q", "K", "V"].forEach((n, s) => {
@@ -260,8 +273,20 @@ function fusedQkv(cfg: ModelConfig, W: View, b: string): Float32Array {
   return out;
 }
 
-/** `[3·H·E]`: `b_Q|b_K|b_V`. */
-function fusedQkvBias(cfg: ModelConfig, W: View, b: string): Float32Array {
+/**
+ * `[3·H·E]`: `b_Q|b_K|b_V`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../config.ts";
+ * import { initParams, paramLayout } from "../params.ts";
+ * import { fusedQkvBias, viewOf } from "./model.ts";
+ * const layout = paramLayout(DEFAULT_MODEL);
+ * const params = initParams(DEFAULT_MODEL, layout);
+ * fusedQkvBias(DEFAULT_MODEL, (n) => viewOf(layout, params, n), "blocks.0").length; // 3 · 128
+ * ```
+ */
+export function fusedQkvBias(cfg: ModelConfig, W: View, b: string): Float32Array {
   const HE = cfg.n_heads * cfg.d_head;
   const out = new Float32Array(3 * HE);
   ["Q", "K", "V"].forEach((n, s) => out.set(W(`${b}.attn.b_${n}`), s * HE));
@@ -283,8 +308,16 @@ function unfuseQkv(cfg: ModelConfig, G: View, b: string, dW: Float32Array, db: F
   });
 }
 
-/** `into += from`, elementwise; returns `into`. */
-function addInto<A extends Float32Array>(into: A, from: Float32Array): A {
+/**
+ * `into += from`, elementwise; returns `into`.
+ *
+ * @example
+ * ```ts
+ * import { addInto } from "./model.ts";
+ * addInto(new Float32Array([1, 2]), new Float32Array([3, 4])); // Float32Array [4, 6]
+ * ```
+ */
+export function addInto<A extends Float32Array>(into: A, from: Float32Array): A {
   for (let i = 0; i < into.length; i++) into[i] = into[i]! + from[i]!;
   return into;
 }

@@ -53,6 +53,38 @@ const PATHS = ["q", "k", "v"] as const;
  * ```
  */
 export async function forward(c: ModelContext, block: string, x: GpuTensor): Promise<Attention> {
+  const { gpu, B, T, H } = c;
+  const a = `${block}.attn`;
+  const qkv = await projectQkv(c, block, x);
+  const z = c.hook(`${a}.hook_z`, [B, T, H, c.E]);
+  let pattern: GpuTensor | undefined;
+  let lse: GpuTensor | undefined;
+  if (c.pattern) {
+    pattern = c.hook(`${a}.hook_pattern`, [B, H, T, T]);
+    await c.fwd(attentionForward(gpu, qkv, { pattern, z }));
+    c.done(`${a}.hook_pattern`);
+  } else {
+    lse = c.fresh([B, H, T]);
+    await c.fwd(flashAttentionForward(gpu, qkv, { z, lse }));
+  }
+  c.done(`${a}.hook_z`);
+  return { x, ...qkv, pattern, lse, z, out: await projectOut(c, block, z) };
+}
+
+/**
+ * Block `block`'s `hook_q`, `hook_k`, `hook_v` `[B, T, H, E]` from `x` `[B, T, D]`: the forward's
+ * first half, and a cached decoding step's (`engine/sample/gpu_cached.ts`, on one row).
+ *
+ * @example
+ * ```ts ignore
+ * const { q, k, v } = await attention.projectQkv(c, "blocks.0", ln1.y);
+ * ```
+ */
+export async function projectQkv(
+  c: ModelContext,
+  block: string,
+  x: GpuTensor,
+): Promise<{ q: GpuTensor; k: GpuTensor; v: GpuTensor }> {
   const { gpu, B, T, R, D, H, E } = c;
   const a = `${block}.attn`;
   const qkv = {
@@ -69,24 +101,26 @@ export async function forward(c: ModelContext, block: string, x: GpuTensor): Pro
     if (c.biases) await c.fwd(addInplace(gpu, qkv[p], c.param(`${a}.b_${X}`)));
     c.done(`${a}.hook_${p}`);
   }
-  const z = c.hook(`${a}.hook_z`, [B, T, H, E]);
-  let pattern: GpuTensor | undefined;
-  let lse: GpuTensor | undefined;
-  if (c.pattern) {
-    pattern = c.hook(`${a}.hook_pattern`, [B, H, T, T]);
-    await c.fwd(attentionForward(gpu, qkv, { pattern, z }));
-    c.done(`${a}.hook_pattern`);
-  } else {
-    lse = c.fresh([B, H, T]);
-    await c.fwd(flashAttentionForward(gpu, qkv, { z, lse }));
-  }
-  c.done(`${a}.hook_z`);
+  return qkv;
+}
+
+/**
+ * Block `block`'s `hook_attn_out` `[B, T, D]` from `z` `[B, T, H, E]`: the forward's last step,
+ * and a cached decoding step's.
+ *
+ * @example
+ * ```ts ignore
+ * const out = await attention.projectOut(c, "blocks.0", z);
+ * ```
+ */
+export async function projectOut(c: ModelContext, block: string, z: GpuTensor): Promise<GpuTensor> {
+  const { gpu, B, T, D, H, E } = c;
   const out = c.hook(`${block}.hook_attn_out`, [B, T, D]);
   // Σ_h z[h]·W_O[h] is one product: W_O [H, E, D] is [(H E), D].
-  await c.fwd(matmul(gpu, rows(z, H * E), c.param(`${a}.W_O`, [H * E, D]), rows(out, D)));
-  if (c.biases) await c.fwd(addInplace(gpu, out, c.param(`${a}.b_O`)));
+  await c.fwd(matmul(gpu, rows(z, H * E), c.param(`${block}.attn.W_O`, [H * E, D]), rows(out, D)));
+  if (c.biases) await c.fwd(addInplace(gpu, out, c.param(`${block}.attn.b_O`)));
   c.done(`${block}.hook_attn_out`);
-  return { x, ...qkv, pattern, lse, z, out };
+  return out;
 }
 
 /**

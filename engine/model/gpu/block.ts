@@ -25,16 +25,32 @@ export interface Block {
 }
 
 /**
- * Block `block` (`blocks.0`) over the residual stream `resid` `[B, T, D]`.
+ * How a block's attention runs over ln1's output: `attention.forward` over the whole sequence, or a
+ * cached decoding step's over one new position (`engine/sample/gpu_cached.ts`).
+ */
+export type Attend = (
+  c: ModelContext,
+  block: string,
+  x: GpuTensor,
+) => Promise<attention.Attention>;
+
+/**
+ * Block `block` (`blocks.0`) over the residual stream `resid` `[B, T, D]`, its attention by
+ * `attend` (`attention.forward` unless given).
  *
  * @example
  * ```ts ignore
  * const b0 = await block.forward(c, "blocks.0", resid);
  * ```
  */
-export async function forward(c: ModelContext, block: string, resid: GpuTensor): Promise<Block> {
+export async function forward(
+  c: ModelContext,
+  block: string,
+  resid: GpuTensor,
+  attend: Attend = attention.forward,
+): Promise<Block> {
   const ln1 = await layernorm.forward(c, `${block}.ln1`, resid);
-  const attn = await attention.forward(c, block, ln1.y);
+  const attn = await attend(c, block, ln1.y);
   // An attention-only block has no resid_mid in TransformerLens: its sum is resid_post.
   const mid = await residualAdd(c, `${block}.hook_resid_${c.cfg.attn_only ? "post" : "mid"}`, {
     resid,
@@ -47,8 +63,15 @@ export async function forward(c: ModelContext, block: string, resid: GpuTensor):
   return { ln1, attn, mlp: { ln2, mlp: m }, out };
 }
 
-/** Hook `name` `[B, T, D]` = `resid` + a sublayer's `out`. */
-async function residualAdd(
+/**
+ * Hook `name` `[B, T, D]` = `resid` + a sublayer's `out`.
+ *
+ * @example
+ * ```ts ignore
+ * const mid = await residualAdd(c, "blocks.0.hook_resid_mid", { resid, out: attn.out });
+ * ```
+ */
+export async function residualAdd(
   c: ModelContext,
   name: string,
   terms: { resid: GpuTensor; out: GpuTensor },

@@ -1,0 +1,111 @@
+/**
+ * The cached GPU source: the model's pieces (`engine/model/gpu/`) built once for one row, with
+ * each block's attention replaced by a decoding step (`kernels/decode.wgsl`) that appends the new
+ * position's k and v to that layer's cache `[n_ctx, H, E]` and attends over the cache. The token
+ * and position reach the GPU as 8 bytes (`step`), so every push reruns the same dispatches: O(T)
+ * work per token, where the uncached source's is a whole n_ctx forward.
+ *
+ * Shape letters: C n_ctx, D d_model, H n_heads, E d_head, U d_vocab_out.
+ *
+ * @module
+ */
+
+import type { Gpu, GpuTensor } from "../gpu/mod.ts";
+import { decodeAttention, decodeEmbed } from "../../kernels/mod.ts";
+import type { ModelConfig } from "../model/config.ts";
+import * as attention from "../model/gpu/attention.ts";
+import * as block from "../model/gpu/block.ts";
+import { ModelContext } from "../model/gpu/context.ts";
+import * as layernorm from "../model/gpu/layernorm.ts";
+import * as unembed from "../model/gpu/unembed.ts";
+import type { ParamLayout } from "../model/params.ts";
+import { checkPush, type TokenModel } from "./source.ts";
+
+/**
+ * A `TokenModel` on the GPU with a key-value cache; `create` builds it over the flat f32 weights.
+ *
+ * @example
+ * ```ts ignore
+ * const model = await GpuCachedModel.create(gpu, cfg, layout, params);
+ * const logits = await model.push(3); // [U]
+ * model.release();
+ * ```
+ */
+export class GpuCachedModel implements TokenModel {
+  readonly nCtx: number;
+  readonly #gpu: Gpu;
+  readonly #cfg: ModelConfig;
+  readonly #context: ModelContext;
+  readonly #params: GpuTensor;
+  readonly #step: GpuTensor;
+  readonly #logits: GpuTensor;
+  #length = 0;
+
+  private constructor(
+    gpu: Gpu,
+    cfg: ModelConfig,
+    built: { context: ModelContext; params: GpuTensor; step: GpuTensor; logits: GpuTensor },
+  ) {
+    this.nCtx = cfg.n_ctx;
+    this.#gpu = gpu;
+    this.#cfg = cfg;
+    this.#context = built.context;
+    this.#params = built.params;
+    this.#step = built.step;
+    this.#logits = built.logits;
+  }
+
+  /** Uploads `params` and builds the one-row forward with its caches. */
+  static async create(
+    gpu: Gpu,
+    cfg: ModelConfig,
+    layout: ParamLayout,
+    params: Float32Array,
+  ): Promise<GpuCachedModel> {
+    const uploaded = gpu.upload(params);
+    // One row: B = T = 1; the weights keep their own shapes (W_pos is [C, D]).
+    const c = new ModelContext(gpu, {
+      cfg: { ...cfg, n_ctx: 1 },
+      layout,
+      batch: 1,
+      params: uploaded,
+    });
+    const { H, E, D } = c;
+    const C = cfg.n_ctx;
+    const step = c.fresh([2], "i32"); // [token, pos]
+    let resid = c.hook("blocks.0.hook_resid_pre", [1, 1, D]);
+    const W_pos = c.param("pos_embed.W_pos");
+    await c.fwd(decodeEmbed(gpu, { step, W_E: c.param("embed.W_E"), W_pos }, resid));
+    const attend: block.Attend = async (c, name, x) => {
+      const qkv = await attention.projectQkv(c, name, x);
+      const z = c.hook(`${name}.attn.hook_z`, [1, 1, H, E]);
+      const caches = { kCache: c.fresh([C, H, E]), vCache: c.fresh([C, H, E]) };
+      await c.fwd(decodeAttention(gpu, { step, ...qkv }, { ...caches, z }));
+      const out = await attention.projectOut(c, name, z);
+      return { x, ...qkv, pattern: undefined, lse: undefined, z, out };
+    };
+    for (let l = 0; l < cfg.n_layers; l++) {
+      resid = (await block.forward(c, `blocks.${l}`, resid, attend)).out;
+    }
+    const final = await layernorm.forward(c, "ln_final", resid);
+    const logits = await unembed.forward(c, final.y); // [1, U]
+    return new GpuCachedModel(gpu, cfg, { context: c, params: uploaded, step, logits });
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  async push(token: number): Promise<Float32Array> {
+    checkPush({ length: this.#length, nCtx: this.nCtx, dVocab: this.#cfg.d_vocab }, token);
+    this.#gpu.write(this.#step, new Int32Array([token, this.#length++]));
+    this.#gpu.run(this.#context.forward);
+    const [logits] = await this.#gpu.read([this.#logits]);
+    return Float32Array.from(logits!.data);
+  }
+
+  release(): void {
+    this.#context.release();
+    this.#params.release();
+  }
+}

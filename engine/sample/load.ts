@@ -1,0 +1,78 @@
+/**
+ * A run opened for generation: its config, vocabulary and the weights of one checkpoint (the last
+ * by default), wrapped in a `TokenModel` on the chosen device, cached or not.
+ *
+ * @module
+ */
+
+import { findCheckpoint, openAnalysisRun } from "../analysis/run_data.ts";
+import type { Vocab } from "../data/task.ts";
+import { requestGpu } from "../gpu/mod.ts";
+import { readCheckpointParams } from "../runs/checkpoint.ts";
+import { CpuCachedModel } from "./cpu_cached.ts";
+import { CpuUncachedModel } from "./cpu_uncached.ts";
+import { GpuCachedModel } from "./gpu_cached.ts";
+import { GpuUncachedModel } from "./gpu_uncached.ts";
+import type { TokenModel } from "./source.ts";
+
+/** Where and how a run's model samples. */
+export interface SampleModelOptions {
+  /** The checkpoint's step; the run's last checkpoint when absent. */
+  step?: number | undefined;
+  /** `cpu` (the f32 model) or `gpu` (the WGSL kernels; default `cpu`). */
+  device?: "cpu" | "gpu" | undefined;
+  /** Keep a key-value cache (default true); false reruns the whole sequence at each token. */
+  cache?: boolean | undefined;
+}
+
+/** A run's model ready to sample from. */
+export interface SampleModel {
+  model: TokenModel;
+  vocab: Vocab;
+  /** The checkpoint's step. */
+  step: number;
+}
+
+/**
+ * Opens the run at `path` and its checkpoint for sampling; a missing run or checkpoint is a
+ * one-line `RunInputError`.
+ *
+ * @example
+ * ```ts ignore
+ * const { model, vocab } = await openSampleModel("runs/smoke", { step: 100 });
+ * ```
+ */
+export async function openSampleModel(
+  path: string,
+  options: SampleModelOptions = {},
+): Promise<SampleModel> {
+  const run = await openAnalysisRun(path);
+  const checkpoint = options.step === undefined
+    ? run.checkpoints.at(-1)!
+    : findCheckpoint(run, options.step);
+  const { params } = await readCheckpointParams(checkpoint.path, run.layout);
+  const cfg = run.config.model;
+  const cache = options.cache ?? true;
+  if (options.device !== "gpu") {
+    const model = cache
+      ? new CpuCachedModel(cfg, run.layout, params)
+      : new CpuUncachedModel(cfg, run.layout, params);
+    return { model, vocab: run.task.vocab, step: checkpoint.step };
+  }
+  const gpu = await requestGpu();
+  const Source = cache ? GpuCachedModel : GpuUncachedModel;
+  const onGpu = await Source.create(gpu, cfg, run.layout, params);
+  // The device is this model's alone: released with it.
+  const model: TokenModel = {
+    nCtx: onGpu.nCtx,
+    get length() {
+      return onGpu.length;
+    },
+    push: (token) => onGpu.push(token),
+    release() {
+      onGpu.release();
+      gpu.destroy();
+    },
+  };
+  return { model, vocab: run.task.vocab, step: checkpoint.step };
+}
