@@ -31,22 +31,33 @@ export type { LayerNormGrads, LayerNormOptions, LayerNormOutput, LayerNormSaved 
 export interface LayerNormBackwardOptions {
   /**
    * Rows each workgroup takes in order, adding their `dw`, `db` contributions into one partial
-   * row. Default: enough to make about 1024 workgroups (1 for up to 1024 rows).
+   * row. Default: enough to make about 1024 workgroups (1 for up to 1024 rows), 8 a core on a
+   * software adapter.
    */
   rowsPerWorkgroup?: number;
 }
 
-/** Workgroups the backward aims for by default: enough to fill a large GPU. */
-const TARGET_WORKGROUPS = 1024;
+/**
+ * Workgroups the backward aims for by default: enough to fill a large GPU; on a software adapter
+ * (a workgroup per CPU thread at a time, each barrier a switch between its SIMD groups) a few per
+ * core, so that each sums many rows into its partials.
+ */
+function targetWorkgroups(gpu: Gpu): number {
+  return gpu.adapter.isFallback ? 8 * navigator.hardwareConcurrency : 1024;
+}
 
-/** D, the number of rows, and the workgroup size for `x`; checks `x` has rows to normalize. */
-function geometry(kernel: string, x: GpuTensor): { D: number; R: number; WG: number } {
+/**
+ * D, the number of rows, and the workgroup size for `x`; checks `x` has rows to normalize. On a
+ * hardware GPU one invocation per column up to 256, a power of two for the tree sum, at least a
+ * warp; on a software adapter one 8-wide SIMD group (llvmpipe runs a workgroup's invocations 8 at
+ * a time on one thread, so a wider one only adds barrier switches: 10× slower at D = 128).
+ */
+function geometry(gpu: Gpu, kernel: string, x: GpuTensor): { D: number; R: number; WG: number } {
   const D = x.shape[x.shape.length - 1] ?? 0;
   if (x.shape.length < 1 || D < 1 || x.size < 1) {
     throw new RangeError(`${kernel}: x has shape [${x.shape}], expected [...rows, D] with D ≥ 1`);
   }
-  // One invocation per column up to 256, a power of two for the tree sum, at least a warp.
-  const WG = Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(D))));
+  const WG = gpu.adapter.isFallback ? 8 : Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(D))));
   return { D, R: x.size / D, WG };
 }
 
@@ -70,7 +81,7 @@ export async function layernormForward(
   options: LayerNormOptions = {},
 ): Promise<Dispatch[]> {
   const kernel = "layernorm_forward";
-  const { D, R, WG } = geometry(kernel, x);
+  const { D, R, WG } = geometry(gpu, kernel, x);
   const eps = options.eps ?? LAYERNORM_EPS;
   if (!Number.isFinite(eps) || eps < 0) {
     throw new RangeError(`${kernel}: eps must be finite and ≥ 0, got ${eps}`);
@@ -116,7 +127,7 @@ export async function layernormBackward(
   options: LayerNormBackwardOptions = {},
 ): Promise<Dispatch[]> {
   const kernel = "layernorm_backward";
-  const { D, R, WG } = geometry(kernel, x);
+  const { D, R, WG } = geometry(gpu, kernel, x);
   const rows = x.shape.slice(0, -1);
   expectShape(kernel, "w", w.shape, [D]);
   expectShape(kernel, "mean", saved.mean.shape, rows);
@@ -125,7 +136,7 @@ export async function layernormBackward(
   expectShape(kernel, "dx", grads.dx.shape, x.shape);
   expectShape(kernel, "dw", grads.dw.shape, [D]);
   expectShape(kernel, "db", grads.db.shape, [D]);
-  const chunk = options.rowsPerWorkgroup ?? Math.ceil(R / TARGET_WORKGROUPS);
+  const chunk = options.rowsPerWorkgroup ?? Math.ceil(R / targetWorkgroups(gpu));
   if (!Number.isInteger(chunk) || chunk < 1) {
     throw new RangeError(`${kernel}: rowsPerWorkgroup must be a positive integer, got ${chunk}`);
   }
