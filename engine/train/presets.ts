@@ -5,20 +5,14 @@
  * @module
  */
 
-import {
-  buildTask,
-  DEFAULT_TASKS,
-  type ModularTaskConfig,
-  type OoclTaskConfig,
-  type TaskConfig,
-} from "../data/mod.ts";
+import { buildTask, DEFAULT_TASKS, isTaskName, TASK_NAMES, type TaskConfig } from "../data/mod.ts";
 import type { RunConfig } from "../runs/mod.ts";
 import { DEFAULT_MODEL, type ModelConfig, validateModelConfig } from "../model/config.ts";
 import { DEFAULT_TRAIN, type TrainConfig, validateTrainConfig } from "./config.ts";
 
 /** What flags can change: any field of each part. */
 export interface Overrides {
-  task?: Partial<ModularTaskConfig> | Partial<OoclTaskConfig>;
+  task?: Partial<TaskConfig>;
   model?: Partial<ModelConfig>;
   train?: Partial<TrainConfig>;
 }
@@ -82,6 +76,33 @@ export const PRESETS = {
     model: { d_model: 64, n_heads: 4, d_head: 16, d_mlp: 256, initializer_range: 1 / 8 },
     train: { steps: 1500, lr: 1e-2, warmup_steps: 0, eval_every: 50, checkpoint_every: 50 },
   },
+  /**
+   * Induction heads on repeated random tokens (Olsson et al. 2022), within minutes on a 2-core CPU.
+   * TUNING
+   */
+  induction: {
+    why: "induction heads forming in a 2-layer attention-only model, minutes on a CPU",
+    task: DEFAULT_TASKS.induction,
+    model: {
+      n_layers: 2,
+      attn_only: true,
+      normalization_type: "LN",
+      d_model: 64,
+      n_heads: 4,
+      d_head: 16,
+      initializer_range: 0.1,
+      trainable_biases: "all",
+    },
+    train: {
+      steps: 3000,
+      lr: 1e-3,
+      weight_decay: 0.01,
+      warmup_steps: 100,
+      batch_size: 64,
+      eval_every: 100,
+      checkpoint_every: 100,
+    },
+  },
 } satisfies Record<string, Preset>;
 
 /** A preset's name. */
@@ -119,8 +140,8 @@ export function resolveConfig(
   }
   const base: Preset = PRESETS[preset as PresetName];
   const taskName = overrides.task?.task ?? base.task.task;
-  if (taskName !== "modular" && taskName !== "oocl") {
-    throw new RangeError(`unknown task '${taskName}' (modular, oocl)`);
+  if (!isTaskName(taskName)) {
+    throw new RangeError(`unknown task '${taskName}' (${TASK_NAMES.join(", ")})`);
   }
   const taskBase = taskName === base.task.task ? base.task : DEFAULT_TASKS[taskName];
   const task = { ...taskBase, ...overrides.task, task: taskName } as TaskConfig;
