@@ -5,26 +5,27 @@
  *
  * Encoding. The random tokens are ids `0..n_tokens-1`, labelled by their id; `<bos>` is id
  * `n_tokens`, so `d_vocab = n_tokens + 1`. Each example is `<bos>` (as TransformerLens prepends
- * BOS) followed by `2 · seq_len` tokens: a segment of L random tokens written over and over,
- * `n_ctx = 1 + 2 · seq_len`. With L = seq_len the second half repeats the first, as in the
- * sequences TransformerLens' head detectors and ARENA use; a shorter segment repeats more than
- * once. With n_tokens 4, seq_len 3 and L = 2, `[4, 2, 0, 2, 0, 2, 0]` is `<bos> 2 0 2 0 2 0`.
+ * BOS) followed by `2 · seq_len` random tokens whose last `2L` are a segment of L tokens and the
+ * same segment again: `<bos>`, `2 · (seq_len − L)` unrepeated tokens, the segment, the segment;
+ * `n_ctx = 1 + 2 · seq_len`. With L = seq_len the second half repeats the first, the sequences
+ * TransformerLens' head detectors and ARENA use. With n_tokens 4, seq_len 3 and L = 2,
+ * `[4, 1, 3, 2, 0, 2, 0]` is `<bos> 1 3 | 2 0 | 2 0`.
  *
- * Why L varies. Each row's L is drawn uniformly from `[⌈seq_len / 2⌉, seq_len]` (so every segment
- * appears at least twice). With one L for every row the repeat sits at a fixed offset and a single
- * layer-0 head solves it by position alone (attend L − 1 tokens back and copy): trained that way,
- * the 2-layer model put its "induction" head in layer 0. A varying offset leaves the general
- * mechanism, a previous-token head feeding an induction head (K-composition). Repeating the
- * segment rather than padding after it keeps every position in use, so the previous-token head is
- * trained at the late positions the detectors read too.
+ * Why L varies. Each row's L is drawn uniformly from `[⌈seq_len / 2⌉, seq_len]`. With one L for
+ * every row the repeat sits at a fixed offset and a single layer-0 head solves it by position
+ * alone (attend L − 1 tokens back and copy): trained that way, the 2-layer model put its
+ * "induction" head in layer 0. A varying offset leaves the general mechanism, a previous-token
+ * head feeding an induction head (K-composition). (Padding a short repeat instead left the late
+ * positions untrained and the previous-token head blurred there; repeating a short segment to
+ * fill the row let a spread of positional look-backs stand in for induction.)
  *
  * Targets. The logits at position t predict token t + 1 (TransformerLens' `lm_cross_entropy_loss`
  * with `per_token`): every position but the last is scored. `<bos>` is never a target, so
- * `d_vocab_out = n_tokens`. Positions `0..L-1` predict the segment's first occurrence, which no
- * model can do better than ln(n_tokens) on average; positions `L..2·seq_len-1` predict repeats,
- * which an induction head gets right (at position L it must guess that the repeat begins).
- * Positions below ⌈seq_len / 2⌉ are first occurrences in every row and positions from seq_len on
- * are repeats in every row, so `mechlab analyze`'s loss per position shows both halves.
+ * `d_vocab_out = n_tokens`. Positions below `2 · seq_len − L` predict unrepeated tokens, which no
+ * model can do better than ln(n_tokens) on average; the last L positions predict the repeat,
+ * which an induction head gets right. Whatever L, positions `0..seq_len-1` are unrepeated and
+ * positions from `2 · seq_len − ⌈seq_len / 2⌉` on are repeats, so `mechlab analyze`'s loss per
+ * position shows both.
  *
  * Examples and split. A fixed pool of `n_seqs` sequences is drawn from `Rng(data_seed)`, row by row
  * (memory `2 · n_seqs · n_ctx` int32s for tokens and targets); the first `⌊frac_train · n_seqs⌋`
@@ -74,8 +75,8 @@ export const DEFAULT_INDUCTION: Readonly<InductionOptions> = Object.freeze({
 });
 
 /**
- * The repeated-random-tokens task: the pool of `<bos>` and a random segment repeated, with the
- * next token as target at every position but the last (one group "all", weight 1). Throws a
+ * The repeated-random-tokens task: the pool of `<bos>`, unrepeated tokens, a random segment and
+ * the segment again, with the next token as target at every position but the last (one group "all", weight 1). Throws a
  * one-line `RangeError` naming the flag for a bad option.
  *
  * @example
@@ -114,10 +115,11 @@ export function inductionTask(options: InductionOptions): TaskData {
   const rng = new Rng(data_seed);
   const tokens = new Int32Array(n_seqs * T); // [N, n_ctx]
   const targets = new Int32Array(n_seqs * T); // [N, n_ctx]
+  const draw = (count: number) => Int32Array.from({ length: count }, () => rng.int(n_tokens));
   for (let n = 0; n < n_seqs; n++) {
     const L = minLen + rng.int(seq_len - minLen + 1);
-    const segment = Int32Array.from({ length: L }, () => rng.int(n_tokens));
-    const row = repeatedRow(segment, n_tokens, T);
+    const prefix = draw(2 * (seq_len - L));
+    const row = repeatedRow(prefix, draw(L), n_tokens);
     tokens.set(row.tokens, n * T);
     targets.set(row.targets, n * T);
   }
@@ -142,28 +144,27 @@ export function inductionTask(options: InductionOptions): TaskData {
 }
 
 /**
- * One example: `<bos>` (id `n_tokens`), then `segment [L]` written over and over up to `n_ctx`
- * tokens; the targets are the next token at every position but the last, which is `IGNORE`.
+ * One example: `<bos>` (id `n_tokens`), `prefix`, `segment`, `segment` again; the targets are the
+ * next token at every position but the last, which is `IGNORE`. `n_ctx = 1 + prefix.length +
+ * 2 · segment.length`.
  *
  * @example
  * ```ts
  * import { repeatedRow } from "./induction.ts";
- * const { tokens, targets } = repeatedRow(Int32Array.of(2, 0), 4, 6);
- * tokens; // Int32Array [4, 2, 0, 2, 0, 2]: <bos> 2 0 2 0 2
- * targets; // Int32Array [2, 0, 2, 0, 2, -1]
+ * const { tokens, targets } = repeatedRow(Int32Array.of(1, 3), Int32Array.of(2, 0), 4);
+ * tokens; // Int32Array [4, 1, 3, 2, 0, 2, 0]: <bos> 1 3 2 0 2 0
+ * targets; // Int32Array [1, 3, 2, 0, 2, 0, -1]
  * ```
  */
 export function repeatedRow(
+  prefix: Int32Array,
   segment: Int32Array,
   n_tokens: number,
-  n_ctx: number,
 ): { tokens: Int32Array; targets: Int32Array } {
-  const tokens = Int32Array.from({ length: n_ctx }, (_, i) =>
-    // [n_ctx]
-    i === 0 ? n_tokens : segment[(i - 1) % segment.length]!);
-  const targets = new Int32Array(n_ctx); // [n_ctx]
+  const tokens = Int32Array.of(n_tokens, ...prefix, ...segment, ...segment); // [n_ctx]
+  const targets = new Int32Array(tokens.length); // [n_ctx]
   targets.set(tokens.subarray(1));
-  targets[n_ctx - 1] = IGNORE;
+  targets[tokens.length - 1] = IGNORE;
   return { tokens, targets };
 }
 

@@ -20,16 +20,16 @@ const SMALL: InductionOptions = {
   data_seed: 0,
 };
 
-Deno.test("repeatedRow by hand: <bos> 3 1 3 | 3 1 3 and <bos> 2 0 | 2 0 | 2 0", () => {
-  // n_tokens 4: <bos> is 4. A segment of 3 in a context of 7: the second half repeats the first.
-  const full = repeatedRow(Int32Array.of(3, 1, 3), 4, 7);
+Deno.test("repeatedRow by hand: <bos> 3 1 3 | 3 1 3 and <bos> 1 1 | 2 0 | 2 0", () => {
+  // n_tokens 4: <bos> is 4. No prefix: the second half repeats the first.
+  const full = repeatedRow(new Int32Array(0), Int32Array.of(3, 1, 3), 4);
   assert.deepEqual([...full.tokens], [4, 3, 1, 3, 3, 1, 3]);
   // Position t predicts token t + 1; the last position has no next token.
   assert.deepEqual([...full.targets], [3, 1, 3, 3, 1, 3, IGNORE]);
-  // A segment of 2 fills the same context three times.
-  const short = repeatedRow(Int32Array.of(2, 0), 4, 7);
-  assert.deepEqual([...short.tokens], [4, 2, 0, 2, 0, 2, 0]);
-  assert.deepEqual([...short.targets], [2, 0, 2, 0, 2, 0, IGNORE]);
+  // A prefix of 2, then a segment of 2 twice: the same context of 7.
+  const short = repeatedRow(Int32Array.of(1, 1), Int32Array.of(2, 0), 4);
+  assert.deepEqual([...short.tokens], [4, 1, 1, 2, 0, 2, 0]);
+  assert.deepEqual([...short.targets], [1, 1, 2, 0, 2, 0, IGNORE]);
 });
 
 Deno.test("inductionTask's vocabulary, context and split", () => {
@@ -43,41 +43,36 @@ Deno.test("inductionTask's vocabulary, context and split", () => {
   assert.deepEqual(buildTask({ task: "induction", ...SMALL }).tokens, t.tokens);
 });
 
-/** The shortest period of `xs`: the least L with xs[i] = xs[i - L] for every i ≥ L. */
-function period(xs: number[]): number {
-  for (let L = 1; L < xs.length; L++) if (xs.every((x, i) => i < L || x === xs[i - L])) return L;
-  return xs.length;
-}
-
 Deno.test("every row of a pool follows the encoding, and L covers [⌈seq_len/2⌉, seq_len]", () => {
   const opts = { ...SMALL, n_tokens: 7, seq_len: 9, n_seqs: 400 };
   const t = inductionTask(opts);
   const T = t.n_ctx; // 19
-  const periods = new Map<number, number>();
+  const lengths = new Map<number, number>();
   const counts = new Array(7).fill(0);
   const scored = scoredCounts(t.targets, T);
   for (let n = 0; n < opts.n_seqs; n++) {
     const row = [...t.tokens.subarray(n * T, (n + 1) * T)];
     const targets = [...t.targets.subarray(n * T, (n + 1) * T)];
     assert.equal(row[0], 7, "<bos>");
-    const body = row.slice(1);
+    const body = row.slice(1); // 18 tokens: prefix (18 - 2L), segment, segment
     assert.ok(body.every((x) => x >= 0 && x < 7));
-    // A random segment can have a shorter period by chance (e.g. 3 5 3 5 3 5): rare, counted.
-    const L = period(body);
-    assert.ok(L <= 9, `row ${n}: period ${L}`);
-    periods.set(L, (periods.get(L) ?? 0) + 1);
+    // The longest L in [5, 9] whose last 2L tokens are a segment twice: the drawn one, unless the
+    // prefix's end happens to continue the pattern (then L + 1 matches too), rare and counted.
+    const repeats = (L: number) => body.slice(18 - L).every((x, i) => x === body[18 - 2 * L + i]);
+    const L = [9, 8, 7, 6, 5].find(repeats);
+    assert.ok(L !== undefined, `row ${n}: no repeat of 5 to 9 at the end`);
+    lengths.set(L, (lengths.get(L) ?? 0) + 1);
     for (let i = 0; i < T; i++) {
       assert.equal(targets[i], i < T - 1 ? row[i + 1] : IGNORE, `row ${n} target ${i}`);
     }
     assert.equal(scored[n], T - 1);
-    for (const x of body.slice(0, L)) counts[x]++;
+    for (const x of body) counts[x]++;
   }
-  // L uniform on 5..9: about 80 rows each; shorter periods only by coincidence.
-  for (let L = 5; L <= 9; L++) assert.ok(periods.get(L)! > 50, `L ${L}: ${periods.get(L)}`);
-  assert.ok([...periods].filter(([L]) => L < 5).every(([, c]) => c < 10), `${[...periods]}`);
-  // About 400 · 7 / 7 = 400 draws of each token (σ ≈ 19): uniform within ±25%.
+  // L uniform on 5..9: about 80 rows each.
+  for (let L = 5; L <= 9; L++) assert.ok(lengths.get(L)! > 50, `L ${L}: ${lengths.get(L)}`);
+  // About 400 · 18 · (14 / 18) / 7 ≈ 800 draws of each token (σ ≈ 27): uniform within ±20%.
   const mean = counts.reduce((a, b) => a + b) / 7;
-  assert.ok(counts.every((c) => Math.abs(c - mean) < 0.25 * mean), `${counts}`);
+  assert.ok(counts.every((c) => Math.abs(c - mean) < 0.2 * mean), `${counts}`);
 });
 
 Deno.test("the data seed: the same pool from the same seed, another from another", () => {
