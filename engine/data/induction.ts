@@ -1,31 +1,31 @@
 /**
  * Repeated random tokens, the task on which induction heads form (Olsson et al. 2022; ARENA 1.2's
- * `generate_repeated_tokens`): a random segment, then the same segment again, and a causal
- * language model's target at every position.
+ * `generate_repeated_tokens`): random tokens, then the same tokens again, and a causal language
+ * model's target at every position.
  *
  * Encoding. The random tokens are ids `0..n_tokens-1`, labelled by their id; `<bos>` is id
- * `n_tokens`, so `d_vocab = n_tokens + 1`. Each example is `<bos>` (as TransformerLens prepends
- * BOS) followed by `2 · seq_len` random tokens whose last `2L` are a segment of L tokens and the
- * same segment again: `<bos>`, `2 · (seq_len − L)` unrepeated tokens, the segment, the segment;
- * `n_ctx = 1 + 2 · seq_len`. With L = seq_len the second half repeats the first, the sequences
- * TransformerLens' head detectors and ARENA use. With n_tokens 4, seq_len 3 and L = 2,
- * `[4, 1, 3, 2, 0, 2, 0]` is `<bos> 1 3 | 2 0 | 2 0`.
+ * `n_tokens` and `<pad>` id `n_tokens + 1`, so `d_vocab = n_tokens + 2`. Each example is `<bos>`
+ * (as TransformerLens prepends BOS), L random tokens, the same L tokens again, then `<pad>` up to
+ * `n_ctx = 1 + 2 · seq_len`. With n_tokens 4, seq_len 3 and L = 2, `[4, 2, 0, 2, 0, 5, 5]` is
+ * `<bos> 2 0 2 0 <pad> <pad>`. With L = seq_len the row is ARENA's and the head detectors' sequence.
  *
  * Why L varies. Each row's L is drawn uniformly from `[⌈seq_len / 2⌉, seq_len]`. With one L for
  * every row the repeat sits at a fixed offset and a single layer-0 head solves it by position
  * alone (attend L − 1 tokens back and copy): trained that way, the 2-layer model put its
  * "induction" head in layer 0. A varying offset leaves the general mechanism, a previous-token
- * head feeding an induction head (K-composition). (Padding a short repeat instead left the late
- * positions untrained and the previous-token head blurred there; repeating a short segment to
- * fill the row let a spread of positional look-backs stand in for induction.)
+ * head feeding an induction head (K-composition). Two other layouts were tried and dropped: the
+ * segment repeated periodically to fill the row, and the repeat at the end after unrepeated
+ * tokens; in both, look-backs by position over the range of L stood in for induction and no
+ * layer-1 head passed 0.1 on the induction detector in 1,200 steps (bench/RESULTS.md).
  *
  * Targets. The logits at position t predict token t + 1 (TransformerLens' `lm_cross_entropy_loss`
- * with `per_token`): every position but the last is scored. `<bos>` is never a target, so
- * `d_vocab_out = n_tokens`. Positions below `2 · seq_len − L` predict unrepeated tokens, which no
- * model can do better than ln(n_tokens) on average; the last L positions predict the repeat,
- * which an induction head gets right. Whatever L, positions `0..seq_len-1` are unrepeated and
- * positions from `2 · seq_len − ⌈seq_len / 2⌉` on are repeats, so `mechlab analyze`'s loss per
- * position shows both.
+ * with `per_token`): positions `0..2L-1` are scored; the last real token and the padding are not.
+ * `<bos>` and `<pad>` are never targets, so `d_vocab_out = n_tokens`. Positions `0..L-1` predict
+ * the first half, which no model can do better than ln(n_tokens) on average; positions `L..2L-1`
+ * predict the repeat, which an induction head gets right (at position L it must guess that the
+ * repeat begins). Whatever L, positions below ⌈seq_len / 2⌉ predict first-half tokens and
+ * positions from seq_len on predict repeated ones, so `mechlab analyze`'s loss per position shows
+ * both halves.
  *
  * Examples and split. A fixed pool of `n_seqs` sequences is drawn from `Rng(data_seed)`, row by row
  * (memory `2 · n_seqs · n_ctx` int32s for tokens and targets); the first `⌊frac_train · n_seqs⌋`
@@ -62,29 +62,30 @@ export const MAX_SEQS = 1_000_000;
 export const MAX_POOL_TOKENS = 2 ** 24;
 
 /**
- * The induction preset's task: 20 tokens repeated after 20, 10,000 sequences of which 90% train.
- * A small vocabulary makes the first half's loss floor (ln 20 ≈ 3.0) low and the detectors' random
- * sequences (drawn from the same ids) repeat often enough to be telling.
+ * The induction preset's task: up to 20 tokens repeated, 20 token ids, 4,000 sequences of which
+ * 90% train. A small vocabulary keeps the first half's loss floor (ln 20 ≈ 3.0) low and the model
+ * small; 3,600 training rows are enough that the run memorises little (test loss within 0.03 of
+ * train at the end) while the evaluation, which runs every row, stays a few seconds.
  */
 export const DEFAULT_INDUCTION: Readonly<InductionOptions> = Object.freeze({
   n_tokens: 20,
   seq_len: 20,
-  n_seqs: 10000,
+  n_seqs: 4000,
   frac_train: 0.9,
   data_seed: 0,
 });
 
 /**
- * The repeated-random-tokens task: the pool of `<bos>`, unrepeated tokens, a random segment and
- * the segment again, with the next token as target at every position but the last (one group "all", weight 1). Throws a
+ * The repeated-random-tokens task: the pool of `<bos>`, random tokens, the same tokens again and
+ * padding, with the next token as target at every position before the last real one (one group "all", weight 1). Throws a
  * one-line `RangeError` naming the flag for a bad option.
  *
  * @example
  * ```ts
  * import { inductionTask } from "./induction.ts";
  * const t = inductionTask({ n_tokens: 4, seq_len: 3, n_seqs: 10, frac_train: 0.8, data_seed: 0 });
- * [t.vocab.d_vocab, t.vocab.d_vocab_out, t.n_ctx]; // [5, 4, 7]
- * t.vocab.labels; // ["0", "1", "2", "3", "<bos>"]
+ * [t.vocab.d_vocab, t.vocab.d_vocab_out, t.n_ctx]; // [6, 4, 7]
+ * t.vocab.labels; // ["0", "1", "2", "3", "<bos>", "<pad>"]
  * [t.groups[0]!.train.length, t.groups[0]!.test.length]; // [8, 2]
  * t.runName; // "induction_4_3"
  * ```
@@ -118,8 +119,7 @@ export function inductionTask(options: InductionOptions): TaskData {
   const draw = (count: number) => Int32Array.from({ length: count }, () => rng.int(n_tokens));
   for (let n = 0; n < n_seqs; n++) {
     const L = minLen + rng.int(seq_len - minLen + 1);
-    const prefix = draw(2 * (seq_len - L));
-    const row = repeatedRow(prefix, draw(L), n_tokens);
+    const row = repeatedRow(draw(L), n_tokens, T);
     tokens.set(row.tokens, n * T);
     targets.set(row.targets, n * T);
   }
@@ -130,10 +130,10 @@ export function inductionTask(options: InductionOptions): TaskData {
     weight: 1,
   };
   const labels = Array.from({ length: n_tokens }, (_, i) => String(i));
-  labels.push("<bos>");
+  labels.push("<bos>", "<pad>");
   return {
     task: "induction",
-    vocab: { d_vocab: n_tokens + 1, d_vocab_out: n_tokens, labels },
+    vocab: { d_vocab: n_tokens + 2, d_vocab_out: n_tokens, labels },
     n_ctx: T,
     tokens,
     targets,
@@ -144,27 +144,30 @@ export function inductionTask(options: InductionOptions): TaskData {
 }
 
 /**
- * One example: `<bos>` (id `n_tokens`), `prefix`, `segment`, `segment` again; the targets are the
- * next token at every position but the last, which is `IGNORE`. `n_ctx = 1 + prefix.length +
- * 2 · segment.length`.
+ * One example: `<bos>` (id `n_tokens`), `segment [L]`, `segment` again, `<pad>` (id
+ * `n_tokens + 1`) up to `n_ctx` ≥ 1 + 2L; the targets are the next token at positions `0..2L-1`
+ * and `IGNORE` after.
  *
  * @example
  * ```ts
  * import { repeatedRow } from "./induction.ts";
- * const { tokens, targets } = repeatedRow(Int32Array.of(1, 3), Int32Array.of(2, 0), 4);
- * tokens; // Int32Array [4, 1, 3, 2, 0, 2, 0]: <bos> 1 3 2 0 2 0
- * targets; // Int32Array [1, 3, 2, 0, 2, 0, -1]
+ * const { tokens, targets } = repeatedRow(Int32Array.of(2, 0), 4, 7);
+ * tokens; // Int32Array [4, 2, 0, 2, 0, 5, 5]: <bos> 2 0 2 0 <pad> <pad>
+ * targets; // Int32Array [2, 0, 2, 0, -1, -1, -1]
  * ```
  */
 export function repeatedRow(
-  prefix: Int32Array,
   segment: Int32Array,
   n_tokens: number,
+  n_ctx: number,
 ): { tokens: Int32Array; targets: Int32Array } {
-  const tokens = Int32Array.of(n_tokens, ...prefix, ...segment, ...segment); // [n_ctx]
-  const targets = new Int32Array(tokens.length); // [n_ctx]
-  targets.set(tokens.subarray(1));
-  targets[tokens.length - 1] = IGNORE;
+  const L = segment.length;
+  const tokens = new Int32Array(n_ctx).fill(n_tokens + 1); // [n_ctx]
+  tokens[0] = n_tokens;
+  tokens.set(segment, 1);
+  tokens.set(segment, 1 + L);
+  const targets = new Int32Array(n_ctx).fill(IGNORE); // [n_ctx]
+  targets.set(tokens.subarray(1, 1 + 2 * L));
   return { tokens, targets };
 }
 

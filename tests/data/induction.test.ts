@@ -20,22 +20,25 @@ const SMALL: InductionOptions = {
   data_seed: 0,
 };
 
-Deno.test("repeatedRow by hand: <bos> 3 1 3 | 3 1 3 and <bos> 1 1 | 2 0 | 2 0", () => {
-  // n_tokens 4: <bos> is 4. No prefix: the second half repeats the first.
-  const full = repeatedRow(new Int32Array(0), Int32Array.of(3, 1, 3), 4);
-  assert.deepEqual([...full.tokens], [4, 3, 1, 3, 3, 1, 3]);
-  // Position t predicts token t + 1; the last position has no next token.
-  assert.deepEqual([...full.targets], [3, 1, 3, 3, 1, 3, IGNORE]);
-  // A prefix of 2, then a segment of 2 twice: the same context of 7.
-  const short = repeatedRow(Int32Array.of(1, 1), Int32Array.of(2, 0), 4);
-  assert.deepEqual([...short.tokens], [4, 1, 1, 2, 0, 2, 0]);
-  assert.deepEqual([...short.targets], [1, 1, 2, 0, 2, 0, IGNORE]);
+Deno.test("repeatedRow by hand: <bos> 3 1 3 3 1 3 <pad> and <bos> 2 0 2 0 <pad> <pad> <pad>", () => {
+  // n_tokens 4: <bos> is 4, <pad> 5. A segment of 3 in a context of 8.
+  const full = repeatedRow(Int32Array.of(3, 1, 3), 4, 8);
+  assert.deepEqual([...full.tokens], [4, 3, 1, 3, 3, 1, 3, 5]);
+  // Position t predicts token t + 1; the last real token (position 6) and the padding are not scored.
+  assert.deepEqual([...full.targets], [3, 1, 3, 3, 1, 3, IGNORE, IGNORE]);
+  const short = repeatedRow(Int32Array.of(2, 0), 4, 8);
+  assert.deepEqual([...short.tokens], [4, 2, 0, 2, 0, 5, 5, 5]);
+  assert.deepEqual([...short.targets], [2, 0, 2, 0, IGNORE, IGNORE, IGNORE, IGNORE]);
 });
 
 Deno.test("inductionTask's vocabulary, context and split", () => {
   const t = inductionTask(SMALL);
   assert.equal(t.task, "induction");
-  assert.deepEqual(t.vocab, { d_vocab: 5, d_vocab_out: 4, labels: ["0", "1", "2", "3", "<bos>"] });
+  assert.deepEqual(t.vocab, {
+    d_vocab: 6,
+    d_vocab_out: 4,
+    labels: ["0", "1", "2", "3", "<bos>", "<pad>"],
+  });
   assert.equal(t.n_ctx, 7); // 1 + 2 · 3
   assert.equal(t.tokens.length, 70);
   assert.equal(t.runName, "induction_4_3");
@@ -47,32 +50,33 @@ Deno.test("every row of a pool follows the encoding, and L covers [⌈seq_len/2�
   const opts = { ...SMALL, n_tokens: 7, seq_len: 9, n_seqs: 400 };
   const t = inductionTask(opts);
   const T = t.n_ctx; // 19
+  const [bos, pad] = [7, 8];
   const lengths = new Map<number, number>();
   const counts = new Array(7).fill(0);
   const scored = scoredCounts(t.targets, T);
   for (let n = 0; n < opts.n_seqs; n++) {
     const row = [...t.tokens.subarray(n * T, (n + 1) * T)];
     const targets = [...t.targets.subarray(n * T, (n + 1) * T)];
-    assert.equal(row[0], 7, "<bos>");
-    const body = row.slice(1); // 18 tokens: prefix (18 - 2L), segment, segment
-    assert.ok(body.every((x) => x >= 0 && x < 7));
-    // The longest L in [5, 9] whose last 2L tokens are a segment twice: the drawn one, unless the
-    // prefix's end happens to continue the pattern (then L + 1 matches too), rare and counted.
-    const repeats = (L: number) => body.slice(18 - L).every((x, i) => x === body[18 - 2 * L + i]);
-    const L = [9, 8, 7, 6, 5].find(repeats);
-    assert.ok(L !== undefined, `row ${n}: no repeat of 5 to 9 at the end`);
+    assert.equal(row[0], bos);
+    const end = row.indexOf(pad) === -1 ? T : row.indexOf(pad); // 1 + 2L
+    const L = (end - 1) / 2;
+    assert.ok(Number.isInteger(L) && L >= 5 && L <= 9, `row ${n}: L ${L}`);
     lengths.set(L, (lengths.get(L) ?? 0) + 1);
+    const first = row.slice(1, 1 + L);
+    assert.deepEqual(row.slice(1 + L, 1 + 2 * L), first, `row ${n} repeats`);
+    assert.ok(first.every((x) => x >= 0 && x < 7));
+    assert.ok(row.slice(end).every((x) => x === pad));
     for (let i = 0; i < T; i++) {
-      assert.equal(targets[i], i < T - 1 ? row[i + 1] : IGNORE, `row ${n} target ${i}`);
+      assert.equal(targets[i], i < 2 * L ? row[i + 1] : IGNORE, `row ${n} target ${i}`);
     }
-    assert.equal(scored[n], T - 1);
-    for (const x of body) counts[x]++;
+    assert.equal(scored[n], 2 * L);
+    for (const x of first) counts[x]++;
   }
   // L uniform on 5..9: about 80 rows each.
   for (let L = 5; L <= 9; L++) assert.ok(lengths.get(L)! > 50, `L ${L}: ${lengths.get(L)}`);
-  // About 400 · 18 · (14 / 18) / 7 ≈ 800 draws of each token (σ ≈ 27): uniform within ±20%.
+  // About 400 · 7 / 7 = 400 draws of each token (σ ≈ 19): uniform within ±25%.
   const mean = counts.reduce((a, b) => a + b) / 7;
-  assert.ok(counts.every((c) => Math.abs(c - mean) < 0.2 * mean), `${counts}`);
+  assert.ok(counts.every((c) => Math.abs(c - mean) < 0.25 * mean), `${counts}`);
 });
 
 Deno.test("the data seed: the same pool from the same seed, another from another", () => {

@@ -21,8 +21,8 @@ Deno.test("the induction preset: a 2-layer attention-only model with LN, sized b
   assert.equal(cfg.task.task, "induction");
   const { n_layers, attn_only, normalization_type, d_vocab, d_vocab_out, n_ctx } = cfg.model;
   assert.deepEqual([n_layers, attn_only, normalization_type], [2, true, "LN"]);
-  assert.deepEqual([d_vocab, d_vocab_out, n_ctx], [21, 20, 41]); // 20 tokens + <bos>; 1 + 2 · 20
+  assert.deepEqual([d_vocab, d_vocab_out, n_ctx], [22, 20, 41]); // 20 tokens, <bos>, <pad>; 1 + 2 · 20
   // A task flag over the preset: the model's sizes follow it.
   const small = resolveConfig("induction", { task: { n_tokens: 5, seq_len: 4 } }, "test").model;
-  assert.deepEqual([small.d_vocab, small.d_vocab_out, small.n_ctx], [6, 5, 9]);
+  assert.deepEqual([small.d_vocab, small.d_vocab_out, small.n_ctx], [7, 5, 9]);
 });
