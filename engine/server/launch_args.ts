@@ -98,7 +98,7 @@ export function parseLaunchBody(body: unknown): LaunchRequest {
  *   { preset: "smoke", overrides: { task: { p: 7 }, model: { normalization_type: null } } },
  *   "0.1.0",
  * );
- * config.task.p; // 7
+ * "p" in config.task && config.task.p; // 7
  * flags.includes("--p=7"); // true
  * flags.includes("--normalization-type=none"); // true
  * flags[0]; // "--preset=smoke"
