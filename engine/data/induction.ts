@@ -7,16 +7,17 @@
  * `n_tokens` and `<pad>` id `n_tokens + 1`, so `d_vocab = n_tokens + 2`. Each example is `<bos>`
  * (as TransformerLens prepends BOS), L random tokens, the same L tokens again, then `<pad>` up to
  * `n_ctx = 1 + 2 · seq_len`. With n_tokens 4, seq_len 3 and L = 2, `[4, 2, 0, 2, 0, 5, 5]` is
- * `<bos> 2 0 2 0 <pad> <pad>`. With L = seq_len the row is ARENA's and the head detectors' sequence.
+ * `<bos> 2 0 2 0 <pad> <pad>`. With L = seq_len the row is ARENA's and the head detectors'
+ * sequence.
  *
  * Why L varies. Each row's L is drawn uniformly from `[⌈seq_len / 2⌉, seq_len]`. With one L for
  * every row the repeat sits at a fixed offset and a single layer-0 head solves it by position
  * alone (attend L − 1 tokens back and copy): trained that way, the 2-layer model put its
  * "induction" head in layer 0. A varying offset leaves the general mechanism, a previous-token
- * head feeding an induction head (K-composition). Two other layouts were tried and dropped: the
- * segment repeated periodically to fill the row, and the repeat at the end after unrepeated
- * tokens; in both, look-backs by position over the range of L stood in for induction and no
- * layer-1 head passed 0.1 on the induction detector in 1,200 steps (bench/RESULTS.md).
+ * head feeding an induction head (K-composition). Other layouts were tried and dropped (the
+ * segment repeated periodically to fill the row; the repeat at the end after unrepeated tokens):
+ * their repeats were learnt without an induction head, no layer-1 head passing 0.1 on the
+ * detector in 450 to 1,200 steps (bench/RESULTS.md).
  *
  * Targets. The logits at position t predict token t + 1 (TransformerLens' `lm_cross_entropy_loss`
  * with `per_token`): positions `0..2L-1` are scored; the last real token and the padding are not.
@@ -40,9 +41,12 @@ import { checkDataSeed, IGNORE, splitOf, type TaskData } from "./task.ts";
 
 /** Options of `inductionTask`. */
 export interface InductionOptions {
-  /** Random token ids, `<bos>` aside: an integer in `[2, MAX_INDUCTION_TOKENS]`. */
+  /** Random token ids, `<bos>` and `<pad>` aside: an integer in `[2, MAX_INDUCTION_TOKENS]`. */
   n_tokens: number;
-  /** Random tokens before the repeat (ARENA's `seq_len`): an integer in `[1, MAX_SEQ_LEN]`. */
+  /**
+   * The longest L, the random tokens before the repeat (ARENA's `seq_len`): an integer in
+   * `[1, MAX_SEQ_LEN]`.
+   */
   seq_len: number;
   /** Sequences in the pool, train and held out together: an integer in `[2, MAX_SEQS]`. */
   n_seqs: number;
@@ -77,8 +81,8 @@ export const DEFAULT_INDUCTION: Readonly<InductionOptions> = Object.freeze({
 
 /**
  * The repeated-random-tokens task: the pool of `<bos>`, random tokens, the same tokens again and
- * padding, with the next token as target at every position before the last real one (one group "all", weight 1). Throws a
- * one-line `RangeError` naming the flag for a bad option.
+ * padding, with the next token as target at every position before the last real one (one group
+ * "all", weight 1). Throws a one-line `RangeError` naming the flag for a bad option.
  *
  * @example
  * ```ts
@@ -101,14 +105,16 @@ export function inductionTask(options: InductionOptions): TaskData {
   const nTrain = Math.floor(frac_train * n_seqs);
   if (nTrain === 0 || nTrain === n_seqs) {
     throw new RangeError(
-      `--frac-train ${frac_train}: leaves ${nTrain} of --n-seqs ${n_seqs} to train; both sides need one`,
+      `--frac-train ${frac_train}: leaves ${nTrain} of --n-seqs ${n_seqs} to train; ` +
+        "both sides need one",
     );
   }
   checkDataSeed(data_seed);
   const T = 1 + 2 * seq_len;
   if (n_seqs * T > MAX_POOL_TOKENS) {
     throw new RangeError(
-      `--n-seqs ${n_seqs}: ${n_seqs} sequences of ${T} tokens exceed the pool's ${MAX_POOL_TOKENS} tokens`,
+      `--n-seqs ${n_seqs}: ${n_seqs} sequences of ${T} tokens exceed the pool's ` +
+        `${MAX_POOL_TOKENS} tokens`,
     );
   }
 

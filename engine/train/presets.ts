@@ -97,7 +97,8 @@ export const PRESETS = {
       d_head: 32,
       // TransformerLens' 0.8 / sqrt(d_model) at d_model 64.
       initializer_range: 0.1,
-      // Every bias trained, as in TransformerLens' models (the grokking paper's "mlp" is for its task).
+      // Every bias trained, as in TransformerLens' models (the grokking paper's "mlp" suits its
+      // task only).
       trainable_biases: "all",
     },
     train: {

@@ -20,11 +20,12 @@ const SMALL: InductionOptions = {
   data_seed: 0,
 };
 
-Deno.test("repeatedRow by hand: <bos> 3 1 3 3 1 3 <pad> and <bos> 2 0 2 0 <pad> <pad> <pad>", () => {
+Deno.test("repeatedRow by hand: <bos> 3 1 3 3 1 3 <pad>, <bos> 2 0 2 0 <pad> <pad> <pad>", () => {
   // n_tokens 4: <bos> is 4, <pad> 5. A segment of 3 in a context of 8.
   const full = repeatedRow(Int32Array.of(3, 1, 3), 4, 8);
   assert.deepEqual([...full.tokens], [4, 3, 1, 3, 3, 1, 3, 5]);
-  // Position t predicts token t + 1; the last real token (position 6) and the padding are not scored.
+  // Position t predicts token t + 1; the last real token (position 6) and the padding are not
+  // scored.
   assert.deepEqual([...full.targets], [3, 1, 3, 3, 1, 3, IGNORE, IGNORE]);
   const short = repeatedRow(Int32Array.of(2, 0), 4, 8);
   assert.deepEqual([...short.tokens], [4, 2, 0, 2, 0, 5, 5, 5]);
