@@ -187,8 +187,10 @@ const DETECT_SEED = 0;
 
 /**
  * The three detectors' scores of every head of the model `runner` runs, on `DETECT_BATCH`
- * sequences of `repeatedTokens` (half = min(⌊n_ctx / 2⌋, 50), seed 0), TransformerLens' defaults
- * for the exclusions. Reads only `hook_pattern`, which the CPU and the GPU runner both return.
+ * sequences of `repeatedTokens` (half = min(⌊n_ctx / 2⌋, 50), seed 0) over the ids the model
+ * predicts, `[0, d_vocab_out)`, so that a task's input-only tokens (the induction task's `<bos>`,
+ * modular arithmetic's `=`) are not drawn among the random ones; TransformerLens' defaults for
+ * the exclusions. Reads only `hook_pattern`, which the CPU and the GPU runner both return.
  *
  * @example
  * ```ts ignore
@@ -203,7 +205,7 @@ export async function headDetectorScores(
   const half = Math.min(Math.floor(cfg.n_ctx / 2), DETECT_HALF);
   if (half < 1) throw new RangeError(`head detectors: n_ctx ${cfg.n_ctx} holds no repeat`);
   const batch = Math.min(DETECT_BATCH, runner.maxBatch);
-  const tokens = repeatedTokens(cfg.d_vocab, { half, batch, seed: DETECT_SEED });
+  const tokens = repeatedTokens(cfg.d_vocab_out, { half, batch, seed: DETECT_SEED });
   const names = Array.from({ length: cfg.n_layers }, (_, l) => `blocks.${l}.attn.hook_pattern`);
   const { cache } = await runner.runWithCache(tokens, batch, { names });
   const patterns = names.map((n) => cache.get(n)!);

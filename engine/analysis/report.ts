@@ -85,7 +85,7 @@ export type AnalysedTask = "modular" | "oocl" | "induction" | "brackets" | "stri
 export interface AnalysisIndex {
   run: string;
   task: AnalysedTask;
-  /** The modulus of either task. */
+  /** The modulus of the modular and out-of-context tasks; 0 for a task without one. */
   p: number;
   n_layers: number;
   n_heads: number;

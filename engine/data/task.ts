@@ -52,7 +52,7 @@ export const IGNORE = -1;
 /** A task's complete data: vocabulary, every example, and its groups. */
 export interface TaskData {
   /** Which constructor made it. */
-  task: "modular" | "oocl";
+  task: "modular" | "oocl" | "induction";
   /** The token ids and their labels. */
   vocab: Vocab;
   /** Tokens per example: TransformerLens' `n_ctx`. */

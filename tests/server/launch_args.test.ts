@@ -14,6 +14,7 @@ const REQUESTS: LaunchRequest[] = [
   { preset: "grokking", overrides: { model: { normalization_type: "LN", attn_only: true } } },
   { preset: "oocl", overrides: { task: { p: 11, symmetric_holdout: true } } },
   { preset: "smoke", overrides: { task: { task: "oocl", p: 7 }, train: { schedule: "cosine" } } },
+  { preset: "induction", overrides: { task: { n_tokens: 10, seq_len: 8, n_seqs: 100 } } },
 ];
 
 Deno.test("launch flags: each is a flag of train, and they resolve to the same config", async () => {

@@ -22,6 +22,9 @@ const CASES: [string, string, RegExp][] = [
   ["k2", "nan", /not a number/],
   ["k3", "-2", /must be a finite number >= 0/],
   ["symmetric-holdout", "=yes", /does not take an argument/],
+  ["n-tokens", "1", /must be an integer from 2 to/],
+  ["seq-len", "512", /must be an integer from 1 to 511/],
+  ["n-seqs", "x", /not an integer/],
   ["n-layers", "0", /must be a positive integer, got 0/],
   ["d-model", "0", /must be a positive integer, got 0/],
   ["d-model", "1000000", /needs about \d+ GB of memory .* free here/],
@@ -68,7 +71,11 @@ Deno.test("train: every flag's bad value is one line naming it, and leaves no fo
     for (const [flag, value, message] of CASES) {
       await withTempDir(async (parent) => {
         const given = value.startsWith("=") ? [`--${flag}${value}`] : [`--${flag}`, value];
-        const task = /^(holdout|k\d|symmetric)/.test(flag) ? ["--task", "oocl"] : [];
+        const task = /^(holdout|k\d|symmetric)/.test(flag)
+          ? ["--task", "oocl"]
+          : /^(n-tokens|seq-len|n-seqs)$/.test(flag)
+          ? ["--task", "induction"]
+          : [];
         const base = flag === "preset" ? [] : ["--preset", "smoke"];
         const args = [...base, ...task, "--device", "cpu", "--out", parent, ...given];
         const err = await train(args).then(() => undefined, (e: Error) => e);

@@ -15,3 +15,14 @@ Deno.test("resolveConfig: d_head follows the chosen preset's d_model / n_heads",
     /^RangeError: d_model 66 is not divisible by n_heads 4; give d_head too$/,
   );
 });
+
+Deno.test("the induction preset: a 2-layer attention-only model with LN, sized by its task", () => {
+  const cfg = resolveConfig("induction", {}, "test");
+  assert.equal(cfg.task.task, "induction");
+  const { n_layers, attn_only, normalization_type, d_vocab, d_vocab_out, n_ctx } = cfg.model;
+  assert.deepEqual([n_layers, attn_only, normalization_type], [2, true, "LN"]);
+  assert.deepEqual([d_vocab, d_vocab_out, n_ctx], [22, 20, 41]); // 20 tokens, <bos>, <pad>; 1 + 2 · 20
+  // A task flag over the preset: the model's sizes follow it.
+  const small = resolveConfig("induction", { task: { n_tokens: 5, seq_len: 4 } }, "test").model;
+  assert.deepEqual([small.d_vocab, small.d_vocab_out, small.n_ctx], [7, 5, 9]);
+});
