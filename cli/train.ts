@@ -10,7 +10,7 @@
 
 import { dirname } from "node:path";
 import meta from "../deno.json" with { type: "json" };
-import { DEFAULT_TASKS } from "../engine/data/mod.ts";
+import { DEFAULT_TASKS, TASK_NAMES } from "../engine/data/mod.ts";
 import { hasHardwareGpu } from "../engine/gpu/mod.ts";
 import {
   defaultPreset,
@@ -35,15 +35,15 @@ interface Flag {
 
 /** Every flag of `train`, in the order `--help` lists them; defaults are the grokking preset's. */
 const FLAGS: Record<string, Flag> = {
-  preset: { section: "run", key: "preset", kind: "string", help: "grokking | oocl | smoke" },
-  task: { section: "task", key: "task", kind: "string", help: "modular | oocl" },
+  preset: { section: "run", key: "preset", kind: "string", help: Object.keys(PRESETS).join(" | ") },
+  task: { section: "task", key: "task", kind: "string", help: TASK_NAMES.join(" | ") },
   op: { section: "task", key: "op", kind: "string", help: "add sub mul div ssq x2xyy2 x3xy" },
   p: { section: "task", key: "p", kind: "int", help: "the modulus (prime for div)" },
   "frac-train": {
     section: "task",
     key: "frac_train",
     kind: "number",
-    help: "modular: train fraction",
+    help: "train fraction (every task but oocl)",
   },
   "data-seed": { section: "task", key: "data_seed", kind: "int", help: "seed of the split" },
   holdout1: { section: "task", key: "holdout1", kind: "number", help: "oocl: table 1 held out" },
@@ -56,6 +56,18 @@ const FLAGS: Record<string, Flag> = {
     key: "symmetric_holdout",
     kind: "bool",
     help: "oocl: hold out both orders of a pair",
+  },
+  "max-len": {
+    section: "task",
+    key: "max_len",
+    kind: "int",
+    help: "brackets, strings: longest string",
+  },
+  "n-examples": {
+    section: "task",
+    key: "n_examples",
+    kind: "int",
+    help: "brackets, strings: distinct strings",
   },
   "n-layers": { section: "model", key: "n_layers", kind: "int", help: "layers" },
   "d-model": { section: "model", key: "d_model", kind: "int", help: "residual width" },
@@ -132,6 +144,7 @@ function defaults(): Record<string, string> {
   const g = resolveConfig("grokking", {}, meta.version);
   const all: Record<string, unknown> = {
     ...DEFAULT_TASKS.oocl,
+    ...DEFAULT_TASKS.brackets,
     ...g.task,
     ...g.model,
     normalization_type: g.model.normalization_type ?? "none",
@@ -161,7 +174,7 @@ function help(): string {
     "TransformerLens-named safetensors checkpoints. A preset sets everything; flags override it.",
     `Presets: ${Object.entries(PRESETS).map(([n, p]) => `${n} (${p.why})`).join("; ")}.`,
     "",
-    "flags (defaults are the grokking preset's, and the oocl task's for its own flags):",
+    "flags (defaults are the grokking preset's, and other tasks' for their own flags):",
     ...lines,
     `  ${"-h, --help".padEnd(width + 2)}this help`,
   ].join("\n");

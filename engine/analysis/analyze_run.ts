@@ -151,7 +151,7 @@ function indexOf(run: AnalysisRun): AnalysisIndex {
   return {
     run: run.name,
     task: task.task,
-    p: config.task.p,
+    p: "p" in config.task ? config.task.p : 0,
     n_layers: config.model.n_layers,
     n_heads: config.model.n_heads,
     n_ctx: task.n_ctx,

@@ -85,7 +85,7 @@ export type AnalysedTask = "modular" | "oocl" | "induction" | "brackets" | "stri
 export interface AnalysisIndex {
   run: string;
   task: AnalysedTask;
-  /** The modulus of either task. */
+  /** The modulus of a modular or out-of-context task; 0 for a sequence task. */
   p: number;
   n_layers: number;
   n_heads: number;

@@ -28,4 +28,5 @@
 export * from "./task.ts";
 export * from "./modular.ts";
 export * from "./oocl.ts";
+export * from "./brackets.ts";
 export * from "./task_config.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { buildTask, DEFAULT_TASKS, type TaskConfig } from "../data/mod.ts";
+import { buildTask, DEFAULT_TASKS, isTaskName, TASK_NAMES, type TaskConfig } from "../data/mod.ts";
 import { DEFAULT_MODEL, type ModelConfig, validateModelConfig } from "../model/config.ts";
 import { DEFAULT_TRAIN, validateTrainConfig } from "../train/config.ts";
 import { RunInputError, shownValue } from "./run_error.ts";
@@ -50,8 +50,8 @@ export function checkRunConfig(value: unknown, where: string): RunConfig {
   const root = objectAt(value, "", fail);
   for (const key of ["mechlab_version", "preset"]) typed(root, key, "string", "", fail);
   const task = objectAt(root.task, "task", fail);
-  if (task.task !== "modular" && task.task !== "oocl") {
-    fail(`task.task must be "modular" or "oocl" (got ${shownValue(task.task)})`);
+  if (!isTaskName(task.task)) {
+    fail(`task.task must be one of ${TASK_NAMES.join(", ")} (got ${shownValue(task.task)})`);
   }
   sameTypes(task, DEFAULT_TASKS[task.task as TaskConfig["task"]], "task.", fail);
   const model = objectAt(root.model, "model", fail);

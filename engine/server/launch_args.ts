@@ -15,7 +15,7 @@
  */
 
 import type { LaunchRequest } from "./api_types.ts";
-import { buildTask, DEFAULT_TASKS } from "../data/mod.ts";
+import { buildTask, DEFAULT_TASKS, isTaskName, TASK_NAMES } from "../data/mod.ts";
 import type { RunConfig } from "../runs/mod.ts";
 import { type Overrides, PRESETS, resolveConfig } from "../train/presets.ts";
 import { isOneOf, listed } from "../model/choices.ts";
@@ -98,7 +98,7 @@ export function parseLaunchBody(body: unknown): LaunchRequest {
  *   { preset: "smoke", overrides: { task: { p: 7 }, model: { normalization_type: null } } },
  *   "0.1.0",
  * );
- * config.task.p; // 7
+ * "p" in config.task && config.task.p; // 7
  * flags.includes("--p=7"); // true
  * flags.includes("--normalization-type=none"); // true
  * flags[0]; // "--preset=smoke"
@@ -175,8 +175,10 @@ function checkOverrides(overrides: unknown, presetTask: string): Overrides {
 function sectionDefaults(section: Section, task: unknown) {
   if (section === "model") return DEFAULT_MODEL as unknown as Record<string, unknown>;
   if (section === "train") return DEFAULT_TRAIN as unknown as Record<string, unknown>;
-  if (task !== "modular" && task !== "oocl") {
-    throw new RangeError(`overrides.task.task ${JSON.stringify(task)}: expected modular or oocl`);
+  if (!isTaskName(task)) {
+    throw new RangeError(
+      `overrides.task.task ${JSON.stringify(task)}: expected ${TASK_NAMES.join(", ")}`,
+    );
   }
   return DEFAULT_TASKS[task] as unknown as Record<string, unknown>;
 }

@@ -5,20 +5,14 @@
  * @module
  */
 
-import {
-  buildTask,
-  DEFAULT_TASKS,
-  type ModularTaskConfig,
-  type OoclTaskConfig,
-  type TaskConfig,
-} from "../data/mod.ts";
+import { buildTask, DEFAULT_TASKS, isTaskName, TASK_NAMES, type TaskConfig } from "../data/mod.ts";
 import type { RunConfig } from "../runs/mod.ts";
 import { DEFAULT_MODEL, type ModelConfig, validateModelConfig } from "../model/config.ts";
 import { DEFAULT_TRAIN, type TrainConfig, validateTrainConfig } from "./config.ts";
 
 /** What flags can change: any field of each part. */
 export interface Overrides {
-  task?: Partial<ModularTaskConfig> | Partial<OoclTaskConfig>;
+  task?: Partial<TaskConfig>;
   model?: Partial<ModelConfig>;
   train?: Partial<TrainConfig>;
 }
@@ -82,6 +76,44 @@ export const PRESETS = {
     model: { d_model: 64, n_heads: 4, d_head: 16, d_mlp: 256, initializer_range: 1 / 8 },
     train: { steps: 1500, lr: 1e-2, warmup_steps: 0, eval_every: 50, checkpoint_every: 50 },
   },
+  /**
+   * Balanced brackets (ARENA 1.5.1), causal, answered at `<end>`. Two layers: the first can average
+   * `(` against `)` over each prefix (its height, and whether it went below zero), the second
+   * gather both at `<end>`; ARENA's bidirectional model has three. LayerNorm, GELU and initial
+   * weights of std 0.02 as GPT-2; d_model 64 and 4 heads of 16: small and quick on a 2-core CPU.
+   * Minibatches of 64 strings at
+   * lr 1e-3, 50 warmup steps and a cosine decay, clipping at 1 (the usual small-transformer
+   * recipe); weight decay 0.01, since nothing here needs grokking's strong decay. 600 steps: at
+   * 2,000 the run was at test accuracy 0.999 by step 250 and 1.000 from step 500. Evaluation
+   * (every string, on the float64 model) costs as much as 100 steps here, so only every 200.
+   */
+  brackets: {
+    why: "balanced-brackets classification (ARENA 1.5.1, causal), minutes on a CPU",
+    task: DEFAULT_TASKS.brackets,
+    model: {
+      n_layers: 2,
+      d_model: 64,
+      n_heads: 4,
+      d_head: 16,
+      d_mlp: 256,
+      act_fn: "gelu",
+      normalization_type: "LN",
+      initializer_range: 0.02,
+      trainable_biases: "all",
+    },
+    train: {
+      steps: 600,
+      lr: 1e-3,
+      weight_decay: 0.01,
+      warmup_steps: 50,
+      schedule: "cosine",
+      min_lr: 1e-4,
+      grad_clip: 1,
+      batch_size: 64,
+      eval_every: 200,
+      checkpoint_every: 200,
+    },
+  },
 } satisfies Record<string, Preset>;
 
 /** A preset's name. */
@@ -119,10 +151,15 @@ export function resolveConfig(
   }
   const base: Preset = PRESETS[preset as PresetName];
   const taskName = overrides.task?.task ?? base.task.task;
-  if (taskName !== "modular" && taskName !== "oocl") {
-    throw new RangeError(`unknown task '${taskName}' (modular, oocl)`);
+  if (!isTaskName(taskName)) {
+    throw new RangeError(`unknown task '${taskName}' (${TASK_NAMES.join(", ")})`);
   }
   const taskBase = taskName === base.task.task ? base.task : DEFAULT_TASKS[taskName];
+  for (const key of Object.keys(overrides.task ?? {})) {
+    if (!(key in taskBase)) {
+      throw new RangeError(`--${key.replaceAll("_", "-")}: not a setting of task ${taskName}`);
+    }
+  }
   const task = { ...taskBase, ...overrides.task, task: taskName } as TaskConfig;
   const data = buildTask(task);
   const m = overrides.model ?? {};

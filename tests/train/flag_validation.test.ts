@@ -22,6 +22,8 @@ const CASES: [string, string, RegExp][] = [
   ["k2", "nan", /not a number/],
   ["k3", "-2", /must be a finite number >= 0/],
   ["symmetric-holdout", "=yes", /does not take an argument/],
+  ["max-len", "7", /must be even/],
+  ["n-examples", "3", /must be an integer from 4 to/],
   ["n-layers", "0", /must be a positive integer, got 0/],
   ["d-model", "0", /must be a positive integer, got 0/],
   ["d-model", "1000000", /needs about \d+ GB of memory .* free here/],
@@ -55,6 +57,9 @@ const CASES: [string, string, RegExp][] = [
   ["device", "tpu", /expected auto, gpu or cpu/],
 ];
 
+/** The task each task-specific flag is given with (oocl's are found by name below). */
+const TASK_OF: Record<string, string> = { "max-len": "brackets", "n-examples": "brackets" };
+
 /** The flag as named in a message: `--d-model` or `d_model`. */
 function named(flag: string): RegExp {
   const key = flag.replaceAll("-", "_").replace(/^name$/, "run name");
@@ -68,7 +73,8 @@ Deno.test("train: every flag's bad value is one line naming it, and leaves no fo
     for (const [flag, value, message] of CASES) {
       await withTempDir(async (parent) => {
         const given = value.startsWith("=") ? [`--${flag}${value}`] : [`--${flag}`, value];
-        const task = /^(holdout|k\d|symmetric)/.test(flag) ? ["--task", "oocl"] : [];
+        const taskName = /^(holdout|k\d|symmetric)/.test(flag) ? "oocl" : TASK_OF[flag];
+        const task = taskName === undefined ? [] : ["--task", taskName];
         const base = flag === "preset" ? [] : ["--preset", "smoke"];
         const args = [...base, ...task, "--device", "cpu", "--out", parent, ...given];
         const err = await train(args).then(() => undefined, (e: Error) => e);
@@ -83,4 +89,10 @@ Deno.test("train: every flag's bad value is one line naming it, and leaves no fo
   } finally {
     console.log = log;
   }
+});
+
+Deno.test("train: a flag of another task than the run's is refused in one line", async () => {
+  const err = await train(["--preset", "smoke", "--max-len", "8"]).then(() => undefined, (e) => e);
+  assert.ok(err instanceof UsageError);
+  assert.equal(err.message, "--max-len: not a setting of task modular");
 });
