@@ -37,7 +37,12 @@ interface Flag {
 const FLAGS: Record<string, Flag> = {
   preset: { section: "run", key: "preset", kind: "string", help: Object.keys(PRESETS).join(" | ") },
   task: { section: "task", key: "task", kind: "string", help: TASK_NAMES.join(" | ") },
-  op: { section: "task", key: "op", kind: "string", help: "add sub mul div ssq x2xyy2 x3xy" },
+  op: {
+    section: "task",
+    key: "op",
+    kind: "string",
+    help: "modular: add sub mul div ssq x2xyy2 x3xy; strings: copy reverse sort regex",
+  },
   p: { section: "task", key: "p", kind: "int", help: "the modulus (prime for div)" },
   "frac-train": {
     section: "task",
@@ -69,6 +74,16 @@ const FLAGS: Record<string, Flag> = {
     kind: "int",
     help: "brackets, strings: distinct strings",
   },
+  alphabet: { section: "task", key: "alphabet", kind: "string", help: "strings: the letters" },
+  regex: {
+    section: "task",
+    key: "regex",
+    kind: "string",
+    help: "strings: the language of op regex",
+  },
+  data: { section: "task", key: "data", kind: "string", help: "text: a UTF-8 file to model" },
+  "n-ctx": { section: "task", key: "n_ctx", kind: "int", help: "text: characters per window" },
+  stride: { section: "task", key: "stride", kind: "int", help: "text: characters between windows" },
   "n-layers": { section: "model", key: "n_layers", kind: "int", help: "layers" },
   "d-model": { section: "model", key: "d_model", kind: "int", help: "residual width" },
   "n-heads": { section: "model", key: "n_heads", kind: "int", help: "heads per layer" },
@@ -145,9 +160,12 @@ function defaults(): Record<string, string> {
   const all: Record<string, unknown> = {
     ...DEFAULT_TASKS.oocl,
     ...DEFAULT_TASKS.brackets,
+    ...DEFAULT_TASKS.strings,
+    ...DEFAULT_TASKS.text,
     ...g.task,
     ...g.model,
     normalization_type: g.model.normalization_type ?? "none",
+    n_ctx: DEFAULT_TASKS.text.n_ctx, // --n-ctx is the text task's; a model's n_ctx is its task's
     ...g.train,
     preset: "(grokking on a GPU, smoke otherwise)",
     out: "runs",
@@ -218,7 +236,7 @@ const RESUME_FLAGS = ["resume", "steps", "device"];
 function describe(config: RunConfig): string {
   const line = (name: string, o: object) =>
     `  ${name.padEnd(6)}${
-      Object.entries(o).map(([k, v]) => `${k}=${typeof v === "number" ? +v.toPrecision(6) : v}`)
+      Object.entries(o).map(([k, v]) => `${k}=${shown(v)}`)
         .join(" ")
     }`;
   return [
@@ -227,6 +245,12 @@ function describe(config: RunConfig): string {
     line("model", config.model),
     line("train", config.train),
   ].join("\n");
+}
+
+/** A config value on the config line: a number to 6 digits, a string with a control character quoted. */
+function shown(v: unknown): string {
+  if (typeof v === "number") return String(+v.toPrecision(6));
+  return typeof v === "string" && /\p{Cc}/u.test(v) ? JSON.stringify(v) : String(v);
 }
 
 /** Prints a progress line: redrawn in place on a terminal, a line per evaluation otherwise. */

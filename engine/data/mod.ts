@@ -29,4 +29,6 @@ export * from "./task.ts";
 export * from "./modular.ts";
 export * from "./oocl.ts";
 export * from "./brackets.ts";
+export * from "./strings.ts";
+export * from "./text.ts";
 export * from "./task_config.ts";
