@@ -56,7 +56,7 @@ export interface StringsOptions {
   max_len: number;
   /** How many distinct strings: an integer in `[4, MAX_EXAMPLES]`. */
   n_examples: number;
-  /** The regular expression of op `regex` (JavaScript syntax, matched whole). */
+  /** The regular expression of op `regex` (JavaScript syntax, matched whole; checked for any op). */
   regex: string;
   /** Fraction of the strings that train, strictly between 0 and 1. */
   frac_train: number;
@@ -145,10 +145,9 @@ export function stringsTask(options: StringsOptions): TaskData {
 
   const rng = new Rng(data_seed);
   const letters = [...alphabet];
-  let member: RegExp | undefined;
+  const member = compiled(options.regex); // checked whatever the op: a bad flag is refused
   let strings: string[];
   if (op === "regex") {
-    member = compiled(options.regex);
     strings = regexExamples(member, letters, max_len, n_examples, rng);
   } else {
     const draw = () => randomString(letters, max_len, rng);

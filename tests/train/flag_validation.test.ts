@@ -24,6 +24,11 @@ const CASES: [string, string, RegExp][] = [
   ["symmetric-holdout", "=yes", /does not take an argument/],
   ["max-len", "7", /must be even/],
   ["n-examples", "3", /must be an integer from 4 to/],
+  ["alphabet", "aa", /must be 2 to 26 distinct letters or digits/],
+  ["regex", "(ab", /Invalid regular expression/],
+  ["data", "/nonexistent/corpus.txt", /cannot read it/],
+  ["n-ctx", "0", /must be an integer from 1 to 1024/],
+  ["stride", "0", /must be an integer from 1 to/],
   ["n-layers", "0", /must be a positive integer, got 0/],
   ["d-model", "0", /must be a positive integer, got 0/],
   ["d-model", "1000000", /needs about \d+ GB of memory .* free here/],
@@ -58,7 +63,15 @@ const CASES: [string, string, RegExp][] = [
 ];
 
 /** The task each task-specific flag is given with (oocl's are found by name below). */
-const TASK_OF: Record<string, string> = { "max-len": "brackets", "n-examples": "brackets" };
+const TASK_OF: Record<string, string> = {
+  "max-len": "brackets",
+  "n-examples": "brackets",
+  alphabet: "strings",
+  regex: "strings",
+  data: "text",
+  "n-ctx": "text",
+  stride: "text",
+};
 
 /** The flag as named in a message: `--d-model` or `d_model`. */
 function named(flag: string): RegExp {
