@@ -66,13 +66,13 @@ const FLAGS: Record<string, Flag> = {
     section: "task",
     key: "max_len",
     kind: "int",
-    help: "brackets, strings: longest string",
+    help: `brackets (strings: ${DEFAULT_TASKS.strings.max_len}): longest string`,
   },
   "n-examples": {
     section: "task",
     key: "n_examples",
     kind: "int",
-    help: "brackets, strings: distinct strings",
+    help: `brackets (strings: ${DEFAULT_TASKS.strings.n_examples}): distinct strings`,
   },
   alphabet: { section: "task", key: "alphabet", kind: "string", help: "strings: the letters" },
   regex: {
@@ -159,8 +159,8 @@ function defaults(): Record<string, string> {
   const g = resolveConfig("grokking", {}, meta.version);
   const all: Record<string, unknown> = {
     ...DEFAULT_TASKS.oocl,
-    ...DEFAULT_TASKS.brackets,
     ...DEFAULT_TASKS.strings,
+    ...DEFAULT_TASKS.brackets,
     ...DEFAULT_TASKS.text,
     ...g.task,
     ...g.model,
