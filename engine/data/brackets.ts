@@ -30,7 +30,9 @@ import {
   checkDataSeed,
   checkInteger,
   drawDistinct,
+  type DrawnOptions,
   IGNORE,
+  MAX_EXAMPLES,
   packRows,
   shuffleSplit,
   splitOf,
@@ -38,23 +40,14 @@ import {
   trainCount,
 } from "./task.ts";
 
-/** Options of `bracketsTask`. */
-export interface BracketsOptions {
+/** Options of `bracketsTask` (half of the `n_examples` strings are balanced). */
+export interface BracketsOptions extends DrawnOptions {
   /** The longest string, an even integer in `[2, MAX_BRACKETS_LEN]`: `n_ctx = max_len + 2`. */
   max_len: number;
-  /** How many distinct strings, half of them balanced: an integer in `[4, MAX_EXAMPLES]`. */
-  n_examples: number;
-  /** Fraction of the strings that train, strictly between 0 and 1. */
-  frac_train: number;
-  /** Seeds the `Rng` that draws the strings and the split. */
-  data_seed: number;
 }
 
 /** The longest string: n_ctx 512, and the walk counts (at most C(510, 255) ≈ 10¹⁵²) stay finite. */
 export const MAX_BRACKETS_LEN = 510;
-
-/** The most examples of a sequence task: 2²⁰ rows. */
-export const MAX_EXAMPLES = 1 << 20;
 
 /** Strings up to 20 long (n_ctx 22), 8,000 of them, 80% to train. */
 export const DEFAULT_BRACKETS: Readonly<BracketsOptions> = Object.freeze({

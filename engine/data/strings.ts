@@ -27,12 +27,13 @@
  */
 
 import { permutation, Rng } from "../tensor/mod.ts";
-import { MAX_EXAMPLES } from "./brackets.ts";
 import {
   checkDataSeed,
   checkInteger,
   drawDistinct,
+  type DrawnOptions,
   IGNORE,
+  MAX_EXAMPLES,
   packRows,
   shuffleSplit,
   splitOf,
@@ -47,21 +48,15 @@ export const STRING_OPS = ["copy", "reverse", "sort", "regex"] as const;
 export type StringOp = typeof STRING_OPS[number];
 
 /** Options of `stringsTask`. */
-export interface StringsOptions {
+export interface StringsOptions extends DrawnOptions {
   /** One of `STRING_OPS`; a string so a flag's value passes straight in. */
   op: string;
   /** The letters, distinct, each a letter or digit (2 to 26 of them). */
   alphabet: string;
   /** The longest string, an integer in `[1, MAX_STRING_LEN]`. */
   max_len: number;
-  /** How many distinct strings: an integer in `[4, MAX_EXAMPLES]`. */
-  n_examples: number;
   /** The regular expression of op `regex` (JavaScript syntax, matched whole; checked for any op). */
   regex: string;
-  /** Fraction of the strings that train, strictly between 0 and 1. */
-  frac_train: number;
-  /** Seeds the `Rng` that draws the strings and the split. */
-  data_seed: number;
 }
 
 /** The longest string: n_ctx 2 · 510 + 3 = 1,023, within the GPU's 1,024. */

@@ -152,6 +152,19 @@ export function checkDataSeed(data_seed: number): void {
   }
 }
 
+/** The most examples of a sequence task: 2²⁰ rows. */
+export const MAX_EXAMPLES = 1 << 20;
+
+/** Options of a task made of distinct drawn strings, split by example (brackets, strings). */
+export interface DrawnOptions {
+  /** How many distinct strings: an integer in `[4, MAX_EXAMPLES]`. */
+  n_examples: number;
+  /** Fraction of the strings that train, strictly between 0 and 1. */
+  frac_train: number;
+  /** Seeds the `Rng` that draws the strings and the split. */
+  data_seed: number;
+}
+
 /**
  * Checks that `v` is an integer in `[min, max]`, naming the flag on failure.
  *
@@ -168,6 +181,21 @@ export function checkInteger(flag: string, v: number, min: number, max: number):
 }
 
 /**
+ * Checks a train fraction: strictly between 0 and 1, naming `--frac-train` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { checkFracTrain } from "./task.ts";
+ * checkFracTrain(0.9); // passes; checkFracTrain(1) throws "--frac-train 1: must be strictly between 0 and 1"
+ * ```
+ */
+export function checkFracTrain(frac_train: number): void {
+  if (!(frac_train > 0 && frac_train < 1)) {
+    throw new RangeError(`--frac-train ${frac_train}: must be strictly between 0 and 1`);
+  }
+}
+
+/**
  * How many of `count` examples train: `⌊frac_train · count⌋`, checked to leave at least one
  * example on each side (a one-line `RangeError` naming `--frac-train` otherwise).
  *
@@ -179,9 +207,7 @@ export function checkInteger(flag: string, v: number, min: number, max: number):
  * ```
  */
 export function trainCount(frac_train: number, count: number): number {
-  if (!(frac_train > 0 && frac_train < 1)) {
-    throw new RangeError(`--frac-train ${frac_train}: must be strictly between 0 and 1`);
-  }
+  checkFracTrain(frac_train);
   const nTrain = Math.floor(frac_train * count);
   if (nTrain === 0 || nTrain === count) {
     throw new RangeError(

@@ -25,8 +25,14 @@
  */
 
 import { basename, extname } from "node:path";
-import { MAX_EXAMPLES } from "./brackets.ts";
-import { checkInteger, splitOf, type TaskData, type Vocab } from "./task.ts";
+import {
+  checkFracTrain,
+  checkInteger,
+  MAX_EXAMPLES,
+  splitOf,
+  type TaskData,
+  type Vocab,
+} from "./task.ts";
 
 /** Options of `textTask`. */
 export interface TextOptions {
@@ -170,9 +176,7 @@ function checkTextOptions(options: TextOptions): void {
   if (options.data === "") throw new RangeError("--data: no file given");
   checkInteger("--n-ctx", n_ctx, 1, 1024);
   checkInteger("--stride", stride, 1, MAX_EXAMPLES);
-  if (!(frac_train > 0 && frac_train < 1)) {
-    throw new RangeError(`--frac-train ${frac_train}: must be strictly between 0 and 1`);
-  }
+  checkFracTrain(frac_train);
   if (new Set(vocab).size !== Array.from(vocab).length) {
     throw new RangeError(`vocab: a character appears twice in ${JSON.stringify(vocab)}`);
   }
