@@ -37,13 +37,18 @@ interface Flag {
 const FLAGS: Record<string, Flag> = {
   preset: { section: "run", key: "preset", kind: "string", help: Object.keys(PRESETS).join(" | ") },
   task: { section: "task", key: "task", kind: "string", help: TASK_NAMES.join(" | ") },
-  op: { section: "task", key: "op", kind: "string", help: "add sub mul div ssq x2xyy2 x3xy" },
+  op: {
+    section: "task",
+    key: "op",
+    kind: "string",
+    help: "modular: add sub mul div ssq x2xyy2 x3xy; strings: copy reverse sort regex",
+  },
   p: { section: "task", key: "p", kind: "int", help: "the modulus (prime for div)" },
   "frac-train": {
     section: "task",
     key: "frac_train",
     kind: "number",
-    help: "modular, induction: train fraction",
+    help: "train fraction (every task but oocl)",
   },
   "data-seed": { section: "task", key: "data_seed", kind: "int", help: "seed of the split" },
   holdout1: { section: "task", key: "holdout1", kind: "number", help: "oocl: table 1 held out" },
@@ -70,6 +75,28 @@ const FLAGS: Record<string, Flag> = {
     help: "induction: most tokens before the repeat",
   },
   "n-seqs": { section: "task", key: "n_seqs", kind: "int", help: "induction: sequences in pool" },
+  "max-len": {
+    section: "task",
+    key: "max_len",
+    kind: "int",
+    help: `brackets (strings: ${DEFAULT_TASKS.strings.max_len}): longest string`,
+  },
+  "n-examples": {
+    section: "task",
+    key: "n_examples",
+    kind: "int",
+    help: `brackets (strings: ${DEFAULT_TASKS.strings.n_examples}): distinct strings`,
+  },
+  alphabet: { section: "task", key: "alphabet", kind: "string", help: "strings: the letters" },
+  regex: {
+    section: "task",
+    key: "regex",
+    kind: "string",
+    help: "strings: the language of op regex",
+  },
+  data: { section: "task", key: "data", kind: "string", help: "text: a UTF-8 file to model" },
+  "n-ctx": { section: "task", key: "n_ctx", kind: "int", help: "text: characters per window" },
+  stride: { section: "task", key: "stride", kind: "int", help: "text: characters between windows" },
   "n-layers": { section: "model", key: "n_layers", kind: "int", help: "layers" },
   "d-model": { section: "model", key: "d_model", kind: "int", help: "residual width" },
   "n-heads": { section: "model", key: "n_heads", kind: "int", help: "heads per layer" },
@@ -146,9 +173,13 @@ function defaults(): Record<string, string> {
   const all: Record<string, unknown> = {
     ...DEFAULT_TASKS.oocl,
     ...DEFAULT_TASKS.induction,
+    ...DEFAULT_TASKS.strings,
+    ...DEFAULT_TASKS.brackets,
+    ...DEFAULT_TASKS.text,
     ...g.task,
     ...g.model,
     normalization_type: g.model.normalization_type ?? "none",
+    n_ctx: DEFAULT_TASKS.text.n_ctx, // --n-ctx is the text task's; a model's n_ctx is its task's
     ...g.train,
     preset: "(grokking on a GPU, smoke otherwise)",
     out: "runs",
@@ -175,7 +206,7 @@ function help(): string {
     "TransformerLens-named safetensors checkpoints. A preset sets everything; flags override it.",
     `Presets: ${Object.entries(PRESETS).map(([n, p]) => `${n} (${p.why})`).join("; ")}.`,
     "",
-    "flags (defaults are the grokking preset's, and the oocl and induction tasks' for their own):",
+    "flags (defaults are the grokking preset's, and other tasks' for their own flags):",
     ...lines,
     `  ${"-h, --help".padEnd(width + 2)}this help`,
   ].join("\n");
@@ -219,7 +250,7 @@ const RESUME_FLAGS = ["resume", "steps", "device"];
 function describe(config: RunConfig): string {
   const line = (name: string, o: object) =>
     `  ${name.padEnd(6)}${
-      Object.entries(o).map(([k, v]) => `${k}=${typeof v === "number" ? +v.toPrecision(6) : v}`)
+      Object.entries(o).map(([k, v]) => `${k}=${shown(v)}`)
         .join(" ")
     }`;
   return [
@@ -228,6 +259,12 @@ function describe(config: RunConfig): string {
     line("model", config.model),
     line("train", config.train),
   ].join("\n");
+}
+
+/** A config value on the config line: a number to 6 digits, a string with a control character quoted. */
+function shown(v: unknown): string {
+  if (typeof v === "number") return String(+v.toPrecision(6));
+  return typeof v === "string" && /\p{Cc}/u.test(v) ? JSON.stringify(v) : String(v);
 }
 
 /** Prints a progress line: redrawn in place on a terminal, a line per evaluation otherwise. */

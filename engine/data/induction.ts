@@ -37,7 +37,14 @@
  */
 
 import { Rng } from "../tensor/mod.ts";
-import { checkDataSeed, IGNORE, splitOf, type TaskData } from "./task.ts";
+import {
+  checkDataSeed,
+  checkFracTrain,
+  checkInteger,
+  IGNORE,
+  splitOf,
+  type TaskData,
+} from "./task.ts";
 
 /** Options of `inductionTask`. */
 export interface InductionOptions {
@@ -99,9 +106,7 @@ export function inductionTask(options: InductionOptions): TaskData {
   checkInteger("--n-tokens", n_tokens, 2, MAX_INDUCTION_TOKENS);
   checkInteger("--seq-len", seq_len, 1, MAX_SEQ_LEN);
   checkInteger("--n-seqs", n_seqs, 2, MAX_SEQS);
-  if (!(frac_train > 0 && frac_train < 1)) {
-    throw new RangeError(`--frac-train ${frac_train}: must be strictly between 0 and 1`);
-  }
+  checkFracTrain(frac_train);
   const nTrain = Math.floor(frac_train * n_seqs);
   if (nTrain === 0 || nTrain === n_seqs) {
     throw new RangeError(
@@ -175,11 +180,4 @@ export function repeatedRow(
   const targets = new Int32Array(n_ctx).fill(IGNORE); // [n_ctx]
   targets.set(tokens.subarray(1, 1 + 2 * L));
   return { tokens, targets };
-}
-
-/** A one-line `RangeError` naming `flag` unless `v` is an integer in `[min, max]`. */
-function checkInteger(flag: string, v: number, min: number, max: number): void {
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw new RangeError(`${flag} ${v}: must be an integer from ${min} to ${max}`);
-  }
 }

@@ -52,7 +52,7 @@ export const IGNORE = -1;
 /** A task's complete data: vocabulary, every example, and its groups. */
 export interface TaskData {
   /** Which constructor made it. */
-  task: "modular" | "oocl" | "induction";
+  task: "modular" | "oocl" | "induction" | "brackets" | "strings" | "text";
   /** The token ids and their labels. */
   vocab: Vocab;
   /** Tokens per example: TransformerLens' `n_ctx`. */
@@ -150,6 +150,132 @@ export function checkDataSeed(data_seed: number): void {
   if (!Number.isSafeInteger(data_seed)) {
     throw new RangeError(`--data-seed ${data_seed}: must be a safe integer`);
   }
+}
+
+/** The most examples of a sequence task: 2²⁰ rows. */
+export const MAX_EXAMPLES = 1 << 20;
+
+/** Options of a task made of distinct drawn strings, split by example (brackets, strings). */
+export interface DrawnOptions {
+  /** How many distinct strings: an integer in `[4, MAX_EXAMPLES]`. */
+  n_examples: number;
+  /** Fraction of the strings that train, strictly between 0 and 1. */
+  frac_train: number;
+  /** Seeds the `Rng` that draws the strings and the split. */
+  data_seed: number;
+}
+
+/**
+ * Checks that `v` is an integer in `[min, max]`, naming the flag on failure.
+ *
+ * @example
+ * ```ts
+ * import { checkInteger } from "./task.ts";
+ * checkInteger("--max-len", 8, 1, 64); // passes; with 0 it throws "--max-len 0: must be an integer from 1 to 64"
+ * ```
+ */
+export function checkInteger(flag: string, v: number, min: number, max: number): void {
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(`${flag} ${v}: must be an integer from ${min} to ${max}`);
+  }
+}
+
+/**
+ * Checks a train fraction: strictly between 0 and 1, naming `--frac-train` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { checkFracTrain } from "./task.ts";
+ * checkFracTrain(0.9); // passes; checkFracTrain(1) throws "--frac-train 1: must be strictly between 0 and 1"
+ * ```
+ */
+export function checkFracTrain(frac_train: number): void {
+  if (!(frac_train > 0 && frac_train < 1)) {
+    throw new RangeError(`--frac-train ${frac_train}: must be strictly between 0 and 1`);
+  }
+}
+
+/**
+ * How many of `count` examples train: `⌊frac_train · count⌋`, checked to leave at least one
+ * example on each side (a one-line `RangeError` naming `--frac-train` otherwise).
+ *
+ * @example
+ * ```ts
+ * import { trainCount } from "./task.ts";
+ * trainCount(0.9, 25); // 22
+ * // trainCount(0.99, 25) throws "--frac-train 0.99: leaves 24 of 25 examples to train; both sides need one"
+ * ```
+ */
+export function trainCount(frac_train: number, count: number): number {
+  checkFracTrain(frac_train);
+  const nTrain = Math.floor(frac_train * count);
+  if (nTrain === 0 || nTrain === count) {
+    throw new RangeError(
+      `--frac-train ${frac_train}: leaves ${nTrain} of ${count} examples to train; both sides need one`,
+    );
+  }
+  return nTrain;
+}
+
+/**
+ * Examples of different lengths as `[N, n_ctx]` rows: each example's tokens then `pad` to the end
+ * of its row, and its targets then `IGNORE` (a padded position is never scored).
+ *
+ * @example
+ * ```ts
+ * import { IGNORE, packRows } from "./task.ts";
+ * const { tokens, targets } = packRows([{ tokens: [4, 2, 5], targets: [IGNORE, IGNORE, 1] }], 5, 6);
+ * [...tokens]; // [4, 2, 5, 6, 6]
+ * [...targets]; // [-1, -1, 1, -1, -1]
+ * ```
+ */
+export function packRows(
+  examples: readonly { tokens: readonly number[]; targets: readonly number[] }[],
+  n_ctx: number,
+  pad: number,
+): { tokens: Int32Array; targets: Int32Array } {
+  const tokens = new Int32Array(examples.length * n_ctx).fill(pad); // [N, n_ctx]
+  const targets = new Int32Array(examples.length * n_ctx).fill(IGNORE); // [N, n_ctx]
+  examples.forEach((e, n) => {
+    tokens.set(e.tokens, n * n_ctx);
+    targets.set(e.targets, n * n_ctx);
+  });
+  return { tokens, targets };
+}
+
+/**
+ * Draws `count` strings that are in none of `seen` and differ from each other (each is added to
+ * `seen`), calling `draw` at most 50 times per string wanted; a one-line `RangeError` naming
+ * `flag` when the strings run out first, since the flag asked for more than exist.
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../tensor/mod.ts";
+ * import { drawDistinct } from "./task.ts";
+ * const rng = new Rng(0);
+ * const s = drawDistinct(3, () => "ab"[rng.int(2)]! + "ab"[rng.int(2)]!, new Set(), "--n-examples 6");
+ * new Set(s).size; // 3
+ * ```
+ */
+export function drawDistinct(
+  count: number,
+  draw: () => string,
+  seen: Set<string>,
+  flag: string,
+): string[] {
+  const out: string[] = [];
+  for (let tries = 0; out.length < count; tries++) {
+    if (tries >= 50 * count) {
+      throw new RangeError(
+        `${flag}: found only ${out.length} of ${count} distinct strings in ${tries} draws; ask for fewer or longer ones`,
+      );
+    }
+    const s = draw();
+    if (seen.has(s)) continue;
+    seen.add(s);
+    out.push(s);
+  }
+  return out;
 }
 
 /** Where each example of a task stands: what `exampleSplits` returns. */

@@ -8,7 +8,10 @@
 import { DEFAULT_MODULAR, type ModularOptions, modularTask } from "./modular.ts";
 import { DEFAULT_OOCL, type OoclOptions, ooclTask } from "./oocl.ts";
 import { DEFAULT_INDUCTION, type InductionOptions, inductionTask } from "./induction.ts";
-import type { TaskData } from "./task.ts";
+import { type BracketsOptions, bracketsTask, DEFAULT_BRACKETS } from "./brackets.ts";
+import { DEFAULT_STRINGS, type StringsOptions, stringsTask } from "./strings.ts";
+import { DEFAULT_TEXT, type TextOptions, textShape, textTask } from "./text.ts";
+import type { TaskData, Vocab } from "./task.ts";
 
 /** The modular-arithmetic task's settings: `modularTask`'s options, named. */
 export type ModularTaskConfig = { task: "modular" } & ModularOptions;
@@ -19,14 +22,32 @@ export type OoclTaskConfig = { task: "oocl" } & OoclOptions;
 /** The repeated-random-tokens task's settings: `inductionTask`'s options, named. */
 export type InductionTaskConfig = { task: "induction" } & InductionOptions;
 
+/** The balanced-brackets task's settings: `bracketsTask`'s options, named. */
+export type BracketsTaskConfig = { task: "brackets" } & BracketsOptions;
+
+/** The string-manipulation task's settings: `stringsTask`'s options, named. */
+export type StringsTaskConfig = { task: "strings" } & StringsOptions;
+
+/** The character-level language model's settings: `textTask`'s options, named. */
+export type TextTaskConfig = { task: "text" } & TextOptions;
+
 /** Which task, and its settings. */
-export type TaskConfig = ModularTaskConfig | OoclTaskConfig | InductionTaskConfig;
+export type TaskConfig =
+  | ModularTaskConfig
+  | OoclTaskConfig
+  | BracketsTaskConfig
+  | StringsTaskConfig
+  | TextTaskConfig
+  | InductionTaskConfig;
 
 /** The tasks' defaults. */
 export const DEFAULT_TASKS = {
   modular: { task: "modular", ...DEFAULT_MODULAR } as ModularTaskConfig,
   oocl: { task: "oocl", ...DEFAULT_OOCL } as OoclTaskConfig,
   induction: { task: "induction", ...DEFAULT_INDUCTION } as InductionTaskConfig,
+  brackets: { task: "brackets", ...DEFAULT_BRACKETS } as BracketsTaskConfig,
+  strings: { task: "strings", ...DEFAULT_STRINGS } as StringsTaskConfig,
+  text: { task: "text", ...DEFAULT_TEXT } as TextTaskConfig,
 };
 
 /** The tasks' names, as `--task` takes them. */
@@ -38,7 +59,7 @@ export const TASK_NAMES = Object.keys(DEFAULT_TASKS) as TaskConfig["task"][];
  * @example
  * ```ts
  * import { isTaskName } from "./task_config.ts";
- * [isTaskName("induction"), isTaskName("sorting")]; // [true, false]
+ * [isTaskName("brackets"), isTaskName("sorting")]; // [true, false]
  * ```
  */
 export function isTaskName(name: unknown): name is TaskConfig["task"] {
@@ -62,5 +83,39 @@ export function buildTask(task: TaskConfig): TaskData {
       return ooclTask(task);
     case "induction":
       return inductionTask(task);
+    case "brackets":
+      return bracketsTask(task);
+    case "strings":
+      return stringsTask(task);
+    case "text":
+      return textTask(task);
   }
+}
+
+/**
+ * A task's vocabulary and n_ctx from its config, checked: a text task's without reading its file
+ * (a saved run's config names its characters), any other's by building it.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_TASKS, taskShape } from "./task_config.ts";
+ * taskShape({ ...DEFAULT_TASKS.text, vocab: "ab", data: "gone.txt" }).vocab.d_vocab; // 2
+ * ```
+ */
+export function taskShape(task: TaskConfig): { vocab: Vocab; n_ctx: number } {
+  return task.task === "text" ? textShape(task) : buildTask(task);
+}
+
+/**
+ * A config as a run saves it: a text task's vocabulary filled in from its data, so the run
+ * decodes its tokens without the file.
+ *
+ * @example
+ * ```ts
+ * import { buildTask, DEFAULT_TASKS, savedTask } from "./task_config.ts";
+ * savedTask(DEFAULT_TASKS.modular, buildTask(DEFAULT_TASKS.modular)).task; // "modular"
+ * ```
+ */
+export function savedTask(task: TaskConfig, data: TaskData): TaskConfig {
+  return task.task === "text" ? { ...task, vocab: data.vocab.labels.join("") } : task;
 }

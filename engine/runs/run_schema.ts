@@ -9,7 +9,7 @@
  * @module
  */
 
-import { buildTask, DEFAULT_TASKS, isTaskName, TASK_NAMES, type TaskConfig } from "../data/mod.ts";
+import { DEFAULT_TASKS, isTaskName, TASK_NAMES, type TaskConfig, taskShape } from "../data/mod.ts";
 import { DEFAULT_MODEL, type ModelConfig, validateModelConfig } from "../model/config.ts";
 import { DEFAULT_TRAIN, validateTrainConfig } from "../train/config.ts";
 import { RunInputError, shownValue } from "./run_error.ts";
@@ -59,7 +59,8 @@ export function checkRunConfig(value: unknown, where: string): RunConfig {
   const train = objectAt(root.train, "train", fail);
   sameTypes(train, DEFAULT_TRAIN, "train.", fail);
   const config = root as unknown as RunConfig;
-  const data = validated("", fail, () => buildTask(config.task));
+  // A text task's shape is its config's: its file need not be at hand to read the run.
+  const data = validated("", fail, () => taskShape(config.task));
   validated("model.", fail, () => validateModelConfig(config.model));
   validated("train.", fail, () => validateTrainConfig(config.train));
   const expected: Partial<ModelConfig> = {

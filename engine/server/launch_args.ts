@@ -39,7 +39,7 @@ const SECTIONS: readonly Section[] = ["task", "model", "train"];
 const DERIVED = new Set(["d_vocab", "d_vocab_out", "n_ctx"]);
 /** Config fields `mechlab train` has no flag for: they keep the preset's value. */
 const NO_FLAG: Record<Section, ReadonlySet<string>> = {
-  task: new Set(),
+  task: new Set(["vocab"]), // the text task's, read from its file
   model: new Set([...DERIVED, "positional_embedding_type"]),
   train: new Set(["eps"]),
 };
@@ -152,7 +152,9 @@ function checkOverrides(overrides: unknown, presetTask: string): Overrides {
     const defaults = sectionDefaults(section as Section, fields.task ?? presetTask);
     for (const [key, value] of Object.entries(fields)) {
       const where = `overrides.${section}.${key}`;
-      if (DERIVED.has(key)) throw new RangeError(`${where}: set by the task, not overridable`);
+      if (section === "model" && DERIVED.has(key)) {
+        throw new RangeError(`${where}: set by the task, not overridable`);
+      }
       if (!(key in defaults)) {
         throw new RangeError(`${where}: unknown field (${Object.keys(defaults).join(", ")})`);
       }

@@ -5,7 +5,14 @@
  * @module
  */
 
-import { buildTask, DEFAULT_TASKS, isTaskName, TASK_NAMES, type TaskConfig } from "../data/mod.ts";
+import {
+  buildTask,
+  DEFAULT_TASKS,
+  isTaskName,
+  savedTask,
+  TASK_NAMES,
+  type TaskConfig,
+} from "../data/mod.ts";
 import type { RunConfig } from "../runs/mod.ts";
 import { DEFAULT_MODEL, type ModelConfig, validateModelConfig } from "../model/config.ts";
 import { DEFAULT_TRAIN, type TrainConfig, validateTrainConfig } from "./config.ts";
@@ -24,6 +31,44 @@ interface Preset {
   model: Partial<ModelConfig>;
   train: Partial<TrainConfig>;
 }
+
+/**
+ * The brackets and strings presets' model and training. Two layers: for brackets the first can
+ * average `(` against `)` over each prefix (its height, and whether it went below zero) and the
+ * second gather both at `<end>` (ARENA's bidirectional model has three); for strings they find,
+ * for each answer position, the input position it mirrors or the letters counted before it.
+ * LayerNorm, GELU and initial weights of std 0.02 as GPT-2; d_model 64 and 4 heads of 16: small
+ * and quick on a 2-core CPU. Minibatches of 64 strings at lr 1e-3, 50 warmup steps and a cosine
+ * decay to 1e-4, clipping at 1 (the usual small-transformer recipe); weight decay 0.01, since
+ * nothing here needs grokking's strong decay. 600 steps: brackets and reverse passed 0.99 on
+ * held-out strings by step 200, sort by 400 (bench/RESULTS.md). Evaluation (every string, on the
+ * float64 model) costs as much as 100 steps at these sizes, so only every 200.
+ */
+const SMALL_SEQUENCE = {
+  model: {
+    n_layers: 2,
+    d_model: 64,
+    n_heads: 4,
+    d_head: 16,
+    d_mlp: 256,
+    act_fn: "gelu",
+    normalization_type: "LN",
+    initializer_range: 0.02,
+    trainable_biases: "all",
+  },
+  train: {
+    steps: 600,
+    lr: 1e-3,
+    weight_decay: 0.01,
+    warmup_steps: 50,
+    schedule: "cosine",
+    min_lr: 1e-4,
+    grad_clip: 1,
+    batch_size: 64,
+    eval_every: 200,
+    checkpoint_every: 200,
+  },
+} satisfies Pick<Preset, "model" | "train">;
 
 /** The presets `--preset` names. */
 export const PRESETS = {
@@ -118,6 +163,64 @@ export const PRESETS = {
       checkpoint_every: 50,
     },
   },
+  /**
+   * Balanced brackets (ARENA 1.5.1), causal, answered at `<end>`: 8,000 strings up to 20 long (22
+   * tokens). A run of 2,000 steps was at test accuracy 0.999 by step 250 and 1.000 from 500.
+   */
+  brackets: {
+    why: "balanced-brackets classification (ARENA 1.5.1, causal), minutes on a CPU",
+    task: DEFAULT_TASKS.brackets,
+    ...SMALL_SEQUENCE,
+  },
+  /**
+   * String manipulation (reverse by default; copy, sort, regex with --op): 3,000 strings of up to
+   * 8 letters of "abcd" (19 tokens).
+   */
+  strings: {
+    why: "reversing strings (or copy, sort, regex with --op), minutes on a CPU",
+    task: DEFAULT_TASKS.strings,
+    ...SMALL_SEQUENCE,
+  },
+  /**
+   * A tiny GPT-2 on characters (the seed "code your own tiny GPT-2"), on the committed corpus of
+   * fixtures/make_corpus.py unless --data names another file: 4 layers, d_model 128, 4 heads of 32,
+   * d_mlp 512 (4 · d_model, as GPT-2), GELU, LayerNorm and initial std 0.02 as GPT-2, n_ctx 128
+   * (the task's windows; a sentence of the corpus is about 30 characters, so a window holds four).
+   * nanoGPT's shakespeare_char recipe, smaller: lr 1e-3 after 50 warmup steps with a cosine decay
+   * to 1e-4, clipping at 1, weight decay 0.1, minibatches of 16 windows (2,048 tokens a step).
+   * 800 steps (bench/RESULTS.md): the test loss is lowest near step 400 (0.59 nats; the corpus'
+   * unigram entropy is 3.09) and rises to 0.70 by 800 as the model memorises the 51 kB of training
+   * text (train 0.31), while its greedy lines that are sentences of the grammar go from 60% to 81%;
+   * a longer corpus (make_corpus.py's SENTENCES) would serve both. An evaluation scores all 445
+   * windows on the float64 model (about as long as 30 steps), so every 400.
+   */
+  tinygpt: {
+    why: "a 4-layer character-level GPT on a text file (--data; the committed corpus by default)",
+    task: DEFAULT_TASKS.text,
+    model: {
+      n_layers: 4,
+      d_model: 128,
+      n_heads: 4,
+      d_head: 32,
+      d_mlp: 512,
+      act_fn: "gelu",
+      normalization_type: "LN",
+      initializer_range: 0.02,
+      trainable_biases: "all",
+    },
+    train: {
+      steps: 800,
+      lr: 1e-3,
+      weight_decay: 0.1,
+      warmup_steps: 50,
+      schedule: "cosine",
+      min_lr: 1e-4,
+      grad_clip: 1,
+      batch_size: 16,
+      eval_every: 400,
+      checkpoint_every: 200,
+    },
+  },
 } satisfies Record<string, Preset>;
 
 /** A preset's name. */
@@ -159,8 +262,14 @@ export function resolveConfig(
     throw new RangeError(`unknown task '${taskName}' (${TASK_NAMES.join(", ")})`);
   }
   const taskBase = taskName === base.task.task ? base.task : DEFAULT_TASKS[taskName];
-  const task = { ...taskBase, ...overrides.task, task: taskName } as TaskConfig;
-  const data = buildTask(task);
+  for (const key of Object.keys(overrides.task ?? {})) {
+    if (!(key in taskBase)) {
+      throw new RangeError(`--${key.replaceAll("_", "-")}: not a setting of task ${taskName}`);
+    }
+  }
+  const given = { ...taskBase, ...overrides.task, task: taskName } as TaskConfig;
+  const data = buildTask(given);
+  const task = savedTask(given, data);
   const m = overrides.model ?? {};
   const shape: Partial<ModelConfig> = { ...DEFAULT_MODEL, ...base.model, ...m };
   // d_head follows d_model / n_heads when either is given and d_head is not, as a user expects.

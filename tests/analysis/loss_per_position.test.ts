@@ -3,7 +3,6 @@
 // on models with and without LayerNorm; the in-context-learning score's positions; the sequence
 // report's averages over a spread of held-out rows; and the GPU runner's losses against the CPU's.
 import * as assert from "node:assert/strict";
-import { join } from "node:path";
 import {
   iclPositions,
   iclScore,
@@ -18,11 +17,9 @@ import {
 import { IGNORE } from "../../engine/data/task.ts";
 import { cpuRunner, gpuRunner } from "../../engine/hooks/mod.ts";
 import type { ModelConfig } from "../../engine/model/config.ts";
-import { encodeSafetensors } from "../../engine/runs/mod.ts";
-import { type Tensor, tensor } from "../../engine/tensor/mod.ts";
+import { tensor } from "../../engine/tensor/mod.ts";
 import { gpuTest } from "../gpu/gpu_helpers.ts";
-import { withTempDir } from "../helpers.ts";
-import { NUMPY, python } from "../python.ts";
+import { NUMPY, numpyLoss } from "../python.ts";
 import { ATTN_ONLY, GELU_LN, randomTokens, randomWeights } from "./models.ts";
 
 Deno.test("lossPerToken and meanPerPosition by hand: unscored positions are NaN and left out", () => {
@@ -78,36 +75,6 @@ function lmData(cfg: ModelConfig, N: number, seed: number) {
   targets[1] = IGNORE; // row 0, position 1
   targets[2 * T - 1] = IGNORE; // row 1, the last position
   return { tokens, targets };
-}
-
-/** numpy's loss at every position of `tokens` under `weights`. */
-async function numpyLoss(
-  cfg: ModelConfig,
-  weights: Map<string, Tensor>,
-  data: { tokens: Int32Array; targets: Int32Array },
-): Promise<(number | null)[][]> {
-  return await withTempDir(async (dir) => {
-    const rows = (a: Int32Array) =>
-      Array.from(
-        { length: a.length / cfg.n_ctx },
-        (_, n) => Array.from(a.subarray(n * cfg.n_ctx, (n + 1) * cfg.n_ctx)),
-      );
-    await Deno.writeTextFile(join(dir, "model.json"), JSON.stringify(cfg));
-    await Deno.writeFile(
-      join(dir, "weights.safetensors"),
-      encodeSafetensors(weights, undefined, { dtype: "F64" }),
-    );
-    await Deno.writeTextFile(
-      join(dir, "tokens.json"),
-      JSON.stringify({ tokens: rows(data.tokens), targets: rows(data.targets) }),
-    );
-    const out = await python<{ loss: (number | null)[][] }>([
-      "fixtures/numpy_forward.py",
-      "--positions",
-      dir,
-    ]);
-    return out.loss;
-  });
 }
 
 for (

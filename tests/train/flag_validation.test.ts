@@ -25,6 +25,13 @@ const CASES: [string, string, RegExp][] = [
   ["n-tokens", "1", /must be an integer from 2 to/],
   ["seq-len", "512", /must be an integer from 1 to 511/],
   ["n-seqs", "x", /not an integer/],
+  ["max-len", "7", /must be even/],
+  ["n-examples", "3", /must be an integer from 4 to/],
+  ["alphabet", "aa", /must be 2 to 26 distinct letters or digits/],
+  ["regex", "(ab", /Invalid regular expression/],
+  ["data", "/nonexistent/corpus.txt", /cannot read it/],
+  ["n-ctx", "0", /must be an integer from 1 to 1024/],
+  ["stride", "0", /must be an integer from 1 to/],
   ["n-layers", "0", /must be a positive integer, got 0/],
   ["d-model", "0", /must be a positive integer, got 0/],
   ["d-model", "1000000", /needs about \d+ GB of memory .* free here/],
@@ -58,6 +65,20 @@ const CASES: [string, string, RegExp][] = [
   ["device", "tpu", /expected auto, gpu or cpu/],
 ];
 
+/** The task each task-specific flag is given with (oocl's are found by name below). */
+const TASK_OF: Record<string, string> = {
+  "max-len": "brackets",
+  "n-examples": "brackets",
+  alphabet: "strings",
+  regex: "strings",
+  data: "text",
+  "n-ctx": "text",
+  stride: "text",
+  "n-tokens": "induction",
+  "seq-len": "induction",
+  "n-seqs": "induction",
+};
+
 /** The flag as named in a message: `--d-model` or `d_model`. */
 function named(flag: string): RegExp {
   const key = flag.replaceAll("-", "_").replace(/^name$/, "run name");
@@ -71,11 +92,8 @@ Deno.test("train: every flag's bad value is one line naming it, and leaves no fo
     for (const [flag, value, message] of CASES) {
       await withTempDir(async (parent) => {
         const given = value.startsWith("=") ? [`--${flag}${value}`] : [`--${flag}`, value];
-        const task = /^(holdout|k\d|symmetric)/.test(flag)
-          ? ["--task", "oocl"]
-          : /^(n-tokens|seq-len|n-seqs)$/.test(flag)
-          ? ["--task", "induction"]
-          : [];
+        const taskName = /^(holdout|k\d|symmetric)/.test(flag) ? "oocl" : TASK_OF[flag];
+        const task = taskName === undefined ? [] : ["--task", taskName];
         const base = flag === "preset" ? [] : ["--preset", "smoke"];
         const args = [...base, ...task, "--device", "cpu", "--out", parent, ...given];
         const err = await train(args).then(() => undefined, (e: Error) => e);
@@ -90,4 +108,10 @@ Deno.test("train: every flag's bad value is one line naming it, and leaves no fo
   } finally {
     console.log = log;
   }
+});
+
+Deno.test("train: a flag of another task than the run's is refused in one line", async () => {
+  const err = await train(["--preset", "smoke", "--max-len", "8"]).then(() => undefined, (e) => e);
+  assert.ok(err instanceof UsageError);
+  assert.equal(err.message, "--max-len: not a setting of task modular");
 });
