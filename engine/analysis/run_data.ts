@@ -28,16 +28,20 @@ export interface RunCheckpoint {
   path: string;
 }
 
-/** What an analysis reads of a run. */
-export interface AnalysisRun {
+/** A run's config and checkpoints: what generation reads of it. */
+export interface CheckpointedRun {
   /** The run's name: its folder's. */
   name: string;
   folder: RunFolder;
   config: RunConfig;
-  task: TaskData;
   layout: ParamLayout;
   /** Every checkpoint by step ascending: the `step_*` files, and `final` when its step has none. */
   checkpoints: RunCheckpoint[];
+}
+
+/** What an analysis reads of a run: its checkpoints and its task's data. */
+export interface AnalysisRun extends CheckpointedRun {
+  task: TaskData;
 }
 
 /**
@@ -51,6 +55,22 @@ export interface AnalysisRun {
  * ```
  */
 export async function openAnalysisRun(path: string): Promise<AnalysisRun> {
+  const run = await openCheckpointedRun(path);
+  return { ...run, task: await asRunInputError(() => Promise.resolve(buildTask(run.config.task))) };
+}
+
+/**
+ * Opens the run folder at `path` with its checkpoints, without building its task's data (a text
+ * run's file need not be at hand); a missing folder, config or checkpoint, or a corrupt file, is a
+ * one-line `RunInputError` naming it.
+ *
+ * @example
+ * ```ts ignore
+ * const run = await openCheckpointedRun("runs/tinygpt");
+ * run.checkpoints.at(-1)!.step; // 800
+ * ```
+ */
+export async function openCheckpointedRun(path: string): Promise<CheckpointedRun> {
   return await asRunInputError(async () => {
     const folder = await openRunFolder(path);
     const config = await readRunConfig(folder);
@@ -70,7 +90,6 @@ export async function openAnalysisRun(path: string): Promise<AnalysisRun> {
       name: basename(resolve(path)),
       folder,
       config,
-      task: buildTask(config.task),
       layout: paramLayout(config.model),
       checkpoints,
     };
@@ -105,7 +124,7 @@ export async function checkpointWeights(
  * findCheckpoint(run, 1500).path; // "runs/modular_add_23/checkpoints/step_001500.safetensors"
  * ```
  */
-export function findCheckpoint(run: AnalysisRun, step: number): RunCheckpoint {
+export function findCheckpoint(run: CheckpointedRun, step: number): RunCheckpoint {
   const found = run.checkpoints.find((c) => c.step === step);
   if (found === undefined) {
     const steps = run.checkpoints.map((c) => c.step);

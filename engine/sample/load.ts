@@ -5,7 +5,8 @@
  * @module
  */
 
-import { findCheckpoint, openAnalysisRun } from "../analysis/run_data.ts";
+import { findCheckpoint, openCheckpointedRun } from "../analysis/run_data.ts";
+import { taskShape } from "../data/task_config.ts";
 import type { Vocab } from "../data/task.ts";
 import { requestGpu } from "../gpu/mod.ts";
 import { readCheckpointParams } from "../runs/checkpoint.ts";
@@ -46,7 +47,9 @@ export async function openSampleModel(
   path: string,
   options: SampleModelOptions = {},
 ): Promise<SampleModel> {
-  const run = await openAnalysisRun(path);
+  const run = await openCheckpointedRun(path);
+  // From the config alone: a text run names its characters, so its file need not be at hand.
+  const { vocab } = taskShape(run.config.task);
   const checkpoint = options.step === undefined
     ? run.checkpoints.at(-1)!
     : findCheckpoint(run, options.step);
@@ -57,7 +60,7 @@ export async function openSampleModel(
     const model = cache
       ? new CpuCachedModel(cfg, run.layout, params)
       : new CpuUncachedModel(cfg, run.layout, params);
-    return { model, vocab: run.task.vocab, step: checkpoint.step };
+    return { model, vocab, step: checkpoint.step };
   }
   const gpu = await requestGpu();
   const Source = cache ? GpuCachedModel : GpuUncachedModel;
@@ -74,5 +77,5 @@ export async function openSampleModel(
       gpu.destroy();
     },
   };
-  return { model, vocab: run.task.vocab, step: checkpoint.step };
+  return { model, vocab, step: checkpoint.step };
 }
