@@ -92,6 +92,12 @@ export function validateTrainConfig(t: TrainConfig): void {
   finite("min_lr", (v) => v >= 0, "non-negative");
   finite("grad_clip", (v) => v >= 0, "non-negative (0: no clipping)");
   checkChoice("schedule", t.schedule, SCHEDULES);
+  // A cosine decays from the warmup's end to `steps`: it needs steps after the warmup.
+  if (t.schedule === "cosine" && t.steps <= t.warmup_steps) {
+    throw new RangeError(
+      `schedule cosine needs steps > warmup_steps, got steps ${t.steps} and warmup_steps ${t.warmup_steps}`,
+    );
+  }
 }
 
 /**

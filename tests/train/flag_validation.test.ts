@@ -115,3 +115,16 @@ Deno.test("train: a flag of another task than the run's is refused in one line",
   assert.ok(err instanceof UsageError);
   assert.equal(err.message, "--max-len: not a setting of task modular");
 });
+
+Deno.test("train: a cosine schedule with no steps after its warmup is refused in one line", async () => {
+  await withTempDir(async (parent) => {
+    const args = ["--preset", "smoke", "--schedule", "cosine", "--steps", "10", "--out", parent];
+    const err = await train([...args, "--warmup-steps", "10"]).then(() => undefined, (e) => e);
+    assert.ok(err instanceof UsageError);
+    assert.equal(
+      err.message,
+      "schedule cosine needs steps > warmup_steps, got steps 10 and warmup_steps 10",
+    );
+    assert.deepEqual(await listDir(parent), []);
+  });
+});
