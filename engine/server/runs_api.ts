@@ -121,7 +121,7 @@ export async function runCheckpoints(api: RunsApi, name: string): Promise<Respon
  * ```ts
  * import { presets } from "./runs_api.ts";
  * const answer = await presets(false).json();
- * Object.keys(answer.presets); // ["grokking", "oocl", "smoke"]
+ * Object.keys(answer.presets); // ["grokking", "oocl", "smoke", "induction", "brackets", ...]
  * answer.default; // "smoke": no hardware GPU
  * answer.choices.model.normalization_type; // ["LN", null]
  * ```

@@ -19,9 +19,25 @@ browserTest(
       (await page.getByTestId(`launch-${id}`).locator("option").allInnerTexts()).map((t) =>
         t.trim()
       );
-    assert.deepEqual(await options("preset"), ["grokking", "oocl", "smoke"]);
+    assert.deepEqual(await options("preset"), [
+      "grokking",
+      "oocl",
+      "smoke",
+      "induction",
+      "brackets",
+      "strings",
+      "tinygpt",
+    ]);
     assert.deepEqual(await options("device"), ["auto (default)", "auto", "gpu", "cpu"]);
-    assert.deepEqual(await options("task"), ["modular (preset)", "modular", "oocl"]);
+    assert.deepEqual(await options("task"), [
+      "modular (preset)",
+      "modular",
+      "oocl",
+      "induction",
+      "brackets",
+      "strings",
+      "text",
+    ]);
     assert.deepEqual(await options("op"), [
       "add (preset)",
       "add",
