@@ -8,7 +8,9 @@
  */
 
 import { Rng } from "../tensor/random.ts";
+import { argmax } from "../tensor/reduce.ts";
 import { sampleLogits } from "../tensor/sample.ts";
+import { softmax } from "../tensor/softmax.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import type { TokenModel } from "./source.ts";
 
@@ -129,12 +131,8 @@ export function pickToken(
   options: Pick<SampleOptions, "temperature" | "topK" | "topP">,
   rng: Rng,
 ): number {
-  if (options.temperature === 0) {
-    let best = 0;
-    for (let u = 1; u < logits.length; u++) if (logits[u]! > logits[best]!) best = u;
-    return best;
-  }
   const x = new Tensor(Float64Array.from(logits), [logits.length]);
+  if (options.temperature === 0) return argmax(x).data[0]!;
   return sampleLogits(x, {
     temperature: options.temperature,
     ...(options.topK !== undefined ? { topK: options.topK } : {}),
@@ -153,9 +151,5 @@ export function pickToken(
  * ```
  */
 export function probabilityOf(logits: Float32Array, token: number): number {
-  let max = -Infinity;
-  for (const l of logits) max = Math.max(max, l);
-  let sum = 0;
-  for (const l of logits) sum += Math.exp(l - max);
-  return Math.exp(logits[token]! - max) / sum;
+  return softmax(new Tensor(Float64Array.from(logits), [logits.length])).data[token]!;
 }
