@@ -37,14 +37,7 @@
  */
 
 import { Rng } from "../tensor/mod.ts";
-import {
-  checkDataSeed,
-  checkFracTrain,
-  checkInteger,
-  IGNORE,
-  splitOf,
-  type TaskData,
-} from "./task.ts";
+import { checkDataSeed, checkInteger, IGNORE, splitOf, type TaskData, trainCount } from "./task.ts";
 
 /** Options of `inductionTask`. */
 export interface InductionOptions {
@@ -106,14 +99,7 @@ export function inductionTask(options: InductionOptions): TaskData {
   checkInteger("--n-tokens", n_tokens, 2, MAX_INDUCTION_TOKENS);
   checkInteger("--seq-len", seq_len, 1, MAX_SEQ_LEN);
   checkInteger("--n-seqs", n_seqs, 2, MAX_SEQS);
-  checkFracTrain(frac_train);
-  const nTrain = Math.floor(frac_train * n_seqs);
-  if (nTrain === 0 || nTrain === n_seqs) {
-    throw new RangeError(
-      `--frac-train ${frac_train}: leaves ${nTrain} of --n-seqs ${n_seqs} to train; ` +
-        "both sides need one",
-    );
-  }
+  const nTrain = trainCount(frac_train, n_seqs, `--n-seqs ${n_seqs}`);
   checkDataSeed(data_seed);
   const T = 1 + 2 * seq_len;
   if (n_seqs * T > MAX_POOL_TOKENS) {

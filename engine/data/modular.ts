@@ -20,7 +20,15 @@
  */
 
 import { Rng } from "../tensor/mod.ts";
-import { checkDataSeed, IGNORE, shuffleSplit, splitOf, type TaskData } from "./task.ts";
+import {
+  checkDataSeed,
+  checkFracTrain,
+  checkInteger,
+  IGNORE,
+  shuffleSplit,
+  splitOf,
+  type TaskData,
+} from "./task.ts";
 
 /** The binary operations, each taken mod p. */
 export const MODULAR_OPS = ["add", "sub", "mul", "div", "ssq", "x2xyy2", "x3xy"] as const;
@@ -95,9 +103,7 @@ export function checkModulus(op: string, p: number): ModularOp {
   if (!(MODULAR_OPS as readonly string[]).includes(op)) {
     throw new RangeError(`--op ${op}: unknown op; known ops: ${MODULAR_OPS.join(", ")}`);
   }
-  if (!Number.isInteger(p) || p < 2 || p > MAX_P) {
-    throw new RangeError(`--p ${p}: must be an integer from 2 to ${MAX_P}`);
-  }
+  checkInteger("--p", p, 2, MAX_P);
   const known = op as ModularOp;
   if (opNeedsPrime(known) && !isPrime(p)) {
     throw new RangeError(`--p ${p}: op ${op} needs a prime p`);
@@ -167,9 +173,7 @@ export function opTable(op: ModularOp, p: number): Int32Array {
 export function modularTask(options: ModularOptions): TaskData {
   const { p, frac_train, data_seed } = options;
   const op = checkModulus(options.op, p);
-  if (!(frac_train > 0 && frac_train < 1)) {
-    throw new RangeError(`--frac-train ${frac_train}: must be strictly between 0 and 1`);
-  }
+  checkFracTrain(frac_train);
   checkDataSeed(data_seed);
 
   const n = p * p;

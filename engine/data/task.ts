@@ -197,21 +197,23 @@ export function checkFracTrain(frac_train: number): void {
 
 /**
  * How many of `count` examples train: `⌊frac_train · count⌋`, checked to leave at least one
- * example on each side (a one-line `RangeError` naming `--frac-train` otherwise).
+ * example on each side (a one-line `RangeError` naming `--frac-train` and, as `of`, the count
+ * otherwise).
  *
  * @example
  * ```ts
  * import { trainCount } from "./task.ts";
  * trainCount(0.9, 25); // 22
  * // trainCount(0.99, 25) throws "--frac-train 0.99: leaves 24 of 25 examples to train; both sides need one"
+ * // trainCount(0.05, 10, "--n-seqs 10") throws "--frac-train 0.05: leaves 0 of --n-seqs 10 to train; ..."
  * ```
  */
-export function trainCount(frac_train: number, count: number): number {
+export function trainCount(frac_train: number, count: number, of = `${count} examples`): number {
   checkFracTrain(frac_train);
   const nTrain = Math.floor(frac_train * count);
   if (nTrain === 0 || nTrain === count) {
     throw new RangeError(
-      `--frac-train ${frac_train}: leaves ${nTrain} of ${count} examples to train; both sides need one`,
+      `--frac-train ${frac_train}: leaves ${nTrain} of ${of} to train; both sides need one`,
     );
   }
   return nTrain;
