@@ -7,11 +7,19 @@
  */
 
 import { cpuForward, type HookSite } from "../model/cpu_forward.ts";
+import { cpuActivationGrads } from "../model/cpu_model.ts";
 import type { ModelConfig } from "../model/config.ts";
-import { slice, type Tensor } from "../tensor/mod.ts";
+import { slice, Tensor } from "../tensor/mod.ts";
 import { applyEdits, type EditPlan, planEdit } from "./edit_plan.ts";
-import { hookPoint, hookPoints, positionsOf } from "./hook_points.ts";
-import type { HookedResult, HookedRunner, Intervention, RunOptions } from "./types.ts";
+import { gradHookPoint, hookPoint, hookPoints, positionsOf } from "./hook_points.ts";
+import type {
+  GradOptions,
+  GradResult,
+  HookedResult,
+  HookedRunner,
+  Intervention,
+  RunOptions,
+} from "./types.ts";
 
 /**
  * A hooked runner over the float64 CPU model with `weights` (f32 or f64, the layout's names).
@@ -44,6 +52,8 @@ export function cpuRunner(cfg: ModelConfig, weights: Map<string, Tensor>): Hooke
     runWithCache: (tokens, batch, options) => run(cfg, weights, { tokens, batch, options }),
     runWithHooks: (tokens, batch, interventions, options) =>
       run(cfg, weights, { tokens, batch, interventions, options }),
+    runWithGrads: (tokens, batch, dlogits, options) =>
+      withGrads(cfg, weights, { tokens, batch, dlogits, options }),
     release() {},
   };
 }
@@ -80,4 +90,41 @@ async function run(
   };
   const { logits } = cpuForward(cfg, weights, tokens, batch, { hooks: site });
   return { logits: slice(logits, [null, -1]), cache };
+}
+
+/**
+ * `runWithGrads` on the float64 model (`cpuActivationGrads`): the last position's `dlogits`
+ * `[batch, U]` placed in a `[batch, T, U]` of zeros. Every hook the pass records can be cached
+ * (`hook_result`, which it skips, cannot).
+ */
+// deno-lint-ignore require-await
+async function withGrads(
+  cfg: ModelConfig,
+  weights: Map<string, Tensor>,
+  call: { tokens: Int32Array; batch: number; dlogits: Tensor; options: GradOptions },
+): Promise<GradResult> {
+  const { tokens, batch, dlogits, options } = call;
+  const T = positionsOf(cfg, tokens, batch);
+  const points = hookPoints(cfg, batch, T);
+  const U = cfg.d_vocab_out;
+  if (dlogits.shape.join() !== [batch, U].join()) {
+    throw new RangeError(`dlogits: shape [${dlogits.shape}], expected [${batch}, ${U}]`);
+  }
+  const full = new Float64Array(batch * T * U); // [batch, T, U]: 0 but at the last position
+  for (let b = 0; b < batch; b++) {
+    full.set(dlogits.data.subarray(b * U, (b + 1) * U), (b * T + T - 1) * U);
+  }
+  const names = (options.names ?? []).map((n) => hookPoint(points, n).name);
+  const wanted = options.grads.map((n) => gradHookPoint(points, n).name);
+  const run = cpuActivationGrads(cfg, weights, tokens, new Tensor(full, [batch, T, U]));
+  const pick = (from: Map<string, Tensor>, name: string) => {
+    const t = from.get(name);
+    if (t === undefined) throw new Error(`${name} is not kept by runWithGrads; use runWithCache`);
+    return [name, t] as const;
+  };
+  return {
+    logits: slice(run.logits, [null, -1]),
+    cache: new Map(names.map((n) => pick(run.hooks, n))),
+    grads: new Map(wanted.map((n) => pick(run.grads, n))),
+  };
 }

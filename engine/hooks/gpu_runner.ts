@@ -20,6 +20,10 @@
  * spliced right after `hook_z` is final (after its edits), only in calls that ask for it, as it is
  * H times the size of `hook_attn_out`.
  *
+ * `runWithGrads` runs the training backward on a model built to train (`gpu_grads.ts`), one
+ * per batch size as well, with a gradient buffer for the weights' (computed, not read); it takes
+ * rows shorter than `n_ctx` (padded: attention is causal).
+ *
  * What the GPU cannot do, it refuses in one line that says to use `cpuRunner`: `hook_attn_scores`
  * (kept in registers), edits of the hooks `gpuEditRefusal` names (with what to edit instead), and
  * rows shorter than `n_ctx`.
@@ -35,6 +39,7 @@ import { flatten, paramLayout } from "../model/params.ts";
 import { Tensor } from "../tensor/mod.ts";
 import { type EditPlan, editView, planEdit } from "./edit_plan.ts";
 import { copyRows, editDispatches, headResults, SpliceBuffers } from "./gpu_edits.ts";
+import { gpuGrads } from "./gpu_grads.ts";
 import { gpuEditRefusal, hookPoint, hookPoints, positionsOf } from "./hook_points.ts";
 import type { HookedResult, HookedRunner, HookPoint, Intervention, RunOptions } from "./types.ts";
 
@@ -114,12 +119,35 @@ export async function gpuRunner(
     }
     return result;
   };
+  let weightGrads: GpuTensor | undefined; // [P]: what the backward writes besides, never read
+  const gradModels = new Map<number, Promise<GpuModel>>();
+  const gradModelFor = (batch: number) => {
+    const size = Math.min(2 ** Math.ceil(Math.log2(batch)), maxBatch);
+    let model = gradModels.get(size);
+    if (model === undefined) {
+      weightGrads ??= gpu.empty([layout.size]);
+      const grads = weightGrads;
+      model = buildGpuModel(gpu, cfg, layout, { batch: size, params, grads, scored: "all" });
+      gradModels.set(size, model);
+    }
+    return model;
+  };
   return {
     device: "gpu",
     maxBatch,
     runWithCache: (tokens, batch, opts) => run(tokens, batch, [], opts),
     runWithHooks: run,
+    async runWithGrads(tokens, batch, dlogits, options) {
+      if (batch > maxBatch) {
+        throw new RangeError(`gpu runner: batch ${batch} exceeds maxBatch ${maxBatch}`);
+      }
+      const model = await gradModelFor(batch);
+      return await gpuGrads(gpu, cfg, model, { tokens, batch, dlogits, options });
+    },
     release() {
+      for (const m of gradModels.values()) m.then((model) => model.release(), () => {});
+      gradModels.clear();
+      weightGrads?.release();
       // A model whose build failed has nothing to free; its error reached the call that built it.
       for (const m of models.values()) m.then((model) => model.release(), () => {});
       models.clear();

@@ -124,6 +124,40 @@ export function gpuEditRefusal(name: string): string | undefined {
 }
 
 /**
+ * The hooks whose gradient `runWithGrads` returns: the residual stream's (`hook_resid_pre`,
+ * `hook_resid_mid`, `hook_resid_post`), the sublayers' outputs (`hook_attn_out`, `hook_mlp_out`)
+ * and each head's `attn.hook_z`, the ones attribution patching reads. The backward passes reach
+ * each of them as one buffer; the others (q, k, v, the pattern, LayerNorm) only inside kernels.
+ */
+const GRAD_HOOKS =
+  /^blocks\.\d+\.(hook_resid_(pre|mid|post)|hook_attn_out|hook_mlp_out|attn\.hook_z)$/;
+
+/**
+ * `name`'s hook point among `points` when its gradient can be asked for (`runWithGrads`), else
+ * a one-line `Error`: an unknown name as `hookPoint`'s, a known one without a gradient naming the
+ * hooks that have one.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../model/config.ts";
+ * import { gradHookPoint, hookPoints } from "./hook_points.ts";
+ * const points = hookPoints(DEFAULT_MODEL, 1, 3);
+ * gradHookPoint(points, "blocks.0.attn.hook_z").shape; // [1, 3, 4, 32]
+ * // gradHookPoint(points, "blocks.0.attn.hook_q") throws: no gradient of blocks.0.attn.hook_q ...
+ * ```
+ */
+export function gradHookPoint(points: readonly HookPoint[], name: string): HookPoint {
+  const point = hookPoint(points, name);
+  if (!GRAD_HOOKS.test(name)) {
+    throw new Error(
+      `no gradient of ${name}: gradients are kept for hook_resid_pre|mid|post, hook_attn_out, ` +
+        "hook_mlp_out and attn.hook_z",
+    );
+  }
+  return point;
+}
+
+/**
  * `name`'s hook point among `points`, or an `Error` whose one-line message names it and the three
  * closest valid names (by edit distance).
  *

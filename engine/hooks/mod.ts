@@ -23,6 +23,12 @@
  */
 
 export * from "./types.ts";
-export { gpuEditRefusal, hookPoint, hookPoints, positionsOf } from "./hook_points.ts";
+export {
+  gpuEditRefusal,
+  gradHookPoint,
+  hookPoint,
+  hookPoints,
+  positionsOf,
+} from "./hook_points.ts";
 export { cpuRunner } from "./cpu_runner.ts";
 export { gpuRunner, type GpuRunnerOptions } from "./gpu_runner.ts";

@@ -95,6 +95,18 @@ export interface RunOptions {
   names?: readonly string[];
 }
 
+/** Options of `runWithGrads`: the hooks to cache, and those whose gradient to keep. */
+export interface GradOptions extends RunOptions {
+  /** Hooks whose gradient to return (`gradHookPoint`: residual hooks and `attn.hook_z`). */
+  grads: readonly string[];
+}
+
+/** What `runWithGrads` returns: a hooked result and the gradients asked for. */
+export interface GradResult extends HookedResult {
+  /** Hook name → the metric's gradient with respect to its activation, the hook's shape. */
+  grads: Map<string, Tensor>;
+}
+
 /**
  * A model one can run with caches and hooks: `cpuRunner` (float64 reference) and `gpuRunner`
  * (the GPU model) both give one, so every analysis runs on either.
@@ -112,6 +124,17 @@ export interface HookedRunner {
     interventions: readonly Intervention[],
     options?: RunOptions,
   ): Promise<HookedResult>;
+  /**
+   * TransformerLens' `get_cache_fwd_and_bwd`: one forward pass and one backward pass from
+   * `dlogits` `[batch, d_vocab_out]`, the gradient of a metric with respect to the last
+   * position's logits (a logit difference: +1 and −1), the backward that training runs.
+   */
+  runWithGrads(
+    tokens: Int32Array,
+    batch: number,
+    dlogits: Tensor,
+    options: GradOptions,
+  ): Promise<GradResult>;
   /** Frees what the runner holds (GPU buffers); a no-op on the CPU. */
   release(): void;
 }

@@ -145,6 +145,58 @@ export function cpuEval(
   return out;
 }
 
+/** What `cpuActivationGrads` returns. */
+export interface CpuActivationGrads {
+  /** `[B, T, U]` */
+  logits: Tensor;
+  /** Every hook of the forward pass by TransformerLens name (`traceForward`'s). */
+  hooks: Map<string, Tensor>;
+  /**
+   * Hook name → the gradient of `Σ dlogits · logits` with respect to its activation, its shape:
+   * `blocks.L.hook_resid_pre|hook_resid_mid|hook_resid_post|hook_attn_out|hook_mlp_out`
+   * `[B, T, D]` and `blocks.L.attn.hook_z` `[B, T, H, E]` (`GRAD_HOOKS`).
+   */
+  grads: Map<string, Tensor>;
+}
+
+/**
+ * TransformerLens' forward and backward caches (`get_cache_fwd_and_bwd`): one forward pass and
+ * one backward pass from `dlogits` `[B, T, U]` (the gradient of a metric with respect to the
+ * logits; for a logit difference at one position, +1 and −1 there), keeping the gradient that
+ * reaches each residual-stream hook and each head's `hook_z` on the way, the same backward that
+ * training runs.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "./config.ts";
+ * import { initParams, paramLayout, unflatten } from "./params.ts";
+ * import { cpuActivationGrads } from "./cpu_model.ts";
+ * import { Tensor } from "../tensor/mod.ts";
+ * const cfg = { ...DEFAULT_MODEL, d_model: 8, d_head: 4, n_heads: 2, d_mlp: 16 };
+ * const weights = unflatten(paramLayout(cfg), initParams(cfg, paramLayout(cfg)));
+ * const dlogits = new Float64Array(3 * 113);
+ * [dlogits[2 * 113 + 8], dlogits[2 * 113 + 9]] = [1, -1]; // logit 8 − logit 9 at position 2
+ * const { grads } = cpuActivationGrads(cfg, weights, new Int32Array([3, 5, 113]), new Tensor(dlogits, [1, 3, 113]));
+ * grads.get("blocks.0.attn.hook_z")?.shape; // [1, 3, 2, 4]
+ * ```
+ */
+export function cpuActivationGrads(
+  cfg: ModelConfig,
+  weights: Map<string, Tensor>,
+  tokens: Int32Array,
+  dlogits: Tensor,
+): CpuActivationGrads {
+  const W = checkedWeights(cfg, weights);
+  const batch = dlogits.shape[0]!;
+  const trace = traceForward(cfg, W, tokens, batch);
+  if (dlogits.shape.join() !== trace.logits.shape.join()) {
+    throw new RangeError(`dlogits: shape [${dlogits.shape}], expected [${trace.logits.shape}]`);
+  }
+  const grads = new Map<string, Tensor>();
+  backward(cfg, W, trace, dlogits.astype("f64"), (name, g) => grads.set(name, g));
+  return { logits: trace.logits, hooks: trace.hooks, grads };
+}
+
 /** What the backward pass reads and where it puts the weight gradients. */
 interface Backward {
   cfg: ModelConfig;
@@ -152,11 +204,22 @@ interface Backward {
   trace: Trace;
   grads: Map<string, Tensor>;
   hook: (name: string) => Tensor;
+  /** Takes each residual hook's and `hook_z`'s gradient as it is reached. */
+  record: (name: string, grad: Tensor) => void;
 }
 
-/** The backward pass from `dlogits [B, T, U]`: the gradient of every weight, trainable or not. */
-function backward(cfg: ModelConfig, W: Weights, trace: Trace, dlogits: Tensor) {
-  const bw: Backward = { cfg, W, trace, grads: new Map(), hook: hookOf(trace) };
+/**
+ * The backward pass from `dlogits [B, T, U]`: the gradient of every weight, trainable or not;
+ * `record` sees the activations' gradients on the way.
+ */
+function backward(
+  cfg: ModelConfig,
+  W: Weights,
+  trace: Trace,
+  dlogits: Tensor,
+  record: Backward["record"] = () => {},
+) {
+  const bw: Backward = { cfg, W, trace, grads: new Map(), hook: hookOf(trace), record };
   const dfinal = linearBackward(
     bw,
     ["unembed.W_U", "unembed.b_U"],
@@ -176,9 +239,11 @@ function backward(cfg: ModelConfig, W: Weights, trace: Trace, dlogits: Tensor) {
 /** One block's backward: `dresid_post` in, `dresid_pre` out, weight gradients into `bw.grads`. */
 function blockBackward(bw: Backward, l: number, dout: Tensor): Tensor {
   const b = `blocks.${l}`;
-  const hook = bw.hook;
+  const { hook, record } = bw;
+  record(`${b}.hook_resid_post`, dout);
   let dmid = dout; // the residual path carries dresid_post straight through
   if (!bw.cfg.attn_only) {
+    record(`${b}.hook_mlp_out`, dout);
     const post = hook(`${b}.mlp.hook_post`);
     const dpost = linearBackward(bw, [`${b}.mlp.W_out`, `${b}.mlp.b_out`], [MLP_OUT, post], dout);
     const dpre = activationBackward(hook(`${b}.mlp.hook_pre`), dpost, { act: bw.cfg.act_fn });
@@ -186,9 +251,12 @@ function blockBackward(bw: Backward, l: number, dout: Tensor): Tensor {
     const dx2 = linearBackward(bw, [`${b}.mlp.W_in`, `${b}.mlp.b_in`], [MLP_IN, x2], dpre);
     const mid = hook(`${b}.hook_resid_mid`);
     dmid = add(dout, layerNormBackward(bw, [`${b}.ln2`, mid], dx2));
+    record(`${b}.hook_resid_mid`, dmid);
   }
+  record(`${b}.hook_attn_out`, dmid);
   const z = hook(`${b}.attn.hook_z`);
   const dz = linearBackward(bw, [`${b}.attn.W_O`, `${b}.attn.b_O`], [ATTN_OUT, z], dmid);
+  record(`${b}.attn.hook_z`, dz);
   const [q, k, v] = ["q", "k", "v"].map((n) => hook(`${b}.attn.hook_${n}`));
   const pattern = hook(`${b}.attn.hook_pattern`);
   const { dq, dk, dv } = attentionBackward({ q: q!, k: k!, v: v!, pattern, dz });
@@ -198,7 +266,9 @@ function blockBackward(bw: Backward, l: number, dout: Tensor): Tensor {
     linearBackward(bw, [`${b}.attn.W_${n}`, `${b}.attn.b_${n}`], [QKV, x], d as Tensor)
   ).reduce((acc, d) => add(acc, d));
   const pre = hook(`${b}.hook_resid_pre`);
-  return add(dmid, layerNormBackward(bw, [`${b}.ln1`, pre], dx));
+  const dpre = add(dmid, layerNormBackward(bw, [`${b}.ln1`, pre], dx));
+  record(`${b}.hook_resid_pre`, dpre);
+  return dpre;
 }
 
 /**

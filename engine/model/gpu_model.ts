@@ -38,6 +38,11 @@ export interface GpuModel {
   rowWeights: GpuTensor | undefined;
   /** `[S, U]`: logits at the scored positions. */
   logits: GpuTensor;
+  /**
+   * `[S, U]`, training only: the loss's gradient with respect to the logits, written by
+   * `forward` and read by `backward` (a caller may overwrite it in between: another metric's).
+   */
+  dlogits: GpuTensor | undefined;
   /** `[S]`: each scored position's cross-entropy (natural log; 0 at `IGNORE`). */
   loss: GpuTensor;
   /** `[S]`, evaluation only: 1 where the argmax is the target. */
@@ -52,6 +57,13 @@ export interface GpuModel {
    * its final value and nothing has read it yet: where a hooked run splices an edit of it.
    */
   hookEnds: Map<string, number>;
+  /**
+   * Training only: hook name → the buffer that holds its activation's gradient once the first
+   * `end` dispatches of `backward` have run, until the next ones overwrite it (every layer's
+   * residual hooks share one buffer): `blocks.L.hook_resid_pre|mid|post`, `hook_attn_out`,
+   * `hook_mlp_out` `[B, T, D]` and `blocks.L.attn.hook_z` `[B, T, H, E]`.
+   */
+  gradHooks: Map<string, { buffer: GpuTensor; end: number }>;
   /** Tokens to loss (and `correct` when evaluating). */
   forward: Dispatch[];
   /** Loss to every weight's gradient, in `grads` (training only; empty otherwise). */
@@ -120,10 +132,12 @@ export async function buildGpuModel(
     targets,
     rowWeights: scored.rowWeights,
     logits,
+    dlogits: scored.dlogits,
     loss: scored.loss,
     correct: scored.correct,
     hooks: c.hooks,
     hookEnds: c.hookEnds,
+    gradHooks: c.gradHooks,
     forward: c.forward,
     backward: c.backward,
     release: () => c.release(),

@@ -157,6 +157,7 @@ export async function backward(
   await c.bwd(matmul(gpu, rows(dout, D), c.param(`${a}.W_O`, W_O), rows(dz, H * E), {
     transB: true,
   }));
+  c.gradDone(`${a}.hook_z`, dz);
   const { q, k, v, pattern, lse, z } = attn;
   await c.bwd(
     pattern !== undefined

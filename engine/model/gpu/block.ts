@@ -98,10 +98,16 @@ export async function backward(
   grads: { dresid: GpuTensor; dSub: GpuTensor },
 ): Promise<void> {
   const { dresid, dSub } = grads;
+  // dresid is one buffer through the whole backward: each hook's gradient is in it for a moment.
+  c.gradDone(`${block}.hook_resid_post`, dresid);
   if (b.mlp !== undefined) {
+    c.gradDone(`${block}.hook_mlp_out`, dresid);
     await mlp.backward(c, block, b.mlp.mlp, dresid, dSub);
     await layernorm.backward(c, `${block}.ln2`, b.mlp.ln2, dSub, dresid);
+    c.gradDone(`${block}.hook_resid_mid`, dresid);
   }
+  c.gradDone(`${block}.hook_attn_out`, dresid);
   await attention.backward(c, block, b.attn, dresid, dSub);
   await layernorm.backward(c, `${block}.ln1`, b.ln1, dSub, dresid);
+  c.gradDone(`${block}.hook_resid_pre`, dresid);
 }

@@ -66,6 +66,11 @@ export class ModelContext {
   readonly hooks: Map<string, GpuTensor> = new Map();
   /** Hook name → the length of `forward` once its buffer is final (see `GpuModel.hookEnds`). */
   readonly hookEnds: Map<string, number> = new Map();
+  /**
+   * Hook name → the buffer of its activation's gradient and the length of `backward` once that
+   * holds it (see `GpuModel.gradHooks`).
+   */
+  readonly gradHooks: Map<string, { buffer: GpuTensor; end: number }> = new Map();
   /** Tokens to loss, in order. */
   readonly forward: Dispatch[] = [];
   /** Loss to every weight's gradient, in order. */
@@ -155,6 +160,11 @@ export class ModelContext {
   /** The hooks `names` are final: the forward dispatches so far wrote them. */
   done(...names: string[]): void {
     for (const n of names) this.hookEnds.set(n, this.forward.length);
+  }
+
+  /** `buffer` holds hook `name`'s gradient now: the backward dispatches so far wrote it. */
+  gradDone(name: string, buffer: GpuTensor): void {
+    this.gradHooks.set(name, { buffer, end: this.backward.length });
   }
 
   /**
