@@ -33,11 +33,13 @@ const args = [
   values.output,
   // All mechlab reads is imported (the WGSL as text, the page as ui/bundle.gen.ts), so the module
   // graph embeds it in the executable, except a Worker's module, which deno compile only embeds
-  // when told to: the CPU trainer's workers and the server's sampler.
+  // when told to: the CPU trainer's workers, the server's sampler and its sequence analyses.
   "--include",
   "engine/model/cpu_fast/worker.ts",
   "--include",
   "engine/server/sample_worker.ts",
+  "--include",
+  "engine/server/sequence_worker.ts",
   ...(values.target ? ["--target", values.target] : []),
   "main.ts",
 ];

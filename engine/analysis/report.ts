@@ -423,7 +423,8 @@ export interface SequenceInspectReport {
  * const r: SequencePatchingReport = {
  *   step: 500, clean: ["a", "b", "a"], corrupt: ["c", "b", "c"], clean_answer: 1, corrupt_answer: 2,
  *   metric: "logit difference ...", clean_value: 4, corrupt_value: -3,
- *   resid_pre: [[0, 0, 1]], head_out: [[0.9]], mlp_out: [[]],
+ *   resid_pre: [[0, 0, 1]], head_out: [[0.9]], mlp_out: [[]], answer_texts: ["b", "c"],
+ *   attribution: { resid_pre: [[0, 0, 0.8]], head_out: [[0.85]], correlation: { resid_pre: 0.99, head_out: null } },
  * };
  * ```
  */
@@ -449,4 +450,18 @@ export interface SequencePatchingReport {
   head_out: (number | null)[][];
   /** `[L][T]`: `blocks.L.hook_mlp_out` at one position (empty rows when `attn_only`). */
   mlp_out: (number | null)[][];
+  /** The two answers' texts: `[clean_answer, corrupt_answer]`. */
+  answer_texts: [string, string];
+  /**
+   * Attribution patching's estimate of the same patches (`attributionSweep`), on the same
+   * restored-fraction scale, and its Pearson correlation with the real patches over each sweep
+   * (`null` where undefined: a constant sweep).
+   */
+  attribution: {
+    /** `[L][T]` */
+    resid_pre: (number | null)[][];
+    /** `[L][H]` */
+    head_out: (number | null)[][];
+    correlation: { resid_pre: number | null; head_out: number | null };
+  };
 }

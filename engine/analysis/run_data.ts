@@ -108,7 +108,7 @@ export async function openCheckpointedRun(path: string): Promise<CheckpointedRun
  * ```
  */
 export async function checkpointWeights(
-  run: AnalysisRun,
+  run: CheckpointedRun,
   step: number,
 ): Promise<Map<string, Tensor>> {
   const { params } = await readCheckpointParams(findCheckpoint(run, step).path, run.layout);

@@ -1,6 +1,6 @@
 /**
  * The sequence an on-demand sequence view looks at: one of the task's examples, token ids, or a
- * prompt written with the vocabulary's labels, with the target of each position (the task's, or
+ * prompt (text read by `engine/data/codec.ts`, as generation reads it), with the target of each position (the task's, or
  * the prompt's next token). Every bad input is a one-line `SequenceInputError`.
  *
  * Shape letters: N examples, T positions (at most n_ctx).
@@ -8,8 +8,10 @@
  * @module
  */
 
-import { IGNORE, type TaskData } from "../data/mod.ts";
+import { decode, encode } from "../data/codec.ts";
+import { IGNORE, type TaskConfig, type TaskData, taskShape, type Vocab } from "../data/mod.ts";
 import { RunInputError } from "../runs/mod.ts";
+import type { CheckpointedRun } from "./run_data.ts";
 
 /**
  * A sequence request that cannot be served (a bad example, token, prompt, position or target): the
@@ -31,7 +33,7 @@ export interface SequenceInput {
   example?: number;
   /** Token ids. */
   tokens?: readonly number[];
-  /** Text made of the vocabulary's labels (`tokenizeLabels`). */
+  /** Text, read by the codec (`encode`). */
   prompt?: string;
 }
 
@@ -48,32 +50,41 @@ export interface ResolvedSequence {
 }
 
 /**
- * `text` as token ids, reading at each point the longest vocabulary label that matches (so "10"
- * is one token where "10" is a label); a point where none does is a `SequenceInputError` naming it.
+ * What a sequence is resolved against: the vocabulary and the context, and the task's examples
+ * (`[N, n_ctx]`; none where only prompts are asked for, so that a run's data need not be at hand).
+ */
+export type SequenceTask = Pick<TaskData, "vocab" | "n_ctx" | "tokens" | "targets">;
+
+/** A run opened for the sequence views: its checkpoints, and its task as far as they need it. */
+export type SequenceRun = CheckpointedRun & { task: SequenceTask };
+
+/**
+ * A run's task without its examples, from its config alone (`taskShape`: a text run names its
+ * characters), for prompts and token ids.
  *
  * @example
  * ```ts
- * import { tokenizeLabels } from "./sequence_input.ts";
- * tokenizeLabels(["(", ")", "<end>"], "(()<end>"); // Int32Array [0, 0, 1, 2]
+ * import { DEFAULT_TASKS } from "../data/mod.ts";
+ * import { promptTask } from "./sequence_input.ts";
+ * promptTask({ ...DEFAULT_TASKS.text, vocab: "ab", data: "gone.txt" }).tokens.length; // 0
  * ```
  */
-export function tokenizeLabels(labels: readonly string[], text: string): Int32Array {
-  const byLength = labels.map((label, id) => ({ label, id })).filter((l) => l.label !== "")
-    .sort((a, b) => b.label.length - a.label.length || a.id - b.id);
-  const ids: number[] = [];
-  for (let at = 0; at < text.length;) {
-    const hit = byLength.find((l) => text.startsWith(l.label, at));
-    if (hit === undefined) {
-      throw new SequenceInputError(
-        `prompt: no token of the vocabulary starts at character ${at} (${
-          JSON.stringify(text.slice(at, at + 10))
-        })`,
-      );
-    }
-    ids.push(hit.id);
-    at += hit.label.length;
-  }
-  return Int32Array.from(ids);
+export function promptTask(task: TaskConfig): SequenceTask {
+  const { vocab, n_ctx } = taskShape(task);
+  return { vocab, n_ctx, tokens: new Int32Array(0), targets: new Int32Array(0) };
+}
+
+/**
+ * Each token's text (`decode` of the one token), as the views label them.
+ *
+ * @example
+ * ```ts
+ * import { tokenTexts } from "./sequence_input.ts";
+ * tokenTexts({ labels: ["a", "b"] }, Int32Array.of(1, 0)); // ["b", "a"]
+ * ```
+ */
+export function tokenTexts(vocab: Pick<Vocab, "labels">, ids: ArrayLike<number>): string[] {
+  return Array.from(ids, (t) => decode(vocab, [t]));
 }
 
 /**
@@ -87,7 +98,7 @@ export function tokenizeLabels(labels: readonly string[], text: string): Int32Ar
  * s.targets; // [b, c, a, IGNORE]
  * ```
  */
-export function resolveSequence(task: TaskData, input: SequenceInput): ResolvedSequence {
+export function resolveSequence(task: SequenceTask, input: SequenceInput): ResolvedSequence {
   const given = [input.example, input.tokens, input.prompt].filter((v) => v !== undefined);
   if (given.length !== 1) {
     throw new SequenceInputError("give one of example, tokens or prompt");
@@ -104,7 +115,7 @@ export function resolveSequence(task: TaskData, input: SequenceInput): ResolvedS
   }
   const ids = input.tokens !== undefined
     ? Int32Array.from(input.tokens)
-    : tokenizeLabels(task.vocab.labels, input.prompt!);
+    : Int32Array.from(encodeText(task.vocab, input.prompt!, "prompt"));
   if (ids.length < 1 || ids.length > T) {
     throw new SequenceInputError(
       `the sequence has ${ids.length} tokens; the model takes 1 to ${T}`,
@@ -135,7 +146,26 @@ export function resolveSequence(task: TaskData, input: SequenceInput): ResolvedS
  * // Int32Array [-1, -1, 3]: (1 + 2) mod 5 at the last position
  * ```
  */
-export function exampleTargets(task: TaskData, n: number): Int32Array {
+export function exampleTargets(task: SequenceTask, n: number): Int32Array {
   const T = task.n_ctx;
   return task.targets.slice(n * T, (n + 1) * T);
+}
+
+/**
+ * `text` as token ids (`encode`, the codec every prompt goes through), a text it cannot spell a
+ * `SequenceInputError` naming `what`.
+ *
+ * @example
+ * ```ts
+ * import { encodeText } from "./sequence_input.ts";
+ * encodeText({ labels: ["a", "b"] }, "ab", "prompt"); // [0, 1]
+ * ```
+ */
+export function encodeText(vocab: Pick<Vocab, "labels">, text: string, what: string): number[] {
+  try {
+    return encode(vocab, text);
+  } catch (e) {
+    if (e instanceof RangeError) throw new SequenceInputError(`${what}: ${e.message}`);
+    throw e;
+  }
 }

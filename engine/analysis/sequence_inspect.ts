@@ -14,8 +14,14 @@ import { dlaHookNames, logitAttribution, unembedHookName } from "./decompose.ts"
 import { lensHookNames, lensReport, logitLens } from "./logit_lens.ts";
 import { lossPerToken, unembedAll } from "./loss_per_position.ts";
 import type { SequenceInspectReport } from "./report.ts";
-import { type AnalysisRun, checkpointWeights } from "./run_data.ts";
-import { resolveSequence, type SequenceInput, SequenceInputError } from "./sequence_input.ts";
+import { checkpointWeights } from "./run_data.ts";
+import {
+  resolveSequence,
+  type SequenceInput,
+  SequenceInputError,
+  type SequenceRun,
+  tokenTexts,
+} from "./sequence_input.ts";
 
 /** Where the lens and the attribution look, and which logit they follow. */
 export interface SequenceInspectOptions {
@@ -37,7 +43,7 @@ export interface SequenceInspectOptions {
  * ```
  */
 export async function inspectSequence(
-  run: AnalysisRun,
+  run: SequenceRun,
   step: number,
   input: SequenceInput,
   options: SequenceInspectOptions = {},
@@ -81,11 +87,10 @@ export async function inspectSequence(
   const targets = Int32Array.of(target);
   const dla = logitAttribution(cfg, weights, cache, { pos: at, targets });
   const lens = logitLens(cfg, weights, cache, targets, { pos: at });
-  const labels = run.task.vocab.labels;
   return {
     step,
     example: seq.example,
-    tokens: Array.from(seq.ids, (t) => labels[t] ?? String(t)),
+    tokens: tokenTexts(run.task.vocab, seq.ids),
     ids: Array.from(seq.ids),
     pos: at,
     target,

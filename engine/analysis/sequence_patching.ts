@@ -1,9 +1,10 @@
 /**
  * Activation patching between a clean and a corrupted sequence of the same length, for the page's
- * sequence views: `patchingSweep` (residual stream by layer × position, each head's `hook_z` at
- * every position, each MLP by position), scored by the logit difference at the final position
- * between the clean answer and the corrupted one, shown as the restored fraction
- * (`restoredSweep`). On demand, on the float64 CPU model.
+ * sequence and prompt views: `patchingSweep` (residual stream by layer × position, each head's
+ * `hook_z` at every position, each MLP by position), scored by the logit difference at the final
+ * position between two answers (given, or each sequence's own), shown as the restored fraction
+ * (`restoredSweep`), beside attribution patching's estimate of the same patches and the
+ * correlation of the two. On demand, on the float64 CPU model.
  *
  * @module
  */
@@ -13,13 +14,17 @@ import { argmax } from "../tensor/mod.ts";
 import { restoredSweep } from "./inspect.ts";
 import { logitDiffMetric, patchingSweep } from "./patching.ts";
 import type { SequencePatchingReport } from "./report.ts";
-import { type AnalysisRun, checkpointWeights } from "./run_data.ts";
+import { attributionSweep, pearson } from "./attribution.ts";
+import { checkpointWeights } from "./run_data.ts";
 import {
   exampleTargets,
   type ResolvedSequence,
   resolveSequence,
   type SequenceInput,
   SequenceInputError,
+  type SequenceRun,
+  type SequenceTask,
+  tokenTexts,
 } from "./sequence_input.ts";
 
 /**
@@ -35,7 +40,7 @@ import {
  * defaultCorruptExample(modularTask({ op: "add", p: 5, frac_train: 0.5, data_seed: 0 }), 0); // 1
  * ```
  */
-export function defaultCorruptExample(task: AnalysisRun["task"], example: number): number {
+export function defaultCorruptExample(task: SequenceTask, example: number): number {
   const T = task.n_ctx;
   const N = task.tokens.length / T;
   const last = (n: number) => exampleTargets(task, n)[T - 1];
@@ -49,28 +54,42 @@ export function defaultCorruptExample(task: AnalysisRun["task"], example: number
   return found;
 }
 
+/** What `patchSequence` patches, and which two answers its metric compares. */
+export interface PatchRequest {
+  step: number;
+  clean: SequenceInput;
+  /** Default, when `clean` is an example: `defaultCorruptExample`'s. */
+  corrupt?: SequenceInput | undefined;
+  /** The metric's good answer: default the clean sequence's target at the end, else its argmax. */
+  answer?: number | undefined;
+  /** Its bad answer: default the corrupted sequence's target at the end, else its argmax. */
+  corrupt_answer?: number | undefined;
+}
+
 /**
- * Patches the `clean` sequence's activations into the `corrupt` one (default, when `clean` is an
- * example: `defaultCorruptExample`'s) at the checkpoint at `step`. The answers are each
- * sequence's target at the final position, else its own run's argmax there. Sequences of
- * different lengths are a `SequenceInputError`.
+ * Patches the `clean` sequence's activations into the `corrupt` one at the checkpoint at `step`
+ * (`patchingSweep`), and estimates every patch by attribution patching (`attributionSweep`: one
+ * forward and one backward pass), with the correlation of the two over each sweep's entries. The
+ * metric is `logit[answer] − logit[corrupt_answer]` at the final position (IOI's logit
+ * difference). Sequences of different lengths, or an answer outside the vocabulary, are a
+ * `SequenceInputError`.
  *
  * @example
  * ```ts ignore
- * const r = await patchSequence(run, 2000, { prompt: "abcdabc" }, { prompt: "abcdeb c" });
+ * const r = await patchSequence(run, { step: 2000, clean: { prompt: "abcdabc" }, corrupt: { prompt: "abcdabd" } });
  * r.resid_pre; // [L][T]: 1 where the clean residual restores the clean answer
+ * r.attribution.correlation.resid_pre; // near 1 where the linear estimate holds
  * ```
  */
 export async function patchSequence(
-  run: AnalysisRun,
-  step: number,
-  clean: SequenceInput,
-  corrupt?: SequenceInput,
+  run: SequenceRun,
+  request: PatchRequest,
 ): Promise<SequencePatchingReport> {
   const { task } = run;
+  const { step, clean } = request;
   const cfg = run.config.model;
   const a = resolveSequence(task, clean);
-  const corruptInput = corrupt ??
+  const corruptInput = request.corrupt ??
     (a.example !== null ? { example: defaultCorruptExample(task, a.example) } : undefined);
   if (corruptInput === undefined) {
     throw new SequenceInputError("patching a prompt needs a corrupted one of the same length");
@@ -81,31 +100,68 @@ export async function patchSequence(
       `the clean sequence has ${a.ids.length} tokens, the corrupted ${b.ids.length}: they must match`,
     );
   }
+  const answers = { answer: request.answer, corrupt_answer: request.corrupt_answer };
+  for (const [what, t] of Object.entries(answers)) {
+    if (t !== undefined && !(Number.isInteger(t) && t >= 0 && t < cfg.d_vocab_out)) {
+      throw new SequenceInputError(
+        `${what} ${t}: outside the predicted tokens [0, ${cfg.d_vocab_out})`,
+      );
+    }
+  }
   const weights = await checkpointWeights(run, step);
   const runner = cpuRunner(cfg, weights);
-  const answer = async (s: ResolvedSequence) => {
+  const answer = async (s: ResolvedSequence, given: number | undefined) => {
+    if (given !== undefined) return given;
     const t = s.targets[s.ids.length - 1]!;
     if (t >= 0 && t < cfg.d_vocab_out) return t;
     const { logits } = await runner.runWithCache(s.ids, 1); // [1, U]: the last position
     return argmax(logits, -1).data[0]!;
   };
-  const [clean_answer, corrupt_answer] = [await answer(a), await answer(b)];
+  const clean_answer = await answer(a, request.answer);
+  const corrupt_answer = await answer(b, request.corrupt_answer);
   const sweep = await patchingSweep(runner, cfg, {
     clean: a.ids,
     corrupt: b.ids,
     batch: 1,
     metric: logitDiffMetric(Int32Array.of(clean_answer), Int32Array.of(corrupt_answer)),
   });
-  const labels = task.vocab.labels;
-  const shown = (ids: Int32Array) => Array.from(ids, (t) => labels[t] ?? String(t));
+  const attr = await attributionSweep(runner, cfg, {
+    clean: a.ids,
+    corrupt: b.ids,
+    good: clean_answer,
+    bad: corrupt_answer,
+  });
+  const shown = (ids: Int32Array) => tokenTexts(task.vocab, ids);
+  // Attribution estimates patched − corrupt: as a restored fraction, corrupt + estimate.
+  const estimated = restoredSweep({
+    ...sweep,
+    resid_pre: attr.resid_pre.map((row) => row.map((v) => sweep.corrupt + v)),
+    head_out: attr.head_out.map((row) => row.map((v) => sweep.corrupt + v)),
+  });
+  const correlation = (real: number[][], linear: number[][]) => {
+    const r = pearson(real.flat(), linear.flat().map((v) => sweep.corrupt + v));
+    return Number.isNaN(r) ? null : r;
+  };
   return {
     step,
     clean: shown(a.ids),
     corrupt: shown(b.ids),
     clean_answer,
     corrupt_answer,
+    answer_texts: [
+      shown(Int32Array.of(clean_answer))[0]!,
+      shown(Int32Array.of(corrupt_answer))[0]!,
+    ],
     clean_value: sweep.clean,
     corrupt_value: sweep.corrupt,
     ...restoredSweep(sweep),
+    attribution: {
+      resid_pre: estimated.resid_pre,
+      head_out: estimated.head_out,
+      correlation: {
+        resid_pre: correlation(sweep.resid_pre, attr.resid_pre),
+        head_out: correlation(sweep.head_out, attr.head_out),
+      },
+    },
   };
 }

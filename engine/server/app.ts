@@ -9,7 +9,7 @@
 
 import { analyzeLog, launchAnalysis, runAnalysis, runInspect } from "./analysis_api.ts";
 import { runSample } from "./sample_api.ts";
-import { runPatch, runSequence } from "./sequence_api.ts";
+import { runDetect, runPatch, runSequence, runVocab } from "./sequence_api.ts";
 import { hasToken, hostAllowed, originAllowed, tokenCookie, tokenMatches } from "./auth.ts";
 import { errorResponse, HttpError, requestTarget, urlAuthority } from "./http.ts";
 import { RunInputError } from "../runs/mod.ts";
@@ -34,7 +34,7 @@ type RunHandler = (
 /**
  * The endpoints under `/api/runs/NAME/`, by their last segment and method; what varies within one
  * (a step, an example) is a query parameter (`analysis?step=S`, `inspect?step=S&example=I`,
- * `sequence?step=S&prompt=TEXT`, `patch?step=S&example=I`, `sample?prompt=TEXT`).
+ * `sequence?step=S&prompt=TEXT`, `patch?step=S&example=I`, `detect?step=S`, `sample?prompt=TEXT`).
  */
 const RUN_ENDPOINTS: Record<string, { GET?: RunHandler; POST?: RunHandler }> = {
   config: { GET: (api, name) => runConfig(api, name) },
@@ -50,6 +50,8 @@ const RUN_ENDPOINTS: Record<string, { GET?: RunHandler; POST?: RunHandler }> = {
   inspect: { GET: (api, name, q) => runInspect(api, name, q) },
   sequence: { GET: (api, name, q) => runSequence(api, name, q) },
   patch: { GET: (api, name, q) => runPatch(api, name, q) },
+  detect: { GET: (api, name, q) => runDetect(api, name, q) },
+  vocab: { GET: (api, name) => runVocab(api, name) },
   sample: { GET: (api, name, q) => runSample(api, name, q) },
 };
 

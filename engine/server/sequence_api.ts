@@ -1,26 +1,41 @@
 /**
  * The sequence endpoints: one sequence of a run looked at on demand at one checkpoint (the float64
- * CPU model), for the page's sequence views. The sequence is `example=I` (the task's), `tokens=
- * a,b,c` (ids) or `prompt=TEXT` (the vocabulary's labels):
+ * CPU model), for the page's sequence and prompt views. The sequence is `example=I` (the task's),
+ * `tokens=a,b,c` (ids) or `prompt=TEXT` (read by the codec, as `sample` reads it):
  *
  * - `GET /api/runs/NAME/sequence?step=S&<sequence>[&pos=P][&target=U]`: `SequenceInspectReport`
  *   (loss per position, attention patterns, logit lens and attribution at P, default the last).
- * - `GET /api/runs/NAME/patch?step=S&<sequence>[&partner=J|corrupt_tokens=..|corrupt=TEXT]`:
- *   `SequencePatchingReport`, the clean sequence patched into the corrupted one (for an example,
- *   by default the next example with another last target).
+ * - `GET /api/runs/NAME/patch?step=S&<sequence>[&partner=J|corrupt_tokens=..|corrupt=TEXT]
+ *   [&answer=TEXT][&corrupt_answer=TEXT]`: `SequencePatchingReport`, the clean sequence patched
+ *   into the corrupted one (for an example, by default the next example with another last
+ *   target), scored by `logit[answer] − logit[corrupt_answer]` at the end (each one token; by
+ *   default each sequence's target there, else its argmax), beside attribution patching's
+ *   estimate of every patch and their correlation.
+ * - `GET /api/runs/NAME/detect?step=S`: `DetectorScores`, the head detectors on repeated random
+ *   tokens.
+ * - `GET /api/runs/NAME/vocab`: `{ textual, n_ctx, d_vocab, d_vocab_out }` from the run's config:
+ *   whether its tokens are text (`isTextual`), for the page's prompt views.
  *
- * A bad request (a step or position that is not a number, a prompt the vocabulary cannot spell,
- * sequences of different lengths) is a 400 with the reason; a step without a checkpoint a 404.
+ * Each report is computed in a Worker (`sequence_worker.ts`), never on the server's thread; at most
+ * `MAX_JOBS` at once (a 429 beyond). A bad request (a step or position that is not a number, a
+ * prompt the vocabulary cannot spell, sequences of different lengths, an answer of two tokens) is a
+ * 400 with the reason; a step without a checkpoint a 404.
  *
  * @module
  */
 
-import { inspectSequence } from "../analysis/sequence_inspect.ts";
-import { type SequenceInput, SequenceInputError } from "../analysis/sequence_input.ts";
-import { patchSequence } from "../analysis/sequence_patching.ts";
-import { runAtStep, wholeNumber } from "./analysis_api.ts";
+import { openCheckpointedRun } from "../analysis/run_data.ts";
+import type { SequenceInput } from "../analysis/sequence_input.ts";
+import { isTextual } from "../data/codec.ts";
+import { taskShape } from "../data/task_config.ts";
+import { wholeNumber } from "./analysis_api.ts";
 import { HttpError, json } from "./http.ts";
 import { findRun, type RunsApi } from "./runs_api.ts";
+import type { SequenceJob, SequenceReply } from "./sequence_worker.ts";
+
+/** Sequence workers at once, over all runs: each is busy on a core while it lives. */
+const MAX_JOBS = 4;
+let running = 0;
 
 /**
  * `GET /api/runs/NAME/sequence?step=S&(example=I|tokens=..|prompt=..)[&pos=P][&target=U]`.
@@ -43,18 +58,18 @@ export async function runSequence(
     ...(posText === null ? {} : { pos: integer("pos", posText) }),
     ...(targetText === null ? {} : { target: wholeNumber("target", targetText) }),
   };
-  const run = await runAtStep(path, name, step);
-  return json(200, await asBadRequest(() => inspectSequence(run, step, input, options)));
+  return await inWorker({ kind: "sequence", path, name, step, input, options });
 }
 
 /**
  * `GET /api/runs/NAME/patch?step=S&(example=I|tokens=..|prompt=..)[&(partner=J|corrupt_tokens=..|
- * corrupt=..)]`.
+ * corrupt=..)][&answer=TEXT][&corrupt_answer=TEXT]`.
  *
  * @example
  * ```ts ignore
- * const r = await (await runPatch(api, "induction", new URLSearchParams("step=500&example=3"))).json();
- * r.head_out; // [L][H]
+ * const q = new URLSearchParams("step=500&prompt=abcab&corrupt=abdab&answer=c&corrupt_answer=d");
+ * const r = await (await runPatch(api, "text", q)).json();
+ * r.attribution.correlation.head_out; // the linear estimate against the real patches
  * ```
  */
 export async function runPatch(
@@ -63,9 +78,87 @@ export async function runPatch(
   query: URLSearchParams,
 ): Promise<Response> {
   const { path, step, input } = await request(api, name, query);
-  const corrupt = sequenceOf(query, "corrupt");
-  const run = await runAtStep(path, name, step);
-  return json(200, await asBadRequest(() => patchSequence(run, step, input, corrupt)));
+  return await inWorker({
+    kind: "patch",
+    path,
+    name,
+    step,
+    input,
+    corrupt: sequenceOf(query, "corrupt"),
+    answer: query.get("answer") ?? undefined,
+    corrupt_answer: query.get("corrupt_answer") ?? undefined,
+  });
+}
+
+/**
+ * `GET /api/runs/NAME/detect?step=S`: the head detectors at that checkpoint.
+ *
+ * @example
+ * ```ts ignore
+ * const r = await (await runDetect(api, "text", new URLSearchParams("step=500"))).json();
+ * r.induction; // [L][H]
+ * ```
+ */
+export async function runDetect(
+  api: RunsApi,
+  name: string,
+  query: URLSearchParams,
+): Promise<Response> {
+  const path = (await findRun(api, name)).path;
+  const stepText = query.get("step");
+  if (stepText === null) throw new HttpError(400, "needs ?step=S");
+  return await inWorker({ kind: "detect", path, name, step: wholeNumber("step", stepText) });
+}
+
+/**
+ * `GET /api/runs/NAME/vocab`: whether the run's tokens are text, and its sizes.
+ *
+ * @example
+ * ```ts ignore
+ * await (await runVocab(api, "text")).json(); // { textual: true, n_ctx: 64, d_vocab: 65, d_vocab_out: 65 }
+ * ```
+ */
+export async function runVocab(api: RunsApi, name: string): Promise<Response> {
+  const path = (await findRun(api, name)).path;
+  let run;
+  try {
+    run = await openCheckpointedRun(path);
+  } catch (e) {
+    throw new HttpError(404, (e as Error).message.split("\n")[0]!); // no config or checkpoint yet
+  }
+  const { vocab, n_ctx } = taskShape(run.config.task);
+  return json(200, {
+    textual: isTextual(vocab),
+    n_ctx,
+    d_vocab: vocab.d_vocab,
+    d_vocab_out: vocab.d_vocab_out,
+  });
+}
+
+/** The job's report from a fresh worker, or its error as an `HttpError`. */
+async function inWorker(job: SequenceJob): Promise<Response> {
+  if (running >= MAX_JOBS) {
+    throw new HttpError(429, `${MAX_JOBS} sequence analyses are running; wait for one to finish`);
+  }
+  running++;
+  const worker = new Worker(new URL("./sequence_worker.ts", import.meta.url).href, {
+    type: "module",
+  });
+  try {
+    const reply = await new Promise<SequenceReply>((resolve) => {
+      worker.onmessage = (e: MessageEvent<SequenceReply>) => resolve(e.data);
+      worker.onerror = (e) => {
+        e.preventDefault();
+        resolve({ ok: false, status: 500, error: e.message });
+      };
+      worker.postMessage(job);
+    });
+    if (!reply.ok) throw new HttpError(reply.status, reply.error);
+    return json(200, reply.body);
+  } finally {
+    worker.terminate();
+    running--;
+  }
 }
 
 /** The run's folder, the step and the sequence of a request. */
@@ -106,14 +199,4 @@ function integer(what: string, text: string): number {
     throw new HttpError(400, `${what} ${JSON.stringify(text)}: must be an integer`);
   }
   return Number(text);
-}
-
-/** `fn()`, with a bad sequence request (`SequenceInputError`) answered 400. */
-async function asBadRequest<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof SequenceInputError) throw new HttpError(400, e.message);
-    throw e;
-  }
 }

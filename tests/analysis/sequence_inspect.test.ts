@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { join } from "node:path";
 import type { AnalysisRun } from "../../engine/analysis/run_data.ts";
 import { inspectSequence } from "../../engine/analysis/sequence_inspect.ts";
-import { resolveSequence, tokenizeLabels } from "../../engine/analysis/sequence_input.ts";
+import { resolveSequence } from "../../engine/analysis/sequence_input.ts";
 import { patchSequence } from "../../engine/analysis/sequence_patching.ts";
 import { logitDiffMetric, patchingSweep } from "../../engine/analysis/patching.ts";
 import { IGNORE, type TaskData } from "../../engine/data/mod.ts";
@@ -72,14 +72,16 @@ function asF32(weights: Map<string, Tensor>): Map<string, Tensor> {
 
 const LETTERS = ["a", "b", "c", "d", "e", "f"];
 
-Deno.test("prompts are read by the longest label at each point; bad ones are one line", () => {
-  assert.deepEqual(tokenizeLabels(["1", "10", "+", "="], "10+1="), Int32Array.of(1, 2, 0, 3));
-  assert.throws(
-    () => tokenizeLabels(["a", "b"], "abx"),
-    /no token of the vocabulary starts at character 2 \("x"\)/,
-  );
+Deno.test("prompts are read by the codec, as generation reads them; bad ones are one line", () => {
   const { cfg } = handBuiltInduction();
   const task = lmTask(cfg, LETTERS, Int32Array.of(0, 1, 2, 3, 0, 1, 2, 3));
+  assert.throws(
+    () => resolveSequence(task, { prompt: "abx" }),
+    /^SequenceInputError: prompt: character "x" \(at 2\) is not in the vocabulary$/,
+  );
+  // a vocabulary of labels that are not single characters: words split on whitespace
+  const words = { ...task, vocab: { ...task.vocab, labels: ["1", "10", "+", "=", "e", "f"] } };
+  assert.deepEqual(resolveSequence(words, { prompt: "10 + 1 =" }).ids, Int32Array.of(1, 2, 0, 3));
   const s = resolveSequence(task, { prompt: "abca" });
   assert.deepEqual([s.ids, s.targets, s.from], [
     Int32Array.of(0, 1, 2, 0),
@@ -187,14 +189,16 @@ Deno.test("patching a sequence with its own activations changes nothing, bit for
     randomTokens(cfg, 3, cfg.n_ctx, 33),
   );
   await withRun(cfg, weights, task, async (run) => {
-    const same = await patchSequence(run, 0, { tokens: Array.from(ids) }, {
-      tokens: Array.from(ids),
+    const same = await patchSequence(run, {
+      step: 0,
+      clean: { tokens: Array.from(ids) },
+      corrupt: { tokens: Array.from(ids) },
     });
     assert.equal(same.clean_value, same.corrupt_value);
     assert.match(same.metric, /undefined here: the clean and corrupt runs score the same/);
     assert.ok(same.resid_pre.flat().every((v) => v === null));
     // An example patched into its default partner: the next one whose last target differs.
-    const r = await patchSequence(run, 0, { example: 0 });
+    const r = await patchSequence(run, { step: 0, clean: { example: 0 } });
     assert.equal(r.resid_pre.length, cfg.n_layers);
     assert.equal(r.head_out[0]!.length, cfg.n_heads);
     // The clean run's logit difference, against cpuForward's logits at the final position.
@@ -205,10 +209,32 @@ Deno.test("patching a sequence with its own activations changes nothing, bit for
       logits.data[(T - 1) * U + r.corrupt_answer]!;
     assert.ok(Math.abs(r.clean_value - want) < 1e-9, `${r.clean_value} vs ${want}`);
     assert.deepEqual(r.corrupt, Array.from(task.tokens.slice(T, 2 * T), (t) => `t${t}`)); // example 1
+    // Given answers: the metric is their logit difference; attribution sits beside every patch.
+    const given = await patchSequence(run, {
+      step: 0,
+      clean: { example: 0 },
+      answer: 3,
+      corrupt_answer: 5,
+    });
+    const diff = logits.data[(T - 1) * U + 3]! - logits.data[(T - 1) * U + 5]!;
+    assert.ok(Math.abs(given.clean_value - diff) < 1e-9, `${given.clean_value} vs ${diff}`);
+    assert.deepEqual(given.answer_texts, ["t3", "t5"]);
+    assert.equal(given.attribution.resid_pre[0]!.length, T);
+    assert.equal(given.attribution.head_out[0]!.length, cfg.n_heads);
+    const rho = given.attribution.correlation.head_out;
+    assert.ok(rho !== null && rho >= -1 && rho <= 1);
     await assert.rejects(
-      () => patchSequence(run, 0, { tokens: [1, 2] }, { tokens: [1, 2, 3] }),
+      () =>
+        patchSequence(run, { step: 0, clean: { tokens: [1, 2] }, corrupt: { tokens: [1, 2, 3] } }),
       /the clean sequence has 2 tokens, the corrupted 3/,
     );
-    await assert.rejects(() => patchSequence(run, 0, { tokens: [1, 2] }), /needs a corrupted one/);
+    await assert.rejects(
+      () => patchSequence(run, { step: 0, clean: { tokens: [1, 2] } }),
+      /needs a corrupted one/,
+    );
+    await assert.rejects(
+      () => patchSequence(run, { step: 0, clean: { example: 0 }, answer: U }),
+      /answer 9: outside the predicted tokens \[0, 9\)/,
+    );
   });
 });

@@ -207,8 +207,8 @@ Deno.test("sequence and patch: an example, token ids or a prompt; bad requests a
     assert.deepEqual([r.tokens, r.pos, r.target_from], [["1", "7", "="], 1, "prediction"]);
     assert.equal(r.patterns.length, 1);
     assert.deepEqual(r.loss.slice(0, 2), [null, null]);
-    // "17=" reads as the labels "17" and "=" (the longest label at each point)
-    const prompt = await (await get("/api/runs/alpha/sequence?step=100&prompt=17%3D")).json();
+    // "17 =" reads as the labels "17" and "=" (words, as `sample` reads a prompt)
+    const prompt = await (await get("/api/runs/alpha/sequence?step=100&prompt=17%20%3D")).json();
     assert.deepEqual(prompt.tokens, ["17", "="]);
     const ids = await (await get("/api/runs/alpha/sequence?step=100&tokens=1,7,23&pos=-1")).json();
     assert.deepEqual([ids.tokens, ids.pos], [["1", "7", "="], 2]);
@@ -216,8 +216,19 @@ Deno.test("sequence and patch: an example, token ids or a prompt; bad requests a
     assert.deepEqual([patched.clean, patched.corrupt], [["1", "7", "="], ["1", "8", "="]]);
     assert.deepEqual([patched.clean_answer, patched.corrupt_answer], [8, 9]);
     assert.equal(patched.resid_pre[0].length, 3);
+    assert.equal(patched.attribution.resid_pre[0].length, 3);
+    const answered = await (await get(
+      "/api/runs/alpha/patch?step=100&example=30&answer=5&corrupt_answer=6",
+    )).json();
+    assert.deepEqual([answered.clean_answer, answered.corrupt_answer], [5, 6]);
+    const vocab = await (await get("/api/runs/alpha/vocab")).json();
+    assert.deepEqual(vocab, { textual: false, n_ctx: 3, d_vocab: 24, d_vocab_out: 23 });
+    const detect = await (await get("/api/runs/alpha/detect?step=100")).json();
+    assert.equal(detect.induction.length, 1);
     const bad: [string, number, string | RegExp][] = [
-      ["sequence?step=100&prompt=x", 400, /no token of the vocabulary starts at character 0/],
+      ["sequence?step=100&prompt=x", 400, `prompt: token "x" is not in the vocabulary`],
+      ["patch?step=100&example=30&answer=1%202", 400, `answer "1 2" is 2 tokens; give one`],
+      ["detect?step=300", 404, "run 'alpha' has no checkpoint at step 300"],
       ["sequence?step=100&example=30&pos=3", 400, "pos 3: the sequence has 3 positions (0 to 2)"],
       ["sequence?step=100&example=30&pos=a", 400, /pos "a": must be an integer/],
       ["sequence?step=100&example=30&prompt=1", 400, "give one of example, tokens or prompt"],
@@ -225,7 +236,7 @@ Deno.test("sequence and patch: an example, token ids or a prompt; bad requests a
       ["sequence?step=300&example=30", 404, "run 'alpha' has no checkpoint at step 300"],
       ["patch?step=100&tokens=1,7,23&corrupt_tokens=1,8", 400, /has 3 tokens, the corrupted 2/],
       [
-        "patch?step=100&prompt=17%3D",
+        "patch?step=100&prompt=17%20%3D",
         400,
         "patching a prompt needs a corrupted one of the same length",
       ],
