@@ -11,6 +11,7 @@ import type {
   AnalysisIndex,
   Checkpoint,
   CheckpointReport,
+  DetectorScores,
   InspectReport,
   LaunchRequest,
   MetricsEvent,
@@ -20,6 +21,7 @@ import type {
   RunSummary,
   SequenceInspectReport,
   SequencePatchingReport,
+  VocabAnswer,
 } from "./types.ts";
 
 /**
@@ -157,42 +159,89 @@ export function getInspect(
   return request(runPath(name, `inspect?step=${step}&example=${example}${into}`));
 }
 
+/** Which sequence a request looks at: an example of the task, or a prompt (text). */
+export type SequenceRef = { example: number } | { prompt: string };
+
+/** The query parameters of `ref`. */
+function sequenceQuery(ref: SequenceRef): string {
+  return "example" in ref ? `example=${ref.example}` : `prompt=${encodeURIComponent(ref.prompt)}`;
+}
+
 /**
- * `GET /api/runs/NAME/sequence?step=S&example=I&pos=P`: one example of a sequence task at every
+ * `GET /api/runs/NAME/sequence?step=S&(example=I|prompt=TEXT)&pos=P`: one sequence at every
  * position, the lens and attribution at `pos` (`null`: the last).
  *
  * @example
  * ```ts
  * import { getSequence } from "./api.ts";
- * const r = await getSequence("induction", 500, 3, 40);
+ * const r = await getSequence("induction", 500, { example: 3 }, 40);
+ * const p = await getSequence("text", 500, { prompt: "hello" });
  * ```
  */
 export function getSequence(
   name: string,
   step: number,
-  example: number,
+  ref: SequenceRef,
   pos: number | null = null,
 ): Promise<SequenceInspectReport> {
   const at = pos === null ? "" : `&pos=${pos}`;
-  return request(runPath(name, `sequence?step=${step}&example=${example}${at}`));
+  return request(runPath(name, `sequence?step=${step}&${sequenceQuery(ref)}${at}`));
+}
+
+/** A patching request's corrupted prompt and answers (each one token, as text); all optional. */
+export interface PatchOptions {
+  corrupt?: string;
+  answer?: string;
+  corrupt_answer?: string;
 }
 
 /**
- * `GET /api/runs/NAME/patch?step=S&example=I`: that example patched into the server's default
- * partner (the next example with another last target).
+ * `GET /api/runs/NAME/patch?step=S&(example=I|prompt=TEXT)[&corrupt=..][&answer=..]
+ * [&corrupt_answer=..]`: the clean sequence patched into the corrupted one (an example's default
+ * partner when none is given), with attribution patching beside it.
  *
  * @example
  * ```ts
  * import { getSequencePatch } from "./api.ts";
- * const r = await getSequencePatch("induction", 500, 3);
+ * const r = await getSequencePatch("induction", 500, { example: 3 });
+ * const p = await getSequencePatch("text", 500, { prompt: "abcab" }, { corrupt: "abdab" });
  * ```
  */
 export function getSequencePatch(
   name: string,
   step: number,
-  example: number,
+  ref: SequenceRef,
+  options: PatchOptions = {},
 ): Promise<SequencePatchingReport> {
-  return request(runPath(name, `patch?step=${step}&example=${example}`));
+  const extra = Object.entries(options).filter(([, v]) => v !== undefined && v !== "")
+    .map(([k, v]) => `&${k}=${encodeURIComponent(v)}`).join("");
+  return request(runPath(name, `patch?step=${step}&${sequenceQuery(ref)}${extra}`));
+}
+
+/**
+ * `GET /api/runs/NAME/detect?step=S`: the head detectors on repeated random tokens.
+ *
+ * @example
+ * ```ts
+ * import { getDetect } from "./api.ts";
+ * const scores = await getDetect("text", 500);
+ * ```
+ */
+export function getDetect(name: string, step: number): Promise<DetectorScores> {
+  return request(runPath(name, `detect?step=${step}`));
+}
+
+/**
+ * `GET /api/runs/NAME/vocab`: whether the run's tokens are text (the prompt views' condition).
+ *
+ * @example
+ * ```ts
+ * import { getVocab } from "./api.ts";
+ * const { textual } = await getVocab("text");
+ * ```
+ */
+export function getVocab(name: string): Promise<VocabAnswer> {
+  return request(runPath(name, "vocab"));
 }
 
 /**

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 /**
  * The page of `mechlab serve`: runs, curves, checkpoints, config diff, the launch form, the
- * prompt box that samples from a run, and the analysis views (`analysis/`), each a small view over
+ * prompt box that samples from a run, the analysis views (`analysis/`) and the prompt views of a
+ * run with text tokens (`analysis/prompt.tsx`), each a small view over
  * the signals of `state.ts`. Entry point of the bundle (`deno task build:ui`).
  *
  * @module
@@ -9,6 +10,7 @@
 
 import { render } from "preact";
 import { Analysis } from "./analysis/panel.tsx";
+import { PromptViews } from "./analysis/prompt.tsx";
 import { startAnalysis } from "./analysis/state.ts";
 import { Checkpoints } from "./checkpoints.tsx";
 import { ConfigDiff } from "./config_diff.tsx";
@@ -62,6 +64,7 @@ export function App() {
           <SampleBox />
         </div>
         <Analysis />
+        <PromptViews />
       </main>
     </>
   );

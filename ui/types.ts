@@ -27,12 +27,14 @@ export type {
   RunLog,
   RunStatus,
   RunSummary,
+  VocabAnswer,
 } from "../engine/server/api_types.ts";
 
 export type {
   AnalysisIndex,
   AnalysisSummary,
   CheckpointReport,
+  DetectorScores,
   HeadCircuits,
   InspectReport,
   ModularReport,

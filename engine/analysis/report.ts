@@ -370,7 +370,7 @@ export interface InspectReport {
  * import type { SequenceInspectReport } from "./report.ts";
  * const r: SequenceInspectReport = {
  *   step: 500, example: 3, tokens: ["a", "b", "a"], ids: [0, 1, 0], pos: 2, target: 1,
- *   target_from: "task", prediction: 1, loss: [2.1, 1.9, 0.1],
+ *   target_from: "task", prediction: 1, target_text: "b", prediction_text: "b", loss: [2.1, 1.9, 0.1],
  *   patterns: [[[[1, 0, 0], [0.5, 0.5, 0], [0.1, 0.8, 0.1]]]],
  *   dla: { labels: ["embed", "L0H0"], values: [0.1, 3.2] },
  *   logit_lens: { labels: ["resid_pre 0", "resid_post 0"], target_logit: [0.1, 9], target_prob: [0, 1], target_rank: [40, 0] },
@@ -397,6 +397,9 @@ export interface SequenceInspectReport {
   target_from: "given" | "task" | "next token" | "prediction";
   /** The argmax at `pos`. */
   prediction: number;
+  /** `target`'s and `prediction`'s text. */
+  target_text: string;
+  prediction_text: string;
   /** `[T]`: the loss at each position where a target is known (the task's, or the next token). */
   loss: (number | null)[];
   /** `[L][H][T][T]` (query, key): `blocks.L.attn.hook_pattern`. */

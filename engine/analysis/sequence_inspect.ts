@@ -96,6 +96,8 @@ export async function inspectSequence(
     target,
     target_from,
     prediction,
+    target_text: tokenTexts(run.task.vocab, [target])[0]!,
+    prediction_text: tokenTexts(run.task.vocab, [prediction])[0]!,
     loss: Array.from(lossPerToken(logits, seq.targets).loss, (l) => Number.isNaN(l) ? null : l),
     patterns: patternNames.map((name) => (cache.get(name)!.toNested() as number[][][][])[0]!),
     dla: { labels: dla.labels, values: Array.from(dla.values.data) },

@@ -200,3 +200,19 @@ export interface RunLog {
 export interface ErrorAnswer {
   error: string;
 }
+
+/**
+ * `GET /api/runs/NAME/vocab`: whether a run's tokens are text (`isTextual`), and its sizes.
+ *
+ * @example
+ * ```ts
+ * import type { VocabAnswer } from "./api_types.ts";
+ * const v: VocabAnswer = { textual: true, n_ctx: 64, d_vocab: 65, d_vocab_out: 65 };
+ * ```
+ */
+export interface VocabAnswer {
+  textual: boolean;
+  n_ctx: number;
+  d_vocab: number;
+  d_vocab_out: number;
+}

@@ -29,6 +29,7 @@ import type { SequenceInput } from "../analysis/sequence_input.ts";
 import { isTextual } from "../data/codec.ts";
 import { taskShape } from "../data/task_config.ts";
 import { wholeNumber } from "./analysis_api.ts";
+import type { VocabAnswer } from "./api_types.ts";
 import { HttpError, json } from "./http.ts";
 import { findRun, type RunsApi } from "./runs_api.ts";
 import type { SequenceJob, SequenceReply } from "./sequence_worker.ts";
@@ -127,12 +128,13 @@ export async function runVocab(api: RunsApi, name: string): Promise<Response> {
     throw new HttpError(404, (e as Error).message.split("\n")[0]!); // no config or checkpoint yet
   }
   const { vocab, n_ctx } = taskShape(run.config.task);
-  return json(200, {
+  const answer: VocabAnswer = {
     textual: isTextual(vocab),
     n_ctx,
     d_vocab: vocab.d_vocab,
     d_vocab_out: vocab.d_vocab_out,
-  });
+  };
+  return json(200, answer);
 }
 
 /** The job's report from a fresh worker, or its error as an `HttpError`. */

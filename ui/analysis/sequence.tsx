@@ -5,7 +5,8 @@
  * per detector, and the induction score of each head across the analysed checkpoints), and one
  * example looked at on demand: its attention patterns in the manner of CircuitsVis (a thumbnail
  * per head; the tokens coloured by the attention the hovered token pays them; values on hover;
- * masked cells blank), the logit lens and attribution at a chosen position, and patching.
+ * masked cells blank), the logit lens and attribution at a chosen position, and patching beside
+ * attribution patching (`sequence_detail.tsx`, `patch_grids.tsx`).
  *
  * @module
  */
@@ -15,13 +16,13 @@ import { useEffect } from "preact/hooks";
 import { getSequence, getSequencePatch } from "../api.ts";
 import { formatNumber } from "../runs_rows.ts";
 import type { SequenceInspectReport, SequencePatchingReport } from "../types.ts";
-import { colourAt, cssColour, divergingScale, sequentialScale } from "./colour_scale.ts";
-import { ColourLegend, Heatmap } from "./heatmap.tsx";
+import { colourAt, cssColour } from "./colour_scale.ts";
+import { Detectors, SCORE } from "./detectors.tsx";
+import { ColourLegend } from "./heatmap.tsx";
+import { PatchGrids } from "./patch_grids.tsx";
+import { SequenceDetail } from "./sequence_detail.tsx";
 import { analysedRun, analysisIndex, pickedExample, shownStep, stepReport } from "./state.ts";
 
-const ATTENTION = sequentialScale("attention (row: query, column: key)", [], { min: 0, max: 1 });
-const SCORE = sequentialScale("detector score", [], { min: 0, max: 1 });
-const DETECTORS = ["previous_token", "duplicate_token", "induction"] as const;
 const [W, H] = [360, 140]; // the line charts' size in px
 
 /** A polyline chart of `series` (each `[x, y | null][]`), y from 0; `marks` are vertical rules. */
@@ -71,7 +72,6 @@ function Measures() {
   const index = analysisIndex.value;
   if (seq === undefined || index === null) return null;
   const icl = seq.icl;
-  const heads = (scores: number[][]) => scores.flat();
   const L = seq.detectors.induction.length;
   const Hn = seq.detectors.induction[0]?.length ?? 0;
   // Each head's induction score across the analysed checkpoints: the induction bump.
@@ -96,25 +96,7 @@ function Measures() {
         yLabel="loss"
       />
       <h3>head detectors (TransformerLens detect_head, {seq.detectors.seq_len} repeated tokens)</h3>
-      <div class="heads">
-        {DETECTORS.map((kind) => (
-          <figure key={kind}>
-            <Heatmap
-              testid={`detector-${kind}`}
-              rows={L}
-              cols={Hn}
-              maxCell={24}
-              values={heads(seq.detectors[kind])}
-              scale={SCORE}
-              rowTitle="layer"
-              colTitle="head"
-              describe={([l, h]) =>
-                `L${l}H${h} ${kind}: ${formatNumber(seq.detectors[kind][l]![h]!)}`}
-            />
-            <figcaption>{kind.replace("_", " ")}</figcaption>
-          </figure>
-        ))}
-      </div>
+      <Detectors prefix="detector" scores={seq.detectors} />
       <Lines
         testid="sequence-induction-across"
         series={across}
@@ -126,39 +108,7 @@ function Measures() {
   );
 }
 
-/** The tokens, each coloured by the attention `from` pays it in `pattern` (CircuitsVis' token view). */
-function Tokens(
-  props: {
-    report: SequenceInspectReport;
-    pattern: number[][] | undefined;
-    hovered: { value: number | null };
-  },
-) {
-  const { report, pattern, hovered } = props;
-  return (
-    <div class="tokens" data-testid="sequence-tokens">
-      {report.tokens.map((t, k) => {
-        const q = hovered.value;
-        const a = q === null || pattern === undefined || k > q ? undefined : pattern[q]?.[k];
-        return (
-          <span
-            key={k}
-            class="token"
-            data-testid={`sequence-token-${k}`}
-            title={a === undefined ? `${t} (position ${k})` : `${t}: attention ${formatNumber(a)}`}
-            style={a === undefined ? undefined : { background: cssColour(colourAt(ATTENTION, a)) }}
-            onMouseEnter={() => hovered.value = k}
-            onMouseLeave={() => hovered.value = null}
-          >
-            {t}
-          </span>
-        );
-      })}
-    </div>
-  );
-}
-
-/** The picked example on demand: attention, lens and attribution at a position, patching. */
+/** The picked example on demand: its detail at a position, and patching with attribution. */
 function Example() {
   const run = analysedRun.value;
   const step = shownStep.value;
@@ -167,16 +117,14 @@ function Example() {
   const report = useSignal<SequenceInspectReport | null>(null);
   const patch = useSignal<SequencePatchingReport | null>(null);
   const problem = useSignal("");
-  const head = useSignal<[number, number]>([0, 0]);
-  const hovered = useSignal<number | null>(null);
   useEffect(() => {
     if (run === null || step === null) return;
     let live = true;
-    getSequence(run, step, example, pos.value).then(
+    getSequence(run, step, { example }, pos.value).then(
       (r) => live && (report.value = r, problem.value = ""),
       (e) => live && (problem.value = String(e?.message ?? e)),
     );
-    getSequencePatch(run, step, example).then(
+    getSequencePatch(run, step, { example }).then(
       (r) => live && (patch.value = r),
       () => live && (patch.value = null),
     );
@@ -186,109 +134,11 @@ function Example() {
   if (r === null) {
     return <p class="hint" data-testid="sequence-problem">{problem.value || "loading…"}</p>;
   }
-  const T = r.tokens.length;
-  const [l, h] = head.value;
-  const p = patch.value;
-  const restored = divergingScale("restored fraction (1 = clean)", [], { atLeast: 1 });
   return (
     <section class="analysis-view" data-testid="sequence-example" data-example={r.example ?? ""}>
-      <h3>example #{r.example} at step {r.step} · head L{l}H{h}</h3>
-      <Tokens report={r} pattern={r.patterns[l]?.[h]} hovered={hovered} />
-      <div class="heads">
-        {r.patterns.map((layer, li) =>
-          layer.map((pattern, hi) => (
-            <figure
-              key={`${li}.${hi}`}
-              class={li === l && hi === h ? "head chosen" : "head"}
-              onClick={() => head.value = [li, hi]}
-            >
-              <Heatmap
-                testid={`sequence-head-${li}-${hi}`}
-                rows={T}
-                cols={T}
-                maxCell={Math.max(2, Math.floor(80 / T))}
-                values={pattern.flat()}
-                scale={ATTENTION}
-                axes={false}
-                causal
-                describe={([q, k]) =>
-                  `${r.tokens[q]}@${q} → ${r.tokens[k]}@${k}: ${
-                    formatNumber(pattern[q]?.[k] ?? NaN)
-                  }`}
-                highlight={hovered.value === null ? undefined : { row: hovered.value }}
-              />
-              <figcaption>L{li}H{hi}</figcaption>
-            </figure>
-          ))
-        )}
-      </div>
-      <label>
-        position{" "}
-        <input
-          type="number"
-          data-testid="sequence-pos"
-          min={0}
-          max={T - 1}
-          value={r.pos}
-          onChange={(e) =>
-            pos.value = Number(e.currentTarget.value)}
-        />
-      </label>{" "}
-      <span class="hint" data-testid="sequence-target">
-        following “{analysisIndex.value?.vocab[r.target] ?? r.target}” ({r.target_from}); predicted
-        “
-        {analysisIndex.value?.vocab[r.prediction] ?? r.prediction}”
-      </span>
-      <table class="lens" data-testid="sequence-lens">
-        <tbody>
-          {r.logit_lens.labels.map((label, s) => (
-            <tr key={label}>
-              <td>{label}</td>
-              <td>p {formatNumber(r.logit_lens.target_prob[s]!)}</td>
-              <td>rank {r.logit_lens.target_rank[s]}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <table class="lens" data-testid="sequence-dla">
-        <tbody>
-          {r.dla.labels.map((label, c) => (
-            <tr key={label}>
-              <td>{label}</td>
-              <td>{formatNumber(r.dla.values[c]!)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {p !== null && (
-        <div data-testid="sequence-patching">
-          <p class="hint">patching into {p.corrupt.join(" ")} · {p.metric}</p>
-          <Heatmap
-            testid="sequence-patch-resid"
-            rows={p.resid_pre.length}
-            cols={T}
-            maxCell={Math.max(4, Math.floor(240 / T))}
-            values={p.resid_pre.flat().map((v) => v ?? NaN)}
-            scale={restored}
-            colLabels={p.clean}
-            rowTitle="resid_pre layer"
-            colTitle="position"
-          />
-          <Heatmap
-            testid="sequence-patch-heads"
-            rows={p.head_out.length}
-            cols={p.head_out[0]?.length ?? 0}
-            maxCell={24}
-            values={p.head_out.flat().map((v) =>
-              v ?? NaN
-            )}
-            scale={restored}
-            rowTitle="layer"
-            colTitle="head"
-          />
-        </div>
-      )}
-      <ColourLegend scale={ATTENTION} />
+      <h3>example #{r.example} at step {r.step}</h3>
+      <SequenceDetail prefix="sequence" report={r} pos={pos} />
+      {patch.value !== null && <PatchGrids prefix="sequence" patch={patch.value} />}
     </section>
   );
 }
