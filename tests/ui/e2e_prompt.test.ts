@@ -1,7 +1,7 @@
 // The prompt views in a real browser (Debian's Chromium, driven by playwright-core), on a tiny
 // `text` run trained here with the CLI and never analysed: a prompt typed into the box shows its
 // tokens with the loss at each (the server's numbers, in `data-loss`), a thumbnail per head, the
-// head detectors (one L × H map per detector, coloured by the server's scores), and, with a
+// logit lens and attribution at a chosen position (the server's), the head detectors (one L × H map per detector, coloured by the server's scores), and, with a
 // corrupted prompt and two answer tokens, the patching grids beside attribution patching's, each
 // coloured by the server's restored fractions, with the correlation the server computed.
 // Screenshots go to tests/ui/screenshots/.
@@ -73,6 +73,20 @@ browserTest(
         assert.equal(await attr(page, `prompt-head-${l}-${h}`, "data-rows"), String(T));
       }
     }
+
+    // The lens and the attribution at a chosen position: the server's, following the next token.
+    await page.getByTestId("prompt-pos").fill("3");
+    await page.getByTestId("prompt-pos").press("Enter");
+    await page.getByText("following “e” (next token)").waitFor();
+    const at3 = await api(`sequence?${q}&pos=3`);
+    assert.equal(at3.target_text, "e");
+    const dla = await page.getByTestId("prompt-dla").locator("tr").evaluateAll((rows) =>
+      rows.map((r) => r.firstElementChild?.textContent)
+    );
+    assert.deepEqual(dla, at3.dla.labels);
+    const lens = await page.getByTestId("prompt-lens").locator("tr td:nth-child(2)")
+      .allInnerTexts();
+    assert.deepEqual(lens, at3.logit_lens.target_prob.map((p: number) => `p ${formatNumber(p)}`));
 
     // The head detectors, coloured by the server's scores.
     await page.getByTestId("prompt-detectors").waitFor();

@@ -31,7 +31,7 @@ export function Detectors(
 ) {
   const { scores } = props;
   return (
-    <div class="heads">
+    <div class="pair">
       {DETECTORS.map((kind) => (
         <figure key={kind}>
           <Heatmap

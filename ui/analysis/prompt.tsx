@@ -16,7 +16,8 @@ import { useEffect } from "preact/hooks";
 import { getDetect, getSequence, getSequencePatch, getVocab, type PatchOptions } from "../api.ts";
 import { checkpointStep, focusedRun } from "../state.ts";
 import type { DetectorScores, SequenceInspectReport, SequencePatchingReport } from "../types.ts";
-import { Detectors } from "./detectors.tsx";
+import { Detectors, SCORE } from "./detectors.tsx";
+import { ColourLegend } from "./heatmap.tsx";
 import { PatchGrids } from "./patch_grids.tsx";
 import { SequenceDetail } from "./sequence_detail.tsx";
 
@@ -86,6 +87,11 @@ export function PromptViews() {
       (r) => live && (report.value = r, problem.value = ""),
       (e) => live && (report.value = null, problem.value = String(e?.message ?? e)),
     );
+    return () => void (live = false);
+  }, [run, step, a, pos.value]);
+  useEffect(() => { // patching reads no position: not asked again when it moves
+    if (run === null || step === null || a === null) return;
+    let live = true;
     patch.value = null;
     patchProblem.value = "";
     if (a.patch.corrupt) {
@@ -95,7 +101,7 @@ export function PromptViews() {
       );
     }
     return () => void (live = false);
-  }, [run, step, a, pos.value]);
+  }, [run, step, a]);
   if (run === null || !textual.value) return null;
   const f = form.value;
   const set = (patchKey: keyof PatchOptions | "prompt") => (v: string) =>
@@ -147,6 +153,7 @@ export function PromptViews() {
             {detect.value.seq_len / 2} random tokens repeated)
           </h3>
           <Detectors prefix="prompt-detector" scores={detect.value} />
+          <ColourLegend scale={SCORE} />
         </div>
       )}
     </section>
