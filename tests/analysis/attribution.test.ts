@@ -4,13 +4,13 @@
 // real patching where the metric is linear in them (one attention-only layer, no LayerNorm); and
 // attribution against real patching on a LayerNorm model when the corruption is small (a token
 // whose embedding is the clean one's plus a small step) and when it is not. The GPU runner's
-// gradients (the training backward's kernels) against the CPU's.
+// gradients (the training backward's kernels), and a whole attribution sweep on the GPU, against the CPU's.
 import * as assert from "node:assert/strict";
 import { attributionSweep, pearson } from "../../engine/analysis/attribution.ts";
 import { logitDiffMetric, patchingSweep } from "../../engine/analysis/patching.ts";
 import { cpuRunner, gpuRunner } from "../../engine/hooks/mod.ts";
 import type { ModelConfig } from "../../engine/model/config.ts";
-import { add, mul, Rng, Tensor } from "../../engine/tensor/mod.ts";
+import { add, mul, Rng, Tensor, tensor } from "../../engine/tensor/mod.ts";
 import { gpuTest } from "../gpu/gpu_helpers.ts";
 import { randomWeights, TINY } from "../hooks/hooks_helpers.ts";
 
@@ -147,33 +147,44 @@ Deno.test("pearson: hand-worked values", () => {
   assert.equal(pearson([1, NaN, 2, 3], [1, 5, 2, 3]), 1);
 });
 
-gpuTest("runWithGrads (GPU): the training backward's gradients equal the CPU's", async (gpu) => {
-  for (const cfg of [LN2, ATTN1]) {
-    const rng = new Rng(4);
-    const weights = randomWeights(cfg, rng);
-    const T = cfg.n_ctx - 2; // shorter rows: padded on the GPU
-    const tokens = Int32Array.from({ length: 3 * T }, () => rng.int(cfg.d_vocab));
-    const U = cfg.d_vocab_out;
-    const dlogits = new Tensor(Float64Array.from({ length: 3 * U }, () => rng.normal()), [3, U]);
-    const names = gradNames(cfg);
-    const want = await cpuRunner(cfg, weights).runWithGrads(tokens, 3, dlogits, {
-      names,
-      grads: names,
-    });
-    const runner = await gpuRunner(gpu, cfg, weights);
-    const got = await runner.runWithGrads(tokens, 3, dlogits, { names, grads: names });
-    const close = (a: Tensor, b: Tensor, what: string) => {
-      assert.deepEqual(a.shape, b.shape, what);
-      const scale = Math.max(...Array.from(b.data, Math.abs), 1);
-      const diff = Math.max(...Array.from(a.data, (x, i) => Math.abs(x - b.data[i]!)));
-      // f32 through two layers of values of order 1-10: a few ulps of the largest
-      assert.ok(diff <= 2e-5 * scale, `${what}: max difference ${diff} of ${scale}`);
-    };
-    close(got.logits, want.logits, "logits");
-    for (const n of names) {
-      close(got.cache.get(n)!, want.cache.get(n)!, n);
-      close(got.grads.get(n)!, want.grads.get(n)!, `∂/∂${n}`);
+gpuTest(
+  "runWithGrads (GPU): the training backward's gradients and attribution equal the CPU's",
+  async (gpu) => {
+    for (const cfg of [LN2, ATTN1]) {
+      const rng = new Rng(4);
+      const weights = randomWeights(cfg, rng);
+      const T = cfg === LN2 ? cfg.n_ctx : cfg.n_ctx - 2; // full rows, and shorter ones (padded)
+      const tokens = Int32Array.from({ length: 3 * T }, () => rng.int(cfg.d_vocab));
+      const U = cfg.d_vocab_out;
+      const dlogits = new Tensor(Float64Array.from({ length: 3 * U }, () => rng.normal()), [3, U]);
+      const names = gradNames(cfg);
+      const want = await cpuRunner(cfg, weights).runWithGrads(tokens, 3, dlogits, {
+        names,
+        grads: names,
+      });
+      const runner = await gpuRunner(gpu, cfg, weights);
+      const got = await runner.runWithGrads(tokens, 3, dlogits, { names, grads: names });
+      const close = (a: Tensor, b: Tensor, what: string) => {
+        assert.deepEqual(a.shape, b.shape, what);
+        const scale = Math.max(...Array.from(b.data, Math.abs), 1);
+        const diff = Math.max(...Array.from(a.data, (x, i) => Math.abs(x - b.data[i]!)));
+        // f32 through two layers of values of order 1-10: a few ulps of the largest
+        assert.ok(diff <= 2e-5 * scale, `${what}: max difference ${diff} of ${scale}`);
+      };
+      close(got.logits, want.logits, "logits");
+      for (const n of names) {
+        close(got.cache.get(n)!, want.cache.get(n)!, n);
+        close(got.grads.get(n)!, want.grads.get(n)!, `∂/∂${n}`);
+      }
+      // The whole sweep on the GPU path against the CPU's.
+      const s = pair(cfg, rng, 2, cfg.d_vocab - 1);
+      const input = { ...s, good: 1, bad: 4 };
+      const a = await attributionSweep(runner, cfg, input);
+      const b = await attributionSweep(cpuRunner(cfg, weights), cfg, input);
+      for (const k of ["resid_pre", "head_out"] as const) {
+        close(tensor(a[k].flat()), tensor(b[k].flat()), `attribution ${k}`);
+      }
+      runner.release();
     }
-    runner.release();
-  }
-});
+  },
+);
