@@ -4,7 +4,8 @@
 // real patching where the metric is linear in them (one attention-only layer, no LayerNorm); and
 // attribution against real patching on a LayerNorm model when the corruption is small (a token
 // whose embedding is the clean one's plus a small step) and when it is not. The GPU runner's
-// gradients (the training backward's kernels), and a whole attribution sweep on the GPU, against the CPU's.
+// gradients (the training backward's kernels), and a whole attribution sweep on the GPU, against
+// the CPU's.
 import * as assert from "node:assert/strict";
 import { attributionSweep, pearson } from "../../engine/analysis/attribution.ts";
 import { logitDiffMetric, patchingSweep } from "../../engine/analysis/patching.ts";
