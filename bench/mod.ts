@@ -2,7 +2,7 @@
  * `deno task bench`: mechlab's benchmarks. Each part prints what it ran on and its figures as
  * ratios against a peer measured in the same run. Record measured figures in `bench/RESULTS.md`.
  *
- * `--part tensor|gpu|attention|train|tinygpt|sample|analysis|serve` runs one part (default: all); `--full`
+ * `--part tensor|gpu|attention|train|tinygpt|sample|analysis|attribution|serve` runs one part (default: all); `--full`
  * trains the grokking preset to the end; `--smoke` races the smoke preset against torch_small.py;
  * `--torch-grok PATH` runs the PyTorch grokking reference in the same command (on the GPU host).
  *
@@ -11,6 +11,7 @@
 
 import { parseArgs } from "node:util";
 import { benchAnalysis } from "./analysis_bench.ts";
+import { benchAttribution } from "./attribution_bench.ts";
 import { benchAttention } from "./attention_bench.ts";
 import { benchGpu } from "./gpu_bench.ts";
 import { benchSample } from "./sample_bench.ts";
@@ -28,7 +29,17 @@ const { values } = parseArgs({
     "torch-grok": { type: "string" },
   },
 });
-const PARTS = ["tensor", "gpu", "attention", "train", "tinygpt", "sample", "analysis", "serve"];
+const PARTS = [
+  "tensor",
+  "gpu",
+  "attention",
+  "train",
+  "tinygpt",
+  "sample",
+  "analysis",
+  "attribution",
+  "serve",
+];
 const part = values.part;
 if (part !== undefined && !PARTS.includes(part)) {
   console.error(`bench: --part ${part}: expected one of ${PARTS.join(", ")}`);
@@ -66,6 +77,10 @@ if (part === undefined || part === "sample") {
 if (part === undefined || part === "analysis") {
   console.log("\n== analysis ==");
   await benchAnalysis();
+}
+if (part === undefined || part === "attribution") {
+  console.log("\n== attribution patching against patching, one prompt pair ==");
+  await benchAttribution();
 }
 if (part === undefined || part === "serve") {
   console.log("\n== the server while a run trains ==");
