@@ -195,10 +195,16 @@ export interface PatchOptions {
   corrupt_answer?: string;
 }
 
+/** How much of the sweep: the real patches too (default), or attribution patching alone. */
+export interface PatchScope {
+  patching?: boolean;
+}
+
 /**
  * `GET /api/runs/NAME/patch?step=S&(example=I|prompt=TEXT)[&corrupt=..][&answer=..]
- * [&corrupt_answer=..]`: the clean sequence patched into the corrupted one (an example's default
- * partner when none is given), with attribution patching beside it.
+ * [&corrupt_answer=..][&patching=0]`: the clean sequence patched into the corrupted one (an
+ * example's default partner when none is given), with attribution patching beside it; with
+ * `patching: false` attribution alone (quick: one forward and one backward pass).
  *
  * @example
  * ```ts
@@ -211,10 +217,12 @@ export function getSequencePatch(
   name: string,
   step: number,
   ref: SequenceRef,
-  options: PatchOptions = {},
+  options: PatchOptions & PatchScope = {},
 ): Promise<SequencePatchingReport> {
-  const extra = Object.entries(options).filter(([, v]) => v !== undefined && v !== "")
-    .map(([k, v]) => `&${k}=${encodeURIComponent(v)}`).join("");
+  const { patching, ...texts } = options;
+  const extra = Object.entries(texts).filter(([, v]) => v !== undefined && v !== "")
+    .map(([k, v]) => `&${k}=${encodeURIComponent(v)}`).join("") +
+    (patching === false ? "&patching=0" : "");
   return request(runPath(name, `patch?step=${step}&${sequenceQuery(ref)}${extra}`));
 }
 

@@ -426,7 +426,7 @@ export interface SequenceInspectReport {
  * const r: SequencePatchingReport = {
  *   step: 500, clean: ["a", "b", "a"], corrupt: ["c", "b", "c"], clean_answer: 1, corrupt_answer: 2,
  *   metric: "logit difference ...", clean_value: 4, corrupt_value: -3,
- *   resid_pre: [[0, 0, 1]], head_out: [[0.9]], mlp_out: [[]], answer_texts: ["b", "c"],
+ *   resid_pre: [[0, 0, 1]], head_out: [[0.9]], mlp_out: [[]], patched: true, answer_texts: ["b", "c"],
  *   attribution: { resid_pre: [[0, 0, 0.8]], head_out: [[0.85]], correlation: { resid_pre: 0.99, head_out: null } },
  * };
  * ```
@@ -453,6 +453,11 @@ export interface SequencePatchingReport {
   head_out: (number | null)[][];
   /** `[L][T]`: `blocks.L.hook_mlp_out` at one position (empty rows when `attn_only`). */
   mlp_out: (number | null)[][];
+  /**
+   * Whether the real patches ran; without them (`patching=0`: attribution alone) `resid_pre`,
+   * `head_out` and `mlp_out` are empty and the correlations `null`.
+   */
+  patched: boolean;
   /** The two answers' texts: `[clean_answer, corrupt_answer]`. */
   answer_texts: [string, string];
   /**

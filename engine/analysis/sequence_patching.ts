@@ -64,6 +64,11 @@ export interface PatchRequest {
   answer?: number | undefined;
   /** Its bad answer: default the corrupted sequence's target at the end, else its argmax. */
   corrupt_answer?: number | undefined;
+  /**
+   * Run the real patches (default true); false gives attribution alone, one forward and one
+   * backward pass, for a first look while the sweep (a forward pass per patch) runs.
+   */
+  patching?: boolean | undefined;
 }
 
 /**
@@ -119,29 +124,33 @@ export async function patchSequence(
   };
   const clean_answer = await answer(a, request.answer);
   const corrupt_answer = await answer(b, request.corrupt_answer);
-  const sweep = await patchingSweep(runner, cfg, {
-    clean: a.ids,
-    corrupt: b.ids,
-    batch: 1,
-    metric: logitDiffMetric(Int32Array.of(clean_answer), Int32Array.of(corrupt_answer)),
-  });
   const attr = await attributionSweep(runner, cfg, {
     clean: a.ids,
     corrupt: b.ids,
     good: clean_answer,
     bad: corrupt_answer,
   });
-  const shown = (ids: Int32Array) => tokenTexts(task.vocab, ids);
-  // Attribution estimates patched − corrupt: as a restored fraction, corrupt + estimate.
-  const estimated = restoredSweep({
-    ...sweep,
-    resid_pre: attr.resid_pre.map((row) => row.map((v) => sweep.corrupt + v)),
-    head_out: attr.head_out.map((row) => row.map((v) => sweep.corrupt + v)),
+  const sweep = request.patching === false ? null : await patchingSweep(runner, cfg, {
+    clean: a.ids,
+    corrupt: b.ids,
+    batch: 1,
+    metric: logitDiffMetric(Int32Array.of(clean_answer), Int32Array.of(corrupt_answer)),
   });
-  const correlation = (real: number[][], linear: number[][]) => {
-    const r = pearson(real.flat(), linear.flat().map((v) => sweep.corrupt + v));
+  const { clean: cleanValue, corrupt: corruptValue } = sweep ?? attr;
+  // Attribution estimates patched − corrupt: as a restored fraction, corrupt + estimate.
+  const estimate = (rows: number[][]) => rows.map((row) => row.map((v) => corruptValue + v));
+  const estimated = restoredSweep({
+    clean: cleanValue,
+    corrupt: corruptValue,
+    resid_pre: estimate(attr.resid_pre),
+    head_out: estimate(attr.head_out),
+    mlp_out: [],
+  });
+  const correlation = (real: number[][] | undefined, linear: number[][]) => {
+    const r = real === undefined ? NaN : pearson(real.flat(), estimate(linear).flat());
     return Number.isNaN(r) ? null : r;
   };
+  const shown = (ids: Int32Array) => tokenTexts(task.vocab, ids);
   return {
     step,
     clean: shown(a.ids),
@@ -152,15 +161,18 @@ export async function patchSequence(
       shown(Int32Array.of(clean_answer))[0]!,
       shown(Int32Array.of(corrupt_answer))[0]!,
     ],
-    clean_value: sweep.clean,
-    corrupt_value: sweep.corrupt,
-    ...restoredSweep(sweep),
+    clean_value: cleanValue,
+    corrupt_value: corruptValue,
+    patched: sweep !== null,
+    ...(sweep === null
+      ? { metric: estimated.metric, resid_pre: [], head_out: [], mlp_out: [] }
+      : restoredSweep(sweep)),
     attribution: {
       resid_pre: estimated.resid_pre,
       head_out: estimated.head_out,
       correlation: {
-        resid_pre: correlation(sweep.resid_pre, attr.resid_pre),
-        head_out: correlation(sweep.head_out, attr.head_out),
+        resid_pre: correlation(sweep?.resid_pre, attr.resid_pre),
+        head_out: correlation(sweep?.head_out, attr.head_out),
       },
     },
   };

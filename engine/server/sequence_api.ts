@@ -6,11 +6,12 @@
  * - `GET /api/runs/NAME/sequence?step=S&<sequence>[&pos=P][&target=U]`: `SequenceInspectReport`
  *   (loss per position, attention patterns, logit lens and attribution at P, default the last).
  * - `GET /api/runs/NAME/patch?step=S&<sequence>[&partner=J|corrupt_tokens=..|corrupt=TEXT]
- *   [&answer=TEXT][&corrupt_answer=TEXT]`: `SequencePatchingReport`, the clean sequence patched
- *   into the corrupted one (for an example, by default the next example with another last
- *   target), scored by `logit[answer] − logit[corrupt_answer]` at the end (each one token; by
- *   default each sequence's target there, else its argmax), beside attribution patching's
- *   estimate of every patch and their correlation.
+ *   [&answer=TEXT][&corrupt_answer=TEXT][&patching=0]`: `SequencePatchingReport`, the clean
+ *   sequence patched into the corrupted one (for an example, by default the next example with
+ *   another last target), scored by `logit[answer] − logit[corrupt_answer]` at the end (each one
+ *   token; by default each sequence's target there, else its argmax), beside attribution
+ *   patching's estimate of every patch and their correlation; `patching=0` gives the estimate
+ *   alone (one forward and one backward pass, where the sweep runs one forward pass per patch).
  * - `GET /api/runs/NAME/detect?step=S`: `DetectorScores`, the head detectors on repeated random
  *   tokens.
  * - `GET /api/runs/NAME/vocab`: `{ textual, n_ctx, d_vocab, d_vocab_out }` from the run's config:
@@ -88,6 +89,7 @@ export async function runPatch(
     corrupt: sequenceOf(query, "corrupt"),
     answer: query.get("answer") ?? undefined,
     corrupt_answer: query.get("corrupt_answer") ?? undefined,
+    patching: flag("patching", query.get("patching")),
   });
 }
 
@@ -193,6 +195,14 @@ function sequenceOf(query: URLSearchParams, which: "" | "corrupt"): SequenceInpu
     ...(prompt === null ? {} : { prompt }),
   };
   return Object.keys(input).length === 0 ? undefined : input;
+}
+
+/** A `0`/`1` query value (default 1). */
+function flag(what: string, text: string | null): boolean {
+  if (text !== null && text !== "0" && text !== "1") {
+    throw new HttpError(400, `${what} ${JSON.stringify(text)}: must be 0 or 1`);
+  }
+  return text !== "0";
 }
 
 /** A query value that must be an integer, negative allowed (a position from the end). */

@@ -36,6 +36,8 @@ export type SequenceJob =
       /** The answers as text, one token each. */
       answer?: string | undefined;
       corrupt_answer?: string | undefined;
+      /** False: attribution alone. */
+      patching: boolean;
     }
     | { kind: "detect" }
   );
@@ -96,6 +98,7 @@ async function report(run: SequenceRun, job: SequenceJob): Promise<unknown> {
     corrupt: job.corrupt,
     answer: oneToken(run, job.answer, "answer"),
     corrupt_answer: oneToken(run, job.corrupt_answer, "corrupt_answer"),
+    patching: job.patching,
   });
 }
 

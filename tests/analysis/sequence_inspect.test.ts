@@ -223,6 +223,21 @@ Deno.test("patching a sequence with its own activations changes nothing, bit for
     assert.equal(given.attribution.head_out[0]!.length, cfg.n_heads);
     const rho = given.attribution.correlation.head_out;
     assert.ok(rho !== null && rho >= -1 && rho <= 1);
+    // Attribution alone: the same estimate, no patches, no correlation.
+    const alone = await patchSequence(run, {
+      step: 0,
+      clean: { example: 0 },
+      answer: 3,
+      corrupt_answer: 5,
+      patching: false,
+    });
+    assert.deepEqual([given.patched, alone.patched], [true, false]);
+    assert.deepEqual([alone.resid_pre, alone.head_out], [[], []]);
+    assert.deepEqual(alone.attribution.correlation, { resid_pre: null, head_out: null });
+    alone.attribution.head_out.flat().forEach((v, i) => {
+      const w = given.attribution.head_out.flat()[i]!;
+      assert.ok(Math.abs(v! - w) < 1e-9, `${v} vs ${w}`);
+    });
     await assert.rejects(
       () =>
         patchSequence(run, { step: 0, clean: { tokens: [1, 2] }, corrupt: { tokens: [1, 2, 3] } }),

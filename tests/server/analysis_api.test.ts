@@ -221,6 +221,8 @@ Deno.test("sequence and patch: an example, token ids or a prompt; bad requests a
       "/api/runs/alpha/patch?step=100&example=30&answer=5&corrupt_answer=6",
     )).json();
     assert.deepEqual([answered.clean_answer, answered.corrupt_answer], [5, 6]);
+    const alone = await (await get("/api/runs/alpha/patch?step=100&example=30&patching=0")).json();
+    assert.deepEqual([alone.patched, alone.resid_pre], [false, []]);
     const vocab = await (await get("/api/runs/alpha/vocab")).json();
     assert.deepEqual(vocab, { textual: false, n_ctx: 3, d_vocab: 24, d_vocab_out: 23 });
     const detect = await (await get("/api/runs/alpha/detect?step=100")).json();
@@ -229,6 +231,7 @@ Deno.test("sequence and patch: an example, token ids or a prompt; bad requests a
       ["sequence?step=100&prompt=x", 400, `prompt: token "x" is not in the vocabulary`],
       ["patch?step=100&example=30&answer=1%202", 400, `answer "1 2" is 2 tokens; give one`],
       ["detect?step=300", 404, "run 'alpha' has no checkpoint at step 300"],
+      ["patch?step=100&example=30&patching=no", 400, `patching "no": must be 0 or 1`],
       ["sequence?step=100&example=30&pos=3", 400, "pos 3: the sequence has 3 positions (0 to 2)"],
       ["sequence?step=100&example=30&pos=a", 400, /pos "a": must be an integer/],
       ["sequence?step=100&example=30&prompt=1", 400, "give one of example, tokens or prompt"],

@@ -50,6 +50,13 @@ browserTest(
     await page.getByTestId("prompt-corrupt").fill(corrupt);
     await page.getByTestId("prompt-answer").fill("s");
     await page.getByTestId("prompt-corrupt-answer").fill("e");
+    // The sweep's request is held back until attribution alone (`patching=0`) has shown.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => release = resolve);
+    await page.route(/\/patch\?/, async (route) => {
+      if (!route.request().url().includes("patching=0")) await held;
+      await route.continue();
+    });
     await page.getByTestId("prompt-submit").click();
     await page.getByTestId("prompt-report").waitFor();
     const step = await attr(page, "prompt-report", "data-step");
@@ -97,7 +104,11 @@ browserTest(
     );
 
     // Patching beside attribution, on the server's numbers, with its correlation.
-    await page.getByTestId("prompt-patching").waitFor();
+    await page.getByTestId("prompt-patching-pending").waitFor();
+    assert.equal(await page.getByTestId("prompt-attr-resid").count(), 1);
+    assert.equal(await page.getByTestId("prompt-patch-resid").count(), 0);
+    release();
+    await page.getByTestId("prompt-correlation").waitFor();
     const patch = await api(
       `patch?${q}&corrupt=${encodeURIComponent(corrupt)}&answer=s&corrupt_answer=e`,
     );

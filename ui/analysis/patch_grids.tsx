@@ -3,7 +3,9 @@
  * Activation patching of a clean sequence into a corrupted one (`SequencePatchingReport`), each
  * grid beside attribution patching's estimate of the same patches on the same scale (restored
  * fraction: 0 = the corrupted run, 1 = the clean), with the correlation of the two: the residual
- * stream by layer × position, and each head's output. Test ids start with `prefix`.
+ * stream by layer × position, and each head's output. A report of attribution alone
+ * (`patched: false`) shows the estimates, and says the patches are on their way. Test ids start
+ * with `prefix`.
  *
  * @module
  */
@@ -77,21 +79,32 @@ export function PatchGrids(props: { prefix: string; patch: SequencePatchingRepor
         {p.answer_texts[0]}” − logit “{p.answer_texts[1]}” at the end (clean{" "}
         {formatNumber(p.clean_value)}, corrupted {formatNumber(p.corrupt_value)}) · {p.metric}
       </p>
-      <p class="hint" data-testid={`${prefix}-correlation`}>
-        attribution patching against patching: residual stream{" "}
-        <span data-testid={`${prefix}-correlation-resid`}>{correlation(rho.resid_pre)}</span>, heads
-        {" "}
-        <span data-testid={`${prefix}-correlation-heads`}>{correlation(rho.head_out)}</span>
-      </p>
+      {p.patched
+        ? (
+          <p class="hint" data-testid={`${prefix}-correlation`}>
+            attribution patching against patching: residual stream{" "}
+            <span data-testid={`${prefix}-correlation-resid`}>
+              {correlation(rho.resid_pre)}
+            </span>, heads{" "}
+            <span data-testid={`${prefix}-correlation-heads`}>{correlation(rho.head_out)}</span>
+          </p>
+        )
+        : (
+          <p class="hint" data-testid={`${prefix}-patching-pending`}>
+            attribution patching (one forward and one backward pass); patching each activation…
+          </p>
+        )}
       <div class="pair">
-        <Grid
-          testid={`${prefix}-patch-resid`}
-          values={p.resid_pre}
-          colLabels={p.clean}
-          rowTitle="resid_pre layer"
-          colTitle="position"
-          what="patching resid_pre"
-        />
+        {p.patched && (
+          <Grid
+            testid={`${prefix}-patch-resid`}
+            values={p.resid_pre}
+            colLabels={p.clean}
+            rowTitle="resid_pre layer"
+            colTitle="position"
+            what="patching resid_pre"
+          />
+        )}
         <Grid
           testid={`${prefix}-attr-resid`}
           values={p.attribution.resid_pre}
@@ -102,14 +115,16 @@ export function PatchGrids(props: { prefix: string; patch: SequencePatchingRepor
         />
       </div>
       <div class="pair">
-        <Grid
-          testid={`${prefix}-patch-heads`}
-          values={p.head_out}
-          rowTitle="layer"
-          colTitle="head"
-          what="patching head output"
-          maxCell={24}
-        />
+        {p.patched && (
+          <Grid
+            testid={`${prefix}-patch-heads`}
+            values={p.head_out}
+            rowTitle="layer"
+            colTitle="head"
+            what="patching head output"
+            maxCell={24}
+          />
+        )}
         <Grid
           testid={`${prefix}-attr-heads`}
           values={p.attribution.head_out}

@@ -95,10 +95,14 @@ export function PromptViews() {
     patch.value = null;
     patchProblem.value = "";
     if (a.patch.corrupt) {
-      getSequencePatch(run, step, { prompt: a.prompt }, a.patch).then(
-        (p) => live && (patch.value = p),
-        (e) => live && (patchProblem.value = String(e?.message ?? e)),
+      const ref = { prompt: a.prompt };
+      const failed = (e: Error) => live && (patchProblem.value = String(e?.message ?? e));
+      // Attribution first (one forward and one backward pass), then the sweep it estimates.
+      getSequencePatch(run, step, ref, { ...a.patch, patching: false }).then(
+        (p) => live && !patch.value?.patched && (patch.value = p),
+        failed,
       );
+      getSequencePatch(run, step, ref, a.patch).then((p) => live && (patch.value = p), failed);
     }
     return () => void (live = false);
   }, [run, step, a]);
