@@ -35,8 +35,13 @@ import { HttpError, json } from "./http.ts";
 import { findRun, type RunsApi } from "./runs_api.ts";
 import type { SequenceJob, SequenceReply } from "./sequence_worker.ts";
 
-/** Sequence workers at once, over all runs: each is busy on a core while it lives. */
-const MAX_JOBS = 4;
+/**
+ * Sequence workers at once, over all runs. A page asks for up to four per prompt (the sequence,
+ * attribution alone, the patching sweep, the detectors), and a worker whose client went away runs
+ * to its end (reading `Request.signal` would make Deno print its legacy-abort warning), so room
+ * for two prompts in flight; they share the cores, and each finishes.
+ */
+const MAX_JOBS = 8;
 let running = 0;
 
 /**
