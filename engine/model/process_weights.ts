@@ -24,8 +24,8 @@ import type { ModelConfig } from "./config.ts";
 
 /**
  * The weights of `cfg` (TransformerLens names, LayerNorm `LN`) processed as TransformerLens'
- * `from_pretrained` does, and the config they go with (`normalization_type` `LNPre`). The input
- * map is left as it was.
+ * `from_pretrained` does, in float64, and the config they go with (`normalization_type` `LNPre`).
+ * The input map is left as it was.
  *
  * @example
  * ```ts
@@ -47,7 +47,10 @@ export function processWeights(
       `weight processing folds LayerNorm: normalization_type must be LN, got ${cfg.normalization_type}`,
     );
   }
-  const W = new Map(weights);
+  // In float64 (a file's f32 would round every step), whatever the input's dtype.
+  const W = new Map(
+    [...weights].map(([name, t]) => [name, t.dtype === "f64" ? t : t.astype("f64")]),
+  );
   foldLayerNorm(cfg, W);
   centerWritingWeights(cfg, W);
   centerUnembed(W);
