@@ -19,7 +19,7 @@
  * @module
  */
 
-import { add, einsum, mean, mul, sub, type Tensor, zeros } from "../tensor/mod.ts";
+import { add, einsum, Tensor, zeros } from "../tensor/mod.ts";
 import type { ModelConfig } from "./config.ts";
 
 /**
@@ -65,9 +65,67 @@ function get(W: Map<string, Tensor>, name: string): Tensor {
   return t;
 }
 
+/**
+ * `t` (float64) seen as `[outer, n, inner]` around `axis`: each of the three passes below is one
+ * loop over it, where the tensor library's broadcasting would cost seconds on GPT-2's `W_E`.
+ */
+function around(
+  t: Tensor,
+  axis: number,
+): { data: Float64Array; outer: number; n: number; inner: number } {
+  const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
+  return {
+    data: t.data as Float64Array,
+    outer: size(t.shape.slice(0, axis)),
+    n: t.shape[axis]!,
+    inner: size(t.shape.slice(axis + 1)),
+  };
+}
+
 /** `t` minus its mean over `axis`. */
 function centred(t: Tensor, axis: number): Tensor {
-  return sub(t, mean(t, axis, { keepdims: true }));
+  const { data, outer, n, inner } = around(t, axis);
+  const out = new Float64Array(data.length);
+  const sums = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    const base = o * n * inner;
+    sums.fill(0);
+    for (let k = 0; k < n; k++) {
+      for (let i = 0; i < inner; i++) sums[i]! += data[base + k * inner + i]!;
+    }
+    for (let k = 0; k < n; k++) {
+      for (let i = 0; i < inner; i++) {
+        out[base + k * inner + i] = data[base + k * inner + i]! - sums[i]! / n;
+      }
+    }
+  }
+  return new Tensor(out, t.shape);
+}
+
+/** `t` with each slice along `axis` times `v[k]` (`v` `[n]`). */
+function scaled(t: Tensor, v: Tensor, axis: number): Tensor {
+  const { data, outer, n, inner } = around(t, axis);
+  const out = new Float64Array(data.length);
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < n; k++) {
+      const at = (o * n + k) * inner;
+      for (let i = 0; i < inner; i++) out[at + i] = data[at + i]! * v.data[k]!;
+    }
+  }
+  return new Tensor(out, t.shape);
+}
+
+/** `Σ_k t[..., k, ...]·v[k]` over `axis` (`v` `[n]`): `t`'s shape without `axis`. */
+function contracted(t: Tensor, v: Tensor, axis: number): Tensor {
+  const { data, outer, n, inner } = around(t, axis);
+  const out = new Float64Array(outer * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < n; k++) {
+      const at = (o * n + k) * inner;
+      for (let i = 0; i < inner; i++) out[o * inner + i]! += data[at + i]! * v.data[k]!;
+    }
+  }
+  return new Tensor(out, t.shape.filter((_, i) => i !== axis));
 }
 
 /**
@@ -76,23 +134,22 @@ function centred(t: Tensor, axis: number): Tensor {
  * `ln_final` into `W_U [D, U]`, `b_U [U]`; the LayerNorm weights are removed.
  */
 function foldLayerNorm(cfg: ModelConfig, W: Map<string, Tensor>): void {
-  // LayerNorm `ln` into `weight` (d_model on axis `axis`) and `bias`: b += ln.b·W, W = ln.w·W
-  // centred over d_model. `pattern` contracts d_model: "h d e, d -> h e" for attention.
-  const fold = (ln: string, weight: string, bias: string, pattern: string, axis: number) => {
+  // LayerNorm `ln` into `weight` (d_model on axis `axis`) and `bias`: b += Σ_d ln.b[d]·W[d],
+  // W[d] *= ln.w[d], then W centred over d_model.
+  const fold = (ln: string, weight: string, bias: string, axis: number) => {
     const [w, b] = [get(W, `${ln}.w`), get(W, `${ln}.b`)]; // [D]
     const Wt = get(W, weight);
-    W.set(bias, add(get(W, bias), einsum(pattern, Wt, b)));
-    const shape = Wt.shape.map((n, i) => (i === axis ? n : 1));
-    W.set(weight, centred(mul(Wt, w.reshape(shape)), axis));
+    W.set(bias, add(get(W, bias), contracted(Wt, b, axis)));
+    W.set(weight, centred(scaled(Wt, w, axis), axis));
   };
   for (let l = 0; l < cfg.n_layers; l++) {
     const b = `blocks.${l}`;
     for (const n of ["Q", "K", "V"]) {
-      fold(`${b}.ln1`, `${b}.attn.W_${n}`, `${b}.attn.b_${n}`, "h d e, d -> h e", 1);
+      fold(`${b}.ln1`, `${b}.attn.W_${n}`, `${b}.attn.b_${n}`, 1); // [H, D, E]
     }
-    if (!cfg.attn_only) fold(`${b}.ln2`, `${b}.mlp.W_in`, `${b}.mlp.b_in`, "d m, d -> m", 0);
+    if (!cfg.attn_only) fold(`${b}.ln2`, `${b}.mlp.W_in`, `${b}.mlp.b_in`, 0); // [D, M]
   }
-  fold("ln_final", "unembed.W_U", "unembed.b_U", "d u, d -> u", 0);
+  fold("ln_final", "unembed.W_U", "unembed.b_U", 0); // [D, U]
   for (const name of [...W.keys()]) {
     if (/(^|\.)ln(1|2|_final)\.[wb]$/.test(name)) W.delete(name);
   }
