@@ -2,7 +2,7 @@
  * `deno task bench`: mechlab's benchmarks. Each part prints what it ran on and its figures as
  * ratios against a peer measured in the same run. Record measured figures in `bench/RESULTS.md`.
  *
- * `--part tensor|gpu|attention|train|tinygpt|sample|analysis|serve` runs one part (default: all); `--full`
+ * `--part tensor|gpu|attention|train|tinygpt|sample|gpt2|analysis|serve` runs one part (default: all); `--full`
  * trains the grokking preset to the end; `--smoke` races the smoke preset against torch_small.py;
  * `--torch-grok PATH` runs the PyTorch grokking reference in the same command (on the GPU host).
  *
@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { benchAnalysis } from "./analysis_bench.ts";
 import { benchAttention } from "./attention_bench.ts";
+import { benchGpt2 } from "./gpt2_bench.ts";
 import { benchGpu } from "./gpu_bench.ts";
 import { benchSample } from "./sample_bench.ts";
 import { benchServe } from "./serve_bench.ts";
@@ -28,7 +29,17 @@ const { values } = parseArgs({
     "torch-grok": { type: "string" },
   },
 });
-const PARTS = ["tensor", "gpu", "attention", "train", "tinygpt", "sample", "analysis", "serve"];
+const PARTS = [
+  "tensor",
+  "gpu",
+  "attention",
+  "train",
+  "tinygpt",
+  "sample",
+  "gpt2",
+  "analysis",
+  "serve",
+];
 const part = values.part;
 if (part !== undefined && !PARTS.includes(part)) {
   console.error(`bench: --part ${part}: expected one of ${PARTS.join(", ")}`);
@@ -62,6 +73,10 @@ if (part === undefined || part === "tinygpt") {
 if (part === undefined || part === "sample") {
   console.log("\n== sampling: 256 tokens with and without the key-value cache ==");
   await benchSample();
+}
+if (part === undefined || part === "gpt2") {
+  console.log("\n== GPT-2 small's shape: import, forward and sampling against PyTorch CPU ==");
+  await benchGpt2();
 }
 if (part === undefined || part === "analysis") {
   console.log("\n== analysis ==");
