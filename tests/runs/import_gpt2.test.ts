@@ -123,6 +123,13 @@ Deno.test("import gpt2: the CLI imports, samples numpy's greedy tokens and refus
     );
     assert.equal(refused.err.trim().split("\n").length, 1, refused.err);
     await assert.rejects(Deno.stat(`${dir}/silu_run`));
+    const help = await mechlab("import", "--help");
+    for (const flag of ["--from DIR", "--name NAME", "--out DIR", "--no-process", "--force"]) {
+      assert.ok(help.out.includes(flag), `import --help lists ${flag}`);
+    }
+    const missing = await mechlab("import", "--out", dir);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /^mechlab: --from is required/);
     // An imported model has nothing to train on.
     const train = await mechlab("train", "--resume", `${dir}/prefixed`);
     assert.equal(train.code, 2);
