@@ -66,7 +66,7 @@ export async function openSampleModel(
   }
   const gpu = await requestGpu();
   try {
-    checkGpuFits(gpu, run.layout, cache);
+    checkGpuFits(gpu, run.layout);
   } catch (e) {
     gpu.destroy();
     throw e;
@@ -91,18 +91,13 @@ export async function openSampleModel(
 /**
  * A one-line `RunInputError` when the weights cannot be bound on this adapter: the flat array over
  * its `maxBufferSize`, or a weight over its `maxStorageBufferBindingSize`, rather than a
- * validation error from deep in the kernels. `W_U` is bound in blocks of rows that fit
- * (`engine/model/gpu/unembed.ts`) and the cached source takes a big `W_E`'s row from the CPU, so
- * GPT-2's 154 MB `W_E` and `W_U` sample on lavapipe's 128 MiB with the cache.
+ * validation error from deep in the kernels. `W_E` and `W_U` are bound in blocks of rows
+ * (`engine/model/gpu/binding.ts`), so GPT-2's 154 MB ones sample on lavapipe's 128 MiB.
  */
-function checkGpuFits(gpu: Gpu, layout: ParamLayout, cache: boolean): void {
+function checkGpuFits(gpu: Gpu, layout: ParamLayout): void {
   const { maxBufferSize, maxStorageBufferBindingSize } = gpu.device.limits;
-  // W_U's blocks are at least 64 rows (see unembed.ts): its 64 rows must fit.
-  const U = layout.byName.get("unembed.b_U")!.size;
-  const bound = layout.specs.filter((s) =>
-    (s.name !== "unembed.W_U" || 4 * 64 * U > maxStorageBufferBindingSize) &&
-    (s.name !== "embed.W_E" || !cache)
-  );
+  // W_E and W_U are bound in blocks of rows (engine/model/gpu/binding.ts).
+  const bound = layout.specs.filter((s) => s.name !== "unembed.W_U" && s.name !== "embed.W_E");
   const largest = bound.reduce((a, b) => (b.size > a.size ? b : a));
   const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
   if (4 * layout.size > maxBufferSize) {

@@ -46,8 +46,9 @@ gpuTest(
 gpuTest(
   "import gpt2 gpu: W_E and W_U over the adapter's binding size sample as on the CPU",
   async (gpu) => {
-    // GPT-2's 154 MB W_E and W_U exceed lavapipe's 128 MiB binding: the cached source takes W_E's
-    // row from the CPU and binds W_U in blocks of rows. A vocabulary one row past the limit here.
+    // GPT-2's 154 MB W_E and W_U exceed lavapipe's 128 MiB binding: both are bound in blocks of
+    // rows (the cached source takes W_E's row from the CPU). A vocabulary one row past the limit:
+    // token U - 1 is the second block's only row.
     const limit = gpu.device.limits.maxStorageBufferBindingSize;
     const D = 128;
     const U = Math.floor(limit / (4 * D)) + 1;
@@ -72,12 +73,15 @@ gpuTest(
     };
     const layout = paramLayout(cfg);
     const params = initParams(cfg, layout);
-    const onGpu = await GpuCachedModel.create(gpu, cfg, layout, params);
-    const onCpu = new CpuCachedModel(cfg, layout, params);
-    for (const token of [7, U - 1, 123_456]) {
-      const expected = onCpu.push(token);
-      assertClose(await onGpu.push(token), expected, 1e-4, `logits after token ${token}`);
+    for (const Source of [GpuCachedModel, GpuUncachedModel]) {
+      const onGpu = await Source.create(gpu, cfg, layout, params);
+      const onCpu = new CpuCachedModel(cfg, layout, params);
+      for (const token of [7, U - 1, 123_456]) {
+        const expected = onCpu.push(token);
+        const what = `${Source.name}: logits after token ${token}`;
+        assertClose(await onGpu.push(token), expected, 1e-4, what);
+      }
+      onGpu.release();
     }
-    onGpu.release();
   },
 );

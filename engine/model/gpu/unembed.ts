@@ -8,22 +8,13 @@
 
 import type { GpuTensor } from "../../gpu/mod.ts";
 import { addInplace, matmul, sumRows, zeroFill } from "../../../kernels/mod.ts";
+import { rowsPerBinding } from "./binding.ts";
 import type { ModelContext } from "./context.ts";
 
 /** The scored rows of `x` `[B, T, D]` as `[S, D]`: rows T-1, 2T-1, ..., or all of them. */
 function scoredRows(c: ModelContext, x: GpuTensor) {
   if (c.scored === "all") return { tensor: x, offset: 0, ld: c.D };
   return { tensor: x, offset: (c.T - 1) * c.D, ld: c.T * c.D };
-}
-
-/**
- * How many rows of `W_U` `[D, U]` one product binds: all D, unless they exceed the adapter's
- * `maxStorageBufferBindingSize` (GPT-2's 154 MB `W_U` on lavapipe's 128 MiB): then the most that
- * fit, a multiple of 64 so that each block starts on a 256-byte binding boundary.
- */
-function rowsPerBinding(c: ModelContext): number {
-  const fit = Math.floor(c.gpu.device.limits.maxStorageBufferBindingSize / (4 * c.U));
-  return fit >= c.D ? c.D : Math.max(64, fit - (fit % 64));
 }
 
 /**
@@ -39,7 +30,7 @@ export async function forward(c: ModelContext, x: GpuTensor): Promise<GpuTensor>
   const logits = c.hook("logits", [c.S, c.U]);
   const scored = scoredRows(c, x);
   const W_U = c.param("unembed.W_U"); // [D, U]
-  const rows = rowsPerBinding(c);
+  const rows = rowsPerBinding(c, c.D, c.U);
   for (let d0 = 0; d0 < c.D; d0 += rows) {
     // x[:, d0 : d0 + k] · W_U[d0 : d0 + k, :], the blocks' products summed into the logits.
     const k = Math.min(rows, c.D - d0);
