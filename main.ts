@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import meta from "./deno.json" with { type: "json" };
 import { analyze } from "./cli/analyze.ts";
 import { runCli, UsageError } from "./cli/errors.ts";
+import { importRun } from "./cli/import.ts";
 import { sample } from "./cli/sample.ts";
 import { serve } from "./cli/serve.ts";
 import { tour } from "./cli/tour.ts";
@@ -33,6 +34,10 @@ const COMMANDS: Record<string, Command> = {
     summary:
       "analyse every checkpoint of a run into runs/NAME/analysis/ (see `mechlab analyze --help`)",
     run: analyze,
+  },
+  import: {
+    summary: "make a Hugging Face GPT-2 folder a run (see `mechlab import --help`)",
+    run: importRun,
   },
   sample: {
     summary: "continue a prompt with a run's model (see `mechlab sample --help`)",

@@ -2,9 +2,9 @@
  * `deno task bench`: mechlab's benchmarks. Each part prints what it ran on and its figures as
  * ratios against a peer measured in the same run. Record measured figures in `bench/RESULTS.md`.
  *
- * `--part tensor|gpu|attention|train|tinygpt|sample|analysis|attribution|serve` runs one part (default: all); `--full`
- * trains the grokking preset to the end; `--smoke` races the smoke preset against torch_small.py;
- * `--torch-grok PATH` runs the PyTorch grokking reference in the same command (on the GPU host).
+ * `--part tensor|gpu|attention|train|tinygpt|sample|gpt2|analysis|attribution|serve` runs one part
+ * (default: all); `--full` trains the grokking preset to the end; `--smoke` races the smoke preset
+ * against torch_small.py; `--torch-grok PATH` runs the PyTorch grokking reference in the same command (on the GPU host).
  *
  * @module
  */
@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { benchAnalysis } from "./analysis_bench.ts";
 import { benchAttribution } from "./attribution_bench.ts";
 import { benchAttention } from "./attention_bench.ts";
+import { benchGpt2 } from "./gpt2_bench.ts";
 import { benchGpu } from "./gpu_bench.ts";
 import { benchSample } from "./sample_bench.ts";
 import { benchServe } from "./serve_bench.ts";
@@ -36,6 +37,7 @@ const PARTS = [
   "train",
   "tinygpt",
   "sample",
+  "gpt2",
   "analysis",
   "attribution",
   "serve",
@@ -73,6 +75,10 @@ if (part === undefined || part === "tinygpt") {
 if (part === undefined || part === "sample") {
   console.log("\n== sampling: 256 tokens with and without the key-value cache ==");
   await benchSample();
+}
+if (part === undefined || part === "gpt2") {
+  console.log("\n== GPT-2 small's shape: import, forward and sampling against PyTorch CPU ==");
+  await benchGpt2();
 }
 if (part === undefined || part === "analysis") {
   console.log("\n== analysis ==");

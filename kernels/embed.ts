@@ -30,6 +30,17 @@ export interface EmbedInputs {
   W_pos: GpuTensor;
 }
 
+/**
+ * `embedForward` on a block of the embedding's rows (`W_E` holding rows `firstRow ..`): the
+ * blocks of a `W_E` over the adapter's binding size, the first writing `resid`, the rest adding.
+ */
+export interface EmbedBlock {
+  /** The token id of `W_E`'s first row (default 0). */
+  firstRow?: number;
+  /** Add the block's rows to `resid` instead of writing `W_E[tok] + W_pos` (default false). */
+  accumulate?: boolean;
+}
+
 /** What `embedBackward` writes. */
 export interface EmbedGrads {
   /** `[V, D]`: row v is the sum of dresid over the positions holding token v (overwritten). */
@@ -65,8 +76,10 @@ function tokensShape(kernel: string, tokens: GpuTensor): [number, number] {
 /** Fills embed.wgsl for one set of shapes. */
 function embedSource(
   s: { B: number; T: number; C: number; V: number; D: number; VB: number },
+  block: { V0: number; ACC: boolean } = { V0: 0, ACC: false },
 ): string {
-  return fillTemplate(source, { N: s.B * s.T, T: s.T, C: s.C, V: s.V, D: s.D, VB: s.VB });
+  const { V0, ACC } = block;
+  return fillTemplate(source, { N: s.B * s.T, T: s.T, C: s.C, V: s.V, D: s.D, VB: s.VB, V0, ACC });
 }
 
 /**
@@ -81,6 +94,7 @@ export async function embedForward(
   gpu: Gpu,
   inputs: EmbedInputs,
   resid: GpuTensor,
+  block: EmbedBlock = {},
 ): Promise<Dispatch[]> {
   const kernel = "embed_forward";
   const [B, T] = tokensShape(kernel, inputs.tokens);
@@ -95,7 +109,10 @@ export async function embedForward(
   return [
     await gpu.kernel({
       label: "embed.wgsl",
-      source: embedSource({ B, T, C, V, D, VB: 1 }),
+      source: embedSource({ B, T, C, V, D, VB: 1 }, {
+        V0: block.firstRow ?? 0,
+        ACC: block.accumulate ?? false,
+      }),
       entryPoint: kernel,
       buffers: [inputs.tokens, inputs.W_E, inputs.W_pos, resid],
       workgroups: grid1d(B * T * D, 256),

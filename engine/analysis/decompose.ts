@@ -17,6 +17,7 @@
 
 import { add, matmul, normalizeIndex, slice, take, Tensor, transpose } from "../tensor/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
+import { normWeights } from "../model/norm.ts";
 
 /** What `logitAttribution` may be told. */
 export interface LogitAttributionOptions {
@@ -63,7 +64,7 @@ export function dlaHookNames(cfg: ModelConfig): string[] {
     names.push(`blocks.${l}.attn.hook_z`);
     if (!cfg.attn_only) names.push(`blocks.${l}.hook_mlp_out`);
   }
-  if (cfg.normalization_type === "LN") {
+  if (cfg.normalization_type !== null) {
     names.push("ln_final.hook_scale", "ln_final.hook_normalized");
   } else {
     names.push(`blocks.${cfg.n_layers - 1}.hook_resid_post`);
@@ -111,7 +112,7 @@ export function logitAttribution(
   const toLogits = (part: Tensor) =>
     // [B, D] -> [B, U] or [B]
     directions === undefined ? matmul(part, W_U) : rowDots(part, directions);
-  const finalLn = cfg.normalization_type === "LN" ? finalLnOf(weights, cache, pos) : undefined;
+  const finalLn = cfg.normalization_type !== null ? finalLnOf(cfg, weights, cache, pos) : undefined;
 
   const labels: string[] = [];
   const values: Tensor[] = [];
@@ -214,11 +215,17 @@ interface FinalLn {
 }
 
 /** `ln_final`'s `w`, `b` and cached scale at `pos`. */
-function finalLnOf(weights: Map<string, Tensor>, cache: Map<string, Tensor>, pos: number): FinalLn {
+function finalLnOf(
+  cfg: ModelConfig,
+  weights: Map<string, Tensor>,
+  cache: Map<string, Tensor>,
+  pos: number,
+): FinalLn {
   const scale = residAt(cache, "ln_final.hook_scale", pos); // [B, 1]
+  const { w, b } = normWeights(cfg, (name) => readF64(weights, name), "ln_final")!;
   return {
-    w: readF64(weights, "ln_final.w"),
-    b: readF64(weights, "ln_final.b"),
+    w,
+    b,
     scale: scale.reshape([scale.shape[0]!]),
   };
 }
@@ -303,7 +310,7 @@ function modelLogits(
  * ```
  */
 export function unembedHookName(cfg: ModelConfig): string {
-  return cfg.normalization_type === "LN"
+  return cfg.normalization_type !== null
     ? "ln_final.hook_normalized"
     : `blocks.${cfg.n_layers - 1}.hook_resid_post`;
 }

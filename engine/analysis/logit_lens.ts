@@ -23,6 +23,7 @@
 import { layernormForward } from "../reference/mod.ts";
 import { add, matmul, softmax, type Tensor, tensor } from "../tensor/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
+import { normWeights } from "../model/norm.ts";
 import { checkTargets, positionOf, readF64, residAt } from "./decompose.ts";
 
 /** What `logitLens` may be told. */
@@ -110,9 +111,8 @@ export function logitLens(
   const rank = new Int32Array(S * B);
   stages.forEach(([, hook], s) => {
     const resid = residAt(cache, hook, pos); // [B, D]
-    const x = cfg.normalization_type === "LN"
-      ? layernormForward(resid, readF64(weights, "ln_final.w"), readF64(weights, "ln_final.b")).y
-      : resid;
+    const norm = normWeights(cfg, (name) => readF64(weights, name), "ln_final");
+    const x = norm === undefined ? resid : layernormForward(resid, norm.w, norm.b).y;
     const logits = add(matmul(x, W_U), b_U); // [B, U]
     const probs = softmax(logits); // [B, U]
     const U = logits.shape[1]!;

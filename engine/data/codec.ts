@@ -6,11 +6,14 @@
  * (`<bos>`, `<end>`, `<sep>`): its text is the labels concatenated (`(()<end>`), and encoding
  * matches, at each place, the longest special that starts there, else one character. Any other
  * vocabulary (modular arithmetic's "0".."112" and "=", the out-of-context tables) is written as
- * labels joined by spaces (`3 5 =`), and encoding splits on whitespace.
+ * labels joined by spaces (`3 5 =`), and encoding splits on whitespace. A vocabulary with a
+ * `tokenizer` (an imported GPT-2's `gpt2`) is read and written by that tokenizer instead, BOS
+ * first as TransformerLens' `to_tokens`.
  *
  * @module
  */
 
+import { gpt2Decode, gpt2Encode } from "./gpt2_tokenizer.ts";
 import type { Vocab } from "./task.ts";
 
 /** A special token's label: `<` name `>`, with no angle brackets or blanks inside. */
@@ -32,7 +35,7 @@ export function isTextual(vocab: Pick<Vocab, "labels">): boolean {
 }
 
 /**
- * The ids of `text`: for a textual vocabulary, greedily the longest `<name>` special at each place,
+ * The ids of `text`: through the vocabulary's tokenizer when it has one; for a textual vocabulary, greedily the longest `<name>` special at each place,
  * else one character; otherwise whitespace-separated labels. Text that no label writes is a
  * one-line `RangeError` naming it.
  *
@@ -41,9 +44,11 @@ export function isTextual(vocab: Pick<Vocab, "labels">): boolean {
  * import { encode } from "./codec.ts";
  * encode({ labels: ["(", ")", "<end>"] }, "()<end>"); // [0, 1, 2]
  * encode({ labels: ["0", "1", "2", "="] }, "2 1 ="); // [2, 1, 3]
+ * encode({ labels: [], tokenizer: "gpt2" }, "Hello world"); // [50256, 15496, 995]: BOS first
  * ```
  */
-export function encode(vocab: Pick<Vocab, "labels">, text: string): number[] {
+export function encode(vocab: Pick<Vocab, "labels" | "tokenizer">, text: string): number[] {
+  if (vocab.tokenizer === "gpt2") return gpt2Encode(text);
   const ids = new Map(vocab.labels.map((l, i) => [l, i]));
   if (!isTextual(vocab)) {
     return text.split(/\s+/).filter((w) => w !== "").map((word) => {
@@ -74,7 +79,8 @@ export function encode(vocab: Pick<Vocab, "labels">, text: string): number[] {
 }
 
 /**
- * The text of `ids`: labels concatenated for a textual vocabulary, joined by spaces otherwise.
+ * The text of `ids`: the tokenizer's when the vocabulary has one, labels concatenated for a
+ * textual vocabulary, joined by spaces otherwise.
  * An id without a label is a one-line `RangeError`.
  *
  * @example
@@ -82,9 +88,11 @@ export function encode(vocab: Pick<Vocab, "labels">, text: string): number[] {
  * import { decode } from "./codec.ts";
  * decode({ labels: ["(", ")", "<end>"] }, [0, 1, 2]); // "()<end>"
  * decode({ labels: ["0", "1", "2", "="] }, [2, 1, 3]); // "2 1 ="
+ * decode({ labels: [], tokenizer: "gpt2" }, [15496, 995]); // "Hello world"
  * ```
  */
-export function decode(vocab: Pick<Vocab, "labels">, ids: ArrayLike<number>): string {
+export function decode(vocab: Pick<Vocab, "labels" | "tokenizer">, ids: ArrayLike<number>): string {
+  if (vocab.tokenizer === "gpt2") return gpt2Decode(ids);
   const labels = Array.from(ids, (id) => {
     const label = vocab.labels[id];
     if (label === undefined) {

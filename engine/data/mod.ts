@@ -32,4 +32,5 @@ export * from "./brackets.ts";
 export * from "./strings.ts";
 export * from "./text.ts";
 export * from "./induction.ts";
+export * from "./pretrained.ts";
 export * from "./task_config.ts";

@@ -28,6 +28,8 @@ export interface Vocab {
   d_vocab_out: number;
   /** `labels[id]`: how token `id` is displayed ("0".."112", "=", "x'3" for an alias, "true"). */
   labels: string[];
+  /** How text becomes tokens when not from the labels: "gpt2" for an imported GPT-2 (`codec.ts`). */
+  tokenizer?: "gpt2";
 }
 
 /** A named set of examples with its own train/test split and loss weight. */

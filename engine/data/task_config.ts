@@ -11,6 +11,7 @@ import { DEFAULT_INDUCTION, type InductionOptions, inductionTask } from "./induc
 import { type BracketsOptions, bracketsTask, DEFAULT_BRACKETS } from "./brackets.ts";
 import { DEFAULT_STRINGS, type StringsOptions, stringsTask } from "./strings.ts";
 import { DEFAULT_TEXT, type TextOptions, textShape, textTask } from "./text.ts";
+import { DEFAULT_PRETRAINED, type PretrainedOptions, pretrainedShape } from "./pretrained.ts";
 import type { TaskData, Vocab } from "./task.ts";
 
 /** The modular-arithmetic task's settings: `modularTask`'s options, named. */
@@ -31,6 +32,9 @@ export type StringsTaskConfig = { task: "strings" } & StringsOptions;
 /** The character-level language model's settings: `textTask`'s options, named. */
 export type TextTaskConfig = { task: "text" } & TextOptions;
 
+/** An imported model's (`mechlab import`): its token text and shape, no training data. */
+export type PretrainedTaskConfig = { task: "pretrained" } & PretrainedOptions;
+
 /** Which task, and its settings. */
 export type TaskConfig =
   | ModularTaskConfig
@@ -38,7 +42,8 @@ export type TaskConfig =
   | BracketsTaskConfig
   | StringsTaskConfig
   | TextTaskConfig
-  | InductionTaskConfig;
+  | InductionTaskConfig
+  | PretrainedTaskConfig;
 
 /** The tasks' defaults. */
 export const DEFAULT_TASKS = {
@@ -48,6 +53,7 @@ export const DEFAULT_TASKS = {
   brackets: { task: "brackets", ...DEFAULT_BRACKETS } as BracketsTaskConfig,
   strings: { task: "strings", ...DEFAULT_STRINGS } as StringsTaskConfig,
   text: { task: "text", ...DEFAULT_TEXT } as TextTaskConfig,
+  pretrained: { task: "pretrained", ...DEFAULT_PRETRAINED } as PretrainedTaskConfig,
 };
 
 /** The tasks' names, as `--task` takes them. */
@@ -67,7 +73,8 @@ export function isTaskName(name: unknown): name is TaskConfig["task"] {
 }
 
 /**
- * The task's data from its config (one-line `RangeError`s on bad settings).
+ * The task's data from its config (one-line `RangeError`s on bad settings; an imported model's
+ * task has no data, which is one too).
  *
  * @example
  * ```ts
@@ -89,12 +96,18 @@ export function buildTask(task: TaskConfig): TaskData {
       return stringsTask(task);
     case "text":
       return textTask(task);
+    case "pretrained":
+      throw new RangeError(
+        `task pretrained (imported from ${task.source}) has no training data: sample from it, ` +
+          "or train another task",
+      );
   }
 }
 
 /**
  * A task's vocabulary and n_ctx from its config, checked: a text task's without reading its file
- * (a saved run's config names its characters), any other's by building it.
+ * (a saved run's config names its characters), an imported model's from its config, any other's
+ * by building it.
  *
  * @example
  * ```ts
@@ -103,7 +116,8 @@ export function buildTask(task: TaskConfig): TaskData {
  * ```
  */
 export function taskShape(task: TaskConfig): { vocab: Vocab; n_ctx: number } {
-  return task.task === "text" ? textShape(task) : buildTask(task);
+  if (task.task === "text") return textShape(task);
+  return task.task === "pretrained" ? pretrainedShape(task) : buildTask(task);
 }
 
 /**

@@ -69,7 +69,7 @@ export function hookPoints(cfg: ModelConfig, batch: number, pos: number): HookPo
   const [B, T] = [batch, pos];
   const out: [string, number[]][] = [["hook_embed", [B, T, D]], ["hook_pos_embed", [B, T, D]]];
   const norm = (prefix: string): [string, number[]][] =>
-    cfg.normalization_type === "LN"
+    cfg.normalization_type !== null // LN or LNPre
       ? [[`${prefix}.hook_scale`, [B, T, 1]], [`${prefix}.hook_normalized`, [B, T, D]]]
       : [];
   for (let l = 0; l < cfg.n_layers; l++) {

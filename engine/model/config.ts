@@ -12,8 +12,12 @@ import { checkChoice } from "./choices.ts";
 /** The MLP's activation, as TransformerLens names it. */
 export type ActFn = "relu" | "gelu" | "gelu_new";
 
-/** The values of `normalization_type`: LayerNorm, or none (JSON null, as TransformerLens' None). */
-export const NORMALIZATION_TYPES = ["LN", null] as const;
+/**
+ * The values of `normalization_type`: LayerNorm; TransformerLens' `LNPre`, LayerNorm without its
+ * `w` and `b` (what `from_pretrained` leaves once it has folded them into the next weights; an
+ * imported model's, not trained here); or none (JSON null, as TransformerLens' None).
+ */
+export const NORMALIZATION_TYPES = ["LN", "LNPre", null] as const;
 
 /** The values of `trainable_biases` (see the field). */
 export const TRAINABLE_BIASES = ["all", "mlp"] as const;
@@ -38,7 +42,8 @@ export interface ModelConfig {
   n_ctx: number;
   /** "relu": the grokking paper's; "gelu" is exact, "gelu_new" the tanh form. */
   act_fn: ActFn;
-  /** null: the grokking model has no LayerNorm; "LN" before attention, MLP and unembed. */
+  /** null: the grokking model has no LayerNorm; "LN" before attention, MLP and unembed; "LNPre"
+   * as "LN" without `w` and `b` (folded into the weights after it: `mechlab import`'s). */
   normalization_type: typeof NORMALIZATION_TYPES[number];
   /** false: with an MLP. The out-of-context model is attention-only. */
   attn_only: boolean;

@@ -31,6 +31,7 @@ import {
   Tensor,
 } from "../tensor/mod.ts";
 import { type ModelConfig, validateModelConfig } from "./config.ts";
+import { normWeights } from "./norm.ts";
 import { paramLayout } from "./params.ts";
 
 /**
@@ -332,13 +333,14 @@ function attentionOutput(pass: Pass, b: string, z: Tensor): Tensor {
 }
 
 /**
- * LayerNorm `prefix` of `x` when the model has LayerNorm (`hook_scale` and `hook_normalized`
+ * LayerNorm `prefix` of `x` when the model has LayerNorm or LNPre (`hook_scale` and `hook_normalized`
  * through the site), else `x` itself. An edited scale divides the centred `x`, as in TL.
  */
 function layerNorm(pass: Pass, prefix: string, x: Tensor): Tensor {
   const { cfg, W, site } = pass;
-  if (cfg.normalization_type !== "LN") return x;
-  const [w, b] = [W(`${prefix}.w`), W(`${prefix}.b`)];
+  const norm = normWeights(cfg, W, prefix); // LNPre: w = 1, b = 0
+  if (norm === undefined) return x;
+  const { w, b } = norm;
   const { y, mean, scale } = layernormForward(x, w, b);
   pass.ln.set(prefix, { mean, scale });
   const kept = scale.reshape([...scale.shape, 1]); // [B, T, 1]

@@ -33,6 +33,7 @@ import {
   traceForward,
   type Weights,
 } from "./cpu_forward.ts";
+import { hasNorm, normWeights } from "./norm.ts";
 import { paramLayout } from "./params.ts";
 
 const { QKV, ATTN_OUT, MLP_IN, MLP_OUT, UNEMBED } = LINEAR;
@@ -291,16 +292,18 @@ function linearBackward(
 
 /** LayerNorm `prefix`'s backward from `dy` to its input `x` (gradients of w, b into `grads`). */
 function layerNormBackward(bw: Backward, [prefix, x]: [string, Tensor], dy: Tensor): Tensor {
-  if (bw.cfg.normalization_type !== "LN") return dy;
+  const norm = normWeights(bw.cfg, bw.W, prefix);
+  if (norm === undefined) return dy;
   const saved = bw.trace.ln.get(prefix)!;
-  const { dx, dw, db } = layernormBackward(x, bw.W(`${prefix}.w`), saved, dy);
-  bw.grads.set(`${prefix}.w`, dw).set(`${prefix}.b`, db);
+  const { dx, dw, db } = layernormBackward(x, norm.w, saved, dy);
+  // LNPre has no w or b to train.
+  if (bw.cfg.normalization_type === "LN") bw.grads.set(`${prefix}.w`, dw).set(`${prefix}.b`, db);
   return dx;
 }
 
 /** What the layer after LayerNorm `prefix` read: its output, or the residual it would normalise. */
 function lnOutput(bw: Backward, prefix: string, resid: string): Tensor {
-  return bw.hook(bw.cfg.normalization_type === "LN" ? `${prefix}.hook_normalized` : resid);
+  return bw.hook(hasNorm(bw.cfg) ? `${prefix}.hook_normalized` : resid);
 }
 
 /** A hook of the trace by name. */

@@ -9,7 +9,8 @@
  * - the data: each tensor row-major and little-endian, packed with no gaps, offsets relative to
  *   the start of the data.
  *
- * Only F32, F64 and I32 are read and written: the dtypes a `Tensor` holds.
+ * F32, F64 and I32 are read and written: the dtypes a `Tensor` holds. F16 and BF16 (half-precision
+ * checkpoints from the hub) are read too, widened exactly to f32 tensors.
  *
  * @module
  */
@@ -19,8 +20,8 @@ import type { TypedArray } from "../tensor/mod.ts";
 import { Tensor } from "../tensor/mod.ts";
 import { errorLine } from "./run_error.ts";
 
-/** A dtype name as written in a safetensors header, of those mechlab reads and writes. */
-export type SafetensorsDType = "F32" | "F64" | "I32";
+/** A dtype name as written in a safetensors header, of those mechlab reads (it writes the first 3). */
+export type SafetensorsDType = "F32" | "F64" | "I32" | "F16" | "BF16";
 
 /** Tensors to save: a `Map` keeps its order; a record's order is JavaScript's key order. */
 export type NamedTensors = Map<string, Tensor> | Record<string, Tensor>;
@@ -37,7 +38,7 @@ export interface EncodeOptions {
   dtype?: "F32" | "F64";
 }
 
-const ITEM_BYTES: Record<SafetensorsDType, number> = { F32: 4, F64: 8, I32: 4 };
+const ITEM_BYTES: Record<SafetensorsDType, number> = { F32: 4, F64: 8, I32: 4, F16: 2, BF16: 2 };
 // The other dtypes the Python library knows: named as unsupported rather than as corrupt.
 const OTHER_DTYPES = new Set([
   "BOOL",
@@ -51,8 +52,6 @@ const OTHER_DTYPES = new Set([
   "F6_E3M2",
   "I16",
   "U16",
-  "F16",
-  "BF16",
   "U32",
   "I64",
   "U64",
@@ -332,7 +331,9 @@ function parseInfo(name: string, value: unknown, dataBytes: number): TensorInfo 
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== "string") corrupt(`${what}: dtype is missing or not a string`);
   if (OTHER_DTYPES.has(dtype)) {
-    throw new RangeError(`safetensors ${what} has dtype ${dtype}; mechlab reads F32, F64 and I32`);
+    throw new RangeError(
+      `safetensors ${what} has dtype ${dtype}; mechlab reads F32, F64, I32, F16 and BF16`,
+    );
   }
   if (!(dtype in ITEM_BYTES)) corrupt(`${what}: unknown dtype ${quote(dtype)}`);
   if (!Array.isArray(shape) || !shape.every(isCount)) {
@@ -400,6 +401,11 @@ function fromLittleEndian(bytes: Uint8Array, dtype: SafetensorsDType): TypedArra
   // A copy: aligned for the typed array whatever the offset, and not tied to the file's buffer.
   const copy = bytes.slice().buffer;
   const n = bytes.length / ITEM_BYTES[dtype];
+  if (dtype === "F16" || dtype === "BF16") {
+    const view = new DataView(copy);
+    const widen = dtype === "F16" ? f16ToF32 : bf16ToF32;
+    return Float32Array.from({ length: n }, (_, i) => widen(view.getUint16(i * 2, true)));
+  }
   if (LITTLE_ENDIAN) {
     if (dtype === "F32") return new Float32Array(copy);
     if (dtype === "F64") return new Float64Array(copy);
@@ -442,4 +448,23 @@ async function readExactly(file: Deno.FsFile, n: number): Promise<Uint8Array> {
     at += got;
   }
   return out;
+}
+
+const BF16_BITS = new Uint32Array(1);
+const BF16_FLOAT = new Float32Array(BF16_BITS.buffer);
+
+/** A bfloat16's value: its 16 bits are the top half of an f32's. */
+function bf16ToF32(bits: number): number {
+  BF16_BITS[0] = bits << 16;
+  return BF16_FLOAT[0]!;
+}
+
+/** An IEEE half's value from its bits: sign, 5 exponent bits (bias 15), 10 mantissa bits. */
+function f16ToF32(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24; // zero and subnormals
+  if (exponent === 0x1f) return mantissa === 0 ? sign * Infinity : NaN;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
 }

@@ -15,6 +15,7 @@ import { activationForward } from "../model/cpu_fast/activation.ts";
 import { layerNormForward } from "../model/cpu_fast/layernorm.ts";
 import { linearForward } from "../model/cpu_fast/linear.ts";
 import { addInto, fusedQkv, fusedQkvBias, viewOf } from "../model/cpu_fast/model.ts";
+import { normArrays } from "../model/norm.ts";
 import type { ParamLayout } from "../model/params.ts";
 import { checkPush, type TokenModel } from "./source.ts";
 
@@ -76,26 +77,30 @@ export class CpuCachedModel implements TokenModel {
     const t = this.#length++;
     const { d_model: D, n_heads: H, d_head: E } = cfg;
     const HE = H * E;
-    const LN = cfg.normalization_type === "LN";
+    // LayerNorm `prefix` of `x`, or `x` without one (LNPre: w = 1, b = 0).
+    const norm = (prefix: string, x: Float32Array) => {
+      const p = normArrays(cfg, W, prefix);
+      return p ? layerNormForward(x, p.w, p.b).y : x;
+    };
     const resid = new Float32Array(D); // [D]
     const W_E = W("embed.W_E"), W_pos = W("pos_embed.W_pos");
     for (let d = 0; d < D; d++) resid[d] = W_E[token * D + d]! + W_pos[t * D + d]!;
     for (let l = 0; l < cfg.n_layers; l++) {
       const b = `blocks.${l}`;
       const layer = this.#layers[l]!;
-      const x1 = LN ? layerNormForward(resid, W(`${b}.ln1.w`), W(`${b}.ln1.b`)).y : resid;
+      const x1 = norm(`${b}.ln1`, resid);
       const qkv = linearForward(x1, layer.Wqkv, layer.bqkv, D); // [3·H·E]
       layer.k.set(qkv.subarray(HE, 2 * HE), t * HE);
       layer.v.set(qkv.subarray(2 * HE), t * HE);
       const z = attendCached(qkv.subarray(0, HE), layer, { T: t + 1, H, E }); // [H·E]
       addInto(resid, linearForward(z, W(`${b}.attn.W_O`), W(`${b}.attn.b_O`), HE));
       if (cfg.attn_only) continue;
-      const x2 = LN ? layerNormForward(resid, W(`${b}.ln2.w`), W(`${b}.ln2.b`)).y : resid;
+      const x2 = norm(`${b}.ln2`, resid);
       const pre = linearForward(x2, W(`${b}.mlp.W_in`), W(`${b}.mlp.b_in`), D); // [M]
       const { post } = activationForward(pre, cfg.act_fn);
       addInto(resid, linearForward(post, W(`${b}.mlp.W_out`), W(`${b}.mlp.b_out`), cfg.d_mlp));
     }
-    const xF = LN ? layerNormForward(resid, W("ln_final.w"), W("ln_final.b")).y : resid;
+    const xF = norm("ln_final", resid);
     return linearForward(xF, W("unembed.W_U"), W("unembed.b_U"), D); // [U]
   }
 

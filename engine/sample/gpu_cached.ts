@@ -39,12 +39,20 @@ export class GpuCachedModel implements TokenModel {
   readonly #params: GpuTensor;
   readonly #step: GpuTensor;
   readonly #logits: GpuTensor;
+  /** `W_E[token] + W_pos[pos]` from the CPU, where `W_E` is over the adapter's binding size. */
+  readonly #hostEmbed: ((token: number, pos: number) => Float32Array) | undefined;
   #length = 0;
 
   private constructor(
     gpu: Gpu,
     cfg: ModelConfig,
-    built: { context: ModelContext; params: GpuTensor; step: GpuTensor; logits: GpuTensor },
+    built: {
+      context: ModelContext;
+      params: GpuTensor;
+      step: GpuTensor;
+      logits: GpuTensor;
+      hostEmbed: ((token: number, pos: number) => Float32Array) | undefined;
+    },
   ) {
     this.nCtx = cfg.n_ctx;
     this.#gpu = gpu;
@@ -53,6 +61,7 @@ export class GpuCachedModel implements TokenModel {
     this.#params = built.params;
     this.#step = built.step;
     this.#logits = built.logits;
+    this.#hostEmbed = built.hostEmbed;
   }
 
   /** Uploads `params` and builds the one-row forward with its caches. */
@@ -74,8 +83,20 @@ export class GpuCachedModel implements TokenModel {
     const C = cfg.n_ctx;
     const step = c.fresh([2], "i32"); // [token, pos]
     let resid = c.hook("blocks.0.hook_resid_pre", [1, 1, D]);
-    const W_pos = c.param("pos_embed.W_pos");
-    await c.fwd(decodeEmbed(gpu, { step, W_E: c.param("embed.W_E"), W_pos }, resid));
+    const W_E = layout.byName.get("embed.W_E")!;
+    // GPT-2's 154 MB W_E is over lavapipe's 128 MiB binding: its row comes from the CPU instead.
+    const hostEmbed = 4 * W_E.size > gpu.device.limits.maxStorageBufferBindingSize
+      ? (token: number, pos: number) => {
+        const row = params.slice(W_E.offset + token * D, W_E.offset + (token + 1) * D);
+        const W_pos = params.subarray(layout.byName.get("pos_embed.W_pos")!.offset);
+        for (let d = 0; d < D; d++) row[d]! += W_pos[pos * D + d]!;
+        return row;
+      }
+      : undefined;
+    if (hostEmbed === undefined) {
+      const W_pos = c.param("pos_embed.W_pos");
+      await c.fwd(decodeEmbed(gpu, { step, W_E: c.param("embed.W_E"), W_pos }, resid));
+    }
     const attend: block.Attend = async (c, name, x) => {
       const qkv = await attention.projectQkv(c, name, x);
       const z = c.hook(`${name}.attn.hook_z`, [1, 1, H, E]);
@@ -89,7 +110,13 @@ export class GpuCachedModel implements TokenModel {
     }
     const final = await layernorm.forward(c, "ln_final", resid);
     const logits = await unembed.forward(c, final.y); // [1, U]
-    return new GpuCachedModel(gpu, cfg, { context: c, params: uploaded, step, logits });
+    return new GpuCachedModel(gpu, cfg, {
+      context: c,
+      params: uploaded,
+      step,
+      logits,
+      hostEmbed,
+    });
   }
 
   get length(): number {
@@ -98,7 +125,10 @@ export class GpuCachedModel implements TokenModel {
 
   async push(token: number): Promise<Float32Array> {
     checkPush({ length: this.#length, nCtx: this.nCtx, dVocab: this.#cfg.d_vocab }, token);
-    this.#gpu.write(this.#step, new Int32Array([token, this.#length++]));
+    const pos = this.#length++;
+    this.#gpu.write(this.#step, new Int32Array([token, pos]));
+    const resid = this.#context.hooks.get("blocks.0.hook_resid_pre")!;
+    if (this.#hostEmbed) this.#gpu.write(resid, this.#hostEmbed(token, pos));
     this.#gpu.run(this.#context.forward);
     const [logits] = await this.#gpu.read([this.#logits]);
     return Float32Array.from(logits!.data);

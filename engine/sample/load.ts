@@ -8,8 +8,10 @@
 import { findCheckpoint, openCheckpointedRun } from "../analysis/run_data.ts";
 import { taskShape } from "../data/task_config.ts";
 import type { Vocab } from "../data/task.ts";
-import { requestGpu } from "../gpu/mod.ts";
+import { type Gpu, requestGpu } from "../gpu/mod.ts";
+import type { ParamLayout } from "../model/params.ts";
 import { readCheckpointParams } from "../runs/checkpoint.ts";
+import { RunInputError } from "../runs/run_error.ts";
 import { CpuCachedModel } from "./cpu_cached.ts";
 import { CpuUncachedModel } from "./cpu_uncached.ts";
 import { GpuCachedModel } from "./gpu_cached.ts";
@@ -63,6 +65,12 @@ export async function openSampleModel(
     return { model, vocab, step: checkpoint.step };
   }
   const gpu = await requestGpu();
+  try {
+    checkGpuFits(gpu, run.layout);
+  } catch (e) {
+    gpu.destroy();
+    throw e;
+  }
   const Source = cache ? GpuCachedModel : GpuUncachedModel;
   const onGpu = await Source.create(gpu, cfg, run.layout, params);
   // The device is this model's alone: released with it.
@@ -78,4 +86,30 @@ export async function openSampleModel(
     },
   };
   return { model, vocab, step: checkpoint.step };
+}
+
+/**
+ * A one-line `RunInputError` when the weights cannot be bound on this adapter: the flat array over
+ * its `maxBufferSize`, or a weight over its `maxStorageBufferBindingSize`, rather than a
+ * validation error from deep in the kernels. `W_E` and `W_U` are bound in blocks of rows
+ * (`engine/model/gpu/binding.ts`), so GPT-2's 154 MB ones sample on lavapipe's 128 MiB.
+ */
+function checkGpuFits(gpu: Gpu, layout: ParamLayout): void {
+  const { maxBufferSize, maxStorageBufferBindingSize } = gpu.device.limits;
+  // W_E and W_U are bound in blocks of rows (engine/model/gpu/binding.ts).
+  const bound = layout.specs.filter((s) => s.name !== "unembed.W_U" && s.name !== "embed.W_E");
+  const largest = bound.reduce((a, b) => (b.size > a.size ? b : a));
+  const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
+  if (4 * layout.size > maxBufferSize) {
+    throw new RunInputError(
+      `the weights (${mb(4 * layout.size)}) exceed this adapter's buffer size ` +
+        `(${mb(maxBufferSize)}); use --device cpu`,
+    );
+  }
+  if (4 * largest.size > maxStorageBufferBindingSize) {
+    throw new RunInputError(
+      `${largest.name} (${mb(4 * largest.size)}) exceeds what this adapter binds ` +
+        `(${mb(maxStorageBufferBindingSize)}); use --device cpu`,
+    );
+  }
 }

@@ -139,10 +139,15 @@ export function presets(hardwareGpu: boolean): Response {
       }),
     ),
     choices: {
-      task: { task: Object.keys(DEFAULT_TASKS), op: [...MODULAR_OPS] },
+      // An imported model's task has nothing to train on.
+      task: {
+        task: Object.keys(DEFAULT_TASKS).filter((t) => t !== "pretrained"),
+        op: [...MODULAR_OPS],
+      },
       model: {
         act_fn: [...ACTIVATIONS],
-        normalization_type: [...NORMALIZATION_TYPES],
+        // LNPre is an imported model's, not one to train (`checkRunFits` refuses it).
+        normalization_type: NORMALIZATION_TYPES.filter((t) => t !== "LNPre"),
         trainable_biases: [...TRAINABLE_BIASES],
       },
       train: { schedule: [...SCHEDULES] },

@@ -142,8 +142,8 @@ function cause(need: RunMemory, config: RunConfig, task: TaskData): string {
 }
 
 /**
- * Throws a one-line `RangeError` if a run of `config` on `task` cannot fit this machine, naming
- * the estimate and the limit: its memory against the free memory, and on a GPU its largest buffer
+ * Throws a one-line `RangeError` if a run of `config` on `task` cannot be trained here (an
+ * imported model's `LNPre`) or cannot fit this machine, naming the estimate and the limit: its memory against the free memory, and on a GPU its largest buffer
  * against the adapter's cap. With no `gpu` in hand (the server, before its child picks), `auto`
  * is refused only if neither path fits.
  *
@@ -164,6 +164,10 @@ export function checkRunFits(
   task: TaskData,
   where: { device: Device; gpu?: Gpu | undefined },
 ): void {
+  if (config.model.normalization_type === "LNPre") {
+    // LNPre has no LayerNorm weights to train: it is what `mechlab import` leaves after folding.
+    throw new RangeError("normalization_type LNPre is an imported model's: train with LN or none");
+  }
   const free = Deno.systemMemoryInfo().available;
   const paths = where.gpu !== undefined
     ? ["gpu" as const]

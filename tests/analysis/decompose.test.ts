@@ -44,6 +44,7 @@ const cases: [string, ModelConfig, number][] = [
   ["1 layer relu, no LN (grokking shape)", GROKKING_SMALL, 3],
   ["2 layers gelu, LN", GELU_LN, 5],
   ["attn_only, 2 layers, LN", ATTN_ONLY_LN, 4],
+  ["2 layers gelu, LNPre (an imported GPT-2's)", { ...GELU_LN, normalization_type: "LNPre" }, 5],
 ];
 
 for (const [name, cfg, T] of cases) {

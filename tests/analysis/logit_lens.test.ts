@@ -24,6 +24,7 @@ const cases: [string, ModelConfig, number][] = [
   ["1 layer relu, no LN", GROKKING_SMALL, 3],
   ["2 layers gelu, LN", GELU_LN, 5],
   ["attn_only, 2 layers, LN", ATTN_ONLY_LN, 4],
+  ["2 layers gelu, LNPre (an imported GPT-2's)", { ...GELU_LN, normalization_type: "LNPre" }, 5],
 ];
 
 for (const [name, cfg, T] of cases) {
@@ -69,10 +70,13 @@ for (const [name, cfg, T] of cases) {
     const want = Array.from(targets, (t, r) => {
       const tok = tokens[r * T + pos]!;
       let x = Array.from({ length: D }, (_, d) => W_E![tok * D + d]! + W_pos![pos * D + d]!);
-      if (cfg.normalization_type === "LN") {
+      if (cfg.normalization_type !== null) {
         const mean = x.reduce((a, v) => a + v, 0) / D;
         const variance = x.reduce((a, v) => a + (v - mean) ** 2, 0) / D;
-        const [w, b] = ["ln_final.w", "ln_final.b"].map((n) => weights.get(n)!.data);
+        // LNPre normalises only: w = 1, b = 0.
+        const [w, b] = cfg.normalization_type === "LN"
+          ? ["ln_final.w", "ln_final.b"].map((n) => weights.get(n)!.data)
+          : [new Float64Array(D).fill(1), new Float64Array(D)];
         x = x.map((v, d) => ((v - mean) / Math.sqrt(variance + 1e-5)) * w![d]! + b![d]!);
       }
       return x.reduce((a, v, d) => a + v * W_U![d * U + t]!, b_U![t]!);

@@ -17,6 +17,7 @@ const CONFIGS: ModelConfig[] = [
   TINY,
   { ...TINY, n_layers: 2, normalization_type: "LN" },
   { ...TINY, n_layers: 2, attn_only: true, normalization_type: "LN" },
+  { ...TINY, n_layers: 2, normalization_type: "LNPre" }, // an imported GPT-2's, processed
 ];
 
 Deno.test("hookPoints: the CPU model's hooks, in forward order, with their shapes", () => {

@@ -156,6 +156,28 @@ Deno.test("safetensors: refuses what it cannot write", () => {
   );
 });
 
+Deno.test("safetensors: F16 and BF16 read as f32, exactly (hand-worked bits)", () => {
+  // F16: 1, -2, 1/3 rounded (0x3555), the smallest subnormal 2^-24, the largest 65504, -inf.
+  const half = [0x3c00, 0xc000, 0x3555, 0x0001, 0x7bff, 0xfc00];
+  // BF16: the top 16 bits of an f32: 1, -2, 0x3eab = 0.333984375, +inf.
+  const brain = [0x3f80, 0xc000, 0x3eab, 0x7f80];
+  const bits = (values: number[]) => values.flatMap((v) => [v & 0xff, v >> 8]); // little-endian u16
+  const header = {
+    h: { dtype: "F16", shape: [2, 3], data_offsets: [0, 12] },
+    b: { dtype: "BF16", shape: [4], data_offsets: [12, 20] },
+  };
+  const h = text.encode(JSON.stringify(header));
+  const bytes = new Uint8Array([...u64(h.length), ...h, ...bits(half), ...bits(brain)]);
+  const { tensors } = decodeSafetensors(bytes);
+  assert.equal(tensors.get("h")!.dtype, "f32");
+  assert.deepEqual(tensors.get("h")!.shape, [2, 3]);
+  assert.deepEqual(
+    Array.from(tensors.get("h")!.data),
+    [1, -2, 0.333251953125, 2 ** -24, 65504, -Infinity],
+  );
+  assert.deepEqual(Array.from(tensors.get("b")!.data), [1, -2, 0.333984375, Infinity]);
+});
+
 Deno.test("safetensors: every corruption is a one-line error", () => {
   const ok = { w: { dtype: "F32", shape: [2], data_offsets: [0, 8] } };
   assertCorrupt(new Uint8Array(0), /0 bytes, too short/);
@@ -169,8 +191,8 @@ Deno.test("safetensors: every corruption is a one-line error", () => {
   assertCorrupt(file({ w: { ...ok.w, dtype: "F33" } }, 8), /tensor "w": unknown dtype "F33"/);
   assertCorrupt(file({ w: { ...ok.w, dtype: 32 } }, 8), /dtype is missing or not a string/);
   assertCorrupt(
-    file({ w: { ...ok.w, dtype: "BF16" } }, 8),
-    /^safetensors tensor "w" has dtype BF16; mechlab reads F32, F64 and I32$/,
+    file({ w: { ...ok.w, dtype: "I16" } }, 8),
+    /^safetensors tensor "w" has dtype I16; mechlab reads F32, F64, I32, F16 and BF16$/,
     /^safetensors /,
   );
   assertCorrupt(file({ w: { ...ok.w, shape: [-2] } }, 8), /shape \[-2\] is not a list/);

@@ -40,7 +40,7 @@ const CASES: [string, string, RegExp][] = [
   ["d-mlp", "0", /must be a positive integer, got 0/],
   ["d-mlp", "5000000", /needs about \d+ GB of memory .* free here/],
   ["act-fn", "tanh", /must be relu, gelu or gelu_new, got tanh/],
-  ["normalization-type", "BN", /must be LN or null, got BN/],
+  ["normalization-type", "BN", /must be LN, LNPre or null, got BN/],
   ["attn-only", "=no", /does not take an argument/],
   ["initializer-range", "0", /must be positive, got 0/],
   ["trainable-biases", "foo", /must be all or mlp, got foo/],

@@ -15,6 +15,7 @@
 
 import { IGNORE } from "../../data/task.ts";
 import { type ModelConfig, validateModelConfig } from "../config.ts";
+import { normArrays } from "../norm.ts";
 import type { ParamLayout } from "../params.ts";
 import { activationForward } from "./activation.ts";
 import { attentionBackward, type AttentionDims, attentionForward } from "./attention.ts";
@@ -98,7 +99,11 @@ export function forwardPass(
   const { d_model: D } = cfg;
   const N = B * T;
   const HE = dims.H * dims.E;
-  const LN = cfg.normalization_type === "LN";
+  // LayerNorm `prefix` of `x`, or undefined without one (LNPre: w = 1, b = 0).
+  const norm = (prefix: string, x: Float32Array) => {
+    const p = normArrays(cfg, W, prefix);
+    return p && layerNormForward(x, p.w, p.b);
+  };
   let resid: Float32Array = new Float32Array(N * D);
   const W_E = W("embed.W_E"), W_pos = W("pos_embed.W_pos");
   for (let n = 0; n < N; n++) {
@@ -109,7 +114,7 @@ export function forwardPass(
   for (let l = 0; l < cfg.n_layers; l++) {
     const b = `blocks.${l}`;
     const residPre = resid;
-    const ln1 = LN ? layerNormForward(residPre, W(`${b}.ln1.w`), W(`${b}.ln1.b`)) : undefined;
+    const ln1 = norm(`${b}.ln1`, residPre);
     const x1 = ln1?.y ?? residPre;
     const qkv = linearForward(x1, fusedQkv(cfg, W, b), fusedQkvBias(cfg, W, b), D);
     const { z, lse } = attentionForward(qkv, dims);
@@ -121,7 +126,7 @@ export function forwardPass(
       resid = residMid;
       continue;
     }
-    const ln2 = LN ? layerNormForward(residMid, W(`${b}.ln2.w`), W(`${b}.ln2.b`)) : undefined;
+    const ln2 = norm(`${b}.ln2`, residMid);
     const x2 = ln2?.y ?? residMid;
     const pre = linearForward(x2, W(`${b}.mlp.W_in`), W(`${b}.mlp.b_in`), D);
     const { post, grad } = activationForward(pre, cfg.act_fn);
@@ -129,7 +134,7 @@ export function forwardPass(
     block.mlp = { residMid, x2, post, grad, ...(ln2 ? { ln2 } : {}) };
     resid = addInto(mlpOut, residMid);
   }
-  const lnF = LN ? layerNormForward(resid, W("ln_final.w"), W("ln_final.b")) : undefined;
+  const lnF = norm("ln_final", resid);
   const xF = lnF?.y ?? resid;
   const logits = linearForward(xF, W("unembed.W_U"), W("unembed.b_U"), D);
   return { saved, resid, xF, logits, ...(lnF ? { lnF } : {}) };

@@ -7,10 +7,12 @@
 
 import type { GpuTensor } from "../../gpu/mod.ts";
 import { embedBackward, embedForward } from "../../../kernels/mod.ts";
+import { rowsPerBinding } from "./binding.ts";
 import type { ModelContext } from "./context.ts";
 
 /**
- * `tokens` `[B, T]` i32 → the residual stream `[B, T, D]` (W_E[tok] + W_pos).
+ * `tokens` `[B, T]` i32 → the residual stream `[B, T, D]` (W_E[tok] + W_pos); a `W_E` over the
+ * adapter's binding size is bound in blocks of rows (`binding.ts`).
  *
  * @example
  * ```ts ignore
@@ -19,13 +21,15 @@ import type { ModelContext } from "./context.ts";
  */
 export async function forward(c: ModelContext, tokens: GpuTensor): Promise<GpuTensor> {
   const resid = c.hook("blocks.0.hook_resid_pre", [c.B, c.T, c.D]); // hook_embed + hook_pos_embed
-  await c.fwd(
-    embedForward(
-      c.gpu,
-      { tokens, W_E: c.param("embed.W_E"), W_pos: c.param("pos_embed.W_pos") },
-      resid,
-    ),
-  );
+  const [W_E, W_pos] = [c.param("embed.W_E"), c.param("pos_embed.W_pos")];
+  const V = c.cfg.d_vocab;
+  const rows = rowsPerBinding(c, V, c.D);
+  for (let v0 = 0; v0 < V; v0 += rows) {
+    // W_E[v0 : v0 + k] in a binding of its own; the blocks after the first add to resid.
+    const block = W_E.view(v0 * c.D, [Math.min(rows, V - v0), c.D]);
+    const at = { firstRow: v0, accumulate: v0 > 0 };
+    await c.fwd(embedForward(c.gpu, { tokens, W_E: block, W_pos }, resid, at));
+  }
   c.done("blocks.0.hook_resid_pre");
   return resid;
 }

@@ -1,6 +1,7 @@
 /**
  * LayerNorm (TransformerLens' `LayerNorm`: `ln1`, `ln2`, `ln_final`) and its backward; a model
- * without LayerNorm (`normalization_type` null) passes its input through. Shape letters:
+ * without LayerNorm (`normalization_type` null) passes its input through, and `LNPre` (an imported
+ * model's, forward only) is the same kernel with `w` = 1 and `b` = 0. Shape letters:
  * `context.ts`; `[..., D]` is `[B, T, D]` here.
  *
  * @module
@@ -29,7 +30,7 @@ export interface Norm {
  * ```
  */
 export async function forward(c: ModelContext, name: string, x: GpuTensor): Promise<Norm> {
-  if (c.cfg.normalization_type !== "LN") return { x, y: x, saved: undefined };
+  if (c.cfg.normalization_type === null) return { x, y: x, saved: undefined };
   const rowShape = x.shape.slice(0, -1); // [...]
   const saved = {
     y: c.hook(`${name}.hook_normalized`, [...x.shape]), // [..., D]
@@ -37,7 +38,10 @@ export async function forward(c: ModelContext, name: string, x: GpuTensor): Prom
     scale: c.fresh(rowShape),
   };
   c.hooks.set(`${name}.hook_scale`, saved.scale.view(0, [...rowShape, 1])); // [..., 1], as TL
-  await c.fwd(layernormForward(c.gpu, x, c.param(`${name}.w`), c.param(`${name}.b`), saved));
+  const [w, b] = c.cfg.normalization_type === "LN"
+    ? [c.param(`${name}.w`), c.param(`${name}.b`)]
+    : unitNorm(c);
+  await c.fwd(layernormForward(c.gpu, x, w, b, saved));
   c.done(`${name}.hook_scale`, `${name}.hook_normalized`);
   return { x, y: saved.y, saved };
 }
@@ -66,4 +70,12 @@ export async function backward(
   const grads = { dx, dw: c.grad(`${name}.w`), db: c.grad(`${name}.b`) };
   await c.bwd(layernormBackward(c.gpu, n.x, c.param(`${name}.w`), n.saved, dy, grads));
   await c.bwd(addInplace(c.gpu, dresid, dx));
+}
+
+/** LNPre's `w` = 1 and `b` = 0 `[D]`, one pair for the whole model (written once, never changed). */
+function unitNorm(c: ModelContext): [GpuTensor, GpuTensor] {
+  const [w, b] = [c.scratch("lnpre.w", [c.D]), c.scratch("lnpre.b", [c.D])];
+  c.gpu.write(w, new Float32Array(c.D).fill(1));
+  c.gpu.write(b, new Float32Array(c.D));
+  return [w, b];
 }

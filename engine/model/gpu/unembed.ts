@@ -8,6 +8,7 @@
 
 import type { GpuTensor } from "../../gpu/mod.ts";
 import { addInplace, matmul, sumRows, zeroFill } from "../../../kernels/mod.ts";
+import { rowsPerBinding } from "./binding.ts";
 import type { ModelContext } from "./context.ts";
 
 /** The scored rows of `x` `[B, T, D]` as `[S, D]`: rows T-1, 2T-1, ..., or all of them. */
@@ -17,7 +18,8 @@ function scoredRows(c: ModelContext, x: GpuTensor) {
 }
 
 /**
- * The logits `[S, U]` at the scored positions of `x` `[B, T, D]` (ln_final's output).
+ * The logits `[S, U]` at the scored positions of `x` `[B, T, D]` (ln_final's output); a `W_U` over
+ * the adapter's binding size is bound in blocks of its rows, their products summed.
  *
  * @example
  * ```ts ignore
@@ -26,8 +28,17 @@ function scoredRows(c: ModelContext, x: GpuTensor) {
  */
 export async function forward(c: ModelContext, x: GpuTensor): Promise<GpuTensor> {
   const logits = c.hook("logits", [c.S, c.U]);
-  const dims = { m: c.S, n: c.U, k: c.D };
-  await c.fwd(matmul(c.gpu, scoredRows(c, x), c.param("unembed.W_U"), logits, dims));
+  const scored = scoredRows(c, x);
+  const W_U = c.param("unembed.W_U"); // [D, U]
+  const rows = rowsPerBinding(c, c.D, c.U);
+  for (let d0 = 0; d0 < c.D; d0 += rows) {
+    // x[:, d0 : d0 + k] · W_U[d0 : d0 + k, :], the blocks' products summed into the logits.
+    const k = Math.min(rows, c.D - d0);
+    const part = d0 === 0 ? logits : c.scratch("unembed.part", [c.S, c.U]);
+    const a = { ...scored, offset: scored.offset + d0 };
+    await c.fwd(matmul(c.gpu, a, W_U.view(d0 * c.U, [k, c.U]), part, { m: c.S, n: c.U, k }));
+    if (d0 > 0) await c.fwd(addInplace(c.gpu, logits, part));
+  }
   if (c.biases) await c.fwd(addInplace(c.gpu, logits, c.param("unembed.b_U")));
   c.done("logits");
   return logits;
