@@ -4,7 +4,8 @@
  *
  * `--part tensor|gpu|attention|train|tinygpt|sample|gpt2|analysis|attribution|serve` runs one part
  * (default: all); `--full` trains the grokking preset to the end; `--smoke` races the smoke preset
- * against torch_small.py; `--torch-grok PATH` runs the PyTorch grokking reference in the same command (on the GPU host).
+ * against torch_small.py; `--torch-grok PATH` runs the PyTorch grokking reference in the same
+ * command (on the GPU host).
  *
  * @module
  */
