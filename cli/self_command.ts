@@ -48,7 +48,16 @@ function denoCommand(execPath: string): string[] {
   return /[/\\]_npx[/\\]/.test(execPath) ? ["npx", "-y", `deno@${Deno.version.deno}`] : ["deno"];
 }
 
-/** A word as a POSIX shell reads it back: quoted when it holds anything but safe characters. */
-function quote(word: string): string {
+/**
+ * A word as a POSIX shell reads it back: quoted when it holds anything but safe characters.
+ *
+ * @example
+ * ```ts
+ * import { quote } from "./self_command.ts";
+ * quote("runs/a"); // "runs/a"
+ * quote("it's"); // "'it'\\''s'"
+ * ```
+ */
+export function quote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }

@@ -22,8 +22,15 @@ import { UsageError } from "./errors.ts";
 /** The flags `--resume` takes: the rest of the configuration is the run's own. */
 const RESUME_FLAGS = ["resume", "steps", "device"];
 
-/** The resolved configuration, a section a line, as the run starts. */
-function describe(config: RunConfig): string {
+/**
+ * The resolved configuration, a section a line, as the run starts.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(describe(resolveConfig("smoke", {}, "0.1.0"))); // "mechlab 0.1.0, preset smoke\n  task ..."
+ * ```
+ */
+export function describe(config: RunConfig): string {
   const line = (name: string, o: object) =>
     `  ${name.padEnd(6)}${
       Object.entries(o).map(([k, v]) => `${k}=${shown(v)}`)
@@ -43,8 +50,16 @@ function shown(v: unknown): string {
   return typeof v === "string" && /\p{Cc}/u.test(v) ? JSON.stringify(v) : String(v);
 }
 
-/** Prints a progress line: redrawn in place on a terminal, a line per evaluation otherwise. */
-function progress(config: RunConfig) {
+/**
+ * A progress printer for a run: redrawn in place on a terminal, a line per evaluation otherwise.
+ *
+ * @example
+ * ```ts ignore
+ * const report = progress(config);
+ * report(100, { "train/loss": 0.5, "test/acc": 0.9 });
+ * ```
+ */
+export function progress(config: RunConfig): (step: number, m: Record<string, number>) => void {
   const tty = Deno.stdout.isTerminal();
   const t0 = performance.now();
   let first: { step: number; time: number } | undefined;
@@ -147,9 +162,17 @@ export async function train(args: string[]): Promise<void> {
 /**
  * Listens for Ctrl-C and SIGTERM: the first asks the run to stop after its current step, with a
  * checkpoint; later ones are ignored with a word, so that checkpoint is always written (a process
- * that must die at once can be killed, and resumed from its last checkpoint).
+ * that must die at once can be killed, and resumed from its last checkpoint). `sweep` stops its
+ * member the same way, and starts no other.
+ *
+ * @example
+ * ```ts ignore
+ * const stop = stopOnSignals();
+ * try { await startRun(config, where, { device, shouldStop: () => stop.signal !== undefined }); }
+ * finally { stop.remove(); }
+ * ```
  */
-function stopOnSignals() {
+export function stopOnSignals(): { signal: Deno.Signal | undefined; remove: () => void } {
   const names: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const state = {
     signal: undefined as Deno.Signal | undefined,
@@ -178,8 +201,15 @@ function nextSteps(path: string): string {
   ].join("\n");
 }
 
-/** Run-folder errors (`RunInputError`) and bad values are the user's to fix: exit 2, one line. */
-function rethrowAsUsage(e: unknown): never {
+/**
+ * Run-folder errors (`RunInputError`) and bad values are the user's to fix: exit 2, one line.
+ *
+ * @example
+ * ```ts ignore
+ * await startRun(config, where, options).catch(rethrowAsUsage);
+ * ```
+ */
+export function rethrowAsUsage(e: unknown): never {
   const err = e as Error;
   if (err instanceof RangeError || err instanceof RunInputError) {
     throw new UsageError(err.message.split("\n")[0]!);
