@@ -12,7 +12,7 @@ import { dirname, relative } from "node:path";
 import { isCompiled, mechlabCommand, type Self } from "../engine/server/launcher.ts";
 
 /** The tasks of `deno.json` that run a command of mechlab as `deno task NAME`. */
-const TASKS = new Set(["train", "analyze", "sample", "serve"]);
+const TASKS = new Set(["train", "analyze", "sample", "serve", "sweep"]);
 
 /**
  * The command line a person would type to run `mechlab ARGS` as this same program.

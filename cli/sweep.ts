@@ -30,6 +30,7 @@ import {
 import {
   gridMembers,
   groupMembers,
+  memberOutcome,
   memberOverrides,
   openSweep,
   readSweep,
@@ -163,6 +164,32 @@ function planFrom(f: ReturnType<typeof readTrainFlags>): Prepared {
   const name = (f.run.name as string | undefined) ?? `sweep_${defaultRunName(base)}`;
   usage(() => validateRunName(name));
   return { plan, configs, dir: join((f.run.out as string | undefined) ?? "runs", name) };
+}
+
+/**
+ * One line per member trained here: its values, the step its test accuracy first reached 0.99
+ * (or never), its last step's losses.
+ */
+async function printOutcomes(p: Prepared, names: string[]): Promise<void> {
+  const rows: string[][] = [];
+  for (const name of names) {
+    const folder = await openRunFolder(join(p.dir, name)).catch(() => undefined);
+    const o = folder && memberOutcome(await folder.readMetrics());
+    if (o === undefined) continue;
+    const values = Object.entries(p.plan.members.find((m) => m.name === name)!.values);
+    rows.push([
+      values.map(([k, v]) => `${k}=${v}`).join(" "),
+      o.reached === null ? `never (by ${o.step})` : String(o.reached),
+      o.trainLoss.toExponential(2),
+      o.testLoss.toExponential(2),
+      o.testAcc.toFixed(3),
+    ]);
+  }
+  if (rows.length === 0) return;
+  const head = ["member", "test acc >= 0.99 at", "train loss", "test loss", "test acc"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  console.log(["", line(head), ...rows.map(line)].join("\n"));
 }
 
 /** Whether a member's folder holds a run finished at its steps, a started one, or nothing. */
@@ -325,6 +352,7 @@ async function train(p: Prepared, o: { device: Device; shard: Shard | undefined 
   } finally {
     stop.remove();
   }
+  await printOutcomes(p, names);
   const shardArgs = o.shard ? [`--shard=${o.shard.index}/${o.shard.count}`] : [];
   if (stopped !== undefined || stop.signal !== undefined) {
     console.log(

@@ -14,5 +14,6 @@
  */
 
 export * from "./plan.ts";
+export * from "./outcome.ts";
 export * from "./shard.ts";
 export * from "./sweep_file.ts";

@@ -4,8 +4,44 @@ import * as assert from "node:assert/strict";
 import { UsageError } from "../../cli/errors.ts";
 import { sweep } from "../../cli/sweep.ts";
 import { parseGrid } from "../../cli/sweep_grid.ts";
+import { TRAIN_FLAGS } from "../../cli/train_flags.ts";
 import { gridMembers, memberOverrides } from "../../engine/sweep/mod.ts";
 import { listDir, withTempDir } from "../helpers.ts";
+
+Deno.test("sweep --help: its own flags, then every flag of train with its default", async () => {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => lines.push(a.join(" "));
+  try {
+    await sweep(["--help"]);
+  } finally {
+    console.log = log;
+  }
+  const out = lines.join("\n");
+  for (
+    const flag of [
+      "grid",
+      "seeds",
+      "hold-data-seed",
+      "max-members",
+      "shard",
+      "shard-count",
+      "emit",
+      "image",
+      "claim",
+    ]
+  ) {
+    assert.match(out, new RegExp(`^  --${flag} `, "m"), flag);
+  }
+  for (const flag of Object.keys(TRAIN_FLAGS)) {
+    assert.match(out, new RegExp(`^  --${flag} `, "m"), flag);
+  }
+  assert.match(
+    out,
+    /--grokfast-lambda +Grokfast's gain on the EMA \(0: off; the paper's 2\) \(default 0\)/,
+  );
+  assert.match(out, /--max-members +refuse a grid of more members \(default 256\)/);
+});
 
 Deno.test("parseGrid: keys or flag names, values as train parses them", () => {
   const axes = parseGrid(
