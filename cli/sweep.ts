@@ -186,7 +186,7 @@ async function printOutcomes(p: Prepared, names: string[]): Promise<void> {
     ]);
   }
   if (rows.length === 0) return;
-  const head = ["member", "test acc >= 0.99 at", "train loss", "test loss", "test acc"];
+  const head = ["values", "test acc >= 0.99 at", "train loss", "test loss", "test acc"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
   console.log(["", line(head), ...rows.map(line)].join("\n"));

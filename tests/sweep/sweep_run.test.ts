@@ -58,7 +58,22 @@ Deno.test({
     withTempDir(async (dir) => {
       const common = [...TINY, "--steps", "30", "--eval-every", "10", "--checkpoint-every", "10"];
       const grid = "weight_decay=0.3,1 frac_train=0.3,0.6";
-      await quietly(() => sweep([...common, "--grid", grid, "--out", dir, "--name", "s"]));
+      const lines: string[] = [];
+      const log = console.log;
+      console.log = (...a: unknown[]) => lines.push(a.join(" "));
+      try {
+        await sweep([...common, "--grid", grid, "--out", dir, "--name", "s"]);
+      } finally {
+        console.log = log;
+      }
+      // The closing table: a row per member, its values and outcome (30 steps: none groks).
+      const table = lines.join("\n").split("\n");
+      const head = table.findIndex((l) => l.startsWith("values"));
+      assert.match(table[head]!, /^values +test acc >= 0.99 at +train loss +test loss +test acc$/);
+      assert.match(
+        table[head + 4]!,
+        /^weight_decay=1 frac_train=0.6 +never \(by 30\) +\d\.\d\de[-+]\d+ /,
+      );
       const sweepDir = join(dir, "s");
       const file = await readSweep(sweepDir);
       assert.deepEqual(file.members.map((m) => m.name), [
