@@ -170,3 +170,23 @@ Deno.test("sweep: every bad grid is one line naming it, before anything is writt
   const noPreset = await sweep(["--grid", "lr=1"]).then(() => undefined, (e: Error) => e);
   assert.equal(noPreset?.message, "--preset: a sweep needs one (see train --help)");
 });
+
+Deno.test("sweep --resume: only a sweep folder, and no flags but --device and the shard's", async () => {
+  await withTempDir(async (dir) => {
+    const err = (args: string[]) => sweep(args).then(() => undefined, (e: Error) => e);
+    const notSweep = await err(["--resume", dir]);
+    assert.ok(notSweep instanceof UsageError);
+    assert.equal(notSweep.message, `${dir}/sweep.json not found: not a sweep folder`);
+    const extra = await err(["--resume", dir, "--lr", "1", "--grid", "p=5"]);
+    assert.equal(
+      extra?.message,
+      "--resume takes the plan from its sweep.json: drop --lr, --grid (only --device and the shard flags go with --resume)",
+    );
+    await Deno.writeTextFile(`${dir}/sweep.json`, '{"preset": 1}');
+    const bad = await err(["--resume", dir, "--device", "cpu"]);
+    assert.equal(
+      bad?.message,
+      `${dir}/sweep.json: not a sweep's file (preset, axes, members, status)`,
+    );
+  });
+});

@@ -113,6 +113,23 @@ Deno.test({
         ),
       );
       assert.equal(new Set(losses).size, 4, `${losses}`);
+      // The same folder with another plan is refused, and left as it was.
+      const other = await sweep([
+        ...common,
+        "--grid",
+        "weight_decay=3",
+        "--out",
+        dir,
+        "--name",
+        "s",
+      ])
+        .then(() => undefined, (e: Error) => e);
+      assert.equal(
+        other?.message,
+        `${sweepDir} holds another sweep (its sweep.json differs): continue it with --resume ` +
+          `${sweepDir}, or give another --name`,
+      );
+      assert.deepEqual(await readSweep(sweepDir), file);
     }),
 });
 
