@@ -12,6 +12,7 @@ import { runCli, UsageError } from "./cli/errors.ts";
 import { importRun } from "./cli/import.ts";
 import { sample } from "./cli/sample.ts";
 import { serve } from "./cli/serve.ts";
+import { sweep } from "./cli/sweep.ts";
 import { tour } from "./cli/tour.ts";
 import { train } from "./cli/train.ts";
 
@@ -29,6 +30,10 @@ const COMMANDS: Record<string, Command> = {
   train: {
     summary: "train a toy transformer headless into runs/NAME (see `mechlab train --help`)",
     run: train,
+  },
+  sweep: {
+    summary: "train many runs over a grid of train's flags and seeds (see `mechlab sweep --help`)",
+    run: sweep,
   },
   analyze: {
     summary:

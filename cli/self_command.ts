@@ -12,7 +12,7 @@ import { dirname, relative } from "node:path";
 import { isCompiled, mechlabCommand, type Self } from "../engine/server/launcher.ts";
 
 /** The tasks of `deno.json` that run a command of mechlab as `deno task NAME`. */
-const TASKS = new Set(["train", "analyze", "sample", "serve"]);
+const TASKS = new Set(["train", "analyze", "sample", "serve", "sweep"]);
 
 /**
  * The command line a person would type to run `mechlab ARGS` as this same program.
@@ -48,7 +48,16 @@ function denoCommand(execPath: string): string[] {
   return /[/\\]_npx[/\\]/.test(execPath) ? ["npx", "-y", `deno@${Deno.version.deno}`] : ["deno"];
 }
 
-/** A word as a POSIX shell reads it back: quoted when it holds anything but safe characters. */
-function quote(word: string): string {
+/**
+ * A word as a POSIX shell reads it back: quoted when it holds anything but safe characters.
+ *
+ * @example
+ * ```ts
+ * import { quote } from "./self_command.ts";
+ * quote("runs/a"); // "runs/a"
+ * quote("it's"); // "'it'\\''s'"
+ * ```
+ */
+export function quote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }

@@ -73,10 +73,20 @@ export interface AdamWState {
   biasCorrection2: number;
 }
 
-/** `x` as a WGSL float literal (never an integer literal), or a RangeError naming `name`. */
-function f32Literal(x: number, name: string): string {
+/**
+ * `x` as a WGSL float literal (never an integer literal), or a RangeError naming `name`; the
+ * optimiser kernels (AdamW, Grokfast) bake their settings in with it.
+ *
+ * @example
+ * ```ts
+ * import { f32Literal } from "./adamw.ts";
+ * f32Literal(1, "adamw: lr"); // "1.0"
+ * f32Literal(1e-3, "adamw: lr"); // "0.001"
+ * ```
+ */
+export function f32Literal(x: number, name: string): string {
   if (!Number.isFinite(x) || Math.abs(x) > 3.4e38) {
-    throw new RangeError(`adamw: ${name} ${x} is not a finite f32`);
+    throw new RangeError(`${name} ${x} is not a finite f32`);
   }
   const text = String(x);
   return /[.eE]/.test(text) ? text : `${text}.0`;
@@ -130,21 +140,21 @@ export async function adamw(
   const filled = fillTemplate(source, {
     P,
     S,
-    LR: f32Literal(o.lr, "lr"),
-    MIN_LR: f32Literal(o.minLr, "minLr"),
+    LR: f32Literal(o.lr, "adamw: lr"),
+    MIN_LR: f32Literal(o.minLr, "adamw: minLr"),
     WARMUP: o.warmup,
     COSINE: o.schedule === "cosine",
     // Unused by the constant schedule, but `TOTAL - WARMUP` must not underflow there.
     TOTAL: o.schedule === "cosine" ? o.total : o.warmup + 1,
-    BETA1: f32Literal(o.beta1, "beta1"),
-    BETA2: f32Literal(o.beta2, "beta2"),
-    ONE_MINUS_BETA1: f32Literal(1 - o.beta1, "1 - beta1"),
-    ONE_MINUS_BETA2: f32Literal(1 - o.beta2, "1 - beta2"),
-    LN_BETA1: f32Literal(lnBeta(o.beta1), "ln beta1"),
-    LN_BETA2: f32Literal(lnBeta(o.beta2), "ln beta2"),
-    EPS: f32Literal(o.eps, "eps"),
-    WEIGHT_DECAY: f32Literal(o.weightDecay, "weightDecay"),
-    MAX_NORM: f32Literal(norm && o.maxNorm !== Infinity ? o.maxNorm! : 1, "maxNorm"),
+    BETA1: f32Literal(o.beta1, "adamw: beta1"),
+    BETA2: f32Literal(o.beta2, "adamw: beta2"),
+    ONE_MINUS_BETA1: f32Literal(1 - o.beta1, "adamw: 1 - beta1"),
+    ONE_MINUS_BETA2: f32Literal(1 - o.beta2, "adamw: 1 - beta2"),
+    LN_BETA1: f32Literal(lnBeta(o.beta1), "adamw: ln beta1"),
+    LN_BETA2: f32Literal(lnBeta(o.beta2), "adamw: ln beta2"),
+    EPS: f32Literal(o.eps, "adamw: eps"),
+    WEIGHT_DECAY: f32Literal(o.weightDecay, "adamw: weightDecay"),
+    MAX_NORM: f32Literal(norm && o.maxNorm !== Infinity ? o.maxNorm! : 1, "adamw: maxNorm"),
     CLIP: norm && o.maxNorm !== Infinity,
     NO_DECAY: noDecayExpression(o.noDecay),
   });

@@ -30,6 +30,7 @@ export * from "./layernorm.ts";
 export * from "./activation.ts";
 export * from "./cross_entropy.ts";
 export * from "./adamw.ts";
+export * from "./grokfast.ts";
 export * from "./gather.ts";
 export * from "./hook_edit.ts";
 export * from "./flash_attention.ts";

@@ -6,7 +6,9 @@ import { mechlab } from "./helpers.ts";
 Deno.test("cli: --help lists every command", async () => {
   const { code, out } = await mechlab("--help");
   assert.equal(code, 0);
-  for (const c of ["tour", "train", "serve"]) assert.match(out, new RegExp(`^  ${c} `, "m"));
+  for (const c of ["tour", "train", "sweep", "serve"]) {
+    assert.match(out, new RegExp(`^  ${c} `, "m"));
+  }
 });
 
 Deno.test("cli: bad input gets one line naming the problem and exit code 2", async () => {

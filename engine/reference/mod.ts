@@ -21,4 +21,5 @@ export * from "./layernorm.ts";
 export * from "./activation.ts";
 export * from "./cross_entropy.ts";
 export * from "./adamw.ts";
+export * from "./grokfast.ts";
 export * from "./hook_edit.ts";

@@ -57,6 +57,10 @@ export function checkRunConfig(value: unknown, where: string): RunConfig {
   const model = objectAt(root.model, "model", fail);
   sameTypes(model, DEFAULT_MODEL, "model.", fail);
   const train = objectAt(root.train, "train", fail);
+  // Runs written before Grokfast have no fields for it: they trained with it off.
+  for (const key of ["grokfast_alpha", "grokfast_lambda"] as const) {
+    if (!(key in train)) train[key] = DEFAULT_TRAIN[key];
+  }
   sameTypes(train, DEFAULT_TRAIN, "train.", fail);
   const config = root as unknown as RunConfig;
   // A text task's shape is its config's: its file need not be at hand to read the run.

@@ -7,6 +7,7 @@
 
 import { checkChoice } from "../model/choices.ts";
 import { MAX_STEPS } from "../reference/adamw.ts";
+import type { GrokfastOptions } from "../reference/grokfast.ts";
 
 /** The values of `schedule` (see the field). */
 export const SCHEDULES = ["constant", "cosine"] as const;
@@ -39,6 +40,10 @@ export interface TrainConfig {
   eval_every: number;
   /** 1,000: a checkpoint every 1,000 steps, enough for progress measures across training. */
   checkpoint_every: number;
+  /** 0.98: Grokfast's EMA factor α, the paper's (Lee et al. 2024); used only when λ > 0. */
+  grokfast_alpha: number;
+  /** 0: Grokfast off, as the grokking paper; the Grokfast paper amplifies with λ = 2 to 5. */
+  grokfast_lambda: number;
 }
 
 /** The grokking paper's training. */
@@ -56,6 +61,8 @@ export const DEFAULT_TRAIN: TrainConfig = {
   batch_size: 0,
   eval_every: 100,
   checkpoint_every: 1000,
+  grokfast_alpha: 0.98,
+  grokfast_lambda: 0,
 };
 
 /**
@@ -91,6 +98,8 @@ export function validateTrainConfig(t: TrainConfig): void {
   finite("eps", (v) => v > 0, "positive");
   finite("min_lr", (v) => v >= 0, "non-negative");
   finite("grad_clip", (v) => v >= 0, "non-negative (0: no clipping)");
+  finite("grokfast_alpha", (v) => v >= 0 && v < 1, "in [0, 1)");
+  finite("grokfast_lambda", (v) => v >= 0, "non-negative (0: Grokfast off)");
   checkChoice("schedule", t.schedule, SCHEDULES);
   // A cosine decays from the warmup's end to `steps`: it needs steps after the warmup.
   if (t.schedule === "cosine" && t.steps <= t.warmup_steps) {
@@ -122,4 +131,20 @@ export function adamwSettings(train: TrainConfig) {
     minLr: train.min_lr,
     maxNorm: train.grad_clip > 0 ? train.grad_clip : undefined,
   } as const;
+}
+
+/**
+ * A training config's Grokfast filter (`engine/reference/grokfast.ts`), or undefined when it is
+ * off (λ = 0): then no EMA is kept, on any device, and none is saved.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_TRAIN, grokfastSettings } from "./config.ts";
+ * grokfastSettings(DEFAULT_TRAIN); // undefined
+ * grokfastSettings({ ...DEFAULT_TRAIN, grokfast_lambda: 2 }); // { alpha: 0.98, lambda: 2 }
+ * ```
+ */
+export function grokfastSettings(train: TrainConfig): GrokfastOptions | undefined {
+  if (train.grokfast_lambda === 0) return undefined;
+  return { alpha: train.grokfast_alpha, lambda: train.grokfast_lambda };
 }

@@ -1,6 +1,6 @@
 /**
  * Training on the CPU: the f32 model of `engine/model/cpu_fast/` on a worker per core for the
- * gradients, the AdamW reference for the update, and the float64 reference model for evaluation.
+ * gradients, the Grokfast (when on) and AdamW references for the update, and the float64 reference model for evaluation.
  * It is the path for machines with no WebGPU adapter at all, and it keeps the weights and moments
  * in f32 between steps, as the GPU does, so its checkpoints resume exactly (the batch is split
  * among the same workers each step, so a step gives the same bits every run on one machine).
@@ -9,6 +9,7 @@
  */
 
 import { adamwStep } from "../reference/adamw.ts";
+import { grokfastStep } from "../reference/grokfast.ts";
 import { segmentSums } from "../reference/cross_entropy.ts";
 import { readAdamWState } from "../../kernels/adamw.ts";
 import { cpuEval } from "../model/cpu_model.ts";
@@ -17,7 +18,7 @@ import type { ModelConfig } from "../model/config.ts";
 import { type ParamLayout, unflatten } from "../model/params.ts";
 import type { TaskData } from "../data/mod.ts";
 import { Tensor } from "../tensor/mod.ts";
-import { adamwSettings, type TrainConfig } from "./config.ts";
+import { adamwSettings, grokfastSettings, type TrainConfig } from "./config.ts";
 import { evalBatch, sampleBatches, segmentMetrics, tableBatch, trainBatch } from "./batches.ts";
 import { eventLoopTurns, type TrainHooks, type TrainState } from "./state.ts";
 
@@ -52,6 +53,8 @@ export async function trainOnCpu(
   let t = resumed.t;
   let lr = resumed.lr;
   const settings = adamwSettings(train);
+  const grokfast = grokfastSettings(train);
+  let ema = grokfast && new Tensor(Float32Array.from(start.ema ?? new Float32Array(P)), [P]);
 
   // cpuEval's sums are per position: a segment of rows [start, end) is positions [start·T, end·T).
   const T = task.n_ctx;
@@ -75,6 +78,7 @@ export async function trainOnCpu(
       m: m.data as Float32Array,
       v: v.data as Float32Array,
       optimizer,
+      ...(ema ? { ema: ema.data as Float32Array } : {}),
     }, final);
   };
 
@@ -94,8 +98,13 @@ export async function trainOnCpu(
         rowWeights: Float64Array.from(tb.weights),
         batch: tb.size,
       });
-      const flatGrads = new Tensor(grads, [P]);
+      let flatGrads = new Tensor(grads, [P]);
       t += 1;
+      if (grokfast && ema) {
+        const filtered = grokfastStep(flatGrads, ema, t, grokfast);
+        flatGrads = filtered.grads;
+        ema = filtered.ema.astype("f32"); // in f32 between steps, as the moments
+      }
       const next = adamwStep(params, flatGrads, m, v, t, settings);
       // Kept in f32 between steps, as on the GPU: a checkpoint holds the state exactly.
       params = next.params.astype("f32");

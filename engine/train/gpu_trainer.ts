@@ -1,19 +1,19 @@
 /**
- * Training on the GPU without waiting on it per step: a step (forward, backward, AdamW, whose step
- * counter lives on the GPU) is encoded `eval_every` times in one submit, followed by an evaluation
- * whose per-segment sums are copied out at once and read while the next chunk of steps runs.
- * Checkpoints read the weights and the optimizer state back in one bulk read.
+ * Training on the GPU without waiting on it per step: a step (forward, backward, the Grokfast filter
+ * when it is on, AdamW, whose step counter lives on the GPU) is encoded `eval_every` times in one
+ * submit, followed by an evaluation whose per-segment sums are copied out at once and read while
+ * the next chunk of steps runs. Checkpoints read the weights and the optimizer state back in one bulk read.
  *
  * @module
  */
 
 import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../gpu/mod.ts";
-import { adamw, gatherRows, readAdamWState, segmentSums } from "../../kernels/mod.ts";
+import { adamw, gatherRows, grokfast, readAdamWState, segmentSums } from "../../kernels/mod.ts";
 import { lastColumn, scoresLastOnly, type TaskData } from "../data/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { buildGpuModel } from "../model/gpu_model.ts";
 import type { ParamLayout } from "../model/params.ts";
-import { adamwSettings, type TrainConfig } from "./config.ts";
+import { adamwSettings, grokfastSettings, type TrainConfig } from "./config.ts";
 import { evalBatch, sampleBatches, segmentMetrics, trainBatch } from "./batches.ts";
 import { nextBoundary, type TrainHooks, type TrainState } from "./state.ts";
 
@@ -44,6 +44,8 @@ export async function trainOnGpu(
   const m = keep(gpu.upload(start.m, [layout.size]));
   const v = keep(gpu.upload(start.v, [layout.size]));
   const state = keep(gpu.upload(start.optimizer));
+  const filter = grokfastSettings(train);
+  const ema = filter && keep(gpu.upload(start.ema ?? new Float32Array(layout.size), [layout.size]));
 
   // A one-answer task's logits are computed at the last position alone, and its targets are that
   // column; a sequence task's at every position.
@@ -90,7 +92,9 @@ export async function trainOnGpu(
     gpu.write(table.weights, weights);
   };
   const optimizer = await adamw(gpu, { params, grads, m, v, state }, adamwSettings(train));
-  const step = [...pick, ...fit.forward, ...fit.backward, ...optimizer];
+  // Grokfast (when on) filters the gradients in place between the backward pass and AdamW.
+  const slow = ema && filter ? await grokfast(gpu, { grads, ema, state }, filter) : [];
+  const step = [...pick, ...fit.forward, ...fit.backward, ...slow, ...optimizer];
 
   const { batch: eb, segments } = evalBatch(task);
   const probe = await buildGpuModel(gpu, model, layout, { batch: eb.size, params, scored });
@@ -122,7 +126,7 @@ export async function trainOnGpu(
     };
   };
   const checkpoint = async (at: number, final: boolean) => {
-    const [p, mm, vv, st] = await gpu.read([params, m, v, state]);
+    const [p, mm, vv, st, e] = await gpu.read([params, m, v, state, ...(ema ? [ema] : [])]);
     await hooks.onCheckpoint({
       step: at,
       params: p!.data as Float32Array,
@@ -130,6 +134,7 @@ export async function trainOnGpu(
       v: vv!.data as Float32Array,
       // The state's words, bit for bit (read back as f32 from one shared staging buffer).
       optimizer: new Int32Array(st!.data.buffer, st!.data.byteOffset, st!.size).slice(),
+      ...(e ? { ema: e.data as Float32Array } : {}),
     }, final);
   };
 

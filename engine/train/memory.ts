@@ -89,6 +89,8 @@ export function estimateRunBytes(
 ): RunMemory {
   const { model, train } = config;
   const P = paramLayout(model).size;
+  // Grokfast's EMA: one more [P] vector beside the moments, in f32 (and f64 while a CPU step runs).
+  const ema = train.grokfast_lambda > 0 ? 1 : 0;
   const T = model.n_ctx;
   const trainRows = task.groups.reduce((n, g) => n + g.train.length, 0);
   const N = task.groups.reduce((n, g) => n + g.train.length + g.test.length, 0);
@@ -103,7 +105,7 @@ export function estimateRunBytes(
     const square = model.n_heads * T * T; // one [H, T, T] of the reference attention
     const train = (2 * row + (2 * model.n_layers + 6) * square) * B;
     const activations = Math.max(train, (row + 5 * square) * N) * 8;
-    const params = 3 * P * 4 + 6 * P * 8;
+    const params = (3 + ema) * P * 4 + (6 + 2 * ema) * P * 8;
     const host = params + activations + examples;
     return { params: P, host, gpu: 0, largestBuffer: 0, mostly: mostly(params, activations) };
   }
@@ -114,7 +116,8 @@ export function estimateRunBytes(
   const minibatch = train.batch_size > 0;
   const S = train.eval_every;
   const activations = (B * (2 * row + 3 * H * T * D) + N * row) * 4;
-  const gpu = 4 * P * 4 + activations + (minibatch ? 2 * task.tokens.length * 4 + S * B * 8 : 0);
+  const gpu = (4 + ema) * P * 4 + activations +
+    (minibatch ? 2 * task.tokens.length * 4 + S * B * 8 : 0);
   // One buffer each: the weights, an activation of the bigger batch, the head paths, the table.
   const R = Math.max(B, N);
   const largestBuffer = 4 * Math.max(
@@ -124,7 +127,7 @@ export function estimateRunBytes(
     3 * H * B * T * D,
     minibatch ? Math.max(S * B, all * T) : 0,
   );
-  const host = P * 20 + (minibatch ? S * B * 16 : 0) + examples;
+  const host = P * (20 + 4 * ema) + (minibatch ? S * B * 16 : 0) + examples;
   return { params: P, host, gpu, largestBuffer, mostly: mostly(4 * P * 4, activations) };
 }
 

@@ -29,7 +29,7 @@ import { trainOnCpu } from "./cpu_trainer.ts";
 import { trainOnGpu } from "./gpu_trainer.ts";
 import { buildTask, type TaskData } from "../data/mod.ts";
 import { freshState, type TrainState } from "./state.ts";
-import { type TrainConfig, validateTrainConfig } from "./config.ts";
+import { grokfastSettings, type TrainConfig, validateTrainConfig } from "./config.ts";
 import { checkRunFits } from "./memory.ts";
 
 /** How a run is started and watched. */
@@ -83,6 +83,7 @@ async function saveCheckpoint(
     m: new Tensor(state.m, [P]),
     v: new Tensor(state.v, [P]),
     state: new Tensor(state.optimizer, [state.optimizer.length]),
+    ...(state.ema === undefined ? {} : { grokfast_ema: new Tensor(state.ema, [P]) }),
   }, { step: String(state.step) });
 }
 
@@ -90,7 +91,11 @@ async function saveCheckpoint(
  * The state saved at the optimizer file's step, read back for `--resume`; a missing or corrupt
  * file, or a tensor of the wrong type or length, is a one-line `RunInputError` naming it.
  */
-async function loadState(folder: RunFolder, layout: ParamLayout): Promise<TrainState> {
+async function loadState(
+  folder: RunFolder,
+  layout: ParamLayout,
+  train: TrainConfig,
+): Promise<TrainState> {
   const path = optimizerPath(folder);
   if (!(await Deno.lstat(path).catch(() => undefined))) {
     // Only a run started before step 0 was written at start can lack it.
@@ -114,13 +119,18 @@ async function loadState(folder: RunFolder, layout: ParamLayout): Promise<TrainS
     }
     return t.data;
   };
-  return {
+  const state: TrainState = {
     step,
     params,
     m: Float32Array.from(tensor("m", "f32", layout.size)),
     v: Float32Array.from(tensor("v", "f32", layout.size)),
     optimizer: Int32Array.from(tensor("state", "i32", ADAMW_STATE_SIZE)),
   };
+  // Grokfast's EMA is optimiser state too: a run with Grokfast on needs it to go on exactly.
+  if (grokfastSettings(train)) {
+    state.ema = Float32Array.from(tensor("grokfast_ema", "f32", layout.size));
+  }
+  return state;
 }
 
 /**
@@ -188,7 +198,8 @@ export async function startRun(
   const { task, gpu } = await prepare(config, options.device);
   try {
     const layout = paramLayout(config.model);
-    const state = freshState(initParams(config.model, layout));
+    const grokfast = grokfastSettings(config.train) !== undefined;
+    const state = freshState(initParams(config.model, layout), { grokfast });
     const folder = await createRunFolder(where.parent, where.name, {
       force: where.force,
       lock: "train",
@@ -229,7 +240,7 @@ export async function resumeRun(path: string, options: ResumeOptions): Promise<R
     const config = { ...saved, train: extendedTrain(saved.train, options.steps) };
     const { task, gpu } = await prepare(config, options.device);
     try {
-      const state = await loadState(folder, paramLayout(config.model));
+      const state = await loadState(folder, paramLayout(config.model), config.train);
       if (config.train.steps !== saved.train.steps) await folder.writeJson("config.json", config);
       options.log?.(`resuming ${path} at step ${state.step} of ${config.train.steps}`);
       // time_s goes on from the checkpoint's line, so curves against time stay in order.

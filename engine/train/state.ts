@@ -17,6 +17,8 @@ export interface TrainState {
   v: Float32Array;
   /** AdamW's state words (`ADAMW_STATE_SIZE`): word 0 the step count t, word 1 the last lr. */
   optimizer: Int32Array;
+  /** `[P]` Grokfast's EMA of the gradients when it is on (`grokfast_lambda` > 0), else absent. */
+  ema?: Float32Array;
 }
 
 /** What a loop tells its caller, and asks it. */
@@ -74,20 +76,24 @@ export function nextBoundary(
 }
 
 /**
- * A fresh run's state: the given weights, zero moments, step 0.
+ * A fresh run's state: the given weights, zero moments (and a zero Grokfast EMA when `grokfast`),
+ * step 0.
  *
  * @example
  * ```ts
  * import { freshState } from "./state.ts";
  * freshState(new Float32Array(4)).step; // 0
+ * freshState(new Float32Array(4), { grokfast: true }).ema?.length; // 4
  * ```
  */
-export function freshState(params: Float32Array): TrainState {
-  return {
+export function freshState(params: Float32Array, options: { grokfast?: boolean } = {}): TrainState {
+  const state: TrainState = {
     step: 0,
     params,
     m: new Float32Array(params.length),
     v: new Float32Array(params.length),
     optimizer: new Int32Array(8),
   };
+  if (options.grokfast) state.ema = new Float32Array(params.length);
+  return state;
 }

@@ -60,6 +60,8 @@ const CASES: [string, string, RegExp][] = [
   ["batch-size", "1000000000", /needs about \d+ GB of memory .* free here/],
   ["eval-every", "0", /must be an integer in \[1, /],
   ["checkpoint-every", "0", /must be an integer in \[1, /],
+  ["grokfast-alpha", "1", /must be in \[0, 1\), got 1/],
+  ["grokfast-lambda", "-2", /must be non-negative \(0: Grokfast off\), got -2/],
   ["name", "../x", /run name "\.\.\/x"/],
   ["force", "=yes", /does not take an argument/],
   ["device", "tpu", /expected auto, gpu or cpu/],
