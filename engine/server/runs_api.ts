@@ -313,7 +313,9 @@ export async function findRun(api: RunsApi, name: string): Promise<RunEntry> {
 export function checkName(name: string): void {
   try {
     const parts = name.split("/");
-    if (parts.length > 2) throw new Error(`'${name}': a run, or a sweep's member SWEEP/MEMBER`);
+    if (parts.length > 2) {
+      throw new Error(`run name '${name}': a run, or a sweep's member SWEEP/MEMBER`);
+    }
     for (const part of parts) validateRunName(part);
   } catch (e) {
     throw new HttpError(400, (e as Error).message);

@@ -91,7 +91,7 @@ export interface Band {
  * // { steps: [0, 100], median: [0.2, 0.75], min: [0.1, 0.5], max: [0.3, 1] }
  * ```
  */
-export function band(curves: readonly (readonly [number, number | null][])[]): Band {
+export function band(curves: readonly (readonly (readonly [number, number | null])[])[]): Band {
   const at = new Map<number, number[]>();
   for (const curve of curves) {
     for (const [step, v] of curve) {
