@@ -83,6 +83,7 @@ browserTest(
       async () =>
         (await page.getByTestId(`sweep-reached-${last}`).innerText()) === "never (by 200)",
     );
+    assert.match(await page.getByTestId(`sweep-row-${last}`).innerText(), /\srunning\s/);
     await writeMember(runs, 11);
     await until(
       "the late member generalised",

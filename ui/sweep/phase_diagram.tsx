@@ -21,10 +21,12 @@ function describe(c: Cell): string {
   const at = ([[axes.value?.x, c.x], [axes.value?.y, c.y]] as const)
     .filter(([k]) => k != null).map(([k, v]) => `${k}=${v}`).join(" ");
   if (c.steps.length === 0) return `${at}: no lines yet (${c.waiting} waiting)`;
+  const waiting = c.waiting > 0 ? `, ${c.waiting} waiting` : "";
+  if (c.never === c.steps.length) return `${at}: never (${c.never} of ${c.never})${waiting}`;
   const s = c.spread;
   return `${at}: median ${formatSteps(s.median)}, IQR ${formatSteps(s.q1)}–${formatSteps(s.q3)}, ` +
     `range ${formatSteps(s.min)}–${formatSteps(s.max)}; ${c.never} of ${c.steps.length} never` +
-    (c.waiting > 0 ? `, ${c.waiting} waiting` : "");
+    waiting;
 }
 
 function AxisSelect(props: { which: "x" | "y" }) {
@@ -105,7 +107,7 @@ export function PhaseDiagram() {
       <table class="phase-diagram" data-testid="phase-diagram">
         <thead>
           <tr>
-            <th>{choice.y ?? ""} \ {choice.x ?? ""}</th>
+            <th>{choice.y === null ? "" : `${choice.y} \\ `}{choice.x ?? ""}</th>
             {rows[0]?.map((c, j) => <th key={j}>{String(c.x ?? "all")}</th>)}
           </tr>
         </thead>
@@ -150,8 +152,12 @@ export function PhaseDiagram() {
           : describe(hovered.value)}
       </p>
       <p class="hint legend">
-        <span class="swatch-bar" style={{ background: gradientCss(scale) }} />{" "}
-        {formatSteps(scale.min)} … {formatSteps(scale.max)} steps (median over seeds, log){" "}
+        {medians.some(Number.isFinite) && (
+          <>
+            <span class="swatch-bar" style={{ background: gradientCss(scale) }} />{" "}
+            {formatSteps(scale.min)} … {formatSteps(scale.max)} steps (median over seeds, log){" "}
+          </>
+        )}
         <span class="phase-cell never swatch" />{" "}
         never (half or more of the seeds never reached 0.99)
       </p>
