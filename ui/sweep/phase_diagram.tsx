@@ -29,6 +29,16 @@ function describe(c: Cell): string {
     waiting;
 }
 
+/** Puts `key` on one axis, the other staying (or swapping, if `key` was on it). */
+function pickAxis(which: "x" | "y", key: string): void {
+  const now = axes.peek();
+  const other = which === "x" ? "y" : "x";
+  const next = { x: now?.x ?? null, y: now?.y ?? null, [which]: key };
+  if (next[other] === key) next[other] = now?.[which] ?? null;
+  wantedAxes.value = { ...wantedAxes.value, ...next };
+  chosenCell.value = null;
+}
+
 function AxisSelect(props: { which: "x" | "y" }) {
   const d = detail.value!;
   const value = axes.value?.[props.which] ?? "";
@@ -38,10 +48,7 @@ function AxisSelect(props: { which: "x" | "y" }) {
       <select
         data-testid={`phase-axis-${props.which}`}
         value={value}
-        onChange={(e) => {
-          wantedAxes.value = { ...wantedAxes.value, [props.which]: e.currentTarget.value };
-          chosenCell.value = null;
-        }}
+        onChange={(e) => pickAxis(props.which, e.currentTarget.value)}
       >
         {d.axes.map((a) => <option key={a.key} value={a.key}>{a.key}</option>)}
       </select>

@@ -17,9 +17,9 @@ export const sweeps = signal<SweepSummary[]>([]);
 export const openSweep = signal<string | null>(null);
 export const detail = signal<SweepDetail | null>(null);
 /** The axes the person asked for (the choice falls back where they are not swept). */
-export const wantedAxes = signal<{ x?: string; y?: string; fixed?: Record<string, AxisValue> }>(
-  {},
-);
+export const wantedAxes = signal<
+  { x?: string | null; y?: string | null; fixed?: Record<string, AxisValue> }
+>({});
 /** The chosen cell, as `[row, column]` of the diagram. */
 export const chosenCell = signal<[number, number] | null>(null);
 
