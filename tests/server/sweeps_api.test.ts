@@ -37,7 +37,11 @@ Deno.test("serve: sweeps listed, read, their members opened as runs and streamed
     // the member's folder holds only its config).
     const seen: Record<string, Event> = {};
     while (!(seen.sweeps && seen.metrics)) {
-      const e = await events.next((e) => e.event === "sweeps" || e.event === "metrics");
+      // (Members 0 and 1 may be news too, if no look came between their landing and connecting.)
+      const e = await events.next((e) =>
+        (e.event === "sweeps" && e.data[0].landed === 3) ||
+        (e.event === "metrics" && e.data.name === `${SWEEP}/${MEMBERS[6]!.name}`)
+      );
       seen[e.event] ??= e;
     }
     assert.equal(seen.sweeps!.data[0].landed, 3);
