@@ -11,7 +11,7 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import meta from "../deno.json" with { type: "json" };
 import { parseDevice, parseNumber } from "./args.ts";
 import { UsageError } from "./errors.ts";
@@ -365,5 +365,5 @@ async function train(p: Prepared, o: { device: Device; shard: Shard | undefined 
     return;
   }
   console.log(`\nsweep ${dir}: ${done} of ${names.length} members finished here`);
-  console.log(`see them: ${shownCommand(["serve", "--runs", dir])}`);
+  console.log(`see them: ${shownCommand(["serve", "--runs", dirname(dir)])} (the sweep page)`);
 }

@@ -21,6 +21,8 @@ import type {
   RunSummary,
   SequenceInspectReport,
   SequencePatchingReport,
+  SweepDetail,
+  SweepSummary,
   VocabAnswer,
 } from "./types.ts";
 
@@ -70,6 +72,32 @@ function runPath(name: string, rest: string): string {
  */
 export function getRuns(): Promise<RunSummary[]> {
   return request("/api/runs");
+}
+
+/**
+ * `GET /api/sweeps`: the sweep folders under the runs folder.
+ *
+ * @example
+ * ```ts
+ * import { getSweeps } from "./api.ts";
+ * const names = (await getSweeps()).map((s) => s.name);
+ * ```
+ */
+export function getSweeps(): Promise<SweepSummary[]> {
+  return request("/api/sweeps");
+}
+
+/**
+ * `GET /api/sweeps/NAME`: a sweep's axes and members with their outcomes and curves.
+ *
+ * @example
+ * ```ts
+ * import { getSweep } from "./api.ts";
+ * const members = (await getSweep("sweep_modular_add_23")).members;
+ * ```
+ */
+export function getSweep(name: string): Promise<SweepDetail> {
+  return request(`/api/sweeps/${encodeURIComponent(name)}`);
 }
 
 /**
@@ -332,6 +360,8 @@ export interface EventHandlers {
   runs(list: RunSummary[]): void;
   /** The stream opened (`true`, also after a reconnect) or dropped (`false`). */
   connected(open: boolean): void;
+  /** The whole sweeps list, when a sweep appears, or a member lands or finishes. */
+  sweeps?(list: SweepSummary[]): void;
 }
 
 /**
@@ -359,6 +389,9 @@ export function subscribe(handlers: EventHandlers): () => void {
   });
   source.addEventListener("runs", (e) => {
     handlers.runs(JSON.parse((e as MessageEvent<string>).data) as RunSummary[]);
+  });
+  source.addEventListener("sweeps", (e) => {
+    handlers.sweeps?.(JSON.parse((e as MessageEvent<string>).data) as SweepSummary[]);
   });
   return () => source.close();
 }

@@ -18,6 +18,8 @@ import { Curves } from "./curves.tsx";
 import { LaunchForm } from "./launch_form.tsx";
 import { RunsTable } from "./runs_table.tsx";
 import { SampleBox } from "./sample.tsx";
+import { sweepEvents } from "./sweep/state.ts";
+import { SweepPanel } from "./sweep/sweep_panel.tsx";
 import { connection, problem, start } from "./state.ts";
 
 const CONNECTION_TEXT = {
@@ -56,6 +58,7 @@ export function App() {
       )}
       <main>
         <RunsTable />
+        <SweepPanel />
         <Curves />
         <div class="panels">
           <Checkpoints />
@@ -73,5 +76,5 @@ export function App() {
 const root = globalThis.document?.getElementById("app");
 if (root) {
   render(<App />, root);
-  void start().then(startAnalysis);
+  void start(sweepEvents).then(startAnalysis);
 }

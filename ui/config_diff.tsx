@@ -21,9 +21,9 @@ import { configs, loadConfig, runs, selected } from "./state.ts";
  */
 export function ConfigDiff() {
   const [a, b] = selected.value;
-  // Only runs the server lists have a config.json to read.
+  // Only runs the server lists have a config.json to read, and sweeps' members (SWEEP/MEMBER).
   const listed = a !== undefined && b !== undefined &&
-    [a, b].every((n) => runs.value.some((r) => r.name === n));
+    [a, b].every((n) => n.includes("/") || runs.value.some((r) => r.name === n));
   useEffect(() => {
     if (!listed) return;
     void loadConfig(a);

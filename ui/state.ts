@@ -9,6 +9,7 @@
 import { batch, computed, effect, signal } from "@preact/signals";
 import {
   ApiError,
+  type EventHandlers,
   getCheckpoints,
   getConfig,
   getMetrics,
@@ -122,7 +123,9 @@ export function setRuns(list: RunSummary[]): void {
   batch(() => {
     runs.value = list;
     // A run whose folder is gone leaves the charts too (its row, and so its checkbox, is gone).
-    forget(vanished(list, [...selected.value, ...Object.keys(metrics.value)]));
+    // A sweep's member (SWEEP/MEMBER) is not in the runs list: it stays while its sweep is open.
+    const held = [...selected.value, ...Object.keys(metrics.value)].filter((n) => !n.includes("/"));
+    forget(vanished(list, held));
     for (const r of list) {
       if (toCheck.delete(r.name)) toggleRun(r.name, true);
     }
@@ -265,7 +268,7 @@ function forget(names: string[]): void {
 
 /**
  * Loads the runs and presets, then follows the stream; the focused run's checkpoints follow the
- * focus. Called once by the page.
+ * focus. Called once by the page. `also` hears the stream's events too (the sweep page's).
  *
  * @example
  * ```ts
@@ -273,7 +276,7 @@ function forget(names: string[]): void {
  * await start();
  * ```
  */
-export async function start(): Promise<void> {
+export async function start(also: Partial<EventHandlers> = {}): Promise<void> {
   try {
     const [list, known] = await Promise.all([getRuns(), getPresets()]);
     presets.value = known;
@@ -285,12 +288,17 @@ export async function start(): Promise<void> {
   effect(() => void refreshCheckpoints(focusedRun.value, true));
   let dropped = false;
   subscribe({
-    metrics: onMetrics,
+    metrics: (name, records) => {
+      onMetrics(name, records);
+      also.metrics?.(name, records);
+    },
     runs: setRuns,
     connected: (open) => {
       connection.value = open ? "live" : "reconnecting";
       if (open && dropped) void resync();
       dropped = !open;
+      also.connected?.(open);
     },
+    ...(also.sweeps === undefined ? {} : { sweeps: also.sweeps }),
   });
 }

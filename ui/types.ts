@@ -27,6 +27,10 @@ export type {
   RunLog,
   RunStatus,
   RunSummary,
+  SweepDetail,
+  SweepMemberRow,
+  SweepOutcome,
+  SweepSummary,
   VocabAnswer,
 } from "../engine/server/api_types.ts";
 

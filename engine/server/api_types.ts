@@ -216,3 +216,96 @@ export interface VocabAnswer {
   d_vocab: number;
   d_vocab_out: number;
 }
+
+/**
+ * One row of `GET /api/sweeps` (and of the `sweeps` event): a sweep folder under the runs folder
+ * (found by its `sweep.json`), its axes and how many members have landed and finished.
+ *
+ * @example
+ * ```ts
+ * import type { SweepSummary } from "./api_types.ts";
+ * const s: SweepSummary = {
+ *   name: "sweep_modular_add_23", preset: "smoke", axes: ["weight_decay"], seeds: 2,
+ *   members: 4, landed: 2, done: 1,
+ * };
+ * ```
+ */
+export interface SweepSummary {
+  name: string;
+  preset: string;
+  /** The swept config keys, in the plan's order. */
+  axes: string[];
+  seeds: number;
+  /** Members in the plan. */
+  members: number;
+  /** Members whose run folder is there (shards on other machines land theirs later). */
+  landed: number;
+  /** Members `sweep.json` calls done. */
+  done: number;
+}
+
+/**
+ * A member's outcome as the API sends it (`engine/sweep/outcome.ts`; `null` where a value is
+ * missing or NaN).
+ *
+ * @example
+ * ```ts
+ * import type { SweepOutcome } from "./api_types.ts";
+ * const o: SweepOutcome = { reached: 450, step: 1500, trainLoss: 1e-4, testLoss: 0.01, testAcc: 1 };
+ * ```
+ */
+export interface SweepOutcome {
+  /** The first evaluated step with test accuracy >= 0.99; null: never (so far). */
+  reached: number | null;
+  step: number;
+  trainLoss: number | null;
+  testLoss: number | null;
+  testAcc: number | null;
+}
+
+/**
+ * One member in `GET /api/sweeps/NAME`: its values, status, outcome and curve.
+ *
+ * @example
+ * ```ts
+ * import type { SweepMemberRow } from "./api_types.ts";
+ * const m: SweepMemberRow = {
+ *   name: "000_weight_decay-1_seed-0", run: "sweep_modular_add_23/000_weight_decay-1_seed-0",
+ *   values: { weight_decay: 1, seed: 0 }, status: "running", outcome: null, curve: [],
+ * };
+ * ```
+ */
+export interface SweepMemberRow {
+  /** The member's folder in the sweep. */
+  name: string;
+  /** Its run name for `/api/runs/RUN/...`: `SWEEP/MEMBER`. */
+  run: string;
+  /** Each axis' value and the seeds (`sweep.json`'s). */
+  values: Record<string, number | string | boolean | null>;
+  /** `sweep.json`'s status, or `absent` while its folder has not landed. */
+  status: "pending" | "running" | "done" | "stopped" | "failed" | "absent";
+  /** Null before its first metrics line. */
+  outcome: SweepOutcome | null;
+  /** Its metrics lines cut to step, test accuracy and the losses. */
+  curve: MetricsRecord[];
+}
+
+/**
+ * `GET /api/sweeps/NAME`: the sweep's plan (axes with their values) and every member.
+ *
+ * @example
+ * ```ts
+ * import type { SweepDetail } from "./api_types.ts";
+ * const d: SweepDetail = {
+ *   name: "sweep_modular_add_23", preset: "smoke", seeds: 1,
+ *   axes: [{ key: "weight_decay", values: [0.3, 1] }], members: [],
+ * };
+ * ```
+ */
+export interface SweepDetail {
+  name: string;
+  preset: string;
+  seeds: number;
+  axes: { key: string; values: (number | string | boolean | null)[] }[];
+  members: SweepMemberRow[];
+}

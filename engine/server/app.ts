@@ -9,6 +9,7 @@
 
 import { analyzeLog, launchAnalysis, runAnalysis, runInspect } from "./analysis_api.ts";
 import { runSample } from "./sample_api.ts";
+import { getSweep, listSweeps } from "./sweeps_api.ts";
 import { runDetect, runPatch, runSequence, runVocab } from "./sequence_api.ts";
 import { hasToken, hostAllowed, originAllowed, tokenCookie, tokenMatches } from "./auth.ts";
 import { errorResponse, HttpError, requestTarget, urlAuthority } from "./http.ts";
@@ -151,6 +152,10 @@ async function route(req: Request, options: AppOptions): Promise<Response> {
   if (resource === "events" && name === undefined) {
     allow(req, "GET");
     return api.hub.connect();
+  }
+  if (resource === "sweeps" && action === undefined) {
+    allow(req, "GET");
+    return name === undefined ? await listSweeps(api) : await getSweep(api, name);
   }
   if (resource === "runs" && name === undefined) {
     if (allow(req, "GET", "POST") === "POST") return await launchRun(api, req);

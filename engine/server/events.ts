@@ -2,6 +2,8 @@
  * `GET /api/events`: server-sent events. A poller looks at the runs folder every 500 ms and sends
  * `event: metrics` with the lines each run's `metrics.jsonl` gained since the last look, and
  * `event: runs` with the whole `/api/runs` list when a run appears or goes, or a status changes.
+ * Sweeps (`sweep_index.ts`) too: their members' lines go out as `metrics` of `SWEEP/MEMBER`, and
+ * `event: sweeps` carries the whole `/api/sweeps` list when a sweep or a member lands or finishes.
  * A `: ping` comment every 15 s keeps proxies and the browser from timing the stream out.
  *
  * Polling the files, rather than hearing from the training processes, means a run started from
@@ -16,8 +18,9 @@
  */
 
 import { HttpError } from "./http.ts";
-import type { MetricsEvent, RunSummary } from "./api_types.ts";
+import type { MetricsEvent, RunSummary, SweepSummary } from "./api_types.ts";
 import { type RunIndex, summarize } from "./run_index.ts";
+import { summarizeSweep, type SweepIndex } from "./sweep_index.ts";
 
 /** How often the hub looks, and pings. */
 export interface EventHubOptions {
@@ -25,6 +28,8 @@ export interface EventHubOptions {
   pollMs?: number;
   /** Milliseconds between `: ping` comments (15 000). */
   pingMs?: number;
+  /** The sweeps under the runs folder: their members' lines are sent as `SWEEP/MEMBER`'s. */
+  sweeps?: SweepIndex;
 }
 
 interface Client {
@@ -60,6 +65,8 @@ export class EventHub {
   #running: () => ReadonlySet<string>;
   #pollMs: number;
   #pingMs: number;
+  #sweeps: SweepIndex | undefined;
+  #sweepKey = "";
   #clients = new Set<Client>();
   /** Per run: the generation and count of the records already sent. */
   #sent = new Map<string, { generation: number; count: number }>();
@@ -81,6 +88,7 @@ export class EventHub {
     this.#running = running;
     this.#pollMs = options.pollMs ?? 500;
     this.#pingMs = options.pingMs ?? 15_000;
+    this.#sweeps = options.sweeps;
   }
 
   /** Takes the runs as they are now as the baseline (nothing of them is sent), then polls. */
@@ -155,9 +163,10 @@ export class EventHub {
     this.#ticking = true;
     try {
       const entries = await this.#index.scan();
+      const sweeps = (await this.#sweeps?.scan()) ?? [];
       if (this.#closed) return;
       const seen = new Set<string>();
-      for (const e of entries) {
+      for (const e of [...entries, ...sweeps.flatMap((s) => [...s.runs.values()])]) {
         seen.add(e.name);
         let sent = this.#sent.get(e.name);
         if (sent === undefined) {
@@ -180,6 +189,12 @@ export class EventHub {
       if (key !== this.#listKey) {
         this.#listKey = key;
         if (!baseline) this.#broadcast(event("runs", this.#list));
+      }
+      const sweepList: SweepSummary[] = sweeps.map(summarizeSweep);
+      const sweepKey = JSON.stringify(sweepList);
+      if (sweepKey !== this.#sweepKey) {
+        this.#sweepKey = sweepKey;
+        if (!baseline) this.#broadcast(event("sweeps", sweepList));
       }
     } catch {
       // An unreadable runs folder now may be readable at the next tick; the server goes on.

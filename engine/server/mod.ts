@@ -54,6 +54,7 @@ import { errorResponse } from "./http.ts";
 import { EventHub } from "./events.ts";
 import { Launcher, mechlabCommand, type ProgramLine } from "./launcher.ts";
 import { RunIndex } from "./run_index.ts";
+import { SweepIndex } from "./sweep_index.ts";
 
 /**
  * Trainings this server runs at once: one per core. A CPU run keeps a core busy, so more than the
@@ -148,7 +149,9 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     command: (args) => command(["analyze", ...args]),
     limit: options.maxAnalyses ?? MAX_ANALYSES,
   });
+  const sweeps = new SweepIndex(index);
   const hub: EventHub = new EventHub(index, () => launcher.running(), {
+    sweeps,
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });
   await hub.start();
@@ -160,6 +163,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     api: {
       runs,
       index,
+      sweeps,
       launcher,
       analyzer,
       hub,

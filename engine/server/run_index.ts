@@ -79,7 +79,10 @@ export class RunIndex {
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       }
-      for (const name of this.#cache.keys()) if (!names.includes(name)) this.#cache.delete(name);
+      // A sweep's member (`SWEEP/MEMBER`) is not listed here; `get` keeps it up to date.
+      for (const name of this.#cache.keys()) {
+        if (!name.includes("/") && !names.includes(name)) this.#cache.delete(name);
+      }
       const entries: RunEntry[] = [];
       for (const name of names) {
         const entry = await this.#refresh(name);
@@ -91,7 +94,10 @@ export class RunIndex {
     });
   }
 
-  /** One run by a name already checked with `validateRunName`, up to date; undefined if absent. */
+  /**
+   * One run by a name already checked with `validateRunName` (or a sweep's member, `SWEEP/MEMBER`,
+   * each part checked), up to date; undefined if absent.
+   */
   get(name: string): Promise<RunEntry | undefined> {
     return this.#serial(() => this.#refresh(name));
   }
@@ -104,7 +110,10 @@ export class RunIndex {
 
   async #refresh(name: string): Promise<RunEntry | undefined> {
     const path = join(this.root, name);
-    const folder = await lstat(path);
+    // A member's sweep folder must be a plain folder too: a link could lead out of the runs folder.
+    const [sweep] = name.split("/");
+    const outer = name.includes("/") ? await lstat(join(this.root, sweep!)) : undefined;
+    const folder = outer === undefined || outer.isDirectory ? await lstat(path) : undefined;
     const configInfo = folder?.isDirectory ? await lstat(join(path, "config.json")) : undefined;
     if (!configInfo?.isFile) {
       this.#cache.delete(name);

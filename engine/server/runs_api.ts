@@ -21,12 +21,15 @@ import { HttpError, json, readJsonBody } from "./http.ts";
 import { type Launch, launchFlags, parseLaunchBody } from "./launch_args.ts";
 import type { Launcher } from "./launcher.ts";
 import { type RunEntry, type RunIndex, summarize } from "./run_index.ts";
+import type { SweepIndex } from "./sweep_index.ts";
 
 /** What the run endpoints work with. */
 export interface RunsApi {
   /** The runs folder, absolute. */
   runs: string;
   index: RunIndex;
+  /** The sweeps under the runs folder. */
+  sweeps: SweepIndex;
   /** The training runs this server started (`mechlab train`). */
   launcher: Launcher;
   /** The analyses this server started (`mechlab analyze`), by run name. */
@@ -299,18 +302,26 @@ export async function findRun(api: RunsApi, name: string): Promise<RunEntry> {
 }
 
 /**
- * A 400 unless `name` is a valid run name: for endpoints about a process rather than a folder.
+ * A 400 unless `name` is a valid run name, or a sweep's member `SWEEP/MEMBER` with both parts
+ * valid (a member is an ordinary run in its sweep's folder): for endpoints about a process rather
+ * than a folder too.
  *
  * @example
  * ```ts
  * import { checkName } from "./runs_api.ts";
  * checkName("modular_add_23"); // passes
+ * checkName("sweep_modular_add_23/000_weight_decay-1"); // passes
  * try { checkName(".."); } catch (e) { (e as { status: number }).status; } // 400
+ * try { checkName("a/b/c"); } catch (e) { (e as { status: number }).status; } // 400
  * ```
  */
 export function checkName(name: string): void {
   try {
-    validateRunName(name);
+    const parts = name.split("/");
+    if (parts.length > 2) {
+      throw new Error(`run name '${name}': a run, or a sweep's member SWEEP/MEMBER`);
+    }
+    for (const part of parts) validateRunName(part);
   } catch (e) {
     throw new HttpError(400, (e as Error).message);
   }
