@@ -7,7 +7,7 @@
  */
 
 /** SHA-256 of the sources this was built from (see `ui/bundle_inputs.ts`). */
-export const inputsHash: string = "8e8786a997ce3bc7fbf04118736799a5f6a63d556ab67de278e19ed9baed2257";
+export const inputsHash: string = "2eb90624e530e95246eb041457ca8367822ab7b19d20619c5c0b555c2560873c";
 
 /**
  * The page's document: loads `/app.css` and `/app.js` and gives the app `<div id="app">`.

@@ -109,7 +109,9 @@ Deno.test("js: one self-contained module holding the elements the browser tests 
     assert.ok(js.includes(id), `data-testid ${id} missing from the bundle`);
   }
   assert.ok(js.includes("/api/events") && js.includes("/api/runs"));
-  assert.ok(js.length > 40_000 && js.length < 150_000, `js is ${js.length} bytes`);
+  // Minified with its libraries: about 150 KB with the prompt and sweep views; the upper bound
+  // catches an unminified build or a library bundled twice.
+  assert.ok(js.length > 40_000 && js.length < 200_000, `js is ${js.length} bytes`);
 });
 
 Deno.test("css: uPlot's sheet and the page's own", () => {
