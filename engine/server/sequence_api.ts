@@ -148,7 +148,7 @@ export async function runVocab(api: RunsApi, name: string): Promise<Response> {
   const { vocab, n_ctx } = taskShape(run.config.task);
   const answer: VocabAnswer = {
     textual: isTextual(vocab),
-    sweep: paramCount(run.layout) <= SWEEP_MAX_PARAMS,
+    sweep: paramCount(run.layout) <= (api.sweepMaxParams ?? SWEEP_MAX_PARAMS),
     n_ctx,
     d_vocab: vocab.d_vocab,
     d_vocab_out: vocab.d_vocab_out,

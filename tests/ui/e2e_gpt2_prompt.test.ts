@@ -4,7 +4,8 @@
 // BPE. The run list shows it as imported (its source and parameter count, no steps); the prompt
 // "Hello world, hello world" shows its BPE tokens after the BOS `<|endoftext|>`, the leading space
 // of " world" kept, each with the server's loss; a thumbnail per head; the head detectors; and an
-// IOI-style pair patched with the answers " Mary" and " John", on the server's numbers.
+// IOI-style pair patched with the answers " Mary" and " John", on the server's numbers: attribution
+// first, and the real sweep on the button a GPT-2-sized model gets (the server told so here).
 // Screenshots go to tests/ui/screenshots/.
 import * as assert from "node:assert/strict";
 import { attr, browserTest, cellColours, SHOTS } from "./browser.ts";
@@ -31,7 +32,8 @@ async function importTiny(runs: string): Promise<void> {
 
 browserTest(
   "prompt views on an imported GPT-2: BPE tokens with BOS, their losses, heads, detectors, patching",
-  { setup: importTiny },
+  // As if it were GPT-2-sized: the page stops at attribution and offers the sweep on a button.
+  { setup: importTiny, sweepMaxParams: 0 },
   async ({ page }) => {
     const api = (path: string) =>
       page.evaluate((p) => fetch(p).then((r) => r.json()), `/api/${path}`);
@@ -92,8 +94,23 @@ browserTest(
     await page.getByTestId("prompt-corrupt").fill(swapped);
     await page.getByTestId("prompt-answer").fill(" Mary");
     await page.getByTestId("prompt-corrupt-answer").fill(" John");
+    let sweeps = 0; // the sweep's requests: none until asked for
+    await page.route(/\/patch\?/, async (route) => {
+      if (!route.request().url().includes("patching=0")) sweeps++;
+      await route.continue();
+    });
     await page.getByTestId("prompt-submit").click();
-    await page.getByTestId("prompt-correlation").waitFor(); // a small model: the sweep unasked
+    await page.getByTestId("prompt-patching-ask").waitFor();
+    assert.equal(await page.getByTestId("prompt-patch-resid").count(), 0);
+    assert.equal(sweeps, 0);
+    // 2 layers × 11 positions for the residual stream and the MLPs, 2 × 2 heads, the unpatched run
+    assert.equal(
+      await page.getByTestId("prompt-patching-run").innerText(),
+      "patch each activation (up to 49 forward passes)",
+    );
+    await page.getByTestId("prompt-patching-run").click();
+    await page.getByTestId("prompt-correlation").waitFor();
+    assert.equal(sweeps, 1);
     const patch = await api(
       `runs/tinygpt2/patch?step=0&prompt=${encodeURIComponent(ioi)}&corrupt=${
         encodeURIComponent(swapped)

@@ -59,9 +59,12 @@ function correlation(r: number | null): string {
   return r === null ? "r undefined (a constant sweep)" : `r = ${formatNumber(r)}`;
 }
 
-/** How many forward passes the sweep runs: one per residual-stream cell and one per head. */
+/**
+ * How many forward passes the sweep runs at most: one per residual-stream cell, per MLP output
+ * cell (as many; none in an attention-only model) and per head, and the unpatched run.
+ */
 function passes(p: SequencePatchingReport): number {
-  return p.attribution.resid_pre.flat().length + p.attribution.head_out.flat().length;
+  return 2 * p.attribution.resid_pre.flat().length + p.attribution.head_out.flat().length + 1;
 }
 
 /**
@@ -106,7 +109,7 @@ export function PatchGrids(
           <p class="hint" data-testid={`${prefix}-patching-ask`}>
             attribution patching (one forward and one backward pass).{" "}
             <button type="button" data-testid={`${prefix}-patching-run`} onClick={onSweep}>
-              patch each activation ({passes(p)} forward passes)
+              patch each activation (up to {passes(p)} forward passes)
             </button>
           </p>
         )}
