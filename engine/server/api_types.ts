@@ -205,19 +205,19 @@ export interface ErrorAnswer {
 
 /**
  * `GET /api/runs/NAME/vocab`: whether a run's tokens are text (`isTextual`), its sizes, and
- * whether the page runs the real patching sweep unasked (`sweep`: a small model) or shows
- * attribution patching alone until asked (a GPT-2-sized one).
+ * whether the page runs its costly analyses unasked (`eager`: a small model) or waits to be asked
+ * (a GPT-2-sized one: attribution patching alone, the sweep and the head detectors on buttons).
  *
  * @example
  * ```ts
  * import type { VocabAnswer } from "./api_types.ts";
- * const v: VocabAnswer = { textual: true, n_ctx: 64, d_vocab: 65, d_vocab_out: 65, sweep: true };
+ * const v: VocabAnswer = { textual: true, n_ctx: 64, d_vocab: 65, d_vocab_out: 65, eager: true };
  * ```
  */
 export interface VocabAnswer {
   textual: boolean;
-  /** Whether the patching sweep runs without being asked (`SWEEP_MAX_PARAMS` in sequence_api.ts). */
-  sweep: boolean;
+  /** Whether the sweep and the detectors run without being asked (`EAGER_MAX_PARAMS`, sequence_api.ts). */
+  eager: boolean;
   n_ctx: number;
   d_vocab: number;
   d_vocab_out: number;

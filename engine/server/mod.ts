@@ -94,10 +94,10 @@ export interface ServerOptions {
    */
   hardwareGpu?: boolean | Promise<boolean>;
   /**
-   * The largest model (in weights) whose patching sweep the page runs without being asked
-   * (`SWEEP_MAX_PARAMS`, 10M): a test sets 0 to see the button a GPT-2 gets.
+   * The largest model (in weights) whose patching sweep and head detectors the page runs without
+   * being asked (`EAGER_MAX_PARAMS`, 10M): a test sets 0 to see the buttons a GPT-2 gets.
    */
-  sweepMaxParams?: number;
+  eagerMaxParams?: number;
   /** Trainings at once, at most (one per core, at least 2). */
   maxTrainings?: number;
   /** Analyses at once, at most (2). */
@@ -170,7 +170,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       hub,
       version: meta.version,
       hardwareGpu: Promise.resolve(options.hardwareGpu ?? false),
-      ...(options.sweepMaxParams === undefined ? {} : { sweepMaxParams: options.sweepMaxParams }),
+      ...(options.eagerMaxParams === undefined ? {} : { eagerMaxParams: options.eagerMaxParams }),
     },
   });
   let front: Front;

@@ -1,7 +1,7 @@
 // An imported GPT-2 (a tiny random one with GPT-2's real vocabulary of 50,257, so its tokenizer
 // applies) through the server: listed as imported with its source and parameter count (counted by
 // hand below), its tokens text for the prompt views, prompts read by GPT-2's BPE with BOS first,
-// answers one token without BOS, and the patching sweep runs unasked on a model this small.
+// answers one token without BOS, and the costly analyses run unasked on a model this small.
 import * as assert from "node:assert/strict";
 import { startServer } from "../../engine/server/mod.ts";
 import { mechlab, withTempDir } from "../helpers.ts";
@@ -48,7 +48,7 @@ Deno.test("server: an imported GPT-2 is listed as imported and reads prompts wit
       );
       assert.deepEqual((await get("/api/runs/tinygpt2/vocab")).body, {
         textual: true,
-        sweep: true,
+        eager: true,
         n_ctx: C,
         d_vocab: V,
         d_vocab_out: V,

@@ -5,7 +5,8 @@
 // "Hello world, hello world" shows its BPE tokens after the BOS `<|endoftext|>`, the leading space
 // of " world" kept, each with the server's loss; a thumbnail per head; the head detectors; and an
 // IOI-style pair patched with the answers " Mary" and " John", on the server's numbers: attribution
-// first, and the real sweep on the button a GPT-2-sized model gets (the server told so here).
+// first, and the real sweep (and the detectors) on the buttons a GPT-2-sized model gets (the
+// server told so here).
 // Screenshots go to tests/ui/screenshots/.
 import * as assert from "node:assert/strict";
 import { attr, browserTest, cellColours, SHOTS } from "./browser.ts";
@@ -32,8 +33,9 @@ async function importTiny(runs: string): Promise<void> {
 
 browserTest(
   "prompt views on an imported GPT-2: BPE tokens with BOS, their losses, heads, detectors, patching",
-  // As if it were GPT-2-sized: the page stops at attribution and offers the sweep on a button.
-  { setup: importTiny, sweepMaxParams: 0 },
+  // As if it were GPT-2-sized: the page stops at attribution and offers the sweep and the
+  // detectors on buttons.
+  { setup: importTiny, eagerMaxParams: 0 },
   async ({ page }) => {
     const api = (path: string) =>
       page.evaluate((p) => fetch(p).then((r) => r.json()), `/api/${path}`);
@@ -77,7 +79,9 @@ browserTest(
       }
     }
 
-    // The head detectors on repeated random tokens, coloured by the server's scores.
+    // The head detectors on repeated random tokens, on request, coloured by the server's scores.
+    assert.equal(await page.getByTestId("prompt-detectors").count(), 0);
+    await page.getByTestId("prompt-detectors-run").click();
     await page.getByTestId("prompt-detectors").waitFor();
     const detect = await api("runs/tinygpt2/detect?step=0");
     assert.deepEqual(

@@ -6,7 +6,8 @@
  * at a position (`SequenceDetail`); the head detectors on repeated random tokens; and, given a
  * corrupted prompt of as many tokens (and optionally the two answer tokens, IOI style), activation
  * patching beside attribution patching (`PatchGrids`): the sweep follows attribution at once for
- * a small model, and on a button for a large one (`GET vocab`'s `sweep`: an imported GPT-2).
+ * a small model, and on a button for a large one (`GET vocab`'s `eager`: an imported GPT-2), as the
+ * head detectors do.
  * Everything is computed by the server on demand.
  *
  * @module
@@ -58,10 +59,12 @@ export function PromptViews() {
   const run = focusedRun.value;
   const step = checkpointStep.value;
   const textual = useSignal(false);
-  /** Whether the real patching sweep follows attribution unasked (a small model; `GET vocab`). */
-  const sweep = useSignal(true);
+  /** Whether the sweep and the detectors run unasked (a small model; `GET vocab`'s `eager`). */
+  const eager = useSignal(false);
   /** Whether the sweep was asked for, for the prompts asked last. */
   const sweepAsked = useSignal(false);
+  /** Whether the detectors were asked for, for the focused run. */
+  const detectAsked = useSignal(false);
   const form = useSignal<Asked>({ prompt: "", patch: {} });
   const asked = useSignal<Asked | null>(null);
   const pos = useSignal<number | null>(null);
@@ -72,18 +75,20 @@ export function PromptViews() {
   const patchProblem = useSignal("");
   useEffect(() => {
     textual.value = false;
+    detectAsked.value = false;
     if (run === null) return;
     let live = true;
-    getVocab(run).then((v) => live && (textual.value = v.textual, sweep.value = v.sweep), () => {});
+    getVocab(run).then((v) => live && (eager.value = v.eager, textual.value = v.textual), () => {});
     return () => void (live = false);
   }, [run]);
+  const detecting = textual.value && (eager.value || detectAsked.value);
   useEffect(() => {
-    if (run === null || step === null || !textual.value) return;
-    let live = true;
     detect.value = null;
+    if (run === null || step === null || !detecting) return;
+    let live = true;
     getDetect(run, step).then((d) => live && (detect.value = d), () => {});
     return () => void (live = false);
-  }, [run, step, textual.value]);
+  }, [run, step, detecting]);
   const a = asked.value;
   useEffect(() => {
     if (run === null || step === null || a === null) return;
@@ -110,7 +115,7 @@ export function PromptViews() {
     }
     return () => void (live = false);
   }, [run, step, a]);
-  const sweeping = a !== null && !!a.patch.corrupt && (sweep.value || sweepAsked.value);
+  const sweeping = a !== null && !!a.patch.corrupt && (eager.value || sweepAsked.value);
   useEffect(() => {
     if (run === null || step === null || a === null || !sweeping) return;
     let live = true;
@@ -170,6 +175,19 @@ export function PromptViews() {
           patch={patch.value}
           {...(sweeping ? {} : { onSweep: () => void (sweepAsked.value = true) })}
         />
+      )}
+      {!detecting && (
+        <p class="hint" data-testid="prompt-detectors-ask">
+          <button
+            type="button"
+            data-testid="prompt-detectors-run"
+            onClick={() => void (detectAsked.value = true)}
+          >
+            run the head detectors
+          </button>{" "}
+          (previous token, duplicate token, induction: a forward pass over a batch of repeated
+          random tokens, a minute or more on a CPU at this size)
+        </p>
       )}
       {detect.value !== null && (
         <div data-testid="prompt-detectors">
