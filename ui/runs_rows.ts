@@ -61,6 +61,30 @@ export function cellValue(run: RunSummary, column: ColumnId): string | number | 
 }
 
 /**
+ * What the step column says of an imported model (status "imported": no steps, no progress): its
+ * source and its parameter count; `null` for a run trained here.
+ *
+ * @example
+ * ```ts
+ * import { importedText } from "./runs_rows.ts";
+ * const run = { name: "gpt2", task: "pretrained", preset: "import", status: "imported" as const,
+ *   step: 0, steps: 0, metrics: {}, started: "2026-12-06T10:00:00.000Z",
+ *   imported: { source: "gpt2", n_params: 124_439_808 } };
+ * importedText(run); // "gpt2, 124M parameters"
+ * ```
+ */
+export function importedText(run: RunSummary): string | null {
+  if (run.imported === undefined) return null;
+  const n = run.imported.n_params;
+  const count = n >= 1e6
+    ? `${formatNumber(n / 1e6)}M`
+    : n >= 1e3
+    ? `${formatNumber(n / 1e3)}k`
+    : `${n}`;
+  return `${run.imported.source}, ${count} parameters`;
+}
+
+/**
  * A metric as the table shows it: three significant digits, with an exponent below 0.001 (a
  * grokked run's train loss is 1e-6, which fixed decimals would show as 0).
  *

@@ -12,6 +12,7 @@ import {
   COLUMNS,
   filterRuns,
   formatNumber,
+  importedText,
   nextSort,
   sortRuns,
 } from "./runs_rows.ts";
@@ -19,7 +20,7 @@ import { filterText, requestStop, runs, selected, sortState, toggleRun } from ".
 import type { RunSummary } from "./types.ts";
 
 function formatCell(run: RunSummary, column: ColumnId): string {
-  if (column === "step") return `${run.step}/${run.steps}`;
+  if (column === "step") return importedText(run) ?? `${run.step}/${run.steps}`;
   const v = cellValue(run, column);
   if (v === null) return "—";
   if (typeof v === "number") return formatNumber(v);

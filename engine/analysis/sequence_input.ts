@@ -83,7 +83,10 @@ export function promptTask(task: TaskConfig): SequenceTask {
  * tokenTexts({ labels: ["a", "b"] }, Int32Array.of(1, 0)); // ["b", "a"]
  * ```
  */
-export function tokenTexts(vocab: Pick<Vocab, "labels">, ids: ArrayLike<number>): string[] {
+export function tokenTexts(
+  vocab: Pick<Vocab, "labels" | "tokenizer">,
+  ids: ArrayLike<number>,
+): string[] {
   return Array.from(ids, (t) => decode(vocab, [t]));
 }
 
@@ -153,7 +156,8 @@ export function exampleTargets(task: SequenceTask, n: number): Int32Array {
 
 /**
  * `text` as token ids (`encode`, the codec every prompt goes through), a text it cannot spell a
- * `SequenceInputError` naming `what`.
+ * `SequenceInputError` naming `what`. `prependBos: false` for an answer token (a tokenizer's
+ * vocabulary otherwise puts BOS first).
  *
  * @example
  * ```ts
@@ -161,9 +165,14 @@ export function exampleTargets(task: SequenceTask, n: number): Int32Array {
  * encodeText({ labels: ["a", "b"] }, "ab", "prompt"); // [0, 1]
  * ```
  */
-export function encodeText(vocab: Pick<Vocab, "labels">, text: string, what: string): number[] {
+export function encodeText(
+  vocab: Pick<Vocab, "labels" | "tokenizer">,
+  text: string,
+  what: string,
+  options: { prependBos?: boolean } = {},
+): number[] {
   try {
-    return encode(vocab, text);
+    return encode(vocab, text, options);
   } catch (e) {
     if (e instanceof RangeError) throw new SequenceInputError(`${what}: ${e.message}`);
     throw e;

@@ -99,7 +99,7 @@ export function buildTask(task: TaskConfig): TaskData {
     case "pretrained":
       throw new RangeError(
         `task pretrained (imported from ${task.source}) has no training data: sample from it, ` +
-          "or train another task",
+          "look at it on prompts in `mechlab serve` (head detectors included), or train another task",
       );
   }
 }

@@ -97,6 +97,20 @@ export function paramLayout(cfg: ModelConfig): ParamLayout {
 }
 
 /**
+ * The number of weights in a layout (its tensors' sizes, without the alignment padding).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "./config.ts";
+ * import { paramCount, paramLayout } from "./params.ts";
+ * paramCount(paramLayout(DEFAULT_MODEL)) > 0; // true
+ * ```
+ */
+export function paramCount(layout: ParamLayout): number {
+  return layout.specs.reduce((n, spec) => n + spec.size, 0);
+}
+
+/**
  * Fresh weights for `cfg`, flat (padding zero): every `W_*` from normal(0, initializer_range)
  * drawn in layout order from the seeded generator, biases 0, LayerNorm weights 1.
  *

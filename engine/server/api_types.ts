@@ -34,7 +34,7 @@ export type MetricsRecord = { step: number } & Record<string, number | null>;
  * const s: RunStatus = "running";
  * ```
  */
-export type RunStatus = "running" | "finished" | "stopped";
+export type RunStatus = "running" | "finished" | "stopped" | "imported";
 
 /**
  * One row of `GET /api/runs` (and of the `runs` event).
@@ -62,6 +62,8 @@ export interface RunSummary {
   metrics: Record<string, number | null>;
   /** ISO time `config.json` was written. */
   started: string;
+  /** A model `mechlab import` wrote (status "imported"): its source folder's name and its weights' count. */
+  imported?: { source: string; n_params: number };
 }
 
 /**
@@ -202,16 +204,20 @@ export interface ErrorAnswer {
 }
 
 /**
- * `GET /api/runs/NAME/vocab`: whether a run's tokens are text (`isTextual`), and its sizes.
+ * `GET /api/runs/NAME/vocab`: whether a run's tokens are text (`isTextual`), its sizes, and
+ * whether the page runs its costly analyses unasked (`eager`: a small model) or waits to be asked
+ * (a GPT-2-sized one: attribution patching alone, the sweep and the head detectors on buttons).
  *
  * @example
  * ```ts
  * import type { VocabAnswer } from "./api_types.ts";
- * const v: VocabAnswer = { textual: true, n_ctx: 64, d_vocab: 65, d_vocab_out: 65 };
+ * const v: VocabAnswer = { textual: true, n_ctx: 64, d_vocab: 65, d_vocab_out: 65, eager: true };
  * ```
  */
 export interface VocabAnswer {
   textual: boolean;
+  /** Whether the sweep and the detectors run without being asked (`EAGER_MAX_PARAMS`, sequence_api.ts). */
+  eager: boolean;
   n_ctx: number;
   d_vocab: number;
   d_vocab_out: number;

@@ -94,6 +94,11 @@ export interface ServerOptions {
    * `GET /api/presets` waits for the answer.
    */
   hardwareGpu?: boolean | Promise<boolean>;
+  /**
+   * The largest model (in weights) whose patching sweep and head detectors the page runs without
+   * being asked (`EAGER_MAX_PARAMS`, 10M): a test sets 0 to see the buttons a GPT-2 gets.
+   */
+  eagerMaxParams?: number;
   /** Trainings at once, at most (one per core, at least 2). */
   maxTrainings?: number;
   /** Analyses at once, at most (2). */
@@ -169,6 +174,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       hub,
       version: meta.version,
       hardwareGpu: Promise.resolve(options.hardwareGpu ?? false),
+      ...(options.eagerMaxParams === undefined ? {} : { eagerMaxParams: options.eagerMaxParams }),
     },
   });
   let front: Front;

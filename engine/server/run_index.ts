@@ -12,6 +12,8 @@
  */
 
 import { join } from "node:path";
+import type { ModelConfig } from "../model/config.ts";
+import { paramCount, paramLayout } from "../model/params.ts";
 import { lockHolder, validateRunName } from "../runs/mod.ts";
 import type { MetricsRecord, RunSummary } from "./api_types.ts";
 
@@ -148,9 +150,11 @@ export class RunIndex {
 }
 
 /**
- * The `GET /api/runs` row of a run: its status is "running" if `running` holds it or a live
- * process holds its lock (a run trained from the command line), "finished" if its last metrics
- * step is its `train.steps`, "stopped" otherwise.
+ * The `GET /api/runs` row of a run: its status is "imported" for a model `mechlab import` wrote
+ * (task `pretrained`: it never trains here, so no steps, and `imported` names its source and
+ * parameter count), "running" if `running` holds it or a live process holds its lock (a run
+ * trained from the command line), "finished" if its last metrics step is its `train.steps`,
+ * "stopped" otherwise.
  *
  * @example
  * ```ts
@@ -167,6 +171,20 @@ export class RunIndex {
 export function summarize(entry: RunEntry, running: ReadonlySet<string>): RunSummary {
   const c = entry.config;
   const task = isObject(c.task) && typeof c.task.task === "string" ? c.task.task : "";
+  if (task === "pretrained" && isObject(c.task)) {
+    const source = typeof c.task.source === "string" ? c.task.source : "";
+    return {
+      name: entry.name,
+      task,
+      preset: typeof c.preset === "string" ? c.preset : "",
+      status: "imported",
+      step: 0,
+      steps: 0,
+      metrics: {},
+      started: entry.started.toISOString(),
+      imported: { source, n_params: parameterCount(c.model) },
+    };
+  }
   const steps = isObject(c.train) && typeof c.train.steps === "number" ? c.train.steps : 0;
   const last = entry.records.at(-1);
   const step = typeof last?.step === "number" ? last.step : 0;
@@ -185,6 +203,15 @@ export function summarize(entry: RunEntry, running: ReadonlySet<string>): RunSum
     metrics: last ?? {},
     started: entry.started.toISOString(),
   };
+}
+
+/** The number of weights of a config's `model` (its layout's tensors); 0 for a config it cannot lay out. */
+function parameterCount(model: unknown): number {
+  try {
+    return paramCount(paramLayout(model as ModelConfig));
+  } catch {
+    return 0;
+  }
 }
 
 /** Reads the metrics lines appended since the last look into `entry`. */

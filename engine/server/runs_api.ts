@@ -39,6 +39,8 @@ export interface RunsApi {
   version: string;
   /** Whether this machine has a hardware GPU: the launch form then defaults to `grokking`. */
   hardwareGpu: Promise<boolean>;
+  /** The largest model whose sweep and detectors the page runs unasked (`EAGER_MAX_PARAMS` unless given). */
+  eagerMaxParams?: number;
 }
 
 /** The most bytes a request body may have. */

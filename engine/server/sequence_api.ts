@@ -14,8 +14,11 @@
  *   alone (one forward and one backward pass, where the sweep runs one forward pass per patch).
  * - `GET /api/runs/NAME/detect?step=S`: `DetectorScores`, the head detectors on repeated random
  *   tokens.
- * - `GET /api/runs/NAME/vocab`: `{ textual, n_ctx, d_vocab, d_vocab_out }` from the run's config:
- *   whether its tokens are text (`isTextual`), for the page's prompt views.
+ * - `GET /api/runs/NAME/vocab`: `{ textual, eager, n_ctx, d_vocab, d_vocab_out }` from the run's
+ *   config: whether its tokens are text (`isTextual`), for the page's prompt views, and whether
+ *   the page runs its costly analyses (the patching sweep after attribution, the head detectors)
+ *   unasked (`eager`: a model of at most `EAGER_MAX_PARAMS` weights) or waits to be asked (an
+ *   imported GPT-2).
  *
  * Each report is computed in a Worker (`sequence_worker.ts`), never on the server's thread; at most
  * `MAX_JOBS` at once (a 429 beyond). A bad request (a step or position that is not a number, a
@@ -29,6 +32,7 @@ import { openCheckpointedRun } from "../analysis/run_data.ts";
 import type { SequenceInput } from "../analysis/sequence_input.ts";
 import { isTextual } from "../data/codec.ts";
 import { taskShape } from "../data/task_config.ts";
+import { paramCount } from "../model/params.ts";
 import { wholeNumber } from "./analysis_api.ts";
 import type { VocabAnswer } from "./api_types.ts";
 import { HttpError, json } from "./http.ts";
@@ -119,11 +123,20 @@ export async function runDetect(
 }
 
 /**
+ * The largest model (in weights) whose patching sweep and head detectors the page runs without
+ * being asked. The sweep
+ * is one float64 CPU forward pass per patch, L·T + L·H of them (GPT-2 small on a 15-token prompt:
+ * 324 passes of 124M weights, minutes), where attribution patching is one forward and one backward
+ * pass; the models mechlab trains are far below this, GPT-2 small far above.
+ */
+export const EAGER_MAX_PARAMS = 10_000_000;
+
+/**
  * `GET /api/runs/NAME/vocab`: whether the run's tokens are text, and its sizes.
  *
  * @example
  * ```ts ignore
- * await (await runVocab(api, "text")).json(); // { textual: true, n_ctx: 64, d_vocab: 65, d_vocab_out: 65 }
+ * await (await runVocab(api, "text")).json(); // { textual: true, eager: true, n_ctx: 64, d_vocab: 65, d_vocab_out: 65 }
  * ```
  */
 export async function runVocab(api: RunsApi, name: string): Promise<Response> {
@@ -137,6 +150,7 @@ export async function runVocab(api: RunsApi, name: string): Promise<Response> {
   const { vocab, n_ctx } = taskShape(run.config.task);
   const answer: VocabAnswer = {
     textual: isTextual(vocab),
+    eager: paramCount(run.layout) <= (api.eagerMaxParams ?? EAGER_MAX_PARAMS),
     n_ctx,
     d_vocab: vocab.d_vocab,
     d_vocab_out: vocab.d_vocab_out,

@@ -105,7 +105,7 @@ async function report(run: SequenceRun, job: SequenceJob): Promise<unknown> {
 /** The id of `text`, which must be one token of the run's vocabulary. */
 function oneToken(run: SequenceRun, text: string | undefined, what: string): number | undefined {
   if (text === undefined) return undefined;
-  const ids = encodeText(run.task.vocab, text, what);
+  const ids = encodeText(run.task.vocab, text, what, { prependBos: false });
   if (ids.length !== 1) {
     throw new SequenceInputError(
       `${what} ${JSON.stringify(text)} is ${ids.length} tokens; give one`,

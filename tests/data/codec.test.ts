@@ -16,6 +16,23 @@ Deno.test("textual: single characters and <name> specials only", () => {
   assert.equal(isTextual({ labels: [] }), false);
 });
 
+Deno.test("textual: a vocabulary with a tokenizer, whatever its labels", () => {
+  // GPT-2's labels are BPE tokens of several characters: text all the same.
+  assert.equal(
+    isTextual({ labels: ["Hello", " world", "<|endoftext|>"], tokenizer: "gpt2" }),
+    true,
+  );
+  assert.equal(isTextual({ labels: ["Hello", " world", "<|endoftext|>"] }), false);
+});
+
+Deno.test("encode through GPT-2's tokenizer: BOS first, none for an answer token", () => {
+  const gpt2 = { labels: [], tokenizer: "gpt2" as const };
+  // ids from tiktoken's gpt2 encoding (as Hugging Face's GPT2TokenizerFast gives them)
+  assert.deepEqual(encode(gpt2, "Hello world, hello world"), [50256, 15496, 995, 11, 23748, 995]);
+  assert.deepEqual(encode(gpt2, " Mary", { prependBos: false }), [5335]);
+  assert.equal(decode(gpt2, [995]), " world"); // the leading space is the token's
+});
+
 Deno.test("encode a textual vocab: specials first, longest match, then characters", () => {
   // "<bos>(()<end>": <bos>=2, (=0, (=0, )=1, <end>=3
   assert.deepEqual(encode(BRACKETS, "<bos>(()<end>"), [2, 0, 0, 1, 3]);

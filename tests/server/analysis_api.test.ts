@@ -224,7 +224,13 @@ Deno.test("sequence and patch: an example, token ids or a prompt; bad requests a
     const alone = await (await get("/api/runs/alpha/patch?step=100&example=30&patching=0")).json();
     assert.deepEqual([alone.patched, alone.resid_pre], [false, []]);
     const vocab = await (await get("/api/runs/alpha/vocab")).json();
-    assert.deepEqual(vocab, { textual: false, n_ctx: 3, d_vocab: 24, d_vocab_out: 23 });
+    assert.deepEqual(vocab, {
+      textual: false,
+      eager: true,
+      n_ctx: 3,
+      d_vocab: 24,
+      d_vocab_out: 23,
+    });
     const detect = await (await get("/api/runs/alpha/detect?step=100")).json();
     assert.equal(detect.induction.length, 1);
     const bad: [string, number, string | RegExp][] = [

@@ -63,6 +63,8 @@ export interface BrowserTestOptions<T> {
   setup?: (runs: string) => Promise<T>;
   /** What the server is told of the machine's GPU (false: none), which sets the form's default. */
   hardwareGpu?: boolean;
+  /** The largest model whose sweep and detectors the page runs unasked (the server's default unless given). */
+  eagerMaxParams?: number;
 }
 
 /**
@@ -104,6 +106,9 @@ export function browserTest<T = undefined>(
           runs,
           pollMs: 200,
           hardwareGpu: options.hardwareGpu ?? false,
+          ...(options.eagerMaxParams === undefined
+            ? {}
+            : { eagerMaxParams: options.eagerMaxParams }),
         });
         browser = await launchChromium();
         const page = await browser.newPage({

@@ -5,6 +5,7 @@ import {
   cellValue,
   filterRuns,
   formatNumber,
+  importedText,
   nextSort,
   sortRuns,
   vanished,
@@ -156,4 +157,28 @@ Deno.test("formatNumber: three significant digits; an exponent below 0.001", () 
 Deno.test("vanished: held runs the server no longer lists, once each", () => {
   assert.deepEqual(vanished([{ name: "a" }, { name: "c" }], ["a", "b", "b", "d", "c"]), ["b", "d"]);
   assert.deepEqual(vanished([], []), []);
+});
+
+Deno.test("importedText: source and parameter count for an imported model, null otherwise", () => {
+  const gpt2: RunSummary = {
+    name: "gpt2",
+    task: "pretrained",
+    preset: "import",
+    status: "imported",
+    step: 0,
+    steps: 0,
+    metrics: {},
+    started: "2026-12-06T10:00:00.000Z",
+    imported: { source: "gpt2", n_params: 124_439_808 },
+  };
+  assert.equal(importedText(gpt2), "gpt2, 124M parameters");
+  assert.equal(
+    importedText({ ...gpt2, imported: { source: "tiny", n_params: 856_305 } }),
+    "tiny, 856k parameters",
+  );
+  assert.equal(
+    importedText({ ...gpt2, imported: { source: "t", n_params: 120 } }),
+    "t, 120 parameters",
+  );
+  assert.equal(importedText(RUNS[0]!), null);
 });

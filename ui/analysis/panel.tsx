@@ -2,13 +2,14 @@
 /**
  * The analysis section of the page: the focused run's analysis at the slider's step, every view
  * that applies to its task, or the line that says why there is none (a run never analysed: the
- * command to run, "look again", and a button that runs it on the server). Its head stays in view with a slider over the analysed
+ * command to run, "look again", and a button that runs it on the server; an imported model, which
+ * has only its prompt views). Its head stays in view with a slider over the analysed
  * steps, so the views can be scrubbed where they are.
  *
  * @module
  */
 
-import { checkpointStep, focusedRun } from "../state.ts";
+import { checkpointStep, focusedRun, runs } from "../state.ts";
 import { Aliases } from "./aliases.tsx";
 import { AnalyzeButton, AnalyzeStatus } from "./analyze_button.tsx";
 import { Attention } from "./attention.tsx";
@@ -65,6 +66,17 @@ export function Analysis() {
   const index = analysisIndex.value;
   const body = () => {
     if (run === null) return <p class="hint">check a run to see its analysis</p>;
+    const imported = runs.value.find((r) => r.name === run)?.imported;
+    if (imported !== undefined) { // no training, so no metrics, split or checkpoints over time
+      return (
+        <p class="hint" data-testid="analysis-imported">
+          {run} is imported from{" "}
+          {imported.source}: it never trained here, so there are no curves or analysed checkpoints;
+          look inside it with the prompts below (the head detectors on repeated random tokens
+          included).
+        </p>
+      );
+    }
     if (index === null) {
       return (
         <p class="hint" data-testid="analysis-problem">

@@ -4,8 +4,8 @@
  * grid beside attribution patching's estimate of the same patches on the same scale (restored
  * fraction: 0 = the corrupted run, 1 = the clean), with the correlation of the two: the residual
  * stream by layer × position, and each head's output. A report of attribution alone
- * (`patched: false`) shows the estimates, and says the patches are on their way. Test ids start
- * with `prefix`.
+ * (`patched: false`) shows the estimates, and says the patches are on their way, or, given
+ * `onSweep` (a large model), offers a button that asks for them. Test ids start with `prefix`.
  *
  * @module
  */
@@ -60,6 +60,14 @@ function correlation(r: number | null): string {
 }
 
 /**
+ * How many forward passes the sweep runs at most: one per residual-stream cell, per MLP output
+ * cell (as many; none in an attention-only model) and per head, and the unpatched run.
+ */
+function passes(p: SequencePatchingReport): number {
+  return 2 * p.attribution.resid_pre.flat().length + p.attribution.head_out.flat().length + 1;
+}
+
+/**
  * The patching grids with attribution beside them.
  *
  * @example
@@ -69,8 +77,10 @@ function correlation(r: number | null): string {
  * const view = (p: SequencePatchingReport) => <PatchGrids prefix="prompt" patch={p} />;
  * ```
  */
-export function PatchGrids(props: { prefix: string; patch: SequencePatchingReport }) {
-  const { prefix, patch: p } = props;
+export function PatchGrids(
+  props: { prefix: string; patch: SequencePatchingReport; onSweep?: () => void },
+) {
+  const { prefix, patch: p, onSweep } = props;
   const { correlation: rho } = p.attribution;
   return (
     <div data-testid={`${prefix}-patching`}>
@@ -89,9 +99,18 @@ export function PatchGrids(props: { prefix: string; patch: SequencePatchingRepor
             <span data-testid={`${prefix}-correlation-heads`}>{correlation(rho.head_out)}</span>
           </p>
         )
-        : (
+        : onSweep === undefined
+        ? (
           <p class="hint" data-testid={`${prefix}-patching-pending`}>
             attribution patching (one forward and one backward pass); patching each activation…
+          </p>
+        )
+        : (
+          <p class="hint" data-testid={`${prefix}-patching-ask`}>
+            attribution patching (one forward and one backward pass).{" "}
+            <button type="button" data-testid={`${prefix}-patching-run`} onClick={onSweep}>
+              patch each activation (up to {passes(p)} forward passes)
+            </button>
           </p>
         )}
       <div class="pair">

@@ -5,8 +5,10 @@
  * the prompt's tokens with the loss at each, its attention heads, the logit lens and attribution
  * at a position (`SequenceDetail`); the head detectors on repeated random tokens; and, given a
  * corrupted prompt of as many tokens (and optionally the two answer tokens, IOI style), activation
- * patching beside attribution patching (`PatchGrids`). Everything is computed by the server on
- * demand.
+ * patching beside attribution patching (`PatchGrids`): the sweep follows attribution at once for
+ * a small model, and on a button for a large one (`GET vocab`'s `eager`: an imported GPT-2), as the
+ * head detectors do.
+ * Everything is computed by the server on demand.
  *
  * @module
  */
@@ -57,6 +59,12 @@ export function PromptViews() {
   const run = focusedRun.value;
   const step = checkpointStep.value;
   const textual = useSignal(false);
+  /** Whether the sweep and the detectors run unasked (a small model; `GET vocab`'s `eager`). */
+  const eager = useSignal(false);
+  /** Whether the sweep was asked for, for the prompts asked last. */
+  const sweepAsked = useSignal(false);
+  /** Whether the detectors were asked for, for the focused run. */
+  const detectAsked = useSignal(false);
   const form = useSignal<Asked>({ prompt: "", patch: {} });
   const asked = useSignal<Asked | null>(null);
   const pos = useSignal<number | null>(null);
@@ -67,18 +75,20 @@ export function PromptViews() {
   const patchProblem = useSignal("");
   useEffect(() => {
     textual.value = false;
+    detectAsked.value = false;
     if (run === null) return;
     let live = true;
-    getVocab(run).then((v) => live && (textual.value = v.textual), () => {});
+    getVocab(run).then((v) => live && (eager.value = v.eager, textual.value = v.textual), () => {});
     return () => void (live = false);
   }, [run]);
+  const detecting = textual.value && (eager.value || detectAsked.value);
   useEffect(() => {
-    if (run === null || step === null || !textual.value) return;
-    let live = true;
     detect.value = null;
+    if (run === null || step === null || !detecting) return;
+    let live = true;
     getDetect(run, step).then((d) => live && (detect.value = d), () => {});
     return () => void (live = false);
-  }, [run, step, textual.value]);
+  }, [run, step, detecting]);
   const a = asked.value;
   useEffect(() => {
     if (run === null || step === null || a === null) return;
@@ -89,23 +99,32 @@ export function PromptViews() {
     );
     return () => void (live = false);
   }, [run, step, a, pos.value]);
+  const failed = (e: Error) => patchProblem.value = String(e?.message ?? e);
   useEffect(() => { // patching reads no position: not asked again when it moves
     if (run === null || step === null || a === null) return;
     let live = true;
     patch.value = null;
     patchProblem.value = "";
     if (a.patch.corrupt) {
-      const ref = { prompt: a.prompt };
-      const failed = (e: Error) => live && (patchProblem.value = String(e?.message ?? e));
-      // Attribution first (one forward and one backward pass), then the sweep it estimates.
-      getSequencePatch(run, step, ref, { ...a.patch, patching: false }).then(
+      // Attribution first (one forward and one backward pass), then the sweep it estimates: at
+      // once for a small model, on request for a large one (a GPT-2's sweep takes minutes).
+      getSequencePatch(run, step, { prompt: a.prompt }, { ...a.patch, patching: false }).then(
         (p) => live && !patch.value?.patched && (patch.value = p),
-        failed,
+        (e) => live && failed(e),
       );
-      getSequencePatch(run, step, ref, a.patch).then((p) => live && (patch.value = p), failed);
     }
     return () => void (live = false);
   }, [run, step, a]);
+  const sweeping = a !== null && !!a.patch.corrupt && (eager.value || sweepAsked.value);
+  useEffect(() => {
+    if (run === null || step === null || a === null || !sweeping) return;
+    let live = true;
+    getSequencePatch(run, step, { prompt: a.prompt }, a.patch).then(
+      (p) => live && (patch.value = p),
+      (e) => live && failed(e),
+    );
+    return () => void (live = false);
+  }, [run, step, a, sweeping]);
   if (run === null || !textual.value) return null;
   const f = form.value;
   const set = (patchKey: keyof PatchOptions | "prompt") => (v: string) =>
@@ -120,6 +139,7 @@ export function PromptViews() {
         onSubmit={(e) => {
           e.preventDefault();
           pos.value = null;
+          sweepAsked.value = false;
           asked.value = { prompt: f.prompt, patch: { ...f.patch } };
         }}
       >
@@ -149,7 +169,26 @@ export function PromptViews() {
       {patchProblem.value !== "" && (
         <p class="error" data-testid="prompt-patch-error">{patchProblem.value}</p>
       )}
-      {patch.value !== null && <PatchGrids prefix="prompt" patch={patch.value} />}
+      {patch.value !== null && (
+        <PatchGrids
+          prefix="prompt"
+          patch={patch.value}
+          {...(sweeping ? {} : { onSweep: () => void (sweepAsked.value = true) })}
+        />
+      )}
+      {!detecting && (
+        <p class="hint" data-testid="prompt-detectors-ask">
+          <button
+            type="button"
+            data-testid="prompt-detectors-run"
+            onClick={() => void (detectAsked.value = true)}
+          >
+            run the head detectors
+          </button>{" "}
+          (previous token, duplicate token, induction: a forward pass over a batch of repeated
+          random tokens, a minute or more on a CPU at this size)
+        </p>
+      )}
       {detect.value !== null && (
         <div data-testid="prompt-detectors">
           <h3>
