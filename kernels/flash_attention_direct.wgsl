@@ -117,14 +117,16 @@ fn flash_attention_backward_query(@builtin(global_invocation_id) gid: vec3<u32>,
   let delta_i = delta[r];
   for (var j = 0u; j <= i; j++) {
     let kj = row(b, j, h);
+    var kr: Row; // k_j, read once for the score and the sum
     var dot_qk = 0.0;
     var dp = 0.0;
     for (var e = 0u; e < E4; e++) {
-      dot_qk += dot(qr[e], k[kj + e]);
+      kr[e] = k[kj + e];
+      dot_qk += dot(qr[e], kr[e]);
       dp += dot(dzr[e], v[kj + e]);
     }
     let ds = exp(dot_qk * SCALE - lse_i) * (dp - delta_i);
-    for (var e = 0u; e < E4; e++) { acc[e] = fma(vec4<f32>(ds), k[kj + e], acc[e]); }
+    for (var e = 0u; e < E4; e++) { acc[e] = fma(vec4<f32>(ds), kr[e], acc[e]); }
   }
   for (var e = 0u; e < E4; e++) { dq[qi + e] = acc[e] * SCALE; }
 }
@@ -151,17 +153,21 @@ fn flash_attention_backward_key(@builtin(global_invocation_id) gid: vec3<u32>, @
   let bh = r - j; // [B, H, T] index of (b, h, 0)
   for (var i = j; i < T; i++) {
     let qi = row(b, i, h);
+    var qr: Row; // q_i and dz_i, read once for the score and the sums
+    var dzr: Row;
     var dot_qk = 0.0;
     var dp = 0.0;
     for (var e = 0u; e < E4; e++) {
-      dot_qk += dot(q[qi + e], kr[e]);
-      dp += dot(dz_q[qi + e], vr[e]);
+      qr[e] = q[qi + e];
+      dzr[e] = dz_q[qi + e];
+      dot_qk += dot(qr[e], kr[e]);
+      dp += dot(dzr[e], vr[e]);
     }
     let p = exp(dot_qk * SCALE - saved_lse[bh + i]);
     let ds = p * (dp - delta[bh + i]);
     for (var e = 0u; e < E4; e++) {
-      acc_v[e] = fma(vec4<f32>(p), dz_q[qi + e], acc_v[e]);
-      acc_k[e] = fma(vec4<f32>(ds), q[qi + e], acc_k[e]);
+      acc_v[e] = fma(vec4<f32>(p), dzr[e], acc_v[e]);
+      acc_k[e] = fma(vec4<f32>(ds), qr[e], acc_k[e]);
     }
   }
   for (var e = 0u; e < E4; e++) {
