@@ -72,7 +72,7 @@ const BUSY_WORKGROUPS = 256;
 /**
  * The kernel, tiles and K split for an `m×k·k×n` product (`batch` of them) on `gpu`. On a software
  * adapter, a product that `matmul_direct.wgsl` takes (`directFits`: blocks of 8, vec4-aligned
- * operands, one transpose at most) gets it, `"direct"`: twice the tiled kernel's speed on
+ * operands, one transpose at most) gets it, `"direct"`: about 1.8× the tiled kernel on
  * llvmpipe at the tinygpt shapes (bench/RESULTS.md). Otherwise tiles are chosen by a small cost
  * model: the work including each tile's padding, over the tile's relative speed, stretched where
  * there are fewer workgroups than the GPU can run at once (one per core on a software adapter,

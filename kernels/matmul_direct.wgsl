@@ -14,7 +14,7 @@
 // row strides (LD*) and batch strides are counted in vec4s. TRANS_A with TRANS_B is not taken.
 //
 // Mapping: invocation id → block (z, rb, cb), column blocks fastest, so the eight lanes of a SIMD
-// group share A's rows and read neighbouring vec4s of B.
+// group share A's rows (where N ≥ 64) and read neighbouring vec4s of B.
 
 const M: u32 = {{M}}u;
 const N: u32 = {{N}}u;
