@@ -1,6 +1,7 @@
 /**
  * The GPU engine's benchmark: matmul GFLOP/s at 1024³, 4096³ and the grokking step's two largest
- * shapes, and the cost of one dispatch, on the adapter at hand. Peers measured in the same run:
+ * shapes, the tinygpt step's products by the tiled kernel and by the one `chooseTiles` picks
+ * (`matmul_direct.wgsl` on a software adapter), and the cost of one dispatch, on the adapter at hand. Peers measured in the same run:
  * PyTorch's fp32 matmul (on CUDA where python3 has it, else on the CPU), and the CPU tensor
  * library's matmul.
  *
@@ -15,7 +16,7 @@
 import { type Dispatch, type Gpu, GpuTensor, requestGpu } from "../engine/gpu/mod.ts";
 import { matmul as cpuMatmul, rand } from "../engine/tensor/mod.ts";
 import { addInplace } from "../kernels/add.ts";
-import { matmul } from "../kernels/matmul.ts";
+import { chooseTiles, matmul } from "../kernels/matmul.ts";
 import { medianMs, printTable, runPython } from "./timing.ts";
 
 /**
@@ -127,6 +128,56 @@ export async function benchAdapter(): Promise<Gpu | undefined> {
   }
 }
 
+/**
+ * The tinygpt training step's products (rows 16 × 128, d_model 128, d_mlp 512; forward, input
+ * gradient and weight gradient) in GFLOP/s by the tiled `matmul.wgsl` and by the kernel
+ * `chooseTiles` picks for the adapter, timed alternately in the same run (best of 3 each), so a
+ * busy machine slows both alike.
+ *
+ * @example
+ * ```ts ignore
+ * await benchTinygptProducts(await requestGpu());
+ * ```
+ */
+export async function benchTinygptProducts(gpu: Gpu): Promise<void> {
+  // [m, k, n, A stored transposed, B stored transposed], and what the product is.
+  const shapes: [number, number, number, boolean, boolean, string][] = [
+    [2048, 128, 512, false, false, "x·W_in"],
+    [2048, 512, 128, false, false, "post·W_out"],
+    [2048, 128, 512, false, true, "dout·W_outᵀ"],
+    [2048, 512, 128, false, true, "dpre·W_inᵀ"],
+    [512, 2048, 128, true, false, "postᵀ·dout"],
+    [128, 2048, 512, true, false, "xᵀ·dpre"],
+  ];
+  const rows = [["tinygpt product", "m×k×n", "tiled GFLOP/s", "chosen", "GFLOP/s", "x tiled"]];
+  for (const [m, k, n, transA, transB, what] of shapes) {
+    const flops = 2 * m * n * k;
+    const a = gpu.upload(rand(transA ? [k, m] : [m, k], { seed: 1, dtype: "f32" }));
+    const b = gpu.upload(rand(transB ? [n, k] : [k, n], { seed: 2, dtype: "f32" }));
+    const c = gpu.empty([m, n]);
+    // The tiles the cost model picks when the direct kernel is not on offer.
+    const { tiles } = chooseTiles(gpu, { m, n, k, batch: 1, transA, transB, aligned: false });
+    const tiled = await matmul(gpu, a, b, c, { transA, transB, tiles });
+    const chosen = await matmul(gpu, a, b, c, { transA, transB });
+    const best = [Infinity, Infinity];
+    for (let round = 0; round < 3; round++) {
+      best[0] = Math.min(best[0]!, await gpuMs(gpu, tiled, 300, 3));
+      best[1] = Math.min(best[1]!, await gpuMs(gpu, chosen, 300, 3));
+    }
+    const [g0, g1] = best.map((ms) => flops / ms / 1e6) as [number, number];
+    rows.push([
+      what,
+      `${m}×${k}×${n}`,
+      g0.toFixed(2),
+      chosen[0]!.label.split(":")[0]!,
+      g1.toFixed(2),
+      (g1 / g0).toFixed(2),
+    ]);
+    for (const t of [a, b, c]) t.release();
+  }
+  printTable(rows);
+}
+
 /** Runs the GPU benchmark and prints its tables. */
 export async function benchGpu(): Promise<void> {
   const gpu = await benchAdapter();
@@ -166,6 +217,7 @@ export async function benchGpu(): Promise<void> {
     for (const t of [a, b, c]) t.release();
   }
   printTable(rows);
+  await benchTinygptProducts(gpu);
 
   const x = rand([512, 512], { seed: 3 });
   const cpuMs = medianMs(() => cpuMatmul(x, x), { runs: 5 });

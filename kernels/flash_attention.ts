@@ -9,6 +9,7 @@
  */
 
 import source from "./flash_attention.wgsl" with { type: "text" };
+import directSource from "./flash_attention_direct.wgsl" with { type: "text" };
 import {
   type Dispatch,
   expectShape,
@@ -48,6 +49,29 @@ const ROWS = 32;
 const MAX_COLS = 32;
 /** Workgroup size of the 1D `flash_attention_backward_delta`. */
 const WG = 256;
+/** Workgroup size of `flash_attention_direct.wgsl`'s 1D entry points. */
+const DIRECT_WG = 64;
+
+/**
+ * The forward's and the backward's row kernels for `q`'s shape: `flash_attention_direct.wgsl` (an
+ * invocation per row, no workgroup memory or barrier, vec4 loads) on a software adapter when
+ * d_head is a multiple of 4, else the tiled `flash_attention.wgsl`; with their launch grids.
+ */
+function rowKernels(gpu: Gpu, kernel: string, shape: readonly number[], options: AttentionOptions) {
+  const [B, T, H, E] = shape as [number, number, number, number];
+  if (gpu.adapter.isFallback && E % 4 === 0) {
+    return {
+      label: "flash_attention_direct.wgsl",
+      source: fillTemplate(directSource, { B, T, H, E, SCALE: scaleLiteral(kernel, E, options) }),
+      workgroups: grid1d(B * H * T, DIRECT_WG),
+    };
+  }
+  return {
+    label: "flash_attention.wgsl",
+    source: filled(gpu, kernel, shape, options),
+    workgroups: tiles(B, T, H),
+  };
+}
 
 /**
  * The template filled for `q`'s shape. COLS is as many rows as fit twice (two `[COLS, E]` tiles)
@@ -85,7 +109,8 @@ function tiles(B: number, T: number, H: number): [number, number, number] {
 /**
  * Causal attention forward without the pattern: `z_i = Σ_j≤i softmax_j(scale · q_i·k_j) v_j` and
  * `lse_i = log Σ_j≤i exp(scale · q_i·k_j)`, per batch and head. One workgroup per 32 query rows
- * walks the key tiles up to the diagonal, keeping a running max and sum per row.
+ * walks the key tiles up to the diagonal, keeping a running max and sum per row (on a software
+ * adapter, one invocation per row walks the keys themselves: `flash_attention_direct.wgsl`).
  *
  * @example
  * ```ts ignore
@@ -107,11 +132,9 @@ export async function flashAttentionForward(
   expectShape(name, "lse", outputs.lse.shape, [B, H, T]);
   return [
     await gpu.kernel({
-      label: "flash_attention.wgsl",
-      source: filled(gpu, name, inputs.q.shape, options),
+      ...rowKernels(gpu, name, inputs.q.shape, options),
       entryPoint: name,
       buffers: [inputs.q, inputs.k, inputs.v, outputs.z, outputs.lse],
-      workgroups: tiles(B, T, H),
     }),
   ];
 }
@@ -145,32 +168,27 @@ export async function flashAttentionBackward(
   for (const [operand, t] of [["dq", grads.dq], ["dk", grads.dk], ["dv", grads.dv]] as const) {
     expectShape(name, operand, t.shape, q.shape);
   }
-  const text = filled(gpu, name, q.shape, options);
+  const rows = rowKernels(gpu, name, q.shape, options);
   const delta = gpu.empty([B, H, T]);
   try {
-    const label = "flash_attention.wgsl";
     return [
       await gpu.kernel({
-        label,
-        source: text,
+        label: "flash_attention.wgsl",
+        source: filled(gpu, name, q.shape, options),
         entryPoint: "flash_attention_backward_delta",
         buffers: [dz, z, delta],
         workgroups: grid1d(B * H * T, WG),
         scratch: [delta],
       }),
       await gpu.kernel({
-        label,
-        source: text,
+        ...rows,
         entryPoint: "flash_attention_backward_query",
         buffers: [q, k, v, dz, lse, delta, grads.dq],
-        workgroups: tiles(B, T, H),
       }),
       await gpu.kernel({
-        label,
-        source: text,
+        ...rows,
         entryPoint: "flash_attention_backward_key",
         buffers: [q, k, v, dz, lse, delta, grads.dk, grads.dv],
-        workgroups: tiles(B, T, H),
       }),
     ];
   } catch (e) {

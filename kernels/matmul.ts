@@ -9,6 +9,7 @@
 import source from "./matmul.wgsl" with { type: "text" };
 import { type Dispatch, fillTemplate, type Gpu, GpuTensor } from "../engine/gpu/mod.ts";
 import { sumRows } from "./reduce.ts";
+import { directFits, matmulDirect } from "./matmul_direct.ts";
 
 /** A matrix operand inside a tensor: where it starts, its row stride and its batch stride. */
 export interface MatmulOperand {
@@ -36,8 +37,9 @@ export interface MatmulOptions {
   /** K split into this many chunks; default chosen by `chooseTiles`. A split product writes a
    * whole contiguous `c`. */
   splitK?: number;
-  /** The tile configuration; default chosen for the adapter by `chooseTiles`. */
-  tiles?: MatmulTiles;
+  /** The tile configuration, or `"direct"` for `matmul_direct.wgsl` (its shapes only); default
+   * chosen for the adapter by `chooseTiles`. */
+  tiles?: MatmulTiles | "direct";
 }
 
 /** A tile configuration: BM×BN outputs a workgroup, BK deep, TM×TN an invocation. */
@@ -68,7 +70,10 @@ const TILES: [MatmulTiles, number][] = [[LARGE, 1], [MEDIUM, 0.92], [SMALL, 0.73
 const BUSY_WORKGROUPS = 256;
 
 /**
- * The tiles and K split for an `m×k·k×n` product (`batch` of them) on `gpu`, by a small cost
+ * The kernel, tiles and K split for an `m×k·k×n` product (`batch` of them) on `gpu`. On a software
+ * adapter, a product that `matmul_direct.wgsl` takes (`directFits`: blocks of 8, vec4-aligned
+ * operands, one transpose at most) gets it, `"direct"`: about 1.8× the tiled kernel on
+ * llvmpipe at the tinygpt shapes (bench/RESULTS.md). Otherwise tiles are chosen by a small cost
  * model: the work including each tile's padding, over the tile's relative speed, stretched where
  * there are fewer workgroups than the GPU can run at once (one per core on a software adapter,
  * `BUSY_WORKGROUPS` on a hardware GPU). On a hardware GPU, K is then split so that a long, narrow
@@ -80,11 +85,30 @@ const BUSY_WORKGROUPS = 256;
  * ```
  */
 export function chooseTiles(
-  gpu: Gpu,
-  shape: { m: number; n: number; k: number; batch: number },
-): { tiles: MatmulTiles; splitK: number } {
+  gpu: Pick<Gpu, "adapter" | "device">,
+  shape: {
+    m: number;
+    n: number;
+    k: number;
+    batch: number;
+    transA?: boolean;
+    transB?: boolean;
+    /** Every operand's offset, row and batch strides are multiples of 4. Default false. */
+    aligned?: boolean;
+  },
+): { tiles: MatmulTiles | "direct"; splitK: number } {
   const { m, n, k, batch } = shape;
   const software = gpu.adapter.isFallback;
+  const direct = {
+    m,
+    n,
+    k,
+    batch,
+    transA: shape.transA ?? false,
+    transB: shape.transB ?? false,
+    aligned: shape.aligned ?? false,
+  };
+  if (software && directFits(direct)) return { tiles: "direct", splitK: 1 };
   const parallel = software ? navigator.hardwareConcurrency : BUSY_WORKGROUPS;
   const count = (t: MatmulTiles) => Math.ceil(m / t.BM) * Math.ceil(n / t.BN) * batch;
   const cost = ([t, speed]: [MatmulTiles, number]) =>
@@ -179,8 +203,13 @@ export async function matmul(
   const lb = layout(B, zb, transB ? n : k, transB ? k : n, "b");
   const lc = layout(C, zc, m, n, "c");
 
-  const chosen = chooseTiles(gpu, { m, n, k, batch });
+  const aligned = la.align && lb.align && lc.align;
+  const chosen = chooseTiles(gpu, { m, n, k, batch, transA, transB, aligned });
   const tiles = options.tiles ?? chosen.tiles;
+  if (tiles === "direct") {
+    const shape = { m, n, k, batch, transA, transB, aligned };
+    return [await matmulDirect(gpu, [A.tensor, B.tensor, C.tensor], shape, [la, lb, lc])];
+  }
   // Partials are summed into a contiguous [batch, m, n]: a strided c is written without a split.
   const contiguousC = c instanceof GpuTensor && c.size === batch * m * n;
   let splitK = contiguousC ? options.splitK ?? chosen.splitK : 1;

@@ -1,6 +1,8 @@
 // flash_attention.wgsl against the float64 reference on shapes off the 32-row tile (T = 1, ragged
 // last tiles, a few hundred positions), bitwise the same on a second run, and against today's
-// attention.wgsl on the same inputs.
+// attention.wgsl on the same inputs. On a software adapter (lavapipe) the cases with d_head a
+// multiple of 4 run flash_attention_direct.wgsl instead, the others flash_attention.wgsl: both are
+// held to the same references.
 import * as assert from "node:assert/strict";
 import { type Gpu, type GpuTensor, releaseDispatches } from "../../engine/gpu/mod.ts";
 import {
@@ -155,6 +157,32 @@ gpuTest("flash attention: large scores stay finite", async (gpu) => {
   expectClose(z!, ref.z, 1e-2, "z, scores ~1e4");
   run.release();
 });
+
+gpuTest(
+  "flash attention: the direct kernel on software adapters only, d_head of 4s",
+  async (gpu) => {
+    const labels = async (E: number) => {
+      const q = gpu.empty([2, 5, 3, E]);
+      const lse = gpu.empty([2, 3, 5]);
+      const ds = [
+        ...await flashAttentionForward(gpu, { q, k: q, v: q }, { z: q, lse }),
+        ...await flashAttentionBackward(gpu, { q, k: q, v: q, z: q, lse, dz: q }, {
+          dq: q,
+          dk: q,
+          dv: q,
+        }),
+      ];
+      releaseDispatches(ds);
+      for (const t of [q, lse]) t.release();
+      return ds.map((d) => d.label.split(":")[0]);
+    };
+    const direct = gpu.adapter.isFallback ? "flash_attention_direct.wgsl" : "flash_attention.wgsl";
+    const tiled = "flash_attention.wgsl";
+    // forward, backward_delta (always the tiled file's: it has no barrier), backward_query, _key
+    assert.deepEqual(await labels(8), [direct, tiled, direct, direct], "d_head 8");
+    assert.deepEqual(await labels(7), [tiled, tiled, tiled, tiled], "d_head 7: not vec4s");
+  },
+);
 
 gpuTest("flash attention: wrong shapes are refused, naming the operand", async (gpu) => {
   const q = gpu.empty([2, 3, 4, 5]);

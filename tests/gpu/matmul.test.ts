@@ -8,7 +8,7 @@ import {
   slice,
   type Tensor,
 } from "../../engine/tensor/mod.ts";
-import { matmul, type MatmulTiles } from "../../kernels/matmul.ts";
+import { chooseTiles, matmul, type MatmulTiles } from "../../kernels/matmul.ts";
 import { bits, expectClose, gpuTest, randomTensor } from "./gpu_helpers.ts";
 
 // f32 products of unit normals summed over K in f32: the error grows like sqrt(K)·2⁻²⁴·|a||b|.
@@ -54,6 +54,92 @@ gpuTest("matmul: all four transposes on ragged shapes, every tile configuration"
       }
     }
   }
+});
+
+// matmul_direct.wgsl (software adapters): blocks of 8, vec4-aligned, one transpose at most.
+gpuTest("matmul: the direct kernel on every layout it takes, held to float64", async (gpu) => {
+  const rng = new Rng(26);
+  // [m, k, n]: one block; K of 4 (the least it takes untransposed); K odd (transposed A only).
+  const shapes = [[8, 4, 8], [16, 12, 24], [64, 36, 40], [24, 1, 16], [40, 7, 8]];
+  for (const [m, k, n] of shapes as [number, number, number][]) {
+    const a = randomTensor([m, k], rng);
+    const b = randomTensor([k, n], rng);
+    const expected = cpuMatmul(a, b);
+    for (const [transA, transB] of [[false, false], [true, false], [false, true]] as const) {
+      if (!transA && k % 4 !== 0) continue; // vec4s along K: refused, checked below
+      const ga = gpu.upload(transA ? t2(a) : a);
+      const gb = gpu.upload(transB ? t2(b) : b);
+      const gc = gpu.empty([m, n]);
+      gpu.run(await matmul(gpu, ga, gb, gc, { transA, transB, tiles: "direct" }));
+      const [got] = await gpu.read([gc]);
+      expectClose(got!, expected, tolerance(k), `direct ${m}x${k}x${n} tA=${transA} tB=${transB}`);
+      for (const t of [ga, gb, gc]) t.release();
+    }
+  }
+});
+
+gpuTest("matmul: the direct kernel on the attention's per-head views", async (gpu) => {
+  const rng = new Rng(27);
+  const [rows, D, H, E] = [48, 24, 3, 8]; // rows = batch·pos
+  const x = randomTensor([rows, D], rng);
+  const W = randomTensor([H, D, E], rng); // W_Q [head, d_model, d_head]
+  const dq = randomTensor([rows, H, E], rng);
+  const [gx, gw, gdq] = [gpu.upload(x), gpu.upload(W), gpu.upload(dq)];
+  const [q, dW, dxParts] = [gpu.empty([rows, H, E]), gpu.empty([H, D, E]), gpu.empty([H, rows, D])];
+  const head = (t: typeof q) => ({ tensor: t, ld: H * E, batchStride: E });
+  const x0 = { tensor: gx, batchStride: 0 };
+  const tiles = "direct";
+  gpu.run([
+    // q[:, h, :] = x·W[h]; dW[h] = xᵀ·dq[:, h, :]; dx[h] = dq[:, h, :]·W[h]ᵀ
+    ...await matmul(gpu, x0, gw, head(q), { m: rows, n: E, k: D, batch: H, tiles }),
+    ...await matmul(gpu, x0, head(gdq), dW, { m: D, n: E, k: rows, batch: H, transA: true, tiles }),
+    ...await matmul(gpu, head(gdq), gw, dxParts, {
+      m: rows,
+      n: D,
+      k: E,
+      batch: H,
+      transB: true,
+      tiles,
+    }),
+  ]);
+  const [gotQ, gotDW, gotDx] = await gpu.read([q, dW, dxParts]);
+  const dqh = rearrange(dq, "r h e -> h r e");
+  expectClose(gotQ!, rearrange(cpuMatmul(x, W), "h r e -> r h e"), tolerance(D), "q per head");
+  expectClose(gotDW!, cpuMatmul(t2(x), dqh), tolerance(rows), "dW_Q[h] = xᵀ·dq[h]");
+  expectClose(gotDx!, cpuMatmul(dqh, t2(W)), tolerance(E), "dx[h] = dq[h]·W[h]ᵀ");
+  for (const t of [gx, gw, gdq, q, dW, dxParts]) t.release();
+});
+
+gpuTest("matmul: the direct kernel is chosen only where it fits, on software only", async (gpu) => {
+  const pick = (shape: Parameters<typeof chooseTiles>[1], isFallback = gpu.adapter.isFallback) =>
+    chooseTiles({ device: gpu.device, adapter: { ...gpu.adapter, isFallback } }, shape).tiles;
+  const fit = { m: 2048, n: 512, k: 128, batch: 1, aligned: true };
+  assert.equal(pick(fit, true), "direct", "tinygpt's x·W_in on a software adapter");
+  assert.equal(pick({ ...fit, transA: true }, true), "direct", "xᵀ·dy");
+  assert.equal(pick({ ...fit, transB: true }, true), "direct", "dy·Wᵀ");
+  assert.notEqual(pick(fit, false), "direct", "never on a hardware GPU");
+  assert.notEqual(pick({ ...fit, n: 60 }, true), "direct", "60 columns: not blocks of 8");
+  assert.notEqual(pick({ ...fit, m: 2044 }, true), "direct", "2044 rows: not blocks of 8");
+  assert.notEqual(pick({ ...fit, k: 130 }, true), "direct", "K 130: not vec4s along K");
+  assert.equal(pick({ ...fit, k: 130, transA: true }, true), "direct", "xᵀ·dy reads K by rows");
+  assert.notEqual(pick({ ...fit, aligned: false }, true), "direct", "a misaligned operand");
+  assert.notEqual(pick({ ...fit, transA: true, transB: true }, true), "direct", "both transposed");
+  // What matmul resolves: rows 10 apart from an offset of 2 are not vec4-aligned.
+  const [a, b, c] = [gpu.empty([8, 10]), gpu.empty([8, 8]), gpu.empty([8, 8])];
+  const view = { tensor: a, offset: 2, ld: 10 };
+  const dims = { m: 8, n: 8, k: 8 };
+  assert.equal((await matmul(gpu, view, b, c, dims))[0]!.label, "matmul.wgsl:matmul", "misaligned");
+  const plain = (await matmul(gpu, b, b, c))[0]!.label;
+  assert.equal(
+    plain,
+    gpu.adapter.isFallback ? "matmul_direct.wgsl:matmul_direct" : "matmul.wgsl:matmul",
+    "8×8×8",
+  );
+  await assert.rejects(
+    matmul(gpu, view, b, c, { ...dims, tiles: "direct" }),
+    /direct kernel needs .* vec4-aligned/,
+  );
+  for (const t of [a, b, c]) t.release();
 });
 
 gpuTest("matmul: batched, and a 2D weight broadcast over the batch", async (gpu) => {

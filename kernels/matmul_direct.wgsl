@@ -1,0 +1,112 @@
+// Batched matrix product for software adapters: C[z] = op(A[z]) · op(B[z]), as matmul.wgsl, but
+// with no workgroup memory and no barrier. Each invocation reads its operands straight from the
+// storage buffers and computes an 8×8 block of C: eight rows, each two vec4 accumulators.
+//
+// Why: a software adapter (llvmpipe) runs a workgroup's invocations in 8-wide SIMD lanes on a CPU
+// thread, where a workgroupBarrier splits the shader into resumable pieces and workgroup memory is
+// one more copy in the CPU's cache; what costs is the number of loads and the arithmetic around
+// them. Here every load is an aligned vec4 with no bounds test (the launcher takes this kernel
+// only for shapes that are multiples of 8, and every operand vec4-aligned), and every index is a
+// constant once the loops are unrolled. On a hardware GPU the tiled matmul.wgsl is the right one.
+//
+// Letters: M rows of C, N columns of C, K the contracted length, Z the batch; A is [M, K] (or
+// [K, M] stored, with TRANS_A), B is [K, N] (or [N, K] stored, with TRANS_B), C is [M, N]. Offsets,
+// row strides (LD*) and batch strides are counted in vec4s. TRANS_A with TRANS_B is not taken.
+//
+// Mapping: invocation id → block (z, rb, cb), column blocks fastest, so the eight lanes of a SIMD
+// group share A's rows (where N ≥ 64) and read neighbouring vec4s of B.
+
+const M: u32 = {{M}}u;
+const N: u32 = {{N}}u;
+const K: u32 = {{K}}u;
+const TRANS_A: bool = {{TRANS_A}};
+const TRANS_B: bool = {{TRANS_B}};
+const OFF_A: u32 = {{OFF_A}}u; // in vec4s, as every offset and stride below
+const OFF_B: u32 = {{OFF_B}}u;
+const OFF_C: u32 = {{OFF_C}}u;
+const LDA: u32 = {{LDA}}u;
+const LDB: u32 = {{LDB}}u;
+const LDC: u32 = {{LDC}}u;
+const STRIDE_A: u32 = {{STRIDE_A}}u;
+const STRIDE_B: u32 = {{STRIDE_B}}u;
+const STRIDE_C: u32 = {{STRIDE_C}}u;
+const Z: u32 = {{Z}}u;
+
+const WG: u32 = 64u;
+const NB: u32 = N / 8u; // column blocks
+const MB: u32 = M / 8u; // row blocks
+
+@group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;       // [Z, M, K] or [Z, K, M]
+@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;       // [Z, K, N] or [Z, N, K]
+@group(0) @binding(2) var<storage, read_write> C: array<vec4<f32>>; // [Z, M, N]
+
+// Row i's two vec4 accumulators are (*acc)[2i] (columns 0..3) and (*acc)[2i + 1] (columns 4..7).
+alias Acc = array<vec4<f32>, 16>;
+
+// Without TRANS_A: four k at a time, a vec4 along k from each of the eight rows of A.
+// Without TRANS_B, B's four rows k..k+3 give two vec4s each; with it, each of the eight columns is
+// a row of the stored B, read as a vec4 along k, and the product is a dot.
+fn stepK4(acc: ptr<function, Acc>, a0: u32, b0: u32, k4: u32) {
+  var a: array<vec4<f32>, 8>;
+  for (var i = 0u; i < 8u; i++) { a[i] = A[a0 + i * LDA + k4]; }
+  if (TRANS_B) {
+    var b: array<vec4<f32>, 8>;
+    for (var j = 0u; j < 8u; j++) { b[j] = B[b0 + j * LDB + k4]; }
+    for (var i = 0u; i < 8u; i++) {
+      (*acc)[2u * i] += vec4<f32>(dot(a[i], b[0]), dot(a[i], b[1]), dot(a[i], b[2]), dot(a[i], b[3]));
+      (*acc)[2u * i + 1u] +=
+        vec4<f32>(dot(a[i], b[4]), dot(a[i], b[5]), dot(a[i], b[6]), dot(a[i], b[7]));
+    }
+  } else {
+    var b: array<vec4<f32>, 8>; // b[2e], b[2e + 1]: row k + e, columns 0..3 and 4..7
+    for (var e = 0u; e < 4u; e++) {
+      b[2u * e] = B[b0 + (4u * k4 + e) * LDB];
+      b[2u * e + 1u] = B[b0 + (4u * k4 + e) * LDB + 1u];
+    }
+    for (var i = 0u; i < 8u; i++) {
+      let ai = a[i];
+      (*acc)[2u * i] = fma(vec4<f32>(ai.w), b[6], fma(vec4<f32>(ai.z), b[4],
+        fma(vec4<f32>(ai.y), b[2], fma(vec4<f32>(ai.x), b[0], (*acc)[2u * i]))));
+      (*acc)[2u * i + 1u] = fma(vec4<f32>(ai.w), b[7], fma(vec4<f32>(ai.z), b[5],
+        fma(vec4<f32>(ai.y), b[3], fma(vec4<f32>(ai.x), b[1], (*acc)[2u * i + 1u]))));
+    }
+  }
+}
+
+// With TRANS_A: one k at a time, A's row k holds this block's eight rows as two vec4s.
+fn stepTransA(acc: ptr<function, Acc>, a0: u32, b0: u32, k: u32) {
+  let a = array<vec4<f32>, 2>(A[a0 + k * LDA], A[a0 + k * LDA + 1u]);
+  let b = array<vec4<f32>, 2>(B[b0 + k * LDB], B[b0 + k * LDB + 1u]);
+  for (var i = 0u; i < 8u; i++) {
+    let ai = vec4<f32>(a[i / 4u][i % 4u]);
+    (*acc)[2u * i] = fma(ai, b[0], (*acc)[2u * i]);
+    (*acc)[2u * i + 1u] = fma(ai, b[1], (*acc)[2u * i + 1u]);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn matmul_direct(
+  @builtin(global_invocation_id) gid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+  let id = gid.x + gid.y * nwg.x * WG;
+  if (id >= Z * MB * NB) { return; }
+  let cb = id % NB;
+  let rb = (id / NB) % MB;
+  let z = id / (NB * MB);
+  // Where this block's operands start: A's first row (or, with TRANS_A, its first column pair of
+  // row 0), B's first column pair of row 0 (or, with TRANS_B, its first row).
+  let a0 = OFF_A + z * STRIDE_A + select(rb * 8u * LDA, rb * 2u, TRANS_A);
+  let b0 = OFF_B + z * STRIDE_B + select(cb * 2u, cb * 8u * LDB, TRANS_B);
+  var acc: Acc;
+  if (TRANS_A) {
+    for (var k = 0u; k < K; k++) { stepTransA(&acc, a0, b0, k); }
+  } else {
+    for (var k4 = 0u; k4 < K / 4u; k4++) { stepK4(&acc, a0, b0, k4); }
+  }
+  let c0 = OFF_C + z * STRIDE_C + rb * 8u * LDC + cb * 2u;
+  for (var i = 0u; i < 8u; i++) {
+    C[c0 + i * LDC] = acc[2u * i];
+    C[c0 + i * LDC + 1u] = acc[2u * i + 1u];
+  }
+}
