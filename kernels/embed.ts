@@ -34,8 +34,17 @@ export interface EmbedInputs {
 export interface EmbedGrads {
   /** `[V, D]`: row v is the sum of dresid over the positions holding token v (overwritten). */
   dW_E: GpuTensor;
-  /** `[C, D]`: row t < T is Σ_b dresid[b, t]; rows t >= T are zero (overwritten). */
-  dW_pos: GpuTensor;
+  /**
+   * `[C, D]`: row t < T is Σ_b dresid[b, t]; rows t >= T are zero (overwritten). Absent where
+   * the positions are not in the residual stream (a shortformer model's reach only q and k).
+   */
+  dW_pos?: GpuTensor;
+}
+
+/** Settings of `embedForward`. */
+export interface EmbedForwardOptions {
+  /** Add `W_pos` to the residual stream (default true); false for a shortformer model. */
+  positions?: boolean;
 }
 
 /** Settings of `embedBackward`. */
@@ -64,13 +73,15 @@ function tokensShape(kernel: string, tokens: GpuTensor): [number, number] {
 
 /** Fills embed.wgsl for one set of shapes. */
 function embedSource(
-  s: { B: number; T: number; C: number; V: number; D: number; VB: number },
+  s: { B: number; T: number; C: number; V: number; D: number; VB: number; positions: boolean },
 ): string {
-  return fillTemplate(source, { N: s.B * s.T, T: s.T, C: s.C, V: s.V, D: s.D, VB: s.VB });
+  const { B, T, C, V, D, VB, positions } = s;
+  return fillTemplate(source, { N: B * T, T, C, V, D, VB, WITH_POS: positions });
 }
 
 /**
- * `resid [B, T, D] = W_E[tokens] + W_pos[:T]`, an invocation per element.
+ * `resid [B, T, D] = W_E[tokens] + W_pos[:T]` (`W_E[tokens]` alone with `positions: false`), an
+ * invocation per element.
  *
  * @example
  * ```ts ignore
@@ -81,6 +92,7 @@ export async function embedForward(
   gpu: Gpu,
   inputs: EmbedInputs,
   resid: GpuTensor,
+  options: EmbedForwardOptions = {},
 ): Promise<Dispatch[]> {
   const kernel = "embed_forward";
   const [B, T] = tokensShape(kernel, inputs.tokens);
@@ -95,7 +107,7 @@ export async function embedForward(
   return [
     await gpu.kernel({
       label: "embed.wgsl",
-      source: embedSource({ B, T, C, V, D, VB: 1 }),
+      source: embedSource({ B, T, C, V, D, VB: 1, positions: options.positions ?? true }),
       entryPoint: kernel,
       buffers: [inputs.tokens, inputs.W_E, inputs.W_pos, resid],
       workgroups: grid1d(B * T * D, 256),
@@ -104,8 +116,9 @@ export async function embedForward(
 }
 
 /**
- * `dW_E [V, D]` (the rows of `dresid` summed by token id, in token order) and `dW_pos [C, D]`
- * (`dresid` summed over the batch via `sumRows`, rows from T on cleared): both overwritten.
+ * `dW_E [V, D]` (the rows of `dresid` summed by token id, in token order) and, when given,
+ * `dW_pos [C, D]` (`dresid` summed over the batch via `sumRows`, rows from T on cleared): both
+ * overwritten.
  *
  * @example
  * ```ts ignore
@@ -127,9 +140,9 @@ export async function embedBackward(
     throw new RangeError(`${kernel}: dW_E has shape [${dW_E.shape}], expected [V, D]`);
   }
   const [V, D] = dW_E.shape as [number, number];
-  const C = dW_pos.shape[0] ?? 0;
+  const C = dW_pos?.shape[0] ?? T;
   if (C < T) throw new RangeError(`${kernel}: dW_pos has ${C} positions, fewer than T = ${T}`);
-  expectShape(kernel, "dW_pos", dW_pos.shape, [C, D]);
+  if (dW_pos !== undefined) expectShape(kernel, "dW_pos", dW_pos.shape, [C, D]);
   expectShape(kernel, "dresid", inputs.dresid.shape, [B, T, D]);
 
   // Workgroup memory: VB·D accumulators and 24 mask words. Aim for >= ~2048 workgroups, within 8 KiB.
@@ -143,7 +156,7 @@ export async function embedBackward(
         `${limit} bytes of workgroup memory (at most ${fits})`,
     );
   }
-  const filled = embedSource({ B, T, C, V, D, VB });
+  const filled = embedSource({ B, T, C, V, D, VB, positions: true });
   const dispatches = [
     await gpu.kernel({
       label: "embed.wgsl",
@@ -152,8 +165,9 @@ export async function embedBackward(
       buffers: [inputs.tokens, inputs.dresid, dW_E],
       workgroups: grid1d(Math.ceil(V / VB), 1),
     }),
-    ...await sumRows(gpu, inputs.dresid, dW_pos.view(0, [T * D])),
   ];
+  if (dW_pos === undefined) return dispatches;
+  dispatches.push(...await sumRows(gpu, inputs.dresid, dW_pos.view(0, [T * D])));
   if (C > T) {
     dispatches.push(
       await gpu.kernel({

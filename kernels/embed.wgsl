@@ -5,6 +5,8 @@
 //
 // embed_forward, an invocation per element:
 //   resid[b, t, :] = W_E[tokens[b, t], :] + W_pos[t, :]
+//   or, where WITH_POS is false (a shortformer model, whose positions join only each layer's
+//   queries and keys), resid[b, t, :] = W_E[tokens[b, t], :].
 // embed_backward, a workgroup per VB consecutive vocabulary rows v0 .. v0 + VB - 1:
 //   dW_E[v, :] = Σ over (b, t) with tokens[b, t] == v of dresid[b, t, :], in increasing b·T + t.
 //   The workgroup reads the tokens WG at a time; each invocation tests one and, on a hit, sets its
@@ -27,6 +29,7 @@ const C: u32 = {{C}}u;
 const V: u32 = {{V}}u;
 const D: u32 = {{D}}u;
 const VB: u32 = {{VB}}u;                  // vocabulary rows per embed_backward workgroup
+const WITH_POS: bool = {{WITH_POS}};      // embed_forward adds W_pos
 const NG: u32 = (V + VB - 1u) / VB;       // embed_backward workgroups
 const WG: u32 = 256u;
 const WORDS: u32 = WG / 32u;              // mask words per WG tokens
@@ -61,7 +64,8 @@ fn embed_forward(@builtin(global_invocation_id) gid: vec3<u32>,
   let tok = tokens[n];
   var e = 0.0;
   if (in_vocab(tok)) { e = W_E[u32(tok) * D + d]; }
-  resid[i] = e + W_pos[(n % T) * D + d];
+  if (WITH_POS) { e += W_pos[(n % T) * D + d]; }
+  resid[i] = e;
 }
 
 @compute @workgroup_size(WG)

@@ -2,8 +2,8 @@
 // weights (fixtures/make_model.py: logits, every hook, the weighted loss, every gradient), and
 // central differences of its own loss for every weight on tiny configs covering LayerNorm on and
 // off, each act_fn, attention-only, two layers, short rows, both trainable_biases settings and the
-// shortformer positional embedding,
-// scoring several positions of each row with some left unscored (IGNORE).
+// shortformer positional embedding, scoring several positions of each row with some left unscored
+// (IGNORE).
 import * as assert from "node:assert/strict";
 import { IGNORE } from "../../engine/data/task.ts";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";

@@ -10,7 +10,8 @@ import { embedBackward, embedForward } from "../../../kernels/mod.ts";
 import type { ModelContext } from "./context.ts";
 
 /**
- * `tokens` `[B, T]` i32 → the residual stream `[B, T, D]` (W_E[tok] + W_pos).
+ * `tokens` `[B, T]` i32 → the residual stream `[B, T, D]` (W_E[tok] + W_pos; W_E[tok] alone in a
+ * shortformer model, whose positions `c.positions` join each layer's q and k instead).
  *
  * @example
  * ```ts ignore
@@ -24,6 +25,7 @@ export async function forward(c: ModelContext, tokens: GpuTensor): Promise<GpuTe
       c.gpu,
       { tokens, W_E: c.param("embed.W_E"), W_pos: c.param("pos_embed.W_pos") },
       resid,
+      { positions: c.positions === undefined },
     ),
   );
   c.done("blocks.0.hook_resid_pre");
@@ -31,7 +33,8 @@ export async function forward(c: ModelContext, tokens: GpuTensor): Promise<GpuTe
 }
 
 /**
- * The gradients of W_E and W_pos (overwritten) from `dresid` `[B, T, D]`.
+ * The gradients of W_E and, in a standard model, W_pos (overwritten) from `dresid` `[B, T, D]`
+ * (a shortformer's W_pos gradient comes from the attention backward).
  *
  * @example
  * ```ts ignore
@@ -43,6 +46,7 @@ export async function backward(
   tokens: GpuTensor,
   dresid: GpuTensor,
 ): Promise<void> {
-  const grads = { dW_E: c.grad("embed.W_E"), dW_pos: c.grad("pos_embed.W_pos") };
+  const dW_E = c.grad("embed.W_E");
+  const grads = c.positions === undefined ? { dW_E, dW_pos: c.grad("pos_embed.W_pos") } : { dW_E };
   await c.bwd(embedBackward(c.gpu, { tokens, dresid }, grads));
 }
