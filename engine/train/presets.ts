@@ -134,14 +134,12 @@ export const PRESETS = {
       n_layers: 2,
       attn_only: true,
       // No LayerNorm: with it, layer 0's best previous-token score stopped at 0.34 by step 1,500
-      // with standard positions and at 0.33 with shortformer ones (the head blurred over the token
-      // itself and two back); without it, 0.83 with standard positions, 0.86 with shortformer ones
-      // at this preset's lr 4e-3 (bench/RESULTS.md).
+      // (the head blurred over the token itself and two back, and attended elsewhere at the late
+      // positions); without it, 0.72 at lr 3e-3 and 0.83 at this preset's 4e-3 (bench/RESULTS.md).
+      // Shortformer positions (W_pos in q and k only) left LayerNorm's blur as it was (0.33);
+      // without LayerNorm they gave 0.86 and 0.71 over two seeds, where standard ones gave 0.83 to
+      // 0.87 over three, so the preset keeps standard positions.
       normalization_type: null,
-      // TransformerLens' attention-only models' positions: W_pos in each layer's queries and keys
-      // only. Against "standard" (seed 0): previous-token 0.86 from 0.83, the repeated half at
-      // 1/144 of the first from 1/91, the bump at steps 150 to 300 from 200 to 300.
-      positional_embedding_type: "shortformer",
       // Wide enough for 20 tokens and 41 positions; small enough for ~5 steps/s on two cores.
       d_model: 64,
       // Two heads a layer: with four (and LayerNorm), layer 0's previous-token attention was split
@@ -156,8 +154,8 @@ export const PRESETS = {
       trainable_biases: "all",
     },
     train: {
-      // The bump is at steps ~150 to 300; the induction head passes 0.5 at step ~800 and the
-      // previous-token head 0.8 at ~1,100 (0.86 at 1,500, still rising slowly).
+      // The bump is at steps ~200 to 300; the previous-token head passes 0.5 at step ~1,050 and
+      // the induction head at ~1,200 (both still rising at 1,500).
       steps: 1500,
       // At 1e-3 (with LayerNorm) the bump came at step ~500, at 3e-3 ~250. Without LayerNorm, 3e-3
       // left one seed of three at 0.497 on the induction detector at step 1,500; 4e-3 sharpens
