@@ -111,6 +111,12 @@ export const TRAIN_FLAGS: Record<string, Flag> = {
     help: "LN | none",
   },
   "attn-only": { section: "model", key: "attn_only", kind: "bool", help: "no MLPs" },
+  "positional-embedding-type": {
+    section: "model",
+    key: "positional_embedding_type",
+    kind: "string",
+    help: "standard | shortformer (W_pos in q and k only)",
+  },
   "initializer-range": {
     section: "model",
     key: "initializer_range",

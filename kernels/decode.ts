@@ -24,7 +24,8 @@ const WG = 64;
 const MAX_C = 1024;
 
 /**
- * `resid [1, 1, D] = W_E[token] + W_pos[pos]` with `[token, pos]` read from `step`.
+ * `resid [1, 1, D] = W_E[token] + W_pos[pos]` with `[token, pos]` read from `step`; `W_E[token]`
+ * alone with `positions: false` (a shortformer model).
  *
  * @example
  * ```ts ignore
@@ -36,18 +37,48 @@ export async function decodeEmbed(
   gpu: Gpu,
   inputs: { step: GpuTensor; W_E: GpuTensor; W_pos: GpuTensor },
   resid: GpuTensor,
+  options: { positions?: boolean } = {},
 ): Promise<Dispatch[]> {
   const [V, D] = inputs.W_E.shape as [number, number];
   const C = inputs.W_pos.shape[0]!;
   expectShape("decode_embed", "step", inputs.step.shape, [2]);
   expectShape("decode_embed", "W_pos", inputs.W_pos.shape, [C, D]);
   expectShape("decode_embed", "resid", resid.shape, [1, 1, D]);
+  const WITH_POS = options.positions ?? true;
   return [
     await gpu.kernel({
       label: "decode.wgsl",
-      source: fillTemplate(source, { C, V, D, H: 1, E: 1 }),
+      source: fillTemplate(source, { C, V, D, H: 1, E: 1, WITH_POS }),
       entryPoint: "decode_embed",
       buffers: [inputs.step, inputs.W_E, inputs.W_pos, resid],
+      workgroups: [Math.ceil(D / WG)],
+    }),
+  ];
+}
+
+/**
+ * `posRow [1, 1, D] = W_pos[pos]` with `pos` read from `step`: what a shortformer model's query
+ * and key inputs add at this step.
+ *
+ * @example
+ * ```ts ignore
+ * gpu.run(await decodePositions(gpu, { step, W_pos }, posRow));
+ * ```
+ */
+export async function decodePositions(
+  gpu: Gpu,
+  inputs: { step: GpuTensor; W_pos: GpuTensor },
+  posRow: GpuTensor,
+): Promise<Dispatch[]> {
+  const [C, D] = inputs.W_pos.shape as [number, number];
+  expectShape("decode_pos", "step", inputs.step.shape, [2]);
+  expectShape("decode_pos", "posRow", posRow.shape, [1, 1, D]);
+  return [
+    await gpu.kernel({
+      label: "decode.wgsl",
+      source: fillTemplate(source, { C, V: 1, D, H: 1, E: 1, WITH_POS: false }),
+      entryPoint: "decode_pos",
+      buffers: [inputs.step, inputs.W_pos, posRow],
       workgroups: [Math.ceil(D / WG)],
     }),
   ];
@@ -83,7 +114,7 @@ export async function decodeAttention(
   return [
     await gpu.kernel({
       label: "decode.wgsl",
-      source: fillTemplate(source, { C, V: 1, D: 1, H, E }),
+      source: fillTemplate(source, { C, V: 1, D: 1, H, E, WITH_POS: false }),
       entryPoint: kernel,
       buffers: [step, q, k, v, outputs.kCache, outputs.vCache, outputs.z],
       workgroups: [H],

@@ -4,7 +4,10 @@
 // the MLP, the unembedding) is the training kernels on one row.
 // Shape letters: C n_ctx, V d_vocab, D d_model, H n_heads, E d_head.
 //
-// decode_embed, an invocation per element: resid[d] = W_E[token, d] + W_pos[pos, d].
+// decode_embed, an invocation per element: resid[d] = W_E[token, d] + W_pos[pos, d], or W_E[token, d]
+//   alone where WITH_POS is false (a shortformer model: its positions join only q and k).
+// decode_pos, an invocation per element: pos_row[d] = W_pos[pos, d], what a shortformer's q and k
+//   inputs add at this step.
 // decode_attention, a workgroup per head h: appends k_new[h], v_new[h] at row pos of the caches,
 // then attends from q[h] over rows 0 ..= pos (the causal mask is the cache's end):
 //   s_j = q·k_j / √E, p = softmax(s), z[h] = Σ_j p_j v_j.
@@ -18,6 +21,7 @@ const D: u32 = {{D}}u;
 const H: u32 = {{H}}u;
 const E: u32 = {{E}}u;
 const HE: u32 = H * E;
+const WITH_POS: bool = {{WITH_POS}};   // decode_embed adds W_pos
 const WG: u32 = 64u;
 
 @group(0) @binding(0) var<storage, read> step: array<i32>;             // [2]: token, pos
@@ -33,7 +37,21 @@ fn decode_embed(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (d >= D) { return; }
   let token = u32(clamp(step[0], 0, i32(V) - 1));
   let pos = u32(clamp(step[1], 0, i32(C) - 1));
-  resid[d] = W_E[token * D + d] + W_pos[pos * D + d];
+  var e = W_E[token * D + d];
+  if (WITH_POS) { e += W_pos[pos * D + d]; }
+  resid[d] = e;
+}
+
+// decode_pos (step as above)
+@group(0) @binding(1) var<storage, read> pos_table: array<f32>;        // [C, D]: W_pos
+@group(0) @binding(2) var<storage, read_write> pos_row: array<f32>;    // [D]
+
+@compute @workgroup_size(WG)
+fn decode_pos(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let d = gid.x;
+  if (d >= D) { return; }
+  let pos = u32(clamp(step[1], 0, i32(C) - 1));
+  pos_row[d] = pos_table[pos * D + d];
 }
 
 // decode_attention (step as above)

@@ -30,23 +30,29 @@ export interface EmbedInputs {
   W_pos: GpuTensor;
 }
 
-/**
- * `embedForward` on a block of the embedding's rows (`W_E` holding rows `firstRow ..`): the
- * blocks of a `W_E` over the adapter's binding size, the first writing `resid`, the rest adding.
- */
-export interface EmbedBlock {
-  /** The token id of `W_E`'s first row (default 0). */
-  firstRow?: number;
-  /** Add the block's rows to `resid` instead of writing `W_E[tok] + W_pos` (default false). */
-  accumulate?: boolean;
-}
-
 /** What `embedBackward` writes. */
 export interface EmbedGrads {
   /** `[V, D]`: row v is the sum of dresid over the positions holding token v (overwritten). */
   dW_E: GpuTensor;
-  /** `[C, D]`: row t < T is Σ_b dresid[b, t]; rows t >= T are zero (overwritten). */
-  dW_pos: GpuTensor;
+  /**
+   * `[C, D]`: row t < T is Σ_b dresid[b, t]; rows t >= T are zero (overwritten). Absent where
+   * the positions are not in the residual stream (a shortformer model's reach only q and k).
+   */
+  dW_pos?: GpuTensor;
+}
+
+/**
+ * Settings of `embedForward`. `firstRow` and `accumulate` run it on a block of the embedding's
+ * rows (`W_E` holding rows `firstRow ..`): the blocks of a `W_E` over the adapter's binding size,
+ * the first writing `resid`, the rest adding.
+ */
+export interface EmbedForwardOptions {
+  /** Add `W_pos` to the residual stream (default true); false for a shortformer model. */
+  positions?: boolean;
+  /** The token id of `W_E`'s first row (default 0). */
+  firstRow?: number;
+  /** Add the block's rows to `resid` instead of writing it (default false). */
+  accumulate?: boolean;
 }
 
 /** Settings of `embedBackward`. */
@@ -75,15 +81,17 @@ function tokensShape(kernel: string, tokens: GpuTensor): [number, number] {
 
 /** Fills embed.wgsl for one set of shapes. */
 function embedSource(
-  s: { B: number; T: number; C: number; V: number; D: number; VB: number },
+  s: { B: number; T: number; C: number; V: number; D: number; VB: number; positions: boolean },
   block: { V0: number; ACC: boolean } = { V0: 0, ACC: false },
 ): string {
+  const { B, T, C, V, D, VB, positions } = s;
   const { V0, ACC } = block;
-  return fillTemplate(source, { N: s.B * s.T, T: s.T, C: s.C, V: s.V, D: s.D, VB: s.VB, V0, ACC });
+  return fillTemplate(source, { N: B * T, T, C, V, D, VB, WITH_POS: positions, V0, ACC });
 }
 
 /**
- * `resid [B, T, D] = W_E[tokens] + W_pos[:T]`, an invocation per element.
+ * `resid [B, T, D] = W_E[tokens] + W_pos[:T]` (`W_E[tokens]` alone with `positions: false`), an
+ * invocation per element.
  *
  * @example
  * ```ts ignore
@@ -94,7 +102,7 @@ export async function embedForward(
   gpu: Gpu,
   inputs: EmbedInputs,
   resid: GpuTensor,
-  block: EmbedBlock = {},
+  options: EmbedForwardOptions = {},
 ): Promise<Dispatch[]> {
   const kernel = "embed_forward";
   const [B, T] = tokensShape(kernel, inputs.tokens);
@@ -109,9 +117,9 @@ export async function embedForward(
   return [
     await gpu.kernel({
       label: "embed.wgsl",
-      source: embedSource({ B, T, C, V, D, VB: 1 }, {
-        V0: block.firstRow ?? 0,
-        ACC: block.accumulate ?? false,
+      source: embedSource({ B, T, C, V, D, VB: 1, positions: options.positions ?? true }, {
+        V0: options.firstRow ?? 0,
+        ACC: options.accumulate ?? false,
       }),
       entryPoint: kernel,
       buffers: [inputs.tokens, inputs.W_E, inputs.W_pos, resid],
@@ -121,8 +129,9 @@ export async function embedForward(
 }
 
 /**
- * `dW_E [V, D]` (the rows of `dresid` summed by token id, in token order) and `dW_pos [C, D]`
- * (`dresid` summed over the batch via `sumRows`, rows from T on cleared): both overwritten.
+ * `dW_E [V, D]` (the rows of `dresid` summed by token id, in token order) and, when given,
+ * `dW_pos [C, D]` (`dresid` summed over the batch via `sumRows`, rows from T on cleared): both
+ * overwritten.
  *
  * @example
  * ```ts ignore
@@ -144,9 +153,9 @@ export async function embedBackward(
     throw new RangeError(`${kernel}: dW_E has shape [${dW_E.shape}], expected [V, D]`);
   }
   const [V, D] = dW_E.shape as [number, number];
-  const C = dW_pos.shape[0] ?? 0;
+  const C = dW_pos?.shape[0] ?? T;
   if (C < T) throw new RangeError(`${kernel}: dW_pos has ${C} positions, fewer than T = ${T}`);
-  expectShape(kernel, "dW_pos", dW_pos.shape, [C, D]);
+  if (dW_pos !== undefined) expectShape(kernel, "dW_pos", dW_pos.shape, [C, D]);
   expectShape(kernel, "dresid", inputs.dresid.shape, [B, T, D]);
 
   // Workgroup memory: VB·D accumulators and 24 mask words. Aim for >= ~2048 workgroups, within 8 KiB.
@@ -160,7 +169,7 @@ export async function embedBackward(
         `${limit} bytes of workgroup memory (at most ${fits})`,
     );
   }
-  const filled = embedSource({ B, T, C, V, D, VB });
+  const filled = embedSource({ B, T, C, V, D, VB, positions: true });
   const dispatches = [
     await gpu.kernel({
       label: "embed.wgsl",
@@ -169,8 +178,9 @@ export async function embedBackward(
       buffers: [inputs.tokens, inputs.dresid, dW_E],
       workgroups: grid1d(Math.ceil(V / VB), 1),
     }),
-    ...await sumRows(gpu, inputs.dresid, dW_pos.view(0, [T * D])),
   ];
+  if (dW_pos === undefined) return dispatches;
+  dispatches.push(...await sumRows(gpu, inputs.dresid, dW_pos.view(0, [T * D])));
   if (C > T) {
     dispatches.push(
       await gpu.kernel({

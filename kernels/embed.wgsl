@@ -5,9 +5,11 @@
 //
 // embed_forward, an invocation per element:
 //   resid[b, t, :] = W_E[tokens[b, t], :] + W_pos[t, :]
+//   or, where WITH_POS is false (a shortformer model, whose positions join only each layer's
+//   queries and keys), resid[b, t, :] = W_E[tokens[b, t], :].
 //   W_E may be a block of the embedding's rows, from row V0 on (a whole GPT-2 W_E is over
 //   lavapipe's binding size): ids are read as id − V0, and with ACC the block's rows are added to
-//   resid as it stands (the first block wrote W_pos) instead.
+//   resid as it stands (the first block wrote it) instead.
 // embed_backward, a workgroup per VB consecutive vocabulary rows v0 .. v0 + VB - 1:
 //   dW_E[v, :] = Σ over (b, t) with tokens[b, t] == v of dresid[b, t, :], in increasing b·T + t.
 //   The workgroup reads the tokens WG at a time; each invocation tests one and, on a hit, sets its
@@ -32,6 +34,7 @@ const D: u32 = {{D}}u;
 const VB: u32 = {{VB}}u;                  // vocabulary rows per embed_backward workgroup
 const V0: i32 = {{V0}};                   // embed_forward: the first row W_E holds
 const ACC: bool = {{ACC}};                // embed_forward: add to resid rather than write it
+const WITH_POS: bool = {{WITH_POS}};      // embed_forward adds W_pos (unless ACC)
 const NG: u32 = (V + VB - 1u) / VB;       // embed_backward workgroups
 const WG: u32 = 256u;
 const WORDS: u32 = WG / 32u;              // mask words per WG tokens
@@ -66,7 +69,12 @@ fn embed_forward(@builtin(global_invocation_id) gid: vec3<u32>,
   let tok = tokens[n] - V0;
   var e = 0.0;
   if (in_vocab(tok)) { e = W_E[u32(tok) * D + d]; }
-  resid[i] = e + select(W_pos[(n % T) * D + d], resid[i], ACC);
+  if (ACC) {
+    e += resid[i];
+  } else if (WITH_POS) {
+    e += W_pos[(n % T) * D + d];
+  }
+  resid[i] = e;
 }
 
 @compute @workgroup_size(WG)

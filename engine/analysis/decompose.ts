@@ -29,7 +29,10 @@ export interface LogitAttributionOptions {
 
 /** What `logitAttribution` returns. */
 export interface LogitAttribution {
-  /** `[C]`: `embed`, `pos_embed`, per layer `L{l}H{h}`..., `L{l} b_O`, `L{l} MLP`, then `bias`. */
+  /**
+   * `[C]`: `embed`, `pos_embed` (not in a shortformer model, whose residual stream holds no
+   * positions), per layer `L{l}H{h}`..., `L{l} b_O`, `L{l} MLP`, then `bias`.
+   */
   labels: string[];
   /** `[C, B, U]`, or `[C, B]` with `targets`: each component's direct effect on the logits. */
   values: Tensor;
@@ -59,7 +62,10 @@ export interface LogitAttribution {
  * ```
  */
 export function dlaHookNames(cfg: ModelConfig): string[] {
-  const names = ["hook_embed", "hook_pos_embed"];
+  // A shortformer's positions are not in the residual stream: no pos_embed component.
+  const names = cfg.positional_embedding_type === "standard"
+    ? ["hook_embed", "hook_pos_embed"]
+    : ["hook_embed"];
   for (let l = 0; l < cfg.n_layers; l++) {
     names.push(`blocks.${l}.attn.hook_z`);
     if (!cfg.attn_only) names.push(`blocks.${l}.hook_mlp_out`);
@@ -75,7 +81,8 @@ export function dlaHookNames(cfg: ModelConfig): string[] {
 /**
  * Direct logit attribution at position `pos` (default the last): each component's part of the
  * final residual stream, through the final LayerNorm (as `apply_ln_to_stack`, with the cached
- * scale, so exactly linear) and the unembedding. The components, in order: `embed`, `pos_embed`;
+ * scale, so exactly linear) and the unembedding. The components, in order: `embed`, `pos_embed`
+ * (standard positions only);
  * per layer each head `L{l}H{h}` (`hook_z[:, pos, h] · W_O[h]`), the attention bias `L{l} b_O`
  * and, unless `attn_only`, `L{l} MLP` (`hook_mlp_out`, its `b_out` included); last `bias`
  * (`b_U`, plus `ln_final.b · W_U` with LayerNorm). With `targets` only each row's target logit is
@@ -241,7 +248,9 @@ function* residComponents(
   pos: number,
 ): Generator<[string, Tensor]> {
   yield ["embed", residAt(cache, "hook_embed", pos)];
-  yield ["pos_embed", residAt(cache, "hook_pos_embed", pos)];
+  if (cfg.positional_embedding_type === "standard") {
+    yield ["pos_embed", residAt(cache, "hook_pos_embed", pos)];
+  }
   for (let l = 0; l < cfg.n_layers; l++) {
     const b = `blocks.${l}`;
     const z = residAt(cache, `${b}.attn.hook_z`, pos); // [B, H, E]

@@ -15,7 +15,8 @@
  *
  * Three kinds of hook have no buffer in the model, yet the runner caches them (`HookPoint.gpu`),
  * though it cannot edit them (`HookPoint.gpuEdit`): `hook_embed` and `hook_pos_embed` (the
- * embedding kernel writes only their sum) are rows of `W_E` and `W_pos`, taken on the CPU; each
+ * embedding kernel writes only their sum, or `W_E`'s rows alone in a shortformer model) are rows
+ * of `W_E` and `W_pos`, taken on the CPU; each
  * head's `blocks.L.attn.hook_result` `[B, T, H, D]` is one batched product `z[:, :, h]·W_O[h]`
  * spliced right after `hook_z` is final (after its edits), only in calls that ask for it, as it is
  * H times the size of `hook_attn_out`.

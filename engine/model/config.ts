@@ -19,6 +19,13 @@ export type ActFn = "relu" | "gelu" | "gelu_new";
  */
 export const NORMALIZATION_TYPES = ["LN", "LNPre", null] as const;
 
+/**
+ * The values of `positional_embedding_type`, TransformerLens': "standard" adds `W_pos[t]` to the
+ * residual stream; "shortformer" adds it only to each layer's query and key inputs (after ln1),
+ * never to the residual stream or the values (TransformerLens' `TransformerBlock.forward`).
+ */
+export const POSITIONAL_EMBEDDING_TYPES = ["standard", "shortformer"] as const;
+
 /** The values of `trainable_biases` (see the field). */
 export const TRAINABLE_BIASES = ["all", "mlp"] as const;
 
@@ -47,8 +54,12 @@ export interface ModelConfig {
   normalization_type: typeof NORMALIZATION_TYPES[number];
   /** false: with an MLP. The out-of-context model is attention-only. */
   attn_only: boolean;
-  /** "standard": learned absolute positions, the only kind mechlab has. */
-  positional_embedding_type: "standard";
+  /**
+   * "standard": learned absolute positions added to the residual stream, as GPT-2. "shortformer"
+   * (TransformerLens'; its attention-only models use it): the same learned `W_pos`, added to the
+   * queries' and keys' inputs of every layer only, which makes induction heads form readily.
+   */
+  positional_embedding_type: typeof POSITIONAL_EMBEDDING_TYPES[number];
   /** Standard deviation of every `W_*` at initialisation (TransformerLens' "gpt2" init mode);
    * TransformerLens' default is 0.8 / sqrt(d_model). Biases start at 0, LayerNorm weights at 1. */
   initializer_range: number;
@@ -130,11 +141,11 @@ export function validateModelConfig(cfg: ModelConfig): void {
   if (typeof cfg.attn_only !== "boolean") {
     throw new RangeError(`attn_only must be true or false, got ${cfg.attn_only}`);
   }
-  if (cfg.positional_embedding_type !== "standard") {
-    throw new RangeError(
-      `positional_embedding_type must be standard, got ${cfg.positional_embedding_type}`,
-    );
-  }
+  checkChoice(
+    "positional_embedding_type",
+    cfg.positional_embedding_type,
+    POSITIONAL_EMBEDDING_TYPES,
+  );
   if (cfg.d_vocab_out > cfg.d_vocab) {
     throw new RangeError(`d_vocab_out ${cfg.d_vocab_out} exceeds d_vocab ${cfg.d_vocab}`);
   }

@@ -100,6 +100,8 @@ interface Pass {
   W: Weights;
   site: HookSite;
   ln: Map<string, LayerNormSaved>;
+  /** `[B, T, D]`: `hook_pos_embed`, which a shortformer model adds to each layer's q and k inputs. */
+  pos: Tensor;
 }
 
 /**
@@ -239,11 +241,12 @@ function forward(
   site: HookSite,
 ): Omit<Trace, "hooks"> {
   const tokens = checkedTokens(cfg, ids, batch);
-  const pass: Pass = { cfg, W, site, ln: new Map() };
   const hooks = embeddingHooks(W("embed.W_E"), W("pos_embed.W_pos"), tokens);
   const embed = site.at("hook_embed", hooks.hook_embed);
   const pos = site.at("hook_pos_embed", hooks.hook_pos_embed);
-  let resid = add(embed, pos); // [B, T, D]: W_E[tok] + W_pos[t], the same sum as embedForward
+  const pass: Pass = { cfg, W, site, ln: new Map(), pos };
+  // [B, T, D]: W_E[tok] + W_pos[t], the same sum as embedForward; a shortformer's holds no W_pos
+  let resid = cfg.positional_embedding_type === "shortformer" ? embed : add(embed, pos);
   for (let l = 0; l < cfg.n_layers; l++) resid = blockForward(pass, l, resid);
   const final = layerNorm(pass, "ln_final", resid);
   const logits = linearForward(UNEMBED, final, W("unembed.W_U"), W("unembed.b_U")); // [B, T, U]
@@ -280,11 +283,11 @@ function blockForward(pass: Pass, l: number, input: Tensor): Tensor {
   const { cfg, W, site } = pass;
   const b = `blocks.${l}`;
   const resid = site.at(`${b}.hook_resid_pre`, input);
-  const x = layerNorm(pass, `${b}.ln1`, resid); // [B, T, D]
+  const inputs = qkvInputs(cfg, layerNorm(pass, `${b}.ln1`, resid), pass.pos);
   const [q, k, v] = (["Q", "K", "V"] as const).map((n) =>
     site.at(
       `${b}.attn.hook_${n.toLowerCase()}`,
-      linearForward(QKV, x, W(`${b}.attn.W_${n}`), W(`${b}.attn.b_${n}`)),
+      linearForward(QKV, inputs[n], W(`${b}.attn.W_${n}`), W(`${b}.attn.b_${n}`)),
     )
   ) as [Tensor, Tensor, Tensor]; // [B, T, H, E]
   const z = attention(pass, b, [q, k, v]); // [B, T, H, E]
@@ -305,6 +308,31 @@ function blockForward(pass: Pass, l: number, input: Tensor): Tensor {
     linearForward(MLP_OUT, post, W(`${b}.mlp.W_out`), W(`${b}.mlp.b_out`)),
   ); // [B, T, D]
   return site.at(`${b}.hook_resid_post`, add(mid, mlpOut));
+}
+
+/**
+ * What `W_Q`, `W_K` and `W_V` read, each `[B, T, D]`, from ln1's output `x` and `hook_pos_embed`
+ * `pos`: `x` for all three, except that a shortformer model's queries and keys read `x + pos`
+ * (TransformerLens adds it after ln1; the values never see it). The backward reads the same.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "./config.ts";
+ * import { tensor } from "../tensor/mod.ts";
+ * import { qkvInputs } from "./cpu_forward.ts";
+ * const cfg = { ...DEFAULT_MODEL, positional_embedding_type: "shortformer" as const };
+ * const { Q, V } = qkvInputs(cfg, tensor([1, 2], [1, 1, 2]), tensor([10, 20], [1, 1, 2]));
+ * Q.toNested(); // [[[11, 22]]]
+ * V.toNested(); // [[[1, 2]]]
+ * ```
+ */
+export function qkvInputs(
+  cfg: ModelConfig,
+  x: Tensor,
+  pos: Tensor,
+): { Q: Tensor; K: Tensor; V: Tensor } {
+  const qk = cfg.positional_embedding_type === "shortformer" ? add(x, pos) : x;
+  return { Q: qk, K: qk, V: x };
 }
 
 /**

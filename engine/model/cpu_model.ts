@@ -29,6 +29,7 @@ import {
   checkedWeights,
   cpuForward,
   LINEAR,
+  qkvInputs,
   type Trace,
   traceForward,
   type Weights,
@@ -207,6 +208,8 @@ interface Backward {
   hook: (name: string) => Tensor;
   /** Takes each residual hook's and `hook_z`'s gradient as it is reached. */
   record: (name: string, grad: Tensor) => void;
+  /** `[B, T, D]`: a shortformer's `hook_pos_embed` gradient, summed over the layers' q and k. */
+  dpos: Tensor | undefined;
 }
 
 /**
@@ -220,7 +223,8 @@ function backward(
   dlogits: Tensor,
   record: Backward["record"] = () => {},
 ) {
-  const bw: Backward = { cfg, W, trace, grads: new Map(), hook: hookOf(trace), record };
+  const hook = hookOf(trace);
+  const bw: Backward = { cfg, W, trace, grads: new Map(), hook, record, dpos: undefined };
   const dfinal = linearBackward(
     bw,
     ["unembed.W_U", "unembed.b_U"],
@@ -230,11 +234,11 @@ function backward(
   const last = bw.hook(`blocks.${cfg.n_layers - 1}.hook_resid_post`);
   let dresid = layerNormBackward(bw, ["ln_final", last], dfinal); // [B, T, D]
   for (let l = cfg.n_layers - 1; l >= 0; l--) dresid = blockBackward(bw, l, dresid);
-  const { dW_E, dW_pos } = embedBackward(trace.tokens, dresid, {
-    dVocab: cfg.d_vocab,
-    nCtx: cfg.n_ctx,
-  });
-  return bw.grads.set("embed.W_E", dW_E).set("pos_embed.W_pos", dW_pos);
+  const sizes = { dVocab: cfg.d_vocab, nCtx: cfg.n_ctx };
+  const { dW_E, dW_pos } = embedBackward(trace.tokens, dresid, sizes);
+  // A shortformer's W_pos reaches the loss only through the q and k inputs, never the residual.
+  const dpos = bw.dpos === undefined ? dW_pos : embedBackward(trace.tokens, bw.dpos, sizes).dW_pos;
+  return bw.grads.set("embed.W_E", dW_E).set("pos_embed.W_pos", dpos);
 }
 
 /** One block's backward: `dresid_post` in, `dresid_pre` out, weight gradients into `bw.grads`. */
@@ -262,10 +266,16 @@ function blockBackward(bw: Backward, l: number, dout: Tensor): Tensor {
   const pattern = hook(`${b}.attn.hook_pattern`);
   const { dq, dk, dv } = attentionBackward({ q: q!, k: k!, v: v!, pattern, dz });
   const x = lnOutput(bw, `${b}.ln1`, `${b}.hook_resid_pre`);
-  // x feeds q, k and v: its gradient is the sum of the three.
-  const dx = [["Q", dq], ["K", dk], ["V", dv]].map(([n, d]) =>
-    linearBackward(bw, [`${b}.attn.W_${n}`, `${b}.attn.b_${n}`], [QKV, x], d as Tensor)
-  ).reduce((acc, d) => add(acc, d));
+  const inputs = qkvInputs(bw.cfg, x, hook("hook_pos_embed"));
+  const [dxQ, dxK, dxV] = ([["Q", dq], ["K", dk], ["V", dv]] as const).map(([n, d]) =>
+    linearBackward(bw, [`${b}.attn.W_${n}`, `${b}.attn.b_${n}`], [QKV, inputs[n]], d)
+  ) as [Tensor, Tensor, Tensor];
+  // x feeds q, k and v: its gradient is the sum of the three; a shortformer's pos feeds q and k.
+  const dx = add(add(dxQ, dxK), dxV);
+  if (bw.cfg.positional_embedding_type === "shortformer") {
+    const dqk = add(dxQ, dxK);
+    bw.dpos = bw.dpos === undefined ? dqk : add(bw.dpos, dqk);
+  }
   const pre = hook(`${b}.hook_resid_pre`);
   const dpre = add(dmid, layerNormBackward(bw, [`${b}.ln1`, pre], dx));
   record(`${b}.hook_resid_pre`, dpre);

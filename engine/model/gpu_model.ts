@@ -153,6 +153,8 @@ export async function buildGpuModel(
     await layernorm.backward(c, "ln_final", final, dFinal, dresid);
   }
   const dSub = c.fresh([B, T, D]); // a sublayer's input gradient, before it joins dresid
+  // A shortformer's W_pos gradient is the sum of every layer's q and k share (attention.backward)
+  if (c.positions !== undefined) await c.bwd(zeroFill(gpu, c.grad("pos_embed.W_pos")));
   for (let l = cfg.n_layers - 1; l >= 0; l--) {
     await block.backward(c, `blocks.${l}`, blocks[l]!, { dresid, dSub });
   }

@@ -16,6 +16,7 @@ import { layerNormForward } from "../model/cpu_fast/layernorm.ts";
 import { linearForward } from "../model/cpu_fast/linear.ts";
 import { addInto, fusedQkv, fusedQkvBias, viewOf } from "../model/cpu_fast/model.ts";
 import { normArrays } from "../model/norm.ts";
+import { positionsQk } from "../model/cpu_fast/positions.ts";
 import type { ParamLayout } from "../model/params.ts";
 import { checkPush, type TokenModel } from "./source.ts";
 
@@ -24,6 +25,8 @@ interface Layer {
   /** `[D, 3·H·E]` and `[3·H·E]`. */
   Wqkv: Float32Array;
   bqkv: Float32Array;
+  /** `[n_ctx, 3·H·E]`: a shortformer's positions in q and k (`positionsQk`); else undefined. */
+  positions: Float32Array | undefined;
   /** `[n_ctx, H·E]` each: the keys and values of every position so far. */
   k: Float32Array;
   v: Float32Array;
@@ -57,9 +60,11 @@ export class CpuCachedModel implements TokenModel {
     this.#W = W;
     const HE = cfg.n_heads * cfg.d_head;
     for (let l = 0; l < cfg.n_layers; l++) {
+      const Wqkv = fusedQkv(cfg, W, `blocks.${l}`);
       this.#layers.push({
-        Wqkv: fusedQkv(cfg, W, `blocks.${l}`),
+        Wqkv,
         bqkv: fusedQkvBias(cfg, W, `blocks.${l}`),
+        positions: positionsQk(cfg, W("pos_embed.W_pos"), Wqkv, cfg.n_ctx),
         k: new Float32Array(cfg.n_ctx * HE),
         v: new Float32Array(cfg.n_ctx * HE),
       });
@@ -84,12 +89,14 @@ export class CpuCachedModel implements TokenModel {
     };
     const resid = new Float32Array(D); // [D]
     const W_E = W("embed.W_E"), W_pos = W("pos_embed.W_pos");
-    for (let d = 0; d < D; d++) resid[d] = W_E[token * D + d]! + W_pos[t * D + d]!;
+    const posResid = cfg.positional_embedding_type === "standard"; // else in q and k only
+    for (let d = 0; d < D; d++) resid[d] = W_E[token * D + d]! + (posResid ? W_pos[t * D + d]! : 0);
     for (let l = 0; l < cfg.n_layers; l++) {
       const b = `blocks.${l}`;
       const layer = this.#layers[l]!;
       const x1 = norm(`${b}.ln1`, resid);
       const qkv = linearForward(x1, layer.Wqkv, layer.bqkv, D); // [3·H·E]
+      if (layer.positions) addInto(qkv, layer.positions.subarray(t * 3 * HE, (t + 1) * 3 * HE));
       layer.k.set(qkv.subarray(HE, 2 * HE), t * HE);
       layer.v.set(qkv.subarray(2 * HE), t * HE);
       const z = attendCached(qkv.subarray(0, HE), layer, { T: t + 1, H, E }); // [H·E]

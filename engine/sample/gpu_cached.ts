@@ -11,7 +11,7 @@
  */
 
 import type { Gpu, GpuTensor } from "../gpu/mod.ts";
-import { decodeAttention, decodeEmbed } from "../../kernels/mod.ts";
+import { decodeAttention, decodeEmbed, decodePositions } from "../../kernels/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import * as attention from "../model/gpu/attention.ts";
 import * as block from "../model/gpu/block.ts";
@@ -84,26 +84,34 @@ export class GpuCachedModel implements TokenModel {
     const step = c.fresh([2], "i32"); // [token, pos]
     let resid = c.hook("blocks.0.hook_resid_pre", [1, 1, D]);
     const W_E = layout.byName.get("embed.W_E")!;
+    const positions = cfg.positional_embedding_type === "standard";
     // GPT-2's 154 MB W_E is over lavapipe's 128 MiB binding: its row comes from the CPU instead.
     const hostEmbed = 4 * W_E.size > gpu.device.limits.maxStorageBufferBindingSize
       ? (token: number, pos: number) => {
         const row = params.slice(W_E.offset + token * D, W_E.offset + (token + 1) * D);
+        if (!positions) return row;
         const W_pos = params.subarray(layout.byName.get("pos_embed.W_pos")!.offset);
         for (let d = 0; d < D; d++) row[d]! += W_pos[pos * D + d]!;
         return row;
       }
       : undefined;
+    const W_pos = c.param("pos_embed.W_pos");
     if (hostEmbed === undefined) {
-      const W_pos = c.param("pos_embed.W_pos");
-      await c.fwd(decodeEmbed(gpu, { step, W_E: c.param("embed.W_E"), W_pos }, resid));
+      const inputs = { step, W_E: c.param("embed.W_E"), W_pos };
+      await c.fwd(decodeEmbed(gpu, inputs, resid, { positions }));
+    }
+    if (!positions) {
+      // A shortformer's q and k inputs add this step's row of W_pos (attention.qkInput).
+      c.positions = c.fresh([1, 1, D]);
+      await c.fwd(decodePositions(gpu, { step, W_pos }, c.positions));
     }
     const attend: block.Attend = async (c, name, x) => {
-      const qkv = await attention.projectQkv(c, name, x);
+      const { qk, ...qkv } = await attention.projectQkv(c, name, x);
       const z = c.hook(`${name}.attn.hook_z`, [1, 1, H, E]);
       const caches = { kCache: c.fresh([C, H, E]), vCache: c.fresh([C, H, E]) };
       await c.fwd(decodeAttention(gpu, { step, ...qkv }, { ...caches, z }));
       const out = await attention.projectOut(c, name, z);
-      return { x, ...qkv, pattern: undefined, lse: undefined, z, out };
+      return { x, qk, ...qkv, pattern: undefined, lse: undefined, z, out };
     };
     for (let l = 0; l < cfg.n_layers; l++) {
       resid = (await block.forward(c, `blocks.${l}`, resid, attend)).out;

@@ -40,7 +40,7 @@ const DERIVED = new Set(["d_vocab", "d_vocab_out", "n_ctx"]);
 /** Config fields `mechlab train` has no flag for: they keep the preset's value. */
 const NO_FLAG: Record<Section, ReadonlySet<string>> = {
   task: new Set(["vocab"]), // the text task's, read from its file
-  model: new Set([...DERIVED, "positional_embedding_type"]),
+  model: DERIVED,
   train: new Set(["eps"]),
 };
 

@@ -11,7 +11,11 @@ import { basename, dirname, join } from "node:path";
 import { freeRunName, readSafetensorsMetadata, RunFolder, validateRunName } from "../runs/mod.ts";
 import { DEFAULT_TASKS, MODULAR_OPS } from "../data/mod.ts";
 import { DEVICES } from "../gpu/pick_device.ts";
-import { NORMALIZATION_TYPES, TRAINABLE_BIASES } from "../model/config.ts";
+import {
+  NORMALIZATION_TYPES,
+  POSITIONAL_EMBEDDING_TYPES,
+  TRAINABLE_BIASES,
+} from "../model/config.ts";
 import { ACTIVATIONS } from "../reference/activation.ts";
 import { SCHEDULES } from "../train/config.ts";
 import { defaultPreset, defaultRunName, PRESETS, resolveConfig } from "../train/presets.ts";
@@ -153,6 +157,7 @@ export function presets(hardwareGpu: boolean): Response {
         act_fn: [...ACTIVATIONS],
         // LNPre is an imported model's, not one to train (`checkRunFits` refuses it).
         normalization_type: NORMALIZATION_TYPES.filter((t) => t !== "LNPre"),
+        positional_embedding_type: [...POSITIONAL_EMBEDDING_TYPES],
         trainable_biases: [...TRAINABLE_BIASES],
       },
       train: { schedule: [...SCHEDULES] },

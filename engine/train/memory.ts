@@ -66,7 +66,9 @@ function rowActivations(m: ModelConfig, logitPositions: number, attention: numbe
   const mlp = !m.attn_only;
   const perLayer = (mlp ? 5 : 3) * T * D + (m.normalization_type === "LN" ? 2 * T * D : 0) +
     4 * T * H * E + attention + (mlp ? 2 * T * M : 0);
-  return m.n_layers * perLayer + T * m.d_model + logitPositions * m.d_vocab_out;
+  // A shortformer layer keeps its q and k input (ln1's output + W_pos) beside ln1's output.
+  const qkInput = m.positional_embedding_type === "shortformer" ? T * D : 0;
+  return m.n_layers * (perLayer + qkInput) + T * m.d_model + logitPositions * m.d_vocab_out;
 }
 
 /**

@@ -1,6 +1,6 @@
 // Direct logit attribution against the model itself: the parts must add up to the logits that
 // cpuForward computes (a separate code path), on the grokking shape, a 2-layer GELU model with
-// LayerNorm and an attention-only one; and each part must be the change in the logits when its
+// LayerNorm and an attention-only one (with standard and shortformer positions); and each part must be the change in the logits when its
 // component is removed from the weights, where that change is exactly linear (last layer, no LN).
 import * as assert from "node:assert/strict";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
@@ -45,6 +45,12 @@ const cases: [string, ModelConfig, number][] = [
   ["2 layers gelu, LN", GELU_LN, 5],
   ["attn_only, 2 layers, LN", ATTN_ONLY_LN, 4],
   ["2 layers gelu, LNPre (an imported GPT-2's)", { ...GELU_LN, normalization_type: "LNPre" }, 5],
+  // The induction preset's kind: positions in q and k only, so no pos_embed part.
+  [
+    "attn_only, 2 layers, LN, shortformer",
+    { ...ATTN_ONLY_LN, positional_embedding_type: "shortformer" },
+    4,
+  ],
 ];
 
 for (const [name, cfg, T] of cases) {
@@ -55,7 +61,8 @@ for (const [name, cfg, T] of cases) {
       const { cache, at } = run(cfg, weights, tokens, pos);
       const dla = logitAttribution(cfg, weights, cache, { pos });
       const heads = Array.from({ length: cfg.n_heads }, (_, h) => h);
-      const expected = ["embed", "pos_embed"];
+      const standard = cfg.positional_embedding_type === "standard";
+      const expected = standard ? ["embed", "pos_embed"] : ["embed"];
       for (let l = 0; l < cfg.n_layers; l++) {
         expected.push(...heads.map((h) => `L${l}H${h}`), `L${l} b_O`);
         if (!cfg.attn_only) expected.push(`L${l} MLP`);

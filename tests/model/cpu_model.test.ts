@@ -1,8 +1,9 @@
 // The float64 CPU transformer against two independent sources: plain PyTorch autograd on fixed
 // weights (fixtures/make_model.py: logits, every hook, the weighted loss, every gradient), and
 // central differences of its own loss for every weight on tiny configs covering LayerNorm on and
-// off, each act_fn, attention-only, two layers, short rows and both trainable_biases settings,
-// scoring several positions of each row with some left unscored (IGNORE).
+// off, each act_fn, attention-only, two layers, short rows, both trainable_biases settings and the
+// shortformer positional embedding, scoring several positions of each row with some left unscored
+// (IGNORE).
 import * as assert from "node:assert/strict";
 import { IGNORE } from "../../engine/data/task.ts";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
@@ -148,6 +149,13 @@ const GRAD_CASES: [string, Partial<ModelConfig>, number?][] = [
     trainable_biases: "mlp",
   }],
   ["rows of 2 < n_ctx 3, LN, gelu_new", { normalization_type: "LN", act_fn: "gelu_new" }, 2],
+  ["shortformer, attention only, LN, 2 layers", {
+    normalization_type: "LN",
+    attn_only: true,
+    n_layers: 2,
+    positional_embedding_type: "shortformer",
+  }],
+  ["shortformer, no LN, relu, rows of 2", { positional_embedding_type: "shortformer" }, 2],
 ];
 
 for (const [label, overrides, T = 3] of GRAD_CASES) {
@@ -210,6 +218,42 @@ Deno.test("cpu model: rows shorter than n_ctx give W_pos no gradient past them",
   const dW_pos = grads.get("pos_embed.W_pos")!;
   assert.ok(dW_pos.data.slice(2 * 8).every((g) => g === 0));
   assert.ok(dW_pos.data.slice(0, 2 * 8).some((g) => g !== 0));
+});
+
+Deno.test("cpu model: a shortformer's positions reach q and k, never v or the residual", () => {
+  const cfg = { ...TINY, n_layers: 2, positional_embedding_type: "shortformer" as const };
+  const weights = randomWeights(cfg, new Rng(9));
+  const tokens = new Int32Array([1, 2, 3, 4, 5, 6]);
+  const run = (w: Map<string, Tensor>) => cpuForward(cfg, w, tokens, 2, { cache: true }).cache!;
+  const moved = (w: Map<string, Tensor>) => {
+    const W_pos = w.get("pos_embed.W_pos")!;
+    const shifted = new Tensor(Float64Array.from(W_pos.data, (x) => x + 1), W_pos.shape);
+    return new Map([...w, ["pos_embed.W_pos", shifted]]);
+  };
+  const [a, b] = [run(weights), run(moved(weights))];
+  const same = (name: string) => assertClose(a.get(name)!, b.get(name)!, 0, name);
+  assertClose(a.get("blocks.0.hook_resid_pre")!, a.get("hook_embed")!, 0, "resid_pre = embed");
+  same("blocks.0.attn.hook_v");
+  assert.ok(
+    a.get("blocks.0.attn.hook_q")!.data.some((x, i) =>
+      x !== b.get("blocks.0.attn.hook_q")!.data[i]
+    ),
+  );
+  // With W_Q = W_K = 0 (b_Q, b_K kept) every score is the same in each row whatever the
+  // positions, so nothing downstream depends on W_pos: the logits are the same bits.
+  const blind = new Map(weights);
+  for (const l of [0, 1]) {
+    for (const n of ["Q", "K"]) {
+      const W = weights.get(`blocks.${l}.attn.W_${n}`)!;
+      blind.set(`blocks.${l}.attn.W_${n}`, new Tensor(new Float64Array(W.size), W.shape));
+    }
+  }
+  const logits = (w: Map<string, Tensor>) => cpuForward(cfg, w, tokens, 2).logits;
+  assertClose(logits(blind), logits(moved(blind)), 0, "logits with W_Q = W_K = 0");
+  // The same weights as a standard model: W_pos joins the residual stream, so the logits move.
+  const standard = { ...cfg, positional_embedding_type: "standard" as const };
+  const std = (w: Map<string, Tensor>) => cpuForward(standard, w, tokens, 2).logits.data;
+  assert.ok(std(blind).some((x, i) => x !== std(moved(blind))[i]));
 });
 
 Deno.test("cpu model: the loss is the row-weighted sum of cpuEval's per-position losses", () => {
@@ -277,6 +321,16 @@ Deno.test("cpu model: bad input is a one-line RangeError naming it", () => {
       /^weights: embed.W_E has shape \[1,8\], expected \[7,8\]$/,
     ],
     [() => cpuForward({ ...TINY, n_heads: 0 }, weights, tokens, 2), /^n_heads must be/],
+    [
+      () =>
+        cpuForward(
+          { ...TINY, positional_embedding_type: "rotary" as "standard" },
+          weights,
+          tokens,
+          2,
+        ),
+      /^positional_embedding_type must be standard or shortformer, got rotary$/,
+    ],
   ];
   for (const [run, message] of cases) {
     assert.throws(

@@ -1,7 +1,8 @@
 // The transformer on the GPU against the float64 CPU model (itself held to PyTorch and to finite
 // differences): logits, per-example loss, every hook, and every weight's gradient, on tiny configs
-// covering LayerNorm on and off, each act_fn, attention-only, two layers and both bias settings,
-// scoring each example's last position (the one-answer tasks) or every position, some unscored.
+// covering LayerNorm on and off, each act_fn, attention-only, two layers, both bias settings and
+// the shortformer positional embedding (W_pos in each layer's q and k only), scoring each
+// example's last position (the one-answer tasks) or every position, some unscored.
 import * as assert from "node:assert/strict";
 import { IGNORE, lastColumn } from "../../engine/data/task.ts";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
@@ -53,6 +54,24 @@ const CONFIGS: [string, Partial<ModelConfig>, number, "last" | "all"][] = [
     { n_ctx: 200, n_layers: 2, normalization_type: "LN" },
     3,
     "all",
+  ],
+  [
+    "every position, shortformer, attention-only, 2 layers, LN",
+    {
+      attn_only: true,
+      n_layers: 2,
+      normalization_type: "LN",
+      trainable_biases: "all",
+      positional_embedding_type: "shortformer",
+    },
+    37,
+    "all",
+  ],
+  [
+    "shortformer, n_ctx 200, 2 layers, LN",
+    { n_ctx: 200, n_layers: 2, normalization_type: "LN", positional_embedding_type: "shortformer" },
+    3,
+    "last",
   ],
 ];
 

@@ -27,15 +27,22 @@ async function tokensOf(model: TokenModel, prompt: number[], options: SampleOpti
 
 Deno.test("sample cpu: cached and uncached logits equal the float64 forward at every position", async () => {
   const tokens = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8];
-  const ref = cpuForward(CFG, unflatten(LAYOUT, PARAMS), Int32Array.from(tokens), 1).logits; // [1, T, U]
-  const cached = new CpuCachedModel(CFG, LAYOUT, PARAMS);
-  const uncached = new CpuUncachedModel(CFG, LAYOUT, PARAMS);
   const U = CFG.d_vocab_out;
-  for (const [t, token] of tokens.entries()) {
-    const want = ref.data.subarray(t * U, (t + 1) * U);
-    assertClose(await cached.push(token), want, 2e-5, `cached logits at ${t}`);
-    assertClose(await uncached.push(token), want, 2e-5, `uncached logits at ${t}`);
+  // Positions in the residual stream, and a shortformer's: in each layer's q and k only.
+  const shortformer = { ...CFG, positional_embedding_type: "shortformer" as const };
+  for (const cfg of [CFG, shortformer]) {
+    const ref = cpuForward(cfg, unflatten(LAYOUT, PARAMS), Int32Array.from(tokens), 1).logits; // [1, T, U]
+    const cached = new CpuCachedModel(cfg, LAYOUT, PARAMS);
+    const uncached = new CpuUncachedModel(cfg, LAYOUT, PARAMS);
+    const kind = cfg.positional_embedding_type;
+    for (const [t, token] of tokens.entries()) {
+      const want = ref.data.subarray(t * U, (t + 1) * U);
+      assertClose(await cached.push(token), want, 2e-5, `cached logits at ${t} (${kind})`);
+      assertClose(await uncached.push(token), want, 2e-5, `uncached logits at ${t} (${kind})`);
+    }
   }
+  const cached = new CpuCachedModel(CFG, LAYOUT, PARAMS);
+  for (const token of tokens) cached.push(token);
   assert.equal(cached.length, 12);
   assert.throws(() => cached.push(0), /^RangeError: the sequence is full: n_ctx 12$/);
   assert.throws(

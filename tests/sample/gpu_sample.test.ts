@@ -59,20 +59,25 @@ gpuTest("sample gpu: decode_attention appends k, v and attends as attendCached",
 gpuTest("sample gpu: cached and uncached logits equal the float64 forward", async (gpu) => {
   const rng = new Rng(1);
   const tokens = Array.from({ length: 70 }, () => Math.floor(rng.uniform() * 11));
-  const ref = cpuForward(CFG, unflatten(LAYOUT, PARAMS), Int32Array.from(tokens), 1).logits;
-  const cached = await GpuCachedModel.create(gpu, CFG, LAYOUT, PARAMS);
-  const uncached = await GpuUncachedModel.create(gpu, CFG, LAYOUT, PARAMS);
   const U = CFG.d_vocab_out;
-  try {
-    for (const [t, token] of tokens.entries()) {
-      const want = ref.data.subarray(t * U, (t + 1) * U);
-      assertClose(await cached.push(token), want, 1e-4, `cached logits at ${t}`);
-      if (t % 10 === 9) assertClose(await uncached.push(token), want, 1e-4, `uncached at ${t}`);
-      else await uncached.push(token);
+  // Positions in the residual stream, and a shortformer's: in each layer's q and k only.
+  for (const cfg of [CFG, { ...CFG, positional_embedding_type: "shortformer" as const }]) {
+    const kind = cfg.positional_embedding_type;
+    const ref = cpuForward(cfg, unflatten(LAYOUT, PARAMS), Int32Array.from(tokens), 1).logits;
+    const cached = await GpuCachedModel.create(gpu, cfg, LAYOUT, PARAMS);
+    const uncached = await GpuUncachedModel.create(gpu, cfg, LAYOUT, PARAMS);
+    try {
+      for (const [t, token] of tokens.entries()) {
+        const want = ref.data.subarray(t * U, (t + 1) * U);
+        assertClose(await cached.push(token), want, 1e-4, `cached logits at ${t} (${kind})`);
+        if (t % 10 === 9) {
+          assertClose(await uncached.push(token), want, 1e-4, `uncached at ${t} (${kind})`);
+        } else await uncached.push(token);
+      }
+    } finally {
+      cached.release();
+      uncached.release();
     }
-  } finally {
-    cached.release();
-    uncached.release();
   }
 });
 

@@ -181,6 +181,7 @@ Deno.test("serve: every endpoint's JSON against the runs written here", async ()
       model: {
         act_fn: ["relu", "gelu", "gelu_new"],
         normalization_type: ["LN", null],
+        positional_embedding_type: ["standard", "shortformer"],
         trainable_biases: ["all", "mlp"],
       },
       train: { schedule: ["constant", "cosine"] },

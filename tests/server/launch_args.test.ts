@@ -67,7 +67,7 @@ Deno.test("launch flags: refused bodies name the field in one line", () => {
     [{ preset: "smoke", overrides: { model: { attn_only: 1 } } }, /expected a boolean$/],
     [{ preset: "smoke", overrides: { model: { normalization_type: 0 } } }, /expected a string$/],
     [{ preset: "smoke", overrides: { model: { n_ctx: 4 } } }, /set by the task/],
-    [{ preset: "smoke", overrides: { model: { positional_embedding_type: "x" } } }, /no flag/],
+    [{ preset: "smoke", overrides: { train: { eps: 1e-9 } } }, /no flag/],
     [{ preset: "smoke", name: 7 }, /^name: not a string$/],
     [{ preset: "smoke", name: "a b" }, /^run name "a b"/],
   ];

@@ -22,6 +22,7 @@ import { attentionBackward, type AttentionDims, attentionForward } from "./atten
 import { crossEntropyForward } from "./cross_entropy.ts";
 import { layerNormBackward, layerNormForward, type LayerNormStats } from "./layernorm.ts";
 import { linearBackward, linearForward } from "./linear.ts";
+import { addPositions, positionsQk, positionsQkBackward } from "./positions.ts";
 
 /** What `fastLossAndGrads` returns. */
 export interface FastLossAndGrads {
@@ -40,6 +41,8 @@ export interface BlockSaved {
   /** `[N, D]`: what q, k and v read (ln1's output, or `residPre` without LayerNorm). */
   x1: Float32Array;
   ln1?: LayerNormStats;
+  /** `[D, 3·H·E]`: `W_Q|W_K|W_V` fused, as the forward read them. */
+  Wqkv: Float32Array;
   /** `[N, 3·H·E]` */
   qkv: Float32Array;
   /** `[N, H·E]` */
@@ -106,9 +109,13 @@ export function forwardPass(
   };
   let resid: Float32Array = new Float32Array(N * D);
   const W_E = W("embed.W_E"), W_pos = W("pos_embed.W_pos");
+  // A shortformer's positions join q and k in each layer (positions.ts), not the residual.
+  const posResid = cfg.positional_embedding_type === "standard";
   for (let n = 0; n < N; n++) {
     const tok = tokens[n]!, t = n % T;
-    for (let d = 0; d < D; d++) resid[n * D + d] = W_E[tok * D + d]! + W_pos[t * D + d]!;
+    for (let d = 0; d < D; d++) {
+      resid[n * D + d] = W_E[tok * D + d]! + (posResid ? W_pos[t * D + d]! : 0);
+    }
   }
   const saved: BlockSaved[] = [];
   for (let l = 0; l < cfg.n_layers; l++) {
@@ -116,11 +123,14 @@ export function forwardPass(
     const residPre = resid;
     const ln1 = norm(`${b}.ln1`, residPre);
     const x1 = ln1?.y ?? residPre;
-    const qkv = linearForward(x1, fusedQkv(cfg, W, b), fusedQkvBias(cfg, W, b), D);
+    const Wqkv = fusedQkv(cfg, W, b);
+    const qkv = linearForward(x1, Wqkv, fusedQkvBias(cfg, W, b), D);
+    const positions = positionsQk(cfg, W_pos, Wqkv, T);
+    if (positions) addPositions(qkv, positions);
     const { z, lse } = attentionForward(qkv, dims);
     const attnOut = linearForward(z, W(`${b}.attn.W_O`), W(`${b}.attn.b_O`), HE);
     const residMid = addInto(attnOut, residPre);
-    const block: BlockSaved = { residPre, x1, qkv, z, lse, ...(ln1 ? { ln1 } : {}) };
+    const block: BlockSaved = { residPre, x1, Wqkv, qkv, z, lse, ...(ln1 ? { ln1 } : {}) };
     saved.push(block);
     if (cfg.attn_only) {
       resid = residMid;
@@ -210,20 +220,22 @@ export function fastLossAndGrads(
     const dqkv = attentionBackward({ qkv: s.qkv, z: s.z, lse: s.lse, dz }, dims);
     const dWqkv = new Float32Array(D * 3 * HE);
     const dbqkv = new Float32Array(3 * HE);
-    const dx1 = linearBackward({ x: s.x1, W: fusedQkv(cfg, W, b), dy: dqkv }, {
-      dW: dWqkv,
-      db: dbqkv,
-    });
+    const dx1 = linearBackward({ x: s.x1, W: s.Wqkv, dy: dqkv }, { dW: dWqkv, db: dbqkv });
+    if (cfg.positional_embedding_type === "shortformer") {
+      const inputs = { dqkv, W_pos: W("pos_embed.W_pos"), Wqkv: s.Wqkv, T, D };
+      positionsQkBackward(inputs, { dWqkv, dW_pos: G("pos_embed.W_pos") });
+    }
     unfuseQkv(cfg, G, b, dWqkv, dbqkv);
     if (s.ln1) layerNormBack(s.residPre, s.ln1, dx1, dresid, [`${b}.ln1`, W, G]);
     else addInto(dresid, dx1);
   }
   const dW_E = G("embed.W_E"), dW_pos = G("pos_embed.W_pos");
+  const posResid = cfg.positional_embedding_type === "standard";
   for (let n = 0; n < N; n++) {
     const tok = tokens[n]!, t = n % T;
     for (let d = 0; d < D; d++) {
       dW_E[tok * D + d] = dW_E[tok * D + d]! + dresid[n * D + d]!;
-      dW_pos[t * D + d] = dW_pos[t * D + d]! + dresid[n * D + d]!;
+      if (posResid) dW_pos[t * D + d] = dW_pos[t * D + d]! + dresid[n * D + d]!;
     }
   }
   for (const spec of layout.specs) {

@@ -14,6 +14,7 @@
 
 import type { GpuTensor } from "../../gpu/mod.ts";
 import {
+  addForward,
   addInplace,
   attentionBackward,
   attentionForward,
@@ -26,8 +27,10 @@ import { type ModelContext, rows } from "./context.ts";
 
 /** One attention layer's forward: what its backward reads. */
 export interface Attention {
-  /** `[B, T, D]`: the input (ln1's output). */
+  /** `[B, T, D]`: the input (ln1's output), what v reads. */
   x: GpuTensor;
+  /** `[B, T, D]`: what q and k read: `x`, or `x + W_pos` in a shortformer model. */
+  qk: GpuTensor;
   /** `[B, T, H, E]` each. */
   q: GpuTensor;
   k: GpuTensor;
@@ -55,7 +58,7 @@ const PATHS = ["q", "k", "v"] as const;
 export async function forward(c: ModelContext, block: string, x: GpuTensor): Promise<Attention> {
   const { gpu, B, T, H } = c;
   const a = `${block}.attn`;
-  const qkv = await projectQkv(c, block, x);
+  const { qk, ...qkv } = await projectQkv(c, block, x);
   const z = c.hook(`${a}.hook_z`, [B, T, H, c.E]);
   let pattern: GpuTensor | undefined;
   let lse: GpuTensor | undefined;
@@ -68,12 +71,30 @@ export async function forward(c: ModelContext, block: string, x: GpuTensor): Pro
     await c.fwd(flashAttentionForward(gpu, qkv, { z, lse }));
   }
   c.done(`${a}.hook_z`);
-  return { x, ...qkv, pattern, lse, z, out: await projectOut(c, block, z) };
+  return { x, qk, ...qkv, pattern, lse, z, out: await projectOut(c, block, z) };
 }
 
 /**
- * Block `block`'s `hook_q`, `hook_k`, `hook_v` `[B, T, H, E]` from `x` `[B, T, D]`: the forward's
- * first half, and a cached decoding step's (`engine/sample/gpu_cached.ts`, on one row).
+ * What q and k read, `[B, T, D]`: ln1's output `x`, or for a shortformer model `x` plus
+ * `c.positions` (TransformerLens adds the positions after ln1, to the queries' and keys' inputs
+ * only). The backward reads the same buffer.
+ *
+ * @example
+ * ```ts ignore
+ * const qk = await attention.qkInput(c, ln1.y); // ln1.y itself in a standard model
+ * ```
+ */
+export async function qkInput(c: ModelContext, x: GpuTensor): Promise<GpuTensor> {
+  if (c.positions === undefined) return x;
+  const qk = c.fresh([c.B, c.T, c.D]);
+  await c.fwd(addForward(c.gpu, x, c.positions, qk));
+  return qk;
+}
+
+/**
+ * Block `block`'s `hook_q`, `hook_k`, `hook_v` `[B, T, H, E]` from `x` `[B, T, D]` (q and k from
+ * `qkInput`, returned as `qk`): the forward's first half, and a cached decoding step's
+ * (`engine/sample/gpu_cached.ts`, on one row).
  *
  * @example
  * ```ts ignore
@@ -84,7 +105,7 @@ export async function projectQkv(
   c: ModelContext,
   block: string,
   x: GpuTensor,
-): Promise<{ q: GpuTensor; k: GpuTensor; v: GpuTensor }> {
+): Promise<{ q: GpuTensor; k: GpuTensor; v: GpuTensor; qk: GpuTensor }> {
   const { gpu, B, T, R, D, H, E } = c;
   const a = `${block}.attn`;
   const qkv = {
@@ -92,16 +113,18 @@ export async function projectQkv(
     k: c.hook(`${a}.hook_k`, [B, T, H, E]),
     v: c.hook(`${a}.hook_v`, [B, T, H, E]),
   };
+  const qk = await qkInput(c, x);
   for (const p of PATHS) {
-    // Per head h: out[:, h, :] = x·W[h], written straight into [B, T, H, E].
+    // Per head h: out[:, h, :] = input·W[h], written straight into [B, T, H, E].
     const X = p.toUpperCase();
+    const input = { tensor: p === "v" ? x : qk, batchStride: 0 };
     const perHead = { tensor: qkv[p], ld: H * E, batchStride: E };
     const dims = { m: R, n: E, k: D, batch: H };
-    await c.fwd(matmul(gpu, { tensor: x, batchStride: 0 }, c.param(`${a}.W_${X}`), perHead, dims));
+    await c.fwd(matmul(gpu, input, c.param(`${a}.W_${X}`), perHead, dims));
     if (c.biases) await c.fwd(addInplace(gpu, qkv[p], c.param(`${a}.b_${X}`)));
     c.done(`${a}.hook_${p}`);
   }
-  return qkv;
+  return { ...qkv, qk };
 }
 
 /**
@@ -168,9 +191,10 @@ export async function backward(
     const X = PATHS[i]!.toUpperCase();
     const perHead = { tensor: d, ld: H * E, batchStride: E }; // head h of [R, H, E]
     if (c.biases) await c.bwd(sumRows(gpu, d, c.grad(`${a}.b_${X}`)));
-    // dW[h] = xᵀ·d[:, h, :]
+    // dW[h] = inputᵀ·d[:, h, :]
+    const input = { tensor: i === 2 ? attn.x : attn.qk, batchStride: 0 };
     await c.bwd(
-      matmul(gpu, { tensor: attn.x, batchStride: 0 }, perHead, c.grad(`${a}.W_${X}`), {
+      matmul(gpu, input, perHead, c.grad(`${a}.W_${X}`), {
         m: D,
         n: E,
         k: R,
@@ -184,4 +208,11 @@ export async function backward(
     await c.bwd(matmul(gpu, perHead, c.param(`${a}.W_${X}`), part, dims));
   }
   await c.bwd(sumRows(gpu, dxParts, dx));
+  if (c.positions !== undefined) {
+    // A shortformer's positions feed q and k: W_pos gets their input gradient, summed over the
+    // (path, head, batch) rows of the first two slabs, added to the other layers'.
+    const share = c.scratch("attention.dpos", [T, D]);
+    await c.bwd(sumRows(gpu, dxParts.view(0, [2 * H * B, T * D]), share));
+    await c.bwd(addInplace(gpu, c.grad("pos_embed.W_pos"), share));
+  }
 }

@@ -62,6 +62,13 @@ export class ModelContext {
   readonly biases: boolean;
   /** Each layer's `hook_pattern` is kept (`attention.wgsl`); else attention is tiled, no T × T. */
   readonly pattern: boolean;
+  /**
+   * `[T, D]` (or any suffix of `[B, T, D]`): what a shortformer model adds to every layer's query
+   * and key inputs (`W_pos`; a decoding step's row of it, set by `engine/sample/gpu_cached.ts`);
+   * `undefined` in a standard model, whose positions are in the residual stream. With it, the
+   * backward also accumulates W_pos's gradient from each layer's q and k.
+   */
+  positions: GpuTensor | undefined;
   /** Activations by TransformerLens hook name (and `logits`). */
   readonly hooks: Map<string, GpuTensor> = new Map();
   /** Hook name → the length of `forward` once its buffer is final (see `GpuModel.hookEnds`). */
@@ -100,6 +107,8 @@ export class ModelContext {
     this.#layout = options.layout;
     this.#params = options.params;
     this.#grads = options.grads;
+    const shortformer = cfg.positional_embedding_type === "shortformer";
+    this.positions = shortformer ? this.param("pos_embed.W_pos") : undefined;
   }
 
   /** Whether gradients are wanted: the loss is fused with its gradient and `backward` is built. */
