@@ -71,7 +71,7 @@ export class GpuCachedModel implements TokenModel {
     layout: ParamLayout,
     params: Float32Array,
   ): Promise<GpuCachedModel> {
-    const uploaded = gpu.upload(params);
+    const uploaded = await gpu.uploadLarge(params);
     // One row: B = T = 1; the weights keep their own shapes (W_pos is [C, D]).
     const c = new ModelContext(gpu, {
       cfg: { ...cfg, n_ctx: 1 },
@@ -83,16 +83,21 @@ export class GpuCachedModel implements TokenModel {
     const C = cfg.n_ctx;
     const step = c.fresh([2], "i32"); // [token, pos]
     let resid = c.hook("blocks.0.hook_resid_pre", [1, 1, D]);
-    const W_E = layout.byName.get("embed.W_E")!;
-    // GPT-2's 154 MB W_E is over lavapipe's 128 MiB binding: its row comes from the CPU instead.
-    const hostEmbed = 4 * W_E.size > gpu.device.limits.maxStorageBufferBindingSize
-      ? (token: number, pos: number) => {
-        const row = params.slice(W_E.offset + token * D, W_E.offset + (token + 1) * D);
-        const W_pos = params.subarray(layout.byName.get("pos_embed.W_pos")!.offset);
+    // GPT-2's 154 MB W_E is over lavapipe's 128 MiB binding: its row comes from the CPU instead,
+    // from copies of W_E and W_pos (the caller's params need not stay).
+    const copy = (name: string) => {
+      const spec = layout.byName.get(name)!;
+      return params.slice(spec.offset, spec.offset + spec.size);
+    };
+    let hostEmbed: ((token: number, pos: number) => Float32Array) | undefined;
+    if (4 * layout.byName.get("embed.W_E")!.size > gpu.device.limits.maxStorageBufferBindingSize) {
+      const [W_E, W_pos] = [copy("embed.W_E"), copy("pos_embed.W_pos")]; // [V, D], [C, D]
+      hostEmbed = (token, pos) => {
+        const row = W_E.slice(token * D, (token + 1) * D);
         for (let d = 0; d < D; d++) row[d]! += W_pos[pos * D + d]!;
         return row;
-      }
-      : undefined;
+      };
+    }
     if (hostEmbed === undefined) {
       const W_pos = c.param("pos_embed.W_pos");
       await c.fwd(decodeEmbed(gpu, { step, W_E: c.param("embed.W_E"), W_pos }, resid));
