@@ -91,7 +91,7 @@ export async function benchGpt2(): Promise<void> {
       `forward ${FORWARD_T} tokens ms`,
       "× PyTorch's",
       "greedy tokens/s",
-      "peak memory MB",
+      "peak memory MiB",
       "same first tokens as CPU",
     ]];
     rows.push([

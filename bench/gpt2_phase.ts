@@ -7,8 +7,8 @@
  * - `cpu RUN_DIR`: the f32 CPU model (one thread): a forward over 64 tokens (median of 3 after a
  *   warm-up) and greedy tokens per second with the key-value cache;
  * - `gpu RUN_DIR`: the same on the GPU (the whole-sequence model for the forward, one timed run
- *   after a warm-up; the cached sampler for the tokens). On a software adapter (lavapipe) the GPU's buffers are this
- *   process's memory too, so its peak holds the weights twice: the CPU's copy and the "GPU's".
+ *   after a warm-up; the cached sampler for the tokens), the weights uploaded from the file tensor
+ *   by tensor. On a software adapter (lavapipe) the GPU's buffers are this process's memory too.
  *
  * Prints one JSON line: `{ import_s | forward64_ms, tokens_per_s, tokens, adapter; peak_mb }`.
  *
@@ -23,7 +23,13 @@ import { forwardPass, viewOf } from "../engine/model/cpu_fast/model.ts";
 import { buildGpuModel } from "../engine/model/gpu_model.ts";
 import { readCheckpointParams } from "../engine/runs/checkpoint.ts";
 import { importGpt2 } from "../engine/runs/import_run.ts";
-import { CpuCachedModel, generate, GpuCachedModel, type TokenModel } from "../engine/sample/mod.ts";
+import {
+  CpuCachedModel,
+  generate,
+  GpuCachedModel,
+  type TokenModel,
+  uploadCheckpointParams,
+} from "../engine/sample/mod.ts";
 import { medianMs } from "./timing.ts";
 
 /** The forward's prompt length, and how many greedy tokens each path samples. */
@@ -31,7 +37,7 @@ export const FORWARD_T = 64;
 export const CPU_TOKENS = 16;
 export const GPU_TOKENS = 8;
 
-/** This process's peak resident memory in MB (`VmHWM`), or undefined off Linux. */
+/** This process's peak resident memory in MiB (`VmHWM`), or undefined off Linux. */
 function peakMb(): number | undefined {
   try {
     const line = Deno.readTextFileSync("/proc/self/status").match(/^VmHWM:\s+(\d+) kB$/m);
@@ -81,9 +87,10 @@ export async function runPhase(args: string[]): Promise<Record<string, unknown>>
   }
   const run = await openCheckpointedRun(from);
   const cfg = run.config.model;
-  let { params } = await readCheckpointParams(run.checkpoints[0]!.path, run.layout);
+  const path = run.checkpoints[0]!.path;
   const tokens = prompt(cfg.d_vocab);
   if (phase === "cpu") {
+    const { params } = await readCheckpointParams(path, run.layout);
     const W = (name: string) => viewOf(run.layout, params, name);
     const dims = { B: 1, T: FORWARD_T, H: cfg.n_heads, E: cfg.d_head };
     const forward64 = medianMs(() => forwardPass(cfg, W, tokens, dims), { runs: 3 });
@@ -92,10 +99,11 @@ export async function runPhase(args: string[]): Promise<Record<string, unknown>>
   }
   const gpu = await requestGpu();
   try {
-    const uploaded = await gpu.uploadLarge(params);
+    // From the file to the GPU tensor by tensor, as `sample --device gpu` loads.
+    const { params } = await uploadCheckpointParams(gpu, path, run.layout);
     const model = await buildGpuModel(gpu, { ...cfg, n_ctx: FORWARD_T }, run.layout, {
       batch: 1,
-      params: uploaded,
+      params,
       scored: "all",
     });
     gpu.write(model.targets, new Int32Array(FORWARD_T).fill(IGNORE));
@@ -109,9 +117,7 @@ export async function runPhase(args: string[]): Promise<Record<string, unknown>>
     await once();
     const forward64 = performance.now() - t0;
     model.release();
-    uploaded.release();
-    const cached = await GpuCachedModel.create(gpu, cfg, run.layout, params);
-    params = new Float32Array(0); // the GPU's copy (and the sampler's W_E) is all that is left
+    const cached = await GpuCachedModel.create(gpu, cfg, run.layout, params); // now its params
     const sampled = await tokensPerSecond(cached, GPU_TOKENS);
     return {
       adapter: gpu.describe(),

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ParamLayout } from "../model/params.ts";
+import type { ParamLayout, ParamSpec } from "../model/params.ts";
 import { asRunInputError, RunInputError } from "./run_error.ts";
 import { metadataStep } from "./run_schema.ts";
 import { readSafetensorsEach } from "./safetensors.ts";
@@ -25,19 +25,46 @@ export async function readCheckpointParams(
   layout: ParamLayout,
 ): Promise<{ step: number; params: Float32Array }> {
   const params = new Float32Array(layout.size);
-  // Tensor by tensor into place: GPT-2 small's 498 MB are held once, not twice.
+  // Each F32 tensor read straight into its place: GPT-2 small's weights are held once, not twice.
+  const place = (spec: ParamSpec) => params.subarray(spec.offset, spec.offset + spec.size);
+  const step = await readCheckpointEach(path, layout, (spec, data) => {
+    if (data.buffer !== params.buffer) place(spec).set(data);
+  }, place);
+  return { step, params };
+}
+
+/**
+ * Hands each weight of `layout` in the checkpoint at `path` to `visit` (awaited), one at a time
+ * in the file's order, and returns the step it records; errors as `readCheckpointParams`'s (a
+ * missing weight is named after the others were visited). `into` may name where a weight's f32
+ * values are read to, as `readSafetensorsEach`'s.
+ *
+ * @example
+ * ```ts ignore
+ * await readCheckpointEach(path, layout, (spec, data) => gpu.writeAt(params, spec.offset, data));
+ * ```
+ */
+export async function readCheckpointEach(
+  path: string,
+  layout: ParamLayout,
+  visit: (spec: ParamSpec, data: Float32Array) => void | Promise<void>,
+  into?: (spec: ParamSpec) => Float32Array,
+): Promise<number> {
   const shapes = new Map<string, readonly number[]>();
-  const place = (name: string, shape: readonly number[]) => {
+  const fits = (name: string, shape: readonly number[]) => {
     const spec = layout.byName.get(name);
-    if (spec === undefined || shape.join() !== spec.shape.join()) return undefined;
-    return params.subarray(spec.offset, spec.offset + spec.size);
+    return spec !== undefined && shape.join() === spec.shape.join() ? spec : undefined;
   };
   const metadata = await asRunInputError(() =>
-    readSafetensorsEach(path, (name, t) => {
+    readSafetensorsEach(path, async (name, t) => {
       shapes.set(name, t.shape);
-      const at = place(name, t.shape);
-      if (at !== undefined && at.buffer !== t.data.buffer) at.set(t.data);
-    }, place)
+      const spec = fits(name, t.shape);
+      if (spec === undefined) return;
+      await visit(spec, t.data instanceof Float32Array ? t.data : Float32Array.from(t.data));
+    }, (name, shape) => {
+      const spec = fits(name, shape);
+      return spec === undefined || into === undefined ? undefined : into(spec);
+    })
   );
   for (const spec of layout.specs) {
     const shape = shapes.get(spec.name);
@@ -46,5 +73,5 @@ export async function readCheckpointParams(
       throw new RunInputError(`checkpoint ${path} lacks ${spec.name} [${spec.shape}]${got}`);
     }
   }
-  return { step: metadataStep(metadata, path), params };
+  return metadataStep(metadata, path);
 }

@@ -255,13 +255,13 @@ export async function writeSafetensorsAtomic(
  */
 export async function readSafetensors(path: string): Promise<DecodedSafetensors> {
   const tensors = new Map<string, Tensor>();
-  const metadata = await readSafetensorsEach(path, (name, t) => tensors.set(name, t));
+  const metadata = await readSafetensorsEach(path, (name, t) => void tensors.set(name, t));
   return { tensors, metadata };
 }
 
 /**
  * Reads a safetensors file tensor by tensor (in the file's order, each into a buffer of its own),
- * handing each to `visit`, and returns its metadata: a reader that copies each tensor somewhere
+ * handing each to `visit` (awaited), and returns its metadata: a reader that copies each tensor somewhere
  * and lets it go holds one tensor at a time, never the file twice. `into`, when given, may name
  * where an F32 tensor's values go instead (an array of its size, e.g. its place in a flat
  * parameter array): read straight there, no buffer of its own. Errors as `readSafetensors`'s; the
@@ -274,14 +274,14 @@ export async function readSafetensors(path: string): Promise<DecodedSafetensors>
  * const dir = await Deno.makeTempDir();
  * await writeSafetensorsAtomic(`${dir}/a.safetensors`, { w: tensor([1, 2], [2], "f32") });
  * const sizes: number[] = [];
- * await readSafetensorsEach(`${dir}/a.safetensors`, (_, t) => sizes.push(t.size)); // {}
+ * await readSafetensorsEach(`${dir}/a.safetensors`, (_, t) => void sizes.push(t.size)); // {}
  * sizes; // [2]
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readSafetensorsEach(
   path: string,
-  visit: (name: string, t: Tensor) => void,
+  visit: (name: string, t: Tensor) => void | Promise<void>,
   into?: (name: string, shape: readonly number[]) => Float32Array | undefined,
 ): Promise<Record<string, string>> {
   const file = await openForReading(path);
@@ -296,11 +296,11 @@ export async function readSafetensorsEach(
         : undefined;
       if (place !== undefined && place.byteLength === info.end - info.begin) {
         await readExactly(file, place.byteLength, what, place);
-        visit(info.name, new Tensor(place, info.shape));
+        await visit(info.name, new Tensor(place, info.shape));
         continue;
       }
       const bytes = await readExactly(file, info.end - info.begin, what);
-      visit(info.name, new Tensor(fromLittleEndian(bytes, info.dtype, true), info.shape));
+      await visit(info.name, new Tensor(fromLittleEndian(bytes, info.dtype, true), info.shape));
     }
     return metadata;
   } catch (e) {

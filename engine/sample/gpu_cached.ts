@@ -64,14 +64,18 @@ export class GpuCachedModel implements TokenModel {
     this.#hostEmbed = built.hostEmbed;
   }
 
-  /** Uploads `params` and builds the one-row forward with its caches. */
+  /**
+   * Builds the one-row forward with its caches over `params`: flat f32 weights, uploaded, or a
+   * GPU tensor `[layout.size]` already there (`uploadCheckpointParams`), the model's from then on
+   * (released with it).
+   */
   static async create(
     gpu: Gpu,
     cfg: ModelConfig,
     layout: ParamLayout,
-    params: Float32Array,
+    params: Float32Array | GpuTensor,
   ): Promise<GpuCachedModel> {
-    const uploaded = await gpu.uploadLarge(params);
+    const uploaded = params instanceof Float32Array ? await gpu.uploadLarge(params) : params;
     // One row: B = T = 1; the weights keep their own shapes (W_pos is [C, D]).
     const c = new ModelContext(gpu, {
       cfg: { ...cfg, n_ctx: 1 },
@@ -85,13 +89,15 @@ export class GpuCachedModel implements TokenModel {
     let resid = c.hook("blocks.0.hook_resid_pre", [1, 1, D]);
     // GPT-2's 154 MB W_E is over lavapipe's 128 MiB binding: its row comes from the CPU instead,
     // from copies of W_E and W_pos (the caller's params need not stay).
-    const copy = (name: string) => {
-      const spec = layout.byName.get(name)!;
-      return params.slice(spec.offset, spec.offset + spec.size);
+    const copy = async (name: string) => {
+      const { offset, size, shape } = layout.byName.get(name)!;
+      if (params instanceof Float32Array) return params.slice(offset, offset + size);
+      const [back] = await gpu.read([uploaded.view(offset, shape)]);
+      return back!.data as Float32Array;
     };
     let hostEmbed: ((token: number, pos: number) => Float32Array) | undefined;
     if (4 * layout.byName.get("embed.W_E")!.size > gpu.device.limits.maxStorageBufferBindingSize) {
-      const [W_E, W_pos] = [copy("embed.W_E"), copy("pos_embed.W_pos")]; // [V, D], [C, D]
+      const [W_E, W_pos] = [await copy("embed.W_E"), await copy("pos_embed.W_pos")]; // [V, D], [C, D]
       hostEmbed = (token, pos) => {
         const row = W_E.slice(token * D, (token + 1) * D);
         for (let d = 0; d < D; d++) row[d]! += W_pos[pos * D + d]!;
