@@ -2,54 +2,56 @@
  * The GPT-2 benchmark (issue 13, item 4): a random model of GPT-2 small's shape (124M parameters,
  * `bench/make_random_gpt2.py`, the hub file's shapes and dtype) imported, run and sampled on the
  * CPU (the f32 model, one thread) and the GPU, against the same folder in plain PyTorch on the CPU
- * (`bench/torch_gpt2.py`, one thread) in the same run: the import (read, TransformerLens names,
- * weight processing, write) against PyTorch's load; one forward over 64 tokens; greedy tokens per
- * second with the key-value cache from a one-token prompt (4 tokens on the GPU). With std-0.3
- * random weights the logits have near-ties, so the table says how many first tokens agree.
+ * (`bench/torch_gpt2.py`) in the same run: the import (read, TransformerLens names, weight
+ * processing, write) against PyTorch's load; one forward over 64 tokens; greedy tokens per second
+ * with the key-value cache from a one-token prompt; each one's peak resident memory. Each mechlab
+ * phase runs in a process of its own (`bench/gpt2_phase.ts`) so that its peak is its own.
+ *
+ * Threads: mechlab's CPU path uses one; a software adapter (lavapipe) one per core. PyTorch runs
+ * twice, on one thread (the CPU path's peer) and on one per core (lavapipe's), and each mechlab
+ * forward is divided by its peer's. With std-0.3 random weights the logits have near-ties, so the
+ * table says how many first tokens agree.
  *
  * @module
  */
 
 import { join } from "node:path";
-import meta from "../deno.json" with { type: "json" };
-import { requestGpu } from "../engine/gpu/mod.ts";
-import { forwardPass, viewOf } from "../engine/model/cpu_fast/model.ts";
-import { readCheckpointParams } from "../engine/runs/checkpoint.ts";
-import { importGpt2 } from "../engine/runs/import_run.ts";
-import { openCheckpointedRun } from "../engine/analysis/run_data.ts";
-import { CpuCachedModel, generate, GpuCachedModel, type TokenModel } from "../engine/sample/mod.ts";
+import { CPU_TOKENS, FORWARD_T, GPU_TOKENS } from "./gpt2_phase.ts";
 import { printTable, runPython } from "./timing.ts";
 
-const NEW_TOKENS = 16;
-/** Fewer on the GPU: lavapipe takes tens of seconds a token at this size. */
-const GPU_TOKENS = 4;
-const FORWARD_T = 64;
+/** What a phase or PyTorch's run measured (its JSON line). */
+interface Measured {
+  import_s?: number;
+  load_s?: number;
+  forward64_ms?: number;
+  tokens_per_s?: number;
+  tokens?: number[];
+  peak_mb?: number;
+  adapter?: string;
+}
 
-/** Greedy tokens per second from a one-token prompt (the prompt's push not timed), and the tokens. */
-async function tokensPerSecond(
-  model: TokenModel,
-  n = NEW_TOKENS,
-): Promise<{ rate: number; tokens: number[] }> {
-  const tokens: number[] = [];
-  let t0 = 0;
-  for await (const t of generate(model, [1], { maxNewTokens: n + 1, temperature: 0, seed: 0 })) {
-    if (tokens.length === 0) t0 = performance.now(); // the first token comes from the prompt's push
-    tokens.push(t.token);
-  }
-  model.release();
-  return { rate: n / ((performance.now() - t0) / 1000), tokens: tokens.slice(0, n) };
+/** Runs `bench/gpt2_phase.ts ARGS` in a fresh process: its JSON line, or the error's last line. */
+async function phase(args: string[]): Promise<Measured | string> {
+  const script = new URL("./gpt2_phase.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", script, ...args] })
+    .output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes).trim().split("\n");
+  if (!out.success) return text(out.stderr).filter((l) => l.includes("rror")).at(0) ?? "failed";
+  return JSON.parse(text(out.stdout).at(-1)!);
 }
 
 /** How many leading tokens `a` and `b` share, as "k of n" (random weights have near-ties). */
-function sameLead(a: number[], b: number[]): string {
+function sameLead(a: number[] = [], b: number[] = []): string {
   let k = 0;
   while (k < Math.min(a.length, b.length) && a[k] === b[k]) k++;
   return `${k} of ${Math.min(a.length, b.length)}`;
 }
 
+const fixed = (x: number | undefined, digits: number) => x === undefined ? "" : x.toFixed(digits);
+
 /**
- * Prints the import time, the 64-token forward and sampling speed of a GPT-2-small-shaped model
- * on the CPU, the GPU and PyTorch's CPU, and whether the greedy tokens agree.
+ * Prints the import time, the 64-token forward (and its ratio to PyTorch's), sampling speed and
+ * peak memory of a GPT-2-small-shaped model on the CPU, the GPU and PyTorch's CPU.
  *
  * @example
  * ```ts ignore
@@ -65,65 +67,82 @@ export async function benchGpt2(): Promise<void> {
       console.log("no python3 with numpy: bench/make_random_gpt2.py did not run");
       return;
     }
-    let t0 = performance.now();
-    await importGpt2(hf, { parent: dir, name: "gpt2", version: meta.version });
-    const importS = (performance.now() - t0) / 1000;
-    const run = await openCheckpointedRun(join(dir, "gpt2"));
-    const cfg = run.config.model;
-    const { params } = await readCheckpointParams(run.checkpoints[0]!.path, run.layout);
-    const W = (name: string) => viewOf(run.layout, params, name);
-    const tokens = Int32Array.from({ length: FORWARD_T }, (_, i) => (i * 97) % cfg.d_vocab);
-    const dims = { B: 1, T: FORWARD_T, H: cfg.n_heads, E: cfg.d_head };
-    forwardPass(cfg, W, tokens, dims); // warm-up
-    t0 = performance.now();
-    forwardPass(cfg, W, tokens, dims);
-    const forwardMs = performance.now() - t0;
-    const cpu = await tokensPerSecond(new CpuCachedModel(cfg, run.layout, params));
+    const weightsMb = (await Deno.stat(join(hf, "model.safetensors"))).size / 2 ** 20;
+    const imported = await phase(["import", hf, dir]);
+    if (typeof imported === "string") throw new Error(`import: ${imported}`);
+    const run = join(dir, "gpt2");
+    const cpu = await phase(["cpu", run]);
+    if (typeof cpu === "string") throw new Error(`CPU: ${cpu}`);
+    const gpu = await phase(["gpu", run]);
+    const cores = navigator.hardwareConcurrency;
+    const torch: Record<number, Measured | undefined> = {};
+    for (const threads of new Set([1, cores])) {
+      const args = [new URL("./torch_gpt2.py", import.meta.url).pathname, hf, `${CPU_TOKENS}`];
+      const out = await runPython([...args, `${threads}`]);
+      torch[threads] = out === undefined ? undefined : JSON.parse(out);
+    }
+    const ratio = (ms: number | undefined, peer: Measured | undefined) =>
+      ms === undefined || peer?.forward64_ms === undefined
+        ? ""
+        : (ms / peer.forward64_ms).toFixed(2);
     const rows = [[
       "",
       "import / load s",
       `forward ${FORWARD_T} tokens ms`,
+      "× PyTorch's",
       "greedy tokens/s",
+      "peak memory MiB",
       "same first tokens as CPU",
     ]];
     rows.push([
+      "mechlab import",
+      fixed(imported.import_s, 1),
+      "",
+      "",
+      "",
+      fixed(imported.peak_mb, 0),
+    ]);
+    rows.push([
       "mechlab CPU (f32, one thread)",
-      importS.toFixed(1),
-      forwardMs.toFixed(0),
-      cpu.rate.toFixed(2),
+      "",
+      fixed(cpu.forward64_ms, 0),
+      ratio(cpu.forward64_ms, torch[1]),
+      fixed(cpu.tokens_per_s, 2),
+      fixed(cpu.peak_mb, 0),
       "",
     ]);
-    try {
-      const gpu = await requestGpu();
-      const model = await GpuCachedModel.create(gpu, cfg, run.layout, params);
-      const onGpu = await tokensPerSecond(model, GPU_TOKENS);
-      const name = `mechlab GPU, cached (${gpu.describe()})`;
-      rows.push([name, "", "", onGpu.rate.toFixed(2), sameLead(onGpu.tokens, cpu.tokens)]);
-      gpu.destroy();
-    } catch (e) {
-      console.log(`no GPU: ${(e as Error).message}`);
-    }
-    const torch = await runPython([
-      new URL("./torch_gpt2.py", import.meta.url).pathname,
-      hf,
-      String(NEW_TOKENS),
-      "1",
-    ]);
-    if (torch === undefined) {
-      console.log("no python3 with torch: bench/torch_gpt2.py did not run");
+    if (typeof gpu === "string") {
+      console.log(`no GPU: ${gpu}`);
     } else {
-      const t = JSON.parse(torch);
-      const same = sameLead(t.tokens, cpu.tokens);
       rows.push([
-        "PyTorch CPU (torch_gpt2.py, one thread)",
-        t.load_s.toFixed(1),
-        t.forward64_ms.toFixed(0),
-        t.tokens_per_s.toFixed(2),
-        same,
+        `mechlab GPU (${gpu.adapter}; ${GPU_TOKENS} tokens)`,
+        "",
+        fixed(gpu.forward64_ms, 0),
+        ratio(gpu.forward64_ms, torch[cores]),
+        fixed(gpu.tokens_per_s, 2),
+        fixed(gpu.peak_mb, 0),
+        sameLead(gpu.tokens, cpu.tokens),
+      ]);
+    }
+    for (const [threads, t] of Object.entries(torch)) {
+      if (t === undefined) {
+        console.log("no python3 with torch: bench/torch_gpt2.py did not run");
+        continue;
+      }
+      rows.push([
+        `PyTorch CPU (torch_gpt2.py, ${threads} thread${threads === "1" ? "" : "s"})`,
+        fixed(t.load_s, 1),
+        fixed(t.forward64_ms, 0),
+        "",
+        fixed(t.tokens_per_s, 2),
+        fixed(t.peak_mb, 0),
+        sameLead(t.tokens, cpu.tokens),
       ]);
     }
     console.log(
-      `GPT-2 small's shape (124M parameters), random weights, ${NEW_TOKENS} greedy tokens`,
+      `GPT-2 small's shape (124M parameters, ${weightsMb.toFixed(0)} MiB of f32 weights), random ` +
+        `weights, ${CPU_TOKENS} greedy tokens; × PyTorch's: the CPU path against one thread, ` +
+        `the GPU against ${cores} (a software adapter's threads)`,
     );
     printTable(rows);
   } finally {

@@ -5,12 +5,14 @@ folder, a forward over 64 tokens (median of 5 after a warm-up), and greedy token
 key-value cache from a one-token prompt.
 
 Usage: /usr/bin/python3 bench/torch_gpt2.py DIR NEW_TOKENS THREADS. Prints one JSON line:
-{"load_s", "forward64_ms", "tokens_per_s", "tokens", "threads"}.
+{"load_s", "forward64_ms", "tokens_per_s", "tokens", "threads", "peak_mb"} (peak_mb: the process's
+peak resident memory, ru_maxrss).
 """
 
 import json
 import math
 import pathlib
+import resource
 import statistics
 import sys
 import time
@@ -79,4 +81,5 @@ seconds = time.perf_counter() - t
 print(json.dumps({
     "load_s": load_s, "forward64_ms": statistics.median(times),
     "tokens_per_s": new_tokens / seconds, "tokens": out[1:], "threads": threads,
+    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))

@@ -7,6 +7,7 @@
  */
 
 import source from "./matmul.wgsl" with { type: "text" };
+import rowsSource from "./matmul_rows.wgsl" with { type: "text" };
 import { type Dispatch, fillTemplate, type Gpu, GpuTensor } from "../engine/gpu/mod.ts";
 import { sumRows } from "./reduce.ts";
 import { directFits, matmulDirect } from "./matmul_direct.ts";
@@ -65,6 +66,12 @@ const NARROW: MatmulTiles = { BM: 64, BN: 16, BK: 16, TM: 4, TN: 4 };
  * 1024³ (LARGE 7.5, MEDIUM 6.9, SMALL 5.5 GFLOP/s; NARROW as SMALL, estimated).
  */
 const TILES: [MatmulTiles, number][] = [[LARGE, 1], [MEDIUM, 0.92], [SMALL, 0.73], [NARROW, 0.7]];
+
+/**
+ * Products of at most this many rows (and no tiles asked for) run `matmul_rows.wgsl`: a tile's
+ * 32 rows would be mostly padding, 20 s for GPT-2's one-row unembedding on lavapipe.
+ */
+const MAX_ROWS = 4;
 
 /** Workgroups that keep a large GPU busy (an H100 has 132 multiprocessors). */
 const BUSY_WORKGROUPS = 256;
@@ -203,6 +210,25 @@ export async function matmul(
   const lb = layout(B, zb, transB ? n : k, transB ? k : n, "b");
   const lc = layout(C, zc, m, n, "c");
 
+  const shapes = { M: m, N: n, K: k, TRANS_A: transA, TRANS_B: transB, Z: batch };
+  if (m <= MAX_ROWS && options.tiles === undefined && options.splitK === undefined) {
+    const filled = fillTemplate(rowsSource, {
+      ...shapes,
+      ...{ OFF_A: la.offset, OFF_B: lb.offset, OFF_C: lc.offset },
+      ...{ LDA: la.ld, LDB: lb.ld, LDC: lc.ld },
+      ...{ STRIDE_A: la.stride, STRIDE_B: lb.stride, STRIDE_C: lc.stride },
+      ...{ ALIGN_B: lb.align, ALIGN_C: lc.align },
+    });
+    return [
+      await gpu.kernel({
+        label: "matmul_rows.wgsl",
+        source: filled,
+        entryPoint: "matmul_rows",
+        buffers: [A.tensor, B.tensor, C.tensor],
+        workgroups: [Math.ceil(n / 4 / 64), m, batch],
+      }),
+    ];
+  }
   const aligned = la.align && lb.align && lc.align;
   const chosen = chooseTiles(gpu, { m, n, k, batch, transA, transB, aligned });
   const tiles = options.tiles ?? chosen.tiles;
@@ -218,11 +244,7 @@ export async function matmul(
   const partial = splitK > 1 ? gpu.empty([splitK, batch, m, n]) : undefined;
   const out = partial === undefined ? lc : { ld: n, stride: m * n, offset: 0, align: n % 4 === 0 };
   const filled = fillTemplate(source, {
-    M: m,
-    N: n,
-    K: k,
-    TRANS_A: transA,
-    TRANS_B: transB,
+    ...shapes,
     OFF_A: la.offset,
     OFF_B: lb.offset,
     OFF_C: out.offset,
@@ -235,7 +257,6 @@ export async function matmul(
     ALIGN_A: la.align,
     ALIGN_B: lb.align,
     ALIGN_C: out.align,
-    Z: batch,
     SPLIT: splitK,
     K_CHUNK: kChunk,
     ...tiles,

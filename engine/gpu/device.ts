@@ -213,6 +213,43 @@ export class Gpu {
     return t;
   }
 
+  /**
+   * `upload` of a large flat array (a model's weights) through `writeLarge`.
+   *
+   * @example
+   * ```ts ignore
+   * const params = await gpu.uploadLarge(flat); // [layout.size]
+   * ```
+   */
+  async uploadLarge(array: Float32Array): Promise<GpuTensor> {
+    const t = this.empty([array.length]);
+    await this.writeLarge(t, array);
+    return t;
+  }
+
+  /**
+   * Writes `array` into `t` from element `at`, in 64 MiB pieces, each waited on: the driver
+   * stages what one `writeBuffer` copies, so one call would hold a second copy of all of it (on a
+   * software adapter, beside the buffer's own: three copies of GPT-2's weights).
+   *
+   * @example
+   * ```ts ignore
+   * await gpu.writeLarge(params, W_E, spec.offset);
+   * ```
+   */
+  async writeLarge(t: GpuTensor, array: Float32Array, at = 0): Promise<void> {
+    if (at + array.length > t.size) {
+      throw new RangeError(`writeLarge: ${array.length} values from ${at} overrun [${t.shape}]`);
+    }
+    const piece = 16 * 2 ** 20; // elements
+    for (let i = 0; i < array.length; i += piece) {
+      const part = array.subarray(i, i + piece) as Float32Array<ArrayBuffer>;
+      this.device.queue.writeBuffer(t.buffer, t.offset + (at + i) * 4, part);
+      this.device.queue.submit([]);
+      await this.device.queue.onSubmittedWorkDone();
+    }
+  }
+
   /** Overwrites a tensor's contents from the CPU (queued, not waited on). */
   write(t: GpuTensor, array: Float32Array | Int32Array): void {
     // Typed arrays over a SharedArrayBuffer are not BufferSource to TypeScript; the copy is the same.

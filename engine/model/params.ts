@@ -156,6 +156,28 @@ export function unflatten(layout: ParamLayout, flat: ArrayLike<number>): Map<str
 }
 
 /**
+ * Throws a `RangeError` naming the first weight of `layout` missing from `weights` or of another
+ * shape.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "./config.ts";
+ * import { checkWeights, initParams, paramLayout, unflatten } from "./params.ts";
+ * const layout = paramLayout(DEFAULT_MODEL);
+ * checkWeights(layout, unflatten(layout, initParams(DEFAULT_MODEL, layout))); // no error
+ * ```
+ */
+export function checkWeights(layout: ParamLayout, weights: Map<string, Tensor>): void {
+  for (const spec of layout.specs) {
+    const t = weights.get(spec.name);
+    if (t === undefined) throw new RangeError(`missing weight ${spec.name}`);
+    if (t.shape.join() !== spec.shape.join()) {
+      throw new RangeError(`${spec.name} has shape [${t.shape}], expected [${spec.shape}]`);
+    }
+  }
+}
+
+/**
  * The flat array of named weights (missing names are an error; padding zero), as f32.
  *
  * @example
@@ -168,14 +190,8 @@ export function unflatten(layout: ParamLayout, flat: ArrayLike<number>): Map<str
  * ```
  */
 export function flatten(layout: ParamLayout, weights: Map<string, Tensor>): Float32Array {
+  checkWeights(layout, weights);
   const flat = new Float32Array(layout.size);
-  for (const spec of layout.specs) {
-    const t = weights.get(spec.name);
-    if (t === undefined) throw new RangeError(`missing weight ${spec.name}`);
-    if (t.shape.join() !== spec.shape.join()) {
-      throw new RangeError(`${spec.name} has shape [${t.shape}], expected [${spec.shape}]`);
-    }
-    flat.set(t.data, spec.offset);
-  }
+  for (const spec of layout.specs) flat.set(weights.get(spec.name)!.data, spec.offset);
   return flat;
 }

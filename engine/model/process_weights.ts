@@ -19,13 +19,15 @@
  * @module
  */
 
-import { add, einsum, Tensor, zeros } from "../tensor/mod.ts";
+import type { Tensor } from "../tensor/mod.ts";
 import type { ModelConfig } from "./config.ts";
 
 /**
  * The weights of `cfg` (TransformerLens names, LayerNorm `LN`) processed as TransformerLens'
- * `from_pretrained` does, in float64, and the config they go with (`normalization_type` `LNPre`).
- * The input map is left as it was.
+ * `from_pretrained` does, and the config they go with (`normalization_type` `LNPre`). In place:
+ * each tensor is rewritten in its own dtype (an import of GPT-2 small holds no second copy of its
+ * 498 MB) and the LayerNorm weights leave the map; every mean and sum is accumulated in float64,
+ * so f32 weights are rounded once per step. Pass float64 copies to process without rounding.
  *
  * @example
  * ```ts
@@ -47,15 +49,16 @@ export function processWeights(
       `weight processing folds LayerNorm: normalization_type must be LN, got ${cfg.normalization_type}`,
     );
   }
-  // In float64 (a file's f32 would round every step), whatever the input's dtype.
-  const W = new Map(
-    [...weights].map(([name, t]) => [name, t.dtype === "f64" ? t : t.astype("f64")]),
-  );
-  foldLayerNorm(cfg, W);
-  centerWritingWeights(cfg, W);
-  centerUnembed(W);
-  foldValueBiases(cfg, W);
-  return { cfg: { ...cfg, normalization_type: "LNPre" }, weights: W };
+  for (const [name, t] of weights) {
+    if (t.dtype !== "f32" && t.dtype !== "f64") {
+      throw new RangeError(`processWeights: ${name} is ${t.dtype}, expected f32 or f64`);
+    }
+  }
+  foldLayerNorm(cfg, weights);
+  centerWritingWeights(cfg, weights);
+  centerUnembed(weights);
+  foldValueBiases(cfg, weights);
+  return { cfg: { ...cfg, normalization_type: "LNPre" }, weights };
 }
 
 /** A weight of `W` by name (the layout has them all). */
@@ -65,67 +68,78 @@ function get(W: Map<string, Tensor>, name: string): Tensor {
   return t;
 }
 
+/** What the passes below read of a tensor: its elements and shape. */
+type Shaped = Pick<Tensor, "data" | "shape">;
+
 /**
- * `t` (float64) seen as `[outer, n, inner]` around `axis`: each of the three passes below is one
- * loop over it, where the tensor library's broadcasting would cost seconds on GPT-2's `W_E`.
+ * `t` (f32 or f64) seen as `[outer, n, inner]` around `axis`: each of the three passes below is
+ * one loop over it, where the tensor library's broadcasting would cost seconds on GPT-2's `W_E`.
  */
 function around(
-  t: Tensor,
+  t: Shaped,
   axis: number,
-): { data: Float64Array; outer: number; n: number; inner: number } {
-  const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
+): { data: Float32Array | Float64Array; outer: number; n: number; inner: number } {
+  const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
   return {
-    data: t.data as Float64Array,
+    data: t.data as Float32Array | Float64Array,
     outer: size(t.shape.slice(0, axis)),
     n: t.shape[axis]!,
     inner: size(t.shape.slice(axis + 1)),
   };
 }
 
-/** `t` minus its mean over `axis`. */
-function centred(t: Tensor, axis: number): Tensor {
+/**
+ * In place: `t` minus its mean over `axis`, summed in float64. With a LayerNorm `ln` (`w`, `b`
+ * `[n]`) first folded in: `ln.bias += Σ_k t[..., k, ...]·b[k]` (of `t` as it came) and
+ * `t[..., k, ...] *= w[k]`, in the same pass as the sums. Two passes over `t` in all.
+ */
+function centre(t: Shaped, axis: number, ln?: { w: Tensor; b: Tensor; bias: Tensor }): void {
   const { data, outer, n, inner } = around(t, axis);
-  const out = new Float64Array(data.length);
   const sums = new Float64Array(inner);
+  const folded = ln === undefined ? undefined : new Float64Array(outer * inner);
   for (let o = 0; o < outer; o++) {
     const base = o * n * inner;
     sums.fill(0);
     for (let k = 0; k < n; k++) {
-      for (let i = 0; i < inner; i++) sums[i]! += data[base + k * inner + i]!;
-    }
-    for (let k = 0; k < n; k++) {
-      for (let i = 0; i < inner; i++) {
-        out[base + k * inner + i] = data[base + k * inner + i]! - sums[i]! / n;
+      const at = base + k * inner;
+      if (ln !== undefined) {
+        const [w, b] = [ln.w.data[k]!, ln.b.data[k]!];
+        for (let i = 0; i < inner; i++) {
+          folded![o * inner + i]! += data[at + i]! * b;
+          data[at + i]! *= w;
+        }
       }
+      for (let i = 0; i < inner; i++) sums[i]! += data[at + i]!;
+    }
+    for (let i = 0; i < inner; i++) sums[i]! /= n;
+    for (let k = 0; k < n; k++) {
+      for (let i = 0; i < inner; i++) data[base + k * inner + i]! -= sums[i]!;
     }
   }
-  return new Tensor(out, t.shape);
+  if (ln !== undefined) addInto(ln.bias, folded!);
 }
 
-/** `t` with each slice along `axis` times `v[k]` (`v` `[n]`). */
-function scaled(t: Tensor, v: Tensor, axis: number): Tensor {
+/** `bias += sums`, in place (`bias` f32 or f64). */
+function addInto(bias: Tensor, sums: Float64Array): void {
+  const out = bias.data as Float32Array | Float64Array;
+  for (let i = 0; i < out.length; i++) out[i]! += sums[i]!;
+}
+
+/**
+ * Adds to `bias` (`t`'s shape without `axis`), in place, `Σ_k t[..., k, ...]·v[k]` over `axis`
+ * (`v` `[n]`), summed in float64.
+ */
+function addContracted(bias: Tensor, t: Shaped, v: Tensor, axis: number): void {
   const { data, outer, n, inner } = around(t, axis);
-  const out = new Float64Array(data.length);
+  const sums = new Float64Array(outer * inner);
   for (let o = 0; o < outer; o++) {
     for (let k = 0; k < n; k++) {
       const at = (o * n + k) * inner;
-      for (let i = 0; i < inner; i++) out[at + i] = data[at + i]! * v.data[k]!;
+      const w = v.data[k]!;
+      for (let i = 0; i < inner; i++) sums[o * inner + i]! += data[at + i]! * w;
     }
   }
-  return new Tensor(out, t.shape);
-}
-
-/** `Σ_k t[..., k, ...]·v[k]` over `axis` (`v` `[n]`): `t`'s shape without `axis`. */
-function contracted(t: Tensor, v: Tensor, axis: number): Tensor {
-  const { data, outer, n, inner } = around(t, axis);
-  const out = new Float64Array(outer * inner);
-  for (let o = 0; o < outer; o++) {
-    for (let k = 0; k < n; k++) {
-      const at = (o * n + k) * inner;
-      for (let i = 0; i < inner; i++) out[o * inner + i]! += data[at + i]! * v.data[k]!;
-    }
-  }
-  return new Tensor(out, t.shape.filter((_, i) => i !== axis));
+  addInto(bias, sums);
 }
 
 /**
@@ -138,9 +152,7 @@ function foldLayerNorm(cfg: ModelConfig, W: Map<string, Tensor>): void {
   // W[d] *= ln.w[d], then W centred over d_model.
   const fold = (ln: string, weight: string, bias: string, axis: number) => {
     const [w, b] = [get(W, `${ln}.w`), get(W, `${ln}.b`)]; // [D]
-    const Wt = get(W, weight);
-    W.set(bias, add(get(W, bias), contracted(Wt, b, axis)));
-    W.set(weight, centred(scaled(Wt, w, axis), axis));
+    centre(get(W, weight), axis, { w, b, bias: get(W, bias) });
   };
   for (let l = 0; l < cfg.n_layers; l++) {
     const b = `blocks.${l}`;
@@ -168,23 +180,24 @@ function centerWritingWeights(cfg: ModelConfig, W: Map<string, Tensor>): void {
   }
   for (const name of names) {
     const t = get(W, name);
-    W.set(name, centred(t, t.ndim - 1));
+    centre(t, t.ndim - 1);
   }
 }
 
 /** TransformerLens' `center_unembed`: `W_U [D, U]` zero mean over U, `b_U [U]` zero mean. */
 function centerUnembed(W: Map<string, Tensor>): void {
-  W.set("unembed.W_U", centred(get(W, "unembed.W_U"), 1));
-  W.set("unembed.b_U", centred(get(W, "unembed.b_U"), 0));
+  centre(get(W, "unembed.W_U"), 1);
+  centre(get(W, "unembed.b_U"), 0);
 }
 
 /** TransformerLens' `fold_value_biases`: `b_O [D] += Σ_h b_V[h]·W_O[h]`, then `b_V [H, E]` = 0. */
 function foldValueBiases(cfg: ModelConfig, W: Map<string, Tensor>): void {
   for (let l = 0; l < cfg.n_layers; l++) {
     const a = `blocks.${l}.attn`;
-    const b_V = get(W, `${a}.b_V`);
-    const folded = einsum("h e, h e d -> d", b_V, get(W, `${a}.W_O`)); // [D]
-    W.set(`${a}.b_O`, add(get(W, `${a}.b_O`), folded));
-    W.set(`${a}.b_V`, zeros(b_V.shape));
+    const b_V = get(W, `${a}.b_V`); // [H, E]
+    const W_O = get(W, `${a}.W_O`); // [H, E, D], read as [H·E, D]
+    const flat = { data: W_O.data, shape: [W_O.shape[0]! * W_O.shape[1]!, W_O.shape[2]!] };
+    addContracted(get(W, `${a}.b_O`), flat, b_V, 0);
+    b_V.data.fill(0);
   }
 }

@@ -5,10 +5,10 @@
  * @module
  */
 
-import type { ParamLayout } from "../model/params.ts";
+import type { ParamLayout, ParamSpec } from "../model/params.ts";
 import { asRunInputError, RunInputError } from "./run_error.ts";
 import { metadataStep } from "./run_schema.ts";
-import { readSafetensors } from "./safetensors.ts";
+import { readSafetensorsEach } from "./safetensors.ts";
 
 /**
  * The flat weights (in `layout`) of the checkpoint at `path`, and the step it records; a missing
@@ -24,15 +24,54 @@ export async function readCheckpointParams(
   path: string,
   layout: ParamLayout,
 ): Promise<{ step: number; params: Float32Array }> {
-  const weights = await asRunInputError(() => readSafetensors(path));
   const params = new Float32Array(layout.size);
+  // Each F32 tensor read straight into its place: GPT-2 small's weights are held once, not twice.
+  const place = (spec: ParamSpec) => params.subarray(spec.offset, spec.offset + spec.size);
+  const step = await readCheckpointEach(path, layout, (spec, data) => {
+    if (data.buffer !== params.buffer) place(spec).set(data);
+  }, place);
+  return { step, params };
+}
+
+/**
+ * Hands each weight of `layout` in the checkpoint at `path` to `visit` (awaited), one at a time
+ * in the file's order, and returns the step it records; errors as `readCheckpointParams`'s (a
+ * missing weight is named after the others were visited). `into` may name where a weight's f32
+ * values are read to, as `readSafetensorsEach`'s.
+ *
+ * @example
+ * ```ts ignore
+ * await readCheckpointEach(path, layout, (spec, data) => gpu.writeAt(params, spec.offset, data));
+ * ```
+ */
+export async function readCheckpointEach(
+  path: string,
+  layout: ParamLayout,
+  visit: (spec: ParamSpec, data: Float32Array) => void | Promise<void>,
+  into?: (spec: ParamSpec) => Float32Array,
+): Promise<number> {
+  const shapes = new Map<string, readonly number[]>();
+  const fits = (name: string, shape: readonly number[]) => {
+    const spec = layout.byName.get(name);
+    return spec !== undefined && shape.join() === spec.shape.join() ? spec : undefined;
+  };
+  const metadata = await asRunInputError(() =>
+    readSafetensorsEach(path, async (name, t) => {
+      shapes.set(name, t.shape);
+      const spec = fits(name, t.shape);
+      if (spec === undefined) return;
+      await visit(spec, t.data instanceof Float32Array ? t.data : Float32Array.from(t.data));
+    }, (name, shape) => {
+      const spec = fits(name, shape);
+      return spec === undefined || into === undefined ? undefined : into(spec);
+    })
+  );
   for (const spec of layout.specs) {
-    const t = weights.tensors.get(spec.name);
-    if (t === undefined || t.shape.join() !== spec.shape.join()) {
-      const got = t === undefined ? "" : ` (it has [${t.shape}])`;
+    const shape = shapes.get(spec.name);
+    if (shape === undefined || shape.join() !== spec.shape.join()) {
+      const got = shape === undefined ? "" : ` (it has [${shape}])`;
       throw new RunInputError(`checkpoint ${path} lacks ${spec.name} [${spec.shape}]${got}`);
     }
-    params.set(t.data, spec.offset);
   }
-  return { step: metadataStep(weights.metadata, path), params };
+  return metadataStep(metadata, path);
 }

@@ -179,7 +179,7 @@ export function gpt2Weights(
     ? hf("lm_head.weight", [V, D])
     : W.get("embed.W_E")!;
   W.set("unembed.W_U", transpose(unembed)); // [D, V]
-  W.set("unembed.b_U", zeros([V]));
+  W.set("unembed.b_U", zeros([V], "f32")); // the file's dtype, as every other weight
   const extra = [...tensors.keys()].find((name) => !used.has(name));
   if (extra !== undefined) {
     throw new RunInputError(`${where}: tensor ${extra} is not a GPT-2 weight mechlab knows`);

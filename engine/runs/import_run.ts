@@ -15,7 +15,7 @@ import { DEFAULT_TRAIN } from "../train/config.ts";
 import { GPT2_VOCAB } from "../data/gpt2_tokenizer.ts";
 import type { PretrainedTaskConfig } from "../data/task_config.ts";
 import { processWeights } from "../model/process_weights.ts";
-import { flatten, paramLayout } from "../model/params.ts";
+import { checkWeights, paramLayout } from "../model/params.ts";
 import { readGpt2Folder } from "./hf_gpt2.ts";
 import { createRunFolder } from "./run_create.ts";
 import type { RunConfig } from "./run_config.ts";
@@ -69,7 +69,7 @@ export async function importGpt2(from: string, options: ImportOptions): Promise<
     train: DEFAULT_TRAIN,
   };
   const layout = paramLayout(cfg);
-  flatten(layout, weights); // every weight of the layout there, in its TransformerLens shape
+  checkWeights(layout, weights); // every weight of the layout there, in its TransformerLens shape
   // In TransformerLens' state_dict order, as a trained run's checkpoint.
   const ordered = new Map(layout.specs.map((s) => [s.name, weights.get(s.name)!]));
   const metadata = {

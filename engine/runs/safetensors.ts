@@ -79,6 +79,27 @@ export function encodeSafetensors(
   metadata?: Record<string, string>,
   options: EncodeOptions = {},
 ): Uint8Array {
+  const { head, parts, size } = encodedParts(tensors, metadata, options);
+  const out = new Uint8Array(size);
+  out.set(head);
+  let at = head.length;
+  for (const part of parts) {
+    const bytes = part();
+    out.set(bytes, at);
+    at += bytes.length;
+  }
+  return out;
+}
+
+/**
+ * A safetensors file as its head (length and header, padded) and one function per tensor that
+ * makes its bytes, so a writer holds one tensor's bytes at a time; `size` is the file's length.
+ */
+function encodedParts(
+  tensors: NamedTensors,
+  metadata: Record<string, string> | undefined,
+  options: EncodeOptions,
+): { head: Uint8Array; parts: (() => Uint8Array)[]; size: number } {
   const floatType = options.dtype ?? "F32";
   if (floatType !== "F32" && floatType !== "F64") {
     throw new RangeError(`safetensors dtype ${JSON.stringify(floatType)}: use "F32" or "F64"`);
@@ -87,7 +108,7 @@ export function encodeSafetensors(
   // Entries, not assignments: a tensor named "__proto__" must stay a key, not set a prototype.
   const header: [string, unknown][] = [];
   if (metadata !== undefined) header.push(["__metadata__", checkedMetadata(metadata)]);
-  const parts: Uint8Array[] = [];
+  const parts: (() => Uint8Array)[] = [];
   let offset = 0;
   for (const [name, t] of entries) {
     if (name === "__metadata__") {
@@ -95,27 +116,18 @@ export function encodeSafetensors(
     }
     if (!(t instanceof Tensor)) throw new RangeError(`safetensors: ${quote(name)} is not a Tensor`);
     const dtype: SafetensorsDType = t.dtype === "i32" ? "I32" : floatType;
-    const bytes = littleEndianBytes(convert(t.data, dtype), dtype);
-    header.push([name, {
-      dtype,
-      shape: [...t.shape],
-      data_offsets: [offset, offset + bytes.length],
-    }]);
-    parts.push(bytes);
-    offset += bytes.length;
+    const length = t.size * ITEM_BYTES[dtype];
+    header.push([name, { dtype, shape: [...t.shape], data_offsets: [offset, offset + length] }]);
+    parts.push(() => littleEndianBytes(convert(t.data, dtype), dtype));
+    offset += length;
   }
   const json = new TextEncoder().encode(JSON.stringify(Object.fromEntries(header)));
   const n = Math.ceil(json.length / 8) * 8;
-  const out = new Uint8Array(8 + n + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + n); // spaces: still valid JSON whitespace
-  let at = 8 + n;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  const head = new Uint8Array(8 + n);
+  new DataView(head.buffer).setBigUint64(0, BigInt(n), true);
+  head.set(json, 8);
+  head.fill(0x20, 8 + json.length, 8 + n); // spaces: still valid JSON whitespace
+  return { head, parts, size: head.length + offset };
 }
 
 /**
@@ -137,11 +149,28 @@ export function encodeSafetensors(
 export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   const { header, headerEnd } = parseHeader(bytes);
   const data = bytes.subarray(headerEnd);
+  const { metadata, infos } = checkedHeader(header, data.length);
+  const tensors = new Map<string, Tensor>();
+  for (const info of infos) {
+    const array = fromLittleEndian(data.subarray(info.begin, info.end), info.dtype, false);
+    tensors.set(info.name, new Tensor(array, info.shape));
+  }
+  return { tensors, metadata };
+}
+
+/**
+ * The metadata and tensors of a parsed header, checked against `dataBytes` bytes of tensor data
+ * (each dtype, shape and offset; the tensors tile the data exactly), sorted by offset.
+ */
+function checkedHeader(
+  header: Record<string, unknown>,
+  dataBytes: number,
+): { metadata: Record<string, string>; infos: TensorInfo[] } {
   let metadata: Record<string, string> = {};
   const infos: TensorInfo[] = [];
   for (const [name, value] of Object.entries(header)) {
     if (name === "__metadata__") metadata = parseMetadata(value);
-    else infos.push(parseInfo(name, value, data.length));
+    else infos.push(parseInfo(name, value, dataBytes));
   }
   // The library sorts by offsets before checking the tiling, so the header's order is free.
   infos.sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -153,15 +182,8 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     }
     expected = info.end;
   }
-  if (expected !== data.length) {
-    corrupt(`${data.length - expected} bytes after the last tensor's data`);
-  }
-  const tensors = new Map<string, Tensor>();
-  for (const info of infos) {
-    const array = fromLittleEndian(data.subarray(info.begin, info.end), info.dtype);
-    tensors.set(info.name, new Tensor(array, info.shape));
-  }
-  return { tensors, metadata };
+  if (expected !== dataBytes) corrupt(`${dataBytes - expected} bytes after the last tensor's data`);
+  return { metadata, infos };
 }
 
 /** The JSON header at the start of `bytes` (which must hold at least all of it), checked. */
@@ -212,7 +234,12 @@ export async function writeSafetensorsAtomic(
   metadata?: Record<string, string>,
   options: EncodeOptions = {},
 ): Promise<void> {
-  await writeFileAtomic(path, encodeSafetensors(tensors, metadata, options));
+  // Tensor by tensor: a GPT-2 import never holds a second copy of its weights as bytes.
+  const { head, parts } = encodedParts(tensors, metadata, options);
+  await writeAtomic(path, async (file) => {
+    await writeAll(file, head);
+    for (const part of parts) await writeAll(file, part());
+  });
 }
 
 /**
@@ -227,18 +254,83 @@ export async function writeSafetensorsAtomic(
  * ```
  */
 export async function readSafetensors(path: string): Promise<DecodedSafetensors> {
-  let bytes: Uint8Array;
+  const tensors = new Map<string, Tensor>();
+  const metadata = await readSafetensorsEach(path, (name, t) => void tensors.set(name, t));
+  return { tensors, metadata };
+}
+
+/**
+ * Reads a safetensors file tensor by tensor (in the file's order, each into a buffer of its own),
+ * handing each to `visit` (awaited), and returns its metadata: a reader that copies each tensor somewhere
+ * and lets it go holds one tensor at a time, never the file twice. `into`, when given, may name
+ * where an F32 tensor's values go instead (an array of its size, e.g. its place in a flat
+ * parameter array): read straight there, no buffer of its own. Errors as `readSafetensors`'s; the
+ * header is checked whole before the first tensor is read.
+ *
+ * @example
+ * ```ts
+ * import { readSafetensorsEach, writeSafetensorsAtomic } from "./safetensors.ts";
+ * import { tensor } from "../tensor/mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeSafetensorsAtomic(`${dir}/a.safetensors`, { w: tensor([1, 2], [2], "f32") });
+ * const sizes: number[] = [];
+ * await readSafetensorsEach(`${dir}/a.safetensors`, (_, t) => void sizes.push(t.size)); // {}
+ * sizes; // [2]
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function readSafetensorsEach(
+  path: string,
+  visit: (name: string, t: Tensor) => void | Promise<void>,
+  into?: (name: string, shape: readonly number[]) => Float32Array | undefined,
+): Promise<Record<string, string>> {
+  const file = await openForReading(path);
   try {
-    bytes = await Deno.readFile(path);
+    const { header, headerEnd } = await readHeader(file);
+    const size = (await file.stat()).size;
+    const { metadata, infos } = checkedHeader(header, Math.max(0, size - headerEnd));
+    for (const info of infos) {
+      const what = `tensor ${quote(info.name)}`;
+      const place = info.dtype === "F32" && LITTLE_ENDIAN
+        ? into?.(info.name, info.shape)
+        : undefined;
+      if (place !== undefined && place.byteLength === info.end - info.begin) {
+        await readExactly(file, place.byteLength, what, place);
+        await visit(info.name, new Tensor(place, info.shape));
+        continue;
+      }
+      const bytes = await readExactly(file, info.end - info.begin, what);
+      await visit(info.name, new Tensor(fromLittleEndian(bytes, info.dtype, true), info.shape));
+    }
+    return metadata;
+  } catch (e) {
+    throw new RangeError(`${path}: ${errorLine(e)}`, { cause: e });
+  } finally {
+    file.close();
+  }
+}
+
+/** `path` opened to read, or a one-line error naming it. */
+async function openForReading(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { read: true });
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new Error(`safetensors file ${path} not found`);
     throw new Error(`cannot read ${path}: ${errorLine(e)}`, { cause: e });
   }
-  try {
-    return decodeSafetensors(bytes);
-  } catch (e) {
-    throw new RangeError(`${path}: ${errorLine(e)}`, { cause: e });
-  }
+}
+
+/** The header of the safetensors file open in `file`, read from its start, and where it ends. */
+async function readHeader(
+  file: Deno.FsFile,
+): Promise<{ header: Record<string, unknown>; headerEnd: number }> {
+  const head = await readExactly(file, 8, "header part");
+  const n = new DataView(head.buffer).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) corrupt(`header length ${n} is over the 100 MB limit`);
+  const bytes = new Uint8Array(8 + Number(n));
+  bytes.set(head);
+  bytes.set(await readExactly(file, Number(n), "header part"), 8);
+  return parseHeader(bytes);
 }
 
 /**
@@ -256,21 +348,9 @@ export async function readSafetensors(path: string): Promise<DecodedSafetensors>
  * ```
  */
 export async function readSafetensorsMetadata(path: string): Promise<Record<string, string>> {
-  let file: Deno.FsFile;
+  const file = await openForReading(path);
   try {
-    file = await Deno.open(path, { read: true });
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new Error(`safetensors file ${path} not found`);
-    throw new Error(`cannot read ${path}: ${errorLine(e)}`, { cause: e });
-  }
-  try {
-    const head = await readExactly(file, 8);
-    const n = new DataView(head.buffer).getBigUint64(0, true);
-    if (n > BigInt(MAX_HEADER_BYTES)) corrupt(`header length ${n} is over the 100 MB limit`);
-    const bytes = new Uint8Array(8 + Number(n));
-    bytes.set(head);
-    bytes.set(await readExactly(file, Number(n)), 8);
-    const { header } = parseHeader(bytes);
+    const { header } = await readHeader(file);
     return "__metadata__" in header ? parseMetadata(header.__metadata__) : {};
   } catch (e) {
     throw new RangeError(`${path}: ${errorLine(e)}`, { cause: e });
@@ -293,13 +373,21 @@ export async function readSafetensorsMetadata(path: string): Promise<Record<stri
  * ```
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  await writeAtomic(path, (file) => writeAll(file, bytes));
+}
+
+/** `writeFileAtomic` with the bytes written by `write` into the temporary file. */
+async function writeAtomic(
+  path: string,
+  write: (file: Deno.FsFile) => Promise<void>,
+): Promise<void> {
   // Same folder, so the rename never crosses file systems; dot-named so listings skip it.
   const suffix = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16);
   const temp = join(dirname(path), `.${basename(path)}.tmp-${Deno.pid}-${suffix}`);
   try {
     const file = await Deno.open(temp, { write: true, createNew: true });
     try {
-      await writeAll(file, bytes);
+      await write(file);
       await file.syncData(); // the data is on disk before the name points at it
     } finally {
       file.close();
@@ -397,9 +485,12 @@ function littleEndianBytes(data: TypedArray, dtype: SafetensorsDType): Uint8Arra
   return out;
 }
 
-function fromLittleEndian(bytes: Uint8Array, dtype: SafetensorsDType): TypedArray {
-  // A copy: aligned for the typed array whatever the offset, and not tied to the file's buffer.
-  const copy = bytes.slice().buffer;
+/** `bytes` as `dtype`'s array; `owned`: `bytes` is a whole buffer of its own, used as it is. */
+function fromLittleEndian(bytes: Uint8Array, dtype: SafetensorsDType, owned: boolean): TypedArray {
+  // Else a copy: aligned for the typed array whatever the offset, and not tied to the file's buffer.
+  const copy = owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes.buffer as ArrayBuffer
+    : bytes.slice().buffer;
   const n = bytes.length / ITEM_BYTES[dtype];
   if (dtype === "F16" || dtype === "BF16") {
     const view = new DataView(copy);
@@ -439,12 +530,19 @@ function quote(s: string): string {
 }
 
 /** Exactly `n` bytes from `file`, or a "file ends early" error. */
-async function readExactly(file: Deno.FsFile, n: number): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
+async function readExactly(
+  file: Deno.FsFile,
+  n: number,
+  what: string,
+  into?: Float32Array,
+): Promise<Uint8Array> {
+  const out = into === undefined
+    ? new Uint8Array(n)
+    : new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
   let at = 0;
   while (at < n) {
     const got = await file.read(out.subarray(at));
-    if (got === null) corrupt(`the file ends ${n - at} bytes into its ${n}-byte header part`);
+    if (got === null) corrupt(`the file ends ${n - at} bytes into its ${n}-byte ${what}`);
     at += got;
   }
   return out;

@@ -64,14 +64,18 @@ export class GpuCachedModel implements TokenModel {
     this.#hostEmbed = built.hostEmbed;
   }
 
-  /** Uploads `params` and builds the one-row forward with its caches. */
+  /**
+   * Builds the one-row forward with its caches over `params`: flat f32 weights, uploaded, or a
+   * GPU tensor `[layout.size]` already there (`uploadCheckpointParams`), the model's from then on
+   * (released with it).
+   */
   static async create(
     gpu: Gpu,
     cfg: ModelConfig,
     layout: ParamLayout,
-    params: Float32Array,
+    params: Float32Array | GpuTensor,
   ): Promise<GpuCachedModel> {
-    const uploaded = gpu.upload(params);
+    const uploaded = params instanceof Float32Array ? await gpu.uploadLarge(params) : params;
     // One row: B = T = 1; the weights keep their own shapes (W_pos is [C, D]).
     const c = new ModelContext(gpu, {
       cfg: { ...cfg, n_ctx: 1 },
@@ -83,18 +87,25 @@ export class GpuCachedModel implements TokenModel {
     const C = cfg.n_ctx;
     const step = c.fresh([2], "i32"); // [token, pos]
     let resid = c.hook("blocks.0.hook_resid_pre", [1, 1, D]);
-    const W_E = layout.byName.get("embed.W_E")!;
     const positions = cfg.positional_embedding_type === "standard";
-    // GPT-2's 154 MB W_E is over lavapipe's 128 MiB binding: its row comes from the CPU instead.
-    const hostEmbed = 4 * W_E.size > gpu.device.limits.maxStorageBufferBindingSize
-      ? (token: number, pos: number) => {
-        const row = params.slice(W_E.offset + token * D, W_E.offset + (token + 1) * D);
+    // GPT-2's 154 MB W_E is over lavapipe's 128 MiB binding: its row comes from the CPU instead,
+    // from copies of W_E and W_pos (the caller's params need not stay).
+    const copy = async (name: string) => {
+      const { offset, size, shape } = layout.byName.get(name)!;
+      if (params instanceof Float32Array) return params.slice(offset, offset + size);
+      const [back] = await gpu.read([uploaded.view(offset, shape)]);
+      return back!.data as Float32Array;
+    };
+    let hostEmbed: ((token: number, pos: number) => Float32Array) | undefined;
+    if (4 * layout.byName.get("embed.W_E")!.size > gpu.device.limits.maxStorageBufferBindingSize) {
+      const [W_E, W_pos] = [await copy("embed.W_E"), await copy("pos_embed.W_pos")]; // [V, D], [C, D]
+      hostEmbed = (token, pos) => {
+        const row = W_E.slice(token * D, (token + 1) * D);
         if (!positions) return row;
-        const W_pos = params.subarray(layout.byName.get("pos_embed.W_pos")!.offset);
         for (let d = 0; d < D; d++) row[d]! += W_pos[pos * D + d]!;
         return row;
-      }
-      : undefined;
+      };
+    }
     const W_pos = c.param("pos_embed.W_pos");
     if (hostEmbed === undefined) {
       const inputs = { step, W_E: c.param("embed.W_E"), W_pos };

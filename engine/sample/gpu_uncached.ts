@@ -49,7 +49,7 @@ export class GpuUncachedModel implements TokenModel {
     layout: ParamLayout,
     params: Float32Array,
   ): Promise<GpuUncachedModel> {
-    const uploaded = gpu.upload(params);
+    const uploaded = await gpu.uploadLarge(params);
     const model = await buildGpuModel(gpu, cfg, layout, {
       batch: 1,
       params: uploaded,

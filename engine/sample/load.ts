@@ -8,9 +8,9 @@
 import { findCheckpoint, openCheckpointedRun } from "../analysis/run_data.ts";
 import { taskShape } from "../data/task_config.ts";
 import type { Vocab } from "../data/task.ts";
-import { type Gpu, requestGpu } from "../gpu/mod.ts";
+import { type Gpu, type GpuTensor, requestGpu } from "../gpu/mod.ts";
 import type { ParamLayout } from "../model/params.ts";
-import { readCheckpointParams } from "../runs/checkpoint.ts";
+import { readCheckpointEach, readCheckpointParams } from "../runs/checkpoint.ts";
 import { RunInputError } from "../runs/run_error.ts";
 import { CpuCachedModel } from "./cpu_cached.ts";
 import { CpuUncachedModel } from "./cpu_uncached.ts";
@@ -55,10 +55,10 @@ export async function openSampleModel(
   const checkpoint = options.step === undefined
     ? run.checkpoints.at(-1)!
     : findCheckpoint(run, options.step);
-  const { params } = await readCheckpointParams(checkpoint.path, run.layout);
   const cfg = run.config.model;
   const cache = options.cache ?? true;
   if (options.device !== "gpu") {
+    const { params } = await readCheckpointParams(checkpoint.path, run.layout);
     const model = cache
       ? new CpuCachedModel(cfg, run.layout, params)
       : new CpuUncachedModel(cfg, run.layout, params);
@@ -71,8 +71,20 @@ export async function openSampleModel(
     gpu.destroy();
     throw e;
   }
-  const Source = cache ? GpuCachedModel : GpuUncachedModel;
-  const onGpu = await Source.create(gpu, cfg, run.layout, params);
+  let onGpu: GpuCachedModel | GpuUncachedModel;
+  try {
+    if (cache) {
+      // Straight from the file to the GPU, never whole on the CPU.
+      const { params } = await uploadCheckpointParams(gpu, checkpoint.path, run.layout);
+      onGpu = await GpuCachedModel.create(gpu, cfg, run.layout, params);
+    } else {
+      const { params } = await readCheckpointParams(checkpoint.path, run.layout);
+      onGpu = await GpuUncachedModel.create(gpu, cfg, run.layout, params);
+    }
+  } catch (e) {
+    gpu.destroy();
+    throw e;
+  }
   // The device is this model's alone: released with it.
   const model: TokenModel = {
     nCtx: onGpu.nCtx,
@@ -111,5 +123,33 @@ function checkGpuFits(gpu: Gpu, layout: ParamLayout): void {
       `${largest.name} (${mb(4 * largest.size)}) exceeds what this adapter binds ` +
         `(${mb(maxStorageBufferBindingSize)}); use --device cpu`,
     );
+  }
+}
+
+/**
+ * The weights of the checkpoint at `path` in one GPU tensor `[layout.size]`, uploaded tensor by
+ * tensor (each piece waited on) so the CPU never holds them whole, and the step it records;
+ * errors as `readCheckpointParams`'s.
+ *
+ * @example
+ * ```ts ignore
+ * const { params } = await uploadCheckpointParams(gpu, checkpoint.path, run.layout);
+ * const model = await GpuCachedModel.create(gpu, cfg, run.layout, params);
+ * ```
+ */
+export async function uploadCheckpointParams(
+  gpu: Gpu,
+  path: string,
+  layout: ParamLayout,
+): Promise<{ step: number; params: GpuTensor }> {
+  const params = gpu.zeros([layout.size]); // the padding between weights stays zero
+  try {
+    const step = await readCheckpointEach(path, layout, async (spec, data) => {
+      await gpu.writeLarge(params, data, spec.offset);
+    });
+    return { step, params };
+  } catch (e) {
+    params.release();
+    throw e;
   }
 }

@@ -204,6 +204,44 @@ gpuTest(
   },
 );
 
+gpuTest(
+  "matmul: one to four rows (matmul_rows.wgsl), every transpose, strided heads",
+  async (gpu) => {
+    const rng = new Rng(26);
+    const shapes = [[1, 1, 1], [1, 37, 130], [2, 64, 257], [4, 21, 6], [3, 5, 9]];
+    const transposes = [[false, false], [true, false], [false, true], [true, true]] as const;
+    for (const [m, k, n] of shapes) {
+      const a = randomTensor([m!, k!], rng);
+      const b = randomTensor([k!, n!], rng);
+      const expected = cpuMatmul(a, b);
+      for (const [transA, transB] of transposes) {
+        const ga = gpu.upload(transA ? t2(a) : a);
+        const gb = gpu.upload(transB ? t2(b) : b);
+        const gc = gpu.empty([m!, n!]);
+        const ds = await matmul(gpu, ga, gb, gc, { transA, transB });
+        assert.equal(ds.length, 1);
+        gpu.run(ds);
+        const [got] = await gpu.read([gc]);
+        expectClose(got!, expected, tolerance(k!), `${m}x${k}x${n} tA=${transA} tB=${transB}`);
+        for (const t of [ga, gb, gc]) t.release();
+      }
+    }
+    // A decoding step's q = x·W_Q[h] for one row, into [1, head, d_head] (offset and strides).
+    const [D, H, E] = [24, 3, 10];
+    const x = randomTensor([1, D], rng);
+    const W = randomTensor([H, D, E], rng);
+    const [gx, gw, q] = [gpu.upload(x), gpu.upload(W), gpu.empty([1, H, E])];
+    const c = { tensor: q, ld: H * E, batchStride: E };
+    gpu.run(
+      await matmul(gpu, { tensor: gx, batchStride: 0 }, gw, c, { m: 1, n: E, k: D, batch: H }),
+    );
+    const [got] = await gpu.read([q]);
+    const expected = rearrange(cpuMatmul(x, W), "h r e -> r h e");
+    expectClose(got!, expected, tolerance(D), "one row's heads into [1, head, d_head]");
+    for (const t of [gx, gw, q]) t.release();
+  },
+);
+
 gpuTest("matmul: split-K partials summed in a fixed order, bitwise repeatable", async (gpu) => {
   const rng = new Rng(24);
   const [m, k, n] = [19, 1001, 35];

@@ -67,11 +67,17 @@ Deno.test("import gpt2: the f32 CPU sources, cached and uncached, give numpy's l
 Deno.test("import gpt2: processing keeps the log-probs and leaves TransformerLens' invariants", async () => {
   for (const name of ["prefixed", "bare"]) {
     const raw = await readGpt2Folder(FOLDER(name));
-    const { cfg, weights } = processWeights(raw.cfg, raw.weights);
-    const before = cpuForward(raw.cfg, raw.weights, TOKENS, 1).logits;
+    const before = logSoftmaxRows(cpuForward(raw.cfg, raw.weights, TOKENS, 1).logits.data, V);
+    // Processed in place, so on float64 copies here: equal to rounding.
+    const f64 = new Map([...raw.weights].map(([n, t]) => [n, t.astype("f64")]));
+    const { cfg, weights } = processWeights(raw.cfg, f64);
     const after = cpuForward(cfg, weights, TOKENS, 1).logits;
-    // Both in float64 from the same f32 file: equal to rounding.
-    assertClose(logSoftmaxRows(after.data, V), logSoftmaxRows(before.data, V), 1e-10, name);
+    assertClose(logSoftmaxRows(after.data, V), before, 1e-10, name);
+    // In place on the file's f32, as the import does: each step rounded to f32 once.
+    const inF32 = processWeights(raw.cfg, raw.weights).weights;
+    assert.ok([...inF32.values()].every((t) => t.dtype === "f32"), "f32 stays f32");
+    const afterF32 = cpuForward(cfg, inF32, TOKENS, 1).logits;
+    assertClose(logSoftmaxRows(afterF32.data, V), before, 1e-5, `${name} in f32`);
     assert.equal(cfg.normalization_type, "LNPre");
     assert.deepEqual([...weights.keys()].filter((k) => /ln(1|2|_final)\./.test(k)), []);
     const W = (n: string) => weights.get(n)!;

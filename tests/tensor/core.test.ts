@@ -205,6 +205,13 @@ Deno.test("take, permute, transpose, squeeze, concat and stack by hand", () => {
   }
   assert.deepEqual([...transpose(tensor([1, 2, 3, 4, 5, 6], [2, 3])).data], [1, 4, 2, 5, 3, 6]);
   assert.deepEqual(transpose(x, 0, -1).shape, [4, 3, 2]);
+  // A matrix over several 32×32 blocks, ragged at both edges: every element where it belongs.
+  const big = arange(70 * 45).reshape([70, 45]);
+  const bigT = transpose(big);
+  assert.deepEqual(bigT.shape, [45, 70]);
+  for (let i = 0; i < 70; i++) {
+    for (let j = 0; j < 45; j++) assert.equal(bigT.get(j, i), i * 45 + j);
+  }
   assert.throws(() => permute(x, [0, 0, 1]), /repeated axis/);
   assert.deepEqual(squeeze(zeros([1, 2, 1])).shape, [2]);
   assert.deepEqual(unsqueeze(zeros([2, 3]), -1).shape, [2, 3, 1]);
