@@ -121,6 +121,10 @@ async function analyzeChosen(
         `step ${step}: test loss ${p.test_loss?.toPrecision(3) ?? "-"}, acc ${
           p.test_acc?.toFixed(3) ?? "-"
         }` +
+          (p.test_loss === null ? `, train loss ${p.train_loss.toPrecision(3)}` : "") +
+          (p.induction_score === undefined
+            ? ""
+            : `, best induction score ${p.induction_score.toFixed(3)}`) +
           (p.key_freqs ? `, key freqs [${p.key_freqs.join(", ")}]` : "") +
           ` | ${((performance.now() - t0) / 1000).toFixed(1)}s`,
       );

@@ -14,7 +14,13 @@ import { crossEntropyEval } from "../reference/mod.ts";
 import type { HookedRunner } from "../hooks/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { concat, slice, Tensor } from "../tensor/mod.ts";
-import { exampleSplits, lastTargets, scoresLastOnly, type TaskData } from "../data/mod.ts";
+import {
+  ANALYSIS_SEED,
+  exampleSplits,
+  lastTargets,
+  scoresLastOnly,
+  type TaskData,
+} from "../data/mod.ts";
 import { headCircuits } from "./circuits.ts";
 import { dlaHookNames, logitAttribution } from "./decompose.ts";
 import { embeddingPca } from "./embedding.ts";
@@ -166,7 +172,12 @@ async function manyPositionsCheckpoint(
     heads: headCircuits(cfg, weights),
   };
   const data = { tokens: task.tokens, targets: task.targets, n_ctx: task.n_ctx, test, train };
-  const sequence = await sequenceMeasures(runner, cfg, weights, data);
+  // An imported model's batch is TransformerLens' repeated tokens, BOS first: the detectors' too.
+  const detect = { detect: { tokens: task.tokens, seq_len: task.n_ctx, seed: ANALYSIS_SEED } };
+  const sequence = await sequenceMeasures(runner, cfg, weights, {
+    ...data,
+    ...(task.task === "pretrained" ? detect : {}),
+  });
   report.sequence = sequence.report;
   Object.assign(progress, sequence.progress);
   return report;

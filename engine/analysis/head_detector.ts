@@ -185,12 +185,24 @@ const DETECT_HALF = 50;
 const DETECT_BATCH = 10;
 const DETECT_SEED = 0;
 
+/** Sequences given to `headDetectorScores` instead of its own. */
+export interface DetectSequences {
+  /** `[B, T]` row-major. */
+  tokens: Int32Array;
+  /** T. */
+  seq_len: number;
+  /** The seed they were drawn with, for the record. */
+  seed: number;
+}
+
 /**
  * The three detectors' scores of every head of the model `runner` runs, on `DETECT_BATCH`
  * sequences of `repeatedTokens` (half = min(⌊n_ctx / 2⌋, 50), seed 0) over the ids the model
  * predicts, `[0, d_vocab_out)`, so that a task's input-only tokens (the induction task's `<bos>`,
- * modular arithmetic's `=`) are not drawn among the random ones; TransformerLens' defaults for
- * the exclusions. Reads only `hook_pattern`, which the CPU and the GPU runner both return.
+ * modular arithmetic's `=`) are not drawn among the random ones; or on `sequences` when given (an
+ * imported model's, which begin with BOS as TransformerLens' `generate_repeated_tokens`);
+ * TransformerLens' defaults for the exclusions. Reads only `hook_pattern`, which the CPU and the
+ * GPU runner both return.
  *
  * @example
  * ```ts ignore
@@ -201,21 +213,32 @@ const DETECT_SEED = 0;
 export async function headDetectorScores(
   runner: HookedRunner,
   cfg: ModelConfig,
+  sequences?: DetectSequences,
 ): Promise<DetectorScores> {
-  const half = Math.min(Math.floor(cfg.n_ctx / 2), DETECT_HALF);
-  if (half < 1) throw new RangeError(`head detectors: n_ctx ${cfg.n_ctx} holds no repeat`);
-  const batch = Math.min(DETECT_BATCH, runner.maxBatch);
-  const tokens = repeatedTokens(cfg.d_vocab_out, { half, batch, seed: DETECT_SEED });
+  const { tokens, seq_len, seed } = sequences ?? ownSequences(runner, cfg);
+  const batch = tokens.length / seq_len;
+  if (!Number.isInteger(batch) || batch > runner.maxBatch) {
+    throw new RangeError(`head detectors: ${tokens.length} tokens are not [B, ${seq_len}]`);
+  }
   const names = Array.from({ length: cfg.n_layers }, (_, l) => `blocks.${l}.attn.hook_pattern`);
   const { cache } = await runner.runWithCache(tokens, batch, { names });
   const patterns = names.map((n) => cache.get(n)!);
   const score = (kind: HeadKind) => detectHeads(patterns, tokens, kind);
   return {
-    seq_len: 2 * half,
+    seq_len,
     batch,
-    seed: DETECT_SEED,
+    seed,
     previous_token: score("previous_token"),
     duplicate_token: score("duplicate_token"),
     induction: score("induction"),
   };
+}
+
+/** `headDetectorScores`' own sequences: `DETECT_BATCH` of `repeatedTokens`, seed 0. */
+function ownSequences(runner: HookedRunner, cfg: ModelConfig): DetectSequences {
+  const half = Math.min(Math.floor(cfg.n_ctx / 2), DETECT_HALF);
+  if (half < 1) throw new RangeError(`head detectors: n_ctx ${cfg.n_ctx} holds no repeat`);
+  const batch = Math.min(DETECT_BATCH, runner.maxBatch);
+  const tokens = repeatedTokens(cfg.d_vocab_out, { half, batch, seed: DETECT_SEED });
+  return { tokens, seq_len: 2 * half, seed: DETECT_SEED };
 }

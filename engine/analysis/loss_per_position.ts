@@ -124,17 +124,19 @@ export function iclPositions(T: number): { early: number; late: number } | null 
 
 /**
  * The in-context-learning score of a loss-per-position curve (`meanPerPosition`'s): loss at
- * `iclPositions`' late position minus at its early one; `null` when either is unscored (a
- * classification task scored at its answer only).
+ * `iclPositions`' late position minus at its early one, in the context up to the last scored
+ * position (a repeated-tokens row's last token predicts nothing); `null` when either is unscored
+ * (a classification task scored at its answer only).
  *
  * @example
  * ```ts
  * import { iclScore } from "./loss_per_position.ts";
  * iclScore([4, 3, 2, 1]); // { early: 0, late: 3, score: -3 }
+ * iclScore([4, 3, 2, 1, null]); // the same: position 4 is unscored
  * ```
  */
 export function iclScore(perPosition: readonly (number | null)[]): IclScore | null {
-  const at = iclPositions(perPosition.length);
+  const at = iclPositions(perPosition.findLastIndex((v) => v !== null) + 1);
   if (at === null) return null;
   const [early, late] = [perPosition[at.early], perPosition[at.late]];
   if (early === null || early === undefined || late === null || late === undefined) return null;

@@ -66,8 +66,18 @@ export interface ProgressRow {
   head_scores?: Pick<DetectorScores, "previous_token" | "duplicate_token" | "induction">;
 }
 
-/** The tasks `mechlab analyze` knows; the last four are sequences (`SequenceReport`). */
-export type AnalysedTask = "modular" | "oocl" | "induction" | "brackets" | "strings" | "text";
+/**
+ * The tasks `mechlab analyze` knows; the last five are sequences (`SequenceReport`), an imported
+ * model (`pretrained`) analysed on repeated random tokens.
+ */
+export type AnalysedTask =
+  | "modular"
+  | "oocl"
+  | "induction"
+  | "brackets"
+  | "strings"
+  | "text"
+  | "pretrained";
 
 /**
  * `analysis/index.json`.

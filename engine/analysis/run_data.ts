@@ -1,13 +1,14 @@
 /**
  * A finished (or running) run opened for analysis: its config, its task rebuilt from the config
- * (the split is a function of the seed, so it equals `split.json`), and its checkpoints with the
+ * (the split is a function of the seed, so it equals `split.json`; an imported model's synthetic
+ * batch of repeated random tokens), and its checkpoints with the
  * weights of any of them. `mechlab analyze` and the server's inspect endpoint both start here.
  *
  * @module
  */
 
 import { basename, resolve } from "node:path";
-import { buildTask, type TaskData } from "../data/mod.ts";
+import { analysisTask, type TaskData } from "../data/mod.ts";
 import { type ParamLayout, paramLayout, unflatten } from "../model/params.ts";
 import {
   asRunInputError,
@@ -56,7 +57,8 @@ export interface AnalysisRun extends CheckpointedRun {
  */
 export async function openAnalysisRun(path: string): Promise<AnalysisRun> {
   const run = await openCheckpointedRun(path);
-  return { ...run, task: await asRunInputError(() => Promise.resolve(buildTask(run.config.task))) };
+  const task = await asRunInputError(() => Promise.resolve(analysisTask(run.config.task)));
+  return { ...run, task };
 }
 
 /**

@@ -14,7 +14,7 @@ import type { HookedRunner } from "../hooks/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { Tensor } from "../tensor/mod.ts";
 import { unembedHookName } from "./decompose.ts";
-import { headDetectorScores } from "./head_detector.ts";
+import { type DetectSequences, headDetectorScores } from "./head_detector.ts";
 import {
   iclScore,
   lossPerToken,
@@ -25,7 +25,7 @@ import {
 import type { ProgressRow, SequenceReport } from "./report.ts";
 
 /** The `task` names of the sequence tasks: those `analyze` gives a `SequenceReport`. */
-export const SEQUENCE_TASKS = ["induction", "brackets", "strings", "text"] as const;
+export const SEQUENCE_TASKS = ["induction", "brackets", "strings", "text", "pretrained"] as const;
 
 /**
  * Examples averaged per position: enough for a smooth curve (the per-position mean of 128 losses)
@@ -61,6 +61,8 @@ export interface SequenceData {
   test: Int32Array;
   /** The train examples: used when nothing is held out. */
   train: Int32Array;
+  /** The sequences the head detectors run on; default their own (`headDetectorScores`). */
+  detect?: DetectSequences;
 }
 
 /**
@@ -150,7 +152,7 @@ export async function sequenceMeasures(
   const { loss } = await rowsLossPerToken(runner, cfg, weights, { ...data, rows });
   const loss_per_position = meanPerPosition(loss, T);
   const icl = iclScore(loss_per_position);
-  const detectors = await headDetectorScores(runner, cfg);
+  const detectors = await headDetectorScores(runner, cfg, data.detect);
   const { previous_token, duplicate_token, induction } = detectors;
   return {
     report: { loss_per_position, rows: rows.length, split, icl, detectors },

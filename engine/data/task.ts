@@ -54,7 +54,7 @@ export const IGNORE = -1;
 /** A task's complete data: vocabulary, every example, and its groups. */
 export interface TaskData {
   /** Which constructor made it. */
-  task: "modular" | "oocl" | "induction" | "brackets" | "strings" | "text";
+  task: "modular" | "oocl" | "induction" | "brackets" | "strings" | "text" | "pretrained";
   /** The token ids and their labels. */
   vocab: Vocab;
   /** Tokens per example: TransformerLens' `n_ctx`. */

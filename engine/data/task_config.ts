@@ -11,7 +11,12 @@ import { DEFAULT_INDUCTION, type InductionOptions, inductionTask } from "./induc
 import { type BracketsOptions, bracketsTask, DEFAULT_BRACKETS } from "./brackets.ts";
 import { DEFAULT_STRINGS, type StringsOptions, stringsTask } from "./strings.ts";
 import { DEFAULT_TEXT, type TextOptions, textShape, textTask } from "./text.ts";
-import { DEFAULT_PRETRAINED, type PretrainedOptions, pretrainedShape } from "./pretrained.ts";
+import {
+  DEFAULT_PRETRAINED,
+  pretrainedAnalysisTask,
+  type PretrainedOptions,
+  pretrainedShape,
+} from "./pretrained.ts";
 import type { TaskData, Vocab } from "./task.ts";
 
 /** The modular-arithmetic task's settings: `modularTask`'s options, named. */
@@ -99,9 +104,25 @@ export function buildTask(task: TaskConfig): TaskData {
     case "pretrained":
       throw new RangeError(
         `task pretrained (imported from ${task.source}) has no training data: sample from it, ` +
-          "look at it on prompts in `mechlab serve` (head detectors included), or train another task",
+          "analyse it (`mechlab analyze`), look at it on prompts in `mechlab serve`, or train " +
+          "another task",
       );
   }
+}
+
+/**
+ * The examples an analysis runs a task's model on: the task's data (`buildTask`), or for an
+ * imported model, which has none, its synthetic batch of repeated random tokens
+ * (`pretrainedAnalysisTask`).
+ *
+ * @example
+ * ```ts
+ * import { analysisTask, DEFAULT_TASKS } from "./task_config.ts";
+ * analysisTask({ ...DEFAULT_TASKS.pretrained, tokenizer: "none", d_vocab: 10, n_ctx: 9 }).n_ctx; // 9
+ * ```
+ */
+export function analysisTask(task: TaskConfig): TaskData {
+  return task.task === "pretrained" ? pretrainedAnalysisTask(task) : buildTask(task);
 }
 
 /**

@@ -46,6 +46,8 @@ Deno.test("the in-context-learning score: Olsson et al.'s 500th and 50th positio
   assert.deepEqual(iclPositions(2), { early: 0, late: 1 });
   assert.equal(iclPositions(1), null);
   assert.deepEqual(iclScore([4, 3.5, 3, 2, 1]), { early: 0, late: 4, score: -3 });
+  // A repeated-tokens row's last position predicts nothing: the context ends at the last scored.
+  assert.deepEqual(iclScore([4, 3.5, 3, 2, 1, null]), { early: 0, late: 4, score: -3 });
   assert.equal(iclScore([null, 2, 1]), null); // the early position unscored: a classification task
 });
 

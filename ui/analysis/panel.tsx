@@ -37,7 +37,7 @@ import {
 } from "./state.ts";
 
 /** The sequence tasks (engine/analysis/sequence_report.ts' list, not imported: the bundle holds no engine). */
-const SEQUENCE: readonly string[] = ["induction", "brackets", "strings", "text"];
+const SEQUENCE: readonly string[] = ["induction", "brackets", "strings", "text", "pretrained"];
 
 function Status() {
   const lines = [
@@ -67,13 +67,16 @@ export function Analysis() {
   const body = () => {
     if (run === null) return <p class="hint">check a run to see its analysis</p>;
     const imported = runs.value.find((r) => r.name === run)?.imported;
-    if (imported !== undefined) { // no training, so no metrics, split or checkpoints over time
+    // No training, so no metrics, split or checkpoints over time: only what `mechlab analyze`
+    // wrote of its repeated random tokens, if it ran.
+    if (imported !== undefined && index === null) {
       return (
         <p class="hint" data-testid="analysis-imported">
           {run} is imported from{" "}
-          {imported.source}: it never trained here, so there are no curves or analysed checkpoints;
-          look inside it with the prompts below (the head detectors on repeated random tokens
-          included).
+          {imported.source}: it never trained here, so there are no curves; look inside it with the
+          prompts below (the head detectors on repeated random tokens included), or run{" "}
+          <code>mechlab analyze --run runs/{run}</code>{" "}
+          for its loss per position and head detectors on repeated random tokens.
         </p>
       );
     }
