@@ -4,44 +4,10 @@
 // they train the whole sweep, members equal to a local sweep's.
 import * as assert from "node:assert/strict";
 import { join } from "node:path";
-import { sweep } from "../../cli/sweep.ts";
 import { openRunFolder, readSafetensors } from "../../engine/runs/mod.ts";
 import { readSweep } from "../../engine/sweep/mod.ts";
 import { listDir, withTempDir } from "../helpers.ts";
-
-const TINY = [
-  "--preset",
-  "smoke",
-  "--p",
-  "7",
-  "--d-model",
-  "16",
-  "--d-mlp",
-  "32",
-  "--device",
-  "cpu",
-];
-const GRID = [
-  "--grid",
-  "weight_decay=0.3,1 frac_train=0.3,0.6",
-  "--steps",
-  "20",
-  "--eval-every",
-  "10",
-];
-
-/** What `sweep(args)` prints. */
-async function printed(args: string[]): Promise<string> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => lines.push(a.join(" "));
-  try {
-    await sweep(args);
-  } finally {
-    console.log = log;
-  }
-  return lines.join("\n");
-}
+import { GRID, printed, TINY } from "./sweep_helpers.ts";
 
 Deno.test("sweep --emit slurm: an sbatch array script of the sweep's command", async () => {
   await withTempDir(async (dir) => {

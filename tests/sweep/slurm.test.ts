@@ -6,10 +6,10 @@
 // user), the test is ignored with the reason, or fails under CI=true (.ci/run installs them).
 import * as assert from "node:assert/strict";
 import { join } from "node:path";
-import { sweep } from "../../cli/sweep.ts";
 import { openRunFolder, readSafetensors } from "../../engine/runs/mod.ts";
 import { readSweep } from "../../engine/sweep/mod.ts";
 import { until } from "../helpers.ts";
+import { GRID, printed, TINY } from "./sweep_helpers.ts";
 import { Requirement } from "../requirements.ts";
 
 const DAEMONS = ["/usr/sbin/munged", "/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch"];
@@ -123,40 +123,6 @@ async function stopCluster(dir: string, env: Record<string, string>): Promise<vo
       }
     }
   }
-}
-
-const TINY = [
-  "--preset",
-  "smoke",
-  "--p",
-  "7",
-  "--d-model",
-  "16",
-  "--d-mlp",
-  "32",
-  "--device",
-  "cpu",
-];
-const GRID = [
-  "--grid",
-  "weight_decay=0.3,1 frac_train=0.3,0.6",
-  "--steps",
-  "20",
-  "--eval-every",
-  "10",
-];
-
-/** What `sweep(args)` prints (its output silenced). */
-async function printed(args: string[]): Promise<string> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => lines.push(a.join(" "));
-  try {
-    await sweep(args);
-  } finally {
-    console.log = log;
-  }
-  return lines.join("\n");
 }
 
 SLURM.test({

@@ -9,22 +9,9 @@ import { train } from "../../cli/train.ts";
 import { openRunFolder, readSafetensors } from "../../engine/runs/mod.ts";
 import { readSweep } from "../../engine/sweep/mod.ts";
 import { listDir, withTempDir } from "../helpers.ts";
+import { TINY } from "./sweep_helpers.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
-/** The smoke preset at p = 7 with a small model: seconds per member. */
-const TINY = [
-  "--preset",
-  "smoke",
-  "--p",
-  "7",
-  "--d-model",
-  "16",
-  "--d-mlp",
-  "32",
-  "--device",
-  "cpu",
-];
 
 /** `fn` with console.log silenced (the runs' progress lines). */
 async function quietly<T>(fn: () => Promise<T>): Promise<T> {
