@@ -4,10 +4,8 @@
 // they train the whole sweep, members equal to a local sweep's.
 import * as assert from "node:assert/strict";
 import { join } from "node:path";
-import { openRunFolder, readSafetensors } from "../../engine/runs/mod.ts";
-import { readSweep } from "../../engine/sweep/mod.ts";
 import { listDir, withTempDir } from "../helpers.ts";
-import { GRID, printed, TINY } from "./sweep_helpers.ts";
+import { assertSameAsLocal, GRID, printed, TINY } from "./sweep_helpers.ts";
 
 Deno.test("sweep --emit slurm: an sbatch array script of the sweep's command", async () => {
   await withTempDir(async (dir) => {
@@ -132,30 +130,6 @@ Deno.test({
         assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
         assert.match(new TextDecoder().decode(r.stdout), new RegExp(`shard ${id}/2: 2 here`));
       }
-      await printed([...TINY, ...GRID, "--out", dir, "--name", "local"]);
-      const [sharded, local] = [
-        await readSweep(join(out, "s")),
-        await readSweep(join(dir, "local")),
-      ];
-      assert.deepEqual(sharded.members, local.members);
-      assert.ok(
-        Object.values(sharded.status).every((s) => s === "done"),
-        JSON.stringify(sharded.status),
-      );
-      for (const m of local.members) {
-        const read = async (path: string) => {
-          const f = await openRunFolder(path);
-          const w = await readSafetensors(f.finalPath());
-          return [
-            (await f.readMetrics()).map(({ time_s: _, ...x }) => x),
-            [...w.tensors].map(([n, t]) => [n, t.data]),
-          ];
-        };
-        assert.deepEqual(
-          await read(join(out, "s", m.name)),
-          await read(join(dir, "local", m.name)),
-          m.name,
-        );
-      }
+      await assertSameAsLocal(join(out, "s"), dir);
     }),
 });

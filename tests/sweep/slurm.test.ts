@@ -6,10 +6,8 @@
 // user), the test is ignored with the reason, or fails under CI=true (.ci/run installs them).
 import * as assert from "node:assert/strict";
 import { join } from "node:path";
-import { openRunFolder, readSafetensors } from "../../engine/runs/mod.ts";
-import { readSweep } from "../../engine/sweep/mod.ts";
 import { until } from "../helpers.ts";
-import { GRID, printed, TINY } from "./sweep_helpers.ts";
+import { assertSameAsLocal, GRID, printed, TINY } from "./sweep_helpers.ts";
 import { Requirement } from "../requirements.ts";
 
 const DAEMONS = ["/usr/sbin/munged", "/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch"];
@@ -165,31 +163,7 @@ SLURM.test({
         assert.match(await Deno.readTextFile(join(dir, log)), /shard \d\/4: 1 here/);
       }
 
-      await printed([...TINY, ...GRID, "--out", dir, "--name", "local"]);
-      const [sharded, local] = [
-        await readSweep(join(out, "s")),
-        await readSweep(join(dir, "local")),
-      ];
-      assert.deepEqual(sharded.members, local.members);
-      assert.ok(
-        Object.values(sharded.status).every((s) => s === "done"),
-        JSON.stringify(sharded.status),
-      );
-      for (const m of local.members) {
-        const read = async (path: string) => {
-          const f = await openRunFolder(path);
-          const w = await readSafetensors(f.finalPath());
-          return [
-            (await f.readMetrics()).map(({ time_s: _, ...x }) => x),
-            [...w.tensors].map(([n, t]) => [n, t.data]),
-          ];
-        };
-        assert.deepEqual(
-          await read(join(out, "s", m.name)),
-          await read(join(dir, "local", m.name)),
-          m.name,
-        );
-      }
+      await assertSameAsLocal(join(out, "s"), dir);
     } finally {
       await stopCluster(dir, env);
       // A daemon may still be writing its last log lines as it ends: retry the removal.

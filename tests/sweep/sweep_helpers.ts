@@ -4,7 +4,11 @@
  *
  * @module
  */
+import * as assert from "node:assert/strict";
+import { join } from "node:path";
 import { sweep } from "../../cli/sweep.ts";
+import { openRunFolder, readSafetensors } from "../../engine/runs/mod.ts";
+import { readSweep } from "../../engine/sweep/mod.ts";
 
 /** The smoke preset at p = 7 with a small model: seconds per member. */
 export const TINY = [
@@ -48,4 +52,39 @@ export async function printed(args: string[]): Promise<string> {
     console.log = log;
   }
   return lines.join("\n");
+}
+
+/**
+ * Runs the TINY × GRID sweep locally into `dir/local` and asserts that the sweep at `sharded`
+ * (trained by shards elsewhere) has the same members, all done, with the same metrics (times
+ * aside) and final weights.
+ *
+ * @example
+ * ```ts ignore
+ * await assertSameAsLocal(join(out, "s"), dir);
+ * ```
+ */
+export async function assertSameAsLocal(sharded: string, dir: string): Promise<void> {
+  await printed([...TINY, ...GRID, "--out", dir, "--name", "local"]);
+  const [shards, local] = [await readSweep(sharded), await readSweep(join(dir, "local"))];
+  assert.deepEqual(shards.members, local.members);
+  assert.ok(
+    Object.values(shards.status).every((s) => s === "done"),
+    JSON.stringify(shards.status),
+  );
+  const read = async (path: string) => {
+    const f = await openRunFolder(path);
+    const w = await readSafetensors(f.finalPath());
+    return [
+      (await f.readMetrics()).map(({ time_s: _, ...x }) => x),
+      [...w.tensors].map(([n, t]) => [n, t.data]),
+    ];
+  };
+  for (const m of local.members) {
+    assert.deepEqual(
+      await read(join(sharded, m.name)),
+      await read(join(dir, "local", m.name)),
+      m.name,
+    );
+  }
 }
