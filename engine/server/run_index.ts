@@ -293,8 +293,16 @@ async function lstat(path: string): Promise<Deno.FileInfo | undefined> {
   }
 }
 
-/** A run name, and not hidden: `.NAME.new-*` is a run being created (`createRunFolder`). */
-function validName(name: string): boolean {
+/**
+ * A run name, and not hidden: `.NAME.new-*` is a run being created (`createRunFolder`).
+ *
+ * @example
+ * ```ts
+ * import { validName } from "./run_index.ts";
+ * [validName("grok_1"), validName(".grok_1.new-3")]; // [true, false]
+ * ```
+ */
+export function validName(name: string): boolean {
   if (name.startsWith(".")) return false;
   try {
     validateRunName(name);

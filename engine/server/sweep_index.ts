@@ -11,7 +11,6 @@
 
 import { join } from "node:path";
 import { memberOutcome, readSweep, SWEEP_FILE, type SweepFile } from "../sweep/mod.ts";
-import { validateRunName } from "../runs/mod.ts";
 import type {
   MetricsRecord,
   SweepDetail,
@@ -19,7 +18,7 @@ import type {
   SweepOutcome,
   SweepSummary,
 } from "./api_types.ts";
-import type { RunEntry, RunIndex } from "./run_index.ts";
+import { type RunEntry, type RunIndex, validName } from "./run_index.ts";
 
 /** A sweep as the index holds it: its file and its members' runs that have landed. */
 export interface SweepEntry {
@@ -167,14 +166,4 @@ function cut(r: MetricsRecord): MetricsRecord {
   const out: MetricsRecord = { step: r.step };
   for (const k of CURVE_KEYS) if (k in r && k !== "step") out[k] = r[k] ?? null;
   return out;
-}
-
-function validName(name: string): boolean {
-  if (name.startsWith(".")) return false;
-  try {
-    validateRunName(name);
-    return true;
-  } catch {
-    return false;
-  }
 }
