@@ -19,6 +19,7 @@ import {
   grid1d,
 } from "../engine/gpu/mod.ts";
 import { sumRows } from "./reduce.ts";
+import { matmul } from "./matmul.ts";
 
 /** What `embedForward` reads. */
 export interface EmbedInputs {
@@ -45,6 +46,10 @@ export interface EmbedBackwardOptions {
    * By default 1 for small vocabularies, more where V is large, within workgroup memory.
    */
   vocabPerWorkgroup?: number;
+  /** Several members' embeddings at once (`EmbedMembers`); default one. */
+  members?: EmbedMembers;
+  /** With members: at least B / members f32 ones, for dW_pos's per-member sums. */
+  ones?: GpuTensor;
 }
 
 function expectDtype(kernel: string, operand: string, t: GpuTensor, dtype: "f32" | "i32"): void {
@@ -62,12 +67,34 @@ function tokensShape(kernel: string, tokens: GpuTensor): [number, number] {
   return [tokens.shape[0]!, tokens.shape[1]!];
 }
 
+/**
+ * Models trained together (`engine/train/group_trainer.ts`): the batch's B examples are `count`
+ * members' B / count each, and member g's weights are `stride` elements after member g - 1's.
+ */
+export interface EmbedMembers {
+  count: number;
+  stride: number;
+}
+
 /** Fills embed.wgsl for one set of shapes. */
 function embedSource(
   s: { B: number; T: number; C: number; V: number; D: number; VB: number },
+  members: EmbedMembers,
 ): string {
-  return fillTemplate(source, { N: s.B * s.T, T: s.T, C: s.C, V: s.V, D: s.D, VB: s.VB });
+  const { B, T, C, V, D, VB } = s;
+  if (B % members.count !== 0) {
+    throw new RangeError(`embed: ${B} examples do not split into ${members.count} members`);
+  }
+  return fillTemplate(source, { N: B * T, T, C, V, D, VB, G: members.count, PS: members.stride });
 }
+
+/** `w` `[rows, D]` widened to reach every member's copy (itself for one member). */
+function spanMembers(w: GpuTensor, members: EmbedMembers): GpuTensor {
+  if (members.count === 1) return w;
+  return w.view(0, [(members.count - 1) * members.stride + w.size]);
+}
+
+const ONE: EmbedMembers = { count: 1, stride: 0 };
 
 /**
  * `resid [B, T, D] = W_E[tokens] + W_pos[:T]`, an invocation per element.
@@ -81,6 +108,7 @@ export async function embedForward(
   gpu: Gpu,
   inputs: EmbedInputs,
   resid: GpuTensor,
+  members: EmbedMembers = ONE,
 ): Promise<Dispatch[]> {
   const kernel = "embed_forward";
   const [B, T] = tokensShape(kernel, inputs.tokens);
@@ -95,9 +123,14 @@ export async function embedForward(
   return [
     await gpu.kernel({
       label: "embed.wgsl",
-      source: embedSource({ B, T, C, V, D, VB: 1 }),
+      source: embedSource({ B, T, C, V, D, VB: 1 }, members),
       entryPoint: kernel,
-      buffers: [inputs.tokens, inputs.W_E, inputs.W_pos, resid],
+      buffers: [
+        inputs.tokens,
+        spanMembers(inputs.W_E, members),
+        spanMembers(inputs.W_pos, members),
+        resid,
+      ],
       workgroups: grid1d(B * T * D, 256),
     }),
   ];
@@ -120,6 +153,8 @@ export async function embedBackward(
   grads: EmbedGrads,
   options: EmbedBackwardOptions = {},
 ): Promise<Dispatch[]> {
+  const members = options.members ?? ONE;
+  const G = members.count;
   const kernel = "embed_backward";
   const [B, T] = tokensShape(kernel, inputs.tokens);
   const { dW_E, dW_pos } = grads;
@@ -143,18 +178,29 @@ export async function embedBackward(
         `${limit} bytes of workgroup memory (at most ${fits})`,
     );
   }
-  const filled = embedSource({ B, T, C, V, D, VB });
+  const filled = embedSource({ B, T, C, V, D, VB }, members);
+  // dW_pos[t] = Σ_b dresid[b, t]: per member, a product with a row of ones ([1, B/G]·[B/G, T·D]).
+  const dW_pos_sums = G === 1
+    ? await sumRows(gpu, inputs.dresid, dW_pos.view(0, [T * D]))
+    : await matmul(
+      gpu,
+      { tensor: options.ones!.view(0, [1, B / G]), memberStride: 0 },
+      { tensor: inputs.dresid.view(0, [B / G, T * D]), memberStride: (B / G) * T * D },
+      { tensor: dW_pos.view(0, [1, T * D]), memberStride: members.stride },
+      { members: G },
+    );
   const dispatches = [
     await gpu.kernel({
       label: "embed.wgsl",
       source: filled,
       entryPoint: kernel,
-      buffers: [inputs.tokens, inputs.dresid, dW_E],
-      workgroups: grid1d(Math.ceil(V / VB), 1),
+      buffers: [inputs.tokens, inputs.dresid, spanMembers(dW_E, members)],
+      workgroups: grid1d(G * Math.ceil(V / VB), 1),
     }),
-    ...await sumRows(gpu, inputs.dresid, dW_pos.view(0, [T * D])),
+    ...dW_pos_sums,
   ];
   if (C > T) {
+    if (G > 1) throw new RangeError(`${kernel}: members need T = n_ctx (T ${T}, n_ctx ${C})`);
     dispatches.push(
       await gpu.kernel({
         label: "embed.wgsl",

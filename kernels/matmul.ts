@@ -19,6 +19,12 @@ export interface MatmulOperand {
   ld?: number;
   /** Elements from one matrix of the batch to the next; 0 broadcasts one matrix. */
   batchStride?: number;
+  /**
+   * With `members` > 1 (required then): elements from one member's matrices to the next (an
+   * activation's size over the members; the flat weights' member stride; 0 shares one operand).
+   * The tensor is member 0's; the binding reaches the last member's.
+   */
+  memberStride?: number;
 }
 
 /** The product's sizes and options; what is left out is read off the tensors' shapes. */
@@ -38,6 +44,11 @@ export interface MatmulOptions {
   splitK?: number;
   /** The tile configuration; default chosen for the adapter by `chooseTiles`. */
   tiles?: MatmulTiles;
+  /**
+   * Models trained together (`engine/train/group_trainer.ts`): the `batch` products repeat for
+   * each member, its operands `memberStride` further on. Default 1. Sizes are one member's.
+   */
+  members?: number;
 }
 
 /** A tile configuration: BM×BN outputs a workgroup, BK deep, TM×TN an invocation. */
@@ -162,32 +173,40 @@ export async function matmul(
       );
     }
   }
+  const G = options.members ?? 1;
   const layout = (x: MatmulOperand, z: number, rows: number, cols: number, name: string) => {
     const ld = x.ld ?? cols;
     const stride = x.batchStride ?? (z === 1 && batch > 1 ? 0 : rows * ld);
     const offset = x.offset ?? 0;
-    const last = offset + (batch - 1) * stride + (rows - 1) * ld + cols;
+    const outer = G === 1 ? 0 : x.memberStride;
+    if (outer === undefined) throw new RangeError(`matmul: ${name} needs a member stride`);
+    const last = offset + (G - 1) * outer + (batch - 1) * stride + (rows - 1) * ld + cols;
+    // Members' operands reach past the tensor given (member 0's): bound up to the last one read.
+    if (G > 1) x = { ...x, tensor: x.tensor.view(0, [Math.max(last, x.tensor.size)]) };
     if (rows > 0 && cols > 0 && last > x.tensor.size) {
       throw new RangeError(`matmul: ${name} is read up to element ${last} of its ${x.tensor.size}`);
     }
     if (ld < cols) {
       throw new RangeError(`matmul: ${name}'s row stride ${ld} is below its ${cols} columns`);
     }
-    return { ld, stride, offset, align: offset % 4 === 0 && ld % 4 === 0 && stride % 4 === 0 };
+    const align = offset % 4 === 0 && ld % 4 === 0 && stride % 4 === 0 && outer % 4 === 0;
+    return { ld, stride, offset, outer, align, tensor: x.tensor };
   };
   const la = layout(A, za, transA ? k : m, transA ? m : k, "a");
   const lb = layout(B, zb, transB ? n : k, transB ? k : n, "b");
   const lc = layout(C, zc, m, n, "c");
 
-  const chosen = chooseTiles(gpu, { m, n, k, batch });
+  const chosen = chooseTiles(gpu, { m, n, k, batch: G * batch });
   const tiles = options.tiles ?? chosen.tiles;
   // Partials are summed into a contiguous [batch, m, n]: a strided c is written without a split.
-  const contiguousC = c instanceof GpuTensor && c.size === batch * m * n;
+  const contiguousC = c instanceof GpuTensor && c.size === batch * m * n && G === 1;
   let splitK = contiguousC ? options.splitK ?? chosen.splitK : 1;
   const kChunk = Math.ceil(Math.ceil(k / splitK) / tiles.BK) * tiles.BK;
   splitK = Math.max(1, Math.ceil(k / kChunk));
   const partial = splitK > 1 ? gpu.empty([splitK, batch, m, n]) : undefined;
-  const out = partial === undefined ? lc : { ld: n, stride: m * n, offset: 0, align: n % 4 === 0 };
+  const out = partial === undefined
+    ? lc
+    : { ld: n, stride: m * n, offset: 0, outer: 0, align: n % 4 === 0, tensor: lc.tensor };
   const filled = fillTemplate(source, {
     M: m,
     N: n,
@@ -203,10 +222,14 @@ export async function matmul(
     STRIDE_A: la.stride,
     STRIDE_B: lb.stride,
     STRIDE_C: out.stride,
+    OUTER_A: la.outer,
+    OUTER_B: lb.outer,
+    OUTER_C: out.outer,
     ALIGN_A: la.align,
     ALIGN_B: lb.align,
     ALIGN_C: out.align,
     Z: batch,
+    G,
     SPLIT: splitK,
     K_CHUNK: kChunk,
     ...tiles,
@@ -215,8 +238,8 @@ export async function matmul(
     label: "matmul.wgsl",
     source: filled,
     entryPoint: "matmul",
-    buffers: [A.tensor, B.tensor, partial ?? C.tensor],
-    workgroups: [Math.ceil(n / tiles.BN), Math.ceil(m / tiles.BM), batch * splitK],
+    buffers: [la.tensor, lb.tensor, partial ?? lc.tensor],
+    workgroups: [Math.ceil(n / tiles.BN), Math.ceil(m / tiles.BM), G * batch * splitK],
     ...(partial ? { scratch: [partial] } : {}),
   });
   if (partial === undefined) return [product];

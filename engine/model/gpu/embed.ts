@@ -24,6 +24,7 @@ export async function forward(c: ModelContext, tokens: GpuTensor): Promise<GpuTe
       c.gpu,
       { tokens, W_E: c.param("embed.W_E"), W_pos: c.param("pos_embed.W_pos") },
       resid,
+      c.members,
     ),
   );
   c.done("blocks.0.hook_resid_pre");
@@ -44,5 +45,6 @@ export async function backward(
   dresid: GpuTensor,
 ): Promise<void> {
   const grads = { dW_E: c.grad("embed.W_E"), dW_pos: c.grad("pos_embed.W_pos") };
-  await c.bwd(embedBackward(c.gpu, { tokens, dresid }, grads));
+  const members = c.G === 1 ? {} : { members: c.members, ones: c.ones(c.Bm) };
+  await c.bwd(embedBackward(c.gpu, { tokens, dresid }, grads, members));
 }

@@ -7,7 +7,7 @@
  */
 
 import type { GpuTensor } from "../../gpu/mod.ts";
-import { addInplace, matmul, sumRows, zeroFill } from "../../../kernels/mod.ts";
+import { addInplace, matmul, zeroFill } from "../../../kernels/mod.ts";
 import type { ModelContext } from "./context.ts";
 
 /** The scored rows of `x` `[B, T, D]` as `[S, D]`: rows T-1, 2T-1, ..., or all of them. */
@@ -26,9 +26,10 @@ function scoredRows(c: ModelContext, x: GpuTensor) {
  */
 export async function forward(c: ModelContext, x: GpuTensor): Promise<GpuTensor> {
   const logits = c.hook("logits", [c.S, c.U]);
-  const dims = { m: c.S, n: c.U, k: c.D };
-  await c.fwd(matmul(c.gpu, scoredRows(c, x), c.param("unembed.W_U"), logits, dims));
-  if (c.biases) await c.fwd(addInplace(c.gpu, logits, c.param("unembed.b_U")));
+  const dims = c.mm({ m: c.Sm, n: c.U, k: c.D });
+  const W_U = c.w("unembed.W_U");
+  await c.fwd(matmul(c.gpu, c.rows(scoredRows(c, x)), W_U, c.rows(logits, c.U), dims));
+  if (c.biases) await c.fwd(addInplace(c.gpu, logits, c.param("unembed.b_U"), c.members));
   c.done("logits");
   return logits;
 }
@@ -49,13 +50,13 @@ export async function backward(
 ): Promise<GpuTensor> {
   const { gpu, B, T, D, S, U } = c;
   const scored = scoredRows(c, x);
-  if (c.biases) await c.bwd(sumRows(gpu, dlogits, c.grad("unembed.b_U")));
-  await c.bwd(
-    matmul(gpu, scored, dlogits, c.grad("unembed.W_U"), { m: D, n: U, k: S, transA: true }),
-  );
+  const dy = c.rows(dlogits, U);
+  if (c.biases) await c.biasGrad(dlogits, "unembed.b_U");
+  const dW = c.mm({ m: D, n: U, k: c.Sm, transA: true });
+  await c.bwd(matmul(gpu, c.rows(scored), dy, c.dw("unembed.W_U"), dW));
   const dx = c.fresh([B, T, D]);
   if (S < c.R) await c.bwd(zeroFill(gpu, dx));
-  const dims = { m: S, n: D, k: U, transB: true };
-  await c.bwd(matmul(gpu, dlogits, c.param("unembed.W_U"), { ...scored, tensor: dx }, dims));
+  const dims = c.mm({ m: c.Sm, n: D, k: U, transB: true });
+  await c.bwd(matmul(gpu, dy, c.w("unembed.W_U"), c.rows({ ...scored, tensor: dx }), dims));
   return dx;
 }
