@@ -43,6 +43,7 @@ import {
 } from "../engine/sweep/mod.ts";
 import { defaultRunName, resolveConfig } from "../engine/train/presets.ts";
 import { resumeRun, startRun } from "../engine/train/run.ts";
+import { CpuWorkers } from "../engine/model/cpu_fast/mod.ts";
 
 /** `sweep`'s own flags (train's come after them in `--help`). */
 const SWEEP_FLAGS = {
@@ -301,6 +302,9 @@ async function train(p: Prepared, o: { device: Device; shard: Shard | undefined 
       (o.shard ? `, shard ${o.shard.index}/${o.shard.count}: ${names.length} here` : ""),
   );
   const stop = stopOnSignals();
+  // The CPU path's workers start once for every member trained one after another.
+  let pool: CpuWorkers | undefined;
+  const cpuWorkers = () => pool ??= new CpuWorkers();
   let done = 0;
   let stopped: string | undefined;
   try {
@@ -337,6 +341,7 @@ async function train(p: Prepared, o: { device: Device; shard: Shard | undefined 
       let report = (_s: number, _m: Record<string, number>) => {};
       const options = {
         device: o.device,
+        cpuWorkers,
         shouldStop: () => stop.signal !== undefined,
         log: (l: string) => console.log(`  ${l}`),
         onStart: (c: RunConfig, step: number) => {
@@ -370,6 +375,7 @@ async function train(p: Prepared, o: { device: Device; shard: Shard | undefined 
     }
   } finally {
     stop.remove();
+    pool?.close();
   }
   await printOutcomes(p, names);
   const shardArgs = o.shard ? [`--shard=${o.shard.index}/${o.shard.count}`] : [];

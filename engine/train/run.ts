@@ -26,6 +26,7 @@ import {
 } from "../runs/mod.ts";
 import { Tensor } from "../tensor/mod.ts";
 import { trainOnCpu } from "./cpu_trainer.ts";
+import type { CpuWorkers } from "../model/cpu_fast/mod.ts";
 import { trainOnGpu } from "./gpu_trainer.ts";
 import { trainGroupOnGpu } from "./group_trainer.ts";
 import { buildTask, type TaskData } from "../data/mod.ts";
@@ -45,6 +46,11 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Once the device is chosen, before the first step: the config trained, and its first step. */
   onStart?: (config: RunConfig, step: number) => void;
+  /**
+   * The CPU path's workers, started once for many runs (a sweep's members): their start-up is
+   * paid once. Left open; by default each run starts and closes its own.
+   */
+  cpuWorkers?: () => CpuWorkers;
 }
 
 /** `resumeRun`'s options: `steps` extends a run past its configured steps. */
@@ -163,6 +169,7 @@ async function train(
   options.log?.(`device: ${gpu ? `GPU, ${gpu.describe()}` : "CPU (the float64 reference model)"}`);
   options.onStart?.(config, state.step);
   const setup = { model: config.model, layout, train: config.train, task };
+  const workers = gpu ? undefined : options.cpuWorkers?.();
   const hooks = {
     onMetrics: async (step: number, metrics: Record<string, number>) => {
       const time_s = (options.timeOffset ?? 0) + (performance.now() - t0) / 1000;
@@ -175,7 +182,7 @@ async function train(
   };
   const t0 = performance.now();
   if (gpu) await trainOnGpu(gpu, setup, state, hooks);
-  else await trainOnCpu(setup, state, hooks);
+  else await trainOnCpu({ ...setup, workers }, state, hooks);
 }
 
 /**

@@ -107,12 +107,21 @@ gpuTest("three members trained together equal their solo runs", async (gpu) => {
     }
     for (const [step, c] of s.checkpoints) {
       const got = r.checkpoints.get(step)!;
-      const dp = maxDiff(got.params, c.params);
+      // b_K's gradient is 0 in exact arithmetic (softmax ignores a shift of every key's score):
+      // both runs' is rounding noise, which Adam scales to steps of up to ~lr, so it is held to
+      // that bound only; every other weight to 5e-5 (a few f32 ulps of weights ~0.1-1 a step).
+      let dp = 0;
+      for (const spec of layout.specs) {
+        const part = (x: Float32Array) => x.subarray(spec.offset, spec.offset + spec.size);
+        const d = maxDiff(part(got.params), part(c.params));
+        const noise = spec.name.endsWith("attn.b_K");
+        if (noise) assert.ok(d <= 3 * step * configs[g]!.train.lr, `${spec.name}: ${d}`);
+        else dp = Math.max(dp, d);
+      }
       const dm = maxDiff(got.m, c.m);
       const dv = maxDiff(got.v, c.v);
       console.log(`  member ${g} step ${step}: max |diff| params ${dp}, m ${dm}, v ${dv}`);
-      // Tolerance: a few f32 ulps of the weights (~0.1-1) per step, grown over 12 steps.
-      assert.ok(dp < 2e-4 && dm < 2e-5 && dv < 1e-6, `member ${g} step ${step}`);
+      assert.ok(dp < 5e-5 && dm < 2e-5 && dv < 1e-6, `member ${g} step ${step}`);
       assert.deepEqual([...got.optimizer], [...c.optimizer], `member ${g} AdamW words`);
     }
     // The members differ from one another: each trained on its own settings.
