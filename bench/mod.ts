@@ -7,7 +7,8 @@
  * `--torch-grok PATH` runs the PyTorch grokking reference in the same command (on the GPU host).
  * `--part sweep`: M members together against M solo runs; `--members 1,8,64` (the M),
  * `--sweep-preset grokking` (the adapter's rows), `--sweep-steps 1,3` (the two run lengths
- * differenced), `--cpu-steps 20` (the smoke preset's steps a member on the CPU path).
+ * differenced), `--cpu-steps 20` (the smoke preset's steps a member on the CPU path), `--sweep-on
+ * gpu|cpu|both` (which rows).
  *
  * @module
  */
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     "sweep-preset": { type: "string", default: "grokking" },
     "sweep-steps": { type: "string", default: "1,3" },
     "cpu-steps": { type: "string", default: "20" },
+    "sweep-on": { type: "string", default: "both" },
   },
 });
 const PARTS = [
@@ -98,5 +100,6 @@ if (part === undefined || part === "sweep") {
     short: short!,
     long: long!,
     cpuSteps: Number(values["cpu-steps"]),
+    on: values["sweep-on"] as "gpu" | "cpu" | "both",
   });
 }

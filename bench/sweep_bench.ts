@@ -175,16 +175,9 @@ async function benchGroupCpu(members: number[], steps: number) {
           `solo_${g}`,
         ]);
       }
-      const group = await timeCommand([
-        "sweep",
-        ...flags,
-        "--seeds",
-        String(M),
-        "--name",
-        "sweep",
-        "--max-members",
-        String(M),
-      ]);
+      // One member is a grid of one value (`sweep` refuses nothing to sweep).
+      const members = M === 1 ? ["--grid", "weight_decay=1"] : ["--seeds", String(M)];
+      const group = await timeCommand(["sweep", ...flags, ...members, "--name", "sweep"]);
       rows.push([String(M), solo.toFixed(1), group.toFixed(1), (group / solo).toFixed(2)]);
     } finally {
       await Deno.remove(dir, { recursive: true });
@@ -199,14 +192,22 @@ async function benchGroupCpu(members: number[], steps: number) {
  *
  * @example
  * ```ts ignore
- * await benchSweep({ members: [1, 8, 64], short: 1, long: 3, cpuSteps: 20 });
+ * await benchSweep({ members: [1, 8], short: 1, long: 3, cpuSteps: 20, preset: "grokking", on: "both" });
  * ```
  */
 export async function benchSweep(
-  o: { members: number[]; short: number; long: number; cpuSteps: number; preset: string },
+  o: {
+    members: number[];
+    short: number;
+    long: number;
+    cpuSteps: number;
+    preset: string;
+    /** Which rows: the adapter's, the CPU path's, or both. */
+    on: "gpu" | "cpu" | "both";
+  },
 ) {
-  const gpu = await requestGpu().catch(() => undefined);
-  if (gpu === undefined) console.log("no adapter: the GPU rows are skipped");
+  const gpu = o.on === "cpu" ? undefined : await requestGpu().catch(() => undefined);
+  if (gpu === undefined) console.log("no adapter, or --sweep-on cpu: no GPU rows");
   else {
     console.log(`adapter: ${gpu.describe()}`);
     console.log(`${o.preset} preset, runs of ${o.long} and ${o.short} steps differenced:`);
@@ -216,6 +217,7 @@ export async function benchSweep(
       gpu.destroy();
     }
   }
+  if (o.on === "gpu") return;
   console.log(`\nsmoke preset on the CPU path, ${o.cpuSteps} steps a member, whole commands:`);
   await benchGroupCpu(o.members, o.cpuSteps);
 }
