@@ -39,7 +39,7 @@ export async function trainGroups(r: GroupRequest): Promise<Set<string>> {
   for (const name of r.fresh) {
     const c = r.configs.get(name)!;
     if (groupRefusal(c.model, c.train) !== undefined) continue;
-    const key = groupKey(c.model, c.train);
+    const key = groupKey(c);
     buckets.set(key, [...(buckets.get(key) ?? []), name]);
   }
   const groups = [...buckets.values()].filter((b) => b.length > 1);

@@ -53,22 +53,26 @@ export function groupRefusal(model: ModelConfig, train: TrainConfig): string | u
 }
 
 /**
- * The settings members must share to train together: all of `train` but lr, weight_decay (and
- * the model's seed, which only sets the initialisation). Two members with the same key train as
- * one group.
+ * The settings members must share to train together: the model but its seed (which only sets the
+ * initialisation), `train` but lr and weight_decay, and the task but its data_seed (which only
+ * sets the split). Two members with the same key train as one group.
  *
  * @example
  * ```ts
  * import { groupKey } from "./group_trainer.ts";
  * import { DEFAULT_TRAIN } from "./config.ts";
  * import { DEFAULT_MODEL } from "../model/config.ts";
- * groupKey(DEFAULT_MODEL, DEFAULT_TRAIN) === groupKey({ ...DEFAULT_MODEL, seed: 7 }, DEFAULT_TRAIN); // true
+ * const a = { model: DEFAULT_MODEL, train: DEFAULT_TRAIN };
+ * groupKey(a) === groupKey({ ...a, model: { ...DEFAULT_MODEL, seed: 7 } }); // true
  * ```
  */
-export function groupKey(model: ModelConfig, train: TrainConfig): string {
-  const { seed: _seed, ...shape } = model;
-  const { lr: _lr, weight_decay: _wd, ...shared } = train;
-  return JSON.stringify({ shape, shared });
+export function groupKey(
+  config: { model: ModelConfig; train: TrainConfig; task?: object },
+): string {
+  const { seed: _seed, ...shape } = config.model;
+  const { lr: _lr, weight_decay: _wd, ...shared } = config.train;
+  const { data_seed: _ds, ...task } = (config.task ?? {}) as { data_seed?: number };
+  return JSON.stringify({ shape, shared, task });
 }
 
 /** `batches` one after another: `[G·B, ...]` tokens, targets (scored) and weights. */
@@ -111,7 +115,9 @@ export async function trainGroupOnGpu(
   if (refusal !== undefined) throw new RangeError(`members cannot train together: ${refusal}`);
   const start = first.state.step;
   for (const m of members) {
-    if (groupKey(model, m.train) !== groupKey(model, train) || m.state.step !== start) {
+    if (
+      groupKey({ model, train: m.train }) !== groupKey({ model, train }) || m.state.step !== start
+    ) {
       throw new RangeError("members of a group must share their settings and their step");
     }
   }
