@@ -109,6 +109,11 @@ function noDecayExpression(ranges: readonly (readonly [number, number])[]): stri
  * (see `AdamWOptions`); they are baked into the shader as constants, as are the `noDecay` ranges.
  * Free the partial sums with `releaseDispatches` when done.
  *
+ * With `members` G > 1 (models trained together): `params`, `grads`, `m`, `v` hold G members'
+ * [P / G] each, `state` is `[G, 8]`, and member g's learning rate and weight decay are the f32 bits
+ * of its state words 6 and 7 (the caller writes them; `options.lr` and `weightDecay` are unused);
+ * no clipping. The schedule's shape (warmup, cosine, total) is the members' common one.
+ *
  * @example
  * ```ts ignore
  * const { m, v, state } = adamwBuffers(gpu, params);
