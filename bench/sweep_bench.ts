@@ -126,6 +126,8 @@ async function benchGroupGpu(
       String(b.solo.submits),
       String(b.group.submits),
     ]);
+    // Each row as it comes: a long run that is cut short still leaves its first rows.
+    console.log(rows.at(-1)!.join("  "));
   }
   printTable(rows);
 }

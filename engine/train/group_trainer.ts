@@ -140,7 +140,7 @@ export async function trainGroupOnGpu(
     bits[g * ADAMW_STATE_SIZE + 6] = m.train.lr;
     bits[g * ADAMW_STATE_SIZE + 7] = m.train.weight_decay;
   });
-  const state = keep(gpu.upload(words, [G, ADAMW_STATE_SIZE]));
+  const state = keep(gpu.upload(words, G === 1 ? [ADAMW_STATE_SIZE] : [G, ADAMW_STATE_SIZE]));
 
   const T = first.task.n_ctx;
   const scored = scoresLastOnly(first.task.targets, T) ? "last" : "all";
