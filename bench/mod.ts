@@ -2,10 +2,14 @@
  * `deno task bench`: mechlab's benchmarks. Each part prints what it ran on and its figures as
  * ratios against a peer measured in the same run. Record measured figures in `bench/RESULTS.md`.
  *
- * `--part tensor|gpu|attention|train|tinygpt|sample|gpt2|analysis|attribution|serve` runs one part
- * (default: all); `--full` trains the grokking preset to the end; `--smoke` races the smoke preset
- * against torch_small.py; `--torch-grok PATH` runs the PyTorch grokking reference in the same
- * command (on the GPU host).
+ * `--part tensor|gpu|attention|train|tinygpt|sample|gpt2|analysis|attribution|serve|sweep` runs
+ * one part (default: all); `--full` trains the grokking preset to the end; `--smoke` races the
+ * smoke preset against torch_small.py; `--torch-grok PATH` runs the PyTorch grokking reference in
+ * the same command (on the GPU host).
+ * `--part sweep`: M members together against M solo runs; `--members 1,8,64` (the M),
+ * `--sweep-preset grokking` (the adapter's rows), `--sweep-steps 1,3` (the two run lengths
+ * differenced), `--cpu-steps 20` (the smoke preset's steps a member on the CPU path), `--sweep-on
+ * gpu|cpu|both` (which rows).
  *
  * @module
  */
@@ -20,6 +24,7 @@ import { benchSample } from "./sample_bench.ts";
 import { benchServe } from "./serve_bench.ts";
 import { benchTensor } from "./tensor_bench.ts";
 import { benchTinygpt } from "./tinygpt_bench.ts";
+import { benchSweep } from "./sweep_bench.ts";
 import { benchTrain } from "./train_bench.ts";
 
 const { values } = parseArgs({
@@ -29,6 +34,11 @@ const { values } = parseArgs({
     full: { type: "boolean" },
     smoke: { type: "boolean" },
     "torch-grok": { type: "string" },
+    members: { type: "string", default: "1,8,64" },
+    "sweep-preset": { type: "string", default: "grokking" },
+    "sweep-steps": { type: "string", default: "1,3" },
+    "cpu-steps": { type: "string", default: "20" },
+    "sweep-on": { type: "string", default: "both" },
   },
 });
 const PARTS = [
@@ -42,6 +52,7 @@ const PARTS = [
   "analysis",
   "attribution",
   "serve",
+  "sweep",
 ];
 const part = values.part;
 if (part !== undefined && !PARTS.includes(part)) {
@@ -92,4 +103,16 @@ if (part === undefined || part === "attribution") {
 if (part === undefined || part === "serve") {
   console.log("\n== the server while a run trains ==");
   await benchServe();
+}
+if (part === undefined || part === "sweep") {
+  console.log("\n== many models at once: M members together against M solo runs ==");
+  const [short, long] = values["sweep-steps"].split(",").map(Number);
+  await benchSweep({
+    members: values.members.split(",").map(Number),
+    preset: values["sweep-preset"],
+    short: short!,
+    long: long!,
+    cpuSteps: Number(values["cpu-steps"]),
+    on: values["sweep-on"] as "gpu" | "cpu" | "both",
+  });
 }

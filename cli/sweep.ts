@@ -17,6 +17,7 @@ import { parseDevice, parseNumber } from "./args.ts";
 import { UsageError } from "./errors.ts";
 import { shownCommand } from "./self_command.ts";
 import { parseGrid } from "./sweep_grid.ts";
+import { trainGroups } from "./sweep_groups.ts";
 import { k8sManifest, slurmScript } from "./sweep_emit.ts";
 import { describe, progress, rethrowAsUsage, stopOnSignals } from "./train.ts";
 import { FLAG_WIDTH, flagLines, readTrainFlags, TRAIN_FLAGS } from "./train_flags.ts";
@@ -42,6 +43,7 @@ import {
 } from "../engine/sweep/mod.ts";
 import { defaultRunName, resolveConfig } from "../engine/train/presets.ts";
 import { resumeRun, startRun } from "../engine/train/run.ts";
+import { CpuWorkers } from "../engine/model/cpu_fast/mod.ts";
 
 /** `sweep`'s own flags (train's come after them in `--help`). */
 const SWEEP_FLAGS = {
@@ -285,7 +287,10 @@ function emit(
   console.log(k8sManifest(o, { image, claim, mount: resolve(dir, "..") }));
 }
 
-/** Trains this shard's members one after another; stops (with a checkpoint) on Ctrl-C. */
+/**
+ * Trains this shard's members: fresh ones of one shape together on a GPU (`sweep_groups.ts`), the
+ * rest one after another; stops (with a checkpoint) on Ctrl-C.
+ */
 async function train(p: Prepared, o: { device: Device; shard: Shard | undefined }): Promise<void> {
   const { plan, configs, dir } = p;
   await openSweep(dir, plan).catch(rethrowAsUsage);
@@ -297,10 +302,28 @@ async function train(p: Prepared, o: { device: Device; shard: Shard | undefined 
       (o.shard ? `, shard ${o.shard.index}/${o.shard.count}: ${names.length} here` : ""),
   );
   const stop = stopOnSignals();
+  // The CPU path's workers start once for every member trained one after another.
+  let pool: CpuWorkers | undefined;
+  const cpuWorkers = () => pool ??= new CpuWorkers();
   let done = 0;
   let stopped: string | undefined;
   try {
+    const fresh = [];
+    for (const n of names) {
+      if (await memberState(join(dir, n), configs.get(n)!.train.steps) === "none") fresh.push(n);
+    }
+    const stoppedNow = () => stop.signal !== undefined;
+    const together = await trainGroups({
+      dir,
+      configs,
+      fresh,
+      device: o.device,
+      stopped: stoppedNow,
+    })
+      .catch(rethrowAsUsage);
+    done += together.size;
     for (const [i, name] of names.entries()) {
+      if (together.has(name)) continue;
       if (stop.signal !== undefined) break;
       const config = configs.get(name)!;
       const path = join(dir, name);
@@ -318,6 +341,7 @@ async function train(p: Prepared, o: { device: Device; shard: Shard | undefined 
       let report = (_s: number, _m: Record<string, number>) => {};
       const options = {
         device: o.device,
+        cpuWorkers,
         shouldStop: () => stop.signal !== undefined,
         log: (l: string) => console.log(`  ${l}`),
         onStart: (c: RunConfig, step: number) => {
@@ -351,6 +375,7 @@ async function train(p: Prepared, o: { device: Device; shard: Shard | undefined 
     }
   } finally {
     stop.remove();
+    pool?.close();
   }
   await printOutcomes(p, names);
   const shardArgs = o.shard ? [`--shard=${o.shard.index}/${o.shard.count}`] : [];

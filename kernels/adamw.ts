@@ -109,6 +109,11 @@ function noDecayExpression(ranges: readonly (readonly [number, number])[]): stri
  * (see `AdamWOptions`); they are baked into the shader as constants, as are the `noDecay` ranges.
  * Free the partial sums with `releaseDispatches` when done.
  *
+ * With `members` G > 1 (models trained together): `params`, `grads`, `m`, `v` hold G members'
+ * [P / G] each, `state` is `[G, 8]`, and member g's learning rate and weight decay are the f32 bits
+ * of its state words 6 and 7 (the caller writes them; `options.lr` and `weightDecay` are unused);
+ * no clipping. The schedule's shape (warmup, cosine, total) is the members' common one.
+ *
  * @example
  * ```ts ignore
  * const { m, v, state } = adamwBuffers(gpu, params);
@@ -124,21 +129,27 @@ export async function adamw(
   gpu: Gpu,
   tensors: AdamWTensors,
   options: AdamWOptions = {},
+  members = 1,
 ): Promise<Dispatch[]> {
   const { params, grads, m, v, state } = tensors;
+  const G = members;
   for (const [name, t] of Object.entries({ params, grads, m, v })) {
     if (name !== "params") expectShape("adamw", name, t.shape, params.shape);
     if (t.dtype !== "f32") throw new RangeError(`adamw: ${name} is ${t.dtype}, expected f32`);
   }
-  expectShape("adamw", "state", state.shape, [ADAMW_STATE_SIZE]);
+  expectShape("adamw", "state", state.shape, G === 1 ? [ADAMW_STATE_SIZE] : [G, ADAMW_STATE_SIZE]);
   const P = params.size;
   if (P < 1) throw new RangeError(`adamw: params has shape [${params.shape}], no elements`);
-  const o = resolveAdamWOptions(options, P);
+  if (P % G !== 0) throw new RangeError(`adamw: ${P} parameters are not ${G} members'`);
+  const o = resolveAdamWOptions(options, P / G);
   const norm = o.maxNorm !== undefined;
+  if (norm && G > 1) throw new RangeError("adamw: members trained together do not clip");
   const S = norm ? Math.min(Math.ceil(P / WG), MAX_PARTIALS) : 1;
   const lnBeta = (beta: number) => beta === 0 ? -100 : Math.log(beta);
   const filled = fillTemplate(source, {
     P,
+    G,
+    PS: P / G,
     S,
     LR: f32Literal(o.lr, "adamw: lr"),
     MIN_LR: f32Literal(o.minLr, "adamw: minLr"),
@@ -161,7 +172,7 @@ export async function adamw(
   const launch = (entryPoint: string, buffers: GpuTensor[], workgroups: [number, number]) =>
     gpu.kernel({ label: "adamw.wgsl", source: filled, entryPoint, buffers, workgroups });
   const update = await launch("adamw_update", [params, grads, m, v, state], grid1d(P, WG));
-  if (!norm) return [await launch("adamw_step_plain", [state], [1, 1]), update];
+  if (!norm) return [await launch("adamw_step_plain", [state], [G, 1]), update];
   const partials = gpu.empty([S]);
   const sumsq = await launch("grad_sumsq", [grads, partials], [S, 1]);
   return [

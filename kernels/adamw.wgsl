@@ -11,6 +11,11 @@
 //   [1] lr_t, the learning rate of update t     [2] norm, the global gradient norm (0 without maxNorm)
 //   [3] clip, what the gradients were scaled by [4] 1 - β1^t   [5] 1 - β2^t   [6], [7] unused (0)
 //
+// Members (G > 1, models trained together): params, grads, m, v are G members' [PS] each and state
+// is [G, 8], member g's words at 8g, its own learning rate and weight decay in its words [6], [7]
+// (f32 bits, written by the launcher's caller) in place of LR and WEIGHT_DECAY; adamw_step_plain
+// runs a workgroup per member. Members share the schedule's shape and do not clip.
+//
 // One optimizer step is three launches:
 //   grad_sumsq   (only with maxNorm) workgroup w sums grads[i]² over i = w·WG + l + k·S·WG in a
 //                fixed order per invocation l, then a fixed tree over the workgroup: partials[w].
@@ -27,6 +32,8 @@
 // promises an absolute error of 2^-11), so lr_t and the bias corrections are good to a few ulp.
 
 const P: u32 = {{P}}u;
+const G: u32 = {{G}}u;   // members
+const PS: u32 = {{PS}}u; // a member's elements (P / G)
 const S: u32 = {{S}}u;
 const WG: u32 = 256u;
 
@@ -113,7 +120,8 @@ fn half_cos_plus_half(p: f32) -> f32 {
 }
 
 // The learning rate of update t (1-based): warmup factor min((t-1)/W, 1), then constant or cosine.
-fn lr_at(t: u32) -> f32 {
+fn lr_at(t: u32, g: u32) -> f32 {
+  let LR = base_lr(g);
   let s = t - 1u;
   if (s < WARMUP) { return LR * (f32(s) / f32(WARMUP)); }
   if (!COSINE) { return LR; }
@@ -121,18 +129,26 @@ fn lr_at(t: u32) -> f32 {
   return MIN_LR + (LR - MIN_LR) * half_cos_plus_half(progress);
 }
 
-// Advances the step and writes everything adamw_update reads; `sumsq` is Σ grads² (0: no norm).
-fn advance(sumsq: f32) {
-  let t = state[0] + 1u;
+// Member g's learning rate and weight decay: LR and WEIGHT_DECAY, or (G > 1) its state words.
+fn base_lr(g: u32) -> f32 {
+  if (G == 1u) { return LR; }
+  return bitcast<f32>(state[8u * g + 6u]);
+}
+
+// Advances member g's step and writes everything adamw_update reads; `sumsq` is Σ grads² (0: no
+// norm).
+fn advance(g: u32, sumsq: f32) {
+  let o = 8u * g;
+  let t = state[o] + 1u;
   let norm = sqrt(sumsq);
   var clip = 1.0;
   if (CLIP) { clip = min(1.0, MAX_NORM / (norm + 1e-6)); }
-  state[0] = t;
-  state[1] = bitcast<u32>(lr_at(t));
-  state[2] = bitcast<u32>(norm);
-  state[3] = bitcast<u32>(clip);
-  state[4] = bitcast<u32>(one_minus_exp(f32(t) * LN_BETA1));
-  state[5] = bitcast<u32>(one_minus_exp(f32(t) * LN_BETA2));
+  state[o] = t;
+  state[o + 1u] = bitcast<u32>(lr_at(t, g));
+  state[o + 2u] = bitcast<u32>(norm);
+  state[o + 3u] = bitcast<u32>(clip);
+  state[o + 4u] = bitcast<u32>(one_minus_exp(f32(t) * LN_BETA1));
+  state[o + 5u] = bitcast<u32>(one_minus_exp(f32(t) * LN_BETA2));
 }
 
 @compute @workgroup_size(WG)
@@ -141,12 +157,12 @@ fn adamw_step(@builtin(local_invocation_index) l: u32) {
   for (var i = l; i < S; i += WG) { acc += partial_sums[i]; }
   tree[l] = acc;
   let total = tree_sum(l);
-  if (l == 0u) { advance(total); }
+  if (l == 0u) { advance(0u, total); }
 }
 
 @compute @workgroup_size(1)
-fn adamw_step_plain() {
-  advance(0.0);
+fn adamw_step_plain(@builtin(workgroup_id) wid: vec3<u32>) {
+  advance(wid.x, 0.0);
 }
 
 // ---- adamw_update -----------------------------------------------------------------------------
@@ -161,14 +177,17 @@ fn adamw_step_plain() {
 fn adamw_update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= P) { return; }
-  let lr = bitcast<f32>(step_state[1]);
-  let clip = bitcast<f32>(step_state[3]);
-  let step_size = lr / bitcast<f32>(step_state[4]);
-  let bias2_sqrt = sqrt(bitcast<f32>(step_state[5]));
+  let o = 8u * (i / PS); // the member's state
+  let lr = bitcast<f32>(step_state[o + 1u]);
+  let clip = bitcast<f32>(step_state[o + 3u]);
+  let step_size = lr / bitcast<f32>(step_state[o + 4u]);
+  let bias2_sqrt = sqrt(bitcast<f32>(step_state[o + 5u]));
+  var wd = WEIGHT_DECAY;
+  if (G > 1u) { wd = bitcast<f32>(step_state[o + 7u]); }
 
   let g = grads[i] * clip;
   let p = params[i];
-  let decay = select(lr * WEIGHT_DECAY, 0.0, no_decay(i));
+  let decay = select(lr * wd, 0.0, no_decay(i % PS));
   let mi = BETA1 * m[i] + ONE_MINUS_BETA1 * g;
   let vi = BETA2 * v[i] + ONE_MINUS_BETA2 * g * g;
   // p·(1 - lr·wd) - step, with the two small terms summed first: p is rounded once per update.

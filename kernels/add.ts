@@ -31,14 +31,19 @@ async function launch(
   buffers: GpuTensor[],
   x: GpuTensor,
   b: GpuTensor,
+  members: { count: number; stride: number } = { count: 1, stride: 0 },
 ): Promise<Dispatch[]> {
   checkBroadcast(entryPoint, x, b);
+  const G = members.count;
+  if (x.size % G !== 0) throw new RangeError(`${entryPoint}: [${x.shape}] is not ${G} members'`);
+  // Member g's `b` is `stride` elements after member g - 1's: one binding reaching all of them.
+  const wide = G === 1 ? b : b.view(0, [(G - 1) * members.stride + b.size]);
   return [
     await gpu.kernel({
       label: "add.wgsl",
-      source: fillTemplate(source, { N: x.size, B: b.size }),
+      source: fillTemplate(source, { N: x.size, B: b.size, G, BS: members.stride }),
       entryPoint,
-      buffers,
+      buffers: buffers.map((t) => t === b && t !== x ? wide : t),
       workgroups: grid1d(x.size, 256),
     }),
   ];
@@ -70,8 +75,13 @@ export async function addForward(
  * gpu.run(await addInplace(gpu, dResid, dFromMlp));
  * ```
  */
-export async function addInplace(gpu: Gpu, x: GpuTensor, b: GpuTensor): Promise<Dispatch[]> {
-  return await launch(gpu, "add_inplace", [x, b], x, b);
+export async function addInplace(
+  gpu: Gpu,
+  x: GpuTensor,
+  b: GpuTensor,
+  members?: { count: number; stride: number },
+): Promise<Dispatch[]> {
+  return await launch(gpu, "add_inplace", [x, b], x, b, members);
 }
 
 /**

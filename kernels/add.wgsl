@@ -10,6 +10,8 @@
 
 const N: u32 = {{N}}u;
 const B: u32 = {{B}}u;
+const G: u32 = {{G}}u;   // add_inplace: x is G members' N / G elements, each with its own b,
+const BS: u32 = {{BS}}u; // member g's BS elements after member g - 1's (G = 1: one b)
 const WG: u32 = 256u;
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;        // [N]
@@ -29,7 +31,7 @@ fn add_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 fn add_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= N) { return; }
-  x[i] = x[i] + b[i % B];
+  x[i] = x[i] + b[(i / (N / G)) * BS + i % B];
 }
 
 @compute @workgroup_size(WG)

@@ -19,6 +19,7 @@ import {
   grid1d,
 } from "../engine/gpu/mod.ts";
 import { sumRows } from "./reduce.ts";
+import { matmul } from "./matmul.ts";
 
 /** What `embedForward` reads. */
 export interface EmbedInputs {
@@ -53,6 +54,8 @@ export interface EmbedForwardOptions {
   firstRow?: number;
   /** Add the block's rows to `resid` instead of writing it (default false). */
   accumulate?: boolean;
+  /** Several members' embeddings at once (`EmbedMembers`); default one. */
+  members?: EmbedMembers;
 }
 
 /** Settings of `embedBackward`. */
@@ -62,6 +65,10 @@ export interface EmbedBackwardOptions {
    * By default 1 for small vocabularies, more where V is large, within workgroup memory.
    */
   vocabPerWorkgroup?: number;
+  /** Several members' embeddings at once (`EmbedMembers`); default one. */
+  members?: EmbedMembers;
+  /** With members: at least B / members f32 ones, for dW_pos's per-member sums. */
+  ones?: GpuTensor;
 }
 
 function expectDtype(kernel: string, operand: string, t: GpuTensor, dtype: "f32" | "i32"): void {
@@ -79,15 +86,48 @@ function tokensShape(kernel: string, tokens: GpuTensor): [number, number] {
   return [tokens.shape[0]!, tokens.shape[1]!];
 }
 
+/**
+ * Models trained together (`engine/train/group_trainer.ts`): the batch's B examples are `count`
+ * members' B / count each, and member g's weights are `stride` elements after member g - 1's.
+ */
+export interface EmbedMembers {
+  count: number;
+  stride: number;
+}
+
 /** Fills embed.wgsl for one set of shapes. */
 function embedSource(
   s: { B: number; T: number; C: number; V: number; D: number; VB: number; positions: boolean },
+  members: EmbedMembers,
   block: { V0: number; ACC: boolean } = { V0: 0, ACC: false },
 ): string {
   const { B, T, C, V, D, VB, positions } = s;
   const { V0, ACC } = block;
-  return fillTemplate(source, { N: B * T, T, C, V, D, VB, WITH_POS: positions, V0, ACC });
+  if (B % members.count !== 0) {
+    throw new RangeError(`embed: ${B} examples do not split into ${members.count} members`);
+  }
+  return fillTemplate(source, {
+    N: B * T,
+    T,
+    C,
+    V,
+    D,
+    VB,
+    WITH_POS: positions,
+    V0,
+    ACC,
+    G: members.count,
+    PS: members.stride,
+  });
 }
+
+/** `w` `[rows, D]` widened to reach every member's copy (itself for one member). */
+function spanMembers(w: GpuTensor, members: EmbedMembers): GpuTensor {
+  if (members.count === 1) return w;
+  return w.view(0, [(members.count - 1) * members.stride + w.size]);
+}
+
+const ONE: EmbedMembers = { count: 1, stride: 0 };
 
 /**
  * `resid [B, T, D] = W_E[tokens] + W_pos[:T]` (`W_E[tokens]` alone with `positions: false`), an
@@ -105,6 +145,7 @@ export async function embedForward(
   options: EmbedForwardOptions = {},
 ): Promise<Dispatch[]> {
   const kernel = "embed_forward";
+  const members = options.members ?? ONE;
   const [B, T] = tokensShape(kernel, inputs.tokens);
   if (inputs.W_E.shape.length !== 2) {
     throw new RangeError(`${kernel}: W_E has shape [${inputs.W_E.shape}], expected [V, D]`);
@@ -117,12 +158,18 @@ export async function embedForward(
   return [
     await gpu.kernel({
       label: "embed.wgsl",
-      source: embedSource({ B, T, C, V, D, VB: 1, positions: options.positions ?? true }, {
-        V0: options.firstRow ?? 0,
-        ACC: options.accumulate ?? false,
-      }),
+      source: embedSource(
+        { B, T, C, V, D, VB: 1, positions: options.positions ?? true },
+        members,
+        { V0: options.firstRow ?? 0, ACC: options.accumulate ?? false },
+      ),
       entryPoint: kernel,
-      buffers: [inputs.tokens, inputs.W_E, inputs.W_pos, resid],
+      buffers: [
+        inputs.tokens,
+        spanMembers(inputs.W_E, members),
+        spanMembers(inputs.W_pos, members),
+        resid,
+      ],
       workgroups: grid1d(B * T * D, 256),
     }),
   ];
@@ -146,6 +193,8 @@ export async function embedBackward(
   grads: EmbedGrads,
   options: EmbedBackwardOptions = {},
 ): Promise<Dispatch[]> {
+  const members = options.members ?? ONE;
+  const G = members.count;
   const kernel = "embed_backward";
   const [B, T] = tokensShape(kernel, inputs.tokens);
   const { dW_E, dW_pos } = grads;
@@ -169,19 +218,29 @@ export async function embedBackward(
         `${limit} bytes of workgroup memory (at most ${fits})`,
     );
   }
-  const filled = embedSource({ B, T, C, V, D, VB, positions: true });
+  const filled = embedSource({ B, T, C, V, D, VB, positions: true }, members);
   const dispatches = [
     await gpu.kernel({
       label: "embed.wgsl",
       source: filled,
       entryPoint: kernel,
-      buffers: [inputs.tokens, inputs.dresid, dW_E],
-      workgroups: grid1d(Math.ceil(V / VB), 1),
+      buffers: [inputs.tokens, inputs.dresid, spanMembers(dW_E, members)],
+      workgroups: grid1d(G * Math.ceil(V / VB), 1),
     }),
   ];
   if (dW_pos === undefined) return dispatches;
-  dispatches.push(...await sumRows(gpu, inputs.dresid, dW_pos.view(0, [T * D])));
+  // dW_pos[t] = Σ_b dresid[b, t]: per member, a product with a row of ones ([1, B/G]·[B/G, T·D]).
+  dispatches.push(
+    ...(G === 1 ? await sumRows(gpu, inputs.dresid, dW_pos.view(0, [T * D])) : await matmul(
+      gpu,
+      { tensor: options.ones!.view(0, [1, B / G]), memberStride: 0 },
+      { tensor: inputs.dresid.view(0, [B / G, T * D]), memberStride: (B / G) * T * D },
+      { tensor: dW_pos.view(0, [1, T * D]), memberStride: members.stride },
+      { members: G },
+    )),
+  );
   if (C > T) {
+    if (G > 1) throw new RangeError(`${kernel}: members need T = n_ctx (T ${T}, n_ctx ${C})`);
     dispatches.push(
       await gpu.kernel({
         label: "embed.wgsl",

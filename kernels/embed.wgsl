@@ -23,6 +23,10 @@
 // embed_pos_clear: dW_pos[t, :] = 0 for T <= t < C. The positions t < T get Σ_b dresid[b, t, :]
 //   from reduce.wgsl's sum_rows, dresid read as B rows of T·D.
 //
+// Members (G > 1, models trained together): the N tokens are G members' N / G each, and member g
+// reads and writes its weights PS elements after member g - 1's; embed_backward runs NG
+// workgroups per member, each over its member's tokens only.
+//
 // Out-of-range token ids (< 0 or >= V) are never read or written through: they embed as zeros
 // (resid = W_pos[t]) and their gradient goes nowhere.
 
@@ -35,6 +39,9 @@ const VB: u32 = {{VB}}u;                  // vocabulary rows per embed_backward 
 const V0: i32 = {{V0}};                   // embed_forward: the first row W_E holds
 const ACC: bool = {{ACC}};                // embed_forward: add to resid rather than write it
 const WITH_POS: bool = {{WITH_POS}};      // embed_forward adds W_pos (unless ACC)
+const G: u32 = {{G}}u;                    // members
+const PS: u32 = {{PS}}u;                  // a member's weights' stride
+const NM: u32 = N / G;                    // a member's tokens
 const NG: u32 = (V + VB - 1u) / VB;       // embed_backward workgroups
 const WG: u32 = 256u;
 const WORDS: u32 = WG / 32u;              // mask words per WG tokens
@@ -67,12 +74,13 @@ fn embed_forward(@builtin(global_invocation_id) gid: vec3<u32>,
   let n = i / D;
   let d = i % D;
   let tok = tokens[n] - V0;
+  let w = (n / NM) * PS; // the member's weights
   var e = 0.0;
-  if (in_vocab(tok)) { e = W_E[u32(tok) * D + d]; }
+  if (in_vocab(tok)) { e = W_E[w + u32(tok) * D + d]; }
   if (ACC) {
     e += resid[i];
   } else if (WITH_POS) {
-    e += W_pos[(n % T) * D + d];
+    e += W_pos[w + (n % T) * D + d];
   }
   resid[i] = e;
 }
@@ -81,22 +89,24 @@ fn embed_forward(@builtin(global_invocation_id) gid: vec3<u32>,
 fn embed_backward(@builtin(workgroup_id) wid: vec3<u32>,
                   @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
-  let g = wid.x + wid.y * nwg.x;
-  if (g >= NG) { return; }
-  let v0 = g * VB;
+  let gg = wid.x + wid.y * nwg.x;
+  if (gg >= G * NG) { return; }
+  let first = (gg / NG) * NM; // the member's first token
+  let base = (gg / NG) * PS;  // and its weights
+  let v0 = (gg % NG) * VB;
   for (var r = 0u; r < VB; r++) {
     for (var d = lid; d < D; d += WG) { acc[r * D + d] = 0.0; }
   }
   if (lid < 3u * WORDS) { atomicStore(&hits[lid], 0u); }
   workgroupBarrier();
   var cur = 0u;
-  for (var c = 0u; c < N; c += WG) {
+  for (var c = first; c < first + NM; c += WG) {
     // Mark this chunk's hits in mask `cur`, and clear the mask the next chunk will mark (last read
     // two chunks ago, before the previous barrier).
     let next = (cur + 1u) % 3u;
     if (lid < WORDS) { atomicStore(&hits[next * WORDS + lid], 0u); }
     let n = c + lid;
-    if (n < N) {
+    if (n < first + NM) {
       let tok = tokens[n];
       if (in_vocab(tok) && u32(tok) - v0 < VB) {
         atomicOr(&hits[cur * WORDS + lid / 32u], 1u << (lid % 32u));
@@ -117,7 +127,7 @@ fn embed_backward(@builtin(workgroup_id) wid: vec3<u32>,
   for (var r = 0u; r < VB; r++) {
     let v = v0 + r;
     if (v < V) {
-      for (var d = lid; d < D; d += WG) { dW_E[v * D + d] = acc[r * D + d]; }
+      for (var d = lid; d < D; d += WG) { dW_E[base + v * D + d] = acc[r * D + d]; }
     }
   }
 }

@@ -21,6 +21,12 @@ export interface MatmulOperand {
   ld?: number;
   /** Elements from one matrix of the batch to the next; 0 broadcasts one matrix. */
   batchStride?: number;
+  /**
+   * With `members` > 1 (required then): elements from one member's matrices to the next (an
+   * activation's size over the members; the flat weights' member stride; 0 shares one operand).
+   * The tensor is member 0's; the binding reaches the last member's.
+   */
+  memberStride?: number;
 }
 
 /** The product's sizes and options; what is left out is read off the tensors' shapes. */
@@ -38,9 +44,15 @@ export interface MatmulOptions {
   /** K split into this many chunks; default chosen by `chooseTiles`. A split product writes a
    * whole contiguous `c`. */
   splitK?: number;
-  /** The tile configuration, or `"direct"` for `matmul_direct.wgsl` (its shapes only); default
-   * chosen for the adapter by `chooseTiles`. */
+  /** The tile configuration, or `"direct"` for `matmul_direct.wgsl` (its shapes only, one
+   * member); default chosen for the adapter by `chooseTiles`. */
   tiles?: MatmulTiles | "direct";
+  /**
+   * Models trained together (`engine/train/group_trainer.ts`): the `batch` products repeat for
+   * each member, its operands `memberStride` further on. Default 1. Sizes are one member's. Only
+   * the tiled kernel takes a member stride: members never get `matmul_rows` or `"direct"`.
+   */
+  members?: number;
 }
 
 /** A tile configuration: BM×BN outputs a workgroup, BK deep, TM×TN an invocation. */
@@ -102,9 +114,13 @@ export function chooseTiles(
     transB?: boolean;
     /** Every operand's offset, row and batch strides are multiples of 4. Default false. */
     aligned?: boolean;
+    /** Members (`MatmulOptions.members`), `batch` products each; they always get tiles. Default 1. */
+    members?: number;
   },
 ): { tiles: MatmulTiles | "direct"; splitK: number } {
-  const { m, n, k, batch } = shape;
+  const { m, n, k } = shape;
+  const members = shape.members ?? 1;
+  const batch = shape.batch * members;
   const software = gpu.adapter.isFallback;
   const direct = {
     m,
@@ -115,7 +131,7 @@ export function chooseTiles(
     transB: shape.transB ?? false,
     aligned: shape.aligned ?? false,
   };
-  if (software && directFits(direct)) return { tiles: "direct", splitK: 1 };
+  if (software && members === 1 && directFits(direct)) return { tiles: "direct", splitK: 1 };
   const parallel = software ? navigator.hardwareConcurrency : BUSY_WORKGROUPS;
   const count = (t: MatmulTiles) => Math.ceil(m / t.BM) * Math.ceil(n / t.BN) * batch;
   const cost = ([t, speed]: [MatmulTiles, number]) =>
@@ -193,25 +209,31 @@ export async function matmul(
       );
     }
   }
+  const G = options.members ?? 1;
   const layout = (x: MatmulOperand, z: number, rows: number, cols: number, name: string) => {
     const ld = x.ld ?? cols;
     const stride = x.batchStride ?? (z === 1 && batch > 1 ? 0 : rows * ld);
     const offset = x.offset ?? 0;
-    const last = offset + (batch - 1) * stride + (rows - 1) * ld + cols;
+    const outer = G === 1 ? 0 : x.memberStride;
+    if (outer === undefined) throw new RangeError(`matmul: ${name} needs a member stride`);
+    const last = offset + (G - 1) * outer + (batch - 1) * stride + (rows - 1) * ld + cols;
+    // Members' operands reach past the tensor given (member 0's): bound up to the last one read.
+    if (G > 1) x = { ...x, tensor: x.tensor.view(0, [Math.max(last, x.tensor.size)]) };
     if (rows > 0 && cols > 0 && last > x.tensor.size) {
       throw new RangeError(`matmul: ${name} is read up to element ${last} of its ${x.tensor.size}`);
     }
     if (ld < cols) {
       throw new RangeError(`matmul: ${name}'s row stride ${ld} is below its ${cols} columns`);
     }
-    return { ld, stride, offset, align: offset % 4 === 0 && ld % 4 === 0 && stride % 4 === 0 };
+    const align = offset % 4 === 0 && ld % 4 === 0 && stride % 4 === 0 && outer % 4 === 0;
+    return { ld, stride, offset, outer, align, tensor: x.tensor };
   };
   const la = layout(A, za, transA ? k : m, transA ? m : k, "a");
   const lb = layout(B, zb, transB ? n : k, transB ? k : n, "b");
   const lc = layout(C, zc, m, n, "c");
 
   const shapes = { M: m, N: n, K: k, TRANS_A: transA, TRANS_B: transB, Z: batch };
-  if (m <= MAX_ROWS && options.tiles === undefined && options.splitK === undefined) {
+  if (m <= MAX_ROWS && G === 1 && options.tiles === undefined && options.splitK === undefined) {
     const filled = fillTemplate(rowsSource, {
       ...shapes,
       ...{ OFF_A: la.offset, OFF_B: lb.offset, OFF_C: lc.offset },
@@ -230,19 +252,22 @@ export async function matmul(
     ];
   }
   const aligned = la.align && lb.align && lc.align;
-  const chosen = chooseTiles(gpu, { m, n, k, batch, transA, transB, aligned });
+  const chosen = chooseTiles(gpu, { m, n, k, batch, transA, transB, aligned, members: G });
   const tiles = options.tiles ?? chosen.tiles;
   if (tiles === "direct") {
+    if (G > 1) throw new RangeError(`matmul: the direct kernel takes one member, not ${G}`);
     const shape = { m, n, k, batch, transA, transB, aligned };
     return [await matmulDirect(gpu, [A.tensor, B.tensor, C.tensor], shape, [la, lb, lc])];
   }
   // Partials are summed into a contiguous [batch, m, n]: a strided c is written without a split.
-  const contiguousC = c instanceof GpuTensor && c.size === batch * m * n;
+  const contiguousC = c instanceof GpuTensor && c.size === batch * m * n && G === 1;
   let splitK = contiguousC ? options.splitK ?? chosen.splitK : 1;
   const kChunk = Math.ceil(Math.ceil(k / splitK) / tiles.BK) * tiles.BK;
   splitK = Math.max(1, Math.ceil(k / kChunk));
   const partial = splitK > 1 ? gpu.empty([splitK, batch, m, n]) : undefined;
-  const out = partial === undefined ? lc : { ld: n, stride: m * n, offset: 0, align: n % 4 === 0 };
+  const out = partial === undefined
+    ? lc
+    : { ld: n, stride: m * n, offset: 0, outer: 0, align: n % 4 === 0, tensor: lc.tensor };
   const filled = fillTemplate(source, {
     ...shapes,
     OFF_A: la.offset,
@@ -254,9 +279,13 @@ export async function matmul(
     STRIDE_A: la.stride,
     STRIDE_B: lb.stride,
     STRIDE_C: out.stride,
+    OUTER_A: la.outer,
+    OUTER_B: lb.outer,
+    OUTER_C: out.outer,
     ALIGN_A: la.align,
     ALIGN_B: lb.align,
     ALIGN_C: out.align,
+    G,
     SPLIT: splitK,
     K_CHUNK: kChunk,
     ...tiles,
@@ -265,8 +294,8 @@ export async function matmul(
     label: "matmul.wgsl",
     source: filled,
     entryPoint: "matmul",
-    buffers: [A.tensor, B.tensor, partial ?? C.tensor],
-    workgroups: [Math.ceil(n / tiles.BN), Math.ceil(m / tiles.BM), batch * splitK],
+    buffers: [la.tensor, lb.tensor, partial ?? lc.tensor],
+    workgroups: [Math.ceil(n / tiles.BN), Math.ceil(m / tiles.BM), G * batch * splitK],
     ...(partial ? { scratch: [partial] } : {}),
   });
   if (partial === undefined) return [product];

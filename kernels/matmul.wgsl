@@ -14,6 +14,9 @@
 // on a 16-byte boundary; otherwise, and at ragged edges, scalar loads with bounds checks. All
 // bounds tests compare constants, so a shape that divides the tiles compiles them away.
 //
+// Members (G > 1, models trained together): the Z products repeat for each member g, each operand
+// OUTER_* elements further on: workgroup z = g·Z + batch.
+//
 // Split-K (SPLIT > 1): workgroup z = s·Z + batch sums only its K chunk and writes a partial product
 // to C[s, batch] ([SPLIT, Z, M, N]); reduce.wgsl's sum_rows adds the partials in a fixed order.
 
@@ -34,7 +37,11 @@ const STRIDE_C: u32 = {{STRIDE_C}}u;
 const ALIGN_A: bool = {{ALIGN_A}};
 const ALIGN_B: bool = {{ALIGN_B}};
 const ALIGN_C: bool = {{ALIGN_C}};
+const OUTER_A: u32 = {{OUTER_A}}u;
+const OUTER_B: u32 = {{OUTER_B}}u;
+const OUTER_C: u32 = {{OUTER_C}}u;
 const Z: u32 = {{Z}}u;
+const G: u32 = {{G}}u;                // members
 const SPLIT: u32 = {{SPLIT}}u;
 const K_CHUNK: u32 = {{K_CHUNK}}u; // a multiple of BK
 
@@ -74,7 +81,7 @@ fn load4B(i: u32, valid: u32) -> vec4<f32> {
 // Stages A[z][m0.., k0..] into As[k][m]: four consecutive elements along A's contiguous dimension
 // per load (k without TRANS_A, m with it).
 fn stageA(z: u32, m0: u32, k0: u32, kEnd: u32, lid: u32) {
-  let base = OFF_A + z * STRIDE_A;
+  let base = OFF_A + (z / Z) * OUTER_A + (z % Z) * STRIDE_A;
   for (var c = lid; c < BM * BK / 4u; c += THREADS) {
     if (TRANS_A) {
       let kk = c / (BM / 4u);
@@ -96,7 +103,7 @@ fn stageA(z: u32, m0: u32, k0: u32, kEnd: u32, lid: u32) {
 
 // Stages B[z][k0.., n0..] into Bs[k][n].
 fn stageB(z: u32, n0: u32, k0: u32, kEnd: u32, lid: u32) {
-  let base = OFF_B + z * STRIDE_B;
+  let base = OFF_B + (z / Z) * OUTER_B + (z % Z) * STRIDE_B;
   for (var c = lid; c < BN * BK / 4u; c += THREADS) {
     if (TRANS_B) {
       let col = c / (BK / 4u);
@@ -120,8 +127,8 @@ fn stageB(z: u32, n0: u32, k0: u32, kEnd: u32, lid: u32) {
 fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n0 = wid.x * BN;
   let m0 = wid.y * BM;
-  let z = wid.z % Z;
-  let s = wid.z / Z;
+  let z = wid.z % (Z * G); // g·Z + batch
+  let s = wid.z / (Z * G);
   let kBegin = s * K_CHUNK;
   let kEnd = min(K, kBegin + K_CHUNK);
   let tx = lid % TX;
@@ -146,7 +153,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
     workgroupBarrier();
   }
 
-  let base = OFF_C + wid.z * STRIDE_C;
+  let base = OFF_C + (z / Z) * OUTER_C + (wid.z - (z / Z) * Z) * STRIDE_C;
   for (var i = 0u; i < TM; i++) {
     let m = m0 + (i / 4u) * 4u * TY + ty * 4u + i % 4u;
     if (m >= M) { continue; }

@@ -87,6 +87,11 @@ export interface GpuModelOptions {
    * is tiled and allocates nothing of T × T (`gpu/attention.ts`).
    */
   pattern?: boolean;
+  /**
+   * Models of this shape trained together (default 1): `batch` counts all their examples and
+   * `params`, `grads` hold G × [P] (`gpu/context.ts`). Not with LayerNorm.
+   */
+  members?: number;
 }
 
 /**
@@ -105,6 +110,9 @@ export async function buildGpuModel(
   layout: ParamLayout,
   options: GpuModelOptions,
 ): Promise<GpuModel> {
+  if ((options.members ?? 1) > 1 && cfg.normalization_type !== null) {
+    throw new RangeError("models trained together cannot have LayerNorm");
+  }
   const c = new ModelContext(gpu, { cfg, layout, ...options });
   const { B, T, D } = c;
 

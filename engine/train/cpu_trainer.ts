@@ -31,7 +31,14 @@ import { eventLoopTurns, type TrainHooks, type TrainState } from "./state.ts";
  * ```
  */
 export async function trainOnCpu(
-  setup: { model: ModelConfig; layout: ParamLayout; train: TrainConfig; task: TaskData },
+  setup: {
+    model: ModelConfig;
+    layout: ParamLayout;
+    train: TrainConfig;
+    task: TaskData;
+    /** Workers to use and leave open (a sweep's, shared by its members); else its own. */
+    workers?: CpuWorkers | undefined;
+  },
   start: TrainState,
   hooks: TrainHooks,
 ): Promise<void> {
@@ -86,7 +93,7 @@ export async function trainOnCpu(
   if (at === 0) await evaluate(0);
   // A step can take a second at the paper's scale: Ctrl-C is seen before the next one.
   const turn = eventLoopTurns(50);
-  const pool = new CpuWorkers();
+  const pool = setup.workers ?? new CpuWorkers();
   try {
     while (at < train.steps) {
       await turn();
@@ -116,7 +123,7 @@ export async function trainOnCpu(
       if (at % train.checkpoint_every === 0 && at < train.steps) await checkpoint(at, false);
     }
   } finally {
-    pool.close();
+    if (pool !== setup.workers) pool.close();
   }
   // Stopped between evaluations (and after at least one step): the last metrics line is this one.
   if (at > start.step && at % train.eval_every !== 0 && at !== train.steps) await evaluate(at);

@@ -26,11 +26,13 @@ import {
 } from "../runs/mod.ts";
 import { Tensor } from "../tensor/mod.ts";
 import { trainOnCpu } from "./cpu_trainer.ts";
+import type { CpuWorkers } from "../model/cpu_fast/mod.ts";
 import { trainOnGpu } from "./gpu_trainer.ts";
+import { trainGroupOnGpu } from "./group_trainer.ts";
 import { buildTask, type TaskData } from "../data/mod.ts";
 import { freshState, type TrainState } from "./state.ts";
 import { grokfastSettings, type TrainConfig, validateTrainConfig } from "./config.ts";
-import { checkRunFits } from "./memory.ts";
+import { checkRunFits, estimateRunBytes } from "./memory.ts";
 
 /** How a run is started and watched. */
 export interface RunOptions {
@@ -44,6 +46,11 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Once the device is chosen, before the first step: the config trained, and its first step. */
   onStart?: (config: RunConfig, step: number) => void;
+  /**
+   * The CPU path's workers, started once for many runs (a sweep's members): their start-up is
+   * paid once. Left open; by default each run starts and closes its own.
+   */
+  cpuWorkers?: () => CpuWorkers;
 }
 
 /** `resumeRun`'s options: `steps` extends a run past its configured steps. */
@@ -162,6 +169,7 @@ async function train(
   options.log?.(`device: ${gpu ? `GPU, ${gpu.describe()}` : "CPU (the float64 reference model)"}`);
   options.onStart?.(config, state.step);
   const setup = { model: config.model, layout, train: config.train, task };
+  const workers = gpu ? undefined : options.cpuWorkers?.();
   const hooks = {
     onMetrics: async (step: number, metrics: Record<string, number>) => {
       const time_s = (options.timeOffset ?? 0) + (performance.now() - t0) / 1000;
@@ -174,7 +182,7 @@ async function train(
   };
   const t0 = performance.now();
   if (gpu) await trainOnGpu(gpu, setup, state, hooks);
-  else await trainOnCpu(setup, state, hooks);
+  else await trainOnCpu({ ...setup, workers }, state, hooks);
 }
 
 /**
@@ -217,6 +225,86 @@ export async function startRun(
     return folder;
   } finally {
     gpu?.destroy();
+  }
+}
+
+/** `startGroup`'s options: each member's evaluations, and the stop asked before each submit. */
+export interface GroupOptions {
+  onMetrics?: (name: string, step: number, metrics: Record<string, number>) => void;
+  shouldStop?: () => boolean;
+}
+
+/**
+ * How many members of `config`'s shape one group on `gpu` holds: its largest buffer times the
+ * members within the adapter's cap, and every buffer within half the free memory.
+ *
+ * @example
+ * ```ts ignore
+ * groupCapacity(config, buildTask(config.task), gpu); // e.g. 18 grokking members on lavapipe
+ * ```
+ */
+export function groupCapacity(config: RunConfig, task: TaskData, gpu: Gpu): number {
+  const need = estimateRunBytes(config, task, "gpu");
+  const limits = gpu.device.limits;
+  const cap = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const free = Deno.systemMemoryInfo().available / 2;
+  return Math.max(1, Math.min(Math.floor(cap / need.largestBuffer), Math.floor(free / need.gpu)));
+}
+
+/**
+ * Starts `members` (fresh, one shape: `groupKey` equal, within `groupCapacity`) as one group on
+ * `gpu` (`trainGroupOnGpu`): each an ordinary run folder in `parent` as `startRun` writes it
+ * (config, split, metrics, checkpoints, optimizer state, so `resumeRun` continues a member alone),
+ * held locked until the group ends.
+ *
+ * @example
+ * ```ts ignore
+ * await startGroup(gpu, [{ config, name: "seed_1" }, { config: c2, name: "seed_2" }], "runs/s", {});
+ * ```
+ */
+export async function startGroup(
+  gpu: Gpu,
+  members: { config: RunConfig; name: string }[],
+  parent: string,
+  options: GroupOptions,
+): Promise<void> {
+  const layout = paramLayout(members[0]!.config.model);
+  const folders: RunFolder[] = [];
+  try {
+    const group = [];
+    for (const { config, name } of members) {
+      const task = buildTask(config.task);
+      const state = freshState(initParams(config.model, layout));
+      const folder = await createRunFolder(parent, name, {
+        force: false,
+        lock: "train",
+        fill: async (f) => {
+          await f.writeJson("config.json", config);
+          await f.writeJson("split.json", task.split());
+          await saveCheckpoint(f, config, layout, state, false);
+        },
+      });
+      folders.push(folder);
+      group.push({
+        task,
+        train: config.train,
+        state,
+        hooks: {
+          onMetrics: async (step: number, metrics: Record<string, number>) => {
+            const time_s = (performance.now() - t0) / 1000;
+            await folder.appendMetrics({ step, ...metrics, time_s });
+            options.onMetrics?.(name, step, metrics);
+          },
+          onCheckpoint: (s: TrainState, final: boolean) =>
+            saveCheckpoint(folder, config, layout, s, final),
+        },
+      });
+    }
+    const t0 = performance.now();
+    const shouldStop = options.shouldStop ?? (() => false);
+    await trainGroupOnGpu(gpu, { model: members[0]!.config.model, layout }, group, { shouldStop });
+  } finally {
+    folders.forEach((f) => f.release());
   }
 }
 

@@ -180,3 +180,38 @@ gpuTest("embed: wrong shapes and dtypes are refused", async (gpu) => {
   );
   for (const t of [tokens, W_E, W_pos, resid, dW_pos, floatTokens]) t.release();
 });
+
+gpuTest("embed_forward: two members' weights, W_E bound in two blocks of rows", async (gpu) => {
+  const rng = new Rng(41);
+  const [G, Bm, T, C, V, D] = [2, 3, 5, 6, 12, 16];
+  // A member's weights: W_E [V, D] then W_pos [C, D], every view on a 256-byte boundary.
+  const P = (V + C) * D;
+  const flat = f32Tensor([G, P], rng);
+  const tokens = tokensOf(G * Bm, T, V, rng);
+  const [gt, gw] = [gpu.upload(tokens), gpu.upload(flat)];
+  const members = { count: G, stride: P };
+  const W_pos = gw.view(V * D, [C, D]);
+  for (const positions of [true, false]) {
+    const resid = gpu.empty([G * Bm, T, D]);
+    const ds = [];
+    for (const [v0, rows] of [[0, 4], [4, V - 4]] as const) {
+      const inputs = { tokens: gt, W_E: gw.view(v0 * D, [rows, D]), W_pos };
+      const at = { positions, firstRow: v0, accumulate: v0 > 0, members };
+      ds.push(...await embedForward(gpu, inputs, resid, at));
+    }
+    gpu.run(ds);
+    const [got] = await gpu.read([resid]);
+    // Member g: its own tokens through its own W_E and W_pos (zeros without positions).
+    const want = new Float64Array(G * Bm * T * D);
+    for (let g = 0; g < G; g++) {
+      const ids = Array.from(tokens.data.slice(g * Bm * T, (g + 1) * Bm * T));
+      const W_E = new Tensor(flat.data.slice(g * P, g * P + V * D), [V, D]);
+      const pos = positions ? flat.data.slice(g * P + V * D, (g + 1) * P) : new Float64Array(C * D);
+      const r = refForward(tensor(ids, [Bm, T], "i32"), W_E, new Tensor(pos, [C, D]));
+      want.set(r.data, g * Bm * T * D);
+    }
+    expectClose(got!, new Tensor(want, [G * Bm, T, D]), 1e-6, `positions ${positions}`);
+    resid.release();
+  }
+  for (const t of [gt, gw]) t.release();
+});

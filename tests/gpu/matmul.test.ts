@@ -142,6 +142,42 @@ gpuTest("matmul: the direct kernel is chosen only where it fits, on software onl
   for (const t of [a, b, c]) t.release();
 });
 
+gpuTest(
+  "matmul: members take the tiled kernel, each member's operands a stride on",
+  async (gpu) => {
+    const rng = new Rng(31);
+    // m = 2 would take matmul_rows and 8×8×8 the direct kernel (on lavapipe) with one member;
+    // neither reads a member stride, so two members get matmul.wgsl.
+    for (const m of [2, 8]) {
+      const a = randomTensor([2, m, 8], rng); // each member's activations
+      const w = randomTensor([2, 8, 8], rng); // each member's weight, 64 elements apart
+      const [ga, gw, gc] = [gpu.upload(a), gpu.upload(w), gpu.empty([2, m, 8])];
+      const member = (t: typeof ga, rows: number) => ({
+        tensor: t.view(0, [rows, 8]),
+        memberStride: rows * 8,
+      });
+      const ds = await matmul(gpu, member(ga, m), member(gw, 8), member(gc, m), { members: 2 });
+      assert.equal(ds[0]!.label, "matmul.wgsl:matmul", `${m} rows, two members`);
+      gpu.run(ds);
+      const [got] = await gpu.read([gc]);
+      expectClose(got!, cpuMatmul(a, w), tolerance(8), `member g: a[g]·w[g], ${m} rows`);
+      for (const t of [ga, gw, gc]) t.release();
+    }
+    assert.notEqual(
+      chooseTiles({ device: gpu.device, adapter: { ...gpu.adapter, isFallback: true } }, {
+        m: 2048,
+        n: 512,
+        k: 128,
+        batch: 1,
+        aligned: true,
+        members: 2,
+      }).tiles,
+      "direct",
+      "members never get the direct kernel",
+    );
+  },
+);
+
 gpuTest("matmul: batched, and a 2D weight broadcast over the batch", async (gpu) => {
   const rng = new Rng(22);
   const a = randomTensor([3, 2, 13, 21], rng);

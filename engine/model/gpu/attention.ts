@@ -23,7 +23,7 @@ import {
   matmul,
   sumRows,
 } from "../../../kernels/mod.ts";
-import { type ModelContext, rows } from "./context.ts";
+import type { ModelContext } from "./context.ts";
 
 /** One attention layer's forward: what its backward reads. */
 export interface Attention {
@@ -106,7 +106,7 @@ export async function projectQkv(
   block: string,
   x: GpuTensor,
 ): Promise<{ q: GpuTensor; k: GpuTensor; v: GpuTensor; qk: GpuTensor }> {
-  const { gpu, B, T, R, D, H, E } = c;
+  const { gpu, B, T, D, H, E } = c;
   const a = `${block}.attn`;
   const qkv = {
     q: c.hook(`${a}.hook_q`, [B, T, H, E]),
@@ -117,11 +117,11 @@ export async function projectQkv(
   for (const p of PATHS) {
     // Per head h: out[:, h, :] = input·W[h], written straight into [B, T, H, E].
     const X = p.toUpperCase();
-    const input = { tensor: p === "v" ? x : qk, batchStride: 0 };
-    const perHead = { tensor: qkv[p], ld: H * E, batchStride: E };
-    const dims = { m: R, n: E, k: D, batch: H };
-    await c.fwd(matmul(gpu, input, c.param(`${a}.W_${X}`), perHead, dims));
-    if (c.biases) await c.fwd(addInplace(gpu, qkv[p], c.param(`${a}.b_${X}`)));
+    const perHead = c.rows({ tensor: qkv[p], ld: H * E, batchStride: E });
+    const dims = c.mm({ m: c.Rm, n: E, k: D, batch: H });
+    const input = c.rows({ tensor: p === "v" ? x : qk, batchStride: 0 });
+    await c.fwd(matmul(gpu, input, c.w(`${a}.W_${X}`), perHead, dims));
+    if (c.biases) await c.fwd(addInplace(gpu, qkv[p], c.param(`${a}.b_${X}`), c.members));
     c.done(`${a}.hook_${p}`);
   }
   return { ...qkv, qk };
@@ -140,8 +140,9 @@ export async function projectOut(c: ModelContext, block: string, z: GpuTensor): 
   const { gpu, B, T, D, H, E } = c;
   const out = c.hook(`${block}.hook_attn_out`, [B, T, D]);
   // Σ_h z[h]·W_O[h] is one product: W_O [H, E, D] is [(H E), D].
-  await c.fwd(matmul(gpu, rows(z, H * E), c.param(`${block}.attn.W_O`, [H * E, D]), rows(out, D)));
-  if (c.biases) await c.fwd(addInplace(gpu, out, c.param(`${block}.attn.b_O`)));
+  const W_O = c.w(`${block}.attn.W_O`, [H * E, D]);
+  await c.fwd(matmul(gpu, c.rows(z, H * E), W_O, c.rows(out, D), c.mm()));
+  if (c.biases) await c.fwd(addInplace(gpu, out, c.param(`${block}.attn.b_O`), c.members));
   c.done(`${block}.hook_attn_out`);
   return out;
 }
@@ -172,14 +173,30 @@ export async function backward(
   };
   const dxParts = c.scratch("attention.dxParts", [3, H, R, D]); // each head's q, k, v path into x
   // out = Σ_h z[h]·W_O[h] + b_O
-  if (c.biases) await c.bwd(sumRows(gpu, dout, c.grad(`${a}.b_O`)));
+  if (c.biases) await c.biasGrad(dout, `${a}.b_O`);
   const W_O = [H * E, D];
-  await c.bwd(matmul(gpu, rows(attn.z, H * E), rows(dout, D), c.grad(`${a}.W_O`, W_O), {
-    transA: true,
-  }));
-  await c.bwd(matmul(gpu, rows(dout, D), c.param(`${a}.W_O`, W_O), rows(dz, H * E), {
-    transB: true,
-  }));
+  await c.bwd(
+    matmul(
+      gpu,
+      c.rows(attn.z, H * E),
+      c.rows(dout, D),
+      c.dw(`${a}.W_O`, W_O),
+      c.mm({
+        transA: true,
+      }),
+    ),
+  );
+  await c.bwd(
+    matmul(
+      gpu,
+      c.rows(dout, D),
+      c.w(`${a}.W_O`, W_O),
+      c.rows(dz, H * E),
+      c.mm({
+        transB: true,
+      }),
+    ),
+  );
   c.gradDone(`${a}.hook_z`, dz);
   const { q, k, v, pattern, lse, z } = attn;
   await c.bwd(
@@ -189,23 +206,34 @@ export async function backward(
   );
   for (const [i, d] of [dqkv.dq, dqkv.dk, dqkv.dv].entries()) {
     const X = PATHS[i]!.toUpperCase();
-    const perHead = { tensor: d, ld: H * E, batchStride: E }; // head h of [R, H, E]
-    if (c.biases) await c.bwd(sumRows(gpu, d, c.grad(`${a}.b_${X}`)));
+    const perHead = c.rows({ tensor: d, ld: H * E, batchStride: E }); // head h of [R, H, E]
+    if (c.biases) await c.biasGrad(d, `${a}.b_${X}`);
     // dW[h] = inputᵀ·d[:, h, :]
-    const input = { tensor: i === 2 ? attn.x : attn.qk, batchStride: 0 };
     await c.bwd(
-      matmul(gpu, input, perHead, c.grad(`${a}.W_${X}`), {
-        m: D,
-        n: E,
-        k: R,
-        batch: H,
-        transA: true,
-      }),
+      matmul(
+        gpu,
+        c.rows({ tensor: i === 2 ? attn.x : attn.qk, batchStride: 0 }),
+        perHead,
+        c.dw(`${a}.W_${X}`),
+        c.mm({
+          m: D,
+          n: E,
+          k: c.Rm,
+          batch: H,
+          transA: true,
+        }),
+      ),
     );
-    // dx from head h: d[:, h, :]·W[h]ᵀ, one partial per (path, head), summed below in order.
-    const part = { tensor: dxParts, offset: i * H * R * D, batchStride: R * D };
-    const dims = { m: R, n: D, k: E, batch: H, transB: true };
-    await c.bwd(matmul(gpu, perHead, c.param(`${a}.W_${X}`), part, dims));
+    // dx from head h: d[:, h, :]·W[h]ᵀ, one partial per (path, head), summed below in order; a
+    // member's rows of each are Rm·D on from the previous member's.
+    const part = {
+      tensor: dxParts,
+      offset: i * H * R * D,
+      batchStride: R * D,
+      memberStride: c.Rm * D,
+    };
+    const dims = c.mm({ m: c.Rm, n: D, k: E, batch: H, transB: true });
+    await c.bwd(matmul(gpu, perHead, c.w(`${a}.W_${X}`), part, dims));
   }
   await c.bwd(sumRows(gpu, dxParts, dx));
   if (c.positions !== undefined) {

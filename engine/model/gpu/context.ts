@@ -6,10 +6,17 @@
  * Shape letters, for every file in this folder: B batch, T n_ctx (positions), R = B·T rows,
  * S scored rows (B when only each example's last position is scored, else R), D d_model, H n_heads, E d_head, M d_mlp, V d_vocab, U d_vocab_out, P all weights, flat.
  *
+ * Members (G > 1): G models of one shape trained together (`engine/train/group_trainer.ts`). The
+ * weights are G members' [P] one after another, and the batch is G members' B / G examples each:
+ * B, R and S count all of them, `Bm`, `Rm` and `Sm` one member's. What has no weights (attention's
+ * core, activations, the loss) sees one batch of B; a product with a weight runs per member
+ * (`w`, `dw`, `rows`, `mm`), as do the biases' adds and sums.
+ *
  * @module
  */
 
 import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../../gpu/mod.ts";
+import { matmul, type MatmulOperand, type MatmulOptions, sumRows } from "../../../kernels/mod.ts";
 import type { ModelConfig } from "../config.ts";
 import type { ParamLayout } from "../params.ts";
 
@@ -32,6 +39,8 @@ export interface ModelContextOptions {
    * tiled (`flash_attention.wgsl`) and nothing of T × T exists; true where a hook asks for it.
    */
   pattern?: boolean | undefined;
+  /** Models trained together, G (default 1): `batch` is all of theirs, `params` G × [P]. */
+  members?: number | undefined;
 }
 
 /**
@@ -48,6 +57,13 @@ export class ModelContext {
   readonly gpu: Gpu;
   readonly cfg: ModelConfig;
   readonly B: number;
+  /** Members trained together, and one member's examples, rows and scored rows. */
+  readonly G: number;
+  readonly Bm: number;
+  readonly Rm: number;
+  readonly Sm: number;
+  /** A member's weights' stride in the flat buffers: P. */
+  readonly PS: number;
   readonly T: number;
   readonly R: number;
   readonly S: number;
@@ -104,10 +120,21 @@ export class ModelContext {
     this.U = cfg.d_vocab_out;
     this.biases = cfg.trainable_biases === "all";
     this.pattern = options.pattern ?? false;
+    this.G = options.members ?? 1;
+    if (this.B % this.G !== 0) {
+      throw new RangeError(`${this.B} examples do not split into ${this.G} members`);
+    }
+    this.Bm = this.B / this.G;
+    this.Rm = this.R / this.G;
+    this.Sm = this.S / this.G;
+    this.PS = options.layout.size;
     this.#layout = options.layout;
     this.#params = options.params;
     this.#grads = options.grads;
     const shortformer = cfg.positional_embedding_type === "shortformer";
+    if (shortformer && this.G > 1) {
+      throw new RangeError(`a shortformer model trains one member at a time (members ${this.G})`);
+    }
     this.positions = shortformer ? this.param("pos_embed.W_pos") : undefined;
   }
 
@@ -154,6 +181,67 @@ export class ModelContext {
       throw new Error(`the model is not training: no gradient ${name}`);
     }
     return this.#view(this.#grads, name, shape);
+  }
+
+  /** The members as add's and embed's kernels take them: their count and weights' stride. */
+  get members(): { count: number; stride: number } {
+    return { count: this.G, stride: this.PS };
+  }
+
+  /** Weight `name` as a product's operand: every member's (member 0's view, strided). */
+  w(name: string, shape?: number[]): GpuTensor | MatmulOperand {
+    const t = this.param(name, shape);
+    return this.G === 1 ? t : { tensor: t, memberStride: this.PS };
+  }
+
+  /** Weight `name`'s gradient as a product's operand, every member's. */
+  dw(name: string, shape?: number[]): GpuTensor | MatmulOperand {
+    const t = this.grad(name, shape);
+    return this.G === 1 ? t : { tensor: t, memberStride: this.PS };
+  }
+
+  /**
+   * An activation (or a strided window of one: a head, the scored rows) as a product's operand:
+   * each member's share of it. For `t` a tensor, as a matrix of `cols` columns.
+   */
+  rows(t: GpuTensor | MatmulOperand, cols?: number): GpuTensor | MatmulOperand {
+    const op = "tensor" in t ? t : { tensor: cols === undefined ? t : rows(t, cols) };
+    if (this.G === 1) return "tensor" in t ? t : op.tensor;
+    const share = op.tensor.size / this.G;
+    if (cols === undefined || "tensor" in t) return { ...op, memberStride: share };
+    return { tensor: op.tensor.view(0, [share / cols, cols]), memberStride: share };
+  }
+
+  /** A product's options with the members added (sizes are one member's). */
+  mm(options: MatmulOptions = {}): MatmulOptions {
+    return this.G === 1 ? options : { ...options, members: this.G };
+  }
+
+  /**
+   * At least `n` f32 ones (made once): summing a member's rows is a product with them.
+   */
+  ones(n: number): GpuTensor {
+    let t = this.#scratch.get("ones");
+    if (t === undefined || t.size < n) {
+      t = this.fresh([n]);
+      this.gpu.write(t, new Float32Array(n).fill(1));
+      this.#scratch.set("ones", t);
+    }
+    return t;
+  }
+
+  /**
+   * Bias `name`'s gradient (overwritten): the sum of `dy`'s rows, each member's own. One model
+   * sums with `sumRows`; members, with a product by a row of ones.
+   */
+  async biasGrad(dy: GpuTensor, name: string): Promise<void> {
+    const db = this.grad(name);
+    if (this.G === 1) return await this.bwd(sumRows(this.gpu, dy, db));
+    const cols = db.size;
+    const n = dy.size / this.G / cols; // a member's rows
+    const ones = { tensor: this.ones(n).view(0, [1, n]), memberStride: 0 };
+    const out = { tensor: db.view(0, [1, cols]), memberStride: this.PS };
+    await this.bwd(matmul(this.gpu, ones, this.rows(dy, cols), out, this.mm()));
   }
 
   /** Appends `ds` to `forward`. */

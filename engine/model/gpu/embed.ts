@@ -27,9 +27,9 @@ export async function forward(c: ModelContext, tokens: GpuTensor): Promise<GpuTe
   const rows = rowsPerBinding(c, V, c.D);
   const positions = c.positions === undefined;
   for (let v0 = 0; v0 < V; v0 += rows) {
-    // W_E[v0 : v0 + k] in a binding of its own; the blocks after the first add to resid.
+    // W_E[v0 : v0 + k] in a binding of its own (each member's); the blocks after the first add.
     const block = W_E.view(v0 * c.D, [Math.min(rows, V - v0), c.D]);
-    const at = { positions, firstRow: v0, accumulate: v0 > 0 };
+    const at = { positions, firstRow: v0, accumulate: v0 > 0, members: c.members };
     await c.fwd(embedForward(c.gpu, { tokens, W_E: block, W_pos }, resid, at));
   }
   c.done("blocks.0.hook_resid_pre");
@@ -52,5 +52,6 @@ export async function backward(
 ): Promise<void> {
   const dW_E = c.grad("embed.W_E");
   const grads = c.positions === undefined ? { dW_E, dW_pos: c.grad("pos_embed.W_pos") } : { dW_E };
-  await c.bwd(embedBackward(c.gpu, { tokens, dresid }, grads));
+  const members = c.G === 1 ? {} : { members: c.members, ones: c.ones(c.Bm) };
+  await c.bwd(embedBackward(c.gpu, { tokens, dresid }, grads, members));
 }

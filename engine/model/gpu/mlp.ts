@@ -6,14 +6,8 @@
  */
 
 import type { GpuTensor } from "../../gpu/mod.ts";
-import {
-  activationBackward,
-  activationForward,
-  addInplace,
-  matmul,
-  sumRows,
-} from "../../../kernels/mod.ts";
-import { type ModelContext, rows } from "./context.ts";
+import { activationBackward, activationForward, addInplace, matmul } from "../../../kernels/mod.ts";
+import type { ModelContext } from "./context.ts";
 
 /** One MLP's forward: what its backward reads. */
 export interface Mlp {
@@ -40,13 +34,13 @@ export async function forward(c: ModelContext, block: string, x: GpuTensor): Pro
   const pre = c.hook(`${block}.mlp.hook_pre`, [B, T, M]);
   const post = c.hook(`${block}.mlp.hook_post`, [B, T, M]);
   const out = c.hook(`${block}.hook_mlp_out`, [B, T, D]);
-  await c.fwd(matmul(gpu, rows(x, D), c.param(`${block}.mlp.W_in`), rows(pre, M)));
-  await c.fwd(addInplace(gpu, pre, c.param(`${block}.mlp.b_in`)));
+  await c.fwd(matmul(gpu, c.rows(x, D), c.w(`${block}.mlp.W_in`), c.rows(pre, M), c.mm()));
+  await c.fwd(addInplace(gpu, pre, c.param(`${block}.mlp.b_in`), c.members));
   c.done(`${block}.mlp.hook_pre`);
   await c.fwd(activationForward(gpu, pre, post, { act: c.cfg.act_fn }));
   c.done(`${block}.mlp.hook_post`);
-  await c.fwd(matmul(gpu, rows(post, M), c.param(`${block}.mlp.W_out`), rows(out, D)));
-  await c.fwd(addInplace(gpu, out, c.param(`${block}.mlp.b_out`)));
+  await c.fwd(matmul(gpu, c.rows(post, M), c.w(`${block}.mlp.W_out`), c.rows(out, D), c.mm()));
+  await c.fwd(addInplace(gpu, out, c.param(`${block}.mlp.b_out`), c.members));
   c.done(`${block}.hook_mlp_out`);
   return { x, pre, post, out };
 }
@@ -71,11 +65,13 @@ export async function backward(
   const p = `${block}.mlp`;
   const dpost = c.scratch("mlp.dpost", [B, T, M]);
   const dpre = c.scratch("mlp.dpre", [B, T, M]);
-  await c.bwd(sumRows(gpu, dout, c.grad(`${p}.b_out`)));
-  await c.bwd(matmul(gpu, rows(m.post, M), rows(dout, D), c.grad(`${p}.W_out`), { transA: true }));
-  await c.bwd(matmul(gpu, rows(dout, D), c.param(`${p}.W_out`), rows(dpost, M), { transB: true }));
+  const transA = c.mm({ transA: true });
+  const transB = c.mm({ transB: true });
+  await c.biasGrad(dout, `${p}.b_out`);
+  await c.bwd(matmul(gpu, c.rows(m.post, M), c.rows(dout, D), c.dw(`${p}.W_out`), transA));
+  await c.bwd(matmul(gpu, c.rows(dout, D), c.w(`${p}.W_out`), c.rows(dpost, M), transB));
   await c.bwd(activationBackward(gpu, m.pre, dpost, dpre, { act: c.cfg.act_fn }));
-  await c.bwd(sumRows(gpu, dpre, c.grad(`${p}.b_in`)));
-  await c.bwd(matmul(gpu, rows(m.x, D), rows(dpre, M), c.grad(`${p}.W_in`), { transA: true }));
-  await c.bwd(matmul(gpu, rows(dpre, M), c.param(`${p}.W_in`), rows(dx, D), { transB: true }));
+  await c.biasGrad(dpre, `${p}.b_in`);
+  await c.bwd(matmul(gpu, c.rows(m.x, D), c.rows(dpre, M), c.dw(`${p}.W_in`), transA));
+  await c.bwd(matmul(gpu, c.rows(dpre, M), c.w(`${p}.W_in`), c.rows(dx, D), transB));
 }

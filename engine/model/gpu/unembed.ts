@@ -7,7 +7,8 @@
  */
 
 import type { GpuTensor } from "../../gpu/mod.ts";
-import { addInplace, matmul, sumRows, zeroFill } from "../../../kernels/mod.ts";
+import type { MatmulOperand } from "../../../kernels/mod.ts";
+import { addInplace, matmul, zeroFill } from "../../../kernels/mod.ts";
 import { rowsPerBinding } from "./binding.ts";
 import type { ModelContext } from "./context.ts";
 
@@ -28,18 +29,21 @@ function scoredRows(c: ModelContext, x: GpuTensor) {
  */
 export async function forward(c: ModelContext, x: GpuTensor): Promise<GpuTensor> {
   const logits = c.hook("logits", [c.S, c.U]);
-  const scored = scoredRows(c, x);
+  const scored = c.rows(scoredRows(c, x)) as MatmulOperand;
   const W_U = c.param("unembed.W_U"); // [D, U]
   const rows = rowsPerBinding(c, c.D, c.U);
   for (let d0 = 0; d0 < c.D; d0 += rows) {
     // x[:, d0 : d0 + k] · W_U[d0 : d0 + k, :], the blocks' products summed into the logits.
     const k = Math.min(rows, c.D - d0);
     const part = d0 === 0 ? logits : c.scratch("unembed.part", [c.S, c.U]);
-    const a = { ...scored, offset: scored.offset + d0 };
-    await c.fwd(matmul(c.gpu, a, W_U.view(d0 * c.U, [k, c.U]), part, { m: c.S, n: c.U, k }));
+    const a = { ...scored, offset: (scored.offset ?? 0) + d0 };
+    const block = W_U.view(d0 * c.U, [k, c.U]);
+    const b = c.G === 1 ? block : { tensor: block, memberStride: c.PS };
+    const dims = c.mm({ m: c.Sm, n: c.U, k });
+    await c.fwd(matmul(c.gpu, a, b, c.rows(part, c.U), dims));
     if (d0 > 0) await c.fwd(addInplace(c.gpu, logits, part));
   }
-  if (c.biases) await c.fwd(addInplace(c.gpu, logits, c.param("unembed.b_U")));
+  if (c.biases) await c.fwd(addInplace(c.gpu, logits, c.param("unembed.b_U"), c.members));
   c.done("logits");
   return logits;
 }
@@ -60,13 +64,13 @@ export async function backward(
 ): Promise<GpuTensor> {
   const { gpu, B, T, D, S, U } = c;
   const scored = scoredRows(c, x);
-  if (c.biases) await c.bwd(sumRows(gpu, dlogits, c.grad("unembed.b_U")));
-  await c.bwd(
-    matmul(gpu, scored, dlogits, c.grad("unembed.W_U"), { m: D, n: U, k: S, transA: true }),
-  );
+  const dy = c.rows(dlogits, U);
+  if (c.biases) await c.biasGrad(dlogits, "unembed.b_U");
+  const dW = c.mm({ m: D, n: U, k: c.Sm, transA: true });
+  await c.bwd(matmul(gpu, c.rows(scored), dy, c.dw("unembed.W_U"), dW));
   const dx = c.fresh([B, T, D]);
   if (S < c.R) await c.bwd(zeroFill(gpu, dx));
-  const dims = { m: S, n: D, k: U, transB: true };
-  await c.bwd(matmul(gpu, dlogits, c.param("unembed.W_U"), { ...scored, tensor: dx }, dims));
+  const dims = c.mm({ m: c.Sm, n: D, k: U, transB: true });
+  await c.bwd(matmul(gpu, dy, c.w("unembed.W_U"), c.rows({ ...scored, tensor: dx }), dims));
   return dx;
 }
