@@ -57,6 +57,11 @@ browserTest(
   async ({ page, prepared: index }) => {
     assert.deepEqual(index.steps, [0, 100, 200, 300, 400]); // step 0 is written at start
 
+    // The first screen checks the newest run by itself (r2 or r): wait for that and uncheck it, so
+    // that the panel below is bare's whatever the order the page and the test acted in.
+    const checked = page.locator('[data-testid^="run-check-"]:checked');
+    await checked.first().waitFor();
+    for (const box of await checked.all()) await box.uncheck();
     // A run never analysed says what to run.
     await page.getByTestId("run-check-bare").check();
     // "loading…" first, then the server's answer.
