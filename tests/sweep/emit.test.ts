@@ -5,23 +5,12 @@
 import * as assert from "node:assert/strict";
 import { join } from "node:path";
 import { listDir, withTempDir } from "../helpers.ts";
-import { assertSameAsLocal, GRID, printed, TINY } from "./sweep_helpers.ts";
+import { assertSameAsLocal, GRID, printed, slurmScript, TINY } from "./sweep_helpers.ts";
 
 Deno.test("sweep --emit slurm: an sbatch array script of the sweep's command", async () => {
   await withTempDir(async (dir) => {
     const out = join(dir, "shared");
-    const script = await printed([
-      ...TINY,
-      ...GRID,
-      "--out",
-      out,
-      "--name",
-      "s",
-      "--emit",
-      "slurm",
-      "--shard-count",
-      "4",
-    ]);
+    const script = await slurmScript(out, 4);
     assert.deepEqual(await listDir(dir), [], "nothing written");
     const lines = script.split("\n");
     assert.equal(lines[0], "#!/bin/bash");
@@ -110,18 +99,7 @@ Deno.test({
   fn: () =>
     withTempDir(async (dir) => {
       const out = join(dir, "shared");
-      const script = await printed([
-        ...TINY,
-        ...GRID,
-        "--out",
-        out,
-        "--name",
-        "s",
-        "--emit",
-        "slurm",
-        "--shard-count",
-        "2",
-      ]);
+      const script = await slurmScript(out, 2);
       await Deno.writeTextFile(join(dir, "job.sh"), script);
       for (const id of ["0", "1"]) {
         const env = { SLURM_ARRAY_TASK_ID: id, SLURM_ARRAY_TASK_COUNT: "2", NO_COLOR: "1" };

@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import { join } from "node:path";
 import { until } from "../helpers.ts";
-import { assertSameAsLocal, GRID, printed, TINY } from "./sweep_helpers.ts";
+import { assertSameAsLocal, slurmScript } from "./sweep_helpers.ts";
 import { Requirement } from "../requirements.ts";
 
 const DAEMONS = ["/usr/sbin/munged", "/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch"];
@@ -135,18 +135,7 @@ SLURM.test({
     try {
       env = await startCluster(dir);
       const out = join(dir, "shared");
-      const script = await printed([
-        ...TINY,
-        ...GRID,
-        "--out",
-        out,
-        "--name",
-        "s",
-        "--emit",
-        "slurm",
-        "--shard-count",
-        "4",
-      ]);
+      const script = await slurmScript(out, 4);
       await Deno.writeTextFile(join(dir, "job.sh"), script);
       const submitted = await run("sbatch", ["--wait", `--chdir=${dir}`, join(dir, "job.sh")], env)
         .catch(async (e) => {

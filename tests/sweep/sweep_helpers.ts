@@ -55,6 +55,20 @@ export async function printed(args: string[]): Promise<string> {
 }
 
 /**
+ * The `sbatch --array` script `--emit slurm` prints for the TINY × GRID sweep named `s` in `out`,
+ * dealt to `shards` array tasks.
+ *
+ * @example
+ * ```ts ignore
+ * const script = await slurmScript("/shared/runs", 4);
+ * ```
+ */
+export function slurmScript(out: string, shards: number): Promise<string> {
+  const emit = ["--emit", "slurm", "--shard-count", String(shards)];
+  return printed([...TINY, ...GRID, "--out", out, "--name", "s", ...emit]);
+}
+
+/**
  * Runs the TINY × GRID sweep locally into `dir/local` and asserts that the sweep at `sharded`
  * (trained by shards elsewhere) has the same members, all done, with the same metrics (times
  * aside) and final weights.
