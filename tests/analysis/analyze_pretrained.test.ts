@@ -13,7 +13,7 @@ import { analysisTask } from "../../engine/data/mod.ts";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import { startServer } from "../../engine/server/mod.ts";
 import { mechlab, withTempDir } from "../helpers.ts";
-import { TINY_GPT2, writeTinyHfGpt2 } from "../runs/hf_gpt2.ts";
+import { importTinyGpt2, TINY_GPT2 } from "../runs/hf_gpt2.ts";
 import { logSoftmaxRows } from "../runs/gpt2_helpers.ts";
 
 /** The report keeps 6 significant digits. */
@@ -37,16 +37,7 @@ function detection(kind: string, tok: Int32Array): number[][] {
 
 Deno.test("analyze: an imported GPT-2's loss per position, ICL score and head detectors on repeated tokens", async () => {
   await withTempDir(async (dir) => {
-    await writeTinyHfGpt2(`${dir}/hf/tinygpt2`, 0);
-    const imported = await mechlab(
-      "import",
-      "--from",
-      `${dir}/hf/tinygpt2`,
-      "--out",
-      `${dir}/runs`,
-    );
-    assert.equal(imported.code, 0, imported.err);
-    const path = `${dir}/runs/tinygpt2`;
+    const path = await importTinyGpt2(`${dir}/runs`);
     const analysed = await mechlab("analyze", "--run", path, "--device", "cpu");
     assert.equal(analysed.code, 0, analysed.err);
     const report: CheckpointReport = JSON.parse(

@@ -4,8 +4,10 @@
 // The weights are drawn with a wide spread (std 0.3, LayerNorm weights about 1) so that the
 // patterns and losses are far from uniform; the tests compare mechlab with itself (page against
 // server), not against these numbers.
+import * as assert from "node:assert/strict";
 import { encodeSafetensors } from "../../engine/runs/safetensors.ts";
 import { randn, type Tensor } from "../../engine/tensor/mod.ts";
+import { mechlab } from "../helpers.ts";
 
 /** The tiny model's shape: GPT-2's vocabulary, everything else small. */
 export const TINY_GPT2 = { n_layer: 2, n_embd: 8, n_head: 2, n_positions: 32, vocab_size: 50257 };
@@ -53,4 +55,25 @@ export async function writeTinyHfGpt2(dir: string, seed: number): Promise<void> 
   };
   await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(config));
   await Deno.writeFile(`${dir}/model.safetensors`, encodeSafetensors(sd, { format: "pt" }));
+}
+
+/**
+ * The tiny GPT-2 (seed 0) imported by `mechlab import` as `runs/tinygpt2`, its Hugging Face folder
+ * written to a temporary folder and removed after; the run's path.
+ *
+ * @example
+ * ```ts ignore
+ * const run = await importTinyGpt2(`${dir}/runs`); // `${dir}/runs/tinygpt2`
+ * ```
+ */
+export async function importTinyGpt2(runs: string): Promise<string> {
+  const hf = await Deno.makeTempDir();
+  try {
+    await writeTinyHfGpt2(`${hf}/tinygpt2`, 0);
+    const imported = await mechlab("import", "--from", `${hf}/tinygpt2`, "--out", runs);
+    assert.equal(imported.code, 0, imported.err);
+  } finally {
+    await Deno.remove(hf, { recursive: true });
+  }
+  return `${runs}/tinygpt2`;
 }

@@ -4,20 +4,12 @@
 // answers one token without BOS, and the costly analyses run unasked on a model this small.
 import * as assert from "node:assert/strict";
 import { startServer } from "../../engine/server/mod.ts";
-import { mechlab, withTempDir } from "../helpers.ts";
-import { TINY_GPT2, writeTinyHfGpt2 } from "../runs/hf_gpt2.ts";
+import { withTempDir } from "../helpers.ts";
+import { importTinyGpt2, TINY_GPT2 } from "../runs/hf_gpt2.ts";
 
 Deno.test("server: an imported GPT-2 is listed as imported and reads prompts with GPT-2's BPE", async () => {
   await withTempDir(async (dir) => {
-    await writeTinyHfGpt2(`${dir}/hf/tinygpt2`, 0);
-    const imported = await mechlab(
-      "import",
-      "--from",
-      `${dir}/hf/tinygpt2`,
-      "--out",
-      `${dir}/runs`,
-    );
-    assert.equal(imported.code, 0, imported.err);
+    await importTinyGpt2(`${dir}/runs`);
     const server = await startServer({ port: 0, runs: `${dir}/runs` });
     try {
       const get = async (path: string) => {

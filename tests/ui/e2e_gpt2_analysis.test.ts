@@ -9,21 +9,14 @@ import type { CheckpointReport } from "../../engine/analysis/report.ts";
 import { attr, browserTest, cellColours } from "./browser.ts";
 import { colourAt, sequentialScale } from "../../ui/analysis/colour_scale.ts";
 import { mechlab } from "../helpers.ts";
-import { TINY_GPT2, writeTinyHfGpt2 } from "../runs/hf_gpt2.ts";
+import { importTinyGpt2, TINY_GPT2 } from "../runs/hf_gpt2.ts";
 
 const SCORE = sequentialScale("detector score", [], { min: 0, max: 1 });
 
 /** The tiny GPT-2 imported as runs/tinygpt2 and analysed. */
 async function analysedImport(runs: string): Promise<void> {
-  const hf = await Deno.makeTempDir();
-  try {
-    await writeTinyHfGpt2(`${hf}/tinygpt2`, 0);
-    const imported = await mechlab("import", "--from", `${hf}/tinygpt2`, "--out", runs);
-    assert.equal(imported.code, 0, imported.err);
-  } finally {
-    await Deno.remove(hf, { recursive: true });
-  }
-  const analyze = await mechlab("analyze", "--run", `${runs}/tinygpt2`, "--device", "cpu");
+  const run = await importTinyGpt2(runs);
+  const analyze = await mechlab("analyze", "--run", run, "--device", "cpu");
   assert.equal(analyze.code, 0, analyze.err);
 }
 

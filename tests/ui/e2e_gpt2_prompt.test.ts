@@ -12,23 +12,15 @@ import * as assert from "node:assert/strict";
 import { attr, browserTest, cellColours, SHOTS } from "./browser.ts";
 import { colourAt, divergingScale, sequentialScale } from "../../ui/analysis/colour_scale.ts";
 import { importedText } from "../../ui/runs_rows.ts";
-import { mechlab } from "../helpers.ts";
-import { TINY_GPT2, writeTinyHfGpt2 } from "../runs/hf_gpt2.ts";
+import { importTinyGpt2, TINY_GPT2 } from "../runs/hf_gpt2.ts";
 
 const RESTORED = divergingScale("restored fraction (1 = clean)", [], { atLeast: 1 });
 const SCORE = sequentialScale("detector score", [], { min: 0, max: 1 });
 const { n_layer: L, n_head: H } = TINY_GPT2;
 
-/** The tiny GPT-2 imported as runs/tinygpt2 (its Hugging Face folder beside the runs folder). */
+/** The tiny GPT-2 imported as runs/tinygpt2. */
 async function importTiny(runs: string): Promise<void> {
-  const hf = await Deno.makeTempDir();
-  try {
-    await writeTinyHfGpt2(`${hf}/tinygpt2`, 0);
-    const imported = await mechlab("import", "--from", `${hf}/tinygpt2`, "--out", runs);
-    assert.equal(imported.code, 0, imported.err);
-  } finally {
-    await Deno.remove(hf, { recursive: true });
-  }
+  await importTinyGpt2(runs);
 }
 
 browserTest(
