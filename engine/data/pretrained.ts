@@ -60,8 +60,17 @@ export function pretrainedShape(options: PretrainedOptions): { vocab: Vocab; n_c
   if (tokenizer === "gpt2" && d_vocab !== GPT2_VOCAB) {
     throw new RangeError(`--d-vocab ${d_vocab}: the gpt2 tokenizer has ${GPT2_VOCAB} tokens`);
   }
+  // GPT-2's labels are built when first read: its tokenizer and 50,257 strings take about 90 MiB,
+  // which opening a run to import, run or sample it does not need.
   const vocab: Vocab = tokenizer === "gpt2"
-    ? { d_vocab, d_vocab_out: d_vocab, labels: gpt2Labels(), tokenizer }
+    ? {
+      d_vocab,
+      d_vocab_out: d_vocab,
+      get labels() {
+        return gpt2Labels();
+      },
+      tokenizer,
+    }
     : { d_vocab, d_vocab_out: d_vocab, labels: Array.from({ length: d_vocab }, (_, i) => `${i}`) };
   return { vocab, n_ctx };
 }
