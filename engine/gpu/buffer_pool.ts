@@ -10,18 +10,26 @@
 export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST |
   GPUBufferUsage.COPY_SRC;
 
+/** Requests above this many bytes get a buffer of their own size (in 64 KiB steps), not a class. */
+const EXACT_ABOVE = 64 * 2 ** 20;
+
 /**
  * The size class of a request: the next of 2ⁿ or 1.5·2ⁿ bytes, at least 256, so a reused buffer
- * wastes at most a third and every binding may be rounded up to 16 bytes (a `vec4<f32>`).
+ * wastes at most a third and every binding may be rounded up to 16 bytes (a `vec4<f32>`). Above
+ * `EXACT_ABOVE` the request rounded up to 64 KiB: a third of a model's weights (GPT-2 small's
+ * 622 MiB took a 768 MiB class) is memory too (on a software adapter, the process's), and buffers
+ * that large are made once and held, so a class buys no reuse.
  *
  * @example
  * ```ts
  * import { sizeClass } from "./buffer_pool.ts";
  * sizeClass(1000); // 1024
  * sizeClass(1100); // 1536
+ * sizeClass(652_000_000); // 652_017_664: 9,949 × 64 KiB, not 768 MiB
  * ```
  */
 export function sizeClass(bytes: number): number {
+  if (bytes > EXACT_ABOVE) return Math.ceil(bytes / 65536) * 65536;
   let size = 256;
   while (size < bytes) {
     if (size * 1.5 >= bytes) return size * 1.5;

@@ -24,6 +24,15 @@ Deno.test("sizeClass: next 2^n or 1.5 * 2^n, at least 256 bytes", () => {
   ]);
 });
 
+Deno.test("sizeClass: above 64 MiB, the request rounded up to 64 KiB (no third wasted)", () => {
+  const MiB = 2 ** 20;
+  assert.deepEqual([64 * MiB, 64 * MiB + 1, 652_000_000].map(sizeClass), [
+    64 * MiB, // still a class: 2^26
+    64 * MiB + 65536,
+    9949 * 65536, // GPT-2 small's processed weights: 622 MiB, not the 768 MiB class
+  ]);
+});
+
 gpuTest("gpu: the adapter is described, a software one as a fallback", (gpu) => {
   const line = gpu.describe();
   assert.ok(line.startsWith(gpu.adapter.description), line);
