@@ -250,6 +250,24 @@ export class Gpu {
     }
   }
 
+  /**
+   * Copies `from` into `to` (the same number of elements) on the GPU, queued after everything
+   * submitted before it and before everything after; not waited on.
+   *
+   * @example
+   * ```ts ignore
+   * gpu.copy(params.view(token * D, [1, D]), row); // one row of a table too large to bind
+   * ```
+   */
+  copy(from: GpuTensor, to: GpuTensor): void {
+    if (from.size !== to.size) {
+      throw new RangeError(`copy: [${from.shape}] and [${to.shape}] differ in size`);
+    }
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(from.buffer, from.offset, to.buffer, to.offset, from.byteLength);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
   /** Overwrites a tensor's contents from the CPU (queued, not waited on). */
   write(t: GpuTensor, array: Float32Array | Int32Array): void {
     // Typed arrays over a SharedArrayBuffer are not BufferSource to TypeScript; the copy is the same.

@@ -21,6 +21,12 @@ import * as unembed from "../model/gpu/unembed.ts";
 import type { ParamLayout } from "../model/params.ts";
 import { checkPush, type TokenModel } from "./source.ts";
 
+/** A row of `W_E` by token (a view of the weights) and the one-row table it is copied to. */
+interface EmbedRow {
+  of: (token: number) => GpuTensor;
+  to: GpuTensor;
+}
+
 /**
  * A `TokenModel` on the GPU with a key-value cache; `create` builds it over the flat f32 weights.
  *
@@ -39,8 +45,8 @@ export class GpuCachedModel implements TokenModel {
   readonly #params: GpuTensor;
   readonly #step: GpuTensor;
   readonly #logits: GpuTensor;
-  /** `W_E[token] + W_pos[pos]` from the CPU, where `W_E` is over the adapter's binding size. */
-  readonly #hostEmbed: ((token: number, pos: number) => Float32Array) | undefined;
+  /** Where `W_E` is over the adapter's binding size: its row of `token` and where it is copied. */
+  readonly #embedRow: EmbedRow | undefined;
   #length = 0;
 
   private constructor(
@@ -51,7 +57,7 @@ export class GpuCachedModel implements TokenModel {
       params: GpuTensor;
       step: GpuTensor;
       logits: GpuTensor;
-      hostEmbed: ((token: number, pos: number) => Float32Array) | undefined;
+      embedRow: EmbedRow | undefined;
     },
   ) {
     this.nCtx = cfg.n_ctx;
@@ -61,7 +67,7 @@ export class GpuCachedModel implements TokenModel {
     this.#params = built.params;
     this.#step = built.step;
     this.#logits = built.logits;
-    this.#hostEmbed = built.hostEmbed;
+    this.#embedRow = built.embedRow;
   }
 
   /**
@@ -88,29 +94,22 @@ export class GpuCachedModel implements TokenModel {
     const step = c.fresh([2], "i32"); // [token, pos]
     let resid = c.hook("blocks.0.hook_resid_pre", [1, 1, D]);
     const positions = cfg.positional_embedding_type === "standard";
-    // GPT-2's 154 MB W_E is over lavapipe's 128 MiB binding: its row comes from the CPU instead,
-    // from copies of W_E and W_pos (the caller's params need not stay).
-    const copy = async (name: string) => {
-      const { offset, size, shape } = layout.byName.get(name)!;
-      if (params instanceof Float32Array) return params.slice(offset, offset + size);
-      const [back] = await gpu.read([uploaded.view(offset, shape)]);
-      return back!.data as Float32Array;
+    // GPT-2's 154 MB W_E is over lavapipe's 128 MiB binding: each push copies its row on the GPU
+    // into a one-row table [1, D] the embedding reads (its token clamps to row 0). No CPU
+    // copy of W_E: on a software adapter that would be 147 MiB beside the GPU's own.
+    const W_E = layout.byName.get("embed.W_E")!;
+    const bound = 4 * W_E.size <= gpu.device.limits.maxStorageBufferBindingSize;
+    const embedRow = bound ? undefined : {
+      of: (token: number) => uploaded.view(W_E.offset + token * D, [1, D]),
+      to: c.fresh([1, D]),
     };
-    let hostEmbed: ((token: number, pos: number) => Float32Array) | undefined;
-    if (4 * layout.byName.get("embed.W_E")!.size > gpu.device.limits.maxStorageBufferBindingSize) {
-      const [W_E, W_pos] = [await copy("embed.W_E"), await copy("pos_embed.W_pos")]; // [V, D], [C, D]
-      hostEmbed = (token, pos) => {
-        const row = W_E.slice(token * D, (token + 1) * D);
-        if (!positions) return row;
-        for (let d = 0; d < D; d++) row[d]! += W_pos[pos * D + d]!;
-        return row;
-      };
-    }
-    const W_pos = c.param("pos_embed.W_pos");
-    if (hostEmbed === undefined) {
-      const inputs = { step, W_E: c.param("embed.W_E"), W_pos };
-      await c.fwd(decodeEmbed(gpu, inputs, resid, { positions }));
-    }
+    const inputs = {
+      step,
+      W_E: embedRow?.to ?? c.param("embed.W_E"),
+      W_pos: c.param("pos_embed.W_pos"),
+    };
+    await c.fwd(decodeEmbed(gpu, inputs, resid, { positions }));
+    const W_pos = inputs.W_pos;
     if (!positions) {
       // A shortformer's q and k inputs add this step's row of W_pos (attention.qkInput).
       c.positions = c.fresh([1, 1, D]);
@@ -134,7 +133,7 @@ export class GpuCachedModel implements TokenModel {
       params: uploaded,
       step,
       logits,
-      hostEmbed,
+      embedRow,
     });
   }
 
@@ -146,8 +145,7 @@ export class GpuCachedModel implements TokenModel {
     checkPush({ length: this.#length, nCtx: this.nCtx, dVocab: this.#cfg.d_vocab }, token);
     const pos = this.#length++;
     this.#gpu.write(this.#step, new Int32Array([token, pos]));
-    const resid = this.#context.hooks.get("blocks.0.hook_resid_pre")!;
-    if (this.#hostEmbed) this.#gpu.write(resid, this.#hostEmbed(token, pos));
+    if (this.#embedRow) this.#gpu.copy(this.#embedRow.of(token), this.#embedRow.to);
     this.#gpu.run(this.#context.forward);
     const [logits] = await this.#gpu.read([this.#logits]);
     return Float32Array.from(logits!.data);

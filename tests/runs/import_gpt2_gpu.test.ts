@@ -47,7 +47,7 @@ gpuTest(
   "import gpt2 gpu: W_E and W_U over the adapter's binding size sample as on the CPU",
   async (gpu) => {
     // GPT-2's 154 MB W_E and W_U exceed lavapipe's 128 MiB binding: both are bound in blocks of
-    // rows (the cached source takes W_E's row from the CPU). A vocabulary one row past the limit:
+    // rows (the cached source copies W_E's row on the GPU). A vocabulary one row past the limit:
     // token U - 1 is the second block's only row.
     const limit = gpu.device.limits.maxStorageBufferBindingSize;
     const D = 128;
