@@ -228,7 +228,7 @@ export class Gpu {
   }
 
   /**
-   * Writes `array` into `t` from element `at`, in 64 MiB pieces, each waited on: the driver
+   * Writes `array` into `t` from element `at`, in 16 MiB pieces, each waited on: the driver
    * stages what one `writeBuffer` copies, so one call would hold a second copy of all of it (on a
    * software adapter, beside the buffer's own: three copies of GPT-2's weights).
    *
@@ -241,7 +241,7 @@ export class Gpu {
     if (at + array.length > t.size) {
       throw new RangeError(`writeLarge: ${array.length} values from ${at} overrun [${t.shape}]`);
     }
-    const piece = 16 * 2 ** 20; // elements
+    const piece = 4 * 2 ** 20; // elements
     for (let i = 0; i < array.length; i += piece) {
       const part = array.subarray(i, i + piece) as Float32Array<ArrayBuffer>;
       this.device.queue.writeBuffer(t.buffer, t.offset + (at + i) * 4, part);

@@ -37,7 +37,8 @@ export async function readCheckpointParams(
  * Hands each weight of `layout` in the checkpoint at `path` to `visit` (awaited), one at a time
  * in the file's order, and returns the step it records; errors as `readCheckpointParams`'s (a
  * missing weight is named after the others were visited). `into` may name where a weight's f32
- * values are read to, as `readSafetensorsEach`'s.
+ * values are read to, as `readSafetensorsEach`'s: an array shorter than the weight takes it in
+ * pieces, each visited with `at`, its first element's index in the weight (0 for a whole one).
  *
  * @example
  * ```ts ignore
@@ -47,7 +48,7 @@ export async function readCheckpointParams(
 export async function readCheckpointEach(
   path: string,
   layout: ParamLayout,
-  visit: (spec: ParamSpec, data: Float32Array) => void | Promise<void>,
+  visit: (spec: ParamSpec, data: Float32Array, at: number) => void | Promise<void>,
   into?: (spec: ParamSpec) => Float32Array,
 ): Promise<number> {
   const shapes = new Map<string, readonly number[]>();
@@ -56,12 +57,13 @@ export async function readCheckpointEach(
     return spec !== undefined && shape.join() === spec.shape.join() ? spec : undefined;
   };
   const metadata = await asRunInputError(() =>
-    readSafetensorsEach(path, async (name, t) => {
-      shapes.set(name, t.shape);
-      const spec = fits(name, t.shape);
+    readSafetensorsEach(path, async (name, t, at) => {
+      if (!shapes.has(name)) shapes.set(name, t.shape); // a piece's is flat: `into` saw the whole
+      const spec = fits(name, shapes.get(name)!);
       if (spec === undefined) return;
-      await visit(spec, t.data instanceof Float32Array ? t.data : Float32Array.from(t.data));
+      await visit(spec, t.data instanceof Float32Array ? t.data : Float32Array.from(t.data), at);
     }, (name, shape) => {
+      shapes.set(name, shape);
       const spec = fits(name, shape);
       return spec === undefined || into === undefined ? undefined : into(spec);
     })

@@ -264,7 +264,10 @@ export async function readSafetensors(path: string): Promise<DecodedSafetensors>
  * handing each to `visit` (awaited), and returns its metadata: a reader that copies each tensor somewhere
  * and lets it go holds one tensor at a time, never the file twice. `into`, when given, may name
  * where an F32 tensor's values go instead (an array of its size, e.g. its place in a flat
- * parameter array): read straight there, no buffer of its own. Errors as `readSafetensors`'s; the
+ * parameter array): read straight there, no buffer of its own. An array shorter than the tensor
+ * takes it in pieces of its length, each handed to `visit` as a flat tensor with `at`, the index
+ * of its first element (0 for a whole tensor): a reader that sends each piece on (to the GPU)
+ * holds one piece at a time, not GPT-2's 147 MiB `W_E`. Errors as `readSafetensors`'s; the
  * header is checked whole before the first tensor is read.
  *
  * @example
@@ -281,7 +284,7 @@ export async function readSafetensors(path: string): Promise<DecodedSafetensors>
  */
 export async function readSafetensorsEach(
   path: string,
-  visit: (name: string, t: Tensor) => void | Promise<void>,
+  visit: (name: string, t: Tensor, at: number) => void | Promise<void>,
   into?: (name: string, shape: readonly number[]) => Float32Array | undefined,
 ): Promise<Record<string, string>> {
   const file = await openForReading(path);
@@ -294,13 +297,22 @@ export async function readSafetensorsEach(
       const place = info.dtype === "F32" && LITTLE_ENDIAN
         ? into?.(info.name, info.shape)
         : undefined;
-      if (place !== undefined && place.byteLength === info.end - info.begin) {
+      const length = (info.end - info.begin) / 4; // elements, where F32
+      if (place !== undefined && place.length === length) {
         await readExactly(file, place.byteLength, what, place);
-        await visit(info.name, new Tensor(place, info.shape));
+        await visit(info.name, new Tensor(place, info.shape), 0);
+        continue;
+      }
+      if (place !== undefined && place.length > 0 && place.length < length) {
+        for (let at = 0; at < length; at += place.length) {
+          const piece = place.subarray(0, Math.min(place.length, length - at));
+          await readExactly(file, piece.byteLength, what, piece);
+          await visit(info.name, new Tensor(piece, [piece.length]), at);
+        }
         continue;
       }
       const bytes = await readExactly(file, info.end - info.begin, what);
-      await visit(info.name, new Tensor(fromLittleEndian(bytes, info.dtype, true), info.shape));
+      await visit(info.name, new Tensor(fromLittleEndian(bytes, info.dtype, true), info.shape), 0);
     }
     return metadata;
   } catch (e) {

@@ -9,7 +9,7 @@ import { findCheckpoint, openCheckpointedRun } from "../analysis/run_data.ts";
 import { taskShape } from "../data/task_config.ts";
 import type { Vocab } from "../data/task.ts";
 import { type Gpu, type GpuTensor, requestGpu } from "../gpu/mod.ts";
-import type { ParamLayout } from "../model/params.ts";
+import type { ParamLayout, ParamSpec } from "../model/params.ts";
 import { readCheckpointEach, readCheckpointParams } from "../runs/checkpoint.ts";
 import { RunInputError } from "../runs/run_error.ts";
 import { CpuCachedModel } from "./cpu_cached.ts";
@@ -126,10 +126,14 @@ function checkGpuFits(gpu: Gpu, layout: ParamLayout): void {
   }
 }
 
+/** Elements per piece of `uploadCheckpointParams` (16 MiB). */
+const UPLOAD_PIECE = 4 * 2 ** 20;
+
 /**
- * The weights of the checkpoint at `path` in one GPU tensor `[layout.size]`, uploaded tensor by
- * tensor (each piece waited on) so the CPU never holds them whole, and the step it records;
- * errors as `readCheckpointParams`'s.
+ * The weights of the checkpoint at `path` in one GPU tensor `[layout.size]`, read from the file
+ * and uploaded in pieces of at most 16 MiB through one buffer (each waited on), so the CPU holds
+ * neither the weights nor a whole tensor (on a software adapter the GPU's copy is already the
+ * process's memory), and the step it records; errors as `readCheckpointParams`'s.
  *
  * @example
  * ```ts ignore
@@ -143,10 +147,12 @@ export async function uploadCheckpointParams(
   layout: ParamLayout,
 ): Promise<{ step: number; params: GpuTensor }> {
   const params = gpu.zeros([layout.size]); // the padding between weights stays zero
+  const piece = new Float32Array(Math.min(UPLOAD_PIECE, layout.size));
   try {
-    const step = await readCheckpointEach(path, layout, async (spec, data) => {
-      await gpu.writeLarge(params, data, spec.offset);
-    });
+    const into = (spec: ParamSpec) => piece.subarray(0, Math.min(piece.length, spec.size));
+    const step = await readCheckpointEach(path, layout, async (spec, data, at) => {
+      await gpu.writeLarge(params, data, spec.offset + at);
+    }, into);
     return { step, params };
   } catch (e) {
     params.release();

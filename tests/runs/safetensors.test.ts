@@ -5,6 +5,7 @@ import {
   decodeSafetensors,
   encodeSafetensors,
   readSafetensors,
+  readSafetensorsEach,
   readSafetensorsMetadata,
   writeSafetensorsAtomic,
 } from "../../engine/runs/mod.ts";
@@ -353,6 +354,44 @@ Deno.test("safetensors: the metadata alone is read from the header, even when th
       new RegExp(`^RangeError: ${path}: .*header`),
     );
     await assert.rejects(readSafetensorsMetadata(`${dir}/none.safetensors`), /not found/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("safetensors: an F32 tensor longer than its `into` array is visited in pieces of it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/a.safetensors`;
+    const a = randn([10, 7], { seed: 2, dtype: "f32" });
+    const b = tensor([1, 2, 3], [3], "f32");
+    const c = tensor([4, 5], [2], "i32");
+    await writeSafetensorsAtomic(path, { a, b, c });
+    const scratch = new Float32Array(16);
+    const into = (name: string) =>
+      name === "a" ? scratch : name === "b" ? new Float32Array(3) : undefined;
+    const visits: { name: string; at: number; shape: number[]; values: number[] }[] = [];
+    await readSafetensorsEach(path, (name, t, at) => {
+      if (name === "a") {
+        assert.equal(t.data.buffer, scratch.buffer, "a's pieces are read into `into`'s array");
+      }
+      visits.push({ name, at, shape: [...t.shape], values: Array.from(t.data) });
+    }, into);
+    const pieces = visits.filter((v) => v.name === "a");
+    // 70 elements in pieces of 16: 16, 16, 16, 16, 6 from elements 0, 16, 32, 48, 64.
+    assert.deepEqual(pieces.map((v) => [v.at, ...v.shape]), [
+      [0, 16],
+      [16, 16],
+      [32, 16],
+      [48, 16],
+      [64, 6],
+    ]);
+    assert.deepEqual(pieces.flatMap((v) => v.values), Array.from(a.data));
+    // A whole tensor (b: `into` its size; c: I32, its own buffer) is one visit at 0 with its shape.
+    assert.deepEqual(visits.filter((v) => v.name !== "a"), [
+      { name: "b", at: 0, shape: [3], values: [1, 2, 3] },
+      { name: "c", at: 0, shape: [2], values: [4, 5] },
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
