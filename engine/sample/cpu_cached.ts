@@ -1,9 +1,9 @@
 /**
  * The cached CPU source: the f32 model of `engine/model/cpu_fast/` run one position at a time,
  * each layer keeping the keys and values of every position so far. A push embeds one token, and
- * per layer projects its q, k and v (one product of the fused `W_Q|W_K|W_V`), appends k and v to
- * the cache, attends from q over the cached positions, and runs the MLP on one row: O(T) work,
- * where the uncached source's is O(T²).
+ * per layer projects its q, k and v (one sweep over `W_Q`, `W_K`, `W_V` where they lie), appends
+ * k and v to the cache, attends from q over the cached positions, and runs the MLP on one row:
+ * O(T) work, where the uncached source's is O(T²).
  *
  * Shape letters: T positions so far, D d_model, H n_heads, E d_head, U d_vocab_out.
  *
@@ -14,16 +14,15 @@ import type { ModelConfig } from "../model/config.ts";
 import { activationForward } from "../model/cpu_fast/activation.ts";
 import { layerNormForward } from "../model/cpu_fast/layernorm.ts";
 import { linearForward } from "../model/cpu_fast/linear.ts";
-import { addInto, fusedQkv, fusedQkvBias, viewOf } from "../model/cpu_fast/model.ts";
+import { addInto, fusedQkv, fusedQkvBias, type View, viewOf } from "../model/cpu_fast/model.ts";
 import { normArrays } from "../model/norm.ts";
 import { positionsQk } from "../model/cpu_fast/positions.ts";
 import type { ParamLayout } from "../model/params.ts";
 import { checkPush, type TokenModel } from "./source.ts";
 
-/** One layer's fused q|k|v weights and its cache. */
+/** One layer's q|k|v biases and its cache. */
 interface Layer {
-  /** `[D, 3·H·E]` and `[3·H·E]`. */
-  Wqkv: Float32Array;
+  /** `[3·H·E]` */
   bqkv: Float32Array;
   /** `[n_ctx, 3·H·E]`: a shortformer's positions in q and k (`positionsQk`); else undefined. */
   positions: Float32Array | undefined;
@@ -60,11 +59,14 @@ export class CpuCachedModel implements TokenModel {
     this.#W = W;
     const HE = cfg.n_heads * cfg.d_head;
     for (let l = 0; l < cfg.n_layers; l++) {
-      const Wqkv = fusedQkv(cfg, W, `blocks.${l}`);
+      const b = `blocks.${l}`;
+      // A shortformer's table needs the fused weights once; the pushes read W_Q, W_K, W_V.
+      const positions = cfg.positional_embedding_type === "shortformer"
+        ? positionsQk(cfg, W("pos_embed.W_pos"), fusedQkv(cfg, W, b), cfg.n_ctx)
+        : undefined;
       this.#layers.push({
-        Wqkv,
-        bqkv: fusedQkvBias(cfg, W, `blocks.${l}`),
-        positions: positionsQk(cfg, W("pos_embed.W_pos"), Wqkv, cfg.n_ctx),
+        bqkv: fusedQkvBias(cfg, W, b),
+        positions,
         k: new Float32Array(cfg.n_ctx * HE),
         v: new Float32Array(cfg.n_ctx * HE),
       });
@@ -95,7 +97,7 @@ export class CpuCachedModel implements TokenModel {
       const b = `blocks.${l}`;
       const layer = this.#layers[l]!;
       const x1 = norm(`${b}.ln1`, resid);
-      const qkv = linearForward(x1, layer.Wqkv, layer.bqkv, D); // [3·H·E]
+      const qkv = qkvRow(cfg, W, b, { x: x1, bqkv: layer.bqkv }); // [3·H·E]
       if (layer.positions) addInto(qkv, layer.positions.subarray(t * 3 * HE, (t + 1) * 3 * HE));
       layer.k.set(qkv.subarray(HE, 2 * HE), t * HE);
       layer.v.set(qkv.subarray(2 * HE), t * HE);
@@ -112,6 +114,44 @@ export class CpuCachedModel implements TokenModel {
   }
 
   release(): void {}
+}
+
+/**
+ * `q|k|v [3·H·E] = b_Q|b_K|b_V + x @ (W_Q|W_K|W_V)` for one row `x [D]`, each weight `[H, D, E]`
+ * swept where it lies: the same sums, in the same order, as the one-row product with the fused
+ * `[D, 3·H·E]` copy (`fusedQkv`), without holding that copy (85 MB for GPT-2 small).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../model/config.ts";
+ * import { qkvRow } from "./cpu_cached.ts";
+ * const cfg = { ...DEFAULT_MODEL, d_model: 2, n_heads: 1, d_head: 1 };
+ * // W_Q = [1, 2], W_K = [3, 4], W_V = [5, 6] (each [1, 2, 1]); x = [1, 10]
+ * const W = (name: string) => new Float32Array({ Q: [1, 2], K: [3, 4], V: [5, 6] }[name.at(-1)!]!);
+ * qkvRow(cfg, W, "blocks.0", { x: new Float32Array([1, 10]), bqkv: new Float32Array(3) });
+ * // Float32Array [21, 43, 65]
+ * ```
+ */
+export function qkvRow(
+  cfg: ModelConfig,
+  W: View,
+  b: string,
+  row: { x: Float32Array; bqkv: Float32Array },
+): Float32Array {
+  const { d_model: D, n_heads: H, d_head: E } = cfg;
+  const y = Float32Array.from(row.bqkv);
+  ["Q", "K", "V"].forEach((n, s) => {
+    const w = W(`${b}.attn.W_${n}`); // [H, D, E]
+    for (let h = 0; h < H; h++) {
+      const out = (s * H + h) * E;
+      for (let d = 0; d < D; d++) {
+        const xd = row.x[d]!;
+        const from = (h * D + d) * E;
+        for (let e = 0; e < E; e++) y[out + e]! += xd * w[from + e]!;
+      }
+    }
+  });
+  return y;
 }
 
 /**

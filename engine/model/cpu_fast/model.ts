@@ -41,8 +41,6 @@ export interface BlockSaved {
   /** `[N, D]`: what q, k and v read (ln1's output, or `residPre` without LayerNorm). */
   x1: Float32Array;
   ln1?: LayerNormStats;
-  /** `[D, 3·H·E]`: `W_Q|W_K|W_V` fused, as the forward read them. */
-  Wqkv: Float32Array;
   /** `[N, 3·H·E]` */
   qkv: Float32Array;
   /** `[N, H·E]` */
@@ -118,19 +116,22 @@ export function forwardPass(
     }
   }
   const saved: BlockSaved[] = [];
+  // One fused copy, refilled in each layer (the backward fuses its own): GPT-2 small's twelve
+  // would hold 85 MB beside the weights.
+  const Wqkv = new Float32Array(D * 3 * HE); // [D, 3·H·E]
   for (let l = 0; l < cfg.n_layers; l++) {
     const b = `blocks.${l}`;
     const residPre = resid;
     const ln1 = norm(`${b}.ln1`, residPre);
     const x1 = ln1?.y ?? residPre;
-    const Wqkv = fusedQkv(cfg, W, b);
+    fusedQkv(cfg, W, b, { into: Wqkv });
     const qkv = linearForward(x1, Wqkv, fusedQkvBias(cfg, W, b), D);
     const positions = positionsQk(cfg, W_pos, Wqkv, T);
     if (positions) addPositions(qkv, positions);
     const { z, lse } = attentionForward(qkv, dims);
     const attnOut = linearForward(z, W(`${b}.attn.W_O`), W(`${b}.attn.b_O`), HE);
     const residMid = addInto(attnOut, residPre);
-    const block: BlockSaved = { residPre, x1, Wqkv, qkv, z, lse, ...(ln1 ? { ln1 } : {}) };
+    const block: BlockSaved = { residPre, x1, qkv, z, lse, ...(ln1 ? { ln1 } : {}) };
     saved.push(block);
     if (cfg.attn_only) {
       resid = residMid;
@@ -196,6 +197,7 @@ export function fastLossAndGrads(
   });
   const dresid: Float32Array = lnF ? new Float32Array(N * D) : dxF;
   if (lnF) layerNormBack(resid, lnF, dxF, dresid, ["ln_final", W, G]);
+  const Wqkv = new Float32Array(D * 3 * HE); // [D, 3·H·E], refilled in each layer
   for (let l = cfg.n_layers - 1; l >= 0; l--) {
     const b = `blocks.${l}`;
     const s = saved[l]!;
@@ -220,9 +222,10 @@ export function fastLossAndGrads(
     const dqkv = attentionBackward({ qkv: s.qkv, z: s.z, lse: s.lse, dz }, dims);
     const dWqkv = new Float32Array(D * 3 * HE);
     const dbqkv = new Float32Array(3 * HE);
-    const dx1 = linearBackward({ x: s.x1, W: s.Wqkv, dy: dqkv }, { dW: dWqkv, db: dbqkv });
+    fusedQkv(cfg, W, b, { into: Wqkv });
+    const dx1 = linearBackward({ x: s.x1, W: Wqkv, dy: dqkv }, { dW: dWqkv, db: dbqkv });
     if (cfg.positional_embedding_type === "shortformer") {
-      const inputs = { dqkv, W_pos: W("pos_embed.W_pos"), Wqkv: s.Wqkv, T, D };
+      const inputs = { dqkv, W_pos: W("pos_embed.W_pos"), Wqkv, T, D };
       positionsQkBackward(inputs, { dWqkv, dW_pos: G("pos_embed.W_pos") });
     }
     unfuseQkv(cfg, G, b, dWqkv, dbqkv);
@@ -263,7 +266,8 @@ function layerNormBack(
 export type View = (name: string) => Float32Array;
 
 /**
- * `[D, 3·H·E]`: `W_Q|W_K|W_V` (each `[H, D, E]`) side by side, so one product gives q, k, v.
+ * `[D, 3·H·E]`: `W_Q|W_K|W_V` (each `[H, D, E]`) side by side, so one product gives q, k, v;
+ * written into `options.into` (that size) where given, a new array otherwise.
  *
  * @example
  * ```ts
@@ -275,9 +279,14 @@ export type View = (name: string) => Float32Array;
  * fusedQkv(DEFAULT_MODEL, (n) => viewOf(layout, params, n), "blocks.0").length; // 128 · 3 · 128
  * ```
  */
-export function fusedQkv(cfg: ModelConfig, W: View, b: string): Float32Array {
+export function fusedQkv(
+  cfg: ModelConfig,
+  W: View,
+  b: string,
+  options: { into?: Float32Array } = {},
+): Float32Array {
   const { d_model: D, n_heads: H, d_head: E } = cfg;
-  const out = new Float32Array(D * 3 * H * E);
+  const out = options.into ?? new Float32Array(D * 3 * H * E);
   ["Q", "K", "V"].forEach((n, s) => {
     const w = W(`${b}.attn.W_${n}`);
     for (let h = 0; h < H; h++) {
