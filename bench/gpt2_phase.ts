@@ -117,6 +117,9 @@ export async function runPhase(args: string[]): Promise<Record<string, unknown>>
     await once();
     const forward64 = performance.now() - t0;
     model.release();
+    // Done with the whole-sequence model: its buffers go back to the device, not to the pool
+    // (where on a software adapter they would stay this process's memory beside the sampler's).
+    gpu.pool.trim();
     const cached = await GpuCachedModel.create(gpu, cfg, run.layout, params); // now its params
     const sampled = await tokensPerSecond(cached, GPU_TOKENS);
     return {
