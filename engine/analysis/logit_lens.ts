@@ -112,7 +112,9 @@ export function logitLens(
   stages.forEach(([, hook], s) => {
     const resid = residAt(cache, hook, pos); // [B, D]
     const norm = normWeights(cfg, (name) => readF64(weights, name), "ln_final");
-    const x = norm === undefined ? resid : layernormForward(resid, norm.w, norm.b).y;
+    const x = norm === undefined
+      ? resid
+      : layernormForward(resid, norm.w, norm.b, { eps: norm.eps }).y;
     const logits = add(matmul(x, W_U), b_U); // [B, U]
     const probs = softmax(logits); // [B, U]
     const U = logits.shape[1]!;

@@ -7,6 +7,7 @@
  */
 
 import { ACTIVATIONS } from "../reference/activation.ts";
+import { LAYERNORM_EPS } from "../reference/layernorm.ts";
 import { checkChoice } from "./choices.ts";
 
 /** The MLP's activation, as TransformerLens names it. */
@@ -55,6 +56,11 @@ export interface ModelConfig {
   /** false: with an MLP. The out-of-context model is attention-only. */
   attn_only: boolean;
   /**
+   * 1e-5: what every LayerNorm adds to the variance before the square root (TransformerLens'
+   * default and GPT-2's `layer_norm_epsilon`); an imported model takes its file's.
+   */
+  eps: number;
+  /**
    * "standard": learned absolute positions added to the residual stream, as GPT-2. "shortformer"
    * (TransformerLens'; its attention-only models use it): the same learned `W_pos`, added to the
    * queries' and keys' inputs of every layer only, which makes induction heads form readily.
@@ -93,6 +99,7 @@ export const DEFAULT_MODEL: ModelConfig = {
   act_fn: "relu",
   normalization_type: null,
   attn_only: false,
+  eps: LAYERNORM_EPS,
   positional_embedding_type: "standard",
   initializer_range: 0.8 / Math.sqrt(128),
   seed: 0,
@@ -131,6 +138,9 @@ export function validateModelConfig(cfg: ModelConfig): void {
   }
   checkChoice("act_fn", cfg.act_fn, ACTIVATIONS);
   checkChoice("normalization_type", cfg.normalization_type, NORMALIZATION_TYPES);
+  if (!(cfg.eps > 0 && Number.isFinite(cfg.eps))) {
+    throw new RangeError(`eps must be a positive number, got ${cfg.eps}`);
+  }
   if (!(cfg.initializer_range > 0 && Number.isFinite(cfg.initializer_range))) {
     throw new RangeError(`initializer_range must be positive, got ${cfg.initializer_range}`);
   }

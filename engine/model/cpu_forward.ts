@@ -368,8 +368,8 @@ function layerNorm(pass: Pass, prefix: string, x: Tensor): Tensor {
   const { cfg, W, site } = pass;
   const norm = normWeights(cfg, W, prefix); // LNPre: w = 1, b = 0
   if (norm === undefined) return x;
-  const { w, b } = norm;
-  const { y, mean, scale } = layernormForward(x, w, b);
+  const { w, b, eps } = norm;
+  const { y, mean, scale } = layernormForward(x, w, b, { eps });
   pass.ln.set(prefix, { mean, scale });
   const kept = scale.reshape([...scale.shape, 1]); // [B, T, 1]
   const s = site.at(`${prefix}.hook_scale`, kept);

@@ -9,6 +9,7 @@
 
 import { ones, type Tensor, zeros } from "../tensor/mod.ts";
 import type { ModelConfig } from "./config.ts";
+import type { LayerNormParams } from "./cpu_fast/layernorm.ts";
 
 /**
  * Whether the model normalises before attention, the MLP and the unembedding (`LN` or `LNPre`).
@@ -25,8 +26,8 @@ export function hasNorm(cfg: Pick<ModelConfig, "normalization_type">): boolean {
 }
 
 /**
- * LayerNorm `prefix`'s `w` and `b` `[D]` as float64 tensors: the weights' with `LN`, ones and zeros
- * with `LNPre`, undefined without LayerNorm.
+ * LayerNorm `prefix`'s `w` and `b` `[D]` as float64 tensors, and the model's `eps`: the weights'
+ * with `LN`, ones and zeros with `LNPre`, undefined without LayerNorm.
  *
  * @example
  * ```ts
@@ -37,18 +38,19 @@ export function hasNorm(cfg: Pick<ModelConfig, "normalization_type">): boolean {
  * ```
  */
 export function normWeights(
-  cfg: Pick<ModelConfig, "normalization_type" | "d_model">,
+  cfg: Pick<ModelConfig, "normalization_type" | "d_model" | "eps">,
   W: (name: string) => Tensor,
   prefix: string,
-): { w: Tensor; b: Tensor } | undefined {
+): { w: Tensor; b: Tensor; eps: number } | undefined {
   if (cfg.normalization_type === null) return undefined;
-  if (cfg.normalization_type === "LN") return { w: W(`${prefix}.w`), b: W(`${prefix}.b`) };
-  return { w: ones([cfg.d_model]), b: zeros([cfg.d_model]) };
+  const { eps } = cfg;
+  if (cfg.normalization_type === "LN") return { w: W(`${prefix}.w`), b: W(`${prefix}.b`), eps };
+  return { w: ones([cfg.d_model]), b: zeros([cfg.d_model]), eps };
 }
 
 /**
- * LayerNorm `prefix`'s `w` and `b` `[D]` as f32 arrays (the f32 CPU model and the cached sampler):
- * as `normWeights`.
+ * LayerNorm `prefix`'s `w` and `b` `[D]` as f32 arrays (the f32 CPU model and the cached sampler),
+ * and `eps`: as `normWeights`.
  *
  * @example
  * ```ts
@@ -59,11 +61,12 @@ export function normWeights(
  * ```
  */
 export function normArrays(
-  cfg: Pick<ModelConfig, "normalization_type" | "d_model">,
+  cfg: Pick<ModelConfig, "normalization_type" | "d_model" | "eps">,
   W: (name: string) => Float32Array,
   prefix: string,
-): { w: Float32Array; b: Float32Array } | undefined {
+): LayerNormParams | undefined {
   if (cfg.normalization_type === null) return undefined;
-  if (cfg.normalization_type === "LN") return { w: W(`${prefix}.w`), b: W(`${prefix}.b`) };
-  return { w: new Float32Array(cfg.d_model).fill(1), b: new Float32Array(cfg.d_model) };
+  const { eps } = cfg;
+  if (cfg.normalization_type === "LN") return { w: W(`${prefix}.w`), b: W(`${prefix}.b`), eps };
+  return { w: new Float32Array(cfg.d_model).fill(1), b: new Float32Array(cfg.d_model), eps };
 }

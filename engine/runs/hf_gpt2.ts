@@ -79,8 +79,8 @@ export function gpt2Config(json: unknown, where: string): ModelConfig {
   if (d_model % n_heads !== 0) fail(`n_embd ${d_model} is not a multiple of n_head ${n_heads}`);
   const d_mlp = c.n_inner === null || c.n_inner === undefined ? 4 * d_model : int("n_inner");
   const eps = c.layer_norm_epsilon ?? LAYERNORM_EPS;
-  if (eps !== LAYERNORM_EPS) {
-    fail(`layer_norm_epsilon ${shownValue(eps)}: mechlab's LayerNorm has ${LAYERNORM_EPS} only`);
+  if (typeof eps !== "number" || !(eps > 0) || !Number.isFinite(eps)) {
+    fail(`layer_norm_epsilon must be a positive number (got ${shownValue(eps)})`);
   }
   const act = c.activation_function ?? "gelu_new";
   const act_fn = typeof act === "string" ? ACTIVATIONS[act] : undefined;
@@ -105,6 +105,7 @@ export function gpt2Config(json: unknown, where: string): ModelConfig {
     act_fn: act_fn!,
     normalization_type: "LN",
     attn_only: false,
+    eps: eps as number,
     positional_embedding_type: "standard",
     // GPT-2's own (0.02): TransformerLens copies it from the Hugging Face config.
     initializer_range: typeof range === "number" && range > 0 ? range : 0.02,

@@ -55,6 +55,8 @@ export function checkRunConfig(value: unknown, where: string): RunConfig {
   }
   sameTypes(task, DEFAULT_TASKS[task.task as TaskConfig["task"]], "task.", fail);
   const model = objectAt(root.model, "model", fail);
+  // Runs written before `eps` have no field for it: their LayerNorms used 1e-5.
+  if (!("eps" in model)) model.eps = DEFAULT_MODEL.eps;
   sameTypes(model, DEFAULT_MODEL, "model.", fail);
   const train = objectAt(root.train, "train", fail);
   // Runs written before Grokfast have no fields for it: they trained with it off.

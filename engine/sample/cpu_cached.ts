@@ -87,7 +87,7 @@ export class CpuCachedModel implements TokenModel {
     // LayerNorm `prefix` of `x`, or `x` without one (LNPre: w = 1, b = 0).
     const norm = (prefix: string, x: Float32Array) => {
       const p = normArrays(cfg, W, prefix);
-      return p ? layerNormForward(x, p.w, p.b).y : x;
+      return p ? layerNormForward(x, p).y : x;
     };
     const resid = new Float32Array(D); // [D]
     const W_E = W("embed.W_E"), W_pos = W("pos_embed.W_pos");

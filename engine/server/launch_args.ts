@@ -40,7 +40,7 @@ const DERIVED = new Set(["d_vocab", "d_vocab_out", "n_ctx"]);
 /** Config fields `mechlab train` has no flag for: they keep the preset's value. */
 const NO_FLAG: Record<Section, ReadonlySet<string>> = {
   task: new Set(["vocab"]), // the text task's, read from its file
-  model: DERIVED,
+  model: new Set([...DERIVED, "eps"]), // LayerNorm's eps: an imported model's; training keeps 1e-5
   train: new Set(["eps"]),
 };
 

@@ -36,6 +36,8 @@ interface FixtureCase {
 }
 
 const fixture = await loadFixture<{ cases: FixtureCase[] }>("model");
+// fixtures/make_model.py's configs have no `eps`: its LayerNorm (F.layer_norm) adds 1e-5.
+for (const c of fixture.cases) c.cfg = { ...c.cfg, eps: 1e-5 };
 
 /** The fixture's weights, as the model takes them. */
 function weightsOf(c: FixtureCase): Map<string, Tensor> {
@@ -110,6 +112,7 @@ const TINY: ModelConfig = {
   act_fn: "relu",
   normalization_type: null,
   attn_only: false,
+  eps: 1e-5,
   positional_embedding_type: "standard",
   initializer_range: 0.5,
   seed: 0,

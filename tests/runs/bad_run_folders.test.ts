@@ -125,6 +125,11 @@ const CASES: Case[] = [
     expect: all(`${CONFIG_FILE}model\\.n_heads must be a positive integer, got 0`),
   },
   {
+    what: "model.eps 0",
+    apply: editJson("config.json", (c) => (c.model.eps = 0)),
+    expect: all(`${CONFIG_FILE}model\\.eps must be a positive number, got 0`),
+  },
+  {
     what: "model not an object",
     apply: editJson("config.json", (c) => (c.model = [1])),
     expect: all(`${CONFIG_FILE}model must be an object \\(got \\[1\\]\\)`),

@@ -3,13 +3,14 @@
 // with lm_head tied, and their logits by an independent numpy forward in that layout): the
 // float64 forward and the f32 CPU sources (cached and uncached) give numpy's log-probs, processed
 // (TransformerLens' from_pretrained) or not, and numpy's greedy tokens; processing alone keeps the
-// log-probs to float64 rounding and leaves TransformerLens' invariants; the CLI imports, samples
-// and refuses bad input in one line. The GPU paths: import_gpt2_gpu.test.ts.
+// log-probs to float64 rounding and leaves TransformerLens' invariants; the bare folder's
+// layer_norm_epsilon (1e-3) is the model's eps and matters; the CLI imports, samples and refuses
+// bad input in one line. The GPU paths: import_gpt2_gpu.test.ts.
 import * as assert from "node:assert/strict";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
 import { paramLayout, unflatten } from "../../engine/model/params.ts";
 import { processWeights } from "../../engine/model/process_weights.ts";
-import { readGpt2Folder } from "../../engine/runs/hf_gpt2.ts";
+import { gpt2Config, readGpt2Folder } from "../../engine/runs/hf_gpt2.ts";
 import { CpuCachedModel, CpuUncachedModel, generate } from "../../engine/sample/mod.ts";
 import { mean, type Tensor } from "../../engine/tensor/mod.ts";
 import { assertClose, mechlab, withTempDir } from "../helpers.ts";
@@ -95,6 +96,28 @@ Deno.test("import gpt2: processing keeps the log-probs and leaves TransformerLen
     assert.ok(maxAbs(mean(W("blocks.0.mlp.W_in"), 0)) < 1e-12, "W_in centred over d_model");
     assert.ok(maxAbs(mean(W("unembed.W_U"), 0)) < 1e-12, "W_U centred over d_model");
     assert.equal(paramLayout(cfg).specs.every((s) => weights.has(s.name)), true);
+  }
+});
+
+Deno.test("import gpt2: layer_norm_epsilon is the model's eps, and it matters", async () => {
+  // The bare folder's 1e-3 (make_tiny_gpt2.py): the paths above give numpy's log-probs with it,
+  // and at GPT-2's 1e-5 instead they would be off by far more than those tests' 2e-4.
+  const raw = await readGpt2Folder(FOLDER("bare"));
+  assert.equal(raw.cfg.eps, 1e-3);
+  const expected = logSoftmaxRows(FIXTURE.cases.bare.logits.flat(), V);
+  const at = (eps: number) =>
+    logSoftmaxRows(cpuForward({ ...raw.cfg, eps }, raw.weights, TOKENS, 1).logits.data, V);
+  assertClose(at(1e-3), expected, 1e-6, "eps 1e-3");
+  const off = Math.max(...at(1e-5).map((x, i) => Math.abs(x - expected[i]!)));
+  assert.ok(off > 1e-2, `at eps 1e-5 the log-probs move by ${off}`);
+  const config = JSON.parse(await Deno.readTextFile(`${FOLDER("bare")}/config.json`));
+  assert.equal(gpt2Config({ ...config, layer_norm_epsilon: 1e-6 }, "c.json").eps, 1e-6);
+  assert.equal(gpt2Config({ ...config, layer_norm_epsilon: undefined }, "c.json").eps, 1e-5);
+  for (const bad of [0, -1e-5, "1e-5"]) {
+    assert.throws(
+      () => gpt2Config({ ...config, layer_norm_epsilon: bad }, "c.json"),
+      /^RunInputError: c\.json: layer_norm_epsilon must be a positive number \(got .*\)$/,
+    );
   }
 });
 

@@ -1,6 +1,6 @@
 /**
  * LayerNorm in f32 for the fast CPU model, forward and backward side by side: the same
- * arithmetic as `engine/reference/layernorm.ts` (biased variance, eps 1e-5), with each row's
+ * arithmetic as `engine/reference/layernorm.ts` (biased variance, the model's eps), with each row's
  * statistics summed in f64 and the rows stored in f32.
  *
  * Shape letters: N rows, D d_model.
@@ -8,28 +8,34 @@
  * @module
  */
 
-import { LAYERNORM_EPS } from "../../reference/layernorm.ts";
-
 /** What the backward reads: each row's mean and 1 / sqrt(var + eps), `[N]` each. */
 export interface LayerNormStats {
   mean: Float32Array;
   rstd: Float32Array;
 }
 
+/** One LayerNorm: `w`, `b` `[D]` and what it adds to the variance (`normArrays`'). */
+export interface LayerNormParams {
+  w: Float32Array;
+  b: Float32Array;
+  eps: number;
+}
+
 /**
- * `y = (x - mean) · rstd · w + b` per row of `x [N, D]`; returns `y [N, D]` and the stats.
+ * `y = (x - mean) · rstd · w + b` per row of `x [N, D]`, `rstd = 1 / sqrt(var + eps)`; returns
+ * `y [N, D]` and the stats.
  *
  * @example
  * ```ts
  * import { layerNormForward } from "./layernorm.ts";
- * const { y } = layerNormForward(new Float32Array([1, 3]), new Float32Array([1, 1]), new Float32Array(2));
- * y; // about [-1, 1]
+ * const [w, b] = [new Float32Array([1, 1]), new Float32Array(2)];
+ * layerNormForward(new Float32Array([1, 3]), { w, b, eps: 1e-5 }).y; // about [-1, 1]
+ * layerNormForward(new Float32Array([1, 3]), { w, b, eps: 3 }).y; // [-0.5, 0.5]: 1 / sqrt(1 + 3)
  * ```
  */
 export function layerNormForward(
   x: Float32Array,
-  w: Float32Array,
-  b: Float32Array,
+  { w, b, eps }: LayerNormParams,
 ): LayerNormStats & { y: Float32Array } {
   const D = w.length;
   const N = x.length / D;
@@ -46,7 +52,7 @@ export function layerNormForward(
       const dev = x[row + d]! - mu;
       squares += dev * dev;
     }
-    const rs = 1 / Math.sqrt(squares / D + LAYERNORM_EPS);
+    const rs = 1 / Math.sqrt(squares / D + eps);
     for (let d = 0; d < D; d++) y[row + d] = (x[row + d]! - mu) * rs * w[d]! + b[d]!;
     mean[r] = mu;
     rstd[r] = rs;
@@ -63,7 +69,7 @@ export function layerNormForward(
  * ```ts
  * import { layerNormBackward, layerNormForward } from "./layernorm.ts";
  * const x = new Float32Array([1, 3]), w = new Float32Array([1, 1]);
- * const stats = layerNormForward(x, w, new Float32Array(2));
+ * const stats = layerNormForward(x, { w, b: new Float32Array(2), eps: 1e-5 });
  * const dx = new Float32Array(2), dw = new Float32Array(2), db = new Float32Array(2);
  * layerNormBackward({ x, w, stats, dy: new Float32Array([1, 1]) }, { dx, dw, db });
  * dx; // [0, 0]: a shift of both outputs cannot come from x

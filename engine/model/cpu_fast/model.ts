@@ -103,7 +103,7 @@ export function forwardPass(
   // LayerNorm `prefix` of `x`, or undefined without one (LNPre: w = 1, b = 0).
   const norm = (prefix: string, x: Float32Array) => {
     const p = normArrays(cfg, W, prefix);
-    return p && layerNormForward(x, p.w, p.b);
+    return p && layerNormForward(x, p);
   };
   let resid: Float32Array = new Float32Array(N * D);
   const W_E = W("embed.W_E"), W_pos = W("pos_embed.W_pos");

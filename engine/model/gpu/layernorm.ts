@@ -41,7 +41,7 @@ export async function forward(c: ModelContext, name: string, x: GpuTensor): Prom
   const [w, b] = c.cfg.normalization_type === "LN"
     ? [c.param(`${name}.w`), c.param(`${name}.b`)]
     : unitNorm(c);
-  await c.fwd(layernormForward(c.gpu, x, w, b, saved));
+  await c.fwd(layernormForward(c.gpu, x, w, b, saved, { eps: c.cfg.eps }));
   c.done(`${name}.hook_scale`, `${name}.hook_normalized`);
   return { x, y: saved.y, saved };
 }
