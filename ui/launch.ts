@@ -15,11 +15,15 @@ export interface OverrideField {
   part: "task" | "model" | "train";
   /** A number typed in; otherwise a choice among the server's values. */
   numeric: boolean;
+  /** Shown in the form's folded "advanced" group: set less often, kept out of the way. */
+  advanced?: true;
 }
 
 /**
  * The config fields the form offers, in display order; each is the config field of that name.
  * `eval_every` and `checkpoint_every` set how often the curves get a point and the views a step.
+ * The advanced ones are `train`'s `--positional-embedding-type` and Grokfast's two flags, so a
+ * launch from the page can train what those flags do.
  */
 export const OVERRIDE_FIELDS: readonly OverrideField[] = [
   { id: "task", part: "task", numeric: false },
@@ -33,6 +37,9 @@ export const OVERRIDE_FIELDS: readonly OverrideField[] = [
   { id: "act_fn", part: "model", numeric: false },
   { id: "normalization_type", part: "model", numeric: false },
   { id: "trainable_biases", part: "model", numeric: false },
+  { id: "positional_embedding_type", part: "model", numeric: false, advanced: true },
+  { id: "grokfast_alpha", part: "train", numeric: true, advanced: true },
+  { id: "grokfast_lambda", part: "train", numeric: true, advanced: true },
 ];
 
 /**

@@ -2,8 +2,9 @@
 /**
  * The launch form: a preset (opening on the one `train` picks on the server's machine), a name,
  * the device, and the config fields a person changes most, each a select where the value is a
- * choice; `POST /api/runs` starts the run as a child of the server, and the new run is checked so
- * its curves appear as it trains. A 400 shows the server's one line.
+ * choice (those set less often, positions and Grokfast, folded under "advanced"); `POST /api/runs`
+ * starts the run as a child of the server, and the new run is checked so its curves appear as it
+ * trains. A 400 shows the server's one line.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import {
   type LaunchFields,
   launchRequest,
   OVERRIDE_FIELDS,
+  type OverrideField,
   placeholder,
 } from "./launch.ts";
 import { checkWhenListed, presets } from "./state.ts";
@@ -61,6 +63,36 @@ export function LaunchForm() {
     }
   }
 
+  /** One config field: an input for a number, a select for a choice. */
+  function field(f: OverrideField) {
+    const choices = choicesOf(known?.choices, f);
+    const value = fields.value[f.id] ?? "";
+    return (
+      <label key={f.id}>
+        {f.id}
+        {choices === undefined
+          ? (
+            <input
+              data-testid={`launch-${f.id}`}
+              inputMode="decimal"
+              placeholder={placeholder(chosen, f)}
+              value={value}
+              onInput={(e) => set(f.id, e.currentTarget.value)}
+            />
+          )
+          : (
+            <Select
+              id={f.id}
+              value={value}
+              keep={`${placeholder(chosen, f)} (preset)`}
+              choices={choices}
+              onPick={(v) => set(f.id, v)}
+            />
+          )}
+      </label>
+    );
+  }
+
   return (
     <form class="launch" data-testid="launch-form" onSubmit={submit}>
       <h2>launch a run</h2>
@@ -96,34 +128,11 @@ export function LaunchForm() {
           onPick={(v) => set("device", v)}
         />
       </label>
-      {OVERRIDE_FIELDS.map((f) => {
-        const choices = choicesOf(known?.choices, f);
-        const value = fields.value[f.id] ?? "";
-        return (
-          <label key={f.id}>
-            {f.id}
-            {choices === undefined
-              ? (
-                <input
-                  data-testid={`launch-${f.id}`}
-                  inputMode="decimal"
-                  placeholder={placeholder(chosen, f)}
-                  value={value}
-                  onInput={(e) => set(f.id, e.currentTarget.value)}
-                />
-              )
-              : (
-                <Select
-                  id={f.id}
-                  value={value}
-                  keep={`${placeholder(chosen, f)} (preset)`}
-                  choices={choices}
-                  onPick={(v) => set(f.id, v)}
-                />
-              )}
-          </label>
-        );
-      })}
+      {OVERRIDE_FIELDS.filter((f) => !f.advanced).map(field)}
+      <details data-testid="launch-advanced">
+        <summary>advanced: positions, Grokfast</summary>
+        {OVERRIDE_FIELDS.filter((f) => f.advanced).map(field)}
+      </details>
       <button type="submit" data-testid="launch-submit" disabled={busy.value || preset === ""}>
         launch
       </button>

@@ -1,15 +1,18 @@
 // deno-lint-ignore-file no-explicit-any -- the API's JSON answers, read field by field
 // Runs started from the API as child processes: a tiny run streams its metrics as events and
 // finishes with the config the request resolved to; a long one stops on request with a final
-// checkpoint at its last metrics step; and while one trains, the server answers (how fast is a
-// benchmark's to say: `deno task bench --part serve`).
+// checkpoint at its last metrics step; while one trains, the server answers (how fast is a
+// benchmark's to say: `deno task bench --part serve`); and a launch with shortformer positions and
+// Grokfast saves the config `mechlab train`'s flags save, its bad values refused in train's line.
 import * as assert from "node:assert/strict";
 import meta from "../../deno.json" with { type: "json" };
 import { readSafetensors } from "../../engine/runs/mod.ts";
 import { startServer } from "../../engine/server/mod.ts";
 import { Launcher } from "../../engine/server/launcher.ts";
 import { resolveConfig } from "../../engine/train/presets.ts";
-import { PATIENCE_MS } from "../helpers.ts";
+import { train } from "../../cli/train.ts";
+import { UsageError } from "../../cli/errors.ts";
+import { listDir, mechlab, PATIENCE_MS, withTempDir } from "../helpers.ts";
 import { type Events, sse } from "./sse.ts";
 
 /** The smoke preset made tiny: p = 7 and a 8-wide model train 40 steps in well under a second. */
@@ -163,6 +166,60 @@ Deno.test("serve: answers API requests while a run trains", async () => {
     }
     assert.ok(await trains(), "still training after the requests");
     assert.equal((await call("/api/runs/busy/stop", { method: "POST" })).status, 202);
+  });
+});
+
+Deno.test("serve: positions and Grokfast from the API train the config train's flags do", async () => {
+  await withServer(async ({ runs, call, events }) => {
+    const stream = await events();
+    const overrides = {
+      ...TINY,
+      model: { ...TINY.model, positional_embedding_type: "shortformer" },
+      train: { ...TINY.train, grokfast_alpha: 0.9, grokfast_lambda: 2 },
+    };
+    const body = { preset: "smoke", name: "api", device: "cpu", overrides };
+    const launched = await call("/api/runs", { method: "POST", body: JSON.stringify(body) });
+    assert.equal(launched.status, 201, JSON.stringify(launched.body));
+    await stream.next((e) =>
+      e.event === "runs" && e.data.some((r: any) => r.name === "api" && r.status === "finished")
+    );
+    const fromApi = JSON.parse(await Deno.readTextFile(`${runs}/api/config.json`));
+    await withTempDir(async (out) => {
+      const tiny = ["--p", "7", "--d-model", "8", "--n-heads", "2", "--d-head", "4"];
+      const { code, err } = await mechlab(
+        "train",
+        ...["--preset", "smoke", "--device", "cpu", "--out", out, "--name", "cli", ...tiny],
+        ...["--d-mlp", "16", "--steps", "40", "--eval-every", "10"],
+        ...["--positional-embedding-type", "shortformer"],
+        ...["--grokfast-alpha", "0.9", "--grokfast-lambda", "2"],
+      );
+      assert.equal(code, 0, err);
+      assert.deepEqual(fromApi, JSON.parse(await Deno.readTextFile(`${out}/cli/config.json`)));
+    });
+    assert.equal(fromApi.model.positional_embedding_type, "shortformer");
+    assert.deepEqual([fromApi.train.grokfast_alpha, fromApi.train.grokfast_lambda], [0.9, 2]);
+
+    // A bad value: a 400 with the very line train exits with, and no run folder.
+    const bad: [Record<string, Record<string, unknown>>, string[]][] = [
+      [{ train: { grokfast_alpha: 1 } }, ["--grokfast-alpha", "1"]],
+      [{ train: { grokfast_lambda: -2 } }, ["--grokfast-lambda", "-2"]],
+      [{ model: { positional_embedding_type: "rotary" } }, [
+        "--positional-embedding-type",
+        "rotary",
+      ]],
+    ];
+    for (const [overrides, flags] of bad) {
+      const answer = await call("/api/runs", {
+        method: "POST",
+        body: JSON.stringify({ preset: "smoke", name: "bad", device: "cpu", overrides }),
+      });
+      const cli = await train(["--preset", "smoke", "--device", "cpu", "--out", runs, ...flags])
+        .then(() => undefined, (e: Error) => e);
+      assert.ok(cli instanceof UsageError, String(cli));
+      assert.deepEqual(answer, { status: 400, body: { error: cli.message } }, flags.join(" "));
+      assert.doesNotMatch(cli.message, /\n/);
+    }
+    assert.deepEqual(await listDir(runs), ["api"]);
   });
 });
 

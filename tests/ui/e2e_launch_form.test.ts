@@ -1,7 +1,8 @@
 // The launch form in a real browser: it opens on the preset a bare `train` picks on the server's
 // machine (told here: a hardware GPU, so grokking, not the first preset in the list), offers each
 // choice field as a select listing the server's values, and a run launched with picked choices
-// trains the config they name. Screenshots go to tests/ui/screenshots/.
+// (the folded advanced group's too: shortformer positions, Grokfast) trains the config they name.
+// Screenshots go to tests/ui/screenshots/.
 import * as assert from "node:assert/strict";
 import { browserTest, SHOTS, until } from "./browser.ts";
 
@@ -51,12 +52,25 @@ browserTest(
     assert.deepEqual(await options("act_fn"), ["relu (preset)", "relu", "gelu", "gelu_new"]);
     assert.deepEqual(await options("normalization_type"), ["none (preset)", "LN", "none"]);
     assert.deepEqual(await options("trainable_biases"), ["mlp (preset)", "all", "mlp"]);
+    // The advanced group is folded until opened; then it offers train's flags for positions and
+    // Grokfast, showing the preset's values (Grokfast off: lambda 0).
+    const advanced = page.getByTestId("launch-advanced");
+    assert.equal(await advanced.getAttribute("open"), null);
+    assert.equal(await page.getByTestId("launch-grokfast_lambda").isVisible(), false);
+    await advanced.locator("summary").click();
+    assert.deepEqual(await options("positional_embedding_type"), [
+      "standard (preset)",
+      "standard",
+      "shortformer",
+    ]);
     // Every number shows what grokking trains: the paper's 25,000 steps, its evaluation cadence.
     const placeholderOf = (id: string) =>
       page.getByTestId(`launch-${id}`).getAttribute("placeholder");
     assert.equal(await placeholderOf("p"), "113");
     assert.equal(await placeholderOf("steps"), "25000");
     assert.equal(await placeholderOf("eval_every"), "100");
+    assert.equal(await placeholderOf("grokfast_alpha"), "0.98");
+    assert.equal(await placeholderOf("grokfast_lambda"), "0");
     await page.screenshot({ path: `${SHOTS}launch_form_grokking.png`, fullPage: true });
 
     // On smoke, the frequencies show the preset's; a run launched with picked choices trains them.
@@ -71,6 +85,9 @@ browserTest(
     await page.getByTestId("launch-steps").fill("20");
     await page.getByTestId("launch-eval_every").fill("10");
     await page.getByTestId("launch-checkpoint_every").fill("10");
+    await page.getByTestId("launch-positional_embedding_type").selectOption("shortformer");
+    await page.getByTestId("launch-grokfast_alpha").fill("0.9");
+    await page.getByTestId("launch-grokfast_lambda").fill("2");
     await page.screenshot({ path: `${SHOTS}launch_form_smoke.png`, fullPage: true });
     await page.getByTestId("launch-submit").click();
     await page.getByTestId("launch-result").waitFor();
@@ -90,5 +107,7 @@ browserTest(
       [config.train.steps, config.train.eval_every, config.train.checkpoint_every],
       [20, 10, 10],
     );
+    assert.equal(config.model.positional_embedding_type, "shortformer");
+    assert.deepEqual([config.train.grokfast_alpha, config.train.grokfast_lambda], [0.9, 2]);
   },
 );

@@ -35,15 +35,30 @@ Deno.test("launchRequest: only filled fields, in their config part, numbers pars
       seed: "0",
       normalization_type: "none",
       act_fn: "gelu",
+      positional_embedding_type: "shortformer",
+      grokfast_alpha: "0.9",
+      grokfast_lambda: "2",
     }),
     {
       preset: "smoke",
       name: "mine",
       device: "cpu",
       overrides: {
-        train: { steps: 300, lr: 0.003, eval_every: 25, checkpoint_every: 100 },
+        train: {
+          steps: 300,
+          lr: 0.003,
+          eval_every: 25,
+          checkpoint_every: 100,
+          grokfast_alpha: 0.9,
+          grokfast_lambda: 2,
+        },
         task: { p: 31, op: "sub" },
-        model: { seed: 0, act_fn: "gelu", normalization_type: null },
+        model: {
+          seed: 0,
+          act_fn: "gelu",
+          normalization_type: null,
+          positional_embedding_type: "shortformer",
+        },
       },
     },
   );
@@ -75,6 +90,7 @@ Deno.test("choicesOf: a select for each field whose value is a choice, an input 
     "act_fn",
     "normalization_type",
     "trainable_biases",
+    "positional_embedding_type",
   ]);
   assert.deepEqual(choicesOf(ANSWER.choices, field("normalization_type"))?.map(choiceText), [
     "LN",
@@ -94,6 +110,9 @@ Deno.test("placeholder: the preset's value (its own or the default it keeps); 'd
   assert.equal(placeholder(presets.grokking, field("steps")), "25000"); // DEFAULT_TRAIN's
   assert.equal(placeholder(presets.smoke, field("seed")), "0"); // DEFAULT_MODEL's
   assert.equal(placeholder(presets.smoke, field("normalization_type")), "none");
+  assert.equal(placeholder(presets.smoke, field("positional_embedding_type")), "standard");
+  assert.equal(placeholder(presets.smoke, field("grokfast_alpha")), "0.98"); // DEFAULT_TRAIN's
+  assert.equal(placeholder(presets.smoke, field("grokfast_lambda")), "0"); // Grokfast off
   assert.equal(placeholder(undefined, field("lr")), "default");
 });
 
