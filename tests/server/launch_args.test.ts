@@ -15,6 +15,13 @@ const REQUESTS: LaunchRequest[] = [
   { preset: "oocl", overrides: { task: { p: 11, symmetric_holdout: true } } },
   { preset: "smoke", overrides: { task: { task: "oocl", p: 7 }, train: { schedule: "cosine" } } },
   { preset: "induction", overrides: { task: { n_tokens: 10, seq_len: 8, n_seqs: 100 } } },
+  {
+    preset: "smoke",
+    overrides: {
+      model: { positional_embedding_type: "shortformer" },
+      train: { grokfast_alpha: 0.9, grokfast_lambda: 2 },
+    },
+  },
 ];
 
 Deno.test("launch flags: each is a flag of train, and they resolve to the same config", async () => {
@@ -48,6 +55,12 @@ Deno.test("launch flags: each is a flag of train, and they resolve to the same c
     assert.ok(smoke.includes(f), f);
   }
   assert.ok(!smoke.some((f) => f.startsWith("--attn-only")), "false is no flag");
+  const grokfast = launchFlags(REQUESTS.at(-1)!, "0.1.0").flags;
+  for (
+    const f of ["positional-embedding-type=shortformer", "grokfast-alpha=0.9", "grokfast-lambda=2"]
+  ) {
+    assert.ok(grokfast.includes(`--${f}`), f);
+  }
   const oocl = launchFlags({ preset: "oocl", overrides: { task: { p: 11 } } }, "0.1.0").flags;
   assert.ok(oocl.includes("--attn-only") && oocl.includes("--normalization-type=LN"));
 });
