@@ -30,6 +30,7 @@ type RunHandler = (
   api: RunsApi,
   name: string,
   query: URLSearchParams,
+  req: Request,
 ) => Promise<Response> | Response;
 
 /**
@@ -49,9 +50,9 @@ const RUN_ENDPOINTS: Record<string, { GET?: RunHandler; POST?: RunHandler }> = {
     POST: (api, name) => launchAnalysis(api, name),
   },
   inspect: { GET: (api, name, q) => runInspect(api, name, q) },
-  sequence: { GET: (api, name, q) => runSequence(api, name, q) },
-  patch: { GET: (api, name, q) => runPatch(api, name, q) },
-  detect: { GET: (api, name, q) => runDetect(api, name, q) },
+  sequence: { GET: (api, name, q, req) => runSequence(api, name, q, req.signal) },
+  patch: { GET: (api, name, q, req) => runPatch(api, name, q, req.signal) },
+  detect: { GET: (api, name, q, req) => runDetect(api, name, q, req.signal) },
   vocab: { GET: (api, name) => runVocab(api, name) },
   sample: { GET: (api, name, q) => runSample(api, name, q) },
 };
@@ -165,7 +166,7 @@ async function route(req: Request, options: AppOptions): Promise<Response> {
     const endpoint = RUN_ENDPOINTS[action];
     if (endpoint !== undefined) {
       const handle = endpoint[allow(req, ...Object.keys(endpoint)) as keyof typeof endpoint]!;
-      return await handle(api, name, query);
+      return await handle(api, name, query, req);
     }
   }
   throw new HttpError(404, `no endpoint ${req.method} /${segments.join("/")}`);

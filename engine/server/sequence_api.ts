@@ -41,9 +41,10 @@ import type { SequenceJob, SequenceReply } from "./sequence_worker.ts";
 
 /**
  * Sequence workers at once, over all runs. A page asks for up to four per prompt (the sequence,
- * attribution alone, the patching sweep, the detectors), and a worker whose client went away runs
- * to its end (reading `Request.signal` would make Deno print its legacy-abort warning), so room
- * for two prompts in flight; they share the cores, and each finishes.
+ * attribution alone, the patching sweep, the detectors), so room for two prompts in flight; they
+ * share the cores. A worker whose client goes away (the request's signal aborts) is stopped.
+ * deno.json's `"unstable": ["no-legacy-abort"]` makes that signal abort only then: Deno's legacy
+ * behaviour aborts it after every answer too (harmless here, the job is over) and says so on stderr.
  */
 const MAX_JOBS = 8;
 let running = 0;
@@ -61,6 +62,7 @@ export async function runSequence(
   api: RunsApi,
   name: string,
   query: URLSearchParams,
+  signal?: AbortSignal,
 ): Promise<Response> {
   const { path, step, input } = await request(api, name, query);
   const posText = query.get("pos");
@@ -69,7 +71,7 @@ export async function runSequence(
     ...(posText === null ? {} : { pos: integer("pos", posText) }),
     ...(targetText === null ? {} : { target: wholeNumber("target", targetText) }),
   };
-  return await inWorker({ kind: "sequence", path, name, step, input, options });
+  return await inWorker({ kind: "sequence", path, name, step, input, options }, signal);
 }
 
 /**
@@ -87,6 +89,7 @@ export async function runPatch(
   api: RunsApi,
   name: string,
   query: URLSearchParams,
+  signal?: AbortSignal,
 ): Promise<Response> {
   const { path, step, input } = await request(api, name, query);
   return await inWorker({
@@ -99,7 +102,7 @@ export async function runPatch(
     answer: query.get("answer") ?? undefined,
     corrupt_answer: query.get("corrupt_answer") ?? undefined,
     patching: flag("patching", query.get("patching")),
-  });
+  }, signal);
 }
 
 /**
@@ -115,11 +118,13 @@ export async function runDetect(
   api: RunsApi,
   name: string,
   query: URLSearchParams,
+  signal?: AbortSignal,
 ): Promise<Response> {
   const path = (await findRun(api, name)).path;
   const stepText = query.get("step");
   if (stepText === null) throw new HttpError(400, "needs ?step=S");
-  return await inWorker({ kind: "detect", path, name, step: wholeNumber("step", stepText) });
+  const step = wholeNumber("step", stepText);
+  return await inWorker({ kind: "detect", path, name, step }, signal);
 }
 
 /**
@@ -158,8 +163,11 @@ export async function runVocab(api: RunsApi, name: string): Promise<Response> {
   return json(200, answer);
 }
 
-/** The job's report from a fresh worker, or its error as an `HttpError`. */
-async function inWorker(job: SequenceJob): Promise<Response> {
+/**
+ * The job's report from a fresh worker, or its error as an `HttpError`; when `signal` aborts (the
+ * client went away) the worker is stopped at once and its place freed.
+ */
+async function inWorker(job: SequenceJob, signal?: AbortSignal): Promise<Response> {
   if (running >= MAX_JOBS) {
     throw new HttpError(429, `${MAX_JOBS} sequence analyses are running; wait for one to finish`);
   }
@@ -167,18 +175,25 @@ async function inWorker(job: SequenceJob): Promise<Response> {
   const worker = new Worker(new URL("./sequence_worker.ts", import.meta.url).href, {
     type: "module",
   });
+  let gone = () => {};
   try {
-    const reply = await new Promise<SequenceReply>((resolve) => {
+    const reply = await new Promise<SequenceReply | "gone">((resolve) => {
       worker.onmessage = (e: MessageEvent<SequenceReply>) => resolve(e.data);
       worker.onerror = (e) => {
         e.preventDefault();
         resolve({ ok: false, status: 500, error: e.message });
       };
+      gone = () => resolve("gone");
+      if (signal?.aborted) gone();
+      signal?.addEventListener("abort", gone);
       worker.postMessage(job);
     });
+    // 499, nginx's "client closed request": no one reads it.
+    if (reply === "gone") throw new HttpError(499, "the client went away");
     if (!reply.ok) throw new HttpError(reply.status, reply.error);
     return json(200, reply.body);
   } finally {
+    signal?.removeEventListener("abort", gone);
     worker.terminate();
     running--;
   }
