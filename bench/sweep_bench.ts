@@ -2,11 +2,11 @@
  * The sweep benchmark (issue 14, item 3): M members trained together against M solo runs, in the
  * same command. On the adapter at hand: the training step of each group of members
  * (`buildGroupStep`, what `trainGroupOnGpu` runs) against the steps of the same members one at a
- * time (a one-member build is a solo `trainOnGpu` step's dispatches), each build timing one step
- * after `warm` untimed ones (pipelines are compiled when built): ms per step, dispatches and
- * submits per step, and the machine's load average; a group's solo steps and its own step run
- * next to each other, in alternating order, so that a drift in a shared machine's load falls on
- * both. Evaluations and
+ * time (a one-member build is a solo `trainOnGpu` step's dispatches), each build timing `timed`
+ * steps in one submit (as a run submits the steps between evaluations) after `warm` untimed ones
+ * (pipelines are compiled when built): ms per step, dispatches and submits per step, and the
+ * machine's load average. A group's solo steps and its own run next to each other, the order
+ * flipped every round, so that a drift in a shared machine's load falls on both. Evaluations and
  * checkpoints are left out: a step of 64 grokking members takes minutes on lavapipe. On the CPU
  * path: one `sweep --seeds M` process against M `train` processes, seconds in all (start-up,
  * data and training: what a person running M commands pays).
@@ -55,6 +55,13 @@ function load(): number {
   return Deno.loadavg()[0]!;
 }
 
+/** Untimed steps, then timed steps (one submit), of each build; rounds of every build. */
+interface Steps {
+  warm: number;
+  timed: number;
+  rounds: number;
+}
+
 /** What timed steps cost: ms, dispatches and submits, summed over builds. */
 interface Cost {
   ms: number;
@@ -62,12 +69,12 @@ interface Cost {
   submits: number;
 }
 
-/** Runs `warm` steps of `configs`' members built as one step, then one timed step. */
-async function timeStep(
+/** Runs `warm` steps of `configs`' members built as one step, then `timed` timed steps. */
+async function timeSteps(
   gpu: Gpu,
   counts: { dispatches: number; submits: number },
   configs: RunConfig[],
-  warm: number,
+  steps: Steps,
 ): Promise<Cost> {
   const model = configs[0]!.model;
   const layout = paramLayout(model);
@@ -78,10 +85,10 @@ async function timeStep(
   }));
   const built = await buildGroupStep(gpu, { model, layout }, members);
   try {
-    if (warm > 0) gpu.run(built.step, { repeat: warm });
+    if (steps.warm > 0) gpu.run(built.step, { repeat: steps.warm });
     await gpu.sync();
     const [d0, s0, t0] = [counts.dispatches, counts.submits, performance.now()];
-    gpu.run(built.step);
+    gpu.run(built.step, { repeat: steps.timed });
     await gpu.sync();
     const ms = performance.now() - t0;
     return { ms, dispatches: counts.dispatches - d0, submits: counts.submits - s0 };
@@ -91,7 +98,7 @@ async function timeStep(
 }
 
 /**
- * M members' steps: in groups of at most the capacity; for each group, `timed` rounds of its
+ * M members' steps: in groups of at most the capacity; for each group, `rounds` rounds of its
  * members one at a time and then together, the order flipped every round (solo, group, group,
  * solo, ...), so that a drift in a shared machine's load falls on both; summed, with the 1-minute
  * load averages seen.
@@ -100,7 +107,7 @@ async function stepsBoth(
   gpu: Gpu,
   preset: string,
   M: number,
-  steps: { warm: number; timed: number },
+  steps: Steps,
 ) {
   const configs = Array.from({ length: M }, (_, g) => member(preset, g));
   const counts = countWork(gpu);
@@ -119,18 +126,18 @@ async function stepsBoth(
     const alone = async () => {
       let ms = 0;
       for (const c of chunk) {
-        const t = await timeStep(gpu, counts, [c], steps.warm);
+        const t = await timeSteps(gpu, counts, [c], steps);
         ms += t.ms;
         add(solo, t);
       }
       console.log(`  ${chunk.length} solo: ${ms.toFixed(0)} ms, load ${load().toFixed(1)}`);
     };
     const together = async () => {
-      const t = await timeStep(gpu, counts, chunk, steps.warm);
+      const t = await timeSteps(gpu, counts, chunk, steps);
       console.log(`  group of ${chunk.length}: ${t.ms.toFixed(0)} ms, load ${load().toFixed(1)}`);
       add(group, t);
     };
-    for (let r = 0; r < steps.timed; r++, round++) {
+    for (let r = 0; r < steps.rounds; r++, round++) {
       if (round % 2 === 0) (await alone(), await together());
       else (await together(), await alone());
       loads.push(load());
@@ -144,7 +151,7 @@ async function benchGroupGpu(
   gpu: Gpu,
   preset: string,
   members: number[],
-  steps: { warm: number; timed: number },
+  steps: Steps,
 ) {
   const rows = [[
     "M",
@@ -160,7 +167,7 @@ async function benchGroupGpu(
   ]];
   for (const M of members) {
     const r = await stepsBoth(gpu, preset, M, steps);
-    const per = (k: "solo" | "group", f: keyof Cost) => r[k][f] / steps.timed;
+    const per = (k: "solo" | "group", f: keyof Cost) => r[k][f] / (steps.timed * steps.rounds);
     rows.push([
       String(M),
       String(r.groups),
@@ -236,13 +243,13 @@ async function benchGroupCpu(members: number[], steps: number) {
 }
 
 /**
- * Runs the sweep benchmark: `members` counts, the `preset` (grokking) on the adapter (`timed`
- * rounds of one timed step per build, after `warm` untimed ones) and the smoke preset on the CPU path
+ * Runs the sweep benchmark: `members` counts, the `preset` (grokking) on the adapter (`rounds`
+ * rounds of `timed` steps per build after `warm` untimed ones) and the smoke preset on the CPU path
  * (`cpuSteps` steps a member).
  *
  * @example
  * ```ts ignore
- * await benchSweep({ members: [1, 8], warm: 1, timed: 2, cpuSteps: 20, preset: "grokking", on: "both" });
+ * await benchSweep({ members: [1, 8], warm: 1, timed: 1, rounds: 2, cpuSteps: 20, preset: "grokking", on: "both" });
  * ```
  */
 export async function benchSweep(
@@ -250,6 +257,7 @@ export async function benchSweep(
     members: number[];
     warm: number;
     timed: number;
+    rounds: number;
     cpuSteps: number;
     preset: string;
     /** Which rows: the adapter's, the CPU path's, or both. */
@@ -260,9 +268,15 @@ export async function benchSweep(
   if (gpu === undefined) console.log("no adapter, or --sweep-on cpu: no GPU rows");
   else {
     console.log(`adapter: ${gpu.describe()}`);
-    console.log(`${o.preset} preset, ${o.timed} rounds of a step timed after ${o.warm} warm:`);
+    console.log(
+      `${o.preset} preset, ${o.rounds} rounds of ${o.timed} steps timed after ${o.warm} warm:`,
+    );
     try {
-      await benchGroupGpu(gpu, o.preset, o.members, { warm: o.warm, timed: o.timed });
+      await benchGroupGpu(gpu, o.preset, o.members, {
+        warm: o.warm,
+        timed: o.timed,
+        rounds: o.rounds,
+      });
     } finally {
       gpu.destroy();
     }

@@ -23,7 +23,8 @@ import type { ParamLayout } from "../model/params.ts";
 import { Tensor } from "../tensor/mod.ts";
 import { adamwSettings, grokfastSettings, type TrainConfig } from "./config.ts";
 import { type Batch, evalBatch, segmentMetrics, trainBatch } from "./batches.ts";
-import { nextBoundary, type TrainHooks, type TrainState } from "./state.ts";
+import type { TrainHooks, TrainState } from "./state.ts";
+import { runGpuLoop } from "./gpu_loop.ts";
 
 /** One member: its task (its split), its training settings (its lr and weight decay), its start. */
 export interface GroupMember {
@@ -284,31 +285,8 @@ export async function trainGroupOnGpu(
   };
 
   try {
-    let at = start;
-    let pending = at === 0 ? evaluateAt(0) : undefined;
-    let evaluated = at;
-    while (at < train.steps && !control.shouldStop()) {
-      const next = nextBoundary(at, train);
-      gpu.run(step, { repeat: next - at });
-      at = next;
-      if (at % train.eval_every === 0 || at === train.steps) {
-        const record = evaluateAt(at);
-        await pending?.();
-        pending = record;
-        evaluated = at;
-      }
-      if (at % train.checkpoint_every === 0 && at < train.steps) {
-        await pending?.();
-        pending = undefined;
-        await checkpoint(at, false);
-      }
-    }
-    if (evaluated !== at) {
-      await pending?.();
-      pending = evaluateAt(at);
-    }
-    await pending?.();
-    if (at > start || at === 0) await checkpoint(at, true);
+    const loop = { step, evaluate: evaluateAt, checkpoint };
+    await runGpuLoop(gpu, train, start, loop, () => control.shouldStop());
   } finally {
     built.release();
     probe.release();
