@@ -4,7 +4,7 @@
  * (`buildGroupStep`, what `trainGroupOnGpu` runs) against the steps of the same members one at a
  * time (a one-member build is a solo `trainOnGpu` step's dispatches), each build timing `timed`
  * steps in one submit (as a run submits the steps between evaluations) after `warm` untimed ones
- * (pipelines are compiled when built): ms per step, dispatches and submits per step, and the
+ * (pipelines are compiled when built): ms and dispatches per step, submits per chunk, and the
  * machine's load average. A group's solo steps and its own run next to each other, the order
  * flipped every round, so that a drift in a shared machine's load falls on both. Evaluations and
  * checkpoints are left out: a step of 64 grokking members takes minutes on lavapipe. On the CPU
@@ -161,7 +161,7 @@ async function benchGroupGpu(
     "ratio",
     "disp/step solo",
     "group",
-    "submits/step solo",
+    "submits/chunk solo",
     "group",
     "load avg 1 min",
   ]];
@@ -176,8 +176,9 @@ async function benchGroupGpu(
       (per("group", "ms") / per("solo", "ms")).toFixed(2),
       per("solo", "dispatches").toFixed(0),
       per("group", "dispatches").toFixed(0),
-      per("solo", "submits").toFixed(0),
-      per("group", "submits").toFixed(0),
+      // A chunk of `timed` steps is one submit a build, as a run's steps between evaluations.
+      (r.solo.submits / steps.rounds).toFixed(0),
+      (r.group.submits / steps.rounds).toFixed(0),
       `${Math.min(...r.loads).toFixed(1)}-${Math.max(...r.loads).toFixed(1)}`,
     ]);
     // Each row as it comes: a long run that is cut short still leaves its first rows.
