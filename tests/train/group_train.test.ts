@@ -9,7 +9,7 @@ import { buildTask } from "../../engine/data/mod.ts";
 import type { ModelConfig } from "../../engine/model/config.ts";
 import { initParams, paramLayout } from "../../engine/model/params.ts";
 import { trainOnGpu } from "../../engine/train/gpu_trainer.ts";
-import { groupRefusal, trainGroupOnGpu } from "../../engine/train/group_trainer.ts";
+import { buildGroupStep, groupRefusal, trainGroupOnGpu } from "../../engine/train/group_trainer.ts";
 import { resolveConfig } from "../../engine/train/presets.ts";
 import { freshState, type TrainState } from "../../engine/train/state.ts";
 import { gpuTest } from "../gpu/gpu_helpers.ts";
@@ -134,6 +134,30 @@ gpuTest("three members trained together equal their solo runs", async (gpu) => {
         g === 0,
     );
   }
+});
+
+// What the sweep benchmark counts: a group's step is one model's dispatches, kernel for kernel,
+// however many members it holds.
+gpuTest("a group's step has one model's dispatches, whatever its members", async (gpu) => {
+  const configs = members({ trainable_biases: "all" });
+  const layout = paramLayout(configs[0]!.model);
+  const kernels = async (cfgs: typeof configs) => {
+    const built = await buildGroupStep(
+      gpu,
+      { model: cfgs[0]!.model, layout },
+      cfgs.map((c) => ({
+        task: buildTask(c.task),
+        train: c.train,
+        state: freshState(initParams(c.model, layout)),
+      })),
+    );
+    const labels = built.step.map((d) => d.label);
+    built.release();
+    return labels;
+  };
+  const one = await kernels(configs.slice(0, 1));
+  assert.ok(one.length > 0);
+  assert.deepEqual(await kernels(configs), one, "three members: the same dispatches");
 });
 
 Deno.test("groups refuse minibatches, clipping and LayerNorm in one line", () => {
