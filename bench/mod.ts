@@ -7,8 +7,9 @@
  * smoke preset against torch_small.py; `--torch-grok PATH` runs the PyTorch grokking reference in
  * the same command (on the GPU host).
  * `--part sweep`: M members together against M solo runs; `--members 1,8,64` (the M),
- * `--sweep-preset grokking` (the adapter's rows), `--sweep-steps 1,3` (the two run lengths
- * differenced), `--cpu-steps 20` (the smoke preset's steps a member on the CPU path), `--sweep-on
+ * `--sweep-preset grokking` (the adapter's rows), `--sweep-steps 1,1` (warm, then timed steps, one
+ * submit, of each build: a solo member or a group), `--sweep-rounds 2` (rounds of every build,
+ * solo and group alternating first), `--cpu-steps 20` (the smoke preset's steps a member on the CPU path), `--sweep-on
  * gpu|cpu|both` (which rows).
  *
  * @module
@@ -36,7 +37,8 @@ const { values } = parseArgs({
     "torch-grok": { type: "string" },
     members: { type: "string", default: "1,8,64" },
     "sweep-preset": { type: "string", default: "grokking" },
-    "sweep-steps": { type: "string", default: "1,3" },
+    "sweep-steps": { type: "string", default: "1,1" },
+    "sweep-rounds": { type: "string", default: "2" },
     "cpu-steps": { type: "string", default: "20" },
     "sweep-on": { type: "string", default: "both" },
   },
@@ -106,12 +108,22 @@ if (part === undefined || part === "serve") {
 }
 if (part === undefined || part === "sweep") {
   console.log("\n== many models at once: M members together against M solo runs ==");
-  const [short, long] = values["sweep-steps"].split(",").map(Number);
+  const [warm, timed] = values["sweep-steps"].split(",").map(Number);
+  const rounds = Number(values["sweep-rounds"]);
+  if (!Number.isInteger(warm) || warm! < 0 || !Number.isInteger(timed) || timed! < 1) {
+    console.error(`bench: --sweep-steps ${values["sweep-steps"]}: expected WARM,TIMED (e.g. 1,1)`);
+    Deno.exit(2);
+  }
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    console.error(`bench: --sweep-rounds ${values["sweep-rounds"]}: expected a positive integer`);
+    Deno.exit(2);
+  }
   await benchSweep({
     members: values.members.split(",").map(Number),
     preset: values["sweep-preset"],
-    short: short!,
-    long: long!,
+    warm: warm!,
+    timed: timed!,
+    rounds,
     cpuSteps: Number(values["cpu-steps"]),
     on: values["sweep-on"] as "gpu" | "cpu" | "both",
   });

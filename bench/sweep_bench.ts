@@ -1,10 +1,14 @@
 /**
  * The sweep benchmark (issue 14, item 3): M members trained together against M solo runs, in the
- * same command. On the adapter at hand: the group (`trainGroupOnGpu`) against M `trainOnGpu` runs
- * in this process (pipelines already compiled for both), ms per step as the difference of runs of
- * `short` and `long` steps (after a first run that compiles), the dispatches per step counted the
- * same way, and the submits of the `long` runs (a chunk of steps is one submit). On the
- * CPU path: one `sweep --seeds M` process against M `train` processes, seconds in all (start-up,
+ * same command. On the adapter at hand: the training step of each group of members
+ * (`buildGroupStep`, what `trainGroupOnGpu` runs) against the steps of the same members one at a
+ * time (a one-member build is a solo `trainOnGpu` step's dispatches), each build timing `timed`
+ * steps in one submit (as a run submits the steps between evaluations) after `warm` untimed ones
+ * (pipelines are compiled when built): ms and dispatches per step, submits per chunk, and the
+ * machine's load average. A group's solo steps and its own run next to each other, the order
+ * flipped every round, so that a drift in a shared machine's load falls on both. Evaluations and
+ * checkpoints are left out: a step of 64 grokking members takes minutes on lavapipe. On the CPU
+ * path: one `sweep --seeds M` process against M `train` processes, seconds in all (start-up,
  * data and training: what a person running M commands pays).
  *
  * @module
@@ -15,19 +19,17 @@ import { buildTask } from "../engine/data/mod.ts";
 import { type Gpu, requestGpu } from "../engine/gpu/mod.ts";
 import { initParams, paramLayout } from "../engine/model/params.ts";
 import type { RunConfig } from "../engine/runs/mod.ts";
-import { trainOnGpu } from "../engine/train/gpu_trainer.ts";
-import { trainGroupOnGpu } from "../engine/train/group_trainer.ts";
+import { buildGroupStep } from "../engine/train/group_trainer.ts";
 import { groupCapacity } from "../engine/train/run.ts";
 import { resolveConfig } from "../engine/train/presets.ts";
 import { freshState } from "../engine/train/state.ts";
 import { printTable } from "./timing.ts";
 
-/** Member g's config: its own model and data seed, `steps` steps, evaluated at 0 and the end. */
-function member(preset: string, g: number, steps: number): RunConfig {
+/** Member g's config: the preset with its own model seed g + 1 and data seed 598 + g. */
+function member(preset: string, g: number): RunConfig {
   return resolveConfig(preset, {
     task: { data_seed: 598 + g },
     model: { seed: g + 1 },
-    train: { steps, eval_every: steps, checkpoint_every: steps },
   }, meta.version);
 }
 
@@ -48,54 +50,108 @@ function countWork(gpu: Gpu) {
   return counts;
 }
 
-const NOOP = { onMetrics: () => {}, onCheckpoint: () => {} };
-
-/** M solo runs, then the same members as groups (of at most the capacity): ms, dispatches. */
-async function runBoth(gpu: Gpu, preset: string, M: number, steps: number) {
-  const configs = Array.from({ length: M }, (_, g) => member(preset, g, steps));
-  const model = configs[0]!.model;
-  const layout = paramLayout(model);
-  const counts = countWork(gpu);
-  const measure = async (fn: () => Promise<void>) => {
-    const [d0, s0, t0] = [counts.dispatches, counts.submits, performance.now()];
-    await fn();
-    await gpu.sync();
-    return {
-      ms: performance.now() - t0,
-      dispatches: counts.dispatches - d0,
-      submits: counts.submits - s0,
-    };
-  };
-  const tasks = configs.map((c) => buildTask(c.task));
-  const solo = await measure(async () => {
-    for (const [g, c] of configs.entries()) {
-      const start = freshState(initParams(c.model, layout));
-      const setup = { model, layout, train: c.train, task: tasks[g]! };
-      await trainOnGpu(gpu, setup, start, { ...NOOP, shouldStop: () => false });
-    }
-  });
-  const size = Math.min(M, groupCapacity(configs[0]!, tasks[0]!, gpu));
-  const group = await measure(async () => {
-    for (let i = 0; i < M; i += size) {
-      const members = configs.slice(i, i + size).map((c, j) => ({
-        task: tasks[i + j]!,
-        train: c.train,
-        state: freshState(initParams(c.model, layout)),
-        hooks: NOOP,
-      }));
-      await trainGroupOnGpu(gpu, { model, layout }, members, { shouldStop: () => false });
-    }
-  });
-  return { solo, group, groups: Math.ceil(M / size) };
+/** The machine's 1-minute load average (shared with other jobs: reported with each figure). */
+function load(): number {
+  return Deno.loadavg()[0]!;
 }
 
-/** The GPU rows: per M, ms per step and dispatches and submits per step, solo and grouped. */
+/** Untimed steps, then timed steps (one submit), of each build; rounds of every build. */
+interface Steps {
+  warm: number;
+  timed: number;
+  rounds: number;
+}
+
+/** What timed steps cost: ms, dispatches and submits, summed over builds. */
+interface Cost {
+  ms: number;
+  dispatches: number;
+  submits: number;
+}
+
+/** Runs `warm` steps of `configs`' members built as one step, then `timed` timed steps. */
+async function timeSteps(
+  gpu: Gpu,
+  counts: { dispatches: number; submits: number },
+  configs: RunConfig[],
+  steps: Steps,
+): Promise<Cost> {
+  const model = configs[0]!.model;
+  const layout = paramLayout(model);
+  const members = configs.map((c) => ({
+    task: buildTask(c.task),
+    train: c.train,
+    state: freshState(initParams(c.model, layout)),
+  }));
+  const built = await buildGroupStep(gpu, { model, layout }, members);
+  try {
+    if (steps.warm > 0) gpu.run(built.step, { repeat: steps.warm });
+    await gpu.sync();
+    const [d0, s0, t0] = [counts.dispatches, counts.submits, performance.now()];
+    gpu.run(built.step, { repeat: steps.timed });
+    await gpu.sync();
+    const ms = performance.now() - t0;
+    return { ms, dispatches: counts.dispatches - d0, submits: counts.submits - s0 };
+  } finally {
+    built.release();
+  }
+}
+
+/**
+ * M members' steps: in groups of at most the capacity; for each group, `rounds` rounds of its
+ * members one at a time and then together, the order flipped every round (solo, group, group,
+ * solo, ...), so that a drift in a shared machine's load falls on both; summed, with the 1-minute
+ * load averages seen.
+ */
+async function stepsBoth(
+  gpu: Gpu,
+  preset: string,
+  M: number,
+  steps: Steps,
+) {
+  const configs = Array.from({ length: M }, (_, g) => member(preset, g));
+  const counts = countWork(gpu);
+  const size = Math.min(M, groupCapacity(configs[0]!, buildTask(configs[0]!.task), gpu));
+  const solo: Cost = { ms: 0, dispatches: 0, submits: 0 };
+  const group: Cost = { ms: 0, dispatches: 0, submits: 0 };
+  const add = (into: Cost, c: Cost) => {
+    into.ms += c.ms;
+    into.dispatches += c.dispatches;
+    into.submits += c.submits;
+  };
+  const loads = [load()];
+  let round = 0;
+  for (let i = 0; i < M; i += size) {
+    const chunk = configs.slice(i, i + size);
+    const alone = async () => {
+      let ms = 0;
+      for (const c of chunk) {
+        const t = await timeSteps(gpu, counts, [c], steps);
+        ms += t.ms;
+        add(solo, t);
+      }
+      console.log(`  ${chunk.length} solo: ${ms.toFixed(0)} ms, load ${load().toFixed(1)}`);
+    };
+    const together = async () => {
+      const t = await timeSteps(gpu, counts, chunk, steps);
+      console.log(`  group of ${chunk.length}: ${t.ms.toFixed(0)} ms, load ${load().toFixed(1)}`);
+      add(group, t);
+    };
+    for (let r = 0; r < steps.rounds; r++, round++) {
+      if (round % 2 === 0) (await alone(), await together());
+      else (await together(), await alone());
+      loads.push(load());
+    }
+  }
+  return { solo, group, groups: Math.ceil(M / size), loads };
+}
+
+/** The GPU rows: per M, ms, dispatches and submits per step, solo and grouped, and the load. */
 async function benchGroupGpu(
   gpu: Gpu,
   preset: string,
   members: number[],
-  short: number,
-  long: number,
+  steps: Steps,
 ) {
   const rows = [[
     "M",
@@ -105,26 +161,25 @@ async function benchGroupGpu(
     "ratio",
     "disp/step solo",
     "group",
-    "submits/run solo",
+    "submits/chunk solo",
     "group",
+    "load avg 1 min",
   ]];
   for (const M of members) {
-    // A first run compiles both paths' pipelines for these shapes: the figures leave that out.
-    await runBoth(gpu, preset, M, short);
-    const a = await runBoth(gpu, preset, M, short);
-    const b = await runBoth(gpu, preset, M, long);
-    const per = (k: "solo" | "group", f: "ms" | "dispatches" | "submits") =>
-      (b[k][f] - a[k][f]) / (long - short);
+    const r = await stepsBoth(gpu, preset, M, steps);
+    const per = (k: "solo" | "group", f: keyof Cost) => r[k][f] / (steps.timed * steps.rounds);
     rows.push([
       String(M),
-      String(b.groups),
+      String(r.groups),
       per("solo", "ms").toFixed(1),
       per("group", "ms").toFixed(1),
       (per("group", "ms") / per("solo", "ms")).toFixed(2),
       per("solo", "dispatches").toFixed(0),
       per("group", "dispatches").toFixed(0),
-      String(b.solo.submits),
-      String(b.group.submits),
+      // A chunk of `timed` steps is one submit a build, as a run's steps between evaluations.
+      (r.solo.submits / steps.rounds).toFixed(0),
+      (r.group.submits / steps.rounds).toFixed(0),
+      `${Math.min(...r.loads).toFixed(1)}-${Math.max(...r.loads).toFixed(1)}`,
     ]);
     // Each row as it comes: a long run that is cut short still leaves its first rows.
     console.log(rows.at(-1)!.join("  "));
@@ -189,19 +244,21 @@ async function benchGroupCpu(members: number[], steps: number) {
 }
 
 /**
- * Runs the sweep benchmark: `members` counts, the grokking preset on the adapter (runs of `short`
- * and `long` steps differenced) and the smoke preset on the CPU path (`cpuSteps` steps a member).
+ * Runs the sweep benchmark: `members` counts, the `preset` (grokking) on the adapter (`rounds`
+ * rounds of `timed` steps per build after `warm` untimed ones) and the smoke preset on the CPU path
+ * (`cpuSteps` steps a member).
  *
  * @example
  * ```ts ignore
- * await benchSweep({ members: [1, 8], short: 1, long: 3, cpuSteps: 20, preset: "grokking", on: "both" });
+ * await benchSweep({ members: [1, 8], warm: 1, timed: 1, rounds: 2, cpuSteps: 20, preset: "grokking", on: "both" });
  * ```
  */
 export async function benchSweep(
   o: {
     members: number[];
-    short: number;
-    long: number;
+    warm: number;
+    timed: number;
+    rounds: number;
     cpuSteps: number;
     preset: string;
     /** Which rows: the adapter's, the CPU path's, or both. */
@@ -212,9 +269,15 @@ export async function benchSweep(
   if (gpu === undefined) console.log("no adapter, or --sweep-on cpu: no GPU rows");
   else {
     console.log(`adapter: ${gpu.describe()}`);
-    console.log(`${o.preset} preset, runs of ${o.long} and ${o.short} steps differenced:`);
+    console.log(
+      `${o.preset} preset, ${o.rounds} rounds of ${o.timed} steps timed after ${o.warm} warm:`,
+    );
     try {
-      await benchGroupGpu(gpu, o.preset, o.members, o.short, o.long);
+      await benchGroupGpu(gpu, o.preset, o.members, {
+        warm: o.warm,
+        timed: o.timed,
+        rounds: o.rounds,
+      });
     } finally {
       gpu.destroy();
     }

@@ -19,7 +19,6 @@ import {
   grid1d,
 } from "../engine/gpu/mod.ts";
 import { sumRows } from "./reduce.ts";
-import { matmul } from "./matmul.ts";
 
 /** What `embedForward` reads. */
 export interface EmbedInputs {
@@ -67,8 +66,6 @@ export interface EmbedBackwardOptions {
   vocabPerWorkgroup?: number;
   /** Several members' embeddings at once (`EmbedMembers`); default one. */
   members?: EmbedMembers;
-  /** With members: at least B / members f32 ones, for dW_pos's per-member sums. */
-  ones?: GpuTensor;
 }
 
 function expectDtype(kernel: string, operand: string, t: GpuTensor, dtype: "f32" | "i32"): void {
@@ -229,16 +226,8 @@ export async function embedBackward(
     }),
   ];
   if (dW_pos === undefined) return dispatches;
-  // dW_pos[t] = Σ_b dresid[b, t]: per member, a product with a row of ones ([1, B/G]·[B/G, T·D]).
-  dispatches.push(
-    ...(G === 1 ? await sumRows(gpu, inputs.dresid, dW_pos.view(0, [T * D])) : await matmul(
-      gpu,
-      { tensor: options.ones!.view(0, [1, B / G]), memberStride: 0 },
-      { tensor: inputs.dresid.view(0, [B / G, T * D]), memberStride: (B / G) * T * D },
-      { tensor: dW_pos.view(0, [1, T * D]), memberStride: members.stride },
-      { members: G },
-    )),
-  );
+  // dW_pos[t] = Σ_b dresid[b, t], each member's own.
+  dispatches.push(...await sumRows(gpu, inputs.dresid, dW_pos.view(0, [T * D]), members));
   if (C > T) {
     if (G > 1) throw new RangeError(`${kernel}: members need T = n_ctx (T ${T}, n_ctx ${C})`);
     dispatches.push(

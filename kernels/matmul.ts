@@ -44,13 +44,14 @@ export interface MatmulOptions {
   /** K split into this many chunks; default chosen by `chooseTiles`. A split product writes a
    * whole contiguous `c`. */
   splitK?: number;
-  /** The tile configuration, or `"direct"` for `matmul_direct.wgsl` (its shapes only, one
-   * member); default chosen for the adapter by `chooseTiles`. */
+  /** The tile configuration, or `"direct"` for `matmul_direct.wgsl` (its shapes only); default
+   * chosen for the adapter by `chooseTiles`. */
   tiles?: MatmulTiles | "direct";
   /**
    * Models trained together (`engine/train/group_trainer.ts`): the `batch` products repeat for
-   * each member, its operands `memberStride` further on. Default 1. Sizes are one member's. Only
-   * the tiled kernel takes a member stride: members never get `matmul_rows` or `"direct"`.
+   * each member, its operands `memberStride` further on. Default 1. Sizes are one member's. Every
+   * kernel takes a member stride, so members get the kernel one model of their shape gets; only
+   * split-K is for one member.
    */
   members?: number;
 }
@@ -114,7 +115,7 @@ export function chooseTiles(
     transB?: boolean;
     /** Every operand's offset, row and batch strides are multiples of 4. Default false. */
     aligned?: boolean;
-    /** Members (`MatmulOptions.members`), `batch` products each; they always get tiles. Default 1. */
+    /** Members (`MatmulOptions.members`), `batch` products each. Default 1. */
     members?: number;
   },
 ): { tiles: MatmulTiles | "direct"; splitK: number } {
@@ -131,7 +132,7 @@ export function chooseTiles(
     transB: shape.transB ?? false,
     aligned: shape.aligned ?? false,
   };
-  if (software && members === 1 && directFits(direct)) return { tiles: "direct", splitK: 1 };
+  if (software && directFits(direct)) return { tiles: "direct", splitK: 1 };
   const parallel = software ? navigator.hardwareConcurrency : BUSY_WORKGROUPS;
   const count = (t: MatmulTiles) => Math.ceil(m / t.BM) * Math.ceil(n / t.BN) * batch;
   const cost = ([t, speed]: [MatmulTiles, number]) =>
@@ -233,21 +234,22 @@ export async function matmul(
   const lc = layout(C, zc, m, n, "c");
 
   const shapes = { M: m, N: n, K: k, TRANS_A: transA, TRANS_B: transB, Z: batch };
-  if (m <= MAX_ROWS && G === 1 && options.tiles === undefined && options.splitK === undefined) {
+  if (m <= MAX_ROWS && options.tiles === undefined && options.splitK === undefined) {
     const filled = fillTemplate(rowsSource, {
       ...shapes,
       ...{ OFF_A: la.offset, OFF_B: lb.offset, OFF_C: lc.offset },
       ...{ LDA: la.ld, LDB: lb.ld, LDC: lc.ld },
       ...{ STRIDE_A: la.stride, STRIDE_B: lb.stride, STRIDE_C: lc.stride },
       ...{ ALIGN_B: lb.align, ALIGN_C: lc.align },
+      ...{ G, OUTER_A: la.outer, OUTER_B: lb.outer, OUTER_C: lc.outer },
     });
     return [
       await gpu.kernel({
         label: "matmul_rows.wgsl",
         source: filled,
         entryPoint: "matmul_rows",
-        buffers: [A.tensor, B.tensor, C.tensor],
-        workgroups: [Math.ceil(n / 4 / 64), m, batch],
+        buffers: [la.tensor, lb.tensor, lc.tensor],
+        workgroups: [Math.ceil(n / 4 / 64), m, G * batch],
       }),
     ];
   }
@@ -255,9 +257,8 @@ export async function matmul(
   const chosen = chooseTiles(gpu, { m, n, k, batch, transA, transB, aligned, members: G });
   const tiles = options.tiles ?? chosen.tiles;
   if (tiles === "direct") {
-    if (G > 1) throw new RangeError(`matmul: the direct kernel takes one member, not ${G}`);
-    const shape = { m, n, k, batch, transA, transB, aligned };
-    return [await matmulDirect(gpu, [A.tensor, B.tensor, C.tensor], shape, [la, lb, lc])];
+    const shape = { m, n, k, batch, transA, transB, aligned, members: G };
+    return [await matmulDirect(gpu, [la.tensor, lb.tensor, lc.tensor], shape, [la, lb, lc])];
   }
   // Partials are summed into a contiguous [batch, m, n]: a strided c is written without a split.
   const contiguousC = c instanceof GpuTensor && c.size === batch * m * n && G === 1;

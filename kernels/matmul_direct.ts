@@ -17,15 +17,22 @@ import {
   grid1d,
 } from "../engine/gpu/mod.ts";
 
-/** An operand's layout in elements: row stride, batch stride, offset; `align` when all are %4. */
+/**
+ * An operand's layout in elements: row stride, batch stride, offset, member stride (`outer`, 0
+ * with one member); `align` when all are %4.
+ */
 export interface OperandLayout {
   ld: number;
   stride: number;
   offset: number;
+  outer: number;
   align: boolean;
 }
 
-/** A product's sizes, its transposes, and whether every operand's layout is vec4-aligned. */
+/**
+ * A product's sizes, its transposes, and whether every operand's layout is vec4-aligned; `batch`
+ * products for each of `members` (default 1: `MatmulOptions.members`).
+ */
 export interface DirectShape {
   m: number;
   n: number;
@@ -34,6 +41,7 @@ export interface DirectShape {
   transA: boolean;
   transB: boolean;
   aligned: boolean;
+  members?: number;
 }
 
 /** Invocations of a workgroup; `WG` in the shader. */
@@ -64,7 +72,7 @@ export function directFits(shape: DirectShape): boolean {
  *
  * @example
  * ```ts ignore
- * const la = { ld: 128, stride: 0, offset: 0, align: true };
+ * const la = { ld: 128, stride: 0, offset: 0, outer: 0, align: true };
  * const shape = { m: 2048, n: 512, k: 128, batch: 1, transA: false, transB: false, aligned: true };
  * gpu.run([await matmulDirect(gpu, [x, W_in, pre], shape, [la, lb, lc])]);
  * ```
@@ -85,6 +93,7 @@ export async function matmulDirect(
   }
   const [la, lb, lc] = layouts;
   const { m, n, k, batch, transA, transB } = shape;
+  const G = shape.members ?? 1;
   const filled = fillTemplate(source, {
     M: m,
     N: n,
@@ -101,12 +110,16 @@ export async function matmulDirect(
     STRIDE_B: lb.stride / 4,
     STRIDE_C: lc.stride / 4,
     Z: batch,
+    G,
+    OUTER_A: la.outer / 4,
+    OUTER_B: lb.outer / 4,
+    OUTER_C: lc.outer / 4,
   });
   return await gpu.kernel({
     label: "matmul_direct.wgsl",
     source: filled,
     entryPoint: "matmul_direct",
     buffers,
-    workgroups: grid1d(batch * (m / 8) * (n / 8), WG),
+    workgroups: grid1d(G * batch * (m / 8) * (n / 8), WG),
   });
 }

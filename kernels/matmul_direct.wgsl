@@ -13,7 +13,10 @@
 // [K, M] stored, with TRANS_A), B is [K, N] (or [N, K] stored, with TRANS_B), C is [M, N]. Offsets,
 // row strides (LD*) and batch strides are counted in vec4s. TRANS_A with TRANS_B is not taken.
 //
-// Mapping: invocation id → block (z, rb, cb), column blocks fastest, so the eight lanes of a SIMD
+// Members (G > 1, models trained together): the Z products repeat for each member g, each operand
+// OUTER_* vec4s further on, as in matmul.wgsl.
+//
+// Mapping: invocation id → block (g, z, rb, cb), column blocks fastest, so the eight lanes of a SIMD
 // group share A's rows (where N ≥ 64) and read neighbouring vec4s of B.
 
 const M: u32 = {{M}}u;
@@ -31,6 +34,10 @@ const STRIDE_A: u32 = {{STRIDE_A}}u;
 const STRIDE_B: u32 = {{STRIDE_B}}u;
 const STRIDE_C: u32 = {{STRIDE_C}}u;
 const Z: u32 = {{Z}}u;
+const G: u32 = {{G}}u; // members
+const OUTER_A: u32 = {{OUTER_A}}u;
+const OUTER_B: u32 = {{OUTER_B}}u;
+const OUTER_C: u32 = {{OUTER_C}}u;
 
 const WG: u32 = 64u;
 const NB: u32 = N / 8u; // column blocks
@@ -38,7 +45,7 @@ const MB: u32 = M / 8u; // row blocks
 
 @group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;       // [Z, M, K] or [Z, K, M]
 @group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;       // [Z, K, N] or [Z, N, K]
-@group(0) @binding(2) var<storage, read_write> C: array<vec4<f32>>; // [Z, M, N]
+@group(0) @binding(2) var<storage, read_write> C: array<vec4<f32>>; // [G, Z, M, N]
 
 // Row i's two vec4 accumulators are (*acc)[2i] (columns 0..3) and (*acc)[2i + 1] (columns 4..7).
 alias Acc = array<vec4<f32>, 16>;
@@ -90,21 +97,22 @@ fn matmul_direct(
   @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
   let id = gid.x + gid.y * nwg.x * WG;
-  if (id >= Z * MB * NB) { return; }
+  if (id >= G * Z * MB * NB) { return; }
   let cb = id % NB;
   let rb = (id / NB) % MB;
-  let z = id / (NB * MB);
+  let z = (id / (NB * MB)) % Z;
+  let g = id / (NB * MB * Z);
   // Where this block's operands start: A's first row (or, with TRANS_A, its first column pair of
   // row 0), B's first column pair of row 0 (or, with TRANS_B, its first row).
-  let a0 = OFF_A + z * STRIDE_A + select(rb * 8u * LDA, rb * 2u, TRANS_A);
-  let b0 = OFF_B + z * STRIDE_B + select(cb * 2u, cb * 8u * LDB, TRANS_B);
+  let a0 = OFF_A + g * OUTER_A + z * STRIDE_A + select(rb * 8u * LDA, rb * 2u, TRANS_A);
+  let b0 = OFF_B + g * OUTER_B + z * STRIDE_B + select(cb * 2u, cb * 8u * LDB, TRANS_B);
   var acc: Acc;
   if (TRANS_A) {
     for (var k = 0u; k < K; k++) { stepTransA(&acc, a0, b0, k); }
   } else {
     for (var k4 = 0u; k4 < K / 4u; k4++) { stepK4(&acc, a0, b0, k4); }
   }
-  let c0 = OFF_C + z * STRIDE_C + rb * 8u * LDC + cb * 2u;
+  let c0 = OFF_C + g * OUTER_C + z * STRIDE_C + rb * 8u * LDC + cb * 2u;
   for (var i = 0u; i < 8u; i++) {
     C[c0 + i * LDC] = acc[2u * i];
     C[c0 + i * LDC + 1u] = acc[2u * i + 1u];

@@ -15,7 +15,8 @@ import { buildGpuModel } from "../model/gpu_model.ts";
 import type { ParamLayout } from "../model/params.ts";
 import { adamwSettings, grokfastSettings, type TrainConfig } from "./config.ts";
 import { evalBatch, sampleBatches, segmentMetrics, trainBatch } from "./batches.ts";
-import { nextBoundary, type TrainHooks, type TrainState } from "./state.ts";
+import type { TrainHooks, TrainState } from "./state.ts";
+import { runGpuLoop } from "./gpu_loop.ts";
 
 /**
  * Trains `model` on `task` from `start` to `train.steps`, evaluating every `eval_every` steps (and
@@ -110,11 +111,6 @@ export async function trainOnGpu(
     ...await segmentSums(gpu, { loss: probe.loss, correct: probe.correct! }, sums, bounds),
   ];
 
-  /** Records `a` then `b` (either may be absent). */
-  const chain = (a: (() => Promise<void>) | undefined, b: () => Promise<void>) => async () => {
-    await a?.();
-    await b();
-  };
   /** Submits an evaluation and the copy of its sums; the returned function waits and records. */
   const evaluateAt = (at: number) => {
     gpu.run(evaluate);
@@ -139,31 +135,8 @@ export async function trainOnGpu(
   };
 
   try {
-    let at = start.step;
-    let pending = at === 0 ? evaluateAt(0) : undefined;
-    let evaluated = at;
-    while (at < train.steps && !hooks.shouldStop()) {
-      const next = nextBoundary(at, train);
-      fillTable(at, next);
-      gpu.run(step, { repeat: next - at });
-      at = next;
-      if (at % train.eval_every === 0 || at === train.steps) {
-        const record = evaluateAt(at);
-        // The GPU runs these steps while the previous evaluation's sums are read.
-        await pending?.();
-        pending = record;
-        evaluated = at;
-      }
-      if (at % train.checkpoint_every === 0 && at < train.steps) {
-        await pending?.();
-        pending = undefined;
-        await checkpoint(at, false);
-      }
-    }
-    // Stopped between evaluations: the last line of metrics.jsonl must be the final checkpoint's.
-    if (evaluated !== at) pending = chain(pending, evaluateAt(at));
-    await pending?.();
-    if (at > start.step || at === 0) await checkpoint(at, true);
+    const loop = { step, before: fillTable, evaluate: evaluateAt, checkpoint };
+    await runGpuLoop(gpu, train, start.step, loop, () => hooks.shouldStop());
   } finally {
     releaseDispatches(optimizer);
     fit.release();

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { type Gpu, type GpuTensor, releaseDispatches } from "../gpu/mod.ts";
+import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../gpu/mod.ts";
 import { adamw, ADAMW_STATE_SIZE, readAdamWState, segmentSums } from "../../kernels/mod.ts";
 import { lastColumn, scoresLastOnly, type TaskData } from "../data/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
@@ -23,7 +23,8 @@ import type { ParamLayout } from "../model/params.ts";
 import { Tensor } from "../tensor/mod.ts";
 import { adamwSettings, grokfastSettings, type TrainConfig } from "./config.ts";
 import { type Batch, evalBatch, segmentMetrics, trainBatch } from "./batches.ts";
-import { nextBoundary, type TrainHooks, type TrainState } from "./state.ts";
+import type { TrainHooks, TrainState } from "./state.ts";
+import { runGpuLoop } from "./gpu_loop.ts";
 
 /** One member: its task (its split), its training settings (its lr and weight decay), its start. */
 export interface GroupMember {
@@ -90,22 +91,41 @@ function concat(batches: Batch[], scored: (targets: Int32Array) => Int32Array) {
   };
 }
 
+/** A group's training step, built over its members' weights, moments and full batches. */
+export interface GroupStep {
+  /** `[G·P]`: every member's weights, then AdamW's moments, one member after another. */
+  params: GpuTensor;
+  m: GpuTensor;
+  v: GpuTensor;
+  /** AdamW's words, `[G, 8]` (`[8]` for one member): member g's lr and weight decay in 6 and 7. */
+  state: GpuTensor;
+  /** Forward, backward and AdamW of every member: one run of it is one step of each. */
+  step: Dispatch[];
+  /** Which positions have a loss, and a task's targets at them. */
+  scored: "last" | "all";
+  scoredTargets(targets: Int32Array): Int32Array;
+  /** Frees the buffers and the step's dispatches. */
+  release(): void;
+}
+
 /**
- * Trains `members` (one shape, `groupKey` equal, all at the same step) together from their states
- * to `train.steps` (the first member's settings but lr and weight decay), each member's
- * evaluations and checkpoints to its own hooks at the steps its solo run has them.
+ * The training step of `members` (one shape, `groupKey` equal, all at the same step) on `gpu`:
+ * their states uploaded, their full batches written, one step's dispatches for all of them. One
+ * member's step is its solo `trainOnGpu` step's dispatches (the same kernels over the same
+ * buffers; `bench/sweep_bench.ts` times both this way).
  *
  * @example
  * ```ts ignore
- * await trainGroupOnGpu(gpu, { model, layout }, members, { shouldStop: () => false });
+ * const built = await buildGroupStep(gpu, { model, layout }, members);
+ * gpu.run(built.step, { repeat: 10 }); // ten steps of every member
+ * built.release();
  * ```
  */
-export async function trainGroupOnGpu(
+export async function buildGroupStep(
   gpu: Gpu,
   setup: { model: ModelConfig; layout: ParamLayout },
-  members: GroupMember[],
-  control: Pick<TrainHooks, "shouldStop">,
-): Promise<void> {
+  members: Pick<GroupMember, "task" | "train" | "state">[],
+): Promise<GroupStep> {
   const { model, layout } = setup;
   const G = members.length;
   const P = layout.size;
@@ -113,17 +133,17 @@ export async function trainGroupOnGpu(
   const train = first.train;
   const refusal = groupRefusal(model, train);
   if (refusal !== undefined) throw new RangeError(`members cannot train together: ${refusal}`);
-  const start = first.state.step;
   for (const m of members) {
     if (
-      groupKey({ model, train: m.train }) !== groupKey({ model, train }) || m.state.step !== start
+      groupKey({ model, train: m.train }) !== groupKey({ model, train }) ||
+      m.state.step !== first.state.step
     ) {
       throw new RangeError("members of a group must share their settings and their step");
     }
   }
   const owned: GpuTensor[] = [];
   const keep = (t: GpuTensor) => (owned.push(t), t);
-  const stack = (part: (m: GroupMember) => Float32Array) => {
+  const stack = (part: (m: Pick<GroupMember, "state">) => Float32Array) => {
     const out = new Float32Array(G * P);
     members.forEach((m, g) => out.set(part(m), g * P));
     return out;
@@ -167,7 +187,47 @@ export async function trainGroupOnGpu(
     adamwSettings(train),
     G,
   );
-  const step = [...fit.forward, ...fit.backward, ...optimizer];
+  return {
+    params,
+    m: mm,
+    v: vv,
+    state,
+    step: [...fit.forward, ...fit.backward, ...optimizer],
+    scored,
+    scoredTargets,
+    release: () => {
+      releaseDispatches(optimizer);
+      fit.release();
+      owned.forEach((t) => t.release());
+    },
+  };
+}
+
+/**
+ * Trains `members` (one shape, `groupKey` equal, all at the same step) together from their states
+ * to `train.steps` (the first member's settings but lr and weight decay), each member's
+ * evaluations and checkpoints to its own hooks at the steps its solo run has them.
+ *
+ * @example
+ * ```ts ignore
+ * await trainGroupOnGpu(gpu, { model, layout }, members, { shouldStop: () => false });
+ * ```
+ */
+export async function trainGroupOnGpu(
+  gpu: Gpu,
+  setup: { model: ModelConfig; layout: ParamLayout },
+  members: GroupMember[],
+  control: Pick<TrainHooks, "shouldStop">,
+): Promise<void> {
+  const { model, layout } = setup;
+  const G = members.length;
+  const P = layout.size;
+  const train = members[0]!.train;
+  const start = members[0]!.state.step;
+  const built = await buildGroupStep(gpu, setup, members);
+  const { params, m: mm, v: vv, state, step, scored, scoredTargets } = built;
+  const owned: GpuTensor[] = [];
+  const keep = (t: GpuTensor) => (owned.push(t), t);
 
   const evals = members.map((m) => evalBatch(m.task));
   const N = evals[0]!.batch.size;
@@ -225,34 +285,10 @@ export async function trainGroupOnGpu(
   };
 
   try {
-    let at = start;
-    let pending = at === 0 ? evaluateAt(0) : undefined;
-    let evaluated = at;
-    while (at < train.steps && !control.shouldStop()) {
-      const next = nextBoundary(at, train);
-      gpu.run(step, { repeat: next - at });
-      at = next;
-      if (at % train.eval_every === 0 || at === train.steps) {
-        const record = evaluateAt(at);
-        await pending?.();
-        pending = record;
-        evaluated = at;
-      }
-      if (at % train.checkpoint_every === 0 && at < train.steps) {
-        await pending?.();
-        pending = undefined;
-        await checkpoint(at, false);
-      }
-    }
-    if (evaluated !== at) {
-      await pending?.();
-      pending = evaluateAt(at);
-    }
-    await pending?.();
-    if (at > start || at === 0) await checkpoint(at, true);
+    const loop = { step, evaluate: evaluateAt, checkpoint };
+    await runGpuLoop(gpu, train, start, loop, () => control.shouldStop());
   } finally {
-    releaseDispatches(optimizer);
-    fit.release();
+    built.release();
     probe.release();
     owned.forEach((t) => t.release());
   }

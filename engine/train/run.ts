@@ -240,7 +240,7 @@ export interface GroupOptions {
  *
  * @example
  * ```ts ignore
- * groupCapacity(config, buildTask(config.task), gpu); // e.g. 18 grokking members on lavapipe
+ * groupCapacity(config, buildTask(config.task), gpu); // lavapipe: 55 smoke members, 1 grokking
  * ```
  */
 export function groupCapacity(config: RunConfig, task: TaskData, gpu: Gpu): number {

@@ -1,6 +1,6 @@
 // add.wgsl and reduce.wgsl against the tensor library in float64, on shapes off every tile.
 import * as assert from "node:assert/strict";
-import { add, Rng, sum } from "../../engine/tensor/mod.ts";
+import { add, Rng, sum, Tensor } from "../../engine/tensor/mod.ts";
 import { addForward, addInplace, sumRows, zeroFill } from "../../kernels/mod.ts";
 import { bits, expectClose, gpuTest, randomTensor } from "./gpu_helpers.ts";
 
@@ -53,5 +53,50 @@ gpuTest("sum_rows: one and two launches, against float64 sums", async (gpu) => {
     assert.deepEqual(await bits(gpu, [out]), first, "bitwise the same on a second run");
     gx.release();
     out.release();
+  }
+});
+
+gpuTest("sum_rows: members' sums, each the one model's bit for bit, strided out", async (gpu) => {
+  const rng = new Rng(13);
+  const G = 3;
+  for (const [rows, cols] of [[17, 33], [11490, 1], [3001, 130]] as const) {
+    const x = randomTensor([G, rows, cols], rng); // member g's rows after member g - 1's
+    const stride = cols + 6; // member g's sums 6 past the end of member g - 1's
+    const gx = gpu.upload(x);
+    const out = gpu.zeros([G * stride]);
+    gpu.run(await sumRows(gpu, gx, out.view(0, [cols]), { count: G, stride }));
+    // Each member alone, from its own buffer: one model's sums.
+    const alone = [];
+    for (let g = 0; g < G; g++) {
+      const own = gpu.upload(
+        new Tensor(x.data.slice(g * rows * cols, (g + 1) * rows * cols), [
+          rows,
+          cols,
+        ]),
+      );
+      const sums = gpu.empty([cols]);
+      gpu.run(await sumRows(gpu, own, sums));
+      own.release();
+      alone.push(sums);
+    }
+    const [got, ...one] = await bits(gpu, [out, ...alone]);
+    const what = `sum_rows ${G} × [${rows},${cols}]`;
+    for (let g = 0; g < G; g++) {
+      const mine = got!.subarray(g * stride, g * stride + cols);
+      assert.deepEqual(mine, one[g], `${what}: member ${g}`);
+      assert.ok(got!.subarray(g * stride + cols, (g + 1) * stride).every((b) => b === 0));
+    }
+    const [sums] = await gpu.read([out]);
+    const mine = Array.from(
+      { length: G },
+      (_, g) => [...sums!.data.subarray(g * stride, g * stride + cols)],
+    );
+    expectClose(
+      new Tensor(Float64Array.from(mine.flat()), [G, cols]),
+      sum(x, 1),
+      1e-6 * rows ** 0.5 * 8,
+      what,
+    );
+    for (const t of [gx, out, ...alone]) t.release();
   }
 });

@@ -143,38 +143,58 @@ gpuTest("matmul: the direct kernel is chosen only where it fits, on software onl
 });
 
 gpuTest(
-  "matmul: members take the tiled kernel, each member's operands a stride on",
+  "matmul: members get one model's kernel (rows, direct, tiled), each member's product its own",
   async (gpu) => {
     const rng = new Rng(31);
-    // m = 2 would take matmul_rows and 8×8×8 the direct kernel (on lavapipe) with one member;
-    // neither reads a member stride, so two members get matmul.wgsl.
-    for (const m of [2, 8]) {
-      const a = randomTensor([2, m, 8], rng); // each member's activations
-      const w = randomTensor([2, 8, 8], rng); // each member's weight, 64 elements apart
-      const [ga, gw, gc] = [gpu.upload(a), gpu.upload(w), gpu.empty([2, m, 8])];
-      const member = (t: typeof ga, rows: number) => ({
-        tensor: t.view(0, [rows, 8]),
-        memberStride: rows * 8,
-      });
-      const ds = await matmul(gpu, member(ga, m), member(gw, 8), member(gc, m), { members: 2 });
-      assert.equal(ds[0]!.label, "matmul.wgsl:matmul", `${m} rows, two members`);
-      gpu.run(ds);
+    const G = 3;
+    // [m, k, n, transA, transB]: two rows (matmul_rows; a bias gradient's row of ones), 8-blocks
+    // (matmul_direct on a software adapter): x·W, xᵀ·dy with an odd K, dy·Wᵀ; ragged (tiled).
+    const cases = [
+      [2, 12, 8, false, false],
+      [1, 37, 20, false, false],
+      [16, 12, 24, false, false],
+      [8, 37, 16, true, false],
+      [24, 8, 16, false, true],
+      [9, 7, 5, false, false],
+    ] as const;
+    const kernels = new Set<string>();
+    for (const [m, k, n, transA, transB] of cases) {
+      const a = randomTensor([G, m, k], rng); // each member's activations
+      const w = randomTensor([G, k, n], rng); // each member's weight, k·n elements apart
+      const [ga, gw] = [gpu.upload(transA ? t2(a) : a), gpu.upload(transB ? t2(w) : w)];
+      const gc = gpu.empty([G, m, n]);
+      const member = (t: typeof ga, size: number) => ({ tensor: t, memberStride: size });
+      const sizes = { m, n, k, transA, transB };
+      const group = await matmul(
+        gpu,
+        member(ga, m * k),
+        member(gw, k * n),
+        member(gc, m * n),
+        { ...sizes, members: G },
+      );
+      // Each member alone, at its offset: the product a solo run computes.
+      const solo = gpu.empty([G, m, n]);
+      const alone = [];
+      for (let g = 0; g < G; g++) {
+        const at = (t: typeof ga, size: number) => ({ tensor: t, offset: g * size });
+        alone.push(...await matmul(gpu, at(ga, m * k), at(gw, k * n), at(solo, m * n), sizes));
+      }
+      const what = `${m}x${k}x${n} tA=${transA} tB=${transB}`;
+      assert.equal(group.length, 1, what);
+      assert.equal(group[0]!.label, alone[0]!.label, `${what}: the kernel one member gets`);
+      kernels.add(group[0]!.label);
+      gpu.run([...group, ...alone]);
       const [got] = await gpu.read([gc]);
-      expectClose(got!, cpuMatmul(a, w), tolerance(8), `member g: a[g]·w[g], ${m} rows`);
-      for (const t of [ga, gw, gc]) t.release();
+      expectClose(got!, cpuMatmul(a, w), tolerance(k), `${what}: member g's a[g]·w[g]`);
+      assert.deepEqual(await bits(gpu, [gc]), await bits(gpu, [solo]), `${what}: bit for bit`);
+      for (const t of [ga, gw, gc, solo]) t.release();
     }
-    assert.notEqual(
-      chooseTiles({ device: gpu.device, adapter: { ...gpu.adapter, isFallback: true } }, {
-        m: 2048,
-        n: 512,
-        k: 128,
-        batch: 1,
-        aligned: true,
-        members: 2,
-      }).tiles,
-      "direct",
-      "members never get the direct kernel",
-    );
+    const direct = gpu.adapter.isFallback ? ["matmul_direct.wgsl:matmul_direct"] : [];
+    const expected = ["matmul_rows.wgsl:matmul_rows", ...direct, "matmul.wgsl:matmul"];
+    assert.deepEqual([...kernels].sort(), expected.sort(), "every kernel served members");
+    const software = { device: gpu.device, adapter: { ...gpu.adapter, isFallback: true } };
+    const shape = { m: 2048, n: 512, k: 128, batch: 1, aligned: true };
+    assert.equal(chooseTiles(software, { ...shape, members: 64 }).tiles, "direct", "64 members");
   },
 );
 

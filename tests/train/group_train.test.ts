@@ -1,14 +1,15 @@
 // Members trained together in one pass (engine/train/group_trainer.ts) against each member's solo
 // GPU run (trainOnGpu, itself held to the float64 reference): three members with their own model
 // seed, data seed (split), learning rate and weight decay; every evaluation's metrics and every
-// checkpoint's weights, AdamW moments and state words, to float tolerance (the group sums a
-// bias's and W_pos's rows by a product with ones, the solo run by sum_rows: another order).
+// checkpoint's weights, AdamW moments and state words, to float tolerance; on a software adapter
+// bit for bit, where every product and sum of a member runs in one model's kernel and order
+// (a hardware GPU splits one model's long products along K, a group's not).
 import * as assert from "node:assert/strict";
 import { buildTask } from "../../engine/data/mod.ts";
 import type { ModelConfig } from "../../engine/model/config.ts";
 import { initParams, paramLayout } from "../../engine/model/params.ts";
 import { trainOnGpu } from "../../engine/train/gpu_trainer.ts";
-import { groupRefusal, trainGroupOnGpu } from "../../engine/train/group_trainer.ts";
+import { buildGroupStep, groupRefusal, trainGroupOnGpu } from "../../engine/train/group_trainer.ts";
 import { resolveConfig } from "../../engine/train/presets.ts";
 import { freshState, type TrainState } from "../../engine/train/state.ts";
 import { gpuTest } from "../gpu/gpu_helpers.ts";
@@ -122,6 +123,9 @@ gpuTest("three members trained together equal their solo runs", async (gpu) => {
       const dv = maxDiff(got.v, c.v);
       console.log(`  member ${g} step ${step}: max |diff| params ${dp}, m ${dm}, v ${dv}`);
       assert.ok(dp < 5e-5 && dm < 2e-5 && dv < 1e-6, `member ${g} step ${step}`);
+      if (gpu.adapter.isFallback) {
+        assert.deepEqual([got.params, got.m, got.v], [c.params, c.m, c.v], `member ${g} bits`);
+      }
       assert.deepEqual([...got.optimizer], [...c.optimizer], `member ${g} AdamW words`);
     }
     // The members differ from one another: each trained on its own settings.
@@ -130,6 +134,30 @@ gpuTest("three members trained together equal their solo runs", async (gpu) => {
         g === 0,
     );
   }
+});
+
+// What the sweep benchmark counts: a group's step is one model's dispatches, kernel for kernel,
+// however many members it holds.
+gpuTest("a group's step has one model's dispatches, whatever its members", async (gpu) => {
+  const configs = members({ trainable_biases: "all" });
+  const layout = paramLayout(configs[0]!.model);
+  const kernels = async (cfgs: typeof configs) => {
+    const built = await buildGroupStep(
+      gpu,
+      { model: cfgs[0]!.model, layout },
+      cfgs.map((c) => ({
+        task: buildTask(c.task),
+        train: c.train,
+        state: freshState(initParams(c.model, layout)),
+      })),
+    );
+    const labels = built.step.map((d) => d.label);
+    built.release();
+    return labels;
+  };
+  const one = await kernels(configs.slice(0, 1));
+  assert.ok(one.length > 0);
+  assert.deepEqual(await kernels(configs), one, "three members: the same dispatches");
 });
 
 Deno.test("groups refuse minibatches, clipping and LayerNorm in one line", () => {

@@ -16,7 +16,7 @@
  */
 
 import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../../gpu/mod.ts";
-import { matmul, type MatmulOperand, type MatmulOptions, sumRows } from "../../../kernels/mod.ts";
+import { type MatmulOperand, type MatmulOptions, sumRows } from "../../../kernels/mod.ts";
 import type { ModelConfig } from "../config.ts";
 import type { ParamLayout } from "../params.ts";
 
@@ -218,30 +218,11 @@ export class ModelContext {
   }
 
   /**
-   * At least `n` f32 ones (made once): summing a member's rows is a product with them.
-   */
-  ones(n: number): GpuTensor {
-    let t = this.#scratch.get("ones");
-    if (t === undefined || t.size < n) {
-      t = this.fresh([n]);
-      this.gpu.write(t, new Float32Array(n).fill(1));
-      this.#scratch.set("ones", t);
-    }
-    return t;
-  }
-
-  /**
-   * Bias `name`'s gradient (overwritten): the sum of `dy`'s rows, each member's own. One model
-   * sums with `sumRows`; members, with a product by a row of ones.
+   * Bias `name`'s gradient (overwritten): the sum of `dy`'s rows, each member's own, in the order
+   * of one model's sum.
    */
   async biasGrad(dy: GpuTensor, name: string): Promise<void> {
-    const db = this.grad(name);
-    if (this.G === 1) return await this.bwd(sumRows(this.gpu, dy, db));
-    const cols = db.size;
-    const n = dy.size / this.G / cols; // a member's rows
-    const ones = { tensor: this.ones(n).view(0, [1, n]), memberStride: 0 };
-    const out = { tensor: db.view(0, [1, cols]), memberStride: this.PS };
-    await this.bwd(matmul(this.gpu, ones, this.rows(dy, cols), out, this.mm()));
+    await this.bwd(sumRows(this.gpu, dy, this.grad(name), this.members));
   }
 
   /** Appends `ds` to `forward`. */

@@ -52,6 +52,6 @@ export async function backward(
 ): Promise<void> {
   const dW_E = c.grad("embed.W_E");
   const grads = c.positions === undefined ? { dW_E, dW_pos: c.grad("pos_embed.W_pos") } : { dW_E };
-  const members = c.G === 1 ? {} : { members: c.members, ones: c.ones(c.Bm) };
+  const members = c.G === 1 ? {} : { members: c.members };
   await c.bwd(embedBackward(c.gpu, { tokens, dresid }, grads, members));
 }
