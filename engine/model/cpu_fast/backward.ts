@@ -9,6 +9,7 @@
  */
 
 import type { ModelConfig } from "../config.ts";
+import { normArrays } from "../norm.ts";
 import { attentionBackward, type AttentionDims } from "./attention.ts";
 import { layerNormBackward, type LayerNormStats } from "./layernorm.ts";
 import { linearBackward, linearInputGrad } from "./linear.ts";
@@ -73,7 +74,7 @@ export function backwardPass(
       : linearInputGrad(W(w), dy, W(bias).length);
   const dxF = linear(xF, ["unembed.W_U", "unembed.b_U"], dlogits);
   const dresid: Float32Array = lnF ? new Float32Array(N * D) : dxF;
-  if (lnF) layerNormBack(resid, lnF, dxF, dresid, ["ln_final", W, G]);
+  if (lnF) layerNormBack(resid, lnF, dxF, dresid, [cfg, "ln_final", W, G]);
   for (let l = cfg.n_layers - 1; l >= 0; l--) {
     const b = `blocks.${l}`;
     const s = saved[l]!;
@@ -84,7 +85,7 @@ export function backwardPass(
       const dpost = linear(s.mlp.post, [`${b}.mlp.W_out`, `${b}.mlp.b_out`], dresid);
       for (let i = 0; i < dpost.length; i++) dpost[i] = dpost[i]! * s.mlp.grad[i]!;
       const dx2 = linear(s.mlp.x2, [`${b}.mlp.W_in`, `${b}.mlp.b_in`], dpost);
-      if (s.mlp.ln2) layerNormBack(s.mlp.residMid, s.mlp.ln2, dx2, dresid, [`${b}.ln2`, W, G]);
+      if (s.mlp.ln2) layerNormBack(s.mlp.residMid, s.mlp.ln2, dx2, dresid, [cfg, `${b}.ln2`, W, G]);
       else addInto(dresid, dx2);
       onGrad?.(`${b}.hook_resid_mid`, dresid);
     }
@@ -103,7 +104,7 @@ export function backwardPass(
       }
       unfuseQkv(cfg, G, b, dWqkv, dbqkv);
     } else dx1 = linearInputGrad(s.Wqkv, dqkv, 3 * HE);
-    if (s.ln1) layerNormBack(s.residPre, s.ln1, dx1, dresid, [`${b}.ln1`, W, G]);
+    if (s.ln1) layerNormBack(s.residPre, s.ln1, dx1, dresid, [cfg, `${b}.ln1`, W, G]);
     else addInto(dresid, dx1);
     onGrad?.(`${b}.hook_resid_pre`, dresid);
   }
@@ -120,21 +121,22 @@ export function backwardPass(
 }
 
 /**
- * LayerNorm `prefix`'s backward, its input gradient added to `dresid` (its weights' gradients
- * into `G`, or thrown away without one).
+ * LayerNorm `prefix`'s backward, its input gradient added to `dresid`, its weights' gradients into
+ * `G` (thrown away without one, or with LNPre, whose w = 1 and b = 0 are not weights).
  */
 function layerNormBack(
   x: Float32Array,
   stats: LayerNormStats,
   dy: Float32Array,
   dresid: Float32Array,
-  [prefix, W, G]: [string, View, View | undefined],
+  [cfg, prefix, W, G]: [ModelConfig, string, View, View | undefined],
 ): void {
-  const w = W(`${prefix}.w`);
+  const { w } = normArrays(cfg, W, prefix)!;
+  const keep = G !== undefined && cfg.normalization_type === "LN";
   layerNormBackward({ x, w, stats, dy }, {
     dx: dresid,
-    dw: G ? G(`${prefix}.w`) : new Float32Array(w.length),
-    db: G ? G(`${prefix}.b`) : new Float32Array(w.length),
+    dw: keep ? G(`${prefix}.w`) : new Float32Array(w.length),
+    db: keep ? G(`${prefix}.b`) : new Float32Array(w.length),
   });
 }
 
