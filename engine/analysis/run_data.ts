@@ -9,7 +9,7 @@
 
 import { basename, resolve } from "node:path";
 import { analysisTask, type TaskData } from "../data/mod.ts";
-import { type ParamLayout, paramLayout, unflatten } from "../model/params.ts";
+import { type ParamLayout, paramLayout, unflatten, weightViews } from "../model/params.ts";
 import {
   asRunInputError,
   metadataStep,
@@ -127,8 +127,8 @@ const F32_TASKS: ReadonlySet<string> = new Set(["text", "pretrained"]);
 
 /**
  * The hooked CPU model of `run`'s checkpoint at `step` with its weights by name: `f32Runner` over
- * the checkpoint's flat f32 array for `text` and `pretrained` runs, `cpuRunner` (float64) for the
- * others. A step without a checkpoint is a `RunInputError` as in `checkpointWeights`.
+ * the checkpoint's flat f32 array, and the weights as f32 views of it, for `text` and `pretrained`
+ * runs; `cpuRunner` and float64 weights for the others. A step without a checkpoint is a `RunInputError` as in `checkpointWeights`.
  *
  * @example
  * ```ts ignore
@@ -142,12 +142,13 @@ export async function checkpointRunner(
   step: number,
 ): Promise<{ weights: Map<string, Tensor>; runner: HookedRunner }> {
   const { params } = await readCheckpointParams(findCheckpoint(run, step).path, run.layout);
-  const weights = unflatten(run.layout, params);
   const cfg = run.config.model;
-  return {
-    weights,
-    runner: checkpointRunnerIsF32(run) ? f32Runner(cfg, params) : cpuRunner(cfg, weights),
-  };
+  if (!checkpointRunnerIsF32(run)) {
+    const weights = unflatten(run.layout, params);
+    return { weights, runner: cpuRunner(cfg, weights) };
+  }
+  // The analyses read weights through readF64, converting what they read when they read it.
+  return { weights: weightViews(run.layout, params), runner: f32Runner(cfg, params) };
 }
 
 /**
