@@ -30,8 +30,15 @@ import type {
 /** The model a runner holds: its config and a forward pass through its flat weights. */
 interface Model {
   cfg: ModelConfig;
-  /** The pass of `tokens [batch, T]` with each wanted hook through `site`. */
-  forward(tokens: Int32Array, batch: number, site: FastHookSite): Promise<Forward>;
+  /**
+   * The pass of `tokens [batch, T]` with each wanted hook through `site`; `forwardOnly` keeps
+   * nothing for a backward and unembeds only the last positions.
+   */
+  forward(
+    tokens: Int32Array,
+    batch: number,
+    options: { site: FastHookSite; forwardOnly: boolean },
+  ): Promise<Forward>;
 }
 
 /** A forward pass with what its backward reads. */
@@ -76,11 +83,11 @@ export function f32Runner(
   const model: Model = {
     cfg,
     // deno-lint-ignore require-await
-    async forward(tokens, batch, site) {
+    async forward(tokens, batch, options) {
       const targets = new Int32Array(tokens.length).fill(IGNORE);
       const T = checkInputs(cfg, layout, params, { tokens, targets, batch });
       const dims = { B: batch, T, H: cfg.n_heads, E: cfg.d_head };
-      return { ...forwardPass(cfg, W, tokens, dims, site), tokens, dims, W };
+      return { ...forwardPass(cfg, W, tokens, dims, options), tokens, dims, W };
     },
   };
   return {
@@ -120,8 +127,8 @@ async function run(
     plans.set(iv.name, [...plans.get(iv.name) ?? [], plan]);
   }
   const { site, cache } = cachingSite(points, call.options?.names ?? [], plans);
-  const pass = await model.forward(tokens, batch, site);
-  return { logits: lastPosition(pass, cfg.d_vocab_out), cache };
+  const { logits } = await model.forward(tokens, batch, { site, forwardOnly: true });
+  return { logits: new Tensor(logits, [batch, cfg.d_vocab_out]), cache };
 }
 
 /**
@@ -142,7 +149,7 @@ async function withGrads(
   }
   const wanted = new Map(options.grads.map((n) => [n, gradHookPoint(points, n)]));
   const { site, cache } = cachingSite(points, options.names ?? [], new Map());
-  const pass = await model.forward(tokens, batch, site);
+  const pass = await model.forward(tokens, batch, { site, forwardOnly: false });
   const full = new Float32Array(batch * T * U); // [batch, T, U]: 0 but at the last position
   for (let b = 0; b < batch; b++) {
     full.set(dlogits.data.subarray(b * U, (b + 1) * U), (b * T + T - 1) * U);

@@ -70,6 +70,18 @@ export interface BlockSaved {
   };
 }
 
+/** How `forwardPass` runs besides its inputs. */
+export interface ForwardOptions {
+  /** Each TransformerLens hook it wants goes through it (`hooks.ts`): the hooked f32 runner. */
+  site?: FastHookSite;
+  /**
+   * Keep nothing for a backward (`saved` stays empty, each block's activations are dropped as the
+   * next begins) and unembed only each row's last position (`logits` is `[B, U]`): a hooked
+   * forward of many rows (a patching sweep's) holds one block at a time, not all of them.
+   */
+  forwardOnly?: boolean;
+}
+
 /** What the forward pass keeps: each block's activations, the final LayerNorm's, the logits. */
 export interface ForwardPass {
   saved: BlockSaved[];
@@ -78,13 +90,13 @@ export interface ForwardPass {
   lnF?: LayerNormStats;
   /** `[N, D]`: what the unembedding reads. */
   xF: Float32Array;
-  /** `[N, U]` */
+  /** `[N, U]` (`[B, U]`, the last positions, with `forwardOnly`). */
   logits: Float32Array;
 }
 
 /**
  * The forward pass of `tokens [B, T]` (checked by the caller) through weights `W`, keeping what
- * the backward reads. With `site`, each TransformerLens hook it wants goes through it in forward
+ * the backward reads. With a `site`, each TransformerLens hook it wants goes through it in forward
  * order (`hooks.ts`), and the rest of the pass reads what it returns: the hooked f32 runner.
  *
  * @example
@@ -108,9 +120,10 @@ export function forwardPass(
   W: (name: string) => Float32Array,
   tokens: Int32Array,
   dims: AttentionDims,
-  site?: FastHookSite,
+  options: ForwardOptions = {},
 ): ForwardPass {
-  const { T } = dims;
+  const { site, forwardOnly = false } = options;
+  const { B, T } = dims;
   const { d_model: D } = cfg;
   const HE = dims.H * dims.E;
   // LayerNorm `prefix` of `x`, or undefined without one (LNPre: w = 1, b = 0).
@@ -144,7 +157,7 @@ export function forwardPass(
         : linearForward(z, out.W_O, out.b_O, HE),
     );
     const block: BlockSaved = { residPre, x1, Wqkv, qkv, z, lse, ...(ln1 ? { ln1 } : {}) };
-    saved.push(block);
+    if (!forwardOnly) saved.push(block);
     if (cfg.attn_only) {
       resid = through(site, `${b}.hook_resid_post`, addInto(attnOut, residPre));
       continue;
@@ -169,8 +182,17 @@ export function forwardPass(
   }
   const lnF = norm("ln_final", resid);
   const xF = lnF?.y ?? resid;
-  const logits = linearForward(xF, W("unembed.W_U"), W("unembed.b_U"), D);
+  const unembedded = forwardOnly ? lastRows(xF, B, D) : xF; // [B, D] or [N, D]
+  const logits = linearForward(unembedded, W("unembed.W_U"), W("unembed.b_U"), D);
   return { saved, resid, xF, logits, ...(lnF ? { lnF } : {}) };
+}
+
+/** `[B, D]`: the last position's row of each of the B rows of `x [B·T, D]`. */
+function lastRows(x: Float32Array, B: number, D: number): Float32Array {
+  const T = x.length / (B * D);
+  const out = new Float32Array(B * D);
+  for (let b = 0; b < B; b++) out.set(x.subarray((b * T + T - 1) * D, (b * T + T) * D), b * D);
+  return out;
 }
 
 /**
