@@ -13,7 +13,7 @@ import meta from "../deno.json" with { type: "json" };
 import { attributionSweep } from "../engine/analysis/attribution.ts";
 import { logitDiffMetric, patchingSweep } from "../engine/analysis/patching.ts";
 import { requestGpu } from "../engine/gpu/mod.ts";
-import { cpuRunner, gpuRunner, type HookedRunner } from "../engine/hooks/mod.ts";
+import { cpuRunner, f32Runner, gpuRunner, type HookedRunner } from "../engine/hooks/mod.ts";
 import { initParams, paramLayout, unflatten } from "../engine/model/params.ts";
 import { Rng } from "../engine/tensor/mod.ts";
 import { resolveConfig } from "../engine/train/presets.ts";
@@ -46,7 +46,10 @@ export async function benchAttribution(): Promise<void> {
   const corrupt = clean.slice();
   corrupt[T / 2] = (clean[T / 2]! + 1) % cfg.d_vocab;
   const [good, bad] = [1, 2];
-  const runners: [string, HookedRunner][] = [["CPU, float64", cpuRunner(cfg, weights)]];
+  const runners: [string, HookedRunner][] = [
+    ["CPU, float64", cpuRunner(cfg, weights)],
+    ["CPU, f32", f32Runner(cfg, weights)],
+  ];
   if (gpu) runners.push(["GPU", await gpuRunner(gpu, cfg, weights, { maxBatch: 1024 })]);
   const rows = 2 * cfg.n_layers * T + cfg.n_layers * cfg.n_heads + 1;
   for (const [where, runner] of runners) {

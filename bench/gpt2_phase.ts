@@ -37,8 +37,16 @@ export const FORWARD_T = 64;
 export const CPU_TOKENS = 16;
 export const GPU_TOKENS = 8;
 
-/** This process's peak resident memory in MiB (`VmHWM`), or undefined off Linux. */
-function peakMb(): number | undefined {
+/**
+ * This process's peak resident memory in MiB (`VmHWM`), or undefined off Linux.
+ *
+ * @example
+ * ```ts
+ * import { peakMb } from "./gpt2_phase.ts";
+ * peakMb(); // e.g. 61.2
+ * ```
+ */
+export function peakMb(): number | undefined {
   try {
     const line = Deno.readTextFileSync("/proc/self/status").match(/^VmHWM:\s+(\d+) kB$/m);
     return line ? Number(line[1]) / 1024 : undefined;

@@ -12,12 +12,18 @@
 import { join } from "node:path";
 import { exampleSplits, lastTargets, scoresLastOnly } from "../data/mod.ts";
 import { type Device, type Gpu, pickDevice } from "../gpu/mod.ts";
-import { cpuRunner, gpuRunner, type HookedRunner } from "../hooks/mod.ts";
+import { gpuRunner, type HookedRunner } from "../hooks/mod.ts";
 import { acquireLock, ANALYSIS_LOCK, writeFileAtomic } from "../runs/mod.ts";
 import type { Tensor } from "../tensor/mod.ts";
 import { ANALYSIS_CHUNK, analyzeCheckpoint } from "./checkpoint_report.ts";
 import { RunInputError } from "../runs/mod.ts";
-import { type AnalysisRun, checkpointWeights, openAnalysisRun } from "./run_data.ts";
+import {
+  type AnalysisRun,
+  checkpointRunner,
+  checkpointRunnerIsF32,
+  checkpointWeights,
+  openAnalysisRun,
+} from "./run_data.ts";
 import type { AnalysisIndex, AnalysisSummary, CheckpointReport } from "./report.ts";
 
 /** How `analyzeRun` runs. */
@@ -82,7 +88,7 @@ async function analyzeChosen(
   const gpu = await pickDevice(options.device);
   options.log?.(
     `analysing ${chosen.length} checkpoints of ${path} on ${
-      gpu ? `the GPU, ${gpu.describe()}` : "the CPU (float64)"
+      gpu ? `the GPU, ${gpu.describe()}` : `the CPU (${cpuPrecision(run)})`
     }`,
   );
   const dir = join(run.folder.path, "analysis");
@@ -95,8 +101,7 @@ async function analyzeChosen(
   try {
     for (const { step } of order) {
       const t0 = performance.now();
-      const weights = await checkpointWeights(run, step);
-      const runner = await runnerFor(gpu, run, weights);
+      const { weights, runner } = await runnerFor(gpu, run, step);
       let report: CheckpointReport;
       try {
         const lossFreqs = final?.modular?.key_freqs;
@@ -137,15 +142,24 @@ async function analyzeChosen(
   return summary;
 }
 
-/** The hooked model of one checkpoint on the chosen device. */
-function runnerFor(
+/**
+ * The hooked model of one checkpoint on the chosen device, and its weights: on the CPU,
+ * `checkpointRunner`'s (f32 for text and pretrained runs, float64 for the others).
+ */
+async function runnerFor(
   gpu: Gpu | undefined,
   run: AnalysisRun,
-  weights: Map<string, Tensor>,
-): Promise<HookedRunner> | HookedRunner {
-  return gpu
-    ? gpuRunner(gpu, run.config.model, weights, { maxBatch: ANALYSIS_CHUNK })
-    : cpuRunner(run.config.model, weights);
+  step: number,
+): Promise<{ weights: Map<string, Tensor>; runner: HookedRunner }> {
+  if (gpu === undefined) return await checkpointRunner(run, step);
+  const weights = await checkpointWeights(run, step);
+  const runner = await gpuRunner(gpu, run.config.model, weights, { maxBatch: ANALYSIS_CHUNK });
+  return { weights, runner };
+}
+
+/** What `checkpointRunner` runs `run` in on the CPU, for the log. */
+function cpuPrecision(run: AnalysisRun): string {
+  return checkpointRunnerIsF32(run) ? "f32" : "float64";
 }
 
 /** What does not change between checkpoints, with no checkpoint yet. */

@@ -21,7 +21,7 @@
  */
 
 import { layernormForward } from "../reference/mod.ts";
-import { add, matmul, softmax, type Tensor, tensor } from "../tensor/mod.ts";
+import { add, concat, matmul, softmax, type Tensor, tensor } from "../tensor/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { normWeights } from "../model/norm.ts";
 import { checkTargets, positionOf, readF64, residAt } from "./decompose.ts";
@@ -109,27 +109,28 @@ export function logitLens(
   const S = stages.length;
   const [logit, prob] = [new Float64Array(S * B), new Float64Array(S * B)];
   const rank = new Int32Array(S * B);
-  stages.forEach(([, hook], s) => {
+  const norm = normWeights(cfg, (name) => readF64(weights, name), "ln_final");
+  const xs = stages.map(([, hook]) => {
     const resid = residAt(cache, hook, pos); // [B, D]
-    const norm = normWeights(cfg, (name) => readF64(weights, name), "ln_final");
-    const x = norm === undefined
+    return norm === undefined
       ? resid
       : layernormForward(resid, norm.w, norm.b, { eps: norm.eps }).y;
-    const logits = add(matmul(x, W_U), b_U); // [B, U]
-    const probs = softmax(logits); // [B, U]
-    const U = logits.shape[1]!;
-    for (let r = 0; r < B; r++) {
-      const row = logits.data.subarray(r * U, (r + 1) * U);
-      const t = targets[r]!;
-      const own = row[t]!;
-      logit[s * B + r] = own;
-      prob[s * B + r] = probs.data[r * U + t]!;
-      // A tie counts against the target when the other id is lower, as argmax picks the lowest.
-      let above = 0;
-      for (let u = 0; u < U; u++) if (row[u]! > own || (row[u] === own && u < t)) above++;
-      rank[s * B + r] = above;
-    }
   });
+  // One product for every stage: W_U (GPT-2's is 768 × 50,257) is read once, not S times.
+  const logits = add(matmul(concat(xs, 0), W_U), b_U); // [S·B, U]
+  const probs = softmax(logits); // [S·B, U]
+  const U = logits.shape[1]!;
+  for (let i = 0; i < S * B; i++) {
+    const row = logits.data.subarray(i * U, (i + 1) * U);
+    const t = targets[i % B]!;
+    const own = row[t]!;
+    logit[i] = own;
+    prob[i] = probs.data[i * U + t]!;
+    // A tie counts against the target when the other id is lower, as argmax picks the lowest.
+    let above = 0;
+    for (let u = 0; u < U; u++) if (row[u]! > own || (row[u] === own && u < t)) above++;
+    rank[i] = above;
+  }
   const shape = [S, B];
   return {
     labels: stages.map(([label]) => label),

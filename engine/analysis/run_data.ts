@@ -9,7 +9,7 @@
 
 import { basename, resolve } from "node:path";
 import { analysisTask, type TaskData } from "../data/mod.ts";
-import { type ParamLayout, paramLayout, unflatten } from "../model/params.ts";
+import { type ParamLayout, paramLayout, unflatten, weightViews } from "../model/params.ts";
 import {
   asRunInputError,
   metadataStep,
@@ -22,6 +22,7 @@ import {
   RunInputError,
 } from "../runs/mod.ts";
 import type { Tensor } from "../tensor/mod.ts";
+import { cpuRunner, f32Runner, type HookedRunner } from "../hooks/mod.ts";
 
 /** One checkpoint of a run: its step and its file. */
 export interface RunCheckpoint {
@@ -115,6 +116,51 @@ export async function checkpointWeights(
 ): Promise<Map<string, Tensor>> {
   const { params } = await readCheckpointParams(findCheckpoint(run, step).path, run.layout);
   return unflatten(run.layout, params);
+}
+
+/**
+ * The tasks whose runs the CPU analyses run on the f32 runner (`f32Runner`): text, where models are
+ * GPT-sized (GPT-2 small is 124M parameters: 34 s and 4.5 GB a prompt in float64). The small task
+ * models keep the float64 reference, to whose precision their analyses are tested.
+ */
+const F32_TASKS: ReadonlySet<string> = new Set(["text", "pretrained"]);
+
+/**
+ * The hooked CPU model of `run`'s checkpoint at `step` with its weights by name: `f32Runner` over
+ * the checkpoint's flat f32 array, and the weights as f32 views of it, for `text` and `pretrained`
+ * runs; `cpuRunner` and float64 weights for the others. A step without a checkpoint is a `RunInputError` as in `checkpointWeights`.
+ *
+ * @example
+ * ```ts ignore
+ * const run = await openCheckpointedRun("runs/gpt2");
+ * const { runner } = await checkpointRunner(run, 0); // f32Runner: a pretrained run
+ * const { cache } = await runner.runWithCache(ids, 1, { names: ["blocks.5.attn.hook_pattern"] });
+ * ```
+ */
+export async function checkpointRunner(
+  run: CheckpointedRun,
+  step: number,
+): Promise<{ weights: Map<string, Tensor>; runner: HookedRunner }> {
+  const { params } = await readCheckpointParams(findCheckpoint(run, step).path, run.layout);
+  const cfg = run.config.model;
+  if (!checkpointRunnerIsF32(run)) {
+    const weights = unflatten(run.layout, params);
+    return { weights, runner: cpuRunner(cfg, weights) };
+  }
+  // The analyses read weights through readF64, converting what they read when they read it.
+  return { weights: weightViews(run.layout, params), runner: f32Runner(cfg, params) };
+}
+
+/**
+ * Whether `checkpointRunner` gives `run` the f32 runner (a `text` or `pretrained` run).
+ *
+ * @example
+ * ```ts ignore
+ * checkpointRunnerIsF32(await openCheckpointedRun("runs/gpt2")); // true
+ * ```
+ */
+export function checkpointRunnerIsF32(run: CheckpointedRun): boolean {
+  return F32_TASKS.has(run.config.task.task);
 }
 
 /**

@@ -2,19 +2,18 @@
  * One sequence looked at closely at one checkpoint, for the page's sequence views: its loss at
  * every position, its attention patterns with token labels, and the logit lens and direct logit
  * attribution at a chosen position (`logitLens` and `logitAttribution` at `pos`, the same
- * functions the last-position views use). Computed on demand on the float64 CPU model, like
- * `inspectExample`.
+ * functions the last-position views use). Computed on demand on the CPU model `checkpointRunner`
+ * picks (f32 for text and pretrained runs, else float64, like `inspectExample`).
  *
  * @module
  */
 
-import { cpuRunner } from "../hooks/mod.ts";
 import { argmax, slice } from "../tensor/mod.ts";
 import { dlaHookNames, logitAttribution, unembedHookName } from "./decompose.ts";
 import { lensHookNames, lensReport, logitLens } from "./logit_lens.ts";
 import { lossPerToken, unembedAll } from "./loss_per_position.ts";
 import type { SequenceInspectReport } from "./report.ts";
-import { checkpointWeights } from "./run_data.ts";
+import { checkpointRunner } from "./run_data.ts";
 import {
   resolveSequence,
   type SequenceInput,
@@ -56,7 +55,7 @@ export async function inspectSequence(
     throw new SequenceInputError(`pos ${pos}: the sequence has ${T} positions (0 to ${T - 1})`);
   }
   const at = pos < 0 ? T + pos : pos;
-  const weights = await checkpointWeights(run, step);
+  const { weights, runner } = await checkpointRunner(run, step);
   const patternNames = Array.from(
     { length: cfg.n_layers },
     (_, l) => `blocks.${l}.attn.hook_pattern`,
@@ -67,7 +66,7 @@ export async function inspectSequence(
     ...lensHookNames(cfg),
     unembedHookName(cfg),
   ];
-  const { cache } = await cpuRunner(cfg, weights).runWithCache(seq.ids, 1, {
+  const { cache } = await runner.runWithCache(seq.ids, 1, {
     names: [...new Set(names)],
   });
   const logits = unembedAll(cfg, weights, cache); // [1, T, U]

@@ -4,18 +4,18 @@
  * `hook_z` at every position, each MLP by position), scored by the logit difference at the final
  * position between two answers (given, or each sequence's own), shown as the restored fraction
  * (`restoredSweep`), beside attribution patching's estimate of the same patches and the
- * correlation of the two. On demand, on the float64 CPU model.
+ * correlation of the two. On demand, on the CPU model `checkpointRunner` picks (f32 for text and
+ * pretrained runs, else float64).
  *
  * @module
  */
 
-import { cpuRunner } from "../hooks/mod.ts";
 import { argmax } from "../tensor/mod.ts";
 import { restoredSweep } from "./inspect.ts";
 import { logitDiffMetric, patchingSweep } from "./patching.ts";
 import type { SequencePatchingReport } from "./report.ts";
 import { attributionSweep, pearson } from "./attribution.ts";
-import { checkpointWeights } from "./run_data.ts";
+import { checkpointRunner } from "./run_data.ts";
 import {
   exampleTargets,
   type ResolvedSequence,
@@ -113,8 +113,7 @@ export async function patchSequence(
       );
     }
   }
-  const weights = await checkpointWeights(run, step);
-  const runner = cpuRunner(cfg, weights);
+  const { runner } = await checkpointRunner(run, step);
   const answer = async (s: ResolvedSequence, given: number | undefined) => {
     if (given !== undefined) return given;
     const t = s.targets[s.ids.length - 1]!;

@@ -1,6 +1,6 @@
 /**
- * Hooks: TransformerLens' `run_with_cache` and `run_with_hooks` on the float64 CPU model and on
- * the GPU model alike, with interventions written as data (zero, mean and resample ablation,
+ * Hooks: TransformerLens' `run_with_cache` and `run_with_hooks` on the float64 CPU model, the f32
+ * CPU model (`f32Runner`) and the GPU model alike, with interventions written as data (zero, mean and resample ablation,
  * patching from a cache, adding a vector) so that the GPU carries them out between its pre-bound
  * dispatches. `hookPoints` lists the hook names with their shapes; an unknown name is an error
  * that suggests the closest.
@@ -31,4 +31,5 @@ export {
   positionsOf,
 } from "./hook_points.ts";
 export { cpuRunner } from "./cpu_runner.ts";
+export { f32Runner } from "./f32_runner.ts";
 export { gpuRunner, type GpuRunnerOptions } from "./gpu_runner.ts";

@@ -108,11 +108,11 @@ export interface GradResult extends HookedResult {
 }
 
 /**
- * A model one can run with caches and hooks: `cpuRunner` (float64 reference) and `gpuRunner`
- * (the GPU model) both give one, so every analysis runs on either.
+ * A model one can run with caches and hooks: `cpuRunner` (float64 reference), `f32Runner` (the
+ * fast f32 CPU model) and `gpuRunner` (the GPU model) each give one, so every analysis runs on any.
  */
 export interface HookedRunner {
-  /** Which implementation: "cpu" or "gpu". */
+  /** Which implementation: "cpu" (float64 or f32) or "gpu". */
   readonly device: "cpu" | "gpu";
   /** The largest `batch` one call takes (the GPU's buffers are built for it; Infinity on the CPU). */
   readonly maxBatch: number;

@@ -1,7 +1,8 @@
 /**
  * The worker behind the sequence endpoints (`sequence_api.ts`): opens the run, computes one
- * report on the float64 CPU model (a sequence inspected, a patching sweep with its attribution,
- * the head detectors) and posts it back, so that the server's thread only forwards it. A request
+ * report (a sequence inspected, a patching sweep with its attribution, the head detectors) on the
+ * CPU model `checkpointRunner` picks (f32 for text and pretrained runs, else float64) and posts it
+ * back, so that the server's thread only forwards it. A request
  * that only names prompts or token ids opens the run from its config alone (`promptTask`), so a
  * text run's data file need not be at hand.
  *
@@ -11,7 +12,7 @@
 /// <reference lib="deno.worker" />
 
 import { headDetectorScores } from "../analysis/head_detector.ts";
-import { checkpointWeights, openAnalysisRun, openCheckpointedRun } from "../analysis/run_data.ts";
+import { checkpointRunner, openAnalysisRun, openCheckpointedRun } from "../analysis/run_data.ts";
 import { inspectSequence, type SequenceInspectOptions } from "../analysis/sequence_inspect.ts";
 import {
   encodeText,
@@ -21,7 +22,6 @@ import {
   type SequenceRun,
 } from "../analysis/sequence_input.ts";
 import { patchSequence } from "../analysis/sequence_patching.ts";
-import { cpuRunner } from "../hooks/mod.ts";
 import { RunInputError } from "../runs/run_error.ts";
 
 /** What an endpoint asks: the run's folder and name, the checkpoint, and the report. */
@@ -89,8 +89,8 @@ async function openRun(job: SequenceJob): Promise<SequenceRun> {
 async function report(run: SequenceRun, job: SequenceJob): Promise<unknown> {
   if (job.kind === "sequence") return await inspectSequence(run, job.step, job.input, job.options);
   if (job.kind === "detect") {
-    const cfg = run.config.model;
-    return await headDetectorScores(cpuRunner(cfg, await checkpointWeights(run, job.step)), cfg);
+    const { runner } = await checkpointRunner(run, job.step);
+    return await headDetectorScores(runner, run.config.model);
   }
   return await patchSequence(run, {
     step: job.step,

@@ -56,7 +56,7 @@ function withRun<T>(
     const run = {
       name: "lm",
       folder: { path: dir },
-      config: { model: cfg },
+      config: { model: cfg, task: { task: "induction" } },
       task,
       layout: paramLayout(cfg),
       checkpoints: [{ step: 0, path }],

@@ -130,6 +130,22 @@ export function linearBackward(
     accumulate: true,
   });
   columnSums(dy, db);
+  return linearInputGrad(W, dy, O);
+}
+
+/**
+ * `dx = dy @ Wᵀ` `[N, I]` for `W [I, O]` and `dy [N, O]`: `linearBackward`'s input gradient alone,
+ * for a backward that wants the activations' gradients and not the weights' (`runWithGrads`).
+ *
+ * @example
+ * ```ts
+ * import { linearInputGrad } from "./linear.ts";
+ * linearInputGrad(new Float32Array([3, 4]), new Float32Array([1]), 1); // Float32Array [3, 4]
+ * ```
+ */
+export function linearInputGrad(W: Float32Array, dy: Float32Array, O: number): Float32Array {
+  const I = W.length / O;
+  const N = dy.length / O;
   const dx = new Float32Array(N * I);
   mm({ data: dx }, { data: dy }, { data: W, t: true, ld: O }, { m: N, k: O, n: I });
   return dx;

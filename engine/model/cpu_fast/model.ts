@@ -18,11 +18,21 @@ import { type ModelConfig, validateModelConfig } from "../config.ts";
 import { normArrays } from "../norm.ts";
 import type { ParamLayout } from "../params.ts";
 import { activationForward } from "./activation.ts";
-import { attentionBackward, type AttentionDims, attentionForward } from "./attention.ts";
+import { type AttentionDims, attentionForward } from "./attention.ts";
+import { backwardPass } from "./backward.ts";
 import { crossEntropyForward } from "./cross_entropy.ts";
-import { layerNormBackward, layerNormForward, type LayerNormStats } from "./layernorm.ts";
-import { linearBackward, linearForward } from "./linear.ts";
-import { addPositions, positionsQk, positionsQkBackward } from "./positions.ts";
+import {
+  attentionHooks,
+  embeddings,
+  type FastHookSite,
+  headResults,
+  layerNormHooked,
+  qkvHooks,
+  through,
+} from "./hooks.ts";
+import type { LayerNormStats } from "./layernorm.ts";
+import { linearForward } from "./linear.ts";
+import { addPositions, positionsQk } from "./positions.ts";
 
 /** What `fastLossAndGrads` returns. */
 export interface FastLossAndGrads {
@@ -58,6 +68,18 @@ export interface BlockSaved {
   };
 }
 
+/** How `forwardPass` runs besides its inputs. */
+export interface ForwardOptions {
+  /** Each TransformerLens hook it wants goes through it (`hooks.ts`): the hooked f32 runner. */
+  site?: FastHookSite;
+  /**
+   * Keep nothing for a backward (`saved` stays empty, each block's activations are dropped as the
+   * next begins) and unembed only each row's last position (`logits` is `[B, U]`): a hooked
+   * forward of many rows (a patching sweep's) holds one block at a time, not all of them.
+   */
+  forwardOnly?: boolean;
+}
+
 /** What the forward pass keeps: each block's activations, the final LayerNorm's, the logits. */
 export interface ForwardPass {
   saved: BlockSaved[];
@@ -66,13 +88,14 @@ export interface ForwardPass {
   lnF?: LayerNormStats;
   /** `[N, D]`: what the unembedding reads. */
   xF: Float32Array;
-  /** `[N, U]` */
+  /** `[N, U]` (`[B, U]`, the last positions, with `forwardOnly`). */
   logits: Float32Array;
 }
 
 /**
  * The forward pass of `tokens [B, T]` (checked by the caller) through weights `W`, keeping what
- * the backward reads.
+ * the backward reads. With a `site`, each TransformerLens hook it wants goes through it in forward
+ * order (`hooks.ts`), and the rest of the pass reads what it returns: the hooked f32 runner.
  *
  * @example
  * ```ts
@@ -95,60 +118,82 @@ export function forwardPass(
   W: (name: string) => Float32Array,
   tokens: Int32Array,
   dims: AttentionDims,
+  options: ForwardOptions = {},
 ): ForwardPass {
+  const { site, forwardOnly = false } = options;
   const { B, T } = dims;
   const { d_model: D } = cfg;
-  const N = B * T;
   const HE = dims.H * dims.E;
   // LayerNorm `prefix` of `x`, or undefined without one (LNPre: w = 1, b = 0).
   const norm = (prefix: string, x: Float32Array) => {
     const p = normArrays(cfg, W, prefix);
-    return p && layerNormForward(x, p);
+    return p && layerNormHooked(x, p, [prefix, site]);
   };
-  let resid: Float32Array = new Float32Array(N * D);
-  const W_E = W("embed.W_E"), W_pos = W("pos_embed.W_pos");
+  const W_pos = W("pos_embed.W_pos");
+  const { embed, pos } = embeddings({ W_E: W("embed.W_E"), W_pos, D, T }, tokens, site);
   // A shortformer's positions join q and k in each layer (positions.ts), not the residual.
-  const posResid = cfg.positional_embedding_type === "standard";
-  for (let n = 0; n < N; n++) {
-    const tok = tokens[n]!, t = n % T;
-    for (let d = 0; d < D; d++) {
-      resid[n * D + d] = W_E[tok * D + d]! + (posResid ? W_pos[t * D + d]! : 0);
-    }
-  }
+  let resid = cfg.positional_embedding_type === "standard" ? addInto(embed, pos) : embed;
   const saved: BlockSaved[] = [];
   // One fused copy, refilled in each layer (the backward fuses its own): GPT-2 small's twelve
   // would hold 85 MB beside the weights.
   const Wqkv = new Float32Array(D * 3 * HE); // [D, 3·H·E]
   for (let l = 0; l < cfg.n_layers; l++) {
     const b = `blocks.${l}`;
-    const residPre = resid;
+    const residPre = through(site, `${b}.hook_resid_pre`, resid);
     const ln1 = norm(`${b}.ln1`, residPre);
     const x1 = ln1?.y ?? residPre;
     fusedQkv(cfg, W, b, { into: Wqkv });
     const qkv = linearForward(x1, Wqkv, fusedQkvBias(cfg, W, b), D);
     const positions = positionsQk(cfg, W_pos, Wqkv, T);
     if (positions) addPositions(qkv, positions);
-    const { z, lse } = attentionForward(qkv, dims);
-    const attnOut = linearForward(z, W(`${b}.attn.W_O`), W(`${b}.attn.b_O`), HE);
-    const residMid = addInto(attnOut, residPre);
+    qkvHooks(qkv, dims, [b, site]);
+    const { z: tiled, lse } = attentionForward(qkv, dims);
+    const z = through(site, `${b}.attn.hook_z`, attentionHooks({ qkv, z: tiled }, dims, [b, site]));
+    const out = { W_O: W(`${b}.attn.W_O`), b_O: W(`${b}.attn.b_O`), H: dims.H };
+    const attnOut = through(
+      site,
+      `${b}.hook_attn_out`,
+      site?.wants(`${b}.attn.hook_result`)
+        ? headResults(z, out, [b, site])
+        : linearForward(z, out.W_O, out.b_O, HE),
+    );
     const block: BlockSaved = { residPre, x1, qkv, z, lse, ...(ln1 ? { ln1 } : {}) };
-    saved.push(block);
+    if (!forwardOnly) saved.push(block);
     if (cfg.attn_only) {
-      resid = residMid;
+      resid = through(site, `${b}.hook_resid_post`, addInto(attnOut, residPre));
       continue;
     }
+    const residMid = through(site, `${b}.hook_resid_mid`, addInto(attnOut, residPre));
     const ln2 = norm(`${b}.ln2`, residMid);
     const x2 = ln2?.y ?? residMid;
-    const pre = linearForward(x2, W(`${b}.mlp.W_in`), W(`${b}.mlp.b_in`), D);
-    const { post, grad } = activationForward(pre, cfg.act_fn);
-    const mlpOut = linearForward(post, W(`${b}.mlp.W_out`), W(`${b}.mlp.b_out`), cfg.d_mlp);
-    block.mlp = { residMid, x2, post, grad, ...(ln2 ? { ln2 } : {}) };
-    resid = addInto(mlpOut, residMid);
+    const pre = through(
+      site,
+      `${b}.mlp.hook_pre`,
+      linearForward(x2, W(`${b}.mlp.W_in`), W(`${b}.mlp.b_in`), D),
+    );
+    const act = activationForward(pre, cfg.act_fn);
+    const post = through(site, `${b}.mlp.hook_post`, act.post);
+    const mlpOut = through(
+      site,
+      `${b}.hook_mlp_out`,
+      linearForward(post, W(`${b}.mlp.W_out`), W(`${b}.mlp.b_out`), cfg.d_mlp),
+    );
+    block.mlp = { residMid, x2, post, grad: act.grad, ...(ln2 ? { ln2 } : {}) };
+    resid = through(site, `${b}.hook_resid_post`, addInto(mlpOut, residMid));
   }
   const lnF = norm("ln_final", resid);
   const xF = lnF?.y ?? resid;
-  const logits = linearForward(xF, W("unembed.W_U"), W("unembed.b_U"), D);
+  const unembedded = forwardOnly ? lastRows(xF, B, D) : xF; // [B, D] or [N, D]
+  const logits = linearForward(unembedded, W("unembed.W_U"), W("unembed.b_U"), D);
   return { saved, resid, xF, logits, ...(lnF ? { lnF } : {}) };
+}
+
+/** `[B, D]`: the last position's row of each of the B rows of `x [B·T, D]`. */
+function lastRows(x: Float32Array, B: number, D: number): Float32Array {
+  const T = x.length / (B * D);
+  const out = new Float32Array(B * D);
+  for (let b = 0; b < B; b++) out.set(x.subarray((b * T + T - 1) * D, (b * T + T) * D), b * D);
+  return out;
 }
 
 /**
@@ -180,86 +225,17 @@ export function fastLossAndGrads(
 ): FastLossAndGrads {
   const { tokens, targets, rowWeights, batch: B } = data;
   const T = checkInputs(cfg, layout, params, data);
-  const { d_model: D, n_heads: H, d_head: E } = cfg;
-  const N = B * T;
-  const HE = H * E;
   const W = (name: string) => viewOf(layout, params, name);
   const grads = new Float32Array(layout.size);
   const G = (name: string) => viewOf(layout, grads, name);
-  const dims: AttentionDims = { B, T, H, E };
-  const { saved, resid, lnF, xF, logits } = forwardPass(cfg, W, tokens, dims);
-  const { loss, dlogits } = crossEntropyForward(logits, targets, rowWeights);
-
-  // Backward
-  const dxF = linearBackward({ x: xF, W: W("unembed.W_U"), dy: dlogits }, {
-    dW: G("unembed.W_U"),
-    db: G("unembed.b_U"),
-  });
-  const dresid: Float32Array = lnF ? new Float32Array(N * D) : dxF;
-  if (lnF) layerNormBack(resid, lnF, dxF, dresid, ["ln_final", W, G]);
-  const Wqkv = new Float32Array(D * 3 * HE); // [D, 3·H·E], refilled in each layer
-  for (let l = cfg.n_layers - 1; l >= 0; l--) {
-    const b = `blocks.${l}`;
-    const s = saved[l]!;
-    if (s.mlp) {
-      // dresid is dresid_post, which also flows straight on to dresid_mid
-      const dpost = linearBackward({ x: s.mlp.post, W: W(`${b}.mlp.W_out`), dy: dresid }, {
-        dW: G(`${b}.mlp.W_out`),
-        db: G(`${b}.mlp.b_out`),
-      });
-      for (let i = 0; i < dpost.length; i++) dpost[i] = dpost[i]! * s.mlp.grad[i]!;
-      const dx2 = linearBackward({ x: s.mlp.x2, W: W(`${b}.mlp.W_in`), dy: dpost }, {
-        dW: G(`${b}.mlp.W_in`),
-        db: G(`${b}.mlp.b_in`),
-      });
-      if (s.mlp.ln2) layerNormBack(s.mlp.residMid, s.mlp.ln2, dx2, dresid, [`${b}.ln2`, W, G]);
-      else addInto(dresid, dx2);
-    }
-    const dz = linearBackward({ x: s.z, W: W(`${b}.attn.W_O`), dy: dresid }, {
-      dW: G(`${b}.attn.W_O`),
-      db: G(`${b}.attn.b_O`),
-    });
-    const dqkv = attentionBackward({ qkv: s.qkv, z: s.z, lse: s.lse, dz }, dims);
-    const dWqkv = new Float32Array(D * 3 * HE);
-    const dbqkv = new Float32Array(3 * HE);
-    fusedQkv(cfg, W, b, { into: Wqkv });
-    const dx1 = linearBackward({ x: s.x1, W: Wqkv, dy: dqkv }, { dW: dWqkv, db: dbqkv });
-    if (cfg.positional_embedding_type === "shortformer") {
-      const inputs = { dqkv, W_pos: W("pos_embed.W_pos"), Wqkv, T, D };
-      positionsQkBackward(inputs, { dWqkv, dW_pos: G("pos_embed.W_pos") });
-    }
-    unfuseQkv(cfg, G, b, dWqkv, dbqkv);
-    if (s.ln1) layerNormBack(s.residPre, s.ln1, dx1, dresid, [`${b}.ln1`, W, G]);
-    else addInto(dresid, dx1);
-  }
-  const dW_E = G("embed.W_E"), dW_pos = G("pos_embed.W_pos");
-  const posResid = cfg.positional_embedding_type === "standard";
-  for (let n = 0; n < N; n++) {
-    const tok = tokens[n]!, t = n % T;
-    for (let d = 0; d < D; d++) {
-      dW_E[tok * D + d] = dW_E[tok * D + d]! + dresid[n * D + d]!;
-      if (posResid) dW_pos[t * D + d] = dW_pos[t * D + d]! + dresid[n * D + d]!;
-    }
-  }
+  const dims: AttentionDims = { B, T, H: cfg.n_heads, E: cfg.d_head };
+  const pass = forwardPass(cfg, W, tokens, dims);
+  const { loss, dlogits } = crossEntropyForward(pass.logits, targets, rowWeights);
+  backwardPass(cfg, { ...pass, W, tokens, dims }, { dlogits, G });
   for (const spec of layout.specs) {
     if (!spec.trainable) grads.fill(0, spec.offset, spec.offset + spec.size);
   }
-  return { loss, grads, logits };
-}
-
-/** LayerNorm `prefix`'s backward, its input gradient added to `dresid`. */
-function layerNormBack(
-  x: Float32Array,
-  stats: LayerNormStats,
-  dy: Float32Array,
-  dresid: Float32Array,
-  [prefix, W, G]: [string, View, View],
-): void {
-  layerNormBackward({ x, w: W(`${prefix}.w`), stats, dy }, {
-    dx: dresid,
-    dw: G(`${prefix}.w`),
-    db: G(`${prefix}.b`),
-  });
+  return { loss, grads, logits: pass.logits };
 }
 
 /** A weight by TransformerLens name, as a view of the flat array. */
@@ -317,21 +293,6 @@ export function fusedQkvBias(cfg: ModelConfig, W: View, b: string): Float32Array
   const out = new Float32Array(3 * HE);
   ["Q", "K", "V"].forEach((n, s) => out.set(W(`${b}.attn.b_${n}`), s * HE));
   return out;
-}
-
-/** The fused gradients back into `W_Q|W_K|W_V` and `b_Q|b_K|b_V`. */
-function unfuseQkv(cfg: ModelConfig, G: View, b: string, dW: Float32Array, db: Float32Array) {
-  const { d_model: D, n_heads: H, d_head: E } = cfg;
-  ["Q", "K", "V"].forEach((n, s) => {
-    const g = G(`${b}.attn.W_${n}`);
-    for (let h = 0; h < H; h++) {
-      for (let d = 0; d < D; d++) {
-        const from = d * 3 * H * E + s * H * E + h * E;
-        g.set(dW.subarray(from, from + E), (h * D + d) * E);
-      }
-    }
-    G(`${b}.attn.b_${n}`).set(db.subarray(s * H * E, (s + 1) * H * E));
-  });
 }
 
 /**
