@@ -9,8 +9,10 @@
  * `--part sweep`: M members together against M solo runs; `--members 1,8,64` (the M),
  * `--sweep-preset grokking` (the adapter's rows), `--sweep-steps 1,1` (warm, then timed steps, one
  * submit, of each build: a solo member or a group), `--sweep-rounds 2` (rounds of every build,
- * solo and group alternating first), `--cpu-steps 20` (the smoke preset's steps a member on the CPU path), `--sweep-on
- * gpu|cpu|both` (which rows).
+ * solo and group alternating first; also the whole runs' rounds), `--run-steps 20` (the smoke
+ * preset's steps a member in the whole-run rows; `--cpu-steps`, its older name, still reads),
+ * `--sweep-on gpu|cpu|both|gpu-runs` (which rows: the adapter's steps, whole runs on the CPU path,
+ * both, or whole runs on the adapter: one `sweep --device gpu` against M `train --device gpu`).
  *
  * @module
  */
@@ -39,7 +41,8 @@ const { values } = parseArgs({
     "sweep-preset": { type: "string", default: "grokking" },
     "sweep-steps": { type: "string", default: "1,1" },
     "sweep-rounds": { type: "string", default: "2" },
-    "cpu-steps": { type: "string", default: "20" },
+    "run-steps": { type: "string" },
+    "cpu-steps": { type: "string" },
     "sweep-on": { type: "string", default: "both" },
   },
 });
@@ -118,13 +121,24 @@ if (part === undefined || part === "sweep") {
     console.error(`bench: --sweep-rounds ${values["sweep-rounds"]}: expected a positive integer`);
     Deno.exit(2);
   }
+  const on = values["sweep-on"];
+  if (!["gpu", "cpu", "both", "gpu-runs"].includes(on)) {
+    console.error(`bench: --sweep-on ${on}: expected gpu, cpu, both or gpu-runs`);
+    Deno.exit(2);
+  }
+  const runStepsFlag = values["run-steps"] ?? values["cpu-steps"] ?? "20";
+  const runSteps = Number(runStepsFlag);
+  if (!Number.isInteger(runSteps) || runSteps < 1) {
+    console.error(`bench: --run-steps ${runStepsFlag}: expected a positive integer`);
+    Deno.exit(2);
+  }
   await benchSweep({
     members: values.members.split(",").map(Number),
     preset: values["sweep-preset"],
     warm: warm!,
     timed: timed!,
     rounds,
-    cpuSteps: Number(values["cpu-steps"]),
-    on: values["sweep-on"] as "gpu" | "cpu" | "both",
+    runSteps,
+    on: on as "gpu" | "cpu" | "both" | "gpu-runs",
   });
 }

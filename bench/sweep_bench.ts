@@ -7,9 +7,9 @@
  * (pipelines are compiled when built): ms and dispatches per step, submits per chunk, and the
  * machine's load average. A group's solo steps and its own run next to each other, the order
  * flipped every round, so that a drift in a shared machine's load falls on both. Evaluations and
- * checkpoints are left out: a step of 64 grokking members takes minutes on lavapipe. On the CPU
- * path: one `sweep --seeds M` process against M `train` processes, seconds in all (start-up,
- * data and training: what a person running M commands pays).
+ * checkpoints are left out: a step of 64 grokking members takes minutes on lavapipe. Whole runs,
+ * on the CPU path or the adapter: one `sweep --seeds M` process against M `train` processes of
+ * the smoke preset (start-up, data and training: what a person running M commands pays).
  *
  * @module
  */
@@ -202,40 +202,63 @@ async function timeCommand(args: string[]): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-/** The CPU rows: M `train` processes against one `sweep --seeds M`, the smoke preset. */
-async function benchGroupCpu(members: number[], steps: number) {
-  const rows = [["M", "M train processes s", "one sweep s", "ratio"]];
+/** Where the whole runs train: the CPU path or the adapter. */
+type RunDevice = "cpu" | "gpu";
+
+/**
+ * Whole commands on `device`, the smoke preset: M `train` processes against one `sweep` process
+ * training the same M members (start-up, data, training, an evaluation at the first and last step
+ * and a checkpoint: what a person running M commands pays). `rounds` rounds a row, the order (M
+ * trains first, the sweep first) flipped every round so that a drift in a shared machine's load
+ * falls on both; summed, with the 1-minute load averages seen.
+ */
+async function benchWholeRuns(
+  device: RunDevice,
+  members: number[],
+  steps: number,
+  rounds: number,
+) {
+  const rows = [["M", "M train processes s", "one sweep s", "ratio", "load avg 1 min"]];
+  let round = 0;
   for (const M of members) {
     const dir = await Deno.makeTempDir();
     try {
-      const common = [
-        "--preset",
-        "smoke",
-        "--device",
-        "cpu",
-        "--steps",
-        String(steps),
-        "--out",
-        dir,
+      const flags = [
+        ...["--preset", "smoke", "--device", device, "--steps", String(steps), "--out", dir],
+        ...["--eval-every", String(steps), "--checkpoint-every", String(steps)],
       ];
-      const flags = [...common, "--eval-every", String(steps), "--checkpoint-every", String(steps)];
-      let solo = 0;
-      for (let g = 0; g < M; g++) {
-        solo += await timeCommand([
-          "train",
-          ...flags,
-          "--seed",
-          String(g + 1),
-          "--data-seed",
-          String(598 + g),
-          "--name",
-          `solo_${g}`,
-        ]);
+      let [solo, group] = [0, 0];
+      const loads = [load()];
+      const trains = async (r: number) => {
+        let s = 0;
+        for (let g = 0; g < M; g++) {
+          const seeds = ["--seed", String(g + 1), "--data-seed", String(598 + g)];
+          s += await timeCommand(["train", ...flags, ...seeds, "--name", `solo_${r}_${g}`]);
+        }
+        console.log(`  ${M} train: ${s.toFixed(1)} s, load ${load().toFixed(1)}`);
+        solo += s;
+      };
+      const sweep = async (r: number) => {
+        // One member is a grid of one value (`sweep` refuses nothing to sweep).
+        const m = M === 1 ? ["--grid", "weight_decay=1"] : ["--seeds", String(M)];
+        const s = await timeCommand(["sweep", ...flags, ...m, "--name", `sweep_${r}`]);
+        console.log(`  sweep of ${M}: ${s.toFixed(1)} s, load ${load().toFixed(1)}`);
+        group += s;
+      };
+      for (let r = 0; r < rounds; r++, round++) {
+        if (round % 2 === 0) (await trains(r), await sweep(r));
+        else (await sweep(r), await trains(r));
+        loads.push(load());
       }
-      // One member is a grid of one value (`sweep` refuses nothing to sweep).
-      const members = M === 1 ? ["--grid", "weight_decay=1"] : ["--seeds", String(M)];
-      const group = await timeCommand(["sweep", ...flags, ...members, "--name", "sweep"]);
-      rows.push([String(M), solo.toFixed(1), group.toFixed(1), (group / solo).toFixed(2)]);
+      rows.push([
+        String(M),
+        (solo / rounds).toFixed(1),
+        (group / rounds).toFixed(1),
+        (group / solo).toFixed(2),
+        `${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
+      ]);
+      // Each row as it comes: a long run that is cut short still leaves its first rows.
+      console.log(rows.at(-1)!.join("  "));
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -244,13 +267,14 @@ async function benchGroupCpu(members: number[], steps: number) {
 }
 
 /**
- * Runs the sweep benchmark: `members` counts, the `preset` (grokking) on the adapter (`rounds`
- * rounds of `timed` steps per build after `warm` untimed ones) and the smoke preset on the CPU path
- * (`cpuSteps` steps a member).
+ * Runs the sweep benchmark: `members` counts; `on` picks the rows: "gpu", the `preset`
+ * (grokking)'s training steps on the adapter (`rounds` rounds of `timed` steps per build after
+ * `warm` untimed ones); "cpu" and "gpu-runs", whole commands of the smoke preset on the CPU path
+ * or the adapter (`runSteps` steps a member, `rounds` rounds); "both", "gpu" and "cpu".
  *
  * @example
  * ```ts ignore
- * await benchSweep({ members: [1, 8], warm: 1, timed: 1, rounds: 2, cpuSteps: 20, preset: "grokking", on: "both" });
+ * await benchSweep({ members: [1, 8], warm: 1, timed: 1, rounds: 2, runSteps: 20, preset: "grokking", on: "both" });
  * ```
  */
 export async function benchSweep(
@@ -259,30 +283,35 @@ export async function benchSweep(
     warm: number;
     timed: number;
     rounds: number;
-    cpuSteps: number;
+    runSteps: number;
     preset: string;
-    /** Which rows: the adapter's, the CPU path's, or both. */
-    on: "gpu" | "cpu" | "both";
+    /** Which rows: the adapter's steps, the CPU path's whole runs, both, or the adapter's whole runs. */
+    on: "gpu" | "cpu" | "both" | "gpu-runs";
   },
 ) {
-  const gpu = o.on === "cpu" ? undefined : await requestGpu().catch(() => undefined);
-  if (gpu === undefined) console.log("no adapter, or --sweep-on cpu: no GPU rows");
-  else {
-    console.log(`adapter: ${gpu.describe()}`);
-    console.log(
-      `${o.preset} preset, ${o.rounds} rounds of ${o.timed} steps timed after ${o.warm} warm:`,
-    );
-    try {
-      await benchGroupGpu(gpu, o.preset, o.members, {
-        warm: o.warm,
-        timed: o.timed,
-        rounds: o.rounds,
-      });
-    } finally {
-      gpu.destroy();
+  if (o.on === "gpu" || o.on === "both") {
+    const gpu = await requestGpu().catch(() => undefined);
+    if (gpu === undefined) console.log("no adapter: no GPU rows");
+    else {
+      console.log(`adapter: ${gpu.describe()}`);
+      console.log(
+        `${o.preset} preset, ${o.rounds} rounds of ${o.timed} steps timed after ${o.warm} warm:`,
+      );
+      try {
+        await benchGroupGpu(gpu, o.preset, o.members, {
+          warm: o.warm,
+          timed: o.timed,
+          rounds: o.rounds,
+        });
+      } finally {
+        gpu.destroy();
+      }
     }
   }
   if (o.on === "gpu") return;
-  console.log(`\nsmoke preset on the CPU path, ${o.cpuSteps} steps a member, whole commands:`);
-  await benchGroupCpu(o.members, o.cpuSteps);
+  const device = o.on === "gpu-runs" ? "gpu" : "cpu";
+  console.log(
+    `\nsmoke preset, --device ${device}, ${o.runSteps} steps a member, ${o.rounds} rounds, whole commands:`,
+  );
+  await benchWholeRuns(device, o.members, o.runSteps, o.rounds);
 }
