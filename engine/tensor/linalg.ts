@@ -1,7 +1,8 @@
 /**
- * Dense linear algebra for analysis: the singular value decomposition, the symmetric eigenproblem
- * and PCA. Interpretability reads structure off small matrices (embeddings, OV circuits,
- * activation covariances), so these favour accuracy and reproducibility over speed. Both
+ * Dense linear algebra for analysis: the singular value decomposition and the symmetric
+ * eigenproblem (PCA, built on them, is in pca.ts). Interpretability reads structure off small
+ * matrices (embeddings, OV circuits, activation covariances), so these favour accuracy and
+ * reproducibility over speed. Both
  * decompositions are Jacobi methods: short loops that converge to full f64 accuracy, small
  * singular values included, and that with a fixed sign convention give the same vectors on every
  * run. Everything is computed in f64 whatever the input dtype; results are f64.
@@ -11,10 +12,6 @@
 
 import { eye, sizeOf, Tensor } from "./tensor.ts";
 import { materialize, transpose } from "./view.ts";
-import { slice } from "./index.ts";
-import { div, square, sub } from "./elementwise.ts";
-import { mean, sum } from "./reduce.ts";
-import { matmul } from "./matmul.ts";
 import {
   assertFinite,
   dot,
@@ -43,20 +40,6 @@ export interface Eigh {
   values: Tensor;
   /** Unit eigenvectors as columns, `[n, n]` (numpy's layout). */
   vectors: Tensor;
-}
-
-/** Principal components of the rows of a `[n, d]` matrix, as scikit-learn's `PCA`. */
-export interface Pca {
-  /** The principal axes as rows, `[k, d]`. */
-  components: Tensor;
-  /** The variance (with `n - 1`) along each axis, `[k]`. */
-  explainedVariance: Tensor;
-  /** Each axis's share of the total variance, `[k]`. */
-  explainedVarianceRatio: Tensor;
-  /** The column means that were subtracted, `[d]`. */
-  mean: Tensor;
-  /** The centred rows in component coordinates, `[n, k]`. */
-  projected: Tensor;
 }
 
 const EPS = Number.EPSILON;
@@ -173,48 +156,6 @@ export function eigh(t: Tensor): Eigh {
   return {
     values: new Tensor(Float64Array.from(order, (i) => diagonal[i]! * scale), [n]),
     vectors: transpose(new Tensor(rows, [n, n])),
-  };
-}
-
-/**
- * Principal component analysis of the rows of a `[n, d]` matrix with scikit-learn's conventions:
- * columns centred, variances divided by `n - 1`, components the top `k` right singular vectors of
- * the centred data with `svd`'s signs (those of scikit-learn ≥ 1.5). `k` runs from 1 to
- * `min(n, d)`. If all rows are equal the ratios are 0/0 = NaN, as in scikit-learn. NaN or
- * infinite entries are rejected.
- *
- * @example
- * ```ts
- * import { pca } from "./linalg.ts";
- * import { tensor } from "./tensor.ts";
- * const { components, explainedVariance } = pca(tensor([0, 0, 1, 1, 2, 2], [3, 2]), 1);
- * components.toArray(); // Float64Array [0.7071…, 0.7071…]
- * explainedVariance.toArray(); // Float64Array [1.999…]: 2 up to rounding
- * ```
- */
-export function pca(t: Tensor, k: number): Pca {
-  if (t.ndim !== 2 || t.shape[0]! < 2) {
-    throw new Error(`pca: expected a [n, d] matrix with n >= 2 rows, got shape [${t.shape}]`);
-  }
-  const [n, d] = t.shape as [number, number];
-  const r = Math.min(n, d);
-  if (!Number.isInteger(k) || k < 1 || k > r) {
-    throw new Error(`pca: k = ${k} is out of range 1..${r} for a [${n}, ${d}] matrix`);
-  }
-  assertFinite(t, "pca");
-  const x = t.dtype === "f64" ? t : t.astype("f64");
-  const mu = mean(x, 0);
-  const centered = sub(x, mu);
-  const { S, Vh } = svd(centered);
-  const variance = div(square(S), n - 1);
-  const explainedVariance = slice(variance, [[0, k]]);
-  const components = slice(Vh, [[0, k]]);
-  return {
-    components,
-    explainedVariance,
-    explainedVarianceRatio: div(explainedVariance, sum(variance)),
-    mean: mu,
-    projected: matmul(centered, transpose(components)),
   };
 }
 

@@ -29,4 +29,5 @@ export * from "./einsum.ts";
 export * from "./random.ts";
 export * from "./sample.ts";
 export * from "./linalg.ts";
+export * from "./pca.ts";
 export * from "./fourier.ts";
