@@ -156,7 +156,7 @@ export const PRESETS = {
       trainable_biases: "all",
     },
     train: {
-      // The bump is at steps ~100 to 250 and the induction head passes 0.5 at step ~150; the
+      // The bump is at steps ~100 to 250 and the induction head passes 0.5 at step ~200; the
       // previous-token head passes 0.5 only at step ~700 and is still rising at 1,500 (0.84).
       steps: 1500,
       // Chosen without LayerNorm and kept (not tuned again with it): at 1e-3 (with LayerNorm, std
