@@ -16,11 +16,13 @@ Deno.test("resolveConfig: d_head follows the chosen preset's d_model / n_heads",
   );
 });
 
-Deno.test("the induction preset: a 2-layer attention-only model without LN, sized by its task", () => {
+Deno.test("the induction preset: a 2-layer attention-only model with LN, sized by its task", () => {
   const cfg = resolveConfig("induction", {}, "test");
   assert.equal(cfg.task.task, "induction");
-  const { n_layers, attn_only, normalization_type, d_vocab, d_vocab_out, n_ctx } = cfg.model;
-  assert.deepEqual([n_layers, attn_only, normalization_type], [2, true, null]);
+  const { n_layers, attn_only, normalization_type, initializer_range } = cfg.model;
+  assert.deepEqual([n_layers, attn_only, normalization_type], [2, true, "LN"]);
+  assert.equal(initializer_range, 0.02);
+  const { d_vocab, d_vocab_out, n_ctx } = cfg.model;
   assert.deepEqual([d_vocab, d_vocab_out, n_ctx], [22, 20, 41]); // 20 tokens, <bos>, <pad>; 1 + 2 · 20
   // A task flag over the preset: the model's sizes follow it.
   const small = resolveConfig("induction", { task: { n_tokens: 5, seq_len: 4 } }, "test").model;
