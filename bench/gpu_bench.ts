@@ -156,7 +156,7 @@ export async function benchTinygptProducts(gpu: Gpu): Promise<void> {
     const b = gpu.upload(rand(transB ? [n, k] : [k, n], { seed: 2, dtype: "f32" }));
     const c = gpu.empty([m, n]);
     // The tiles the cost model picks when the direct kernel is not on offer.
-    const { tiles } = chooseTiles(gpu, { m, n, k, batch: 1, transA, transB, aligned: false });
+    const { tiles } = chooseTiles(gpu, { m, n, k, batch: 1, transA, transB, alignedA: false });
     const tiled = await matmul(gpu, a, b, c, { transA, transB, tiles });
     const chosen = await matmul(gpu, a, b, c, { transA, transB });
     const best = [Infinity, Infinity];

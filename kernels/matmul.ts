@@ -90,9 +90,9 @@ const BUSY_WORKGROUPS = 256;
 
 /**
  * The kernel, tiles and K split for an `m×k·k×n` product (`batch` of them) on `gpu`. On a software
- * adapter, a product that `matmul_direct.wgsl` takes (`directFits`: blocks of 8, vec4-aligned
- * operands, one transpose at most) gets it, `"direct"`: about 1.8× the tiled kernel on
- * llvmpipe at the tinygpt shapes (bench/RESULTS.md). Otherwise tiles are chosen by a small cost
+ * adapter, a product that `matmul_direct.wgsl` takes (`directFits`: a vec4-aligned A, one
+ * transpose at most) gets it, `"direct"`: about 1.8× the tiled kernel on llvmpipe at the tinygpt
+ * shapes (bench/RESULTS.md). Otherwise tiles are chosen by a small cost
  * model: the work including each tile's padding, over the tile's relative speed, stretched where
  * there are fewer workgroups than the GPU can run at once (one per core on a software adapter,
  * `BUSY_WORKGROUPS` on a hardware GPU). On a hardware GPU, K is then split so that a long, narrow
@@ -112,8 +112,8 @@ export function chooseTiles(
     batch: number;
     transA?: boolean;
     transB?: boolean;
-    /** Every operand's offset, row and batch strides are multiples of 4. Default false. */
-    aligned?: boolean;
+    /** A's offset, row and batch strides are multiples of 4. Default false. */
+    alignedA?: boolean;
     /** Members (`MatmulOptions.members`), `batch` products each; they always get tiles. Default 1. */
     members?: number;
   },
@@ -129,7 +129,7 @@ export function chooseTiles(
     batch,
     transA: shape.transA ?? false,
     transB: shape.transB ?? false,
-    aligned: shape.aligned ?? false,
+    alignedA: shape.alignedA ?? false,
   };
   if (software && members === 1 && directFits(direct)) return { tiles: "direct", splitK: 1 };
   const parallel = software ? navigator.hardwareConcurrency : BUSY_WORKGROUPS;
@@ -251,12 +251,13 @@ export async function matmul(
       }),
     ];
   }
-  const aligned = la.align && lb.align && lc.align;
-  const chosen = chooseTiles(gpu, { m, n, k, batch, transA, transB, aligned, members: G });
+  // A K split asked for is the tiled kernel's (the direct one takes the A its vec4s can read).
+  const alignedA = la.align && options.splitK === undefined;
+  const chosen = chooseTiles(gpu, { m, n, k, batch, transA, transB, alignedA, members: G });
   const tiles = options.tiles ?? chosen.tiles;
   if (tiles === "direct") {
     if (G > 1) throw new RangeError(`matmul: the direct kernel takes one member, not ${G}`);
-    const shape = { m, n, k, batch, transA, transB, aligned };
+    const shape = { m, n, k, batch, transA, transB, alignedA };
     return [await matmulDirect(gpu, [A.tensor, B.tensor, C.tensor], shape, [la, lb, lc])];
   }
   // Partials are summed into a contiguous [batch, m, n]: a strided c is written without a split.
