@@ -201,6 +201,48 @@ gpuTest("matmul: the direct kernel is chosen only where it fits, on software onl
   for (const t of [a, b, c]) t.release();
 });
 
+// matmul_subgroup.wgsl (software adapters with 8-lane subgroups): whole 64×64 tiles, aligned.
+gpuTest("matmul: the subgroup kernel on every layout it takes, held to float64", async (gpu) => {
+  const rng = new Rng(33);
+  const lanes = gpu.adapter.subgroupSize === 8;
+  // [m, k, n, batch, transB], one per layout (each a pipeline that llvmpipe takes tens of seconds
+  // to compile): several tiles each way; a batch, with B broadcast over it (tinygpt's per-head
+  // dx = dq[h]·W[h]ᵀ has the shape).
+  const shapes: [number, number, number, number, boolean][] = [
+    [128, 12, 192, 1, false],
+    [64, 8, 128, 3, true],
+  ];
+  const transA = false;
+  for (const [m, k, n, batch, transB] of shapes) {
+    const a = randomTensor([batch, m, k], rng);
+    const b = randomTensor([k, n], rng);
+    const ga = gpu.upload(transA ? t2(a) : a);
+    const gb = gpu.upload(transB ? t2(b) : b);
+    const gc = gpu.empty([batch, m, n]);
+    const what = `subgroup ${batch}×${m}x${k}x${n} tA=${transA} tB=${transB}`;
+    const run = matmul(gpu, ga, gb, gc, { transA, transB, tiles: "subgroup" });
+    if (!lanes) {
+      await assert.rejects(run, /subgroup kernel needs 8-lane subgroups/, what);
+    } else {
+      const ds = await run;
+      assert.equal((await matmul(gpu, ga, gb, gc, { transA, transB }))[0]!.label, ds[0]!.label);
+      gpu.run(ds);
+      const [got] = await gpu.read([gc]);
+      expectClose(got!, cpuMatmul(a, b), tolerance(k), what);
+    }
+    for (const t of [ga, gb, gc]) t.release();
+  }
+  const pick = (shape: Parameters<typeof chooseTiles>[1]) =>
+    chooseTiles({ device: gpu.device, adapter: { ...gpu.adapter, isFallback: true } }, shape).tiles;
+  const fit = { m: 2048, n: 512, k: 128, batch: 1, alignedA: true, alignedBC: true };
+  assert.equal(pick(fit), lanes ? "subgroup" : "direct", "tinygpt's x·W_in");
+  assert.equal(pick({ ...fit, n: 32 }), "direct", "32 columns: not whole tiles");
+  assert.equal(pick({ ...fit, m: 2047 }), "direct", "2047 rows: not whole tiles");
+  assert.equal(pick({ ...fit, alignedBC: false }), "direct", "an unaligned B or C");
+  assert.equal(pick({ ...fit, transA: true }), "direct", "xᵀ·dy: A transposed");
+  assert.notEqual(pick({ ...fit, k: 130 }), "subgroup", "K 130: not vec4s along K");
+});
+
 gpuTest(
   "matmul: members take the tiled kernel, each member's operands a stride on",
   async (gpu) => {

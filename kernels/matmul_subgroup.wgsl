@@ -1,0 +1,112 @@
+// Batched matrix product for software adapters with 8-wide subgroups: C[z] = A[z] · op(B[z]), as
+// matmul_direct.wgsl, but a workgroup (one subgroup of 8 lanes) computes a 64×64 tile of C,
+// each lane eight columns of all 64 rows, and A's values reach the lanes by subgroupBroadcast.
+//
+// Why: on llvmpipe every float a lane loads from a storage buffer costs the same, vec4 or not
+// (about 4× a scalar load per vec4; measured), and costs far more than an fma, while a broadcast
+// between lanes is a register move. matmul_direct.wgsl's lanes each load their own 8 rows of A and
+// 8 columns of B: 16 floats a k for 64 fmas. Here a lane loads 8 floats of A (one eighth of the
+// tile's 64 rows, shared by broadcast) and its 8 floats of B a k for 512 fmas: 8× fewer loads a
+// flop. The accumulators (512 floats a lane) live in the thread's stack, which is cheap beside the
+// loads. About 3× matmul_direct.wgsl on tinygpt's MLP products (bench/RESULTS.md).
+//
+// Shapes: M and N multiples of 64 (whole tiles, every lane active: broadcasts need them all), K a
+// multiple of 4, every operand vec4-aligned, A not transposed; matmul.ts gives the rest to
+// matmul_direct.wgsl. (A transposed, read one k at a time, ran at half the direct kernel's speed on
+// tinygpt's weight gradients: not kept.) Letters, layouts and units as there: A is [M, K], B is
+// [K, N] (or [N, K] stored, with TRANS_B), C is [M, N]; offsets, row strides (LD*) and batch
+// strides in vec4s.
+//
+// Mapping: workgroup → tile (z, tile row, tile column), columns fastest; lane l holds the tile's
+// columns 8l .. 8l + 7 (two vec4s a row) and loads rows l, l + 8, ..., l + 56 of A.
+
+const M: u32 = {{M}}u;
+const N: u32 = {{N}}u;
+const K: u32 = {{K}}u;
+const TRANS_B: bool = {{TRANS_B}};
+const OFF_A: u32 = {{OFF_A}}u; // in vec4s, as every offset and stride below
+const OFF_B: u32 = {{OFF_B}}u;
+const OFF_C: u32 = {{OFF_C}}u;
+const LDA: u32 = {{LDA}}u;
+const LDB: u32 = {{LDB}}u;
+const LDC: u32 = {{LDC}}u;
+const STRIDE_A: u32 = {{STRIDE_A}}u;
+const STRIDE_B: u32 = {{STRIDE_B}}u;
+const STRIDE_C: u32 = {{STRIDE_C}}u;
+const Z: u32 = {{Z}}u;
+
+const TILE: u32 = 64u; // rows and columns of C a workgroup
+const NT: u32 = N / TILE; // tile columns
+const MT: u32 = M / TILE; // tile rows
+
+@group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;       // [Z, M, K]
+@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;       // [Z, K, N] or [Z, N, K]
+@group(0) @binding(2) var<storage, read_write> C: array<vec4<f32>>; // [Z, M, N]
+
+// Row i's two vec4 accumulators (this lane's 8 columns) are acc[2i] and acc[2i + 1].
+alias Acc = array<vec4<f32>, 128>;
+// Without TRANS_B: B's rows k..k+3 at this lane's columns, two vec4s each (b[2e], b[2e + 1]).
+// With TRANS_B: the lane's 8 columns, each a stored row of B read as a vec4 along k..k+3.
+alias B8 = array<vec4<f32>, 8>;
+
+// Row i += a (A(i, k..k+3)) times the four rows of B (or dotted with its 8 stored rows).
+fn rowK4(acc: ptr<function, Acc>, i: u32, a: vec4<f32>, b: ptr<function, B8>) {
+  if (TRANS_B) {
+    (*acc)[2u * i] += vec4<f32>(dot(a, (*b)[0]), dot(a, (*b)[1]), dot(a, (*b)[2]), dot(a, (*b)[3]));
+    (*acc)[2u * i + 1u] +=
+      vec4<f32>(dot(a, (*b)[4]), dot(a, (*b)[5]), dot(a, (*b)[6]), dot(a, (*b)[7]));
+  } else {
+    (*acc)[2u * i] = fma(vec4<f32>(a.w), (*b)[6], fma(vec4<f32>(a.z), (*b)[4],
+      fma(vec4<f32>(a.y), (*b)[2], fma(vec4<f32>(a.x), (*b)[0], (*acc)[2u * i]))));
+    (*acc)[2u * i + 1u] = fma(vec4<f32>(a.w), (*b)[7], fma(vec4<f32>(a.z), (*b)[5],
+      fma(vec4<f32>(a.y), (*b)[3], fma(vec4<f32>(a.x), (*b)[1], (*acc)[2u * i + 1u]))));
+  }
+}
+
+@compute @workgroup_size(8)
+fn matmul_subgroup(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(subgroup_invocation_id) lane: u32,
+) {
+  let id = wid.x + wid.y * nwg.x;
+  if (id >= Z * MT * NT) { return; } // a whole workgroup: the subgroup stays uniform
+  let ct = id % NT;
+  let rt = (id / NT) % MT;
+  let z = id / (NT * MT);
+  // A's first row of the tile; B's first vec4 of this lane's columns in row k = 0 (or, with
+  // TRANS_B, its first column's stored row).
+  let a0 = OFF_A + z * STRIDE_A + rt * TILE * LDA;
+  let col = ct * TILE + lane * 8u;
+  let b0 = OFF_B + z * STRIDE_B + select(col / 4u, col * LDB, TRANS_B);
+  var acc: Acc;
+  for (var k4 = 0u; k4 < K / 4u; k4++) {
+    // Lane l holds row 8q + l of the tile at k..k+3, for q = 0..7.
+    var a: array<vec4<f32>, 8>;
+    for (var q = 0u; q < 8u; q++) { a[q] = A[a0 + (8u * q + lane) * LDA + k4]; }
+    var b: B8;
+    if (TRANS_B) {
+      for (var j = 0u; j < 8u; j++) { b[j] = B[b0 + j * LDB + k4]; }
+    } else {
+      for (var e = 0u; e < 4u; e++) {
+        b[2u * e] = B[b0 + (4u * k4 + e) * LDB];
+        b[2u * e + 1u] = B[b0 + (4u * k4 + e) * LDB + 1u];
+      }
+    }
+    for (var q = 0u; q < 8u; q++) {
+      rowK4(&acc, 8u * q + 0u, subgroupBroadcast(a[q], 0u), &b);
+      rowK4(&acc, 8u * q + 1u, subgroupBroadcast(a[q], 1u), &b);
+      rowK4(&acc, 8u * q + 2u, subgroupBroadcast(a[q], 2u), &b);
+      rowK4(&acc, 8u * q + 3u, subgroupBroadcast(a[q], 3u), &b);
+      rowK4(&acc, 8u * q + 4u, subgroupBroadcast(a[q], 4u), &b);
+      rowK4(&acc, 8u * q + 5u, subgroupBroadcast(a[q], 5u), &b);
+      rowK4(&acc, 8u * q + 6u, subgroupBroadcast(a[q], 6u), &b);
+      rowK4(&acc, 8u * q + 7u, subgroupBroadcast(a[q], 7u), &b);
+    }
+  }
+  let c0 = OFF_C + z * STRIDE_C + rt * TILE * LDC + col / 4u;
+  for (var i = 0u; i < TILE; i++) {
+    C[c0 + i * LDC] = acc[2u * i];
+    C[c0 + i * LDC + 1u] = acc[2u * i + 1u];
+  }
+}
