@@ -27,8 +27,8 @@ export interface SubgroupShape extends DirectShape {
 
 /**
  * Whether `matmul_subgroup.wgsl` computes this product on `gpu`: an adapter whose subgroups are 8
- * lanes, M and N multiples of 64, K a multiple of 4, every operand vec4-aligned, and A not
- * transposed (weight gradients `xᵀ·dy` stay with the direct kernel).
+ * lanes, M and N multiples of 64, K a multiple of 4, every operand vec4-aligned, and not both
+ * operands transposed.
  *
  * @example
  * ```ts ignore
@@ -38,9 +38,9 @@ export interface SubgroupShape extends DirectShape {
  * ```
  */
 export function subgroupFits(gpu: Pick<Gpu, "adapter">, shape: SubgroupShape): boolean {
-  const { m, n, k, batch, transA, alignedA, alignedBC } = shape;
+  const { m, n, k, batch, transA, transB, alignedA, alignedBC } = shape;
   return gpu.adapter.subgroupSize === 8 && alignedA && alignedBC && m > 0 && n > 0 && k > 0 &&
-    batch > 0 && m % TILE === 0 && n % TILE === 0 && k % 4 === 0 && !transA;
+    batch > 0 && m % TILE === 0 && n % TILE === 0 && k % 4 === 0 && !(transA && transB);
 }
 
 /**
@@ -65,13 +65,14 @@ export async function matmulSubgroup(
     const { m, n, k, transA, transB } = shape;
     throw new RangeError(
       `matmul: the subgroup kernel needs 8-lane subgroups, M and N multiples of ${TILE}, K of 4, ` +
-        `vec4-aligned operands and A untransposed; got ${m}×${k}×${n}` +
+        `vec4-aligned operands and one transpose at most; got ${m}×${k}×${n}` +
         `${transA ? " transA" : ""}${transB ? " transB" : ""}`,
     );
   }
   const [la, lb, lc] = layouts;
-  const { m, n, k, batch, transB } = shape;
+  const { m, n, k, batch, transA, transB } = shape;
   const filled = fillTemplate(source, {
+    TRANS_A: transA,
     M: m,
     N: n,
     K: k,

@@ -1,5 +1,5 @@
-// Batched matrix product for software adapters with 8-wide subgroups: C[z] = A[z] · op(B[z]), as
-// matmul_direct.wgsl, but a workgroup (one subgroup of 8 lanes) computes a 64×64 tile of C,
+// Batched matrix product for software adapters with 8-wide subgroups: C[z] = op(A[z]) · op(B[z]),
+// as matmul_direct.wgsl, but a workgroup (one subgroup of 8 lanes) computes a 64×64 tile of C,
 // each lane eight columns of all 64 rows, and A's values reach the lanes by subgroupBroadcast.
 //
 // Why: on llvmpipe every float a lane loads from a storage buffer costs the same, vec4 or not
@@ -11,18 +11,19 @@
 // loads. About 3× matmul_direct.wgsl on tinygpt's MLP products (bench/RESULTS.md).
 //
 // Shapes: M and N multiples of 64 (whole tiles, every lane active: broadcasts need them all), K a
-// multiple of 4, every operand vec4-aligned, A not transposed; matmul.ts gives the rest to
-// matmul_direct.wgsl. (A transposed, read one k at a time, ran at half the direct kernel's speed on
-// tinygpt's weight gradients: not kept.) Letters, layouts and units as there: A is [M, K], B is
-// [K, N] (or [N, K] stored, with TRANS_B), C is [M, N]; offsets, row strides (LD*) and batch
-// strides in vec4s.
+// multiple of 4, every operand vec4-aligned, not both transposed; matmul.ts gives the rest to
+// matmul_direct.wgsl. Letters, layouts and units as there: A is [M, K] (or [K, M] stored, with
+// TRANS_A), B is [K, N] (or [N, K] stored, with TRANS_B), C is [M, N]; offsets, row strides (LD*)
+// and batch strides in vec4s.
 //
 // Mapping: workgroup → tile (z, tile row, tile column), columns fastest; lane l holds the tile's
-// columns 8l .. 8l + 7 (two vec4s a row) and loads rows l, l + 8, ..., l + 56 of A.
+// columns 8l .. 8l + 7 (two vec4s a row) and loads rows l, l + 8, ..., l + 56 of A (with TRANS_A,
+// rows 4l .. 4l + 3 and 32 + 4l .. 35 + 4l, a vec4 of each stored row k).
 
 const M: u32 = {{M}}u;
 const N: u32 = {{N}}u;
 const K: u32 = {{K}}u;
+const TRANS_A: bool = {{TRANS_A}};
 const TRANS_B: bool = {{TRANS_B}};
 const OFF_A: u32 = {{OFF_A}}u; // in vec4s, as every offset and stride below
 const OFF_B: u32 = {{OFF_B}}u;
@@ -39,7 +40,7 @@ const TILE: u32 = 64u; // rows and columns of C a workgroup
 const NT: u32 = N / TILE; // tile columns
 const MT: u32 = M / TILE; // tile rows
 
-@group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;       // [Z, M, K]
+@group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;       // [Z, M, K] or [Z, K, M]
 @group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;       // [Z, K, N] or [Z, N, K]
 @group(0) @binding(2) var<storage, read_write> C: array<vec4<f32>>; // [Z, M, N]
 
@@ -63,6 +64,15 @@ fn rowK4(acc: ptr<function, Acc>, i: u32, a: vec4<f32>, b: ptr<function, B8>) {
   }
 }
 
+// With TRANS_A: rows 4r .. 4r + 3 of the tile, from lane r % 8's vec4s of A's stored rows
+// k .. k + 3 (a0 .. a3: four rows of the tile each), transposed into each row's A(i, k..k+3).
+fn rows4(acc: ptr<function, Acc>, r: u32, a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>,
+  a3: vec4<f32>, b: ptr<function, B8>) {
+  for (var c = 0u; c < 4u; c++) {
+    rowK4(acc, 4u * r + c, vec4<f32>(a0[c], a1[c], a2[c], a3[c]), b);
+  }
+}
+
 @compute @workgroup_size(8)
 fn matmul_subgroup(
   @builtin(workgroup_id) wid: vec3<u32>,
@@ -74,16 +84,23 @@ fn matmul_subgroup(
   let ct = id % NT;
   let rt = (id / NT) % MT;
   let z = id / (NT * MT);
-  // A's first row of the tile; B's first vec4 of this lane's columns in row k = 0 (or, with
-  // TRANS_B, its first column's stored row).
-  let a0 = OFF_A + z * STRIDE_A + rt * TILE * LDA;
+  // A's first row of the tile (or, with TRANS_A, the tile's first vec4 in stored row k = 0); B's
+  // first vec4 of this lane's columns in row k = 0 (or, with TRANS_B, its first column's row).
+  let a0 = OFF_A + z * STRIDE_A + select(rt * TILE * LDA, rt * (TILE / 4u), TRANS_A);
   let col = ct * TILE + lane * 8u;
   let b0 = OFF_B + z * STRIDE_B + select(col / 4u, col * LDB, TRANS_B);
   var acc: Acc;
   for (var k4 = 0u; k4 < K / 4u; k4++) {
-    // Lane l holds row 8q + l of the tile at k..k+3, for q = 0..7.
+    // Lane l holds row 8q + l of the tile at k..k+3, for q = 0..7 (with TRANS_A, a[4q + e] is
+    // the vec4 8q + l of stored row k + e: the tile's rows 32q + 4l .. 32q + 4l + 3).
     var a: array<vec4<f32>, 8>;
-    for (var q = 0u; q < 8u; q++) { a[q] = A[a0 + (8u * q + lane) * LDA + k4]; }
+    for (var q = 0u; q < 8u; q++) {
+      if (TRANS_A) {
+        a[q] = A[a0 + (4u * k4 + q % 4u) * LDA + 8u * (q / 4u) + lane];
+      } else {
+        a[q] = A[a0 + (8u * q + lane) * LDA + k4];
+      }
+    }
     var b: B8;
     if (TRANS_B) {
       for (var j = 0u; j < 8u; j++) { b[j] = B[b0 + j * LDB + k4]; }
@@ -93,7 +110,30 @@ fn matmul_subgroup(
         b[2u * e + 1u] = B[b0 + (4u * k4 + e) * LDB + 1u];
       }
     }
+    if (TRANS_A) {
+      for (var q = 0u; q < 2u; q++) {
+        // subgroupBroadcast takes a constant lane: the eight written out.
+        rows4(&acc, 8u * q + 0u, subgroupBroadcast(a[4u * q], 0u), subgroupBroadcast(a[4u * q + 1u], 0u),
+          subgroupBroadcast(a[4u * q + 2u], 0u), subgroupBroadcast(a[4u * q + 3u], 0u), &b);
+        rows4(&acc, 8u * q + 1u, subgroupBroadcast(a[4u * q], 1u), subgroupBroadcast(a[4u * q + 1u], 1u),
+          subgroupBroadcast(a[4u * q + 2u], 1u), subgroupBroadcast(a[4u * q + 3u], 1u), &b);
+        rows4(&acc, 8u * q + 2u, subgroupBroadcast(a[4u * q], 2u), subgroupBroadcast(a[4u * q + 1u], 2u),
+          subgroupBroadcast(a[4u * q + 2u], 2u), subgroupBroadcast(a[4u * q + 3u], 2u), &b);
+        rows4(&acc, 8u * q + 3u, subgroupBroadcast(a[4u * q], 3u), subgroupBroadcast(a[4u * q + 1u], 3u),
+          subgroupBroadcast(a[4u * q + 2u], 3u), subgroupBroadcast(a[4u * q + 3u], 3u), &b);
+        rows4(&acc, 8u * q + 4u, subgroupBroadcast(a[4u * q], 4u), subgroupBroadcast(a[4u * q + 1u], 4u),
+          subgroupBroadcast(a[4u * q + 2u], 4u), subgroupBroadcast(a[4u * q + 3u], 4u), &b);
+        rows4(&acc, 8u * q + 5u, subgroupBroadcast(a[4u * q], 5u), subgroupBroadcast(a[4u * q + 1u], 5u),
+          subgroupBroadcast(a[4u * q + 2u], 5u), subgroupBroadcast(a[4u * q + 3u], 5u), &b);
+        rows4(&acc, 8u * q + 6u, subgroupBroadcast(a[4u * q], 6u), subgroupBroadcast(a[4u * q + 1u], 6u),
+          subgroupBroadcast(a[4u * q + 2u], 6u), subgroupBroadcast(a[4u * q + 3u], 6u), &b);
+        rows4(&acc, 8u * q + 7u, subgroupBroadcast(a[4u * q], 7u), subgroupBroadcast(a[4u * q + 1u], 7u),
+          subgroupBroadcast(a[4u * q + 2u], 7u), subgroupBroadcast(a[4u * q + 3u], 7u), &b);
+      }
+      continue;
+    }
     for (var q = 0u; q < 8u; q++) {
+      // subgroupBroadcast takes a constant lane: the eight written out.
       rowK4(&acc, 8u * q + 0u, subgroupBroadcast(a[q], 0u), &b);
       rowK4(&acc, 8u * q + 1u, subgroupBroadcast(a[q], 1u), &b);
       rowK4(&acc, 8u * q + 2u, subgroupBroadcast(a[q], 2u), &b);

@@ -205,15 +205,15 @@ gpuTest("matmul: the direct kernel is chosen only where it fits, on software onl
 gpuTest("matmul: the subgroup kernel on every layout it takes, held to float64", async (gpu) => {
   const rng = new Rng(33);
   const lanes = gpu.adapter.subgroupSize === 8;
-  // [m, k, n, batch, transB], one per layout (each a pipeline that llvmpipe takes tens of seconds
-  // to compile): several tiles each way; a batch, with B broadcast over it (tinygpt's per-head
-  // dx = dq[h]·W[h]ᵀ has the shape).
-  const shapes: [number, number, number, number, boolean][] = [
-    [128, 12, 192, 1, false],
-    [64, 8, 128, 3, true],
+  // [m, k, n, batch, transA, transB], one per layout (each a pipeline that llvmpipe takes tens of
+  // seconds to compile): several tiles each way; a weight gradient xᵀ·dy; a batch, with B
+  // broadcast over it (tinygpt's per-head dx = dq[h]·W[h]ᵀ has the shape).
+  const shapes: [number, number, number, number, boolean, boolean][] = [
+    [128, 12, 192, 1, false, false],
+    [192, 20, 128, 1, true, false],
+    [64, 8, 128, 3, false, true],
   ];
-  const transA = false;
-  for (const [m, k, n, batch, transB] of shapes) {
+  for (const [m, k, n, batch, transA, transB] of shapes) {
     const a = randomTensor([batch, m, k], rng);
     const b = randomTensor([k, n], rng);
     const ga = gpu.upload(transA ? t2(a) : a);
@@ -239,7 +239,8 @@ gpuTest("matmul: the subgroup kernel on every layout it takes, held to float64",
   assert.equal(pick({ ...fit, n: 32 }), "direct", "32 columns: not whole tiles");
   assert.equal(pick({ ...fit, m: 2047 }), "direct", "2047 rows: not whole tiles");
   assert.equal(pick({ ...fit, alignedBC: false }), "direct", "an unaligned B or C");
-  assert.equal(pick({ ...fit, transA: true }), "direct", "xᵀ·dy: A transposed");
+  assert.equal(pick({ ...fit, transA: true }), lanes ? "subgroup" : "direct", "xᵀ·dy");
+  assert.notEqual(pick({ ...fit, transA: true, transB: true }), "subgroup", "both transposed");
   assert.notEqual(pick({ ...fit, k: 130 }), "subgroup", "K 130: not vec4s along K");
 });
 
