@@ -52,7 +52,8 @@ export interface MatmulOptions {
   /**
    * Models trained together (`engine/train/group_trainer.ts`): the `batch` products repeat for
    * each member, its operands `memberStride` further on. Default 1. Sizes are one member's. Only
-   * the tiled kernel takes a member stride: members never get `matmul_rows` or `"direct"`.
+   * the tiled kernel takes a member stride: members never get `matmul_rows`, `"direct"` or
+   * `"subgroup"`.
    */
   members?: number;
 }
