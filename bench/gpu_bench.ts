@@ -1,9 +1,9 @@
 /**
  * The GPU engine's benchmark: matmul GFLOP/s at 1024³, 4096³ and the grokking step's two largest
  * shapes, the tinygpt step's products by the tiled kernel and by the one `chooseTiles` picks
- * (`matmul_direct.wgsl` on a software adapter), and the cost of one dispatch, on the adapter at hand. Peers measured in the same run:
- * PyTorch's fp32 matmul (on CUDA where python3 has it, else on the CPU), and the CPU tensor
- * library's matmul.
+ * (`matmul_subgroup.wgsl` or `matmul_direct.wgsl` on a software adapter), and the cost of one
+ * dispatch, on the adapter at hand. Peers measured in the same run: PyTorch's fp32 matmul (on
+ * CUDA where python3 has it, else on the CPU), and the CPU tensor library's matmul.
  *
  * GPU time is read from the GPU's own clock where the adapter has `timestamp-query` (timestamps
  * written at the start and end of the pass, so the fixed cost of a submit and its wait, about
@@ -156,7 +156,7 @@ export async function benchTinygptProducts(gpu: Gpu): Promise<void> {
     const b = gpu.upload(rand(transB ? [n, k] : [k, n], { seed: 2, dtype: "f32" }));
     const c = gpu.empty([m, n]);
     // The tiles the cost model picks when the direct kernel is not on offer.
-    const { tiles } = chooseTiles(gpu, { m, n, k, batch: 1, transA, transB, aligned: false });
+    const { tiles } = chooseTiles(gpu, { m, n, k, batch: 1, transA, transB, alignedA: false });
     const tiled = await matmul(gpu, a, b, c, { transA, transB, tiles });
     const chosen = await matmul(gpu, a, b, c, { transA, transB });
     const best = [Infinity, Infinity];

@@ -11,6 +11,7 @@ import rowsSource from "./matmul_rows.wgsl" with { type: "text" };
 import { type Dispatch, fillTemplate, type Gpu, GpuTensor } from "../engine/gpu/mod.ts";
 import { sumRows } from "./reduce.ts";
 import { directFits, matmulDirect } from "./matmul_direct.ts";
+import { matmulSubgroup, subgroupFits } from "./matmul_subgroup.ts";
 
 /** A matrix operand inside a tensor: where it starts, its row stride and its batch stride. */
 export interface MatmulOperand {
@@ -44,9 +45,9 @@ export interface MatmulOptions {
   /** K split into this many chunks; default chosen by `chooseTiles`. A split product writes a
    * whole contiguous `c`. */
   splitK?: number;
-  /** The tile configuration, or `"direct"` for `matmul_direct.wgsl` (its shapes only); default
-   * chosen for the adapter by `chooseTiles`. */
-  tiles?: MatmulTiles | "direct";
+  /** The tile configuration, or `"direct"` for `matmul_direct.wgsl`, `"subgroup"` for
+   * `matmul_subgroup.wgsl` (their shapes only); default chosen for the adapter by `chooseTiles`. */
+  tiles?: MatmulTiles | "direct" | "subgroup";
   /**
    * Models trained together (`engine/train/group_trainer.ts`): the `batch` products repeat for
    * each member, its operands `memberStride` further on. Default 1. Sizes are one member's. Every
@@ -91,9 +92,11 @@ const BUSY_WORKGROUPS = 256;
 
 /**
  * The kernel, tiles and K split for an `m×k·k×n` product (`batch` of them) on `gpu`. On a software
- * adapter, a product that `matmul_direct.wgsl` takes (`directFits`: blocks of 8, vec4-aligned
- * operands, one transpose at most) gets it, `"direct"`: about 1.8× the tiled kernel on
- * llvmpipe at the tinygpt shapes (bench/RESULTS.md). Otherwise tiles are chosen by a small cost
+ * adapter with 8-lane subgroups, a product of whole 64×64 tiles with every operand vec4-aligned
+ * gets `matmul_subgroup.wgsl` (`subgroupFits`), `"subgroup"`: about 3× the direct kernel on
+ * llvmpipe at tinygpt's MLP shapes (bench/RESULTS.md). Else a product that `matmul_direct.wgsl` takes (`directFits`: a vec4-aligned A, one
+ * transpose at most) gets it, `"direct"`: about 1.8× the tiled kernel on llvmpipe at the tinygpt
+ * shapes (bench/RESULTS.md). Otherwise tiles are chosen by a small cost
  * model: the work including each tile's padding, over the tile's relative speed, stretched where
  * there are fewer workgroups than the GPU can run at once (one per core on a software adapter,
  * `BUSY_WORKGROUPS` on a hardware GPU). On a hardware GPU, K is then split so that a long, narrow
@@ -113,12 +116,14 @@ export function chooseTiles(
     batch: number;
     transA?: boolean;
     transB?: boolean;
-    /** Every operand's offset, row and batch strides are multiples of 4. Default false. */
-    aligned?: boolean;
+    /** A's offset, row, batch and member strides are multiples of 4. Default false. */
+    alignedA?: boolean;
+    /** B's and C's are too. Default false. */
+    alignedBC?: boolean;
     /** Members (`MatmulOptions.members`), `batch` products each. Default 1. */
     members?: number;
   },
-): { tiles: MatmulTiles | "direct"; splitK: number } {
+): { tiles: MatmulTiles | "direct" | "subgroup"; splitK: number } {
   const { m, n, k } = shape;
   const members = shape.members ?? 1;
   const batch = shape.batch * members;
@@ -130,8 +135,10 @@ export function chooseTiles(
     batch,
     transA: shape.transA ?? false,
     transB: shape.transB ?? false,
-    aligned: shape.aligned ?? false,
+    alignedA: shape.alignedA ?? false,
   };
+  const lanes = { ...direct, alignedBC: shape.alignedBC ?? false };
+  if (software && subgroupFits(gpu, lanes)) return { tiles: "subgroup", splitK: 1 };
   if (software && directFits(direct)) return { tiles: "direct", splitK: 1 };
   const parallel = software ? navigator.hardwareConcurrency : BUSY_WORKGROUPS;
   const count = (t: MatmulTiles) => Math.ceil(m / t.BM) * Math.ceil(n / t.BN) * batch;
@@ -253,12 +260,15 @@ export async function matmul(
       }),
     ];
   }
-  const aligned = la.align && lb.align && lc.align;
-  const chosen = chooseTiles(gpu, { m, n, k, batch, transA, transB, aligned, members: G });
+  // A K split asked for is the tiled kernel's (the direct one takes the A its vec4s can read).
+  const alignedA = la.align && options.splitK === undefined;
+  const alignedBC = lb.align && lc.align;
+  const shape = { m, n, k, batch, transA, transB, alignedA, alignedBC, members: G };
+  const chosen = chooseTiles(gpu, shape);
   const tiles = options.tiles ?? chosen.tiles;
-  if (tiles === "direct") {
-    const shape = { m, n, k, batch, transA, transB, aligned, members: G };
-    return [await matmulDirect(gpu, [la.tensor, lb.tensor, lc.tensor], shape, [la, lb, lc])];
+  if (tiles === "direct" || tiles === "subgroup") {
+    const launch = tiles === "direct" ? matmulDirect : matmulSubgroup;
+    return [await launch(gpu, [la.tensor, lb.tensor, lc.tensor], shape, [la, lb, lc])];
   }
   // Partials are summed into a contiguous [batch, m, n]: a strided c is written without a split.
   const contiguousC = c instanceof GpuTensor && c.size === batch * m * n && G === 1;

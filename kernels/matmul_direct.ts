@@ -1,9 +1,9 @@
 /**
  * Launcher for `matmul_direct.wgsl`: the batched product of `matmul.ts` without workgroup memory
  * or barriers, each invocation an 8×8 block of C read straight from the operands, for software
- * adapters (llvmpipe), where it runs about 1.8× as fast as the tiled kernel. It takes only
- * products whose shapes and layouts need no bounds test; `matmul.ts` decides and falls back to the
- * tiled kernel otherwise.
+ * adapters (llvmpipe), where it runs about 1.8× as fast as the tiled kernel. It takes any M and N
+ * and unaligned B and C (GPT-2's unembedding), but A must be read as vec4s; `matmul.ts` decides
+ * and falls back to the tiled kernel otherwise.
  *
  * @module
  */
@@ -30,8 +30,8 @@ export interface OperandLayout {
 }
 
 /**
- * A product's sizes, its transposes, and whether every operand's layout is vec4-aligned; `batch`
- * products for each of `members` (default 1: `MatmulOptions.members`).
+ * A product's sizes, its transposes, and whether A's layout is vec4-aligned; `batch` products for
+ * each of `members` (default 1: `MatmulOptions.members`).
  */
 export interface DirectShape {
   m: number;
@@ -40,7 +40,8 @@ export interface DirectShape {
   batch: number;
   transA: boolean;
   transB: boolean;
-  aligned: boolean;
+  /** A's offset, row, batch and member strides are multiples of 4 (B's and C's need not be). */
+  alignedA: boolean;
   members?: number;
 }
 
@@ -48,22 +49,23 @@ export interface DirectShape {
 const WG = 64;
 
 /**
- * Whether `matmul_direct.wgsl` computes this product: M and N multiples of 8 (its blocks), K a
- * multiple of 4 where it reads vec4s along K (A not transposed), every operand vec4-aligned, and
- * not both operands transposed.
+ * Whether `matmul_direct.wgsl` computes this product: A vec4-aligned, K a multiple of 4 where it
+ * reads vec4s along K (A not transposed), and not both operands transposed. Any M and N: the last
+ * row and column blocks are cut short.
  *
  * @example
  * ```ts
  * import { directFits } from "./matmul_direct.ts";
- * const shape = { m: 2048, n: 512, k: 128, batch: 1, transA: false, transB: false, aligned: true };
+ * const shape = { m: 2048, n: 512, k: 128, batch: 1, transA: false, transB: false, alignedA: true };
  * directFits(shape); // true
- * directFits({ ...shape, n: 60 }); // false: 60 columns are not blocks of 8
+ * directFits({ ...shape, n: 50257 }); // true: GPT-2's unembedding, its last block ragged
+ * directFits({ ...shape, k: 130 }); // false: K is read as vec4s along A's rows
  * ```
  */
 export function directFits(shape: DirectShape): boolean {
-  const { m, n, k, batch, transA, transB, aligned } = shape;
-  return aligned && m > 0 && n > 0 && k > 0 && batch > 0 && m % 8 === 0 && n % 8 === 0 &&
-    !(transA && transB) && (transA || k % 4 === 0);
+  const { m, n, k, batch, transA, transB, alignedA } = shape;
+  return alignedA && m > 0 && n > 0 && k > 0 && batch > 0 && !(transA && transB) &&
+    (transA || k % 4 === 0);
 }
 
 /**
@@ -73,7 +75,7 @@ export function directFits(shape: DirectShape): boolean {
  * @example
  * ```ts ignore
  * const la = { ld: 128, stride: 0, offset: 0, outer: 0, align: true };
- * const shape = { m: 2048, n: 512, k: 128, batch: 1, transA: false, transB: false, aligned: true };
+ * const shape = { m: 2048, n: 512, k: 128, batch: 1, transA: false, transB: false, alignedA: true };
  * gpu.run([await matmulDirect(gpu, [x, W_in, pre], shape, [la, lb, lc])]);
  * ```
  */
@@ -86,8 +88,8 @@ export async function matmulDirect(
   if (!directFits(shape)) {
     const { m, n, k, transA, transB } = shape;
     throw new RangeError(
-      `matmul: the direct kernel needs M, N multiples of 8, K of 4 (untransposed A), ` +
-        `vec4-aligned operands and one transpose at most; got ${m}×${k}×${n}` +
+      `matmul: the direct kernel needs K a multiple of 4 (untransposed A), ` +
+        `a vec4-aligned A and one transpose at most; got ${m}×${k}×${n}` +
         `${transA ? " transA" : ""}${transB ? " transB" : ""}`,
     );
   }
@@ -100,26 +102,28 @@ export async function matmulDirect(
     K: k,
     TRANS_A: transA,
     TRANS_B: transB,
-    OFF_A: la.offset / 4,
-    OFF_B: lb.offset / 4,
-    OFF_C: lc.offset / 4,
-    LDA: la.ld / 4,
-    LDB: lb.ld / 4,
-    LDC: lc.ld / 4,
-    STRIDE_A: la.stride / 4,
-    STRIDE_B: lb.stride / 4,
-    STRIDE_C: lc.stride / 4,
+    ALIGN_B: lb.align,
+    ALIGN_C: lc.align,
+    OFF_A: la.offset,
+    OFF_B: lb.offset,
+    OFF_C: lc.offset,
+    LDA: la.ld,
+    LDB: lb.ld,
+    LDC: lc.ld,
+    STRIDE_A: la.stride,
+    STRIDE_B: lb.stride,
+    STRIDE_C: lc.stride,
     Z: batch,
     G,
-    OUTER_A: la.outer / 4,
-    OUTER_B: lb.outer / 4,
-    OUTER_C: lc.outer / 4,
+    OUTER_A: la.outer,
+    OUTER_B: lb.outer,
+    OUTER_C: lc.outer,
   });
   return await gpu.kernel({
     label: "matmul_direct.wgsl",
     source: filled,
     entryPoint: "matmul_direct",
     buffers,
-    workgroups: grid1d(G * batch * (m / 8) * (n / 8), WG),
+    workgroups: grid1d(G * batch * Math.ceil(m / 8) * Math.ceil(n / 8), WG),
   });
 }

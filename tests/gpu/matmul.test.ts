@@ -56,17 +56,34 @@ gpuTest("matmul: all four transposes on ragged shapes, every tile configuration"
   }
 });
 
-// matmul_direct.wgsl (software adapters): blocks of 8, vec4-aligned, one transpose at most.
+// matmul_direct.wgsl (software adapters): a vec4-aligned A, one transpose at most; any M and N.
 gpuTest("matmul: the direct kernel on every layout it takes, held to float64", async (gpu) => {
   const rng = new Rng(26);
-  // [m, k, n]: one block; K of 4 (the least it takes untransposed); K odd (transposed A only).
-  const shapes = [[8, 4, 8], [16, 12, 24], [64, 36, 40], [24, 1, 16], [40, 7, 8]];
+  // [m, k, n]: one block; K of 4 (the least it takes untransposed); K odd (transposed A only);
+  // ragged last blocks of rows and columns, with B and C unaligned where N is odd (tinygpt's 60
+  // columns, GPT-2's 50,257).
+  const shapes = [
+    [8, 4, 8],
+    [16, 12, 24],
+    [64, 36, 40],
+    [24, 1, 16],
+    [40, 7, 8],
+    [12, 8, 60],
+    [
+      13,
+      4,
+      21,
+    ],
+    [5, 16, 3],
+    [20, 7, 61],
+  ];
   for (const [m, k, n] of shapes as [number, number, number][]) {
     const a = randomTensor([m, k], rng);
     const b = randomTensor([k, n], rng);
     const expected = cpuMatmul(a, b);
     for (const [transA, transB] of [[false, false], [true, false], [false, true]] as const) {
       if (!transA && k % 4 !== 0) continue; // vec4s along K: refused, checked below
+      if (transA && m % 4 !== 0) continue; // A stored [k, m]: its rows not vec4-aligned
       const ga = gpu.upload(transA ? t2(a) : a);
       const gb = gpu.upload(transB ? t2(b) : b);
       const gc = gpu.empty([m, n]);
@@ -75,6 +92,48 @@ gpuTest("matmul: the direct kernel on every layout it takes, held to float64", a
       expectClose(got!, expected, tolerance(k), `direct ${m}x${k}x${n} tA=${transA} tB=${transB}`);
       for (const t of [ga, gb, gc]) t.release();
     }
+  }
+});
+
+// GPT-2's unembedding in small: B's rows 4k+1 floats long from an odd offset, C's the same, and
+// 11 of A's 12 rows; the floats around C's block (its row gaps, before and after) must keep what
+// they held, and the NaNs past B's columns must not reach it.
+gpuTest("matmul: the direct kernel with B and C unaligned writes only C's block", async (gpu) => {
+  const rng = new Rng(32);
+  const [m, k, n, ldB, ldC] = [11, 12, 37, 41, 45];
+  const a = randomTensor([m + 1, k], rng);
+  const b = randomTensor([k, n], rng);
+  const expected = cpuMatmul(a, b).data; // [m + 1, n]: rows 0..m-1 are C's
+  // [rows + 1, ld]: the block from float 1, then the rest of the last row and one more.
+  const big = (rows: number, ld: number) => new Float32Array((rows + 1) * ld);
+  const storedB = big(k, ldB).fill(Number.NaN); // a NaN read into C would show
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < n; j++) storedB[1 + i * ldB + j] = b.data[i * n + j]!;
+  }
+  for (const transA of [false, true]) {
+    const ga = gpu.upload(transA ? t2(a) : a);
+    const gb = gpu.upload(storedB, [k + 1, ldB]);
+    const gc = gpu.upload(big(m, ldC).fill(7), [m + 1, ldC]);
+    const A = { tensor: ga, ld: transA ? m + 1 : k }; // stored [k, m + 1] when transposed
+    const ds = await matmul(gpu, A, { tensor: gb, offset: 1, ld: ldB }, {
+      tensor: gc,
+      offset: 1,
+      ld: ldC,
+    }, { m, n, k, transA });
+    if (gpu.adapter.isFallback) assert.equal(ds[0]!.label, "matmul_direct.wgsl:matmul_direct");
+    gpu.run(ds);
+    const [got] = await gpu.read([gc]);
+    let diff = 0;
+    let outside = 0;
+    got!.data.forEach((x, f) => {
+      const [i, j] = [Math.floor((f - 1) / ldC), (f - 1) % ldC];
+      if (f >= 1 && i < m && j < n) diff = Math.max(diff, Math.abs(x - expected[i * n + j]!));
+      else if (x !== 7) outside++;
+    });
+    console.log(`  unaligned B, C (transA=${transA}): max |diff| ${diff.toExponential(2)}`);
+    assert.ok(diff <= tolerance(k), `transA=${transA}: max |diff| ${diff}`);
+    assert.equal(outside, 0, `transA=${transA}: floats outside C's block overwritten`);
+    for (const t of [ga, gb, gc]) t.release();
   }
 });
 
@@ -113,16 +172,16 @@ gpuTest("matmul: the direct kernel on the attention's per-head views", async (gp
 gpuTest("matmul: the direct kernel is chosen only where it fits, on software only", async (gpu) => {
   const pick = (shape: Parameters<typeof chooseTiles>[1], isFallback = gpu.adapter.isFallback) =>
     chooseTiles({ device: gpu.device, adapter: { ...gpu.adapter, isFallback } }, shape).tiles;
-  const fit = { m: 2048, n: 512, k: 128, batch: 1, aligned: true };
+  const fit = { m: 2048, n: 512, k: 128, batch: 1, alignedA: true };
   assert.equal(pick(fit, true), "direct", "tinygpt's x·W_in on a software adapter");
   assert.equal(pick({ ...fit, transA: true }, true), "direct", "xᵀ·dy");
   assert.equal(pick({ ...fit, transB: true }, true), "direct", "dy·Wᵀ");
   assert.notEqual(pick(fit, false), "direct", "never on a hardware GPU");
-  assert.notEqual(pick({ ...fit, n: 60 }, true), "direct", "60 columns: not blocks of 8");
-  assert.notEqual(pick({ ...fit, m: 2044 }, true), "direct", "2044 rows: not blocks of 8");
+  assert.equal(pick({ ...fit, n: 60 }, true), "direct", "60 columns: a ragged last block");
+  assert.equal(pick({ ...fit, m: 64, n: 50257 }, true), "direct", "GPT-2's unembedding");
   assert.notEqual(pick({ ...fit, k: 130 }, true), "direct", "K 130: not vec4s along K");
   assert.equal(pick({ ...fit, k: 130, transA: true }, true), "direct", "xᵀ·dy reads K by rows");
-  assert.notEqual(pick({ ...fit, aligned: false }, true), "direct", "a misaligned operand");
+  assert.notEqual(pick({ ...fit, alignedA: false }, true), "direct", "a misaligned A");
   assert.notEqual(pick({ ...fit, transA: true, transB: true }, true), "direct", "both transposed");
   // What matmul resolves: rows 10 apart from an offset of 2 are not vec4-aligned.
   const [a, b, c] = [gpu.empty([8, 10]), gpu.empty([8, 8]), gpu.empty([8, 8])];
@@ -142,13 +201,56 @@ gpuTest("matmul: the direct kernel is chosen only where it fits, on software onl
   for (const t of [a, b, c]) t.release();
 });
 
+// matmul_subgroup.wgsl (software adapters with 8-lane subgroups): whole 64×64 tiles, aligned.
+gpuTest("matmul: the subgroup kernel on every layout it takes, held to float64", async (gpu) => {
+  const rng = new Rng(33);
+  const lanes = gpu.adapter.subgroupSize === 8;
+  // [m, k, n, batch, transA, transB], one per layout (each a pipeline that llvmpipe takes tens of
+  // seconds to compile): several tiles each way; a weight gradient xᵀ·dy; a batch, with B
+  // broadcast over it (tinygpt's per-head dx = dq[h]·W[h]ᵀ has the shape).
+  const shapes: [number, number, number, number, boolean, boolean][] = [
+    [128, 12, 192, 1, false, false],
+    [192, 20, 128, 1, true, false],
+    [64, 8, 128, 3, false, true],
+  ];
+  for (const [m, k, n, batch, transA, transB] of shapes) {
+    const a = randomTensor([batch, m, k], rng);
+    const b = randomTensor([k, n], rng);
+    const ga = gpu.upload(transA ? t2(a) : a);
+    const gb = gpu.upload(transB ? t2(b) : b);
+    const gc = gpu.empty([batch, m, n]);
+    const what = `subgroup ${batch}×${m}x${k}x${n} tA=${transA} tB=${transB}`;
+    const run = matmul(gpu, ga, gb, gc, { transA, transB, tiles: "subgroup" });
+    if (!lanes) {
+      await assert.rejects(run, /subgroup kernel needs 8-lane subgroups/, what);
+    } else {
+      const ds = await run;
+      assert.equal((await matmul(gpu, ga, gb, gc, { transA, transB }))[0]!.label, ds[0]!.label);
+      gpu.run(ds);
+      const [got] = await gpu.read([gc]);
+      expectClose(got!, cpuMatmul(a, b), tolerance(k), what);
+    }
+    for (const t of [ga, gb, gc]) t.release();
+  }
+  const pick = (shape: Parameters<typeof chooseTiles>[1]) =>
+    chooseTiles({ device: gpu.device, adapter: { ...gpu.adapter, isFallback: true } }, shape).tiles;
+  const fit = { m: 2048, n: 512, k: 128, batch: 1, alignedA: true, alignedBC: true };
+  assert.equal(pick(fit), lanes ? "subgroup" : "direct", "tinygpt's x·W_in");
+  assert.equal(pick({ ...fit, n: 32 }), "direct", "32 columns: not whole tiles");
+  assert.equal(pick({ ...fit, m: 2047 }), "direct", "2047 rows: not whole tiles");
+  assert.equal(pick({ ...fit, alignedBC: false }), "direct", "an unaligned B or C");
+  assert.equal(pick({ ...fit, transA: true }), lanes ? "subgroup" : "direct", "xᵀ·dy");
+  assert.notEqual(pick({ ...fit, transA: true, transB: true }), "subgroup", "both transposed");
+  assert.notEqual(pick({ ...fit, k: 130 }), "subgroup", "K 130: not vec4s along K");
+});
+
 gpuTest(
   "matmul: members get one model's kernel (rows, direct, tiled), each member's product its own",
   async (gpu) => {
     const rng = new Rng(31);
     const G = 3;
     // [m, k, n, transA, transB]: two rows (matmul_rows; a bias gradient's row of ones), 8-blocks
-    // (matmul_direct on a software adapter): x·W, xᵀ·dy with an odd K, dy·Wᵀ; ragged (tiled).
+    // (matmul_direct on a software adapter): x·W, xᵀ·dy with an odd K, dy·Wᵀ; K = 7 (tiled).
     const cases = [
       [2, 12, 8, false, false],
       [1, 37, 20, false, false],
@@ -156,6 +258,7 @@ gpuTest(
       [8, 37, 16, true, false],
       [24, 8, 16, false, true],
       [9, 7, 5, false, false],
+      [64, 4, 64, false, false], // one whole 64×64 tile: matmul_subgroup with 8-lane subgroups
     ] as const;
     const kernels = new Set<string>();
     for (const [m, k, n, transA, transB] of cases) {
@@ -189,12 +292,16 @@ gpuTest(
       assert.deepEqual(await bits(gpu, [gc]), await bits(gpu, [solo]), `${what}: bit for bit`);
       for (const t of [ga, gw, gc, solo]) t.release();
     }
-    const direct = gpu.adapter.isFallback ? ["matmul_direct.wgsl:matmul_direct"] : [];
-    const expected = ["matmul_rows.wgsl:matmul_rows", ...direct, "matmul.wgsl:matmul"];
+    const software = gpu.adapter.isFallback;
+    const direct = software ? ["matmul_direct.wgsl:matmul_direct"] : [];
+    const lanes = software && gpu.adapter.subgroupSize === 8;
+    const subgroup = lanes ? ["matmul_subgroup.wgsl:matmul_subgroup"] : [];
+    const expected = ["matmul_rows.wgsl:matmul_rows", ...direct, ...subgroup, "matmul.wgsl:matmul"];
     assert.deepEqual([...kernels].sort(), expected.sort(), "every kernel served members");
-    const software = { device: gpu.device, adapter: { ...gpu.adapter, isFallback: true } };
-    const shape = { m: 2048, n: 512, k: 128, batch: 1, aligned: true };
-    assert.equal(chooseTiles(software, { ...shape, members: 64 }).tiles, "direct", "64 members");
+    const fallback = { device: gpu.device, adapter: { ...gpu.adapter, isFallback: true } };
+    const shape = { m: 2048, n: 512, k: 128, batch: 1, alignedA: true, alignedBC: true };
+    const many = chooseTiles(fallback, { ...shape, members: 64 }).tiles;
+    assert.equal(many, gpu.adapter.subgroupSize === 8 ? "subgroup" : "direct", "64 members");
   },
 );
 

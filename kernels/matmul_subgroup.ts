@@ -1,0 +1,103 @@
+/**
+ * Launcher for `matmul_subgroup.wgsl`: the batched product of `matmul.ts` in 64×64 tiles, one
+ * 8-lane subgroup each, A shared between the lanes by `subgroupBroadcast`, for software adapters
+ * whose subgroups are 8 wide (llvmpipe), where loads from storage cost far more than arithmetic.
+ * It takes whole tiles only; `matmul.ts` gives other products to `matmul_direct.ts`.
+ *
+ * @module
+ */
+
+import source from "./matmul_subgroup.wgsl" with { type: "text" };
+import {
+  type Dispatch,
+  fillTemplate,
+  type Gpu,
+  type GpuTensor,
+  grid1d,
+} from "../engine/gpu/mod.ts";
+import type { DirectShape, OperandLayout } from "./matmul_direct.ts";
+
+/** Rows and columns of C a workgroup computes; `TILE` in the shader. */
+const TILE = 64;
+
+/** A product's shape as `matmul_direct.ts` has it, and whether B and C are vec4-aligned too. */
+export interface SubgroupShape extends DirectShape {
+  alignedBC: boolean;
+}
+
+/**
+ * Whether `matmul_subgroup.wgsl` computes this product on `gpu`: an adapter whose subgroups are 8
+ * lanes, M and N multiples of 64, K a multiple of 4, every operand vec4-aligned, and not both
+ * operands transposed.
+ *
+ * @example
+ * ```ts ignore
+ * const shape = { m: 2048, n: 512, k: 128, batch: 1, transA: false, transB: false };
+ * subgroupFits(gpu, { ...shape, alignedA: true, alignedBC: true }); // true on lavapipe
+ * subgroupFits(gpu, { ...shape, n: 32, alignedA: true, alignedBC: true }); // false: 32 columns
+ * ```
+ */
+export function subgroupFits(gpu: Pick<Gpu, "adapter">, shape: SubgroupShape): boolean {
+  const { m, n, k, batch, transA, transB, alignedA, alignedBC } = shape;
+  return gpu.adapter.subgroupSize === 8 && alignedA && alignedBC && m > 0 && n > 0 && k > 0 &&
+    batch > 0 && m % TILE === 0 && n % TILE === 0 && k % 4 === 0 && !(transA && transB);
+}
+
+/**
+ * The one dispatch of `C[z] = op(A[z]) · op(B[z])` by `matmul_subgroup.wgsl`, over tensors whose
+ * layouts `matmul` has resolved and checked. Throws a `RangeError` when `subgroupFits` says no.
+ *
+ * @example
+ * ```ts ignore
+ * const la = { ld: 128, stride: 0, offset: 0, outer: 0, align: true };
+ * const shape = { m: 2048, n: 512, k: 128, batch: 1, transA: false, transB: false };
+ * const fits = { ...shape, alignedA: true, alignedBC: true };
+ * gpu.run([await matmulSubgroup(gpu, [x, W_in, pre], fits, [la, lb, lc])]);
+ * ```
+ */
+export async function matmulSubgroup(
+  gpu: Gpu,
+  buffers: [GpuTensor, GpuTensor, GpuTensor],
+  shape: SubgroupShape,
+  layouts: [OperandLayout, OperandLayout, OperandLayout],
+): Promise<Dispatch> {
+  if (!subgroupFits(gpu, shape)) {
+    const { m, n, k, transA, transB } = shape;
+    throw new RangeError(
+      `matmul: the subgroup kernel needs 8-lane subgroups, M and N multiples of ${TILE}, K of 4, ` +
+        `vec4-aligned operands and one transpose at most; got ${m}×${k}×${n}` +
+        `${transA ? " transA" : ""}${transB ? " transB" : ""}`,
+    );
+  }
+  const [la, lb, lc] = layouts;
+  const { m, n, k, batch, transA, transB } = shape;
+  const G = shape.members ?? 1;
+  const filled = fillTemplate(source, {
+    TRANS_A: transA,
+    M: m,
+    N: n,
+    K: k,
+    TRANS_B: transB,
+    OFF_A: la.offset / 4,
+    OFF_B: lb.offset / 4,
+    OFF_C: lc.offset / 4,
+    LDA: la.ld / 4,
+    LDB: lb.ld / 4,
+    LDC: lc.ld / 4,
+    STRIDE_A: la.stride / 4,
+    STRIDE_B: lb.stride / 4,
+    STRIDE_C: lc.stride / 4,
+    Z: batch,
+    G,
+    OUTER_A: la.outer / 4,
+    OUTER_B: lb.outer / 4,
+    OUTER_C: lc.outer / 4,
+  });
+  return await gpu.kernel({
+    label: "matmul_subgroup.wgsl",
+    source: filled,
+    entryPoint: "matmul_subgroup",
+    buffers,
+    workgroups: grid1d(G * batch * (m / TILE) * (n / TILE), 1),
+  });
+}
