@@ -93,17 +93,46 @@ export async function matmulDirect(
         `${transA ? " transA" : ""}${transB ? " transB" : ""}`,
     );
   }
-  const [la, lb, lc] = layouts;
-  const { m, n, k, batch, transA, transB } = shape;
-  const G = shape.members ?? 1;
+  const [, lb, lc] = layouts;
   const filled = fillTemplate(source, {
+    ...operandConstants(shape, layouts),
+    ALIGN_B: lb.align,
+    ALIGN_C: lc.align,
+  });
+  return await gpu.kernel({
+    label: "matmul_direct.wgsl",
+    source: filled,
+    entryPoint: "matmul_direct",
+    buffers,
+    workgroups: grid1d(blocks(shape, 8), WG),
+  });
+}
+
+/**
+ * The shader constants a product's shape and operand layouts give `matmul_direct.wgsl` and
+ * `matmul_subgroup.wgsl`: sizes, transposes, batch `Z` and members `G`, and each operand's offset,
+ * row stride (`LD*`), batch stride and member stride (`OUTER_*`), in floats (each shader counts
+ * them in its own units).
+ *
+ * @example
+ * ```ts
+ * import { operandConstants } from "./matmul_direct.ts";
+ * const la = { ld: 8, stride: 0, offset: 4, outer: 0, align: true };
+ * const shape = { m: 8, n: 8, k: 8, batch: 1, transA: false, transB: false, alignedA: true };
+ * operandConstants(shape, [la, la, la]).OFF_A; // 4
+ * ```
+ */
+export function operandConstants(
+  shape: DirectShape,
+  [la, lb, lc]: readonly [OperandLayout, OperandLayout, OperandLayout],
+): Record<string, number | boolean> {
+  const { m, n, k, batch, transA, transB } = shape;
+  return {
     M: m,
     N: n,
     K: k,
     TRANS_A: transA,
     TRANS_B: transB,
-    ALIGN_B: lb.align,
-    ALIGN_C: lc.align,
     OFF_A: la.offset,
     OFF_B: lb.offset,
     OFF_C: lc.offset,
@@ -114,16 +143,25 @@ export async function matmulDirect(
     STRIDE_B: lb.stride,
     STRIDE_C: lc.stride,
     Z: batch,
-    G,
+    G: shape.members ?? 1,
     OUTER_A: la.outer,
     OUTER_B: lb.outer,
     OUTER_C: lc.outer,
-  });
-  return await gpu.kernel({
-    label: "matmul_direct.wgsl",
-    source: filled,
-    entryPoint: "matmul_direct",
-    buffers,
-    workgroups: grid1d(G * batch * Math.ceil(m / 8) * Math.ceil(n / 8), WG),
-  });
+  };
+}
+
+/**
+ * Blocks of `tile` × `tile` in C over every product and member (ragged edges rounded up): the
+ * invocations or workgroups a launch needs.
+ *
+ * @example
+ * ```ts
+ * import { blocks } from "./matmul_direct.ts";
+ * const shape = { m: 9, n: 16, k: 4, batch: 2, transA: false, transB: false, alignedA: true };
+ * blocks(shape, 8); // 2 · 2 · 2 = 8
+ * ```
+ */
+export function blocks(shape: DirectShape, tile: number): number {
+  const { m, n, batch } = shape;
+  return (shape.members ?? 1) * batch * Math.ceil(m / tile) * Math.ceil(n / tile);
 }

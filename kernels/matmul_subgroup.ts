@@ -15,7 +15,7 @@ import {
   type GpuTensor,
   grid1d,
 } from "../engine/gpu/mod.ts";
-import type { DirectShape, OperandLayout } from "./matmul_direct.ts";
+import { blocks, type DirectShape, operandConstants, type OperandLayout } from "./matmul_direct.ts";
 
 /** Rows and columns of C a workgroup computes; `TILE` in the shader. */
 const TILE = 64;
@@ -69,35 +69,12 @@ export async function matmulSubgroup(
         `${transA ? " transA" : ""}${transB ? " transB" : ""}`,
     );
   }
-  const [la, lb, lc] = layouts;
-  const { m, n, k, batch, transA, transB } = shape;
-  const G = shape.members ?? 1;
-  const filled = fillTemplate(source, {
-    TRANS_A: transA,
-    M: m,
-    N: n,
-    K: k,
-    TRANS_B: transB,
-    OFF_A: la.offset / 4,
-    OFF_B: lb.offset / 4,
-    OFF_C: lc.offset / 4,
-    LDA: la.ld / 4,
-    LDB: lb.ld / 4,
-    LDC: lc.ld / 4,
-    STRIDE_A: la.stride / 4,
-    STRIDE_B: lb.stride / 4,
-    STRIDE_C: lc.stride / 4,
-    Z: batch,
-    G,
-    OUTER_A: la.outer / 4,
-    OUTER_B: lb.outer / 4,
-    OUTER_C: lc.outer / 4,
-  });
+  const filled = fillTemplate(source, operandConstants(shape, layouts));
   return await gpu.kernel({
     label: "matmul_subgroup.wgsl",
     source: filled,
     entryPoint: "matmul_subgroup",
     buffers,
-    workgroups: grid1d(G * batch * (m / TILE) * (n / TILE), 1),
+    workgroups: grid1d(blocks(shape, TILE), 1),
   });
 }

@@ -14,10 +14,10 @@
 // multiple of 4, every operand vec4-aligned, not both transposed; matmul.ts gives the rest to
 // matmul_direct.wgsl. Letters, layouts and units as there: A is [M, K] (or [K, M] stored, with
 // TRANS_A), B is [K, N] (or [N, K] stored, with TRANS_B), C is [M, N]; offsets, row strides (LD*)
-// and batch strides in vec4s.
+// and batch strides given in floats and counted in vec4s.
 //
 // Members (G > 1, models trained together): the Z products repeat for each member g, each operand
-// OUTER_* vec4s further on, as in matmul.wgsl.
+// OUTER_* further on, as in matmul.wgsl.
 //
 // Mapping: workgroup → tile (g, z, tile row, tile column), columns fastest; lane l holds the tile's
 // columns 8l .. 8l + 7 (two vec4s a row) and loads rows l, l + 8, ..., l + 56 of A (with TRANS_A,
@@ -28,20 +28,20 @@ const N: u32 = {{N}}u;
 const K: u32 = {{K}}u;
 const TRANS_A: bool = {{TRANS_A}};
 const TRANS_B: bool = {{TRANS_B}};
-const OFF_A: u32 = {{OFF_A}}u; // in vec4s, as every offset and stride below
-const OFF_B: u32 = {{OFF_B}}u;
-const OFF_C: u32 = {{OFF_C}}u;
-const LDA: u32 = {{LDA}}u;
-const LDB: u32 = {{LDB}}u;
-const LDC: u32 = {{LDC}}u;
-const STRIDE_A: u32 = {{STRIDE_A}}u;
-const STRIDE_B: u32 = {{STRIDE_B}}u;
-const STRIDE_C: u32 = {{STRIDE_C}}u;
+const OFF_A: u32 = {{OFF_A}}u / 4u; // given in floats, counted in vec4s, as every stride below
+const OFF_B: u32 = {{OFF_B}}u / 4u;
+const OFF_C: u32 = {{OFF_C}}u / 4u;
+const LDA: u32 = {{LDA}}u / 4u;
+const LDB: u32 = {{LDB}}u / 4u;
+const LDC: u32 = {{LDC}}u / 4u;
+const STRIDE_A: u32 = {{STRIDE_A}}u / 4u;
+const STRIDE_B: u32 = {{STRIDE_B}}u / 4u;
+const STRIDE_C: u32 = {{STRIDE_C}}u / 4u;
 const Z: u32 = {{Z}}u;
 const G: u32 = {{G}}u; // members
-const OUTER_A: u32 = {{OUTER_A}}u;
-const OUTER_B: u32 = {{OUTER_B}}u;
-const OUTER_C: u32 = {{OUTER_C}}u;
+const OUTER_A: u32 = {{OUTER_A}}u / 4u;
+const OUTER_B: u32 = {{OUTER_B}}u / 4u;
+const OUTER_C: u32 = {{OUTER_C}}u / 4u;
 
 const TILE: u32 = 64u; // rows and columns of C a workgroup
 const NT: u32 = N / TILE; // tile columns
