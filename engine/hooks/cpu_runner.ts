@@ -10,8 +10,14 @@ import { cpuForward, type HookSite } from "../model/cpu_forward.ts";
 import { cpuActivationGrads } from "../model/cpu_model.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { slice, Tensor } from "../tensor/mod.ts";
-import { applyEdits, type EditPlan, planEdit } from "./edit_plan.ts";
-import { gradHookPoint, hookPoint, hookPoints, positionsOf } from "./hook_points.ts";
+import { applyEdits, planEdits } from "./edit_plan.ts";
+import {
+  checkLastDlogits,
+  gradHookPoint,
+  hookPoint,
+  hookPoints,
+  positionsOf,
+} from "./hook_points.ts";
 import type {
   GradOptions,
   GradResult,
@@ -73,11 +79,7 @@ async function run(
   const { tokens, batch } = call;
   const points = hookPoints(cfg, batch, positionsOf(cfg, tokens, batch));
   const asked = new Set((call.options?.names ?? []).map((n) => hookPoint(points, n).name));
-  const plans = new Map<string, EditPlan[]>();
-  for (const iv of call.interventions ?? []) {
-    const plan = planEdit(iv, hookPoint(points, iv.name));
-    plans.set(iv.name, [...plans.get(iv.name) ?? [], plan]);
-  }
+  const plans = planEdits(call.interventions ?? [], (name) => hookPoint(points, name));
   const cache = new Map<string, Tensor>();
   const site: HookSite = {
     at(name, value) {
@@ -107,9 +109,7 @@ async function withGrads(
   const T = positionsOf(cfg, tokens, batch);
   const points = hookPoints(cfg, batch, T);
   const U = cfg.d_vocab_out;
-  if (dlogits.shape.join() !== [batch, U].join()) {
-    throw new RangeError(`dlogits: shape [${dlogits.shape}], expected [${batch}, ${U}]`);
-  }
+  checkLastDlogits(dlogits, batch, U);
   const full = new Float64Array(batch * T * U); // [batch, T, U]: 0 but at the last position
   for (let b = 0; b < batch; b++) {
     full.set(dlogits.data.subarray(b * U, (b + 1) * U), (b * T + T - 1) * U);

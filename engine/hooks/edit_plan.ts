@@ -132,6 +132,31 @@ export function planEdit(iv: Intervention, point: HookPoint): EditPlan {
 }
 
 /**
+ * `interventions` planned and grouped by hook name, in their order: `pointOf` finds (and may
+ * refuse) each one's hook point.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MODEL } from "../model/config.ts";
+ * import { planEdits } from "./edit_plan.ts";
+ * import { hookPoint, hookPoints } from "./hook_points.ts";
+ * const points = hookPoints(DEFAULT_MODEL, 1, 3);
+ * const ivs = [{ kind: "zero" as const, name: "blocks.0.attn.hook_z", head: 1 }];
+ * planEdits(ivs, (n) => hookPoint(points, n)).get("blocks.0.attn.hook_z")?.length; // 1
+ * ```
+ */
+export function planEdits(
+  interventions: readonly Intervention[],
+  pointOf: (name: string) => HookPoint,
+): Map<string, EditPlan[]> {
+  const plans = new Map<string, EditPlan[]>();
+  for (const iv of interventions) {
+    plans.set(iv.name, [...plans.get(iv.name) ?? [], planEdit(iv, pointOf(iv.name))]);
+  }
+  return plans;
+}
+
+/**
  * `value` (`point`'s activation as it arrived) after `plans` in order, in float64: the CPU runner's
  * edits. "self" and "mean" read the activation as it arrived, before any of these edits; "mean"
  * averages only the plan's own rows.

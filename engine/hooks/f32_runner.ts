@@ -15,8 +15,14 @@ import type { FastHookSite } from "../model/cpu_fast/hooks.ts";
 import { checkInputs, type ForwardPass, forwardPass, viewOf } from "../model/cpu_fast/model.ts";
 import { flatten, paramLayout } from "../model/params.ts";
 import { Tensor } from "../tensor/mod.ts";
-import { applyEdits, type EditPlan, planEdit } from "./edit_plan.ts";
-import { gradHookPoint, hookPoint, hookPoints, positionsOf } from "./hook_points.ts";
+import { applyEdits, type EditPlan, planEdits } from "./edit_plan.ts";
+import {
+  checkLastDlogits,
+  gradHookPoint,
+  hookPoint,
+  hookPoints,
+  positionsOf,
+} from "./hook_points.ts";
 import type {
   GradOptions,
   GradResult,
@@ -115,17 +121,15 @@ async function run(
   const { cfg } = model;
   const { tokens, batch } = call;
   const points = hookPoints(cfg, batch, positionsOf(cfg, tokens, batch));
-  const plans = new Map<string, EditPlan[]>();
-  for (const iv of call.interventions ?? []) {
-    const plan = planEdit(iv, hookPoint(points, iv.name));
-    if (iv.name === "hook_pos_embed" && cfg.positional_embedding_type === "shortformer") {
+  const plans = planEdits(call.interventions ?? [], (name) => {
+    if (name === "hook_pos_embed" && cfg.positional_embedding_type === "shortformer") {
       throw new RangeError(
         "f32 runner: a shortformer's positions reach q and k from W_pos, not hook_pos_embed; " +
           "edit blocks.L.attn.hook_q|k or use cpuRunner",
       );
     }
-    plans.set(iv.name, [...plans.get(iv.name) ?? [], plan]);
-  }
+    return hookPoint(points, name);
+  });
   const { site, cache } = cachingSite(points, call.options?.names ?? [], plans);
   const { logits } = await model.forward(tokens, batch, { site, forwardOnly: true });
   return { logits: new Tensor(logits, [batch, cfg.d_vocab_out]), cache };
@@ -144,9 +148,7 @@ async function withGrads(
   const T = positionsOf(cfg, tokens, batch);
   const points = hookPoints(cfg, batch, T);
   const U = cfg.d_vocab_out;
-  if (dlogits.shape.join() !== [batch, U].join()) {
-    throw new RangeError(`dlogits: shape [${dlogits.shape}], expected [${batch}, ${U}]`);
-  }
+  checkLastDlogits(dlogits, batch, U);
   const wanted = new Map(options.grads.map((n) => [n, gradHookPoint(points, n)]));
   const { site, cache } = cachingSite(points, options.names ?? [], new Map());
   const pass = await model.forward(tokens, batch, { site, forwardOnly: false });

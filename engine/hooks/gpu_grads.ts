@@ -18,7 +18,13 @@ import { IGNORE } from "../data/task.ts";
 import type { GpuModel } from "../model/gpu_model.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { slice, Tensor } from "../tensor/mod.ts";
-import { gradHookPoint, hookPoint, hookPoints, positionsOf } from "./hook_points.ts";
+import {
+  checkLastDlogits,
+  gradHookPoint,
+  hookPoint,
+  hookPoints,
+  positionsOf,
+} from "./hook_points.ts";
 import type { GradOptions, GradResult } from "./types.ts";
 
 /** One `runWithGrads` call. */
@@ -51,9 +57,7 @@ export async function gpuGrads(
   const { tokens, batch, dlogits, options } = call;
   const T = positionsOf(cfg, tokens, batch);
   const [P, C, U] = [model.batch, cfg.n_ctx, cfg.d_vocab_out];
-  if (dlogits.shape.join() !== [batch, U].join()) {
-    throw new RangeError(`dlogits: shape [${dlogits.shape}], expected [${batch}, ${U}]`);
-  }
+  checkLastDlogits(dlogits, batch, U);
   const points = hookPoints(cfg, batch, T);
   const names = (options.names ?? []).map((n) => hookPoint(points, n).name);
   const wanted = options.grads.map((n) => gradHookPoint(points, n).name);

@@ -38,7 +38,7 @@ import { buildGpuModel, type GpuModel } from "../model/gpu_model.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { flatten, paramLayout } from "../model/params.ts";
 import { Tensor } from "../tensor/mod.ts";
-import { type EditPlan, editView, planEdit } from "./edit_plan.ts";
+import { type EditPlan, editView, planEdits } from "./edit_plan.ts";
 import { copyRows, editDispatches, headResults, SpliceBuffers } from "./gpu_edits.ts";
 import { gpuGrads } from "./gpu_grads.ts";
 import { gpuEditRefusal, hookPoint, hookPoints, positionsOf } from "./hook_points.ts";
@@ -191,14 +191,11 @@ function checkedCall(
     return point;
   };
   const asked = new Set(call.names.map((n) => onGpu(n).name));
-  const plans = new Map<string, EditPlan[]>();
-  for (const iv of call.interventions) {
-    const point = onGpu(iv.name);
-    if (!point.gpuEdit) {
-      throw new Error(`cannot edit ${iv.name} on the GPU: ${gpuEditRefusal(iv.name)}`);
-    }
-    plans.set(iv.name, [...plans.get(iv.name) ?? [], planEdit(iv, point)]);
-  }
+  const plans = planEdits(call.interventions, (name) => {
+    const point = onGpu(name);
+    if (!point.gpuEdit) throw new Error(`cannot edit ${name} on the GPU: ${gpuEditRefusal(name)}`);
+    return point;
+  });
   return { tokens, batch, points: points.filter((p) => p.gpu), asked, plans };
 }
 

@@ -9,6 +9,7 @@
  */
 
 import type { ModelConfig } from "../model/config.ts";
+import type { Tensor } from "../tensor/mod.ts";
 import type { HookPoint } from "./types.ts";
 
 /** The one hook the GPU runner cannot return: its attention kernel keeps the scores in registers. */
@@ -202,6 +203,23 @@ export function positionsOf(cfg: ModelConfig, tokens: Int32Array, batch: number)
     );
   }
   return T;
+}
+
+/**
+ * Throws a `RangeError` unless `dlogits` is `[batch, U]`: a `runWithGrads` call's gradient of the
+ * last position's logits.
+ *
+ * @example
+ * ```ts
+ * import { Tensor } from "../tensor/mod.ts";
+ * import { checkLastDlogits } from "./hook_points.ts";
+ * checkLastDlogits(new Tensor(new Float64Array(6), [2, 3]), 2, 3); // no error
+ * ```
+ */
+export function checkLastDlogits(dlogits: Tensor, batch: number, U: number): void {
+  if (dlogits.shape.join() !== [batch, U].join()) {
+    throw new RangeError(`dlogits: shape [${dlogits.shape}], expected [${batch}, ${U}]`);
+  }
 }
 
 /** Levenshtein's distance: the fewest insertions, deletions and substitutions from `a` to `b`. */
