@@ -25,21 +25,10 @@ import type { Tensor } from "../engine/tensor/mod.ts";
 import { buildTask, lastTargets } from "../engine/data/mod.ts";
 import { resolveConfig } from "../engine/train/presets.ts";
 import { startRun } from "../engine/train/run.ts";
+import { bestMs } from "./timing.ts";
 
 /** Input pairs per sweep: a batch the size people patch over. */
 const PAIRS = 64;
-
-/** Wall milliseconds of `fn`: the best of `runs` after a warm-up (GPU pipelines, caches). */
-async function bestMs(fn: () => Promise<unknown>, runs = 3): Promise<number> {
-  await fn();
-  let best = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
 
 /** The peer: each patch of the sweep as its own hooked run over the pairs. */
 async function oneAtATime(

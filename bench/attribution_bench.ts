@@ -17,21 +17,10 @@ import { cpuRunner, f32Runner, gpuRunner, type HookedRunner } from "../engine/ho
 import { initParams, paramLayout, unflatten } from "../engine/model/params.ts";
 import { Rng } from "../engine/tensor/mod.ts";
 import { resolveConfig } from "../engine/train/presets.ts";
+import { bestMs } from "./timing.ts";
 
 /** The prompt's length: the patching sweep runs 2 · L · T + L · H + 1 rows of it. */
 const T = 32;
-
-/** Wall milliseconds of `fn`: the best of `runs` after a warm-up. */
-async function bestMs(fn: () => Promise<unknown>, runs: number): Promise<number> {
-  await fn();
-  let best = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
 
 /** Runs the attribution benchmark. */
 export async function benchAttribution(): Promise<void> {
