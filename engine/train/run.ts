@@ -166,7 +166,11 @@ async function train(
 ): Promise<void> {
   const { gpu, task } = options;
   const layout = paramLayout(config.model);
-  options.log?.(`device: ${gpu ? `GPU, ${gpu.describe()}` : "CPU (the float64 reference model)"}`);
+  options.log?.(
+    `device: ${
+      gpu ? `GPU, ${gpu.describe()}` : "CPU (f32 steps on a worker per core, float64 evaluation)"
+    }`,
+  );
   options.onStart?.(config, state.step);
   const setup = { model: config.model, layout, train: config.train, task };
   const workers = gpu ? undefined : options.cpuWorkers?.();
