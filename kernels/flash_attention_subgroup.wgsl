@@ -135,7 +135,7 @@ fn flash_attention_forward(
       var top = m[r];
       for (var c = 0u; c < 8u; c++) {
         s[r][c] *= SCALE;
-        if (c0 + c <= i) { top = max(top, s[r][c]); }
+        top = max(top, select(LOWEST, s[r][c], c0 + c <= i));
       }
       let rescale = exp(m[r] - top);
       var sum = l[r] * rescale;
