@@ -84,7 +84,15 @@ function rowKernel(
       const R = LANE_ROWS[entryPoint];
       return {
         label: "flash_attention_subgroup.wgsl",
-        source: fillTemplate(subgroupSource, { B, T, H, E, SCALE, R }),
+        source: fillTemplate(subgroupSource, {
+          B,
+          T,
+          H,
+          E,
+          SCALE,
+          R,
+          ONES: Array(R).fill("1.0").join(", "),
+        }),
         entryPoint,
         workgroups: grid1d(B * H * Math.ceil(T / (8 * R)), 1),
       };

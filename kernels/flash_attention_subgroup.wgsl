@@ -83,10 +83,16 @@ fn dots(s: ptr<function, Chunk>, x: ptr<function, Rows>, e: u32, y: Lanes) {
   }
 }
 
-/** acc[r][e] += Σ_c w[r][c] · y[c]: the e-th vec4 of each own row's weighted sum of chunk rows. */
-fn weigh(acc: ptr<function, Rows>, w: ptr<function, Chunk>, e: u32, y: Lanes) {
+/** weigh's keep where there is nothing to rescale. */
+const ONES = array<f32, R>({{ONES}});
+
+/**
+ * acc[r][e] = keep[r] · acc[r][e] + Σ_c w[r][c] · y[c]: the e-th vec4 of each own row's weighted
+ * sum of chunk rows, the sum so far rescaled by keep (the forward's exp(m - m'), else 1).
+ */
+fn weigh(acc: ptr<function, Rows>, keep: array<f32, R>, w: ptr<function, Chunk>, e: u32, y: Lanes) {
   for (var r = 0u; r < R; r++) {
-    var sum = (*acc)[r][e];
+    var sum = (*acc)[r][e] * keep[r];
     for (var c = 0u; c < 8u; c++) { sum = fma(vec4<f32>((*w)[r][c]), y[c], sum); }
     (*acc)[r][e] = sum;
   }
@@ -130,6 +136,7 @@ fn flash_attention_forward(
     var s = Chunk();
     for (var e = 0u; e < E4; e++) { dots(&s, &qr, e, lanes8(kl[e])); }
     var p: Chunk;
+    var keep: array<f32, R>; // exp(m - m'): what the sums so far are rescaled by
     for (var r = 0u; r < R; r++) {
       let i = i0 + 8u * r;
       var top = m[r];
@@ -137,17 +144,16 @@ fn flash_attention_forward(
         s[r][c] *= SCALE;
         top = max(top, select(LOWEST, s[r][c], c0 + c <= i));
       }
-      let rescale = exp(m[r] - top);
-      var sum = l[r] * rescale;
+      keep[r] = exp(m[r] - top);
+      var sum = l[r] * keep[r];
       for (var c = 0u; c < 8u; c++) {
         p[r][c] = select(0.0, exp(s[r][c] - top), c0 + c <= i);
         sum += p[r][c];
       }
       l[r] = sum;
       m[r] = top;
-      for (var e = 0u; e < E4; e++) { acc[r][e] *= rescale; }
     }
-    for (var e = 0u; e < E4; e++) { weigh(&acc, &p, e, lanes8(vl[e])); }
+    for (var e = 0u; e < E4; e++) { weigh(&acc, keep, &p, e, lanes8(vl[e])); }
   }
   for (var r = 0u; r < R; r++) {
     let i = i0 + 8u * r;
@@ -212,7 +218,7 @@ fn flash_attention_backward_query(
         ds[r][c] = p * (dp[r][c] - delta_r[r]);
       }
     }
-    for (var e = 0u; e < E4; e++) { weigh(&acc, &ds, e, lanes8(kl[e])); }
+    for (var e = 0u; e < E4; e++) { weigh(&acc, ONES, &ds, e, lanes8(kl[e])); }
   }
   for (var r = 0u; r < R; r++) {
     let i = i0 + 8u * r;
@@ -274,8 +280,8 @@ fn flash_attention_backward_key(
       }
     }
     for (var e = 0u; e < E4; e++) {
-      weigh(&acc_v, &p, e, lanes8(dzl[e]));
-      weigh(&acc_k, &ds, e, lanes8(ql[e]));
+      weigh(&acc_v, ONES, &p, e, lanes8(dzl[e]));
+      weigh(&acc_k, ONES, &ds, e, lanes8(ql[e]));
     }
   }
   for (var r = 0u; r < R; r++) {
