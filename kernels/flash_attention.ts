@@ -10,6 +10,7 @@
 
 import source from "./flash_attention.wgsl" with { type: "text" };
 import directSource from "./flash_attention_direct.wgsl" with { type: "text" };
+import subgroupSource from "./flash_attention_subgroup.wgsl" with { type: "text" };
 import {
   type Dispatch,
   expectShape,
@@ -51,24 +52,62 @@ const MAX_COLS = 32;
 const WG = 256;
 /** Workgroup size of `flash_attention_direct.wgsl`'s 1D entry points. */
 const DIRECT_WG = 64;
+/**
+ * Rows a lane of `flash_attention_subgroup.wgsl` owns (its R; a workgroup's 8 lanes own 8R), per
+ * entry point: the fastest of 1, 2 and 4 on lavapipe at tinygpt's shape (bench/RESULTS.md). The key
+ * side keeps twice the rows a lane (k, v and both sums), so 4 spills there.
+ */
+const LANE_ROWS = {
+  flash_attention_forward: 4,
+  flash_attention_backward_query: 4,
+  flash_attention_backward_key: 2,
+};
 
 /**
- * The forward's and the backward's row kernels for `q`'s shape: `flash_attention_direct.wgsl` (an
- * invocation per row, no workgroup memory or barrier, vec4 loads) on a software adapter when
- * d_head is a multiple of 4, else the tiled `flash_attention.wgsl`; with their launch grids.
+ * The kernel that runs `entryPoint` (a forward's or a backward's row kernel) for `q`'s shape, with
+ * its launch grid: on a software adapter when d_head is a multiple of 4,
+ * `flash_attention_subgroup.wgsl` (a tile of rows a subgroup, the other side's rows shared by
+ * broadcast) where subgroups are 8 wide, else `flash_attention_direct.wgsl` (an invocation per row,
+ * no workgroup memory or barrier, vec4 loads); elsewhere the tiled `flash_attention.wgsl`. All
+ * three bind alike. `kernel` names the caller in errors.
  */
-function rowKernels(gpu: Gpu, kernel: string, shape: readonly number[], options: AttentionOptions) {
+function rowKernel(
+  gpu: Gpu,
+  [kernel, entryPoint]: [string, keyof typeof LANE_ROWS],
+  shape: readonly number[],
+  options: AttentionOptions,
+) {
   const [B, T, H, E] = shape as [number, number, number, number];
   if (gpu.adapter.isFallback && E % 4 === 0) {
+    const SCALE = scaleLiteral(kernel, E, options);
+    if (gpu.adapter.subgroupSize === 8) {
+      const R = LANE_ROWS[entryPoint];
+      return {
+        label: "flash_attention_subgroup.wgsl",
+        source: fillTemplate(subgroupSource, {
+          B,
+          T,
+          H,
+          E,
+          SCALE,
+          R,
+          ONES: Array(R).fill("1.0").join(", "),
+        }),
+        entryPoint,
+        workgroups: grid1d(B * H * Math.ceil(T / (8 * R)), 1),
+      };
+    }
     return {
       label: "flash_attention_direct.wgsl",
-      source: fillTemplate(directSource, { B, T, H, E, SCALE: scaleLiteral(kernel, E, options) }),
+      source: fillTemplate(directSource, { B, T, H, E, SCALE }),
+      entryPoint,
       workgroups: grid1d(B * H * T, DIRECT_WG),
     };
   }
   return {
     label: "flash_attention.wgsl",
     source: filled(gpu, kernel, shape, options),
+    entryPoint,
     workgroups: tiles(B, T, H),
   };
 }
@@ -110,7 +149,7 @@ function tiles(B: number, T: number, H: number): [number, number, number] {
  * Causal attention forward without the pattern: `z_i = Σ_j≤i softmax_j(scale · q_i·k_j) v_j` and
  * `lse_i = log Σ_j≤i exp(scale · q_i·k_j)`, per batch and head. One workgroup per 32 query rows
  * walks the key tiles up to the diagonal, keeping a running max and sum per row (on a software
- * adapter, one invocation per row walks the keys themselves: `flash_attention_direct.wgsl`).
+ * adapter, a subgroup per tile of rows or an invocation per row walks the keys: `rowKernel`).
  *
  * @example
  * ```ts ignore
@@ -132,8 +171,7 @@ export async function flashAttentionForward(
   expectShape(name, "lse", outputs.lse.shape, [B, H, T]);
   return [
     await gpu.kernel({
-      ...rowKernels(gpu, name, inputs.q.shape, options),
-      entryPoint: name,
+      ...rowKernel(gpu, [name, name], inputs.q.shape, options),
       buffers: [inputs.q, inputs.k, inputs.v, outputs.z, outputs.lse],
     }),
   ];
@@ -168,7 +206,8 @@ export async function flashAttentionBackward(
   for (const [operand, t] of [["dq", grads.dq], ["dk", grads.dk], ["dv", grads.dv]] as const) {
     expectShape(name, operand, t.shape, q.shape);
   }
-  const rows = rowKernels(gpu, name, q.shape, options);
+  const query = rowKernel(gpu, [name, "flash_attention_backward_query"], q.shape, options);
+  const key = rowKernel(gpu, [name, "flash_attention_backward_key"], q.shape, options);
   const delta = gpu.empty([B, H, T]);
   try {
     return [
@@ -181,13 +220,11 @@ export async function flashAttentionBackward(
         scratch: [delta],
       }),
       await gpu.kernel({
-        ...rows,
-        entryPoint: "flash_attention_backward_query",
+        ...query,
         buffers: [q, k, v, dz, lse, delta, grads.dq],
       }),
       await gpu.kernel({
-        ...rows,
-        entryPoint: "flash_attention_backward_key",
+        ...key,
         buffers: [q, k, v, dz, lse, delta, grads.dk, grads.dv],
       }),
     ];

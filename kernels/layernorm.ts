@@ -35,12 +35,15 @@ export interface LayerNormBackwardOptions {
    * software adapter.
    */
   rowsPerWorkgroup?: number;
+  /** Add the input gradient into `grads.dx` (a residual stream's gradient) instead of overwriting it. */
+  accumulate?: boolean;
 }
 
 /**
  * Workgroups the backward aims for by default: enough to fill a large GPU; on a software adapter
  * (a workgroup per CPU thread at a time, each barrier a switch between its SIMD groups) a few per
- * core, so that each sums many rows into its partials.
+ * core, so that each sums many rows into its partials. The forward takes as many rows a workgroup
+ * there too (each invocation's columns of w and b loaded once for them all), one on a GPU.
  */
 function targetWorkgroups(gpu: Gpu): number {
   return gpu.adapter.isFallback ? 8 * navigator.hardwareConcurrency : 1024;
@@ -92,22 +95,23 @@ export async function layernormForward(
   expectShape(kernel, "y", out.y.shape, x.shape);
   expectShape(kernel, "mean", out.mean.shape, rows);
   expectShape(kernel, "scale", out.scale.shape, rows);
+  const chunk = gpu.adapter.isFallback ? Math.ceil(R / targetWorkgroups(gpu)) : 1;
   return [
     await gpu.kernel({
       label: "layernorm.wgsl",
-      source: fillTemplate(source, { R, D, EPS: String(eps), WG, CHUNK: 1 }),
+      source: fillTemplate(source, { R, D, EPS: String(eps), WG, CHUNK: chunk, ACCUMULATE: false }),
       entryPoint: kernel,
       buffers: [x, w, b, out.y, out.mean, out.scale],
-      workgroups: grid1d(R, 1),
+      workgroups: grid1d(Math.ceil(R / chunk), 1),
     }),
   ];
 }
 
 /**
  * LayerNorm's backward pass: from `dy` (`x`'s shape) and the forward's `saved.mean` and
- * `saved.scale` (the forward's `out` object serves), writes `grads.dx` (`x`'s shape) and
- * `grads.dw`, `grads.db` (`[D]`, summed over rows in a fixed order). `dw` and `db` are
- * overwritten, not accumulated.
+ * `saved.scale` (the forward's `out` object serves), writes `grads.dx` (`x`'s shape; with
+ * `accumulate`, adds into it) and `grads.dw`, `grads.db` (`[D]`, summed over rows in a fixed
+ * order). `dw` and `db` are overwritten, not accumulated.
  *
  * @example
  * ```ts ignore
@@ -145,7 +149,14 @@ export async function layernormBackward(
   const [dwPart, dbPart] = S === 1 ? [grads.dw, grads.db] : [gpu.empty([S, D]), gpu.empty([S, D])];
   const main = await gpu.kernel({
     label: "layernorm.wgsl",
-    source: fillTemplate(source, { R, D, EPS: 0, WG, CHUNK: chunk }),
+    source: fillTemplate(source, {
+      R,
+      D,
+      EPS: 0,
+      WG,
+      CHUNK: chunk,
+      ACCUMULATE: options.accumulate ?? false,
+    }),
     entryPoint: kernel,
     buffers: [x, w, dy, saved.mean, saved.scale, grads.dx, dwPart, dbPart],
     workgroups: grid1d(S, 1),

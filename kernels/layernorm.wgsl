@@ -10,16 +10,21 @@
 //                       (the launcher sums the S partials with sum_rows, or binds dw and db
 //                       themselves when S = 1).
 //
-// One workgroup of WG invocations per row (forward) or per chunk of CHUNK rows taken in order
-// (backward); invocation l handles columns l, l + WG, ... Row sums go through a fixed-order tree in
-// workgroup memory, so every sum has the same order on every run. The variance is summed around
-// the mean (two passes over the row), so a large common offset costs no precision.
+// One workgroup of WG invocations per chunk of CHUNK rows taken in order (the forward's CHUNK is 1
+// on hardware GPUs); invocation l handles columns l, l + WG, ... (PER of them), keeping its share
+// of w (and b) and of the row at hand in private arrays, so each float of x, dy, w, b is loaded
+// once (on a software adapter every load from a storage buffer costs far more than arithmetic).
+// Row sums go through a fixed-order tree in workgroup memory, so every sum has the same order on
+// every run. The variance is summed around the mean (two passes over the row), so a large common
+// offset costs no precision. With ACCUMULATE the backward adds dx into what dx holds (the
+// residual stream's gradient) instead of overwriting it.
 
 const R: u32 = {{R}}u;
 const D: u32 = {{D}}u;
 const EPS: f32 = {{EPS}};
 const WG: u32 = {{WG}}u; // a power of two
 const CHUNK: u32 = {{CHUNK}}u;
+const ACCUMULATE: bool = {{ACCUMULATE}};
 const S: u32 = (R + CHUNK - 1u) / CHUNK;
 const PER: u32 = (D + WG - 1u) / WG; // columns per invocation
 
@@ -52,24 +57,45 @@ fn layernorm_forward(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) l: u32,
 ) {
-  let r = wid.x + wid.y * nwg.x;
-  if (r >= R) { return; }
-  let row = r * D;
-  var s = 0.0;
-  for (var d = l; d < D; d += WG) { s += x[row + d]; }
-  let mu = workgroup_sum(l, vec2<f32>(s, 0.0)).x / f32(D);
-  var q = 0.0;
-  for (var d = l; d < D; d += WG) {
-    let dev = x[row + d] - mu;
-    q = fma(dev, dev, q);
+  let c = wid.x + wid.y * nwg.x;
+  if (c >= S) { return; }
+  var wk: array<f32, PER>; // this invocation's columns of w and b
+  var bk: array<f32, PER>;
+  for (var k = 0u; k < PER; k++) {
+    let d = l + k * WG;
+    if (d < D) {
+      wk[k] = w[d];
+      bk[k] = b[d];
+    }
   }
-  let sigma = sqrt(workgroup_sum(l, vec2<f32>(q, 0.0)).x / f32(D) + EPS);
-  for (var d = l; d < D; d += WG) {
-    y[row + d] = (x[row + d] - mu) / sigma * w[d] + b[d];
-  }
-  if (l == 0u) {
-    mean[r] = mu;
-    scale[r] = sigma;
+  for (var r = c * CHUNK; r < min(R, (c + 1u) * CHUNK); r++) {
+    let row = r * D;
+    var xk: array<f32, PER>; // this invocation's columns of row r
+    var s = 0.0;
+    for (var k = 0u; k < PER; k++) {
+      let d = l + k * WG;
+      if (d < D) {
+        xk[k] = x[row + d];
+        s += xk[k];
+      }
+    }
+    let mu = workgroup_sum(l, vec2<f32>(s, 0.0)).x / f32(D);
+    var q = 0.0;
+    for (var k = 0u; k < PER; k++) {
+      if (l + k * WG < D) {
+        let dev = xk[k] - mu;
+        q = fma(dev, dev, q);
+      }
+    }
+    let sigma = sqrt(workgroup_sum(l, vec2<f32>(q, 0.0)).x / f32(D) + EPS);
+    for (var k = 0u; k < PER; k++) {
+      let d = l + k * WG;
+      if (d < D) { y[row + d] = (xk[k] - mu) / sigma * wk[k] + bk[k]; }
+    }
+    if (l == 0u) {
+      mean[r] = mu;
+      scale[r] = sigma;
+    }
   }
 }
 
@@ -90,28 +116,36 @@ fn layernorm_backward(
   if (s >= S) { return; }
   var acc_w: array<f32, PER>; // this invocation's columns of dw_part[s] and db_part[s]
   var acc_b: array<f32, PER>;
+  var wk: array<f32, PER>; // and of w
+  for (var k = 0u; k < PER; k++) {
+    let d = l + k * WG;
+    if (d < D) { wk[k] = w[d]; }
+  }
   for (var r = s * CHUNK; r < min(R, (s + 1u) * CHUNK); r++) {
     let row = r * D;
     let mu = saved_mean[r];
     let inv = 1.0 / saved_scale[r];
-    var sums = vec2<f32>(0.0, 0.0); // (Σ g, Σ g·x̂) over this invocation's columns
+    var xhat: array<f32, PER>; // this invocation's columns of row r
+    var dyk: array<f32, PER>;
+    var sums = vec2<f32>(0.0, 0.0); // (Σ g, Σ g·x̂) over this invocation's columns, g = w·dy
     for (var k = 0u; k < PER; k++) {
       let d = l + k * WG;
       if (d < D) {
-        let xhat = (x[row + d] - mu) * inv;
-        let g = w[d] * dy[row + d];
-        sums += vec2<f32>(g, g * xhat);
+        xhat[k] = (x[row + d] - mu) * inv;
+        dyk[k] = dy[row + d];
+        let g = wk[k] * dyk[k];
+        sums += vec2<f32>(g, g * xhat[k]);
       }
     }
     let means = workgroup_sum(l, sums) / f32(D);
     for (var k = 0u; k < PER; k++) {
       let d = l + k * WG;
       if (d < D) {
-        let xhat = (x[row + d] - mu) * inv;
-        let g = w[d] * dy[row + d];
-        dx[row + d] = (g - means.x - xhat * means.y) * inv;
-        acc_w[k] = fma(dy[row + d], xhat, acc_w[k]);
-        acc_b[k] += dy[row + d];
+        var grad = (wk[k] * dyk[k] - means.x - xhat[k] * means.y) * inv;
+        if (ACCUMULATE) { grad += dx[row + d]; }
+        dx[row + d] = grad;
+        acc_w[k] = fma(dyk[k], xhat[k], acc_w[k]);
+        acc_b[k] += dyk[k];
       }
     }
   }

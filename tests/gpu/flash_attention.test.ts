@@ -1,8 +1,9 @@
 // flash_attention.wgsl against the float64 reference on shapes off the 32-row tile (T = 1, ragged
 // last tiles, a few hundred positions), bitwise the same on a second run, and against today's
 // attention.wgsl on the same inputs. On a software adapter (lavapipe) the cases with d_head a
-// multiple of 4 run flash_attention_direct.wgsl instead, the others flash_attention.wgsl: both are
-// held to the same references.
+// multiple of 4 run flash_attention_subgroup.wgsl where subgroups are 8 wide and
+// flash_attention_direct.wgsl where they are not (the float64 test runs both, the second by hiding
+// the subgroups), the others flash_attention.wgsl: all are held to the same references.
 import * as assert from "node:assert/strict";
 import { type Gpu, type GpuTensor, releaseDispatches } from "../../engine/gpu/mod.ts";
 import {
@@ -19,6 +20,18 @@ import { bits, expectClose, gpuTest, randomTensor } from "./gpu_helpers.ts";
 /** A random f64 tensor rounded to f32 values, so the GPU and the reference see the same inputs. */
 function f32Values(shape: readonly number[], rng: Rng, scale = 1): Tensor {
   return randomTensor(shape, rng, scale).astype("f32").astype("f64");
+}
+
+/** `gpu` as an adapter without subgroups sees it: what picks flash_attention_direct.wgsl. */
+function withoutSubgroups(gpu: Gpu): Gpu {
+  const adapter = { ...gpu.adapter, subgroupSize: undefined };
+  return new Proxy(gpu, {
+    get(target, key) {
+      if (key === "adapter") return adapter;
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 /** The flash kernel's forward and backward over uploaded q, k, v, dz; outputs z, lse, dq, dk, dv. */
@@ -58,13 +71,22 @@ Deno.test("attention reference: logsumexp of the causal scores", () => {
 });
 
 gpuTest("flash attention: z, lse and backward against float64, then the same bits", async (gpu) => {
+  const views = gpu.adapter.subgroupSize === undefined ? [gpu] : [gpu, withoutSubgroups(gpu)];
+  for (const view of views) await againstFloat64(view);
+});
+
+/** The float64 test's cases on `gpu`. */
+async function againstFloat64(gpu: Gpu) {
   const rng = new Rng(12);
   // [B, T, H, E, scale]: T = 1; T below, at and off the 32-row tile; 300 (ten tiles, ragged);
   // E = 130 shrinks the workgroup-memory tile below 32 rows (31 in lavapipe's 32 KiB, 15 in
   // WebGPU's minimum 16 KiB); T = 1,024 with one head of d_head 4, to keep the reference quick;
-  // a batch of 70,000, past WebGPU's 65,535 workgroups per dimension (the batch folded).
+  // a batch of 70,000, past WebGPU's 65,535 workgroups per dimension (the batch folded; with d_head
+  // 4 on the software adapter's row kernels too); T = 1 and 5, below one 8-row chunk, on those.
   const cases = [
     [1, 1, 1, 1, undefined],
+    [3, 1, 2, 4, undefined],
+    [2, 5, 1, 4, 0.5],
     [3, 5, 2, 7, undefined],
     [2, 32, 3, 16, undefined],
     [2, 33, 2, 33, 0.3],
@@ -73,6 +95,7 @@ gpuTest("flash attention: z, lse and backward against float64, then the same bit
     [1, 300, 2, 16, undefined],
     [1, 1024, 1, 4, undefined],
     [70000, 2, 1, 2, undefined],
+    [70000, 2, 1, 4, undefined],
   ] as const;
   for (const [B, T, H, E, scale] of cases) {
     const shape = [B, T, H, E];
@@ -105,7 +128,7 @@ gpuTest("flash attention: z, lse and backward against float64, then the same bit
     );
     run.release();
   }
-});
+}
 
 gpuTest("flash attention: equals attention.wgsl on the same inputs", async (gpu) => {
   const rng = new Rng(13);
@@ -159,9 +182,9 @@ gpuTest("flash attention: large scores stay finite", async (gpu) => {
 });
 
 gpuTest(
-  "flash attention: the direct kernel on software adapters only, d_head of 4s",
+  "flash attention: the row kernels on software adapters only, d_head of 4s",
   async (gpu) => {
-    const labels = async (E: number) => {
+    const labels = async (E: number, gpu: Gpu) => {
       const q = gpu.empty([2, 5, 3, E]);
       const lse = gpu.empty([2, 3, 5]);
       const ds = [
@@ -176,11 +199,19 @@ gpuTest(
       for (const t of [q, lse]) t.release();
       return ds.map((d) => d.label.split(":")[0]);
     };
-    const direct = gpu.adapter.isFallback ? "flash_attention_direct.wgsl" : "flash_attention.wgsl";
     const tiled = "flash_attention.wgsl";
+    const software = gpu.adapter.isFallback;
+    const rows = !software
+      ? tiled
+      : gpu.adapter.subgroupSize === 8
+      ? "flash_attention_subgroup.wgsl"
+      : "flash_attention_direct.wgsl";
+    const direct = software ? "flash_attention_direct.wgsl" : tiled;
     // forward, backward_delta (always the tiled file's: it has no barrier), backward_query, _key
-    assert.deepEqual(await labels(8), [direct, tiled, direct, direct], "d_head 8");
-    assert.deepEqual(await labels(7), [tiled, tiled, tiled, tiled], "d_head 7: not vec4s");
+    assert.deepEqual(await labels(8, gpu), [rows, tiled, rows, rows], "d_head 8");
+    const hidden = await labels(8, withoutSubgroups(gpu));
+    assert.deepEqual(hidden, [direct, tiled, direct, direct], "d_head 8, no subgroups");
+    assert.deepEqual(await labels(7, gpu), [tiled, tiled, tiled, tiled], "d_head 7: not vec4s");
   },
 );
 

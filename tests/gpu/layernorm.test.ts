@@ -159,6 +159,39 @@ gpuTest("layernorm_forward / layernorm_backward against float64", async (gpu) =>
   }
 });
 
+gpuTest("layernorm_backward with accumulate adds dx into what dx holds", async (gpu) => {
+  const rng = new Rng(34);
+  for (const shape of [[3, 7], [2, 65, 128]]) {
+    const D = shape[shape.length - 1]!;
+    const rows = shape.slice(0, -1);
+    const x = roundToF32(add(randomTensor(shape, rng, 2), 3));
+    const w = roundToF32(add(randomTensor([D], rng, 0.5), 1));
+    const b = roundToF32(randomTensor([D], rng, 0.5));
+    const dy = roundToF32(randomTensor(shape, rng));
+    const before = roundToF32(randomTensor(shape, rng, 4)); // the residual gradient so far
+    const [gx, gw, gb, gdy] = [gpu.upload(x), gpu.upload(w), gpu.upload(b), gpu.upload(dy)];
+    const out = { y: gpu.empty(shape), mean: gpu.empty(rows), scale: gpu.empty(rows) };
+    const grads = { dx: gpu.upload(before), dw: gpu.empty([D]), db: gpu.empty([D]) };
+    const dispatches = [
+      ...await layernormForward(gpu, gx, gw, gb, out),
+      ...await layernormBackward(gpu, gx, gw, out, gdy, grads, { accumulate: true }),
+    ];
+    gpu.run(dispatches);
+    const [dx, dw, db] = await gpu.read([grads.dx, grads.dw, grads.db]);
+    const want = refBackward(x, w, refForward(x, w, b), dy);
+    // As the float64 test's dx (5e-6), plus one rounding of a sum of size ≲ 20.
+    const what = `[${shape}]`;
+    expectClose(dx!, add(before, want.dx), 5e-6 + 20 * 6e-8, `before + dx ${what}`);
+    const R = rows.reduce((a, b) => a * b, 1);
+    expectClose(dw!, want.dw, 3e-6 * Math.sqrt(R), `dw overwritten ${what}`);
+    expectClose(db!, want.db, 3e-6 * Math.sqrt(R), `db overwritten ${what}`);
+    releaseDispatches(dispatches);
+    for (const t of [gx, gw, gb, gdy, out.y, out.mean, out.scale, grads.dx, grads.dw, grads.db]) {
+      t.release();
+    }
+  }
+});
+
 gpuTest(
   "layernorm: a constant row and a row offset by 1000",
   async (gpu) => {

@@ -66,10 +66,9 @@ export async function backward(
     await c.bwd(addInplace(c.gpu, dresid, dy));
     return;
   }
-  const dx = c.scratch("layernorm.dx", [c.B, c.T, c.D]); // [B, T, D]
-  const grads = { dx, dw: c.grad(`${name}.w`), db: c.grad(`${name}.b`) };
-  await c.bwd(layernormBackward(c.gpu, n.x, c.param(`${name}.w`), n.saved, dy, grads));
-  await c.bwd(addInplace(c.gpu, dresid, dx));
+  const grads = { dx: dresid, dw: c.grad(`${name}.w`), db: c.grad(`${name}.b`) };
+  const w = c.param(`${name}.w`);
+  await c.bwd(layernormBackward(c.gpu, n.x, w, n.saved, dy, grads, { accumulate: true }));
 }
 
 /** LNPre's `w` = 1 and `b` = 0 `[D]`, one pair for the whole model (written once, never changed). */
