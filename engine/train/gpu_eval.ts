@@ -74,8 +74,9 @@ export async function buildGpuEval(
   if (evals.some((e) => e.batch.size !== N)) {
     throw new RangeError("members of a group must have as many evaluation examples");
   }
-  const planned = evalChunks(tasks[0]!, setup.batchSize);
-  const K = setup.rows === undefined ? planned.count : Math.ceil(N / setup.rows);
+  const K = setup.rows === undefined
+    ? evalChunks(tasks[0]!, setup.batchSize).count
+    : Math.ceil(N / setup.rows);
   const C = Math.ceil(N / K);
   const probe = await buildGpuModel(gpu, model, layout, {
     batch: G * C,
