@@ -123,6 +123,34 @@ export function evalBatch(task: TaskData): { batch: Batch; segments: Segment[] }
 }
 
 /**
+ * At most this many chunks an evaluation: a minibatch's few rows per chunk would make one
+ * evaluation hundreds of submits.
+ */
+const MAX_EVAL_CHUNKS = 16;
+
+/**
+ * How the GPU evaluates a task's `N` examples in row chunks (`gpu_eval.ts`): `count` chunks of
+ * `rows` examples, the last padded. A chunk is about a training step's batch (`batch_size`, or
+ * every training example), so no buffer of the evaluation outgrows the training step's, but no
+ * more than 16 chunks; the rows are spread evenly, so the padding is under one row a chunk.
+ *
+ * @example
+ * ```ts
+ * import { modularTask } from "../data/mod.ts";
+ * import { evalChunks } from "./batches.ts";
+ * const task = modularTask({ op: "add", p: 113, frac_train: 0.3, data_seed: 598 });
+ * evalChunks(task, 0); // { rows: 3193, count: 4 }: 12,769 examples over 3,830 training rows
+ * ```
+ */
+export function evalChunks(task: TaskData, batchSize: number): { rows: number; count: number } {
+  const N = task.groups.reduce((n, g) => n + g.train.length + g.test.length, 0);
+  const trainRows = task.groups.reduce((n, g) => n + g.train.length, 0);
+  const most = Math.max(batchSize > 0 ? batchSize : trainRows, Math.ceil(N / MAX_EVAL_CHUNKS), 1);
+  const count = Math.ceil(N / most);
+  return { rows: Math.ceil(N / count), count };
+}
+
+/**
  * Metrics from per-segment sums of loss and correct (`[G, 2]`, as `segment_sums` writes them).
  * `train/loss`, `train/acc`, `test/loss`, `test/acc` are always pooled: the mean over every train
  * (test) scored position, whatever its group, as `analyze` computes them, so a loss means one thing in

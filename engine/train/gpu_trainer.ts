@@ -1,20 +1,22 @@
 /**
  * Training on the GPU without waiting on it per step: a step (forward, backward, the Grokfast filter
  * when it is on, AdamW, whose step counter lives on the GPU) is encoded `eval_every` times in one
- * submit, followed by an evaluation whose per-segment sums are copied out at once and read while
- * the next chunk of steps runs. Checkpoints read the weights and the optimizer state back in one bulk read.
+ * submit, followed by an evaluation (`gpu_eval.ts`, in row chunks) whose per-segment sums are
+ * copied out at once and read while the next chunk of steps runs. Checkpoints read the weights and
+ * the optimizer state back in one bulk read.
  *
  * @module
  */
 
 import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../gpu/mod.ts";
-import { adamw, gatherRows, grokfast, readAdamWState, segmentSums } from "../../kernels/mod.ts";
+import { adamw, gatherRows, grokfast, readAdamWState } from "../../kernels/mod.ts";
 import { lastColumn, scoresLastOnly, type TaskData } from "../data/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { buildGpuModel } from "../model/gpu_model.ts";
 import type { ParamLayout } from "../model/params.ts";
 import { adamwSettings, grokfastSettings, type TrainConfig } from "./config.ts";
-import { evalBatch, sampleBatches, segmentMetrics, trainBatch } from "./batches.ts";
+import { sampleBatches, trainBatch } from "./batches.ts";
+import { buildGpuEval } from "./gpu_eval.ts";
 import type { TrainHooks, TrainState } from "./state.ts";
 import { runGpuLoop } from "./gpu_loop.ts";
 
@@ -97,28 +99,15 @@ export async function trainOnGpu(
   const slow = ema && filter ? await grokfast(gpu, { grads, ema, state }, filter) : [];
   const step = [...pick, ...fit.forward, ...fit.backward, ...slow, ...optimizer];
 
-  const { batch: eb, segments } = evalBatch(task);
-  const probe = await buildGpuModel(gpu, model, layout, { batch: eb.size, params, scored });
-  gpu.write(probe.tokens, eb.tokens);
-  gpu.write(probe.targets, scoredTargets(eb.targets));
-  const sums = keep(gpu.empty([segments.length, 2]));
-  // The loss has a row per scored position: a segment of examples [start, end) is its rows
-  // [start·P, end·P), P = 1 or T.
-  const P = probe.loss.size / eb.size;
-  const bounds = [0, ...segments.map((s) => s.end * P)];
-  const evaluate = [
-    ...probe.forward,
-    ...await segmentSums(gpu, { loss: probe.loss, correct: probe.correct! }, sums, bounds),
-  ];
-
+  const scoring = { model, layout, params, scored, batchSize: train.batch_size } as const;
+  const evaluation = await buildGpuEval(gpu, scoring, [task]);
   /** Submits an evaluation and the copy of its sums; the returned function waits and records. */
   const evaluateAt = (at: number) => {
-    gpu.run(evaluate);
-    const copy = gpu.copyOut([sums, state]);
+    const wait = evaluation.submit([state]);
     return async () => {
-      const [s, st] = await copy.done();
+      const { metrics: [metrics], also: [st] } = await wait();
       const lr = at === 0 ? 0 : readAdamWState(st!).lr;
-      await hooks.onMetrics(at, { lr, ...segmentMetrics(segments, s!.data) });
+      await hooks.onMetrics(at, { lr, ...metrics });
     };
   };
   const checkpoint = async (at: number, final: boolean) => {
@@ -140,7 +129,7 @@ export async function trainOnGpu(
   } finally {
     releaseDispatches(optimizer);
     fit.release();
-    probe.release();
+    evaluation.release();
     owned.forEach((t) => t.release());
   }
 }

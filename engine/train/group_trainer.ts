@@ -15,14 +15,15 @@
  */
 
 import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../gpu/mod.ts";
-import { adamw, ADAMW_STATE_SIZE, readAdamWState, segmentSums } from "../../kernels/mod.ts";
+import { adamw, ADAMW_STATE_SIZE, readAdamWState } from "../../kernels/mod.ts";
 import { lastColumn, scoresLastOnly, type TaskData } from "../data/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { buildGpuModel } from "../model/gpu_model.ts";
 import type { ParamLayout } from "../model/params.ts";
 import { Tensor } from "../tensor/mod.ts";
 import { adamwSettings, grokfastSettings, type TrainConfig } from "./config.ts";
-import { type Batch, evalBatch, segmentMetrics, trainBatch } from "./batches.ts";
+import { type Batch, trainBatch } from "./batches.ts";
+import { buildGpuEval } from "./gpu_eval.ts";
 import type { TrainHooks, TrainState } from "./state.ts";
 import { runGpuLoop } from "./gpu_loop.ts";
 
@@ -101,9 +102,8 @@ export interface GroupStep {
   state: GpuTensor;
   /** Forward, backward and AdamW of every member: one run of it is one step of each. */
   step: Dispatch[];
-  /** Which positions have a loss, and a task's targets at them. */
+  /** Which positions have a loss. */
   scored: "last" | "all";
-  scoredTargets(targets: Int32Array): Int32Array;
   /** Frees the buffers and the step's dispatches. */
   release(): void;
 }
@@ -194,7 +194,6 @@ export async function buildGroupStep(
     state,
     step: [...fit.forward, ...fit.backward, ...optimizer],
     scored,
-    scoredTargets,
     release: () => {
       releaseDispatches(optimizer);
       fit.release();
@@ -225,45 +224,20 @@ export async function trainGroupOnGpu(
   const train = members[0]!.train;
   const start = members[0]!.state.step;
   const built = await buildGroupStep(gpu, setup, members);
-  const { params, m: mm, v: vv, state, step, scored, scoredTargets } = built;
-  const owned: GpuTensor[] = [];
-  const keep = (t: GpuTensor) => (owned.push(t), t);
-
-  const evals = members.map((m) => evalBatch(m.task));
-  const N = evals[0]!.batch.size;
-  const probe = await buildGpuModel(gpu, model, layout, {
-    batch: G * N,
-    params,
-    scored,
-    members: G,
-  });
-  const evalData = concat(evals.map((e) => e.batch), scoredTargets);
-  gpu.write(probe.tokens, evalData.tokens);
-  gpu.write(probe.targets, evalData.targets);
-  // Every member's segments one after another: member g's rows start at g·N·R, R rows an example.
-  const R = probe.loss.size / (G * N);
-  const bounds = [0, ...evals.flatMap((e, g) => e.segments.map((s) => (g * N + s.end) * R))];
-  const sums = keep(gpu.empty([bounds.length - 1, 2]));
-  const evaluate = [
-    ...probe.forward,
-    ...await segmentSums(gpu, { loss: probe.loss, correct: probe.correct! }, sums, bounds),
-  ];
+  const { params, m: mm, v: vv, state, step, scored } = built;
+  const scoring = { model, layout, params, scored, batchSize: train.batch_size } as const;
+  const evaluation = await buildGpuEval(gpu, scoring, members.map((m) => m.task));
 
   /** Submits an evaluation and its copy; the returned function waits and records each member's. */
   const evaluateAt = (at: number) => {
-    gpu.run(evaluate);
-    const copy = gpu.copyOut([sums, state]);
+    const wait = evaluation.submit([state]);
     return async () => {
-      const [s, st] = await copy.done();
-      let seg = 0;
+      const { metrics, also: [st] } = await wait();
       for (const [g, m] of members.entries()) {
-        const own = evals[g]!.segments;
-        const mine = s!.data.subarray(2 * seg, 2 * (seg + own.length));
-        seg += own.length;
         const o = g * ADAMW_STATE_SIZE;
         const words = new Tensor(st!.data.slice(o, o + ADAMW_STATE_SIZE), [ADAMW_STATE_SIZE]);
         const lr = at === 0 ? 0 : readAdamWState(words).lr;
-        await m.hooks.onMetrics(at, { lr, ...segmentMetrics(own, mine) });
+        await m.hooks.onMetrics(at, { lr, ...metrics[g]! });
       }
     };
   };
@@ -289,7 +263,6 @@ export async function trainGroupOnGpu(
     await runGpuLoop(gpu, train, start, loop, () => control.shouldStop());
   } finally {
     built.release();
-    probe.release();
-    owned.forEach((t) => t.release());
+    evaluation.release();
   }
 }

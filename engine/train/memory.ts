@@ -13,7 +13,7 @@
  *   attention keeps nothing of T × T); then the embedding (T·D) and the logits (T·U on the CPU,
  *   which keeps every position; U on the GPU, the last only);
  * - training keeps a gradient beside each activation (twice the forward), and the GPU's backward
- *   splits each head's q, k and v paths into the residual (3·H·T·D more);
+ *   keeps each of the q, k and v paths' gradient into the residual (3·T·D more);
  * - the CPU's attention is the float64 reference, which materialises `[B, H, T, T]`: a training
  *   step keeps each layer's scores and pattern (2·H·T·T per layer) and makes about 6·H·T·T more
  *   in passing in one layer (q·k and its scaled and masked copies, the softmax's, the backward's
@@ -24,9 +24,11 @@
  *   larger of the training batch's activations (forward and backward) and the evaluation batch's
  *   (forward), all in f64;
  * - GPU (f32): weights, gradients, m, v (4·P·4), the training batch's activations and gradients
- *   and the evaluation batch's activations; with minibatches every example (N·(T+1)·4) and a
- *   table of S steps of rows and weights (S·B·8). The host keeps what a checkpoint reads back
- *   (weights, m, v in f32 and the weights in f64: P·20) and the table it fills (S·B·16);
+ *   and an evaluation chunk's activations (`evalChunks`: K chunks of C rows, about a training
+ *   batch each), with every chunk's examples (K·C·(T+1)·4, or T+T) when there are several; with
+ *   minibatches every example (N·(T+1)·4) and a table of S steps of rows and weights (S·B·8).
+ *   The host keeps what a checkpoint reads back (weights, m, v in f32 and the weights in f64:
+ *   P·20) and the table it fills (S·B·16);
  * - both: the task's examples (N·(T+1)·4) and their copies as the training and evaluation batches.
  *
  * It is an estimate of the big arrays, not of every byte (small buffers and the runtime are left
@@ -42,6 +44,7 @@ import type { ModelConfig } from "../model/config.ts";
 import { paramLayout } from "../model/params.ts";
 import type { RunConfig } from "../runs/mod.ts";
 import type { Device, Gpu } from "../gpu/mod.ts";
+import { evalChunks } from "./batches.ts";
 
 /** A run's memory, in bytes. */
 export interface RunMemory {
@@ -117,16 +120,20 @@ export function estimateRunBytes(
   const row = rowActivations(model, scoredPerRow, H * T);
   const minibatch = train.batch_size > 0;
   const S = train.eval_every;
-  const activations = (B * (2 * row + 3 * H * T * D) + N * row) * 4;
-  const gpu = (4 + ema) * P * 4 + activations +
+  const { rows: C, count: K } = evalChunks(task, train.batch_size);
+  const chunked = K > 1 ? K * C * (T + scoredPerRow) : 0; // every chunk's examples
+  const activations = (B * (2 * row + 3 * T * D) + C * row) * 4;
+  const gpu = (4 + ema) * P * 4 + activations + chunked * 4 +
     (minibatch ? 2 * task.tokens.length * 4 + S * B * 8 : 0);
-  // One buffer each: the weights, an activation of the bigger batch, the head paths, the table.
-  const R = Math.max(B, N);
+  // One buffer each: the weights, an activation of the bigger batch, the paths into the
+  // residual, the chunks' examples, the table.
+  const R = Math.max(B, C);
   const largestBuffer = 4 * Math.max(
     P,
     R * T * Math.max(D, H * E, model.attn_only ? 0 : M),
     R * scoredPerRow * U,
-    3 * H * B * T * D,
+    3 * B * T * D,
+    K > 1 ? K * C * T : 0,
     minibatch ? Math.max(S * B, all * T) : 0,
   );
   const host = P * (20 + 4 * ema) + (minibatch ? S * B * 16 : 0) + examples;

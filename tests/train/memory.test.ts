@@ -38,12 +38,15 @@ Deno.test("memory: the estimate of a tiny run, counted by hand", () => {
     mostly: "parameters",
   });
   const gpu = estimateRunBytes(cfg, task, "gpu");
-  // Training rows: 2 · 176 activations and gradients + 3 · 1 · 3 · 4 head paths; evaluation rows 176.
-  const activations = (10 * (2 * 176 + 36) + 25 * 176) * 4;
+  // Training rows: 2 · 176 activations and gradients + 3 · 3 · 4 q, k, v paths into the residual.
+  // The evaluation runs in chunks of about the training batch: 3 chunks of 9 rows (25 examples
+  // and 2 padding rows), 176 floats a row, and the chunks' examples on the GPU: 27 rows of 3
+  // tokens and 1 target (the last position's).
+  const activations = (10 * (2 * 176 + 36) + 9 * 176) * 4;
   assert.deepEqual(gpu, {
     params: P,
     host: P * 20 + examples, // a checkpoint's read-back: weights, m, v in f32, weights in f64
-    gpu: 4 * P * 4 + activations, // weights, gradients, m, v
+    gpu: 4 * P * 4 + activations + 27 * 4 * 4, // weights, gradients, m, v
     largestBuffer: P * 4, // the weights: every activation buffer is smaller
     mostly: "activations",
   });
@@ -90,15 +93,16 @@ Deno.test("memory: an absurd run is refused in one line before anything is alloc
     /^RangeError: the run needs about .* batch_size 1000000000/,
   );
   // A run that fits passes: the smoke preset, but not on an adapter whose buffers are capped at
-  // 1 MB: its largest buffer, the backward's per-head paths into the residual [3, H, B·T, D]
-  // (264 training rows), is 3 · 4 · 792 · 64 f32, more than the evaluation's MLP [529, 3, 256].
+  // 0.5 MB: its largest buffer, the training batch's MLP activation [264 · 3, 256] f32, is more
+  // than the backward's q, k, v paths into the residual [3, 264 · 3, 64] and the evaluation's MLP
+  // [177 · 3, 256] (3 chunks of the 529 examples).
   const smoke = resolveConfig("smoke", {}, "test");
   const smokeTask = buildTask(smoke.task);
   checkRunFits(smoke, smokeTask, { device: "cpu" });
-  assert.equal(estimateRunBytes(smoke, smokeTask, "gpu").largestBuffer, 3 * 4 * 792 * 64 * 4);
-  const capped = { device: { limits: { maxBufferSize: 1e6, maxStorageBufferBindingSize: 2e6 } } };
+  assert.equal(estimateRunBytes(smoke, smokeTask, "gpu").largestBuffer, 792 * 256 * 4);
+  const capped = { device: { limits: { maxBufferSize: 5e5, maxStorageBufferBindingSize: 2e6 } } };
   assert.throws(
     () => checkRunFits(smoke, smokeTask, { device: "gpu", gpu: capped as unknown as Gpu }),
-    /^RangeError: the run needs a GPU buffer of about 0.0024 GB .*, more than the 0.001 GB this adapter allows; try --device cpu/,
+    /^RangeError: the run needs a GPU buffer of about 0.00081 GB .*, more than the 0.0005 GB this adapter allows; try --device cpu/,
   );
 });

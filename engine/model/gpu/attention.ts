@@ -171,7 +171,11 @@ export async function backward(
     dk: c.scratch("attention.dk", [B, T, H, E]),
     dv: c.scratch("attention.dv", [B, T, H, E]),
   };
-  const dxParts = c.scratch("attention.dxParts", [3, H, R, D]); // each head's q, k, v path into x
+  // Each path's input gradient Σ_h d[:, h, :]·W[h]ᵀ is one product once W [H, D, E] is laid out
+  // [(H E), D] (each head's transpose, `Wt`): its sum over K = (h, e) is the sum over heads, so no
+  // per-head partial exists. One [R, D] per path, summed below in order.
+  const Wt = c.scratch("attention.Wt", [c.G, H, E, D]); // each member's W[h]ᵀ
+  const dxPaths = c.scratch("attention.dxPaths", [3, R, D]); // the q, k, v paths into x
   // out = Σ_h z[h]·W_O[h] + b_O
   if (c.biases) await c.biasGrad(dout, `${a}.b_O`);
   const W_O = [H * E, D];
@@ -224,23 +228,21 @@ export async function backward(
         }),
       ),
     );
-    // dx from head h: d[:, h, :]·W[h]ᵀ, one partial per (path, head), summed below in order; a
-    // member's rows of each are Rm·D on from the previous member's.
-    const part = {
-      tensor: dxParts,
-      offset: i * H * R * D,
-      batchStride: R * D,
-      memberStride: c.Rm * D,
-    };
-    const dims = c.mm({ m: c.Rm, n: D, k: E, batch: H, transB: true });
-    await c.bwd(matmul(gpu, perHead, c.w(`${a}.W_${X}`), part, dims));
+    // Wt[h] = I·W[h]ᵀ: each head's transpose as a product with the identity, exact (each output
+    // is one term times 1 plus zeros); then the path's dx = d [Rm, (H E)]·Wt [(H E), D].
+    const heads = c.mm({ m: E, n: D, k: E, batch: H, transB: true });
+    await c.bwd(matmul(gpu, c.shared(c.eye(E)), c.w(`${a}.W_${X}`), c.rows(Wt), heads));
+    // A member's rows of the path are Rm·D on from the previous member's.
+    const path = { tensor: dxPaths, offset: i * R * D, memberStride: c.Rm * D };
+    const dims = c.mm({ m: c.Rm, n: D, k: H * E });
+    await c.bwd(matmul(gpu, c.rows(d, H * E), c.rows(Wt, D), path, dims));
   }
-  await c.bwd(sumRows(gpu, dxParts, dx));
+  await c.bwd(sumRows(gpu, dxPaths, dx));
   if (c.positions !== undefined) {
     // A shortformer's positions feed q and k: W_pos gets their input gradient, summed over the
-    // (path, head, batch) rows of the first two slabs, added to the other layers'.
+    // (path, batch) rows of the first two paths, added to the other layers'.
     const share = c.scratch("attention.dpos", [T, D]);
-    await c.bwd(sumRows(gpu, dxParts.view(0, [2 * H * B, T * D]), share));
+    await c.bwd(sumRows(gpu, dxPaths.view(0, [2 * B, T * D]), share));
     await c.bwd(addInplace(gpu, c.grad("pos_embed.W_pos"), share));
   }
 }

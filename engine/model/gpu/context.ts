@@ -170,6 +170,20 @@ export class ModelContext {
     return t;
   }
 
+  /** The `[n, n]` identity, uploaded once per model (the attention backward's transposes). */
+  eye(n: number): GpuTensor {
+    const key = `eye.${n}`;
+    let t = this.#scratch.get(key);
+    if (t === undefined) {
+      const ones = new Float32Array(n * n);
+      for (let i = 0; i < n; i++) ones[i * n + i] = 1;
+      t = this.gpu.upload(ones, [n, n]);
+      this.#owned.push(t);
+      this.#scratch.set(key, t);
+    }
+    return t;
+  }
+
   /** Weight `name`, as `shape` (its own by default). */
   param(name: string, shape?: number[]): GpuTensor {
     return this.#view(this.#params, name, shape);
@@ -210,6 +224,11 @@ export class ModelContext {
     const share = op.tensor.size / this.G;
     if (cols === undefined || "tensor" in t) return { ...op, memberStride: share };
     return { tensor: op.tensor.view(0, [share / cols, cols]), memberStride: share };
+  }
+
+  /** `t` as a product's operand that every member reads alike (a constant: the identity). */
+  shared(t: GpuTensor): GpuTensor | MatmulOperand {
+    return this.G === 1 ? t : { tensor: t, memberStride: 0 };
   }
 
   /** A product's options with the members added (sizes are one member's). */
