@@ -7,8 +7,9 @@
  * - `cpu RUN_DIR`: the f32 CPU model (one thread): a forward over 64 tokens (median of 3 after a
  *   warm-up) and greedy tokens per second with the key-value cache;
  * - `gpu RUN_DIR`: the same on the GPU (the whole-sequence model for the forward, one timed run
- *   after a warm-up; the cached sampler for the tokens), the weights uploaded from the file tensor
- *   by tensor. On a software adapter (lavapipe) the GPU's buffers are this process's memory too.
+ *   after a warm-up; the cached sampler for the tokens, its caches made for the positions sampled
+ *   as `mechlab sample` makes them), the weights uploaded from the file tensor by tensor. On a
+ *   software adapter (lavapipe) the GPU's buffers are this process's memory too.
  *
  * Prints one JSON line: `{ import_s | forward64_ms, tokens_per_s, tokens, adapter; peak_mb }`.
  *
@@ -116,19 +117,19 @@ export async function runPhase(args: string[]): Promise<Record<string, unknown>>
     });
     gpu.write(model.targets, new Int32Array(FORWARD_T).fill(IGNORE));
     gpu.write(model.tokens, tokens);
-    const once = async () => {
-      gpu.run(model.forward);
-      await gpu.read([model.logits]);
-    };
-    await once(); // warm-up: pipelines compiled
-    const t0 = performance.now(); // one timed run: a minute each on a loaded lavapipe
-    await once();
+    gpu.run(model.forward);
+    await gpu.sync(); // warm-up, pipelines compiled; unread (a 12.9 MB copy left to the collector)
+    const t0 = performance.now(); // one timed run, logits read back: a minute on a loaded lavapipe
+    gpu.run(model.forward);
+    await gpu.read([model.logits]);
     const forward64 = performance.now() - t0;
     model.release();
     // Done with the whole-sequence model: its buffers go back to the device, not to the pool
     // (where on a software adapter they would stay this process's memory beside the sampler's).
     gpu.pool.trim();
-    const cached = await GpuCachedModel.create(gpu, cfg, run.layout, params); // now its params
+    // Caches for the positions sampled (the one-token prompt and GPU_TOKENS), not n_ctx's 1,024.
+    const positions = 1 + GPU_TOKENS;
+    const cached = await GpuCachedModel.create(gpu, cfg, run.layout, params, { positions });
     const sampled = await tokensPerSecond(cached, GPU_TOKENS);
     return {
       adapter: gpu.describe(),

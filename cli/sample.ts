@@ -8,7 +8,9 @@
  * @module
  */
 
+import { openCheckpointedRun } from "../engine/analysis/run_data.ts";
 import { decode, encode } from "../engine/data/codec.ts";
+import { taskShape } from "../engine/data/task_config.ts";
 import { RunInputError } from "../engine/runs/mod.ts";
 import { generate, openSampleModel } from "../engine/sample/mod.ts";
 import { parseFlags, parseNumber } from "./args.ts";
@@ -22,7 +24,8 @@ function help(): string {
     "(single characters and <name> specials: text, strings, brackets) is written as plain text",
     "('<bos>(()'); any other as its tokens' labels separated by spaces ('3 5 ='). A GPT-2 made a",
     "run by `mechlab import` reads and writes text through GPT-2's tokenizer, <|endoftext|> first.",
-    "The model reads the prompt and every new token but the last: they must fit in its n_ctx.",
+    "The model reads the prompt and every new token but the last: they must fit in its n_ctx",
+    "(on the GPU, its key-value caches are made for those positions only).",
     "",
     "flags:",
     "  --run PATH            the run folder (required)",
@@ -87,17 +90,22 @@ export async function sample(args: string[]): Promise<void> {
     }
     throw e;
   };
-  const { model, vocab } = await openSampleModel(values.run, {
+  // The prompt first, so the GPU's caches are made for the positions it and the tokens take.
+  const run = await openCheckpointedRun(values.run).catch(usage);
+  const { vocab } = taskShape(run.config.task);
+  let prompt: number[] = [];
+  try {
+    prompt = encode(vocab, values.prompt);
+  } catch (e) {
+    usage(e instanceof RangeError ? new RangeError(`--prompt: ${e.message}`) : e);
+  }
+  const needed = prompt.length + options.maxNewTokens - 1; // generate checks it against n_ctx
+  const { model } = await openSampleModel(values.run, {
     step: number("step", "int"),
     device,
+    positions: Math.min(Math.max(needed, 1), run.config.model.n_ctx),
   }).catch(usage);
   try {
-    let prompt: number[] = [];
-    try {
-      prompt = encode(vocab, values.prompt);
-    } catch (e) {
-      usage(e instanceof RangeError ? new RangeError(`--prompt: ${e.message}`) : e);
-    }
     const tokens: number[] = [];
     try {
       for await (const t of generate(model, prompt, options)) tokens.push(t.token);

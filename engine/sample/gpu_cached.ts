@@ -5,7 +5,7 @@
  * and position reach the GPU as 8 bytes (`step`), so every push reruns the same dispatches: O(T)
  * work per token, where the uncached source's is a whole n_ctx forward.
  *
- * Shape letters: C n_ctx, D d_model, H n_heads, E d_head, U d_vocab_out.
+ * Shape letters: C the positions the caches hold (n_ctx unless fewer are asked for), D d_model, H n_heads, E d_head, U d_vocab_out.
  *
  * @module
  */
@@ -53,6 +53,7 @@ export class GpuCachedModel implements TokenModel {
     gpu: Gpu,
     cfg: ModelConfig,
     built: {
+      positions: number;
       context: ModelContext;
       params: GpuTensor;
       step: GpuTensor;
@@ -60,7 +61,7 @@ export class GpuCachedModel implements TokenModel {
       embedRow: EmbedRow | undefined;
     },
   ) {
-    this.nCtx = cfg.n_ctx;
+    this.nCtx = built.positions;
     this.#gpu = gpu;
     this.#cfg = cfg;
     this.#context = built.context;
@@ -73,14 +74,21 @@ export class GpuCachedModel implements TokenModel {
   /**
    * Builds the one-row forward with its caches over `params`: flat f32 weights, uploaded, or a
    * GPU tensor `[layout.size]` already there (`uploadCheckpointParams`), the model's from then on
-   * (released with it).
+   * (released with it). `positions` (default n_ctx) is how many the caches hold, and so how long
+   * the sequence may grow: a caller that knows its prompt and token count asks for no more
+   * (GPT-2's caches for 1,024 positions are 75 MiB; on a software adapter, the process's memory).
    */
   static async create(
     gpu: Gpu,
     cfg: ModelConfig,
     layout: ParamLayout,
     params: Float32Array | GpuTensor,
+    options: { positions?: number } = {},
   ): Promise<GpuCachedModel> {
+    const C = options.positions ?? cfg.n_ctx;
+    if (!Number.isInteger(C) || C < 1 || C > cfg.n_ctx) {
+      throw new RangeError(`positions ${C}: expected an integer from 1 to n_ctx ${cfg.n_ctx}`);
+    }
     const uploaded = params instanceof Float32Array ? await gpu.uploadLarge(params) : params;
     // One row: B = T = 1; the weights keep their own shapes (W_pos is [C, D]).
     const c = new ModelContext(gpu, {
@@ -90,7 +98,6 @@ export class GpuCachedModel implements TokenModel {
       params: uploaded,
     });
     const { H, E, D } = c;
-    const C = cfg.n_ctx;
     const step = c.fresh([2], "i32"); // [token, pos]
     let resid = c.hook("blocks.0.hook_resid_pre", [1, 1, D]);
     const positions = cfg.positional_embedding_type === "standard";
@@ -129,6 +136,7 @@ export class GpuCachedModel implements TokenModel {
     const final = await layernorm.forward(c, "ln_final", resid);
     const logits = await unembed.forward(c, final.y); // [1, U]
     return new GpuCachedModel(gpu, cfg, {
+      positions: C,
       context: c,
       params: uploaded,
       step,

@@ -26,6 +26,12 @@ export interface SampleModelOptions {
   device?: "cpu" | "gpu" | undefined;
   /** Keep a key-value cache (default true); false reruns the whole sequence at each token. */
   cache?: boolean | undefined;
+  /**
+   * The most positions the sequence will hold (the prompt and every new token but the last), at
+   * most n_ctx (the default): the GPU's key-value caches hold no more (GPT-2's for all 1,024
+   * positions are 75 MiB). The CPU's grow as they go.
+   */
+  positions?: number | undefined;
 }
 
 /** A run's model ready to sample from. */
@@ -76,7 +82,10 @@ export async function openSampleModel(
     if (cache) {
       // Straight from the file to the GPU, never whole on the CPU.
       const { params } = await uploadCheckpointParams(gpu, checkpoint.path, run.layout);
-      onGpu = await GpuCachedModel.create(gpu, cfg, run.layout, params);
+      const { positions } = options;
+      onGpu = await GpuCachedModel.create(gpu, cfg, run.layout, params, {
+        ...(positions === undefined ? {} : { positions }),
+      });
     } else {
       const { params } = await readCheckpointParams(checkpoint.path, run.layout);
       onGpu = await GpuUncachedModel.create(gpu, cfg, run.layout, params);
@@ -126,12 +135,12 @@ function checkGpuFits(gpu: Gpu, layout: ParamLayout): void {
   }
 }
 
-/** Elements per piece of `uploadCheckpointParams` (16 MiB). */
-const UPLOAD_PIECE = 4 * 2 ** 20;
+/** Elements per piece of `uploadCheckpointParams` (4 MiB). */
+const UPLOAD_PIECE = 2 ** 20;
 
 /**
  * The weights of the checkpoint at `path` in one GPU tensor `[layout.size]`, read from the file
- * and uploaded in pieces of at most 16 MiB through one buffer (each waited on), so the CPU holds
+ * and uploaded in pieces of at most 4 MiB through one buffer (each waited on), so the CPU holds
  * neither the weights nor a whole tensor (on a software adapter the GPU's copy is already the
  * process's memory), and the step it records; errors as `readCheckpointParams`'s.
  *

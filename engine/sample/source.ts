@@ -9,7 +9,7 @@
 
 /** A model fed one token at a time. */
 export interface TokenModel {
-  /** The most positions the sequence may hold: the model's `n_ctx`. */
+  /** The most positions the sequence may hold: the model's `n_ctx`, or the fewer its caches hold. */
   readonly nCtx: number;
   /** How many tokens the sequence holds now. */
   readonly length: number;

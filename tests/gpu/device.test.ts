@@ -1,5 +1,6 @@
-// The engine core on the adapter at hand: upload and bulk readback, the pipeline cache, loud
-// compile errors, the buffer pool, errors surfaced on read, and the template filler (no GPU).
+// The engine core on the adapter at hand: upload and bulk readback (in pieces above 4 MiB), the
+// pipeline cache, loud compile errors, the buffer pool, errors surfaced on read, and the template
+// filler (no GPU).
 import * as assert from "node:assert/strict";
 import { fillTemplate, ShaderError, sizeClass } from "../../engine/gpu/mod.ts";
 import { gpuTest } from "./gpu_helpers.ts";
@@ -72,6 +73,23 @@ gpuTest("gpu: upload and read back f32 and i32 in one bulk read", async (gpu) =>
   const z = gpu.zeros([5]);
   assert.deepEqual([...(await gpu.read([z]))[0]!.data], [0, 0, 0, 0, 0]);
   for (const t of [f, i, z]) t.release();
+});
+
+gpuTest("gpu: a read of more than 4 MiB comes back whole, piece by piece", async (gpu) => {
+  // 6 MiB, 12 bytes and a view 1 KiB into a 2.4 MiB tensor: pieces of 4 MiB split the first and
+  // the last, and one holds the end of the first, all of the second and the start of the last.
+  const a = Float32Array.from({ length: 1_572_864 }, (_, i) => i * 0.5 - 7);
+  const b = new Int32Array([-3, 2147483647, 12]);
+  const c = Float32Array.from({ length: 600_256 }, (_, i) => (i % 977) - 0.25);
+  const [ta, tb, tc] = [gpu.upload(a, [3, 524_288]), gpu.upload(b), gpu.upload(c)];
+  const view = tc.view(256, [600_000]); // from byte 1,024
+  const [ra, rb, rc] = await gpu.read([ta, tb, view]);
+  assert.deepEqual(ra!.shape, [3, 524_288]);
+  assert.ok(ra!.data instanceof Float32Array && rb!.data instanceof Int32Array);
+  assert.deepEqual(ra!.data, a);
+  assert.deepEqual([...rb!.data], [-3, 2147483647, 12]);
+  assert.deepEqual(rc!.data, c.subarray(256));
+  for (const t of [ta, tb, tc]) t.release();
 });
 
 gpuTest("gpu: pipelines are cached by source and entry point", async (gpu) => {

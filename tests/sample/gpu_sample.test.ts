@@ -1,8 +1,9 @@
 // Generation on the GPU (lavapipe here): the decoding kernel against the CPU's cached attention
 // (attendCached, f64 sums) on random data past one workgroup's stride of keys; the cached and
-// uncached GPU sources' logits at every position against the float64 reference forward, and
-// greedy tokens the same from all four sources (CPU and GPU, cached or not); `mechlab sample
-// --device gpu` prints what the CPU does, greedy and drawn.
+// uncached GPU sources' logits at every position against the float64 reference forward (the
+// cached one's also with caches for fewer positions than n_ctx), and greedy tokens the same from
+// all four sources (CPU and GPU, cached or not); `mechlab sample --device gpu` prints what the
+// CPU does, greedy and drawn.
 import * as assert from "node:assert/strict";
 import { decodeAttention } from "../../kernels/mod.ts";
 import { cpuForward } from "../../engine/model/cpu_forward.ts";
@@ -80,6 +81,33 @@ gpuTest("sample gpu: cached and uncached logits equal the float64 forward", asyn
     }
   }
 });
+
+gpuTest(
+  "sample gpu: caches for fewer positions give the same logits, then the sequence is full",
+  async (gpu) => {
+    const tokens = [3, 7, 1, 9, 4, 4, 0, 10, 2, 5, 6, 8];
+    const U = CFG.d_vocab_out;
+    const ref = cpuForward(CFG, unflatten(LAYOUT, PARAMS), Int32Array.from(tokens), 1).logits;
+    const positions = tokens.length; // of CFG's n_ctx 80
+    const cached = await GpuCachedModel.create(gpu, CFG, LAYOUT, PARAMS, { positions });
+    try {
+      assert.equal(cached.nCtx, positions);
+      for (const [t, token] of tokens.entries()) {
+        const want = ref.data.subarray(t * U, (t + 1) * U);
+        assertClose(await cached.push(token), want, 1e-4, `logits at ${t}`);
+      }
+      await assert.rejects(cached.push(1), /the sequence is full: n_ctx 12/);
+    } finally {
+      cached.release();
+    }
+    for (const bad of [0, 81, 2.5]) {
+      await assert.rejects(
+        GpuCachedModel.create(gpu, CFG, LAYOUT, PARAMS, { positions: bad }),
+        new RegExp(`positions ${bad}: expected an integer from 1 to n_ctx 80`),
+      );
+    }
+  },
+);
 
 gpuTest("sample gpu: greedy tokens are the same on all four sources", async (gpu) => {
   const options = { maxNewTokens: 30, temperature: 0, seed: 0 };

@@ -11,12 +11,14 @@ import type { ModelContext } from "./context.ts";
 
 /**
  * How many rows of a weight of `rows` rows of `cols` f32 one binding may hold: all of them when
- * they fit the adapter's `maxStorageBufferBindingSize`, else the most that fit, rounded down to a
- * multiple of the rows that make 256 bytes' alignment (64 for an odd `cols`).
+ * they fit the adapter's `maxStorageBufferBindingSize`, else as many as the fewest blocks that fit
+ * need, evened out, in a multiple of the rows that make 256 bytes' alignment (64 for an odd
+ * `cols`). Even blocks are one shape: the unembedding's products of them share one pipeline
+ * (on lavapipe GPT-2's 640 + 128 rows of W_U took two, 16 MiB of compiled code between them).
  *
  * @example
  * ```ts ignore
- * rowsPerBinding(c, c.D, c.U); // W_U [D, U]: 640 of GPT-2's 768 rows on lavapipe
+ * rowsPerBinding(c, c.D, c.U); // W_U [D, U]: 384 of GPT-2's 768 rows on lavapipe (640 fit)
  * ```
  */
 export function rowsPerBinding(c: ModelContext, rows: number, cols: number): number {
@@ -29,7 +31,8 @@ export function rowsPerBinding(c: ModelContext, rows: number, cols: number): num
         `(${c.gpu.device.limits.maxStorageBufferBindingSize} bytes)`,
     );
   }
-  return fit - (fit % step);
+  const blocks = Math.ceil(rows / (fit - (fit % step)));
+  return Math.ceil(rows / blocks / step) * step;
 }
 
 function gcd(a: number, b: number): number {

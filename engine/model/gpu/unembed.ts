@@ -36,7 +36,14 @@ export async function forward(c: ModelContext, x: GpuTensor): Promise<GpuTensor>
     // x[:, d0 : d0 + k] · W_U[d0 : d0 + k, :], the blocks' products summed into the logits.
     const k = Math.min(rows, c.D - d0);
     const part = d0 === 0 ? logits : c.scratch("unembed.part", [c.S, c.U]);
-    const a = { ...scored, offset: (scored.offset ?? 0) + d0 };
+    // x bound from column d0 where that starts on 256 bytes: the blocks' products are then one
+    // kernel source (one pipeline), not one per offset.
+    const shift = (scored.tensor.offset + 4 * d0) % 256 === 0 ? d0 : 0;
+    const a = {
+      ...scored,
+      tensor: scored.tensor.view(shift, [1, scored.tensor.size - shift]),
+      offset: (scored.offset ?? 0) + d0 - shift,
+    };
     const block = W_U.view(d0 * c.U, [k, c.U]);
     const b = c.G === 1 ? block : { tensor: block, memberStride: c.PS };
     const dims = c.mm({ m: c.Sm, n: c.U, k });
