@@ -1,6 +1,6 @@
 /**
- * Launcher for `matmul_subgroup.wgsl`: the batched product of `matmul.ts` in 64×64 tiles (64×32
- * where N is an odd multiple of 32: an attention head's d_head columns), one
+ * Launcher for `matmul_subgroup.wgsl`: the batched product of `matmul.ts` in tiles of 128 or 64
+ * rows by 64 columns (32 where N is an odd multiple of 32: an attention head's d_head), one
  * 8-lane subgroup each, A shared between the lanes by `subgroupBroadcast`, for software adapters
  * whose subgroups are 8 wide (llvmpipe), where loads from storage cost far more than arithmetic.
  * It takes whole tiles only; `matmul.ts` gives other products to `matmul_direct.ts`.
@@ -18,8 +18,17 @@ import {
 } from "../engine/gpu/mod.ts";
 import { blocks, type DirectShape, operandConstants, type OperandLayout } from "./matmul_direct.ts";
 
-/** Rows of C a workgroup computes; `TILE` in the shader. */
-const TILE = 64;
+/** M must be a multiple of this: the fewest rows of C a workgroup computes. */
+const MIN_ROWS = 64;
+
+/**
+ * Rows of C a workgroup computes (`TILE` in the shader): 128 where M allows, else 64. A taller tile
+ * loads fewer floats a flop (the cost on llvmpipe): 1.0 to 1.3× the 64-row tile on tinygpt's
+ * products by CPU time, all but dW_out (0.93×) (bench/RESULTS.md).
+ */
+function tileRows(m: number): number {
+  return m % 128 === 0 ? 128 : 64;
+}
 
 /**
  * Vec4 columns of C a lane computes (`CV` in the shader): 2 (a 64×64 tile) where N allows, else 1
@@ -50,7 +59,7 @@ export interface SubgroupShape extends DirectShape {
 export function subgroupFits(gpu: Pick<Gpu, "adapter">, shape: SubgroupShape): boolean {
   const { m, n, k, batch, transA, transB, alignedA, alignedBC } = shape;
   return gpu.adapter.subgroupSize === 8 && alignedA && alignedBC && m > 0 && n > 0 && k > 0 &&
-    batch > 0 && m % TILE === 0 && n % 32 === 0 && k % 4 === 0 && !(transA && transB);
+    batch > 0 && m % MIN_ROWS === 0 && n % 32 === 0 && k % 4 === 0 && !(transA && transB);
 }
 
 /**
@@ -74,18 +83,18 @@ export async function matmulSubgroup(
   if (!subgroupFits(gpu, shape)) {
     const { m, n, k, transA, transB } = shape;
     throw new RangeError(
-      `matmul: the subgroup kernel needs 8-lane subgroups, M a multiple of ${TILE}, N of 32, K of 4, ` +
+      `matmul: the subgroup kernel needs 8-lane subgroups, M a multiple of ${MIN_ROWS}, N of 32, K of 4, ` +
         `vec4-aligned operands and one transpose at most; got ${m}×${k}×${n}` +
         `${transA ? " transA" : ""}${transB ? " transB" : ""}`,
     );
   }
-  const cv = columnVec4s(shape.n);
-  const filled = fillTemplate(source, { ...operandConstants(shape, layouts), CV: cv });
+  const [rows, cv] = [tileRows(shape.m), columnVec4s(shape.n)];
+  const filled = fillTemplate(source, { ...operandConstants(shape, layouts), TILE: rows, CV: cv });
   return await gpu.kernel({
     label: "matmul_subgroup.wgsl",
     source: filled,
     entryPoint: "matmul_subgroup",
     buffers,
-    workgroups: grid1d(blocks(shape, TILE, 32 * cv), 1),
+    workgroups: grid1d(blocks(shape, rows, 32 * cv), 1),
   });
 }

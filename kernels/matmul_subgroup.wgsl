@@ -1,18 +1,20 @@
 // Batched matrix product for software adapters with 8-wide subgroups: C[z] = op(A[z]) · op(B[z]),
-// as matmul_direct.wgsl, but a workgroup (one subgroup of 8 lanes) computes a 64×64 tile of C,
-// each lane eight columns of all 64 rows (CV = 2 vec4s), or a 64×32 tile, four columns a lane
-// (CV = 1: an attention head's 32 columns), and A's values reach the lanes by subgroupBroadcast.
+// as matmul_direct.wgsl, but a workgroup (one subgroup of 8 lanes) computes a TILE×64 tile of C
+// (TILE 128 or 64 rows), each lane eight columns of all its rows (CV = 2 vec4s), or a TILE×32 tile,
+// four columns a lane (CV = 1: an attention head's 32 columns), and A's values reach the lanes by
+// subgroupBroadcast.
 //
 // Why: on llvmpipe every float a lane loads from a storage buffer costs the same, vec4 or not
 // (about 4× a scalar load per vec4; measured), and costs far more than an fma, while a broadcast
 // between lanes is a register move. matmul_direct.wgsl's lanes each load their own 8 rows of A and
-// 8 columns of B: 16 floats a k for 64 fmas. Here a lane loads 8 floats of A (one eighth of the
-// tile's 64 rows, shared by broadcast) and its 8 floats of B a k for 512 fmas: 8× fewer loads a
-// flop. The accumulators (512 floats a lane) live in the thread's stack, which is cheap beside the
-// loads. About 3× matmul_direct.wgsl on tinygpt's MLP products, 2× on its per-head products in
-// 64×32 tiles; 64×32 tiles are slower than 64×64 where N allows both (bench/RESULTS.md).
+// 8 columns of B: 16 floats a k for 64 fmas. Here a lane loads 8 floats of A (one eighth of a
+// 64-row tile's rows, shared by broadcast) and its 8 floats of B a k for 512 fmas: 8× fewer loads a
+// flop; a 128-row tile loads 24 for 1,024 fmas. The accumulators (TILE·4·CV floats a lane) live in
+// the thread's stack, which is cheap beside the loads. About 3× matmul_direct.wgsl on tinygpt's
+// MLP products, 2.3× on its per-head products in 32-column tiles; 32-column tiles are slower than
+// 64 where N allows both, 128 rows mostly faster than 64 (bench/RESULTS.md).
 //
-// Shapes: M a multiple of 64, N of 32·CV (whole tiles, every lane active: broadcasts need them
+// Shapes: M a multiple of TILE, N of 32·CV (whole tiles, every lane active: broadcasts need them
 // all), K a multiple of 4, every operand vec4-aligned, not both transposed; matmul.ts gives the
 // rest to matmul_direct.wgsl. Letters, layouts and units as there: A is [M, K] (or [K, M] stored,
 // with TRANS_A), B is [K, N] (or [N, K] stored, with TRANS_B), C is [M, N]; offsets, row strides
@@ -22,8 +24,8 @@
 // OUTER_* further on, as in matmul.wgsl.
 //
 // Mapping: workgroup → tile (g, z, tile row, tile column), columns fastest; lane l holds the tile's
-// columns 4·CV·l .. 4·CV·l + 4·CV - 1 (CV vec4s a row) and loads rows l, l + 8, ..., l + 56 of A
-// (with TRANS_A, rows 4l .. 4l + 3 and 32 + 4l .. 35 + 4l, a vec4 of each stored row k).
+// columns 4·CV·l .. 4·CV·l + 4·CV - 1 (CV vec4s a row) and loads rows l + 8q of A, q < TILE / 8
+// (with TRANS_A, rows 32q + 4l .. 32q + 4l + 3, q < TILE / 32, a vec4 of each stored row k).
 
 const M: u32 = {{M}}u;
 const N: u32 = {{N}}u;
@@ -45,7 +47,7 @@ const OUTER_A: u32 = {{OUTER_A}}u / 4u;
 const OUTER_B: u32 = {{OUTER_B}}u / 4u;
 const OUTER_C: u32 = {{OUTER_C}}u / 4u;
 
-const TILE: u32 = 64u; // rows of C a workgroup
+const TILE: u32 = {{TILE}}u; // rows of C a workgroup
 const CV: u32 = {{CV}}u; // vec4 columns of C a lane: 1 or 2
 const WIDTH: u32 = 32u * CV; // columns of C a workgroup (8 lanes)
 const NT: u32 = N / WIDTH; // tile columns
@@ -103,10 +105,10 @@ fn matmul_subgroup(
   let b0 = OFF_B + g * OUTER_B + z * STRIDE_B + select(col / 4u, col * LDB, TRANS_B);
   var acc: Acc;
   for (var k4 = 0u; k4 < K / 4u; k4++) {
-    // Lane l holds row 8q + l of the tile at k..k+3, for q = 0..7 (with TRANS_A, a[4q + e] is
+    // Lane l holds row 8q + l of the tile at k..k+3, for q < TILE / 8 (with TRANS_A, a[4q + e] is
     // the vec4 8q + l of stored row k + e: the tile's rows 32q + 4l .. 32q + 4l + 3).
-    var a: array<vec4<f32>, 8>;
-    for (var q = 0u; q < 8u; q++) {
+    var a: array<vec4<f32>, TILE / 8u>;
+    for (var q = 0u; q < TILE / 8u; q++) {
       if (TRANS_A) {
         a[q] = A[a0 + (4u * k4 + q % 4u) * LDA + 8u * (q / 4u) + lane];
       } else {
@@ -122,7 +124,7 @@ fn matmul_subgroup(
       }
     }
     if (TRANS_A) {
-      for (var q = 0u; q < 2u; q++) {
+      for (var q = 0u; q < TILE / 32u; q++) {
         // subgroupBroadcast takes a constant lane: the eight written out.
         rows4(&acc, 8u * q + 0u, subgroupBroadcast(a[4u * q], 0u), subgroupBroadcast(a[4u * q + 1u], 0u),
           subgroupBroadcast(a[4u * q + 2u], 0u), subgroupBroadcast(a[4u * q + 3u], 0u), &b);
@@ -143,7 +145,7 @@ fn matmul_subgroup(
       }
       continue;
     }
-    for (var q = 0u; q < 8u; q++) {
+    for (var q = 0u; q < TILE / 8u; q++) {
       // subgroupBroadcast takes a constant lane: the eight written out.
       rowK4(&acc, 8u * q + 0u, subgroupBroadcast(a[q], 0u), &b);
       rowK4(&acc, 8u * q + 1u, subgroupBroadcast(a[q], 1u), &b);

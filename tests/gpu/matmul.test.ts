@@ -173,9 +173,9 @@ gpuTest("matmul: the direct kernel on the attention's per-head views", async (gp
 });
 
 gpuTest(
-  "matmul: the subgroup kernel on the attention's per-head views (64×32 tiles)",
+  "matmul: the subgroup kernel on the attention's per-head views (32-column tiles)",
   async (gpu) => {
-    // d_head 32 (tinygpt's): q and dW in 64×32 tiles, dx in 64×64 tiles.
+    // d_head 32 (tinygpt's): q in 128×32 tiles, dW in 64×32, dx in 128×64.
     const run = perHeadViews(gpu, [128, 64, 2, 32], "subgroup", 34);
     if (gpu.adapter.subgroupSize === 8) await run;
     else await assert.rejects(run, /subgroup kernel needs 8-lane subgroups/);
@@ -214,7 +214,8 @@ gpuTest("matmul: the direct kernel is chosen only where it fits, on software onl
   for (const t of [a, b, c]) t.release();
 });
 
-// matmul_subgroup.wgsl (software adapters with 8-lane subgroups): whole 64×64 or 64×32 tiles, aligned.
+// matmul_subgroup.wgsl (software adapters with 8-lane subgroups): whole tiles of 128 or 64 rows by
+// 64 or 32 columns, aligned.
 gpuTest("matmul: the subgroup kernel on every layout it takes, held to float64", async (gpu) => {
   const rng = new Rng(33);
   const lanes = gpu.adapter.subgroupSize === 8;
@@ -225,6 +226,7 @@ gpuTest("matmul: the subgroup kernel on every layout it takes, held to float64",
     [128, 12, 192, 1, false, false],
     [192, 20, 128, 1, true, false],
     [64, 8, 128, 3, false, true],
+    [256, 8, 96, 2, true, false], // 128-row tiles, 32 columns a tile (three), A transposed
   ];
   for (const [m, k, n, batch, transA, transB] of shapes) {
     const a = randomTensor([batch, m, k], rng);
