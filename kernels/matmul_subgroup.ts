@@ -31,8 +31,8 @@ function tileRows(m: number): number {
 }
 
 /**
- * Vec4 columns of C a lane computes (`CV` in the shader): 2 (a 64×64 tile) where N allows, else 1
- * (64×32: a head's 32 columns).
+ * Vec4 columns of C a lane computes (`CV` in the shader): 2 (64-column tiles) where N allows, else 1
+ * (32 columns: a head's d_head of 32).
  */
 function columnVec4s(n: number): number {
   return n % 64 === 0 ? 2 : 1;
