@@ -92,8 +92,8 @@ const BUSY_WORKGROUPS = 256;
 
 /**
  * The kernel, tiles and K split for an `m×k·k×n` product (`batch` of them) on `gpu`. On a software
- * adapter with 8-lane subgroups, a product of whole tiles (M a multiple of 64, N of 32), every operand
- * vec4-aligned gets `matmul_subgroup.wgsl` (`subgroupFits`), `"subgroup"`: about 3× the direct
+ * adapter with 8-lane subgroups, a product of whole tiles (M a multiple of 64, N of 32), every
+ * operand vec4-aligned, gets `matmul_subgroup.wgsl` (`subgroupFits`), `"subgroup"`: about 3× the direct
  * kernel on llvmpipe at tinygpt's MLP shapes, 2× at its per-head ones (bench/RESULTS.md). Else a
  * product that `matmul_direct.wgsl` takes (`directFits`: a vec4-aligned A, one transpose at most)
  * gets it, `"direct"`: about 1.8× the tiled kernel on llvmpipe at the tinygpt shapes

@@ -31,8 +31,8 @@ function tileRows(m: number): number {
 }
 
 /**
- * Vec4 columns of C a lane computes (`CV` in the shader): 2 (64-column tiles) where N allows, else 1
- * (32 columns: a head's d_head of 32).
+ * Vec4 columns of C a lane computes (`CV` in the shader): 2 (64-column tiles) where N allows,
+ * else 1 (32 columns: a head's d_head of 32).
  */
 function columnVec4s(n: number): number {
   return n % 64 === 0 ? 2 : 1;
@@ -83,8 +83,8 @@ export async function matmulSubgroup(
   if (!subgroupFits(gpu, shape)) {
     const { m, n, k, transA, transB } = shape;
     throw new RangeError(
-      `matmul: the subgroup kernel needs 8-lane subgroups, M a multiple of ${MIN_ROWS}, N of 32, K of 4, ` +
-        `vec4-aligned operands and one transpose at most; got ${m}×${k}×${n}` +
+      `matmul: the subgroup kernel needs 8-lane subgroups, M a multiple of ${MIN_ROWS}, N of 32, ` +
+        `K of 4, vec4-aligned operands and one transpose at most; got ${m}×${k}×${n}` +
         `${transA ? " transA" : ""}${transB ? " transB" : ""}`,
     );
   }
