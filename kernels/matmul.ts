@@ -92,11 +92,12 @@ const BUSY_WORKGROUPS = 256;
 
 /**
  * The kernel, tiles and K split for an `m×k·k×n` product (`batch` of them) on `gpu`. On a software
- * adapter with 8-lane subgroups, a product of whole 64×64 tiles with every operand vec4-aligned
- * gets `matmul_subgroup.wgsl` (`subgroupFits`), `"subgroup"`: about 3× the direct kernel on
- * llvmpipe at tinygpt's MLP shapes (bench/RESULTS.md). Else a product that `matmul_direct.wgsl` takes (`directFits`: a vec4-aligned A, one
- * transpose at most) gets it, `"direct"`: about 1.8× the tiled kernel on llvmpipe at the tinygpt
- * shapes (bench/RESULTS.md). Otherwise tiles are chosen by a small cost
+ * adapter with 8-lane subgroups, a product of whole tiles (M a multiple of 64, N of 32), every
+ * operand vec4-aligned, gets `matmul_subgroup.wgsl` (`subgroupFits`), `"subgroup"`: about 3× the direct
+ * kernel on llvmpipe at tinygpt's MLP shapes, 2× at its per-head ones (bench/RESULTS.md). Else a
+ * product that `matmul_direct.wgsl` takes (`directFits`: a vec4-aligned A, one transpose at most)
+ * gets it, `"direct"`: about 1.8× the tiled kernel on llvmpipe at the tinygpt shapes
+ * (bench/RESULTS.md). Otherwise tiles are chosen by a small cost
  * model: the work including each tile's padding, over the tile's relative speed, stretched where
  * there are fewer workgroups than the GPU can run at once (one per core on a software adapter,
  * `BUSY_WORKGROUPS` on a hardware GPU). On a hardware GPU, K is then split so that a long, narrow

@@ -151,17 +151,18 @@ export function operandConstants(
 }
 
 /**
- * Blocks of `tile` × `tile` in C over every product and member (ragged edges rounded up): the
- * invocations or workgroups a launch needs.
+ * Blocks of `tile` × `width` (default `tile`) in C over every product and member (ragged edges
+ * rounded up): the invocations or workgroups a launch needs.
  *
  * @example
  * ```ts
  * import { blocks } from "./matmul_direct.ts";
  * const shape = { m: 9, n: 16, k: 4, batch: 2, transA: false, transB: false, alignedA: true };
  * blocks(shape, 8); // 2 · 2 · 2 = 8
+ * blocks(shape, 8, 16); // 2 · 2 · 1 = 4
  * ```
  */
-export function blocks(shape: DirectShape, tile: number): number {
+export function blocks(shape: DirectShape, tile: number, width = tile): number {
   const { m, n, batch } = shape;
-  return (shape.members ?? 1) * batch * Math.ceil(m / tile) * Math.ceil(n / tile);
+  return (shape.members ?? 1) * batch * Math.ceil(m / tile) * Math.ceil(n / width);
 }

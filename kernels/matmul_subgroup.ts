@@ -1,5 +1,6 @@
 /**
- * Launcher for `matmul_subgroup.wgsl`: the batched product of `matmul.ts` in 64×64 tiles, one
+ * Launcher for `matmul_subgroup.wgsl`: the batched product of `matmul.ts` in tiles of 128 or 64
+ * rows by 64 columns (32 where N is an odd multiple of 32: an attention head's d_head), one
  * 8-lane subgroup each, A shared between the lanes by `subgroupBroadcast`, for software adapters
  * whose subgroups are 8 wide (llvmpipe), where loads from storage cost far more than arithmetic.
  * It takes whole tiles only; `matmul.ts` gives other products to `matmul_direct.ts`.
@@ -17,8 +18,25 @@ import {
 } from "../engine/gpu/mod.ts";
 import { blocks, type DirectShape, operandConstants, type OperandLayout } from "./matmul_direct.ts";
 
-/** Rows and columns of C a workgroup computes; `TILE` in the shader. */
-const TILE = 64;
+/** M must be a multiple of this: the fewest rows of C a workgroup computes. */
+const MIN_ROWS = 64;
+
+/**
+ * Rows of C a workgroup computes (`TILE` in the shader): 128 where M allows, else 64. A taller tile
+ * loads fewer floats a flop (the cost on llvmpipe): 1.0 to 1.3× the 64-row tile on tinygpt's
+ * products by CPU time, all but dW_out (0.93×) (bench/RESULTS.md).
+ */
+function tileRows(m: number): number {
+  return m % 128 === 0 ? 128 : 64;
+}
+
+/**
+ * Vec4 columns of C a lane computes (`CV` in the shader): 2 (64-column tiles) where N allows,
+ * else 1 (32 columns: a head's d_head of 32).
+ */
+function columnVec4s(n: number): number {
+  return n % 64 === 0 ? 2 : 1;
+}
 
 /** A product's shape as `matmul_direct.ts` has it, and whether B and C are vec4-aligned too. */
 export interface SubgroupShape extends DirectShape {
@@ -27,20 +45,21 @@ export interface SubgroupShape extends DirectShape {
 
 /**
  * Whether `matmul_subgroup.wgsl` computes this product on `gpu`: an adapter whose subgroups are 8
- * lanes, M and N multiples of 64, K a multiple of 4, every operand vec4-aligned, and not both
+ * lanes, M a multiple of 64, N of 32, K of 4, every operand vec4-aligned, and not both
  * operands transposed.
  *
  * @example
  * ```ts ignore
  * const shape = { m: 2048, n: 512, k: 128, batch: 1, transA: false, transB: false };
  * subgroupFits(gpu, { ...shape, alignedA: true, alignedBC: true }); // true on lavapipe
- * subgroupFits(gpu, { ...shape, n: 32, alignedA: true, alignedBC: true }); // false: 32 columns
+ * subgroupFits(gpu, { ...shape, n: 32, alignedA: true, alignedBC: true }); // true: 64×32 tiles
+ * subgroupFits(gpu, { ...shape, n: 48, alignedA: true, alignedBC: true }); // false: 48 columns
  * ```
  */
 export function subgroupFits(gpu: Pick<Gpu, "adapter">, shape: SubgroupShape): boolean {
   const { m, n, k, batch, transA, transB, alignedA, alignedBC } = shape;
   return gpu.adapter.subgroupSize === 8 && alignedA && alignedBC && m > 0 && n > 0 && k > 0 &&
-    batch > 0 && m % TILE === 0 && n % TILE === 0 && k % 4 === 0 && !(transA && transB);
+    batch > 0 && m % MIN_ROWS === 0 && n % 32 === 0 && k % 4 === 0 && !(transA && transB);
 }
 
 /**
@@ -64,17 +83,18 @@ export async function matmulSubgroup(
   if (!subgroupFits(gpu, shape)) {
     const { m, n, k, transA, transB } = shape;
     throw new RangeError(
-      `matmul: the subgroup kernel needs 8-lane subgroups, M and N multiples of ${TILE}, K of 4, ` +
-        `vec4-aligned operands and one transpose at most; got ${m}×${k}×${n}` +
+      `matmul: the subgroup kernel needs 8-lane subgroups, M a multiple of ${MIN_ROWS}, N of 32, ` +
+        `K of 4, vec4-aligned operands and one transpose at most; got ${m}×${k}×${n}` +
         `${transA ? " transA" : ""}${transB ? " transB" : ""}`,
     );
   }
-  const filled = fillTemplate(source, operandConstants(shape, layouts));
+  const [rows, cv] = [tileRows(shape.m), columnVec4s(shape.n)];
+  const filled = fillTemplate(source, { ...operandConstants(shape, layouts), TILE: rows, CV: cv });
   return await gpu.kernel({
     label: "matmul_subgroup.wgsl",
     source: filled,
     entryPoint: "matmul_subgroup",
     buffers,
-    workgroups: grid1d(blocks(shape, TILE), 1),
+    workgroups: grid1d(blocks(shape, rows, 32 * cv), 1),
   });
 }

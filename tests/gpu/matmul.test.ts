@@ -9,6 +9,7 @@ import {
   type Tensor,
 } from "../../engine/tensor/mod.ts";
 import { chooseTiles, matmul, type MatmulTiles } from "../../kernels/matmul.ts";
+import type { Gpu } from "../../engine/gpu/mod.ts";
 import { bits, expectClose, gpuTest, randomTensor } from "./gpu_helpers.ts";
 
 // f32 products of unit normals summed over K in f32: the error grows like sqrt(K)·2⁻²⁴·|a||b|.
@@ -137,9 +138,15 @@ gpuTest("matmul: the direct kernel with B and C unaligned writes only C's block"
   }
 });
 
-gpuTest("matmul: the direct kernel on the attention's per-head views", async (gpu) => {
-  const rng = new Rng(27);
-  const [rows, D, H, E] = [48, 24, 3, 8]; // rows = batch·pos
+// The attention's per-head products (engine/model/gpu/attention.ts) by one kernel: q[:, h, :] =
+// x·W[h]; dW[h] = xᵀ·dq[:, h, :]; dx[h] = dq[:, h, :]·W[h]ᵀ, with rows = batch·pos.
+async function perHeadViews(
+  gpu: Gpu,
+  [rows, D, H, E]: [number, number, number, number],
+  tiles: "direct" | "subgroup",
+  seed: number,
+): Promise<void> {
+  const rng = new Rng(seed);
   const x = randomTensor([rows, D], rng);
   const W = randomTensor([H, D, E], rng); // W_Q [head, d_model, d_head]
   const dq = randomTensor([rows, H, E], rng);
@@ -147,19 +154,11 @@ gpuTest("matmul: the direct kernel on the attention's per-head views", async (gp
   const [q, dW, dxParts] = [gpu.empty([rows, H, E]), gpu.empty([H, D, E]), gpu.empty([H, rows, D])];
   const head = (t: typeof q) => ({ tensor: t, ld: H * E, batchStride: E });
   const x0 = { tensor: gx, batchStride: 0 };
-  const tiles = "direct";
+  const dims = { m: rows, n: E, k: D, batch: H, tiles };
   gpu.run([
-    // q[:, h, :] = x·W[h]; dW[h] = xᵀ·dq[:, h, :]; dx[h] = dq[:, h, :]·W[h]ᵀ
-    ...await matmul(gpu, x0, gw, head(q), { m: rows, n: E, k: D, batch: H, tiles }),
-    ...await matmul(gpu, x0, head(gdq), dW, { m: D, n: E, k: rows, batch: H, transA: true, tiles }),
-    ...await matmul(gpu, head(gdq), gw, dxParts, {
-      m: rows,
-      n: D,
-      k: E,
-      batch: H,
-      transB: true,
-      tiles,
-    }),
+    ...await matmul(gpu, x0, gw, head(q), dims),
+    ...await matmul(gpu, x0, head(gdq), dW, { ...dims, m: D, k: rows, transA: true }),
+    ...await matmul(gpu, head(gdq), gw, dxParts, { ...dims, n: D, k: E, transB: true }),
   ]);
   const [gotQ, gotDW, gotDx] = await gpu.read([q, dW, dxParts]);
   const dqh = rearrange(dq, "r h e -> h r e");
@@ -167,7 +166,21 @@ gpuTest("matmul: the direct kernel on the attention's per-head views", async (gp
   expectClose(gotDW!, cpuMatmul(t2(x), dqh), tolerance(rows), "dW_Q[h] = xᵀ·dq[h]");
   expectClose(gotDx!, cpuMatmul(dqh, t2(W)), tolerance(E), "dx[h] = dq[h]·W[h]ᵀ");
   for (const t of [gx, gw, gdq, q, dW, dxParts]) t.release();
+}
+
+gpuTest("matmul: the direct kernel on the attention's per-head views", async (gpu) => {
+  await perHeadViews(gpu, [48, 24, 3, 8], "direct", 27);
 });
+
+gpuTest(
+  "matmul: the subgroup kernel on the attention's per-head views (32-column tiles)",
+  async (gpu) => {
+    // d_head 32 (tinygpt's): q in 128×32 tiles, dW in 64×32, dx in 128×64.
+    const run = perHeadViews(gpu, [128, 64, 2, 32], "subgroup", 34);
+    if (gpu.adapter.subgroupSize === 8) await run;
+    else await assert.rejects(run, /subgroup kernel needs 8-lane subgroups/);
+  },
+);
 
 gpuTest("matmul: the direct kernel is chosen only where it fits, on software only", async (gpu) => {
   const pick = (shape: Parameters<typeof chooseTiles>[1], isFallback = gpu.adapter.isFallback) =>
@@ -201,7 +214,8 @@ gpuTest("matmul: the direct kernel is chosen only where it fits, on software onl
   for (const t of [a, b, c]) t.release();
 });
 
-// matmul_subgroup.wgsl (software adapters with 8-lane subgroups): whole 64×64 tiles, aligned.
+// matmul_subgroup.wgsl (software adapters with 8-lane subgroups): whole tiles of 128 or 64 rows by
+// 64 or 32 columns, aligned.
 gpuTest("matmul: the subgroup kernel on every layout it takes, held to float64", async (gpu) => {
   const rng = new Rng(33);
   const lanes = gpu.adapter.subgroupSize === 8;
@@ -212,6 +226,7 @@ gpuTest("matmul: the subgroup kernel on every layout it takes, held to float64",
     [128, 12, 192, 1, false, false],
     [192, 20, 128, 1, true, false],
     [64, 8, 128, 3, false, true],
+    [256, 8, 96, 2, true, false], // 128-row tiles, 32 columns a tile (three), A transposed
   ];
   for (const [m, k, n, batch, transA, transB] of shapes) {
     const a = randomTensor([batch, m, k], rng);
@@ -236,7 +251,9 @@ gpuTest("matmul: the subgroup kernel on every layout it takes, held to float64",
     chooseTiles({ device: gpu.device, adapter: { ...gpu.adapter, isFallback: true } }, shape).tiles;
   const fit = { m: 2048, n: 512, k: 128, batch: 1, alignedA: true, alignedBC: true };
   assert.equal(pick(fit), lanes ? "subgroup" : "direct", "tinygpt's x·W_in");
-  assert.equal(pick({ ...fit, n: 32 }), "direct", "32 columns: not whole tiles");
+  assert.equal(pick({ ...fit, n: 32 }), lanes ? "subgroup" : "direct", "32 columns: 64×32 tiles");
+  assert.equal(pick({ ...fit, n: 96 }), lanes ? "subgroup" : "direct", "96: three 64×32 tiles");
+  assert.equal(pick({ ...fit, n: 48 }), "direct", "48 columns: not whole tiles");
   assert.equal(pick({ ...fit, m: 2047 }), "direct", "2047 rows: not whole tiles");
   assert.equal(pick({ ...fit, alignedBC: false }), "direct", "an unaligned B or C");
   assert.equal(pick({ ...fit, transA: true }), lanes ? "subgroup" : "direct", "xᵀ·dy");
