@@ -7,7 +7,7 @@
  * @module
  */
 
-import { scoredCounts, type TaskData } from "../data/mod.ts";
+import { lastColumn, scoredCounts, type TaskData } from "../data/mod.ts";
 import { Rng } from "../tensor/mod.ts";
 
 /** Rows of examples, ready to upload. */
@@ -120,6 +120,24 @@ export function evalBatch(task: TaskData): { batch: Batch; segments: Segment[] }
     }
   }
   return { batch: gather(task, indices, indices.map(() => 1)), segments };
+}
+
+/**
+ * `[N, T]` targets at the positions the GPU model scores (`buildGpuModel`'s `scored`): a one-answer
+ * task's last column `[N]` (its logits are computed there alone), or all of them.
+ *
+ * @example
+ * ```ts
+ * import { scoredTargets } from "./batches.ts";
+ * scoredTargets(Int32Array.of(-1, 4, -1, 6), 2, "last"); // Int32Array [4, 6]
+ * ```
+ */
+export function scoredTargets(
+  targets: Int32Array,
+  n_ctx: number,
+  scored: "last" | "all",
+): Int32Array {
+  return scored === "last" ? lastColumn(targets, n_ctx) : targets;
 }
 
 /**

@@ -15,12 +15,12 @@
 
 import type { Dispatch, Gpu, GpuTensor } from "../gpu/mod.ts";
 import { segmentSums } from "../../kernels/mod.ts";
-import { IGNORE, lastColumn, type TaskData } from "../data/mod.ts";
+import { IGNORE, type TaskData } from "../data/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { buildGpuModel } from "../model/gpu_model.ts";
 import type { ParamLayout } from "../model/params.ts";
 import type { Tensor } from "../tensor/mod.ts";
-import { evalBatch, evalChunks, segmentMetrics } from "./batches.ts";
+import { evalBatch, evalChunks, scoredTargets, segmentMetrics } from "./batches.ts";
 
 /** An evaluation built over members' weights. */
 export interface GpuEval {
@@ -92,11 +92,11 @@ export async function buildGpuEval(
   const tokens = new Int32Array(K * G * C * T); // [K, G, C, T]
   const targets = new Int32Array(K * G * C * W).fill(IGNORE); // [K, G, C, W]
   evals.forEach(({ batch }, g) => {
-    const scoredTargets = W === 1 ? lastColumn(batch.targets, T) : batch.targets;
+    const scoredRows = scoredTargets(batch.targets, T, scored);
     for (let e = 0; e < N; e++) {
       const row = (Math.floor(e / C) * G + g) * C + e % C;
       tokens.set(batch.tokens.subarray(e * T, (e + 1) * T), row * T);
-      targets.set(scoredTargets.subarray(e * W, (e + 1) * W), row * W);
+      targets.set(scoredRows.subarray(e * W, (e + 1) * W), row * W);
     }
   });
   const chunks: Chunk[] = [];

@@ -10,12 +10,12 @@
 
 import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../gpu/mod.ts";
 import { adamw, gatherRows, grokfast, readAdamWState } from "../../kernels/mod.ts";
-import { lastColumn, scoresLastOnly, type TaskData } from "../data/mod.ts";
+import { scoresLastOnly, type TaskData } from "../data/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { buildGpuModel } from "../model/gpu_model.ts";
 import type { ParamLayout } from "../model/params.ts";
 import { adamwSettings, grokfastSettings, type TrainConfig } from "./config.ts";
-import { sampleBatches, trainBatch } from "./batches.ts";
+import { sampleBatches, scoredTargets, trainBatch } from "./batches.ts";
 import { buildGpuEval } from "./gpu_eval.ts";
 import type { TrainHooks, TrainState } from "./state.ts";
 import { runGpuLoop } from "./gpu_loop.ts";
@@ -54,8 +54,6 @@ export async function trainOnGpu(
   // column; a sequence task's at every position.
   const T = task.n_ctx;
   const scored = scoresLastOnly(task.targets, T) ? "last" : "all";
-  const scoredTargets = (targets: Int32Array) =>
-    scored === "last" ? lastColumn(targets, T) : targets;
 
   // Full batch: the training rows are written once. Minibatches: every example is on the GPU and
   // each step gathers its rows from a table of eval_every steps, refilled between submits.
@@ -66,7 +64,7 @@ export async function trainOnGpu(
   let table: { rows: GpuTensor; weights: GpuTensor } | undefined;
   if (full === undefined) {
     const N = task.tokens.length / T;
-    const targets = scoredTargets(task.targets);
+    const targets = scoredTargets(task.targets, T, scored);
     const all = {
       tokens: keep(gpu.upload(task.tokens, [N, T])),
       targets: keep(gpu.upload(targets, targets.length === N ? [N] : [N, T])),
@@ -77,7 +75,7 @@ export async function trainOnGpu(
     pick = await gatherRows(gpu, all, table, state, batch);
   } else {
     gpu.write(fit.tokens, full.tokens);
-    gpu.write(fit.targets, scoredTargets(full.targets));
+    gpu.write(fit.targets, scoredTargets(full.targets, T, scored));
     gpu.write(fit.rowWeights!, full.weights);
   }
   /** Fills the table for steps `from .. to - 1`: step s in slot s mod eval_every. */

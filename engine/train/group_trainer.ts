@@ -16,13 +16,13 @@
 
 import { type Dispatch, type Gpu, type GpuTensor, releaseDispatches } from "../gpu/mod.ts";
 import { adamw, ADAMW_STATE_SIZE, readAdamWState } from "../../kernels/mod.ts";
-import { lastColumn, scoresLastOnly, type TaskData } from "../data/mod.ts";
+import { scoresLastOnly, type TaskData } from "../data/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { buildGpuModel } from "../model/gpu_model.ts";
 import type { ParamLayout } from "../model/params.ts";
 import { Tensor } from "../tensor/mod.ts";
 import { adamwSettings, grokfastSettings, type TrainConfig } from "./config.ts";
-import { type Batch, trainBatch } from "./batches.ts";
+import { type Batch, scoredTargets, trainBatch } from "./batches.ts";
 import { buildGpuEval } from "./gpu_eval.ts";
 import type { TrainHooks, TrainState } from "./state.ts";
 import { runGpuLoop } from "./gpu_loop.ts";
@@ -164,7 +164,6 @@ export async function buildGroupStep(
 
   const T = first.task.n_ctx;
   const scored = scoresLastOnly(first.task.targets, T) ? "last" : "all";
-  const scoredTargets = (t: Int32Array) => scored === "last" ? lastColumn(t, T) : t;
   const batches = members.map((m) => trainBatch(m.task));
   const B = batches[0]!.size;
   if (batches.some((b) => b.size !== B)) {
@@ -177,7 +176,7 @@ export async function buildGroupStep(
     scored,
     members: G,
   });
-  const data = concat(batches, scoredTargets);
+  const data = concat(batches, (t) => scoredTargets(t, T, scored));
   gpu.write(fit.tokens, data.tokens);
   gpu.write(fit.targets, data.targets);
   gpu.write(fit.rowWeights!, data.weights);
