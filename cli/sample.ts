@@ -100,7 +100,7 @@ export async function sample(args: string[]): Promise<void> {
     usage(e instanceof RangeError ? new RangeError(`--prompt: ${e.message}`) : e);
   }
   const needed = prompt.length + options.maxNewTokens - 1; // generate checks it against n_ctx
-  const { model } = await openSampleModel(values.run, {
+  const { model } = await openSampleModel(run, {
     step: number("step", "int"),
     device,
     positions: Math.min(Math.max(needed, 1), run.config.model.n_ctx),

@@ -83,7 +83,7 @@ export class GpuCachedModel implements TokenModel {
     cfg: ModelConfig,
     layout: ParamLayout,
     params: Float32Array | GpuTensor,
-    options: { positions?: number } = {},
+    options: { positions?: number | undefined } = {},
   ): Promise<GpuCachedModel> {
     const C = options.positions ?? cfg.n_ctx;
     if (!Number.isInteger(C) || C < 1 || C > cfg.n_ctx) {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { findCheckpoint, openCheckpointedRun } from "../analysis/run_data.ts";
+import { type CheckpointedRun, findCheckpoint, openCheckpointedRun } from "../analysis/run_data.ts";
 import { taskShape } from "../data/task_config.ts";
 import type { Vocab } from "../data/task.ts";
 import { type Gpu, type GpuTensor, requestGpu } from "../gpu/mod.ts";
@@ -43,8 +43,8 @@ export interface SampleModel {
 }
 
 /**
- * Opens the run at `path` and its checkpoint for sampling; a missing run or checkpoint is a
- * one-line `RunInputError`.
+ * Opens the run at `path` (or takes one its caller has opened) and its checkpoint for sampling; a
+ * missing run or checkpoint is a one-line `RunInputError`.
  *
  * @example
  * ```ts ignore
@@ -52,10 +52,10 @@ export interface SampleModel {
  * ```
  */
 export async function openSampleModel(
-  path: string,
+  path: string | CheckpointedRun,
   options: SampleModelOptions = {},
 ): Promise<SampleModel> {
-  const run = await openCheckpointedRun(path);
+  const run = typeof path === "string" ? await openCheckpointedRun(path) : path;
   // From the config alone: a text run names its characters, so its file need not be at hand.
   const { vocab } = taskShape(run.config.task);
   const checkpoint = options.step === undefined
@@ -82,10 +82,8 @@ export async function openSampleModel(
     if (cache) {
       // Straight from the file to the GPU, never whole on the CPU.
       const { params } = await uploadCheckpointParams(gpu, checkpoint.path, run.layout);
-      const { positions } = options;
-      onGpu = await GpuCachedModel.create(gpu, cfg, run.layout, params, {
-        ...(positions === undefined ? {} : { positions }),
-      });
+      const positions = { positions: options.positions };
+      onGpu = await GpuCachedModel.create(gpu, cfg, run.layout, params, positions);
     } else {
       const { params } = await readCheckpointParams(checkpoint.path, run.layout);
       onGpu = await GpuUncachedModel.create(gpu, cfg, run.layout, params);
