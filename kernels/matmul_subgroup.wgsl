@@ -146,7 +146,9 @@ fn matmul_subgroup(
       continue;
     }
     for (var q = 0u; q < TILE / 8u; q++) {
-      // subgroupBroadcast takes a constant lane: the eight written out.
+      // subgroupBroadcast takes a constant lane: the eight written out (in both branches). An
+      // array of the eight broadcasts indexed in a loop, as flash_attention_subgroup.wgsl's lanes8,
+      // made the tinygpt step 1.33x slower on lavapipe (2026-12-07).
       rowK4(&acc, 8u * q + 0u, subgroupBroadcast(a[q], 0u), &b);
       rowK4(&acc, 8u * q + 1u, subgroupBroadcast(a[q], 1u), &b);
       rowK4(&acc, 8u * q + 2u, subgroupBroadcast(a[q], 2u), &b);
