@@ -32,6 +32,7 @@ export * from "./cross_entropy.ts";
 export * from "./adamw.ts";
 export * from "./grokfast.ts";
 export * from "./gather.ts";
+export * from "./last_position.ts";
 export * from "./hook_edit.ts";
 export * from "./flash_attention.ts";
 export * from "./decode.ts";

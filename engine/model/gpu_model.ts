@@ -88,6 +88,12 @@ export interface GpuModelOptions {
    */
   pattern?: boolean;
   /**
+   * Only the loss (and gradients) will be read, not the hooks (training, evaluation): where each
+   * example's last position alone is scored, the last block's ln2 and MLP run there alone
+   * (`ModelContext.tailAtLast`), and its hooks from ln2 on are `[B, 1, ·]`.
+   */
+  lossOnly?: boolean;
+  /**
    * Models of this shape trained together (default 1): `batch` counts all their examples and
    * `params`, `grads` hold G × [P] (`gpu/context.ts`). Not with LayerNorm.
    */
@@ -156,7 +162,7 @@ export async function buildGpuModel(
   const dFinal = await unembed.backward(c, final.y, scored.dlogits); // [B, T, D]
   let dresid = dFinal; // [B, T, D]: the residual stream's gradient, accumulated
   if (final.saved !== undefined) {
-    dresid = c.fresh([B, T, D]);
+    dresid = c.fresh([...final.x.shape]); // [B, T, D] (or [B, 1, D])
     await c.bwd(zeroFill(gpu, dresid));
     await layernorm.backward(c, "ln_final", final, dFinal, dresid);
   }
@@ -164,7 +170,7 @@ export async function buildGpuModel(
   // A shortformer's W_pos gradient is the sum of every layer's q and k share (attention.backward)
   if (c.positions !== undefined) await c.bwd(zeroFill(gpu, c.grad("pos_embed.W_pos")));
   for (let l = cfg.n_layers - 1; l >= 0; l--) {
-    await block.backward(c, `blocks.${l}`, blocks[l]!, { dresid, dSub });
+    dresid = await block.backward(c, `blocks.${l}`, blocks[l]!, { dresid, dSub });
   }
   await embed.backward(c, tokens, dresid);
   return model;

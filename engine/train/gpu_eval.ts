@@ -83,6 +83,7 @@ export async function buildGpuEval(
     params,
     scored,
     members: G,
+    lossOnly: true,
   });
   const owned: GpuTensor[] = [];
   const keep = (t: GpuTensor) => (owned.push(t), t);

@@ -59,7 +59,13 @@ export async function trainOnGpu(
   // each step gathers its rows from a table of eval_every steps, refilled between submits.
   const full = train.batch_size > 0 ? undefined : trainBatch(task);
   const B = full?.size ?? train.batch_size;
-  const fit = await buildGpuModel(gpu, model, layout, { batch: B, params, grads, scored });
+  const fit = await buildGpuModel(gpu, model, layout, {
+    batch: B,
+    params,
+    grads,
+    scored,
+    lossOnly: true,
+  });
   let pick: Dispatch[] = [];
   let table: { rows: GpuTensor; weights: GpuTensor } | undefined;
   if (full === undefined) {

@@ -175,6 +175,7 @@ export async function buildGroupStep(
     grads,
     scored,
     members: G,
+    lossOnly: true,
   });
   const data = concat(batches, (t) => scoredTargets(t, T, scored));
   gpu.write(fit.tokens, data.tokens);

@@ -11,7 +11,10 @@
  *   3·T·D attention-only), LayerNorm outputs (2·T·D, with LN), q, k, v, z (4·T·H·E), the MLP's
  *   pre and post (2·T·M, with an MLP), and on the GPU each query's logsumexp (H·T: its tiled
  *   attention keeps nothing of T × T); then the embedding (T·D) and the logits (T·U on the CPU,
- *   which keeps every position; U on the GPU, the last only);
+ *   which keeps every position; U on the GPU, the last only). Where only the last position is
+ *   scored, the GPU's last block runs ln2 and the MLP there alone (`ModelContext.tailAtLast`): its
+ *   mid, MLP output and resid_post are then 3·D more instead of 2·T·D, ln2's output D instead of
+ *   T·D, and the MLP's pre and post 2·M;
  * - training keeps a gradient beside each activation (twice the forward), and the GPU's backward
  *   keeps each of the q, k and v paths' gradient into the residual (3·T·D more);
  * - the CPU's attention is the float64 reference, which materialises `[B, H, T, T]`: a training
@@ -62,16 +65,26 @@ export interface RunMemory {
 
 /**
  * Floats of one row's forward activations: per layer (with `attention` floats of the attention's
- * own beyond q, k, v, z), then the embedding and the logits.
+ * own beyond q, k, v, z), the last one's MLP at the last position alone where `atLast`, then the
+ * embedding and the logits.
  */
-function rowActivations(m: ModelConfig, logitPositions: number, attention: number): number {
+function rowActivations(
+  m: ModelConfig,
+  logitPositions: number,
+  attention: number,
+  atLast: boolean,
+): number {
   const { n_ctx: T, d_model: D, n_heads: H, d_head: E, d_mlp: M } = m;
   const mlp = !m.attn_only;
-  const perLayer = (mlp ? 5 : 3) * T * D + (m.normalization_type === "LN" ? 2 * T * D : 0) +
-    4 * T * H * E + attention + (mlp ? 2 * T * M : 0);
+  const ln = m.normalization_type === "LN" ? 1 : 0;
   // A shortformer layer keeps its q and k input (ln1's output + W_pos) beside ln1's output.
   const qkInput = m.positional_embedding_type === "shortformer" ? T * D : 0;
-  return m.n_layers * (perLayer + qkInput) + T * m.d_model + logitPositions * m.d_vocab_out;
+  const attend = 3 * T * D + ln * T * D + 4 * T * H * E + attention + qkInput; // to resid_mid
+  // ln2, the MLP's pre and post, its output and resid_post at P positions
+  const tail = (P: number) => (mlp ? (2 + ln) * P * D + 2 * P * M : 0);
+  const last = atLast ? tail(1) + D : tail(T); // + the last position's copy of resid_mid
+  return (m.n_layers - 1) * (attend + tail(T)) + attend + last + T * D +
+    logitPositions * m.d_vocab_out;
 }
 
 /**
@@ -106,7 +119,7 @@ export function estimateRunBytes(
   const mostly = (params: number, activations: number) =>
     params >= activations ? "parameters" as const : "activations" as const;
   if (device === "cpu") {
-    const row = rowActivations(model, T, 0);
+    const row = rowActivations(model, T, 0, false);
     const square = model.n_heads * T * T; // one [H, T, T] of the reference attention
     const train = (2 * row + (2 * model.n_layers + 6) * square) * B;
     const activations = Math.max(train, (row + 5 * square) * N) * 8;
@@ -117,7 +130,8 @@ export function estimateRunBytes(
   const { d_model: D, n_heads: H, d_head: E, d_mlp: M, d_vocab_out: U } = model;
   // Logits at each example's last position, or at every position of a sequence task.
   const scoredPerRow = scoresLastOnly(task.targets, task.n_ctx) ? 1 : T;
-  const row = rowActivations(model, scoredPerRow, H * T);
+  const atLast = scoredPerRow === 1 && T > 1 && !model.attn_only;
+  const row = rowActivations(model, scoredPerRow, H * T, atLast);
   const minibatch = train.batch_size > 0;
   const S = train.eval_every;
   const { rows: C, count: K } = evalChunks(task, train.batch_size);
@@ -128,9 +142,11 @@ export function estimateRunBytes(
   // One buffer each: the weights, an activation of the bigger batch, the paths into the
   // residual, the chunks' examples, the table.
   const R = Math.max(B, C);
+  const mlpPositions = atLast && model.n_layers === 1 ? 1 : T; // the widest MLP's
   const largestBuffer = 4 * Math.max(
     P,
-    R * T * Math.max(D, H * E, model.attn_only ? 0 : M),
+    R * T * Math.max(D, H * E),
+    model.attn_only ? 0 : R * mlpPositions * M,
     R * scoredPerRow * U,
     3 * B * T * D,
     K > 1 ? K * C * T : 0,

@@ -244,7 +244,7 @@ export interface GroupOptions {
  *
  * @example
  * ```ts ignore
- * groupCapacity(config, buildTask(config.task), gpu); // lavapipe: 165 smoke members, 5 grokking
+ * groupCapacity(config, buildTask(config.task), gpu); // lavapipe: 220 smoke members, 7 grokking
  * ```
  */
 export function groupCapacity(config: RunConfig, task: TaskData, gpu: Gpu): number {

@@ -108,6 +108,7 @@ for (const [name, overrides, B, scored] of CONFIGS) {
     const params = gpu.upload(flatten(layout, weights), [layout.size]);
     const grads = gpu.zeros([layout.size]);
     const patternGrads = gpu.zeros([layout.size]);
+    const leanGrads = gpu.zeros([layout.size]);
     // Training runs the tiled attention (no hook_pattern); the probe keeps the pattern, as a
     // hooked run that caches it does, and so does a second trainer (the materialising backward):
     // both kernels, forward and backward, are held to the CPU model here.
@@ -125,31 +126,54 @@ for (const [name, overrides, B, scored] of CONFIGS) {
       pattern: true,
       scored,
     });
+    // As the trainers build it: only the loss is read, so a model scoring the last position runs
+    // its last MLP there alone (`lossOnly`).
+    const lean = await buildGpuModel(gpu, cfg, layout, {
+      batch: B,
+      params,
+      grads: leanGrads,
+      scored,
+      lossOnly: true,
+    });
+    const lastPre = lean.hooks.get(`blocks.${cfg.n_layers - 1}.mlp.hook_pre`)?.shape;
+    const rows = scored === "last" ? [B, 1] : [B, T];
+    assert.deepEqual(
+      lastPre,
+      cfg.attn_only ? undefined : [...rows, cfg.d_mlp],
+      "the last MLP's rows",
+    );
     assert.ok(!fit.hooks.has("blocks.0.attn.hook_pattern"), "training keeps no pattern");
-    for (const m of [fit, probe, fitPattern]) {
+    for (const m of [fit, probe, fitPattern, lean]) {
       gpu.write(m.tokens, tokens);
       gpu.write(m.targets, scored === "last" ? lastColumn(targets, T) : targets);
     }
-    gpu.write(fit.rowWeights!, Float32Array.from(rowWeights));
-    gpu.write(fitPattern.rowWeights!, Float32Array.from(rowWeights));
+    for (const m of [fit, fitPattern, lean]) {
+      gpu.write(m.rowWeights!, Float32Array.from(rowWeights));
+    }
     gpu.run([
       ...fit.forward,
       ...fit.backward,
       ...probe.forward,
       ...fitPattern.forward,
       ...fitPattern.backward,
+      ...lean.forward,
+      ...lean.backward,
     ]);
     const hookNames = [...probe.hooks.keys()].filter((h) => h !== "logits");
     const fitNames = [...fit.hooks.keys()].filter((h) => h !== "logits");
-    const [g, gPattern, loss, correct, logits, ...hooks] = await gpu.read([
-      grads,
-      patternGrads,
-      fit.loss,
-      probe.correct!,
-      probe.logits,
-      ...hookNames.map((h) => probe.hooks.get(h)!),
-      ...fitNames.map((h) => fit.hooks.get(h)!),
-    ]);
+    const [g, gPattern, gLean, leanLoss, leanLogits, loss, correct, logits, ...hooks] = await gpu
+      .read([
+        grads,
+        patternGrads,
+        leanGrads,
+        lean.loss,
+        lean.logits,
+        fit.loss,
+        probe.correct!,
+        probe.logits,
+        ...hookNames.map((h) => probe.hooks.get(h)!),
+        ...fitNames.map((h) => fit.hooks.get(h)!),
+      ]);
 
     // f32 against f64 through a few layers of width ≤ 19: a few ulps of the largest activation
     // (random weights of scale 0.5 with random biases make it 10 to 100), which every later
@@ -164,12 +188,14 @@ for (const [name, overrides, B, scored] of CONFIGS) {
     const U = cfg.d_vocab_out;
     const scoredLogits = scored === "last" ? slice(want, `:, ${T - 1}`) : want.reshape([B * T, U]);
     expectClose(logits!, scoredLogits, rel(want), `logits at the scored positions (${scored})`);
+    expectClose(leanLogits!, scoredLogits, rel(want), "logits (loss only)");
     const evalRef = cpuEval(cfg, weights, tokens, targets, B); // [B, T]
     /** The scored rows of a `[B, T]` array: column T - 1, or all of it. */
     const pick = (a: Float64Array) =>
       scored === "last" ? Float64Array.from({ length: B }, (_, r) => a[r * T + T - 1]!) : a;
     const lossRef = new Tensor(pick(evalRef.loss), [loss!.size]);
     expectClose(loss!, lossRef, rel(want), "per-position loss");
+    expectClose(leanLoss!, lossRef, rel(want), "per-position loss (loss only)");
     assert.deepEqual([...correct!.data], [...pick(evalRef.correct)], "correct");
     [...hookNames, ...fitNames].forEach((h, i) => {
       const ref = cache!.get(h);
@@ -180,6 +206,7 @@ for (const [name, overrides, B, scored] of CONFIGS) {
     const ref = cpuLossAndGrads(cfg, weights, tokens, targets, rowWeights, B);
     const got = unflatten(layout, g!.data);
     const gotPattern = unflatten(layout, gPattern!.data);
+    const gotLean = unflatten(layout, gLean!.data);
     // Gradients are sums over up to 600 rows: tolerance relative to their size, with a floor at
     // 3% of the largest gradient, since a gradient that is exactly 0 (b_K's: a shift of every
     // key leaves the softmax as it is) comes out of f32 as a cancellation of terms that size.
@@ -190,8 +217,9 @@ for (const [name, overrides, B, scored] of CONFIGS) {
       const scale = Math.max(size(want), 0.03 * largestGrad, 1e-3);
       expectClose(got.get(s.name)!, want, 3e-5 * scale, `grad ${s.name}`);
       expectClose(gotPattern.get(s.name)!, want, 3e-5 * scale, `grad ${s.name} (pattern kept)`);
+      expectClose(gotLean.get(s.name)!, want, 3e-5 * scale, `grad ${s.name} (loss only)`);
     }
-    for (const t of [params, grads, patternGrads]) t.release();
-    for (const m of [fit, probe, fitPattern]) m.release();
+    for (const t of [params, grads, patternGrads, leanGrads]) t.release();
+    for (const m of [fit, probe, fitPattern, lean]) m.release();
   });
 }

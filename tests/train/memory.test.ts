@@ -22,9 +22,12 @@ Deno.test("memory: the estimate of a tiny run, counted by hand", () => {
   // W_U, b_U), none over 64 elements, each padded to 64: 16 · 64.
   const P = 1024;
   // A row's activations per layer: residuals 5·3·4 = 60, q k v z 4·3·1·4 = 48, MLP pre and post
-  // 2·3·8 = 48: 156, and on the GPU the logsumexp 1·3 (159); embedding 3·4 = 12; logits 3·5 on
-  // the CPU (183 floats), 5 on the GPU (176). The CPU's attention: H·T·T = 9 per row, kept twice
-  // per layer in training with 6 more in passing, 5 in passing in an evaluation.
+  // 2·3·8 = 48: 156; embedding 3·4 = 12; logits 3·5 on the CPU (183 floats). The GPU runs the MLP
+  // at the last position alone (the only one scored): resid_pre, attn_out, resid_mid 3·3·4 = 36,
+  // the last position's copy of resid_mid, the MLP's output and resid_post 3·4 = 12, q k v z 48,
+  // the logsumexp 1·3, MLP pre and post 2·8 = 16 (115); embedding 12; logits 5 (132). The CPU's
+  // attention: H·T·T = 9 per row, kept twice per layer in training with 6 more in passing, 5 in
+  // passing in an evaluation.
   // task, evaluation and training rows: 3 tokens and 3 targets (IGNORE but the last), i32
   const examples = (25 + 25 + 10) * 3 * 2 * 4;
   const cpu = estimateRunBytes(cfg, task, "cpu");
@@ -38,11 +41,11 @@ Deno.test("memory: the estimate of a tiny run, counted by hand", () => {
     mostly: "parameters",
   });
   const gpu = estimateRunBytes(cfg, task, "gpu");
-  // Training rows: 2 · 176 activations and gradients + 3 · 3 · 4 q, k, v paths into the residual.
+  // Training rows: 2 · 132 activations and gradients + 3 · 3 · 4 q, k, v paths into the residual.
   // The evaluation runs in chunks of about the training batch: 3 chunks of 9 rows (25 examples
-  // and 2 padding rows), 176 floats a row, and the chunks' examples on the GPU: 27 rows of 3
+  // and 2 padding rows), 132 floats a row, and the chunks' examples on the GPU: 27 rows of 3
   // tokens and 1 target (the last position's).
-  const activations = (10 * (2 * 176 + 36) + 9 * 176) * 4;
+  const activations = (10 * (2 * 132 + 36) + 9 * 132) * 4;
   assert.deepEqual(gpu, {
     params: P,
     host: P * 20 + examples, // a checkpoint's read-back: weights, m, v in f32, weights in f64
@@ -93,16 +96,16 @@ Deno.test("memory: an absurd run is refused in one line before anything is alloc
     /^RangeError: the run needs about .* batch_size 1000000000/,
   );
   // A run that fits passes: the smoke preset, but not on an adapter whose buffers are capped at
-  // 0.5 MB: its largest buffer, the training batch's MLP activation [264 · 3, 256] f32, is more
-  // than the backward's q, k, v paths into the residual [3, 264 · 3, 64] and the evaluation's MLP
-  // [177 · 3, 256] (3 chunks of the 529 examples).
+  // 0.5 MB: its largest buffer, the backward's q, k, v paths into the residual [3, 264 · 3, 64]
+  // f32, is more than the training batch's MLP activation [264, 256] (the last position alone)
+  // and the evaluation's [177, 256] (3 chunks of the 529 examples).
   const smoke = resolveConfig("smoke", {}, "test");
   const smokeTask = buildTask(smoke.task);
   checkRunFits(smoke, smokeTask, { device: "cpu" });
-  assert.equal(estimateRunBytes(smoke, smokeTask, "gpu").largestBuffer, 792 * 256 * 4);
+  assert.equal(estimateRunBytes(smoke, smokeTask, "gpu").largestBuffer, 3 * 792 * 64 * 4);
   const capped = { device: { limits: { maxBufferSize: 5e5, maxStorageBufferBindingSize: 2e6 } } };
   assert.throws(
     () => checkRunFits(smoke, smokeTask, { device: "gpu", gpu: capped as unknown as Gpu }),
-    /^RangeError: the run needs a GPU buffer of about 0.00081 GB .*, more than the 0.0005 GB this adapter allows; try --device cpu/,
+    /^RangeError: the run needs a GPU buffer of about 0.00061 GB .*, more than the 0.0005 GB this adapter allows; try --device cpu/,
   );
 });

@@ -2,13 +2,15 @@
  * A transformer block (TransformerLens' `TransformerBlock`):
  * `mid = resid_pre + attn(ln1(resid_pre))`, `resid_post = mid + mlp(ln2(mid))`, and its backward.
  * The residual stream's gradient passes the adds unchanged, so the backward only adds each
- * sublayer's input gradient into it. Shape letters: `context.ts`.
+ * sublayer's input gradient into it. A loss-only model's last block (`ModelContext.atLast`) takes
+ * `mid`'s last position and runs ln2 and the MLP there alone: its `resid_post` is `[B, 1, D]`.
+ * Shape letters: `context.ts`.
  *
  * @module
  */
 
 import type { GpuTensor } from "../../gpu/mod.ts";
-import { addForward } from "../../../kernels/mod.ts";
+import { addForward, lastPositionBackward, lastPositionForward } from "../../../kernels/mod.ts";
 import * as attention from "./attention.ts";
 import type { ModelContext } from "./context.ts";
 import * as layernorm from "./layernorm.ts";
@@ -20,8 +22,10 @@ export interface Block {
   attn: attention.Attention;
   /** Absent in an attention-only model. */
   mlp?: { ln2: layernorm.Norm; mlp: mlp.Mlp };
-  /** `[B, T, D]`: `hook_resid_post`. */
+  /** `[B, T, D]`: `hook_resid_post` (`[B, 1, D]` at the last position alone). */
   out: GpuTensor;
+  /** Whether ln2 and the MLP ran at the last position alone (`ModelContext.atLast`). */
+  atLast: boolean;
 }
 
 /**
@@ -56,15 +60,21 @@ export async function forward(
     resid,
     out: attn.out,
   });
-  if (c.cfg.attn_only) return { ln1, attn, out: mid };
-  const ln2 = await layernorm.forward(c, `${block}.ln2`, mid);
+  if (c.cfg.attn_only) return { ln1, attn, out: mid, atLast: false };
+  const atLast = c.atLast(block);
+  let x = mid; // [B, T, D]
+  if (atLast) {
+    x = c.fresh([c.B, 1, c.D]); // [B, 1, D]
+    await c.fwd(lastPositionForward(c.gpu, mid, x));
+  }
+  const ln2 = await layernorm.forward(c, `${block}.ln2`, x);
   const m = await mlp.forward(c, block, ln2.y);
-  const out = await residualAdd(c, `${block}.hook_resid_post`, { resid: mid, out: m.out });
-  return { ln1, attn, mlp: { ln2, mlp: m }, out };
+  const out = await residualAdd(c, `${block}.hook_resid_post`, { resid: x, out: m.out });
+  return { ln1, attn, mlp: { ln2, mlp: m }, out, atLast };
 }
 
 /**
- * Hook `name` `[B, T, D]` = `resid` + a sublayer's `out`.
+ * Hook `name` `[B, T, D]` (or `[B, 1, D]`) = `resid` + a sublayer's `out`.
  *
  * @example
  * ```ts ignore
@@ -76,19 +86,20 @@ export async function residualAdd(
   name: string,
   terms: { resid: GpuTensor; out: GpuTensor },
 ): Promise<GpuTensor> {
-  const sum = c.hook(name, [c.B, c.T, c.D]);
+  const sum = c.hook(name, [...terms.resid.shape]);
   await c.fwd(addForward(c.gpu, terms.resid, terms.out, sum));
   c.done(name);
   return sum;
 }
 
 /**
- * `dresid` `[B, T, D]`, the gradient of `b.out`, becomes that of the block's input; the weights'
- * gradients are overwritten. `dSub` `[B, T, D]` holds each sublayer's input gradient on the way.
+ * `dresid` `[B, T, D]`, the gradient of `b.out`, becomes that of the block's input, returned; the
+ * weights' gradients are overwritten. `dSub` `[B, T, D]` holds each sublayer's input gradient on the
+ * way. At the last position alone, `dresid` is `[B, 1, D]` and the input's is a new `[B, T, D]`.
  *
  * @example
  * ```ts ignore
- * await block.backward(c, "blocks.0", b0, { dresid, dSub });
+ * dresid = await block.backward(c, "blocks.0", b0, { dresid, dSub });
  * ```
  */
 export async function backward(
@@ -96,18 +107,27 @@ export async function backward(
   block: string,
   b: Block,
   grads: { dresid: GpuTensor; dSub: GpuTensor },
-): Promise<void> {
-  const { dresid, dSub } = grads;
+): Promise<GpuTensor> {
+  let { dresid } = grads;
+  const { dSub } = grads;
   // dresid is one buffer through the whole backward: each hook's gradient is in it for a moment.
   c.gradDone(`${block}.hook_resid_post`, dresid);
   if (b.mlp !== undefined) {
     c.gradDone(`${block}.hook_mlp_out`, dresid);
-    await mlp.backward(c, block, b.mlp.mlp, dresid, dSub);
-    await layernorm.backward(c, `${block}.ln2`, b.mlp.ln2, dSub, dresid);
+    const dx = b.atLast ? dSub.view(0, [...dresid.shape]) : dSub; // the MLP's input gradient
+    await mlp.backward(c, block, b.mlp.mlp, dresid, dx);
+    await layernorm.backward(c, `${block}.ln2`, b.mlp.ln2, dx, dresid);
+    if (b.atLast) {
+      // mid's other positions reach the loss through nothing: their gradient is 0.
+      const full = c.fresh([c.B, c.T, c.D]);
+      await c.bwd(lastPositionBackward(c.gpu, dresid, full));
+      dresid = full;
+    }
     c.gradDone(`${block}.hook_resid_mid`, dresid);
   }
   c.gradDone(`${block}.hook_attn_out`, dresid);
   await attention.backward(c, block, b.attn, dresid, dSub);
   await layernorm.backward(c, `${block}.ln1`, b.ln1, dSub, dresid);
   c.gradDone(`${block}.hook_resid_pre`, dresid);
+  return dresid;
 }

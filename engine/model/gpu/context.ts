@@ -41,6 +41,8 @@ export interface ModelContextOptions {
   pattern?: boolean | undefined;
   /** Models trained together, G (default 1): `batch` is all of theirs, `params` G × [P]. */
   members?: number | undefined;
+  /** Only the loss (and gradients) will be read: see `ModelContext.tailAtLast`. */
+  lossOnly?: boolean | undefined;
 }
 
 /**
@@ -78,6 +80,14 @@ export class ModelContext {
   readonly biases: boolean;
   /** Each layer's `hook_pattern` is kept (`attention.wgsl`); else attention is tiled, no T × T. */
   readonly pattern: boolean;
+  /**
+   * A loss-only model (training, evaluation) that scores each example's last position, T > 1,
+   * with an MLP: its last block's ln2 and MLP, ln_final and the unembedding run on that position
+   * alone (`[B, 1, D]`), as nothing else they compute reaches the loss. A one-layer model at
+   * n_ctx 3 (grokking's) does about half the arithmetic. Its hooks from the last block's ln2 on
+   * hold that position only.
+   */
+  readonly tailAtLast: boolean;
   /**
    * `[T, D]` (or any suffix of `[B, T, D]`): what a shortformer model adds to every layer's query
    * and key inputs (`W_pos`; a decoding step's row of it, set by `engine/sample/gpu_cached.ts`);
@@ -120,6 +130,8 @@ export class ModelContext {
     this.U = cfg.d_vocab_out;
     this.biases = cfg.trainable_biases === "all";
     this.pattern = options.pattern ?? false;
+    this.tailAtLast = options.lossOnly === true && this.scored === "last" && this.T > 1 &&
+      !cfg.attn_only;
     this.G = options.members ?? 1;
     if (this.B % this.G !== 0) {
       throw new RangeError(`${this.B} examples do not split into ${this.G} members`);
@@ -158,16 +170,23 @@ export class ModelContext {
   }
 
   /**
-   * The backward buffer `key`, one for the whole model: every layer's backward reuses it, as the
-   * layers' backwards run one after another.
+   * The backward buffer `key` of `shape`, one for the whole model: every layer's backward reuses
+   * it, as the layers' backwards run one after another (a last block at the last position alone
+   * gets its own, of its shape).
    */
   scratch(key: string, shape: number[]): GpuTensor {
-    let t = this.#scratch.get(key);
+    const sized = `${key} [${shape}]`;
+    let t = this.#scratch.get(sized);
     if (t === undefined) {
       t = this.fresh(shape);
-      this.#scratch.set(key, t);
+      this.#scratch.set(sized, t);
     }
     return t;
+  }
+
+  /** Whether block `block` (`blocks.1`) runs its MLP at the last position alone (`tailAtLast`). */
+  atLast(block: string): boolean {
+    return this.tailAtLast && block === `blocks.${this.cfg.n_layers - 1}`;
   }
 
   /** The `[n, n]` identity, uploaded once per model (the attention backward's transposes). */

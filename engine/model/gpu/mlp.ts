@@ -1,6 +1,7 @@
 /**
  * The MLP (TransformerLens' `MLP`): `act(x·W_in + b_in)·W_out + b_out`, and its backward. Shape
- * letters: `context.ts`.
+ * letters: `context.ts`; `[B, T, ·]` is `[B, 1, ·]` in a last block at the last position alone
+ * (`ModelContext.tailAtLast`).
  *
  * @module
  */
@@ -30,10 +31,11 @@ export interface Mlp {
  * ```
  */
 export async function forward(c: ModelContext, block: string, x: GpuTensor): Promise<Mlp> {
-  const { gpu, B, T, D, M } = c;
-  const pre = c.hook(`${block}.mlp.hook_pre`, [B, T, M]);
-  const post = c.hook(`${block}.mlp.hook_post`, [B, T, M]);
-  const out = c.hook(`${block}.hook_mlp_out`, [B, T, D]);
+  const { gpu, D, M } = c;
+  const rows = x.shape.slice(0, -1); // [B, T]
+  const pre = c.hook(`${block}.mlp.hook_pre`, [...rows, M]);
+  const post = c.hook(`${block}.mlp.hook_post`, [...rows, M]);
+  const out = c.hook(`${block}.hook_mlp_out`, [...rows, D]);
   await c.fwd(matmul(gpu, c.rows(x, D), c.w(`${block}.mlp.W_in`), c.rows(pre, M), c.mm()));
   await c.fwd(addInplace(gpu, pre, c.param(`${block}.mlp.b_in`), c.members));
   c.done(`${block}.mlp.hook_pre`);
@@ -61,10 +63,10 @@ export async function backward(
   dout: GpuTensor,
   dx: GpuTensor,
 ): Promise<void> {
-  const { gpu, B, T, D, M } = c;
+  const { gpu, D, M } = c;
   const p = `${block}.mlp`;
-  const dpost = c.scratch("mlp.dpost", [B, T, M]);
-  const dpre = c.scratch("mlp.dpre", [B, T, M]);
+  const dpost = c.scratch("mlp.dpost", [...m.pre.shape]);
+  const dpre = c.scratch("mlp.dpre", [...m.pre.shape]);
   const transA = c.mm({ transA: true });
   const transB = c.mm({ transB: true });
   await c.biasGrad(dout, `${p}.b_out`);

@@ -12,9 +12,12 @@ import { addInplace, matmul, zeroFill } from "../../../kernels/mod.ts";
 import { rowsPerBinding } from "./binding.ts";
 import type { ModelContext } from "./context.ts";
 
-/** The scored rows of `x` `[B, T, D]` as `[S, D]`: rows T-1, 2T-1, ..., or all of them. */
+/**
+ * The scored rows of `x` `[B, T, D]` as `[S, D]`: rows T-1, 2T-1, ..., or all of them (`x` is then
+ * those rows alone, as is a last block's `[B, 1, D]` at the last position: `tailAtLast`).
+ */
 function scoredRows(c: ModelContext, x: GpuTensor) {
-  if (c.scored === "all") return { tensor: x, offset: 0, ld: c.D };
+  if (x.size === c.S * c.D) return { tensor: x, offset: 0, ld: c.D };
   return { tensor: x, offset: (c.T - 1) * c.D, ld: c.T * c.D };
 }
 
@@ -57,7 +60,7 @@ export async function forward(c: ModelContext, x: GpuTensor): Promise<GpuTensor>
 
 /**
  * From `dlogits` `[S, U]`: the gradients of W_U and b_U (overwritten), and that of `x`
- * `[B, T, D]`, returned: zero at the positions that are not scored.
+ * `[B, T, D]` (or `[B, 1, D]`), returned: zero at the positions that are not scored.
  *
  * @example
  * ```ts ignore
@@ -69,14 +72,14 @@ export async function backward(
   x: GpuTensor,
   dlogits: GpuTensor,
 ): Promise<GpuTensor> {
-  const { gpu, B, T, D, S, U } = c;
+  const { gpu, D, S, U } = c;
   const scored = scoredRows(c, x);
   const dy = c.rows(dlogits, U);
   if (c.biases) await c.biasGrad(dlogits, "unembed.b_U");
   const dW = c.mm({ m: D, n: U, k: c.Sm, transA: true });
   await c.bwd(matmul(gpu, c.rows(scored), dy, c.dw("unembed.W_U"), dW));
-  const dx = c.fresh([B, T, D]);
-  if (S < c.R) await c.bwd(zeroFill(gpu, dx));
+  const dx = c.fresh([...x.shape]); // [B, T, D]
+  if (S * D < x.size) await c.bwd(zeroFill(gpu, dx));
   const dims = c.mm({ m: c.Sm, n: D, k: U, transB: true });
   await c.bwd(matmul(gpu, dy, c.w("unembed.W_U"), c.rows({ ...scored, tensor: dx }), dims));
   return dx;
