@@ -7,7 +7,11 @@
  * (pipelines are compiled when built): ms and dispatches per step, submits per chunk, and the
  * machine's load average. A group's solo steps and its own run next to each other, the order
  * flipped every round, so that a drift in a shared machine's load falls on both. Evaluations and
- * checkpoints are left out: a step of 64 grokking members takes minutes on lavapipe. Whole runs,
+ * checkpoints are left out: a step of 64 grokking members takes minutes on lavapipe. Beside them,
+ * the fixed costs a group removes, as a share of the solo steps: its members' dispatches past one
+ * model's (each timed as a one-element dispatch doing nothing) and their submits past one. What a
+ * group saves beyond that share is the adapter's threads kept busier by dispatches of more
+ * workgroups. Whole runs,
  * on the CPU path or the adapter: one `sweep --seeds M` process against M `train` processes of
  * the smoke preset (start-up, data and training: what a person running M commands pays).
  *
@@ -17,6 +21,7 @@
 import meta from "../deno.json" with { type: "json" };
 import { buildTask } from "../engine/data/mod.ts";
 import { type Gpu, requestGpu } from "../engine/gpu/mod.ts";
+import { zeroFill } from "../kernels/mod.ts";
 import { initParams, paramLayout } from "../engine/model/params.ts";
 import type { RunConfig } from "../engine/runs/mod.ts";
 import { buildGroupStep } from "../engine/train/group_trainer.ts";
@@ -67,6 +72,37 @@ interface Cost {
   ms: number;
   dispatches: number;
   submits: number;
+}
+
+/** What this adapter charges for a dispatch and a submit that do no work, in ms. */
+interface Overhead {
+  dispatch: number;
+  submit: number;
+}
+
+/**
+ * A dispatch's and a submit's own cost here: 1,000 one-element fills (one workgroup each, no
+ * work) in one submit, and a submit of one fill and its wait, each the median of 5 after a warm one.
+ */
+async function measureOverhead(gpu: Gpu): Promise<Overhead> {
+  const one = gpu.zeros([1]);
+  try {
+    const fill = await zeroFill(gpu, one);
+    const median = async (n: number) => {
+      const ms: number[] = [];
+      for (let i = 0; i <= 5; i++) {
+        const t0 = performance.now();
+        gpu.run(fill, { repeat: n });
+        await gpu.sync();
+        if (i > 0) ms.push(performance.now() - t0);
+      }
+      return ms.sort((a, b) => a - b)[2]!;
+    };
+    const submit = await median(1);
+    return { dispatch: (await median(1001) - submit) / 1000, submit };
+  } finally {
+    one.release();
+  }
 }
 
 /** Runs `warm` steps of `configs`' members built as one step, then `timed` timed steps. */
@@ -163,11 +199,20 @@ async function benchGroupGpu(
     "group",
     "submits/chunk solo",
     "group",
+    "fixed %",
     "load avg 1 min",
   ]];
+  const cost = await measureOverhead(gpu);
+  console.log(
+    `  a dispatch doing nothing: ${(1000 * cost.dispatch).toFixed(0)} µs; a submit and its ` +
+      `wait: ${cost.submit.toFixed(1)} ms`,
+  );
   for (const M of members) {
     const r = await stepsBoth(gpu, preset, M, steps);
     const per = (k: "solo" | "group", f: keyof Cost) => r[k][f] / (steps.timed * steps.rounds);
+    // The fixed costs a group removes a step: its solo runs' dispatches and submits past its own.
+    const saved = (per("solo", "dispatches") - per("group", "dispatches")) * cost.dispatch +
+      (per("solo", "submits") - per("group", "submits")) * cost.submit;
     rows.push([
       String(M),
       String(r.groups),
@@ -179,6 +224,7 @@ async function benchGroupGpu(
       // A chunk of `timed` steps is one submit a build, as a run's steps between evaluations.
       (r.solo.submits / steps.rounds).toFixed(0),
       (r.group.submits / steps.rounds).toFixed(0),
+      (100 * saved / per("solo", "ms")).toFixed(2),
       `${Math.min(...r.loads).toFixed(1)}-${Math.max(...r.loads).toFixed(1)}`,
     ]);
     // Each row as it comes: a long run that is cut short still leaves its first rows.
