@@ -7,7 +7,7 @@
  * @module
  */
 
-import { lastColumn, scoredCounts, type TaskData } from "../data/mod.ts";
+import { IGNORE, lastColumn, scoredCounts, type TaskData } from "../data/mod.ts";
 import { Rng } from "../tensor/mod.ts";
 
 /** Rows of examples, ready to upload. */
@@ -87,6 +87,49 @@ export function trainBatch(task: TaskData): Batch {
 }
 
 /**
+ * How many rows the GPU gives a batch of `n` examples: from 1,024 on, the next multiple of 64 (at
+ * most 1/16 more), so each product of the step is whole tiles, the only shapes a software
+ * adapter's fastest kernel takes (`matmul_subgroup.wgsl`: the grokking step on lavapipe 4.8 → 2.7
+ * s); a hardware GPU's tiles lose nothing. Smaller batches stay as they are: their products are
+ * quick either way, and each new shape is a new pipeline to compile.
+ *
+ * @example
+ * ```ts
+ * import { alignedRows } from "./batches.ts";
+ * alignedRows(3830); // 3840: the grokking preset's training rows
+ * alignedRows(264); // 264: the smoke preset's
+ * ```
+ */
+export function alignedRows(n: number): number {
+  return n >= 1024 ? Math.ceil(n / 64) * 64 : n;
+}
+
+/**
+ * The full training batch as the GPU trains it: `trainBatch`'s rows, then rows up to
+ * `alignedRows` with token 0, nothing scored and weight 0, which add no loss and no gradient.
+ *
+ * @example
+ * ```ts
+ * import { modularTask } from "../data/mod.ts";
+ * import { gpuTrainBatch } from "./batches.ts";
+ * const task = modularTask({ op: "add", p: 113, frac_train: 0.3, data_seed: 598 });
+ * gpuTrainBatch(task).size; // 3840: 3,830 examples and 10 rows of padding
+ * ```
+ */
+export function gpuTrainBatch(task: TaskData): Batch {
+  const batch = trainBatch(task);
+  const size = alignedRows(batch.size);
+  const T = task.n_ctx;
+  const tokens = new Int32Array(size * T);
+  tokens.set(batch.tokens);
+  const targets = new Int32Array(size * T).fill(IGNORE);
+  targets.set(batch.targets);
+  const weights = new Float32Array(size);
+  weights.set(batch.weights);
+  return { size, tokens, targets, weights };
+}
+
+/**
  * The evaluation batch and its segments: for each group, its train rows then its test rows.
  *
  * @example
@@ -150,14 +193,14 @@ const MAX_EVAL_CHUNKS = 16;
  * How the GPU evaluates a task's `N` examples in row chunks (`gpu_eval.ts`): `count` chunks of
  * `rows` examples, the last padded. A chunk is about a training step's batch (`batch_size`, or
  * every training example), so no buffer of the evaluation outgrows the training step's, but no
- * more than 16 chunks; the rows are spread evenly, so the padding is under one row a chunk.
+ * more than 16 chunks; the rows are spread evenly (`chunkRows`).
  *
  * @example
  * ```ts
  * import { modularTask } from "../data/mod.ts";
  * import { evalChunks } from "./batches.ts";
  * const task = modularTask({ op: "add", p: 113, frac_train: 0.3, data_seed: 598 });
- * evalChunks(task, 0); // { rows: 3193, count: 4 }: 12,769 examples over 3,830 training rows
+ * evalChunks(task, 0); // { rows: 3200, count: 4 }: 12,769 examples over 3,830 training rows
  * ```
  */
 export function evalChunks(task: TaskData, batchSize: number): { rows: number; count: number } {
@@ -165,7 +208,20 @@ export function evalChunks(task: TaskData, batchSize: number): { rows: number; c
   const trainRows = task.groups.reduce((n, g) => n + g.train.length, 0);
   const most = Math.max(batchSize > 0 ? batchSize : trainRows, Math.ceil(N / MAX_EVAL_CHUNKS), 1);
   const count = Math.ceil(N / most);
-  return { rows: Math.ceil(N / count), count };
+  return { rows: chunkRows(N, count), count };
+}
+
+/**
+ * The rows of each of `count` chunks of `N` examples: as even as they go, then `alignedRows`.
+ *
+ * @example
+ * ```ts
+ * import { chunkRows } from "./batches.ts";
+ * chunkRows(12769, 4); // 3200: 3,193 examples a chunk, and whole tiles of 64 rows
+ * ```
+ */
+export function chunkRows(N: number, count: number): number {
+  return alignedRows(Math.ceil(N / count));
 }
 
 /**

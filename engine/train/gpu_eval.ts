@@ -20,7 +20,7 @@ import type { ModelConfig } from "../model/config.ts";
 import { buildGpuModel } from "../model/gpu_model.ts";
 import type { ParamLayout } from "../model/params.ts";
 import type { Tensor } from "../tensor/mod.ts";
-import { evalBatch, evalChunks, scoredTargets, segmentMetrics } from "./batches.ts";
+import { chunkRows, evalBatch, evalChunks, scoredTargets, segmentMetrics } from "./batches.ts";
 
 /** An evaluation built over members' weights. */
 export interface GpuEval {
@@ -77,7 +77,7 @@ export async function buildGpuEval(
   const K = setup.rows === undefined
     ? evalChunks(tasks[0]!, setup.batchSize).count
     : Math.ceil(N / setup.rows);
-  const C = Math.ceil(N / K);
+  const C = chunkRows(N, K);
   const probe = await buildGpuModel(gpu, model, layout, {
     batch: G * C,
     params,

@@ -15,7 +15,7 @@ import type { ModelConfig } from "../model/config.ts";
 import { buildGpuModel } from "../model/gpu_model.ts";
 import type { ParamLayout } from "../model/params.ts";
 import { adamwSettings, grokfastSettings, type TrainConfig } from "./config.ts";
-import { sampleBatches, scoredTargets, trainBatch } from "./batches.ts";
+import { gpuTrainBatch, sampleBatches, scoredTargets } from "./batches.ts";
 import { buildGpuEval } from "./gpu_eval.ts";
 import type { TrainHooks, TrainState } from "./state.ts";
 import { runGpuLoop } from "./gpu_loop.ts";
@@ -57,7 +57,7 @@ export async function trainOnGpu(
 
   // Full batch: the training rows are written once. Minibatches: every example is on the GPU and
   // each step gathers its rows from a table of eval_every steps, refilled between submits.
-  const full = train.batch_size > 0 ? undefined : trainBatch(task);
+  const full = train.batch_size > 0 ? undefined : gpuTrainBatch(task);
   const B = full?.size ?? train.batch_size;
   const fit = await buildGpuModel(gpu, model, layout, {
     batch: B,

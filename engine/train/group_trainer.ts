@@ -22,7 +22,7 @@ import { buildGpuModel } from "../model/gpu_model.ts";
 import type { ParamLayout } from "../model/params.ts";
 import { Tensor } from "../tensor/mod.ts";
 import { adamwSettings, grokfastSettings, type TrainConfig } from "./config.ts";
-import { type Batch, scoredTargets, trainBatch } from "./batches.ts";
+import { type Batch, gpuTrainBatch, scoredTargets } from "./batches.ts";
 import { buildGpuEval } from "./gpu_eval.ts";
 import type { TrainHooks, TrainState } from "./state.ts";
 import { runGpuLoop } from "./gpu_loop.ts";
@@ -164,7 +164,7 @@ export async function buildGroupStep(
 
   const T = first.task.n_ctx;
   const scored = scoresLastOnly(first.task.targets, T) ? "last" : "all";
-  const batches = members.map((m) => trainBatch(m.task));
+  const batches = members.map((m) => gpuTrainBatch(m.task));
   const B = batches[0]!.size;
   if (batches.some((b) => b.size !== B)) {
     throw new RangeError("members of a group must have as many training examples");

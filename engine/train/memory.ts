@@ -47,7 +47,7 @@ import type { ModelConfig } from "../model/config.ts";
 import { paramLayout } from "../model/params.ts";
 import type { RunConfig } from "../runs/mod.ts";
 import type { Device, Gpu } from "../gpu/mod.ts";
-import { evalChunks } from "./batches.ts";
+import { alignedRows, evalChunks } from "./batches.ts";
 
 /** A run's memory, in bytes. */
 export interface RunMemory {
@@ -112,7 +112,8 @@ export function estimateRunBytes(
   const T = model.n_ctx;
   const trainRows = task.groups.reduce((n, g) => n + g.train.length, 0);
   const N = task.groups.reduce((n, g) => n + g.train.length + g.test.length, 0);
-  const B = train.batch_size > 0 ? train.batch_size : trainRows;
+  const full = device === "gpu" ? alignedRows(trainRows) : trainRows; // the GPU's in whole tiles
+  const B = train.batch_size > 0 ? train.batch_size : full;
   const all = task.tokens.length / T; // every example, in a split or not
   // tokens and targets of every example, of the evaluation batch and of the training batch
   const examples = 2 * (task.tokens.length + N * T + B * T) * 4;

@@ -10,7 +10,8 @@ import {
   readCheckpointParams,
   readSafetensors,
 } from "../../engine/runs/mod.ts";
-import { buildTask } from "../../engine/data/mod.ts";
+import { buildTask, IGNORE } from "../../engine/data/mod.ts";
+import { gpuTrainBatch, trainBatch } from "../../engine/train/batches.ts";
 import type { Device } from "../../engine/gpu/mod.ts";
 import type { RunConfig } from "../../engine/runs/mod.ts";
 import { resolveConfig } from "../../engine/train/presets.ts";
@@ -30,10 +31,10 @@ function runTest(name: string, device: Device, fn: (parent: string) => Promise<v
   else Deno.test(def);
 }
 
-/** p = 7 addition, a model of width 8: a few seconds on any device. */
-function tiny(batchSize = 0): RunConfig {
+/** p = 7 addition (or `task`'s), a model of width 8: a few seconds on any device. */
+function tiny(batchSize = 0, task = { p: 7, frac_train: 0.5 }): RunConfig {
   return resolveConfig("smoke", {
-    task: { p: 7, frac_train: 0.5 },
+    task,
     model: { d_model: 8, n_heads: 2, d_head: 4, d_mlp: 16 },
     train: { steps: 20, eval_every: 5, checkpoint_every: 10, lr: 1e-2, batch_size: batchSize },
   }, "test");
@@ -215,12 +216,31 @@ runTest("run: --steps extends only, and not a cosine schedule", "cpu", async (pa
   assert.equal((await run.readJson<RunConfig>("config.json")).train.steps, 2, "unchanged");
 });
 
-for (const batchSize of [0, 6]) {
+/** p = 59 at 0.3: 1,044 training rows, which the GPU pads to 1,088 with rows of weight 0. */
+const PADDED = { p: 59, frac_train: 0.3 };
+
+const AGREEING: [string, RunConfig][] = [
+  ["batch size 0", tiny(0)],
+  ["batch size 6", tiny(6)],
+  ["1,044 training rows, padded to 1,088 on the GPU", tiny(0, PADDED)],
+];
+
+Deno.test("run: the GPU's full batch of 1,044 rows is padded to 1,088 that add nothing", () => {
+  const task = buildTask(tiny(0, PADDED).task);
+  const [plain, padded] = [trainBatch(task), gpuTrainBatch(task)];
+  assert.deepEqual([plain.size, padded.size], [1044, 1088]);
+  assert.deepEqual(padded.tokens.subarray(0, 1044 * 3), plain.tokens);
+  assert.deepEqual(padded.targets.subarray(0, 1044 * 3), plain.targets);
+  assert.deepEqual(padded.weights.subarray(0, 1044), plain.weights);
+  assert.ok(padded.targets.subarray(1044 * 3).every((t) => t === IGNORE), "nothing scored");
+  assert.ok(padded.weights.subarray(1044).every((w) => w === 0), "weight 0");
+});
+
+for (const [what, cfg] of AGREEING) {
   runTest(
-    `run: the CPU (f32 on workers) and GPU (f32) paths agree (batch size ${batchSize})`,
+    `run: the CPU (f32 on workers) and GPU (f32) paths agree (${what})`,
     "gpu",
     async (parent) => {
-      const cfg = tiny(batchSize);
       const [g, c] = [
         await startRun(cfg, { parent, name: "g", force: false }, { device: "gpu" }),
         await startRun(cfg, { parent, name: "c", force: false }, { device: "cpu" }),
