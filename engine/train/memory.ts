@@ -44,6 +44,7 @@
 
 import { scoresLastOnly, type TaskData } from "../data/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
+import { tailAtLast } from "../model/gpu/context.ts";
 import { paramLayout } from "../model/params.ts";
 import type { RunConfig } from "../runs/mod.ts";
 import type { Device, Gpu } from "../gpu/mod.ts";
@@ -131,7 +132,7 @@ export function estimateRunBytes(
   const { d_model: D, n_heads: H, d_head: E, d_mlp: M, d_vocab_out: U } = model;
   // Logits at each example's last position, or at every position of a sequence task.
   const scoredPerRow = scoresLastOnly(task.targets, task.n_ctx) ? 1 : T;
-  const atLast = scoredPerRow === 1 && T > 1 && !model.attn_only;
+  const atLast = tailAtLast(model, scoredPerRow === 1 ? "last" : "all");
   const row = rowActivations(model, scoredPerRow, H * T, atLast);
   const minibatch = train.batch_size > 0;
   const S = train.eval_every;
